@@ -1,0 +1,40 @@
+# Tessel: the two commands a user needs.
+#   make demo   install what is missing, build, run the main job
+#   make check  install what is missing, build, run every lit and GoogleTest test
+BUILD ?= build
+BUILD_TYPE ?= Release
+LLVM_DIR ?= /usr/lib/llvm-22
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build demo check docs clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	cmake -G Ninja -S . -B $(BUILD) \
+	  -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_C_COMPILER=$(LLVM_DIR)/bin/clang \
+	  -DCMAKE_CXX_COMPILER=$(LLVM_DIR)/bin/clang++ \
+	  -DMLIR_DIR=$(LLVM_DIR)/lib/cmake/mlir \
+	  $(CMAKE_FLAGS)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD)
+
+demo: build
+	$(BUILD)/bin/tessel-opt examples/resnet_block.mlir
+
+check: build
+	bash test/run-tests.sh $(BUILD)
+
+# Regenerates docs/dialect.md from the ODS definitions.
+docs: build
+	cp $(BUILD)/docs/TesselDialect.md docs/dialect.md
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,183 @@
+//===- PoolOps.cpp - Window, adaptive and global pooling ------------------===//
+
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+#define GET_OP_CLASSES
+#include "dialects/tessel/IR/PoolOps.cpp.inc"
+
+void TesselDialect::registerPoolOps() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/tessel/IR/PoolOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Shape functions
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<Shape> mlir::tessel::inferPoolShape(ArrayRef<int64_t> input,
+                                                   const PoolParams &params) {
+  if (auto err = checkLayoutRank(input, params.layout))
+    return std::move(err);
+  unsigned spatialRank = getSpatialRank(params.layout);
+  if (auto err = checkSpatialArray("kernel", params.kernel, spatialRank, 1))
+    return std::move(err);
+  SmallVector<int64_t> strides(params.strides.empty() ? params.kernel
+                                                      : params.strides);
+  SmallVector<int64_t> dilations(params.dilations);
+  if (dilations.empty())
+    dilations.assign(spatialRank, 1);
+  SmallVector<int64_t> padding(params.padding);
+  if (padding.empty())
+    padding.assign(2 * spatialRank, 0);
+  if (auto err = checkSpatialArray("strides", strides, spatialRank, 1))
+    return std::move(err);
+  if (auto err = checkSpatialArray("dilations", dilations, spatialRank, 1))
+    return std::move(err);
+  if (auto err = checkSpatialArray("padding", padding, 2 * spatialRank, 0))
+    return std::move(err);
+
+  Shape result(input);
+  SmallVector<unsigned, 3> spatialDims = getSpatialDims(params.layout);
+  for (unsigned i = 0; i < spatialRank; ++i) {
+    int64_t in = input[spatialDims[i]];
+    int64_t padLow = padding[i];
+    int64_t padded = in + padLow + padding[spatialRank + i];
+    int64_t extent = dilations[i] * (params.kernel[i] - 1) + 1;
+    if (extent > padded)
+      return shapeError(llvm::formatv("dilated kernel extent {0} exceeds padded "
+                                      "input size {1} in spatial dim {2}",
+                                      extent, padded, i));
+    int64_t span = padded - extent;
+    int64_t out = (params.ceilMode ? llvm::divideCeil(span, strides[i])
+                                   : span / strides[i]) +
+                  1;
+    // PyTorch: with ceil_mode the last window must start inside the input or
+    // its low padding.
+    if (params.ceilMode && (out - 1) * strides[i] >= in + padLow)
+      --out;
+    result[spatialDims[i]] = out;
+  }
+  return result;
+}
+
+llvm::Expected<Shape>
+mlir::tessel::inferAdaptivePoolShape(ArrayRef<int64_t> input, DataLayout layout,
+                                     ArrayRef<int64_t> outputSize) {
+  if (auto err = checkLayoutRank(input, layout))
+    return std::move(err);
+  if (auto err = checkSpatialArray("output_size", outputSize,
+                                   getSpatialRank(layout), 1))
+    return std::move(err);
+  Shape result(input);
+  for (auto [dim, size] : llvm::zip_equal(getSpatialDims(layout), outputSize)) {
+    if (input[dim] < 1)
+      return shapeError(llvm::formatv(
+          "adaptive pooling needs a non-empty input, got size 0 in dim {0}", dim));
+    result[dim] = size;
+  }
+  return result;
+}
+
+llvm::Expected<Shape> mlir::tessel::inferGlobalPoolShape(ArrayRef<int64_t> input,
+                                                         DataLayout layout) {
+  if (auto err = checkLayoutRank(input, layout))
+    return std::move(err);
+  Shape result(input);
+  for (unsigned dim : getSpatialDims(layout)) {
+    if (input[dim] < 1)
+      return shapeError(llvm::formatv(
+          "global pooling needs a non-empty input, got size 0 in dim {0}", dim));
+    result[dim] = 1;
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+/// Checks the attributes that only some pooling kinds take.
+static LogicalResult verifyKindAttributes(Operation *op, PoolKind kind,
+                                          std::optional<llvm::APFloat> p,
+                                          bool countIncludePad) {
+  if (countIncludePad && kind != PoolKind::Avg)
+    return op->emitOpError("count_include_pad applies to avg pooling only, not ")
+           << stringifyPoolKind(kind);
+  if (p && kind != PoolKind::Lp)
+    return op->emitOpError("p applies to lp pooling only, not ")
+           << stringifyPoolKind(kind);
+  if (p && !(p->convertToDouble() > 0.0))
+    return op->emitOpError("p must be positive, got ") << p->convertToDouble();
+  return success();
+}
+
+LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  FailureOr<Type> elementType =
+      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
+  if (failed(elementType))
+    return failure();
+  PoolParams params;
+  params.kind = adaptor.getKind();
+  params.layout = adaptor.getLayout();
+  params.kernel = adaptor.getKernel();
+  params.strides = adaptor.getStrides().value_or(ArrayRef<int64_t>());
+  params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
+  params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
+  params.ceilMode = adaptor.getCeilMode();
+  return appendInferredType(loc, getOperationName(),
+                            inferPoolShape(getShape(adaptor.getInput()), params),
+                            *elementType, types);
+}
+
+LogicalResult PoolOp::verify() {
+  return verifyKindAttributes(*this, getKind(), getP(), getCountIncludePad());
+}
+
+LogicalResult AdaptivePoolOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  FailureOr<Type> elementType =
+      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
+  if (failed(elementType))
+    return failure();
+  return appendInferredType(
+      loc, getOperationName(),
+      inferAdaptivePoolShape(getShape(adaptor.getInput()), adaptor.getLayout(),
+                             adaptor.getOutputSize()),
+      *elementType, types);
+}
+
+LogicalResult AdaptivePoolOp::verify() {
+  if (getKind() == PoolKind::Lp)
+    return emitOpError("adaptive pooling supports max and avg, not lp");
+  return success();
+}
+
+LogicalResult GlobalPoolOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  FailureOr<Type> elementType =
+      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
+  if (failed(elementType))
+    return failure();
+  return appendInferredType(
+      loc, getOperationName(),
+      inferGlobalPoolShape(getShape(adaptor.getInput()), adaptor.getLayout()),
+      *elementType, types);
+}
+
+LogicalResult GlobalPoolOp::verify() {
+  return verifyKindAttributes(*this, getKind(), getP(),
+                              /*countIncludePad=*/false);
+}

@@ -1,0 +1,172 @@
+//===- ShapeInference.cpp - Layout helpers and shared shape checks --------===//
+//
+// The per-family shape functions live beside their ops (ConvOps.cpp, ...);
+// this file holds what they share.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+unsigned mlir::tessel::getSpatialRank(DataLayout layout) {
+  switch (layout) {
+  case DataLayout::NCW:
+  case DataLayout::NWC:
+    return 1;
+  case DataLayout::NCHW:
+  case DataLayout::NHWC:
+    return 2;
+  case DataLayout::NCDHW:
+  case DataLayout::NDHWC:
+    return 3;
+  }
+  llvm_unreachable("unknown data layout");
+}
+
+bool mlir::tessel::isChannelsLast(DataLayout layout) {
+  return layout == DataLayout::NWC || layout == DataLayout::NHWC ||
+         layout == DataLayout::NDHWC;
+}
+
+unsigned mlir::tessel::getChannelDim(DataLayout layout) {
+  return isChannelsLast(layout) ? getRank(layout) - 1 : 1;
+}
+
+SmallVector<unsigned, 3> mlir::tessel::getSpatialDims(DataLayout layout) {
+  unsigned first = isChannelsLast(layout) ? 1 : 2;
+  SmallVector<unsigned, 3> dims;
+  for (unsigned i = 0, e = getSpatialRank(layout); i < e; ++i)
+    dims.push_back(first + i);
+  return dims;
+}
+
+unsigned mlir::tessel::getSpatialRank(FilterLayout layout) {
+  switch (layout) {
+  case FilterLayout::OIW:
+  case FilterLayout::IOW:
+  case FilterLayout::WIO:
+    return 1;
+  case FilterLayout::OIHW:
+  case FilterLayout::IOHW:
+  case FilterLayout::HWIO:
+    return 2;
+  case FilterLayout::OIDHW:
+  case FilterLayout::IODHW:
+  case FilterLayout::DHWIO:
+    return 3;
+  }
+  llvm_unreachable("unknown filter layout");
+}
+
+FilterFamily mlir::tessel::getFilterFamily(FilterLayout layout) {
+  switch (layout) {
+  case FilterLayout::OIW:
+  case FilterLayout::OIHW:
+  case FilterLayout::OIDHW:
+    return FilterFamily::OutputFirst;
+  case FilterLayout::IOW:
+  case FilterLayout::IOHW:
+  case FilterLayout::IODHW:
+    return FilterFamily::InputFirst;
+  case FilterLayout::WIO:
+  case FilterLayout::HWIO:
+  case FilterLayout::DHWIO:
+    return FilterFamily::SpatialFirst;
+  }
+  llvm_unreachable("unknown filter layout");
+}
+
+llvm::Error mlir::tessel::shapeError(const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string mlir::tessel::formatArray(ArrayRef<int64_t> values) {
+  std::string out = "[";
+  llvm::raw_string_ostream os(out);
+  llvm::interleaveComma(values, os);
+  os << "]";
+  return out;
+}
+
+llvm::Expected<int64_t> mlir::tessel::normalizeAxis(int64_t axis, int64_t rank,
+                                                    StringRef what) {
+  if (axis < -rank || axis >= rank)
+    return shapeError(llvm::formatv("{0} {1} is out of range for rank {2} "
+                                    "(expected [{3}, {4}])",
+                                    what, axis, rank, -rank, rank - 1));
+  return axis < 0 ? axis + rank : axis;
+}
+
+llvm::Error mlir::tessel::checkLayoutRank(ArrayRef<int64_t> shape,
+                                          DataLayout layout, StringRef operand) {
+  if (shape.size() == getRank(layout))
+    return llvm::Error::success();
+  return shapeError(llvm::formatv("{0} rank {1} does not match layout {2} "
+                                  "(expects rank {3})",
+                                  operand, shape.size(), stringifyDataLayout(layout),
+                                  getRank(layout)));
+}
+
+llvm::Error mlir::tessel::checkSpatialArray(StringRef name,
+                                            ArrayRef<int64_t> values,
+                                            size_t size, int64_t min) {
+  if (values.size() != size)
+    return shapeError(llvm::formatv("{0} {1} must have {2} entries, got {3}", name,
+                                    formatArray(values), size, values.size()));
+  for (int64_t v : values)
+    if (v < min)
+      return shapeError(llvm::formatv("{0} {1} must be {2}, got {3}", name,
+                                      formatArray(values),
+                                      min > 0 ? "positive" : "non-negative", v));
+  return llvm::Error::success();
+}
+
+FailureOr<Type> mlir::tessel::getSharedElementType(std::optional<Location> loc,
+                                                   StringRef opName,
+                                                   ValueRange operands) {
+  Type elementType;
+  for (Value operand : operands) {
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    if (!type)
+      return emitOptionalError(loc, "'", opName, "' op operand type ",
+                               operand.getType(), " is not a ranked tensor");
+    if (elementType && type.getElementType() != elementType)
+      return emitOptionalError(loc, "'", opName,
+                               "' op operands must share one element type, got ",
+                               elementType, " and ", type.getElementType());
+    elementType = type.getElementType();
+  }
+  return elementType;
+}
+
+ArrayRef<int64_t> mlir::tessel::getShape(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
+LogicalResult mlir::tessel::appendInferredType(std::optional<Location> loc,
+                                               StringRef opName,
+                                               llvm::Expected<Shape> shape,
+                                               Type elementType,
+                                               SmallVectorImpl<Type> &types) {
+  if (!shape)
+    return emitOptionalError(loc, "'", opName, "' op ",
+                             llvm::toString(shape.takeError()));
+  types.push_back(RankedTensorType::get(*shape, elementType));
+  return success();
+}
+
+LogicalResult mlir::tessel::inferFromOperand(
+    std::optional<Location> loc, StringRef opName, Value operand,
+    llvm::function_ref<llvm::Expected<Shape>(ArrayRef<int64_t>)> shapeFn,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<Type> elementType = getSharedElementType(loc, opName, operand);
+  if (failed(elementType))
+    return failure();
+  return appendInferredType(loc, opName, shapeFn(getShape(operand)), *elementType,
+                            types);
+}

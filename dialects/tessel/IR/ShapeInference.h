@@ -1,0 +1,176 @@
+//===- ShapeInference.h - Shape functions of the tessel ops ----*- C++ -*-===//
+//
+// The shape formulas of every tessel op, on plain shapes and attribute values.
+// The ops' type inference calls them; so do the unit tests and any frontend
+// that must validate a graph before it builds IR. Each returns the result
+// shape or an error whose message names the rule and the offending values.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_DIALECTS_TESSEL_IR_SHAPEINFERENCE_H
+#define TESSEL_DIALECTS_TESSEL_IR_SHAPEINFERENCE_H
+
+#include "dialects/tessel/IR/TesselDialect.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::tessel {
+
+using Shape = llvm::SmallVector<int64_t, 6>;
+
+//===----------------------------------------------------------------------===//
+// Layouts
+//===----------------------------------------------------------------------===//
+
+/// Number of spatial dims (1-3) of an activation layout.
+unsigned getSpatialRank(DataLayout layout);
+/// Whether channels are the last dim (nwc, nhwc, ndhwc).
+bool isChannelsLast(DataLayout layout);
+/// Rank of a tensor in `layout`: batch, channels and the spatial dims.
+inline unsigned getRank(DataLayout layout) { return getSpatialRank(layout) + 2; }
+/// Position of the channel dim of a tensor in `layout`.
+unsigned getChannelDim(DataLayout layout);
+/// Positions of the spatial dims of a tensor in `layout`, in D, H, W order.
+llvm::SmallVector<unsigned, 3> getSpatialDims(DataLayout layout);
+
+/// Number of spatial dims of a filter layout.
+unsigned getSpatialRank(FilterLayout layout);
+/// The family of a filter layout: O first (oihw), I first (iohw) or spatial
+/// dims first (hwio).
+enum class FilterFamily { OutputFirst, InputFirst, SpatialFirst };
+FilterFamily getFilterFamily(FilterLayout layout);
+
+//===----------------------------------------------------------------------===//
+// Shape functions, one block per op family
+//===----------------------------------------------------------------------===//
+
+/// Attributes of tessel.conv and tessel.conv_transpose. Empty arrays take the
+/// defaults: strides and dilations 1, padding and output padding 0.
+struct ConvParams {
+  DataLayout layout = DataLayout::NCHW;
+  FilterLayout filterLayout = FilterLayout::OIHW;
+  llvm::ArrayRef<int64_t> strides, dilations, padding, outputPadding;
+  int64_t groups = 1;
+  bool transposed = false;
+};
+llvm::Expected<Shape> inferConvShape(llvm::ArrayRef<int64_t> input,
+                                     llvm::ArrayRef<int64_t> filter,
+                                     std::optional<llvm::ArrayRef<int64_t>> bias,
+                                     const ConvParams &params);
+
+/// Attributes of tessel.pool. Empty strides default to the kernel.
+struct PoolParams {
+  PoolKind kind = PoolKind::Max;
+  DataLayout layout = DataLayout::NCHW;
+  llvm::ArrayRef<int64_t> kernel, strides, dilations, padding;
+  bool ceilMode = false;
+};
+llvm::Expected<Shape> inferPoolShape(llvm::ArrayRef<int64_t> input,
+                                     const PoolParams &params);
+llvm::Expected<Shape> inferAdaptivePoolShape(llvm::ArrayRef<int64_t> input,
+                                             DataLayout layout,
+                                             llvm::ArrayRef<int64_t> outputSize);
+llvm::Expected<Shape> inferGlobalPoolShape(llvm::ArrayRef<int64_t> input,
+                                           DataLayout layout);
+
+/// Checks batch_norm's per-channel operands against the input and returns
+/// the channel count. Without a layout the input is channels-first.
+/// `perChannel` pairs each operand's name with its shape.
+using NamedShape = std::pair<llvm::StringRef, llvm::ArrayRef<int64_t>>;
+llvm::Expected<int64_t>
+checkBatchNormShapes(llvm::ArrayRef<int64_t> input,
+                     std::optional<DataLayout> layout,
+                     llvm::ArrayRef<NamedShape> perChannel);
+
+/// numpy broadcasting of two shapes.
+llvm::Expected<Shape> inferBroadcastShape(llvm::ArrayRef<int64_t> lhs,
+                                          llvm::ArrayRef<int64_t> rhs);
+
+llvm::Expected<Shape> inferLinearShape(llvm::ArrayRef<int64_t> input,
+                                       llvm::ArrayRef<int64_t> weight,
+                                       std::optional<llvm::ArrayRef<int64_t>> bias);
+llvm::Expected<Shape> inferMatmulShape(llvm::ArrayRef<int64_t> lhs,
+                                       llvm::ArrayRef<int64_t> rhs);
+
+llvm::Expected<Shape> inferReshapeShape(llvm::ArrayRef<int64_t> input,
+                                        llvm::ArrayRef<int64_t> shape);
+llvm::Expected<Shape> inferFlattenShape(llvm::ArrayRef<int64_t> input,
+                                        int64_t startDim, int64_t endDim);
+llvm::Expected<Shape> inferTransposeShape(llvm::ArrayRef<int64_t> input,
+                                          llvm::ArrayRef<int64_t> perm);
+llvm::Expected<Shape>
+inferConcatShape(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
+llvm::Expected<Shape> inferRelayoutShape(llvm::ArrayRef<int64_t> input,
+                                         DataLayout source, DataLayout target);
+
+llvm::Expected<Shape> inferPadShape(llvm::ArrayRef<int64_t> input, PadMode mode,
+                                    llvm::ArrayRef<int64_t> padding);
+llvm::Expected<Shape>
+inferUpsampleShape(llvm::ArrayRef<int64_t> input, DataLayout layout,
+                   std::optional<llvm::ArrayRef<int64_t>> size,
+                   std::optional<llvm::ArrayRef<double>> scales);
+/// pixel_shuffle, or pixel_unshuffle when `inverse` is set.
+llvm::Expected<Shape> inferPixelShuffleShape(llvm::ArrayRef<int64_t> input,
+                                             DataLayout layout, int64_t factor,
+                                             bool inverse);
+
+llvm::Expected<Shape>
+inferReduceShape(llvm::ArrayRef<int64_t> input,
+                 std::optional<llvm::ArrayRef<int64_t>> axes, bool keepDims);
+llvm::Expected<Shape> inferCrossEntropyShape(llvm::ArrayRef<int64_t> logits,
+                                             llvm::ArrayRef<int64_t> labels,
+                                             Reduction reduction);
+llvm::Expected<Shape> inferMseLossShape(llvm::ArrayRef<int64_t> lhs,
+                                        llvm::ArrayRef<int64_t> rhs,
+                                        Reduction reduction);
+
+//===----------------------------------------------------------------------===//
+// Helpers shared by the shape functions and the op implementations
+//===----------------------------------------------------------------------===//
+
+/// An error carrying `message`.
+llvm::Error shapeError(const llvm::Twine &message);
+/// Formats a shape or attribute array as "[1, 2, 3]".
+std::string formatArray(llvm::ArrayRef<int64_t> values);
+/// Returns `axis` in [0, rank), counting negative axes from the end, or an
+/// error naming `what`.
+llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank,
+                                      llvm::StringRef what = "axis");
+/// Checks that a tensor of `shape` has the rank `layout` implies.
+llvm::Error checkLayoutRank(llvm::ArrayRef<int64_t> shape, DataLayout layout,
+                            llvm::StringRef operand = "input");
+/// Checks that `values` has `size` entries, each at least `min`.
+llvm::Error checkSpatialArray(llvm::StringRef name, llvm::ArrayRef<int64_t> values,
+                              size_t size, int64_t min);
+
+/// Returns the element type shared by every operand, or emits an error at
+/// `loc` naming `opName` if the operands are not ranked tensors of one
+/// element type.
+FailureOr<Type> getSharedElementType(std::optional<Location> loc,
+                                     llvm::StringRef opName, ValueRange operands);
+/// Shape of a ranked tensor value.
+llvm::ArrayRef<int64_t> getShape(Value value);
+/// Appends `tensor<shape x elementType>` to `types`, or emits the shape
+/// function's error at `loc` as a diagnostic of `opName`.
+LogicalResult appendInferredType(std::optional<Location> loc,
+                                 llvm::StringRef opName,
+                                 llvm::Expected<Shape> shape, Type elementType,
+                                 llvm::SmallVectorImpl<Type> &types);
+
+/// Infers the single result of an op whose shape depends on one tensor
+/// operand: `shapeFn` maps the operand's shape to the result's; the element
+/// type is the operand's.
+LogicalResult inferFromOperand(
+    std::optional<Location> loc, llvm::StringRef opName, Value operand,
+    llvm::function_ref<llvm::Expected<Shape>(llvm::ArrayRef<int64_t>)> shapeFn,
+    llvm::SmallVectorImpl<Type> &types);
+
+} // namespace mlir::tessel
+
+#endif // TESSEL_DIALECTS_TESSEL_IR_SHAPEINFERENCE_H

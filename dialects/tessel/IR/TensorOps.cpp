@@ -1,0 +1,244 @@
+//===- TensorOps.cpp - Constants, shape and layout ops --------------------===//
+
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+#define GET_OP_CLASSES
+#include "dialects/tessel/IR/TensorOps.cpp.inc"
+
+void TesselDialect::registerTensorOps() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/tessel/IR/TensorOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Shape functions
+//===----------------------------------------------------------------------===//
+
+static int64_t getNumElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+llvm::Expected<Shape> mlir::tessel::inferReshapeShape(ArrayRef<int64_t> input,
+                                                      ArrayRef<int64_t> shape) {
+  int64_t known = 1;
+  std::optional<size_t> inferred;
+  for (auto [i, size] : llvm::enumerate(shape)) {
+    if (size == -1) {
+      if (inferred)
+        return shapeError(llvm::formatv(
+            "shape {0} may hold at most one -1", formatArray(shape)));
+      inferred = i;
+      continue;
+    }
+    if (size < 0)
+      return shapeError(llvm::formatv(
+          "shape {0} entries must be non-negative or -1", formatArray(shape)));
+    known *= size;
+  }
+  int64_t total = getNumElements(input);
+  Shape result(shape);
+  if (inferred) {
+    if (known == 0 || total % known != 0)
+      return shapeError(llvm::formatv(
+          "cannot infer the -1 in shape {0} from input {1} ({2} elements)",
+          formatArray(shape), formatArray(input), total));
+    result[*inferred] = total / known;
+  } else if (known != total) {
+    return shapeError(llvm::formatv(
+        "shape {0} holds {1} elements but input {2} holds {3}",
+        formatArray(shape), known, formatArray(input), total));
+  }
+  return result;
+}
+
+llvm::Expected<Shape> mlir::tessel::inferFlattenShape(ArrayRef<int64_t> input,
+                                                      int64_t startDim,
+                                                      int64_t endDim) {
+  if (input.empty())
+    return Shape{1};
+  int64_t rank = input.size();
+  llvm::Expected<int64_t> start = normalizeAxis(startDim, rank, "start_dim");
+  if (!start)
+    return start.takeError();
+  llvm::Expected<int64_t> end = normalizeAxis(endDim, rank, "end_dim");
+  if (!end)
+    return end.takeError();
+  if (*start > *end)
+    return shapeError(llvm::formatv("start_dim {0} comes after end_dim {1}",
+                                    startDim, endDim));
+  Shape result(input.take_front(*start));
+  result.push_back(getNumElements(input.slice(*start, *end - *start + 1)));
+  llvm::append_range(result, input.drop_front(*end + 1));
+  return result;
+}
+
+llvm::Expected<Shape> mlir::tessel::inferTransposeShape(ArrayRef<int64_t> input,
+                                                        ArrayRef<int64_t> perm) {
+  if (perm.size() != input.size())
+    return shapeError(llvm::formatv("perm {0} must have {1} entries (the rank)",
+                                    formatArray(perm), input.size()));
+  llvm::SmallBitVector seen(perm.size());
+  Shape result;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= static_cast<int64_t>(perm.size()) || seen.test(p))
+      return shapeError(llvm::formatv("perm {0} is not a permutation of [0, {1})",
+                                      formatArray(perm), perm.size()));
+    seen.set(p);
+    result.push_back(input[p]);
+  }
+  return result;
+}
+
+llvm::Expected<Shape>
+mlir::tessel::inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis) {
+  if (inputs.empty())
+    return shapeError("needs at least one input");
+  ArrayRef<int64_t> first = inputs.front();
+  if (first.empty())
+    return shapeError("cannot concatenate 0-D tensors");
+  llvm::Expected<int64_t> dim = normalizeAxis(axis, first.size());
+  if (!dim)
+    return dim.takeError();
+  Shape result(first);
+  for (auto [i, shape] : llvm::enumerate(inputs.drop_front())) {
+    if (shape.size() != first.size())
+      return shapeError(llvm::formatv("input #{0} has rank {1}, input #0 rank {2}",
+                                      i + 1, shape.size(), first.size()));
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (static_cast<int64_t>(d) != *dim && shape[d] != first[d])
+        return shapeError(llvm::formatv(
+            "input #{0} shape {1} differs from input #0 shape {2} in dim {3}, "
+            "which is not the concatenation axis {4}",
+            i + 1, formatArray(shape), formatArray(first), d, *dim));
+    result[*dim] += shape[*dim];
+  }
+  return result;
+}
+
+llvm::Expected<Shape> mlir::tessel::inferRelayoutShape(ArrayRef<int64_t> input,
+                                                       DataLayout source,
+                                                       DataLayout target) {
+  if (auto err = checkLayoutRank(input, source))
+    return std::move(err);
+  if (getSpatialRank(source) != getSpatialRank(target))
+    return shapeError(llvm::formatv("layouts {0} and {1} have different ranks",
+                                    stringifyDataLayout(source),
+                                    stringifyDataLayout(target)));
+  Shape result(input.size());
+  result[0] = input[0];
+  result[getChannelDim(target)] = input[getChannelDim(source)];
+  for (auto [from, to] :
+       llvm::zip_equal(getSpatialDims(source), getSpatialDims(target)))
+    result[to] = input[from];
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getValue().getType());
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  if (!isa<ElementsAttr>(getValue()))
+    return emitOpError("value must be an elements attribute (e.g. dense<...>), got ")
+           << getValue();
+  return success();
+}
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferReshapeShape(input, adaptor.getShape());
+      },
+      types);
+}
+
+LogicalResult FlattenOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferFlattenShape(input,
+                                 static_cast<int64_t>(adaptor.getStartDim()),
+                                 static_cast<int64_t>(adaptor.getEndDim()));
+      },
+      types);
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferTransposeShape(input, adaptor.getPerm());
+      },
+      types);
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  FailureOr<Type> elementType =
+      getSharedElementType(loc, getOperationName(), adaptor.getInputs());
+  if (failed(elementType))
+    return failure();
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value input : adaptor.getInputs())
+    shapes.push_back(getShape(input));
+  return appendInferredType(
+      loc, getOperationName(),
+      inferConcatShape(shapes, static_cast<int64_t>(adaptor.getAxis())),
+      *elementType, types);
+}
+
+LogicalResult RelayoutOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferRelayoutShape(input, adaptor.getSource(),
+                                  adaptor.getTarget());
+      },
+      types);
+}
+
+OpFoldResult RelayoutOp::fold(FoldAdaptor) {
+  if (getSource() == getTarget())
+    return getInput();
+  // relayout(relayout(x, a -> b), b -> a) is x.
+  if (auto producer = getInput().getDefiningOp<RelayoutOp>())
+    if (producer.getSource() == getTarget())
+      return producer.getInput();
+  return {};
+}

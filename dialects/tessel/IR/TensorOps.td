@@ -1,0 +1,107 @@
+//===- TensorOps.td - Constants, shape and layout ops ------*- tablegen -*-===//
+
+#ifndef TESSEL_TENSOR_OPS_TD
+#define TESSEL_TENSOR_OPS_TD
+
+include "dialects/tessel/IR/TesselBase.td"
+
+def Tessel_ConstantOp : Tessel_InferredOp<"constant", [ConstantLike]> {
+  let summary = "a constant tensor (weights, labels, ...)";
+  let description = [{
+    ```mlir
+    %w = tessel.constant dense<0.5> : tensor<64x3x7x7xf32>
+    ```
+  }];
+  let arguments = (ins TypedAttrInterface:$value);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Tessel_ReshapeOp : Tessel_InferredOp<"reshape"> {
+  let summary = "reshape to a static shape with the same element count";
+  let description = [{
+    `shape` holds the new sizes; one entry may be -1, inferred from the
+    element count.
+
+    ```mlir
+    %y = tessel.reshape %x {shape = array<i64: 8, -1>}
+           : tensor<8x512x1x1xf32> -> tensor<8x512xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_AnyTensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tessel_FlattenOp : Tessel_InferredOp<"flatten"> {
+  let summary = "merge the dims start_dim..end_dim into one";
+  let description = [{
+    PyTorch's `flatten`; negative dims count from the end. A 0-D input
+    becomes 1-D.
+
+    ```mlir
+    %y = tessel.flatten %x {start_dim = 1 : i64}
+           : tensor<8x512x1x1xf32> -> tensor<8x512xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_AnyTensor:$input,
+                   DefaultValuedAttr<I64Attr, "1">:$start_dim,
+                   DefaultValuedAttr<I64Attr, "-1">:$end_dim);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tessel_TransposeOp : Tessel_InferredOp<"transpose"> {
+  let summary = "permute dims";
+  let description = [{
+    Result dim `i` is input dim `perm[i]`. For a change of activation layout
+    use `tessel.relayout`, which says what the dims mean.
+
+    ```mlir
+    %y = tessel.transpose %x {perm = array<i64: 1, 0>} : tensor<4x8xf32> -> tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_AnyTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tessel_ConcatOp : Tessel_InferredOp<"concat"> {
+  let summary = "concatenate tensors along an axis";
+  let description = [{
+    Every input has the same rank, element type and sizes except along
+    `axis` (negative counts from the end).
+
+    ```mlir
+    %y = tessel.concat %a, %b {axis = 1 : i64}
+           : (tensor<1x64x28x28xf32>, tensor<1x32x28x28xf32>) -> tensor<1x96x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Tessel_AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+}
+
+def Tessel_RelayoutOp : Tessel_InferredOp<"relayout"> {
+  let summary = "change the activation layout of a tensor";
+  let description = [{
+    The only op that changes a layout: moves the channel dim between
+    channels-first and channels-last. Both layouts have the input's rank.
+
+    ```mlir
+    %y = tessel.relayout %x from nchw to nhwc
+           : tensor<1x3x224x224xf32> -> tensor<1x224x224x3xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_Tensor:$input, Tessel_DataLayoutAttr:$source,
+                   Tessel_DataLayoutAttr:$target);
+  let results = (outs Tessel_Tensor:$result);
+  let assemblyFormat = [{
+    $input `from` `` $source `to` `` $target attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+#endif // TESSEL_TENSOR_OPS_TD

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tessel needs to build and test. Idempotent: it
+# only calls apt-get when a package is missing. Debian bookworm, as root (or
+# with sudo).
+set -euo pipefail
+
+packages=(
+  cmake ninja-build ccache python3
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "tessel: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
