@@ -42,8 +42,8 @@ llvm::Expected<Shape> mlir::tessel::inferBroadcastShape(ArrayRef<int64_t> lhs,
     int64_t b = i < rhs.size() ? rhs[rhs.size() - 1 - i] : 1;
     if (a != b && a != 1 && b != 1)
       return shapeError(llvm::formatv(
-          "shapes {0} and {1} do not broadcast: sizes {2} and {3} in the "
-          "{4}-th dim from the end must be equal or 1",
+          "shapes {0} and {1} do not broadcast: sizes {2} and {3} at dim "
+          "-{4} (counted from the end) must be equal or 1",
           formatArray(lhs), formatArray(rhs), a, b, i + 1));
     result[rank - 1 - i] = a == 1 ? b : a;
   }

@@ -1,0 +1,25 @@
+# -*- Python -*-
+# lit configuration for Tessel's FileCheck tests. The GoogleTest binaries are
+# run by the suite in Unit/.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "Tessel"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tessel_obj_root, "test")
+
+config.substitutions.append(("%tessel_src", config.tessel_src_root))
+config.substitutions.append(("%tessel_obj", config.tessel_obj_root))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    [ToolSubst("tessel-opt", unresolved="fatal")], [config.tessel_tools_dir]
+)
