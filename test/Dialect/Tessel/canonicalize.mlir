@@ -1,0 +1,52 @@
+// RUN: tessel-opt --split-input-file --canonicalize %s | FileCheck %s
+
+// A relayout to the layout the tensor already has is the identity.
+// CHECK-LABEL: func @relayout_identity
+// CHECK-SAME: (%[[X:.+]]: tensor<1x3x8x8xf32>)
+// CHECK-NOT: tessel.relayout
+// CHECK: return %[[X]]
+func.func @relayout_identity(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32> {
+  %0 = tessel.relayout %x from nchw to nchw : tensor<1x3x8x8xf32> -> tensor<1x3x8x8xf32>
+  return %0 : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+// A relayout that undoes the previous one cancels with it.
+// CHECK-LABEL: func @relayout_round_trip
+// CHECK-SAME: (%[[X:.+]]: tensor<1x3x8x9xf32>)
+// CHECK-NOT: tessel.relayout
+// CHECK: return %[[X]]
+func.func @relayout_round_trip(%x: tensor<1x3x8x9xf32>) -> tensor<1x3x8x9xf32> {
+  %0 = tessel.relayout %x from nchw to nhwc : tensor<1x3x8x9xf32> -> tensor<1x8x9x3xf32>
+  %1 = tessel.relayout %0 from nhwc to nchw : tensor<1x8x9x3xf32> -> tensor<1x3x8x9xf32>
+  return %1 : tensor<1x3x8x9xf32>
+}
+
+// -----
+
+// A relayout followed by an identity relayout: only the real one stays.
+// CHECK-LABEL: func @relayout_chain
+// CHECK: tessel.relayout %{{.+}} from ncw to nwc
+// CHECK-NOT: tessel.relayout
+func.func @relayout_chain(%x: tensor<2x3x5xf32>) -> tensor<2x5x3xf32> {
+  %0 = tessel.relayout %x from ncw to nwc : tensor<2x3x5xf32> -> tensor<2x5x3xf32>
+  %1 = tessel.relayout %0 from nwc to nwc : tensor<2x5x3xf32> -> tensor<2x5x3xf32>
+  return %1 : tensor<2x5x3xf32>
+}
+
+// -----
+
+// Unused pure ops are erased; constants are deduplicated.
+// CHECK-LABEL: func @dead_and_duplicate
+// CHECK: %[[C:.+]] = tessel.constant dense<1.000000e+00> : tensor<4xf32>
+// CHECK-NOT: tessel.constant
+// CHECK-NOT: tessel.relu
+// CHECK: tessel.add %[[C]], %[[C]]
+func.func @dead_and_duplicate(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %a = tessel.constant dense<1.0> : tensor<4xf32>
+  %b = tessel.constant dense<1.0> : tensor<4xf32>
+  %dead = tessel.relu %x : tensor<4xf32>
+  %0 = tessel.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
