@@ -8,6 +8,7 @@
 #ifndef TESSEL_COMPILER_INITALL_H
 #define TESSEL_COMPILER_INITALL_H
 
+#include "compiler/Passes.h"
 #include "dialects/tessel/IR/TesselDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,7 +24,10 @@ inline void registerAllDialects(DialectRegistry &registry) {
 
 /// Registers Tessel's passes and the generic upstream ones that run on tessel
 /// IR (canonicalize, cse, ...).
-inline void registerAllPasses() { registerTransformsPasses(); }
+inline void registerAllPasses() {
+  registerTesselPasses();
+  registerTransformsPasses();
+}
 
 } // namespace mlir::tessel
 

@@ -60,7 +60,7 @@ int64_t countWindows(int64_t padded, int64_t extent, int64_t stride,
 }
 
 /// Builds an activation shape in `layout` from batch, channels and spatial sizes.
-Vec activation(DataLayout layout, int64_t n, int64_t c, const Vec &spatial) {
+Vec activation(ActivationLayout layout, int64_t n, int64_t c, const Vec &spatial) {
   Vec shape{n};
   if (!isChannelsLast(layout))
     shape.push_back(c);
@@ -70,11 +70,11 @@ Vec activation(DataLayout layout, int64_t n, int64_t c, const Vec &spatial) {
   return shape;
 }
 
-DataLayout layoutFor(unsigned spatialRank, bool channelsLast) {
-  static const DataLayout first[] = {DataLayout::NCW, DataLayout::NCHW,
-                                     DataLayout::NCDHW};
-  static const DataLayout last[] = {DataLayout::NWC, DataLayout::NHWC,
-                                    DataLayout::NDHWC};
+ActivationLayout layoutFor(unsigned spatialRank, bool channelsLast) {
+  static const ActivationLayout first[] = {ActivationLayout::NCW, ActivationLayout::NCHW,
+                                     ActivationLayout::NCDHW};
+  static const ActivationLayout last[] = {ActivationLayout::NWC, ActivationLayout::NHWC,
+                                    ActivationLayout::NDHWC};
   return (channelsLast ? last : first)[spatialRank - 1];
 }
 
@@ -114,7 +114,7 @@ TEST(ConvShape, ResNetLayers) {
                               stem)),
             (Vec{1, 64, 112, 112}));
   ConvParams nhwc;
-  nhwc.layout = DataLayout::NHWC;
+  nhwc.layout = ActivationLayout::NHWC;
   nhwc.filterLayout = FilterLayout::HWIO;
   Vec pad1{1, 1, 1, 1};
   nhwc.padding = pad1;
@@ -136,7 +136,7 @@ TEST(ConvShape, RandomSweepMatchesWindowCount) {
   int checked = 0;
   for (int iter = 0; iter < 3000; ++iter) {
     unsigned spatialRank = pick(1, 3);
-    DataLayout layout = layoutFor(spatialRank, pick(0, 1));
+    ActivationLayout layout = layoutFor(spatialRank, pick(0, 1));
     FilterFamily family =
         pick(0, 1) ? FilterFamily::OutputFirst : FilterFamily::SpatialFirst;
     int64_t groups = pick(1, 3);
@@ -189,7 +189,7 @@ TEST(ConvTransposeShape, RandomSweepInvertsConv) {
   };
   for (int iter = 0; iter < 2000; ++iter) {
     unsigned spatialRank = pick(1, 3);
-    DataLayout layout = layoutFor(spatialRank, pick(0, 1));
+    ActivationLayout layout = layoutFor(spatialRank, pick(0, 1));
     FilterFamily family =
         pick(0, 1) ? FilterFamily::InputFirst : FilterFamily::SpatialFirst;
     int64_t groups = pick(1, 3);
@@ -298,7 +298,7 @@ TEST(PoolShape, RandomSweepMatchesWindowCount) {
   };
   for (int iter = 0; iter < 3000; ++iter) {
     unsigned spatialRank = pick(1, 3);
-    DataLayout layout = layoutFor(spatialRank, pick(0, 1));
+    ActivationLayout layout = layoutFor(spatialRank, pick(0, 1));
     bool ceilMode = pick(0, 1);
     Vec in, k, s, d, pad(2 * spatialRank);
     for (unsigned i = 0; i < spatialRank; ++i) {
@@ -357,21 +357,21 @@ TEST(PoolShape, CeilModeDropsWindowStartingInPadding) {
 
 TEST(PoolShape, AdaptiveAndGlobal) {
   Vec out{7, 7};
-  EXPECT_EQ(ok(inferAdaptivePoolShape({2, 512, 14, 13}, DataLayout::NCHW, out)),
+  EXPECT_EQ(ok(inferAdaptivePoolShape({2, 512, 14, 13}, ActivationLayout::NCHW, out)),
             (Vec{2, 512, 7, 7}));
   Vec out1{3};
-  EXPECT_EQ(ok(inferAdaptivePoolShape({2, 10, 8}, DataLayout::NWC, out1)),
+  EXPECT_EQ(ok(inferAdaptivePoolShape({2, 10, 8}, ActivationLayout::NWC, out1)),
             (Vec{2, 3, 8}));
-  EXPECT_EQ(ok(inferGlobalPoolShape({8, 7, 7, 2048}, DataLayout::NHWC)),
+  EXPECT_EQ(ok(inferGlobalPoolShape({8, 7, 7, 2048}, ActivationLayout::NHWC)),
             (Vec{8, 1, 1, 2048}));
-  EXPECT_EQ(ok(inferGlobalPoolShape({1, 4, 3, 5, 6}, DataLayout::NCDHW)),
+  EXPECT_EQ(ok(inferGlobalPoolShape({1, 4, 3, 5, 6}, ActivationLayout::NCDHW)),
             (Vec{1, 4, 1, 1, 1}));
   Vec zero{0, 7};
-  fails(inferAdaptivePoolShape({1, 3, 8, 8}, DataLayout::NCHW, zero),
+  fails(inferAdaptivePoolShape({1, 3, 8, 8}, ActivationLayout::NCHW, zero),
         "output_size [0, 7] must be positive");
-  fails(inferAdaptivePoolShape({1, 3, 8, 8}, DataLayout::NCHW, out1),
+  fails(inferAdaptivePoolShape({1, 3, 8, 8}, ActivationLayout::NCHW, out1),
         "output_size [3] must have 2 entries");
-  fails(inferGlobalPoolShape({1, 3, 8}, DataLayout::NCHW), "input rank 3");
+  fails(inferGlobalPoolShape({1, 3, 8}, ActivationLayout::NCHW), "input rank 3");
 }
 
 //===----------------------------------------------------------------------===//
@@ -380,12 +380,12 @@ TEST(PoolShape, AdaptiveAndGlobal) {
 
 TEST(BatchNormShape, ChannelDimFollowsLayout) {
   Vec c64{64}, c3{3};
-  EXPECT_EQ(*checkBatchNormShapes({1, 64, 8, 8}, DataLayout::NCHW, {{"scale", c64}}),
+  EXPECT_EQ(*checkBatchNormShapes({1, 64, 8, 8}, ActivationLayout::NCHW, {{"scale", c64}}),
             64);
-  EXPECT_EQ(*checkBatchNormShapes({1, 8, 8, 3}, DataLayout::NHWC, {{"scale", c3}}),
+  EXPECT_EQ(*checkBatchNormShapes({1, 8, 8, 3}, ActivationLayout::NHWC, {{"scale", c3}}),
             3);
   EXPECT_EQ(*checkBatchNormShapes({16, 64}, std::nullopt, {{"mean", c64}}), 64);
-  fails(checkBatchNormShapes({1, 8, 8, 3}, DataLayout::NCHW, {{"scale", c3}}),
+  fails(checkBatchNormShapes({1, 8, 8, 3}, ActivationLayout::NCHW, {{"scale", c3}}),
         "scale shape [3] must be [8] (channels)");
   fails(checkBatchNormShapes({5}, std::nullopt, {}), "must be at least 2");
 }
@@ -447,12 +447,12 @@ TEST(TensorShape, ReshapeFlattenTransposeConcat) {
   EXPECT_EQ(ok(inferConcatShape({a, b, b}, -3)), (Vec{1, 128, 28, 28}));
   fails(inferConcatShape({a, c}, 1), "differs from input #0 shape [1, 64, 28, 28] in dim 2");
 
-  EXPECT_EQ(ok(inferRelayoutShape({2, 3, 4, 5}, DataLayout::NCHW, DataLayout::NHWC)),
+  EXPECT_EQ(ok(inferRelayoutShape({2, 3, 4, 5}, ActivationLayout::NCHW, ActivationLayout::NHWC)),
             (Vec{2, 4, 5, 3}));
-  EXPECT_EQ(ok(inferRelayoutShape({2, 4, 5, 6, 3}, DataLayout::NDHWC,
-                                  DataLayout::NCDHW)),
+  EXPECT_EQ(ok(inferRelayoutShape({2, 4, 5, 6, 3}, ActivationLayout::NDHWC,
+                                  ActivationLayout::NCDHW)),
             (Vec{2, 3, 4, 5, 6}));
-  fails(inferRelayoutShape({2, 3, 4, 5}, DataLayout::NCHW, DataLayout::NWC),
+  fails(inferRelayoutShape({2, 3, 4, 5}, ActivationLayout::NCHW, ActivationLayout::NWC),
         "different ranks");
 }
 
@@ -472,26 +472,26 @@ TEST(ResampleShape, PadUpsamplePixelShuffle) {
 
   Vec size{16, 20};
   std::vector<double> scales{2.0, 1.5};
-  EXPECT_EQ(ok(inferUpsampleShape({1, 8, 5, 7}, DataLayout::NCHW,
+  EXPECT_EQ(ok(inferUpsampleShape({1, 8, 5, 7}, ActivationLayout::NCHW,
                                   ArrayRef<int64_t>(size), std::nullopt)),
             (Vec{1, 8, 16, 20}));
   // floor(5 * 2.0) = 10, floor(7 * 1.5) = 10.
-  EXPECT_EQ(ok(inferUpsampleShape({1, 5, 7, 8}, DataLayout::NHWC, std::nullopt,
+  EXPECT_EQ(ok(inferUpsampleShape({1, 5, 7, 8}, ActivationLayout::NHWC, std::nullopt,
                                   ArrayRef<double>(scales))),
             (Vec{1, 10, 10, 8}));
-  fails(inferUpsampleShape({1, 8, 5, 7}, DataLayout::NCHW, ArrayRef<int64_t>(size),
+  fails(inferUpsampleShape({1, 8, 5, 7}, ActivationLayout::NCHW, ArrayRef<int64_t>(size),
                            ArrayRef<double>(scales)),
         "exactly one of size and scales");
 
-  EXPECT_EQ(ok(inferPixelShuffleShape({1, 64, 16, 16}, DataLayout::NCHW, 2, false)),
+  EXPECT_EQ(ok(inferPixelShuffleShape({1, 64, 16, 16}, ActivationLayout::NCHW, 2, false)),
             (Vec{1, 16, 32, 32}));
-  EXPECT_EQ(ok(inferPixelShuffleShape({1, 32, 32, 16}, DataLayout::NHWC, 2, true)),
+  EXPECT_EQ(ok(inferPixelShuffleShape({1, 32, 32, 16}, ActivationLayout::NHWC, 2, true)),
             (Vec{1, 16, 16, 64}));
-  fails(inferPixelShuffleShape({1, 10, 4, 4}, DataLayout::NCHW, 2, false),
+  fails(inferPixelShuffleShape({1, 10, 4, 4}, ActivationLayout::NCHW, 2, false),
         "input channels (10) must be divisible by factor^2 (4)");
-  fails(inferPixelShuffleShape({1, 4, 5, 4}, DataLayout::NCHW, 2, true),
+  fails(inferPixelShuffleShape({1, 4, 5, 4}, ActivationLayout::NCHW, 2, true),
         "spatial size 5 in dim 2 must be divisible by factor (2)");
-  fails(inferPixelShuffleShape({1, 4, 5}, DataLayout::NCW, 2, true),
+  fails(inferPixelShuffleShape({1, 4, 5}, ActivationLayout::NCW, 2, true),
         "needs a 2-D layout");
 }
 

@@ -41,7 +41,7 @@ mlir::tessel::inferConvShape(ArrayRef<int64_t> input, ArrayRef<int64_t> filter,
   if (getSpatialRank(params.filterLayout) != spatialRank)
     return shapeError(llvm::formatv(
         "filter layout {0} is {1}-D but layout {2} is {3}-D", filterLayoutName,
-        getSpatialRank(params.filterLayout), stringifyDataLayout(params.layout),
+        getSpatialRank(params.filterLayout), stringifyActivationLayout(params.layout),
         spatialRank));
   FilterFamily family = getFilterFamily(params.filterLayout);
   if (!params.transposed && family == FilterFamily::InputFirst)

@@ -29,7 +29,7 @@ def Tessel_ConvOp : Tessel_ConvBase<"conv"> {
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$filter,
                    Optional<Tessel_Tensor>:$bias,
-                   Tessel_DataLayoutAttr:$layout,
+                   Tessel_ActivationLayoutAttr:$layout,
                    Tessel_FilterLayoutAttr:$filter_layout,
                    OptionalAttr<DenseI64ArrayAttr>:$strides,
                    OptionalAttr<DenseI64ArrayAttr>:$dilations,
@@ -62,7 +62,7 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$filter,
                    Optional<Tessel_Tensor>:$bias,
-                   Tessel_DataLayoutAttr:$layout,
+                   Tessel_ActivationLayoutAttr:$layout,
                    Tessel_FilterLayoutAttr:$filter_layout,
                    OptionalAttr<DenseI64ArrayAttr>:$strides,
                    OptionalAttr<DenseI64ArrayAttr>:$dilations,

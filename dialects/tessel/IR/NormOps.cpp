@@ -19,7 +19,7 @@ void TesselDialect::registerNormOps() {
 
 llvm::Expected<int64_t>
 mlir::tessel::checkBatchNormShapes(ArrayRef<int64_t> input,
-                                   std::optional<DataLayout> layout,
+                                   std::optional<ActivationLayout> layout,
                                    ArrayRef<NamedShape> perChannel) {
   unsigned channelDim = 1;
   if (layout) {

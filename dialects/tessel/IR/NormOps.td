@@ -24,7 +24,7 @@ def Tessel_BatchNormOp : Tessel_InferredOp<"batch_norm"> {
   let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$scale,
                    Tessel_Tensor:$bias, Tessel_Tensor:$mean,
                    Tessel_Tensor:$variance,
-                   OptionalAttr<Tessel_DataLayoutAttr>:$layout,
+                   OptionalAttr<Tessel_ActivationLayoutAttr>:$layout,
                    DefaultValuedAttr<F64Attr, "1e-5">:$epsilon);
   let results = (outs Tessel_Tensor:$result);
   let assemblyFormat = [{
@@ -51,7 +51,7 @@ def Tessel_BatchNormTrainOp : Tessel_InferredOp<"batch_norm_train"> {
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$scale,
                    Tessel_Tensor:$bias,
-                   OptionalAttr<Tessel_DataLayoutAttr>:$layout,
+                   OptionalAttr<Tessel_ActivationLayoutAttr>:$layout,
                    DefaultValuedAttr<F64Attr, "1e-5">:$epsilon);
   let results = (outs Tessel_Tensor:$result, Tessel_Tensor:$batch_mean,
                  Tessel_Tensor:$batch_variance);

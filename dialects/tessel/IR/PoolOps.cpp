@@ -68,7 +68,7 @@ llvm::Expected<Shape> mlir::tessel::inferPoolShape(ArrayRef<int64_t> input,
 }
 
 llvm::Expected<Shape>
-mlir::tessel::inferAdaptivePoolShape(ArrayRef<int64_t> input, DataLayout layout,
+mlir::tessel::inferAdaptivePoolShape(ArrayRef<int64_t> input, ActivationLayout layout,
                                      ArrayRef<int64_t> outputSize) {
   if (auto err = checkLayoutRank(input, layout))
     return std::move(err);
@@ -86,7 +86,7 @@ mlir::tessel::inferAdaptivePoolShape(ArrayRef<int64_t> input, DataLayout layout,
 }
 
 llvm::Expected<Shape> mlir::tessel::inferGlobalPoolShape(ArrayRef<int64_t> input,
-                                                         DataLayout layout) {
+                                                         ActivationLayout layout) {
   if (auto err = checkLayoutRank(input, layout))
     return std::move(err);
   Shape result(input);

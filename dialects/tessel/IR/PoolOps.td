@@ -31,7 +31,7 @@ def Tessel_PoolOp : Tessel_PoolBase<"pool"> {
     ```
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_PoolKindAttr:$kind,
-                   Tessel_DataLayoutAttr:$layout,
+                   Tessel_ActivationLayoutAttr:$layout,
                    DenseI64ArrayAttr:$kernel,
                    OptionalAttr<DenseI64ArrayAttr>:$strides,
                    OptionalAttr<DenseI64ArrayAttr>:$dilations,
@@ -53,7 +53,7 @@ def Tessel_AdaptivePoolOp : Tessel_PoolBase<"adaptive_pool"> {
     ```
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_PoolKindAttr:$kind,
-                   Tessel_DataLayoutAttr:$layout,
+                   Tessel_ActivationLayoutAttr:$layout,
                    DenseI64ArrayAttr:$output_size);
 }
 
@@ -69,7 +69,7 @@ def Tessel_GlobalPoolOp : Tessel_PoolBase<"global_pool"> {
     ```
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_PoolKindAttr:$kind,
-                   Tessel_DataLayoutAttr:$layout,
+                   Tessel_ActivationLayoutAttr:$layout,
                    OptionalAttr<F64Attr>:$p);
 }
 

@@ -65,7 +65,7 @@ llvm::Expected<Shape> mlir::tessel::inferPadShape(ArrayRef<int64_t> input,
 }
 
 llvm::Expected<Shape>
-mlir::tessel::inferUpsampleShape(ArrayRef<int64_t> input, DataLayout layout,
+mlir::tessel::inferUpsampleShape(ArrayRef<int64_t> input, ActivationLayout layout,
                                  std::optional<ArrayRef<int64_t>> size,
                                  std::optional<ArrayRef<double>> scales) {
   if (auto err = checkLayoutRank(input, layout))
@@ -103,12 +103,12 @@ mlir::tessel::inferUpsampleShape(ArrayRef<int64_t> input, DataLayout layout,
 }
 
 llvm::Expected<Shape> mlir::tessel::inferPixelShuffleShape(ArrayRef<int64_t> input,
-                                                           DataLayout layout,
+                                                           ActivationLayout layout,
                                                            int64_t factor,
                                                            bool inverse) {
   if (getSpatialRank(layout) != 2)
     return shapeError(llvm::formatv("needs a 2-D layout (nchw or nhwc), got {0}",
-                                    stringifyDataLayout(layout)));
+                                    stringifyActivationLayout(layout)));
   if (auto err = checkLayoutRank(input, layout))
     return std::move(err);
   if (factor < 1)

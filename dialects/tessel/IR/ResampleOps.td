@@ -42,7 +42,7 @@ def Tessel_UpsampleOp : Tessel_InferredOp<"upsample"> {
     ```
   }];
   let arguments = (ins Tessel_Tensor:$input, Tessel_UpsampleModeAttr:$mode,
-                   Tessel_DataLayoutAttr:$layout,
+                   Tessel_ActivationLayoutAttr:$layout,
                    OptionalAttr<DenseI64ArrayAttr>:$size,
                    OptionalAttr<DenseF64ArrayAttr>:$scales,
                    UnitAttr:$align_corners);
@@ -55,7 +55,7 @@ def Tessel_UpsampleOp : Tessel_InferredOp<"upsample"> {
 
 class Tessel_PixelShuffleBase<string mnemonic, string inverse>
     : Tessel_InferredOp<mnemonic> {
-  let arguments = (ins Tessel_Tensor:$input, Tessel_DataLayoutAttr:$layout,
+  let arguments = (ins Tessel_Tensor:$input, Tessel_ActivationLayoutAttr:$layout,
                    I64Attr:$factor);
   let results = (outs Tessel_Tensor:$result);
   let assemblyFormat = [{

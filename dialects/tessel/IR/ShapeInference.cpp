@@ -13,31 +13,31 @@
 using namespace mlir;
 using namespace mlir::tessel;
 
-unsigned mlir::tessel::getSpatialRank(DataLayout layout) {
+unsigned mlir::tessel::getSpatialRank(ActivationLayout layout) {
   switch (layout) {
-  case DataLayout::NCW:
-  case DataLayout::NWC:
+  case ActivationLayout::NCW:
+  case ActivationLayout::NWC:
     return 1;
-  case DataLayout::NCHW:
-  case DataLayout::NHWC:
+  case ActivationLayout::NCHW:
+  case ActivationLayout::NHWC:
     return 2;
-  case DataLayout::NCDHW:
-  case DataLayout::NDHWC:
+  case ActivationLayout::NCDHW:
+  case ActivationLayout::NDHWC:
     return 3;
   }
   llvm_unreachable("unknown data layout");
 }
 
-bool mlir::tessel::isChannelsLast(DataLayout layout) {
-  return layout == DataLayout::NWC || layout == DataLayout::NHWC ||
-         layout == DataLayout::NDHWC;
+bool mlir::tessel::isChannelsLast(ActivationLayout layout) {
+  return layout == ActivationLayout::NWC || layout == ActivationLayout::NHWC ||
+         layout == ActivationLayout::NDHWC;
 }
 
-unsigned mlir::tessel::getChannelDim(DataLayout layout) {
+unsigned mlir::tessel::getChannelDim(ActivationLayout layout) {
   return isChannelsLast(layout) ? getRank(layout) - 1 : 1;
 }
 
-SmallVector<unsigned, 3> mlir::tessel::getSpatialDims(DataLayout layout) {
+SmallVector<unsigned, 3> mlir::tessel::getSpatialDims(ActivationLayout layout) {
   unsigned first = isChannelsLast(layout) ? 1 : 2;
   SmallVector<unsigned, 3> dims;
   for (unsigned i = 0, e = getSpatialRank(layout); i < e; ++i)
@@ -103,12 +103,12 @@ llvm::Expected<int64_t> mlir::tessel::normalizeAxis(int64_t axis, int64_t rank,
 }
 
 llvm::Error mlir::tessel::checkLayoutRank(ArrayRef<int64_t> shape,
-                                          DataLayout layout, StringRef operand) {
+                                          ActivationLayout layout, StringRef operand) {
   if (shape.size() == getRank(layout))
     return llvm::Error::success();
   return shapeError(llvm::formatv("{0} rank {1} does not match layout {2} "
                                   "(expects rank {3})",
-                                  operand, shape.size(), stringifyDataLayout(layout),
+                                  operand, shape.size(), stringifyActivationLayout(layout),
                                   getRank(layout)));
 }
 

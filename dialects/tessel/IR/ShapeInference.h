@@ -29,15 +29,15 @@ using Shape = llvm::SmallVector<int64_t, 6>;
 //===----------------------------------------------------------------------===//
 
 /// Number of spatial dims (1-3) of an activation layout.
-unsigned getSpatialRank(DataLayout layout);
+unsigned getSpatialRank(ActivationLayout layout);
 /// Whether channels are the last dim (nwc, nhwc, ndhwc).
-bool isChannelsLast(DataLayout layout);
+bool isChannelsLast(ActivationLayout layout);
 /// Rank of a tensor in `layout`: batch, channels and the spatial dims.
-inline unsigned getRank(DataLayout layout) { return getSpatialRank(layout) + 2; }
+inline unsigned getRank(ActivationLayout layout) { return getSpatialRank(layout) + 2; }
 /// Position of the channel dim of a tensor in `layout`.
-unsigned getChannelDim(DataLayout layout);
+unsigned getChannelDim(ActivationLayout layout);
 /// Positions of the spatial dims of a tensor in `layout`, in D, H, W order.
-llvm::SmallVector<unsigned, 3> getSpatialDims(DataLayout layout);
+llvm::SmallVector<unsigned, 3> getSpatialDims(ActivationLayout layout);
 
 /// Number of spatial dims of a filter layout.
 unsigned getSpatialRank(FilterLayout layout);
@@ -53,7 +53,7 @@ FilterFamily getFilterFamily(FilterLayout layout);
 /// Attributes of tessel.conv and tessel.conv_transpose. Empty arrays take the
 /// defaults: strides and dilations 1, padding and output padding 0.
 struct ConvParams {
-  DataLayout layout = DataLayout::NCHW;
+  ActivationLayout layout = ActivationLayout::NCHW;
   FilterLayout filterLayout = FilterLayout::OIHW;
   llvm::ArrayRef<int64_t> strides, dilations, padding, outputPadding;
   int64_t groups = 1;
@@ -67,17 +67,17 @@ llvm::Expected<Shape> inferConvShape(llvm::ArrayRef<int64_t> input,
 /// Attributes of tessel.pool. Empty strides default to the kernel.
 struct PoolParams {
   PoolKind kind = PoolKind::Max;
-  DataLayout layout = DataLayout::NCHW;
+  ActivationLayout layout = ActivationLayout::NCHW;
   llvm::ArrayRef<int64_t> kernel, strides, dilations, padding;
   bool ceilMode = false;
 };
 llvm::Expected<Shape> inferPoolShape(llvm::ArrayRef<int64_t> input,
                                      const PoolParams &params);
 llvm::Expected<Shape> inferAdaptivePoolShape(llvm::ArrayRef<int64_t> input,
-                                             DataLayout layout,
+                                             ActivationLayout layout,
                                              llvm::ArrayRef<int64_t> outputSize);
 llvm::Expected<Shape> inferGlobalPoolShape(llvm::ArrayRef<int64_t> input,
-                                           DataLayout layout);
+                                           ActivationLayout layout);
 
 /// Checks batch_norm's per-channel operands against the input and returns
 /// the channel count. Without a layout the input is channels-first.
@@ -85,7 +85,7 @@ llvm::Expected<Shape> inferGlobalPoolShape(llvm::ArrayRef<int64_t> input,
 using NamedShape = std::pair<llvm::StringRef, llvm::ArrayRef<int64_t>>;
 llvm::Expected<int64_t>
 checkBatchNormShapes(llvm::ArrayRef<int64_t> input,
-                     std::optional<DataLayout> layout,
+                     std::optional<ActivationLayout> layout,
                      llvm::ArrayRef<NamedShape> perChannel);
 
 /// numpy broadcasting of two shapes.
@@ -107,17 +107,17 @@ llvm::Expected<Shape> inferTransposeShape(llvm::ArrayRef<int64_t> input,
 llvm::Expected<Shape>
 inferConcatShape(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
 llvm::Expected<Shape> inferRelayoutShape(llvm::ArrayRef<int64_t> input,
-                                         DataLayout source, DataLayout target);
+                                         ActivationLayout source, ActivationLayout target);
 
 llvm::Expected<Shape> inferPadShape(llvm::ArrayRef<int64_t> input, PadMode mode,
                                     llvm::ArrayRef<int64_t> padding);
 llvm::Expected<Shape>
-inferUpsampleShape(llvm::ArrayRef<int64_t> input, DataLayout layout,
+inferUpsampleShape(llvm::ArrayRef<int64_t> input, ActivationLayout layout,
                    std::optional<llvm::ArrayRef<int64_t>> size,
                    std::optional<llvm::ArrayRef<double>> scales);
 /// pixel_shuffle, or pixel_unshuffle when `inverse` is set.
 llvm::Expected<Shape> inferPixelShuffleShape(llvm::ArrayRef<int64_t> input,
-                                             DataLayout layout, int64_t factor,
+                                             ActivationLayout layout, int64_t factor,
                                              bool inverse);
 
 llvm::Expected<Shape>
@@ -143,7 +143,7 @@ std::string formatArray(llvm::ArrayRef<int64_t> values);
 llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank,
                                       llvm::StringRef what = "axis");
 /// Checks that a tensor of `shape` has the rank `layout` implies.
-llvm::Error checkLayoutRank(llvm::ArrayRef<int64_t> shape, DataLayout layout,
+llvm::Error checkLayoutRank(llvm::ArrayRef<int64_t> shape, ActivationLayout layout,
                             llvm::StringRef operand = "input");
 /// Checks that `values` has `size` entries, each at least `min`.
 llvm::Error checkSpatialArray(llvm::StringRef name, llvm::ArrayRef<int64_t> values,

@@ -127,14 +127,14 @@ mlir::tessel::inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis)
 }
 
 llvm::Expected<Shape> mlir::tessel::inferRelayoutShape(ArrayRef<int64_t> input,
-                                                       DataLayout source,
-                                                       DataLayout target) {
+                                                       ActivationLayout source,
+                                                       ActivationLayout target) {
   if (auto err = checkLayoutRank(input, source))
     return std::move(err);
   if (getSpatialRank(source) != getSpatialRank(target))
     return shapeError(llvm::formatv("layouts {0} and {1} have different ranks",
-                                    stringifyDataLayout(source),
-                                    stringifyDataLayout(target)));
+                                    stringifyActivationLayout(source),
+                                    stringifyActivationLayout(target)));
   Shape result(input.size());
   result[0] = input[0];
   result[getChannelDim(target)] = input[getChannelDim(source)];

@@ -95,8 +95,8 @@ def Tessel_RelayoutOp : Tessel_InferredOp<"relayout"> {
            : tensor<1x3x224x224xf32> -> tensor<1x224x224x3xf32>
     ```
   }];
-  let arguments = (ins Tessel_Tensor:$input, Tessel_DataLayoutAttr:$source,
-                   Tessel_DataLayoutAttr:$target);
+  let arguments = (ins Tessel_Tensor:$input, Tessel_ActivationLayoutAttr:$source,
+                   Tessel_ActivationLayoutAttr:$target);
   let results = (outs Tessel_Tensor:$result);
   let assemblyFormat = [{
     $input `from` `` $source `to` `` $target attr-dict `:` type($input) `->` type($result)

@@ -52,7 +52,7 @@ def Tessel_Dialect : Dialect {
 // Enums
 //===----------------------------------------------------------------------===//
 
-def Tessel_DataLayoutEnum : I32EnumAttr<"DataLayout",
+def Tessel_ActivationLayoutEnum : I32EnumAttr<"ActivationLayout",
     "activation layout: batch, channels and 1-3 spatial dims", [
   I32EnumAttrCase<"NCW", 0, "ncw">,
   I32EnumAttrCase<"NCHW", 1, "nchw">,
@@ -64,7 +64,7 @@ def Tessel_DataLayoutEnum : I32EnumAttr<"DataLayout",
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::tessel";
 }
-def Tessel_DataLayoutAttr : EnumAttr<Tessel_Dialect, Tessel_DataLayoutEnum, "layout">;
+def Tessel_ActivationLayoutAttr : EnumAttr<Tessel_Dialect, Tessel_ActivationLayoutEnum, "layout">;
 
 def Tessel_FilterLayoutEnum : I32EnumAttr<"FilterLayout",
     "convolution filter layout (O: output channels, I: input channels)", [

@@ -1,0 +1,266 @@
+//===- ConvToLinalg.cpp - Lower tessel.conv -------------------------------===//
+//
+// Channels-last convolutions with spatial-first filters become linalg's named
+// conv_{1,2,3}d_n*c_*cf ops and channels-last depthwise convolutions the named
+// depthwise ops: those are the forms linalg's decomposition and vectorizer
+// handle. Every other convolution (channels-first, grouped, O-first filters)
+// becomes one linalg.generic whose maps spell out the layouts and groups.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/TesselToLinalg/LoweringUtils.h"
+#include "compiler/Conversion/TesselToLinalg/TesselToLinalg.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+/// The geometry of one tessel.conv with every default filled in.
+struct ConvGeometry {
+  ActivationLayout layout;
+  FilterLayout filterLayout;
+  unsigned spatialRank;
+  SmallVector<int64_t> strides, dilations, padLow, padHigh;
+  int64_t groups;
+};
+
+ConvGeometry getGeometry(ConvOp op) {
+  ConvGeometry g;
+  g.layout = op.getLayout();
+  g.filterLayout = op.getFilterLayout();
+  g.spatialRank = getSpatialRank(g.layout);
+  unsigned s = g.spatialRank;
+  g.strides = llvm::to_vector(op.getStrides().value_or(ArrayRef<int64_t>()));
+  if (g.strides.empty())
+    g.strides.assign(s, 1);
+  g.dilations = llvm::to_vector(op.getDilations().value_or(ArrayRef<int64_t>()));
+  if (g.dilations.empty())
+    g.dilations.assign(s, 1);
+  ArrayRef<int64_t> padding = op.getPadding().value_or(ArrayRef<int64_t>());
+  g.padLow.assign(s, 0);
+  g.padHigh.assign(s, 0);
+  if (!padding.empty()) {
+    g.padLow.assign(padding.begin(), padding.begin() + s);
+    g.padHigh.assign(padding.begin() + s, padding.end());
+  }
+  g.groups = static_cast<int64_t>(op.getGroups());
+  return g;
+}
+
+/// Pads the spatial dims of an activation in `layout`.
+Value padSpatial(OpBuilder &b, Location loc, Value input, ActivationLayout layout,
+                 ArrayRef<int64_t> padLow, ArrayRef<int64_t> padHigh,
+                 Value padValue) {
+  unsigned rank = getRank(layout);
+  SmallVector<int64_t> low(rank, 0), high(rank, 0);
+  for (auto [i, dim] : llvm::enumerate(getSpatialDims(layout))) {
+    low[dim] = padLow[i];
+    high[dim] = padHigh[i];
+  }
+  return padTensor(b, loc, input, low, high, padValue);
+}
+
+/// The accumulator the convolution starts from: the bias broadcast along the
+/// channel dim, or zeros.
+Value createAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
+                        ActivationLayout layout, Value bias) {
+  Type elementType = type.getElementType();
+  if (!bias)
+    return createFilledTensor(b, loc, type,
+                              createFloatConstant(b, loc, elementType, 0.0));
+  MLIRContext *context = b.getContext();
+  AffineMap channel = AffineMap::get(
+      type.getRank(), 0, getAffineDimExpr(getChannelDim(layout), context));
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), elementType);
+  return buildGeneric(
+      b, loc, bias, init, {channel, b.getMultiDimIdentityMap(type.getRank())},
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
+/// Creates the named linalg convolution `OpTy`.
+template <typename OpTy>
+Value createNamedConv(OpBuilder &b, Location loc, Value input, Value filter,
+                      Value init, const ConvGeometry &g) {
+  auto attr = [&](ArrayRef<int64_t> values) {
+    return DenseIntElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(values.size())},
+                              b.getI64Type()),
+        values);
+  };
+  return OpTy::create(b, loc, TypeRange{init.getType()}, ValueRange{input, filter},
+                      ValueRange{init}, attr(g.strides), attr(g.dilations))
+      .getResult(0);
+}
+
+/// Lowers a channels-last, spatial-first-filter conv to a named linalg op, or
+/// returns null when the conv has another form.
+Value lowerToNamedConv(OpBuilder &b, Location loc, const ConvGeometry &g,
+                       Value input, Value filter, Value init) {
+  if (!isChannelsLast(g.layout) ||
+      getFilterFamily(g.filterLayout) != FilterFamily::SpatialFirst)
+    return {};
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  ArrayRef<int64_t> filterShape = filterType.getShape();
+  int64_t channels =
+      cast<RankedTensorType>(input.getType()).getShape()[getChannelDim(g.layout)];
+  unsigned s = g.spatialRank;
+  if (g.groups == 1) {
+    switch (s) {
+    case 1:
+      return createNamedConv<linalg::Conv1DNwcWcfOp>(b, loc, input, filter, init, g);
+    case 2:
+      return createNamedConv<linalg::Conv2DNhwcHwcfOp>(b, loc, input, filter, init, g);
+    case 3:
+      return createNamedConv<linalg::Conv3DNdhwcDhwcfOp>(b, loc, input, filter, init, g);
+    }
+  }
+  // Depthwise with channel multiplier 1: filter [k..., 1, C].
+  if (g.groups == channels && filterShape[s] == 1 && filterShape[s + 1] == channels) {
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned i = 0; i < s; ++i)
+      groups.push_back({i});
+    groups.back().append({s, s + 1});
+    SmallVector<int64_t> shape(filterShape.take_front(s));
+    shape.push_back(channels);
+    Value collapsed = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get(shape, filterType.getElementType()), filter,
+        groups);
+    switch (s) {
+    case 1:
+      return createNamedConv<linalg::DepthwiseConv1DNwcWcOp>(b, loc, input, collapsed, init, g);
+    case 2:
+      return createNamedConv<linalg::DepthwiseConv2DNhwcHwcOp>(b, loc, input, collapsed, init, g);
+    case 3:
+      return createNamedConv<linalg::DepthwiseConv3DNdhwcDhwcOp>(b, loc, input, collapsed, init, g);
+    }
+  }
+  return {};
+}
+
+/// Reassociation between a rank-`rank` shape and the shape with dim `dim`
+/// split in two.
+SmallVector<ReassociationIndices> groupReassociation(int64_t rank, int64_t dim) {
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i == dim)
+      reassociation.push_back({i, i + 1});
+    else
+      reassociation.push_back({i < dim ? i : i + 1});
+  }
+  return reassociation;
+}
+
+/// Splits dim `dim` of `value` into [groups, size / groups].
+Value splitGroups(OpBuilder &b, Location loc, Value value, unsigned dim,
+                  int64_t groups) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] /= groups;
+  shape.insert(shape.begin() + dim, groups);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      groupReassociation(type.getRank(), dim));
+}
+
+/// Lowers any convolution to one linalg.generic. The channel dims of the
+/// input, filter and result are split into [groups, channels per group], so
+/// every loop is a plain dim of some operand. Loops: n, g, oc, o_i
+/// (parallel), ic, k_i (reduction).
+Value lowerToGenericConv(OpBuilder &b, Location loc, const ConvGeometry &g,
+                         Value input, Value filter, Value init) {
+  MLIRContext *context = b.getContext();
+  unsigned s = g.spatialRank;
+  bool channelsLast = isChannelsLast(g.layout);
+  bool outputFirst = getFilterFamily(g.filterLayout) == FilterFamily::OutputFirst;
+  unsigned channelDim = getChannelDim(g.layout);
+  Value groupedInput = splitGroups(b, loc, input, channelDim, g.groups);
+  Value groupedFilter =
+      splitGroups(b, loc, filter, outputFirst ? 0 : s + 1, g.groups);
+  Value groupedInit = splitGroups(b, loc, init, channelDim, g.groups);
+
+  unsigned next = 0;
+  AffineExpr n = getAffineDimExpr(next++, context);
+  AffineExpr group = getAffineDimExpr(next++, context);
+  AffineExpr oc = getAffineDimExpr(next++, context);
+  SmallVector<AffineExpr> out, k;
+  for (unsigned i = 0; i < s; ++i)
+    out.push_back(getAffineDimExpr(next++, context));
+  AffineExpr ic = getAffineDimExpr(next++, context);
+  for (unsigned i = 0; i < s; ++i)
+    k.push_back(getAffineDimExpr(next++, context));
+  unsigned numLoops = next;
+
+  auto activation = [&](AffineExpr channel, ArrayRef<AffineExpr> spatial) {
+    SmallVector<AffineExpr> exprs{n};
+    if (!channelsLast)
+      exprs.append({group, channel});
+    llvm::append_range(exprs, spatial);
+    if (channelsLast)
+      exprs.append({group, channel});
+    return AffineMap::get(numLoops, 0, exprs, context);
+  };
+  SmallVector<AffineExpr> window;
+  for (unsigned i = 0; i < s; ++i)
+    window.push_back(out[i] * g.strides[i] + k[i] * g.dilations[i]);
+  SmallVector<AffineExpr> filterExprs;
+  if (outputFirst) {
+    filterExprs = {group, oc, ic};
+    llvm::append_range(filterExprs, k);
+  } else {
+    filterExprs.assign(k.begin(), k.end());
+    filterExprs.append({ic, group, oc});
+  }
+  SmallVector<AffineMap> maps{activation(ic, window),
+                              AffineMap::get(numLoops, 0, filterExprs, context),
+                              activation(oc, out)};
+  SmallVector<utils::IteratorType> iterators(numLoops - s - 1,
+                                             utils::IteratorType::parallel);
+  iterators.append(s + 1, utils::IteratorType::reduction);
+  Value result = buildGeneric(
+      b, loc, ValueRange{groupedInput, groupedFilter}, groupedInit, maps,
+      iterators, [](OpBuilder &nb, Location nl, ValueRange args) {
+        Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        return arith::AddFOp::create(nb, nl, args[2], product).getResult();
+      });
+  auto initType = cast<RankedTensorType>(init.getType());
+  return tensor::CollapseShapeOp::create(
+      b, loc, initType, result, groupReassociation(initType.getRank(), channelDim));
+}
+
+struct ConvOpLowering : OpConversionPattern<ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    ConvGeometry g = getGeometry(op);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value zero = createFloatConstant(rewriter, loc, resultType.getElementType(), 0.0);
+    Value input = padSpatial(rewriter, loc, adaptor.getInput(), g.layout,
+                             g.padLow, g.padHigh, zero);
+    Value init = createAccumulator(rewriter, loc, resultType, g.layout,
+                                   adaptor.getBias());
+    Value result =
+        lowerToNamedConv(rewriter, loc, g, input, adaptor.getFilter(), init);
+    if (!result)
+      result = lowerToGenericConv(rewriter, loc, g, input, adaptor.getFilter(), init);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tessel::populateConvToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvOpLowering>(patterns.getContext());
+}

@@ -1,0 +1,261 @@
+//===- PoolToLinalg.cpp - Lower tessel pooling ops ------------------------===//
+//
+// Window pooling becomes a linalg.generic whose window loops are bound by an
+// empty kernel-shaped operand (as linalg's named pooling ops do), over the
+// input padded with the reduction's identity. Average pooling then divides by
+// the number of counted positions, computed per output position from its
+// window's bounds; Lp pooling takes the p-th root.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/TesselToLinalg/LoweringUtils.h"
+#include "compiler/Conversion/TesselToLinalg/TesselToLinalg.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+/// Accumulates `x` into `acc` for a pooling kind (Lp: |x|^p).
+Value accumulate(OpBuilder &b, Location loc, PoolKind kind, double p, Value x,
+                 Value acc) {
+  switch (kind) {
+  case PoolKind::Max:
+    return arith::MaximumFOp::create(b, loc, acc, x);
+  case PoolKind::Avg:
+    return arith::AddFOp::create(b, loc, acc, x);
+  case PoolKind::Lp: {
+    Value term;
+    if (p == 2.0)
+      term = arith::MulFOp::create(b, loc, x, x);
+    else if (p == 1.0)
+      term = math::AbsFOp::create(b, loc, x);
+    else
+      term = math::PowFOp::create(b, loc, math::AbsFOp::create(b, loc, x),
+                                  createFloatConstant(b, loc, x.getType(), p));
+    return arith::AddFOp::create(b, loc, acc, term);
+  }
+  }
+  llvm_unreachable("unknown pool kind");
+}
+
+/// The p-th root that finishes Lp pooling.
+Value lpRoot(OpBuilder &b, Location loc, Value sum, double p) {
+  if (p == 1.0)
+    return sum;
+  if (p == 2.0)
+    return math::SqrtOp::create(b, loc, sum);
+  return math::PowFOp::create(b, loc, sum,
+                              createFloatConstant(b, loc, sum.getType(), 1.0 / p));
+}
+
+/// Applies `finish` to every element of `value`.
+Value mapElements(OpBuilder &b, Location loc, Value value,
+                  function_ref<Value(OpBuilder &, Location, Value)> finish) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return buildElementwise(b, loc, type, value,
+                          [&](OpBuilder &nb, Location nl, ValueRange args) {
+                            return finish(nb, nl, args[0]);
+                          });
+}
+
+/// Number of k in [0, kernel) with lo <= start + k * dilation < hi, as index
+/// arithmetic on `start`.
+Value countInRange(OpBuilder &b, Location loc, Value start, int64_t kernel,
+                   int64_t dilation, int64_t lo, int64_t hi) {
+  auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value d = cst(dilation);
+  Value first = arith::MaxSIOp::create(
+      b, loc, cst(0),
+      arith::CeilDivSIOp::create(b, loc,
+                                 arith::SubIOp::create(b, loc, cst(lo), start), d));
+  Value last = arith::MinSIOp::create(
+      b, loc, cst(kernel - 1),
+      arith::FloorDivSIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, cst(hi - 1), start), d));
+  Value count = arith::AddIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, last, first), cst(1));
+  return arith::MaxSIOp::create(b, loc, count, cst(0));
+}
+
+struct PoolOpLowering : OpConversionPattern<PoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout), rank = getRank(layout);
+    PoolKind kind = op.getKind();
+    double p = op.getP() ? op.getP()->convertToDouble() : 2.0;
+    ArrayRef<int64_t> kernel = op.getKernel();
+    SmallVector<int64_t> strides(op.getStrides().value_or(kernel));
+    SmallVector<int64_t> dilations(op.getDilations().value_or(ArrayRef<int64_t>()));
+    if (dilations.empty())
+      dilations.assign(s, 1);
+    SmallVector<int64_t> padding(op.getPadding().value_or(ArrayRef<int64_t>()));
+    if (padding.empty())
+      padding.assign(2 * s, 0);
+
+    auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+
+    // Pad with the identity; in ceil mode the last window may also run past
+    // the high padding, so pad until every window fits.
+    SmallVector<int64_t> low(rank, 0), high(rank, 0);
+    for (unsigned i = 0; i < s; ++i) {
+      int64_t in = inputType.getShape()[spatialDims[i]];
+      int64_t out = resultType.getShape()[spatialDims[i]];
+      int64_t extent = dilations[i] * (kernel[i] - 1) + 1;
+      low[spatialDims[i]] = padding[i];
+      high[spatialDims[i]] = std::max(padding[s + i], (out - 1) * strides[i] +
+                                                           extent - in - padding[i]);
+    }
+    Value identity = kind == PoolKind::Max
+                         ? createNegativeInfinity(rewriter, loc, elementType)
+                         : createFloatConstant(rewriter, loc, elementType, 0.0);
+    Value input = padTensor(rewriter, loc, adaptor.getInput(), low, high, identity);
+    Value window = tensor::EmptyOp::create(rewriter, loc, kernel, elementType);
+    Value init = createFilledTensor(rewriter, loc, resultType, identity);
+
+    // Loops: the result dims (parallel), then the window dims (reduction).
+    unsigned numLoops = rank + s;
+    SmallVector<AffineExpr> inputExprs, windowExprs;
+    for (unsigned d = 0; d < rank; ++d)
+      inputExprs.push_back(getAffineDimExpr(d, context));
+    for (unsigned i = 0; i < s; ++i) {
+      AffineExpr k = getAffineDimExpr(rank + i, context);
+      windowExprs.push_back(k);
+      inputExprs[spatialDims[i]] =
+          getAffineDimExpr(spatialDims[i], context) * strides[i] + k * dilations[i];
+    }
+    SmallVector<AffineMap> maps{
+        AffineMap::get(numLoops, 0, inputExprs, context),
+        AffineMap::get(numLoops, 0, windowExprs, context),
+        AffineMap::getMultiDimIdentityMap(numLoops, context).getMajorSubMap(rank)};
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators.append(s, utils::IteratorType::reduction);
+    Value pooled = buildGeneric(
+        rewriter, loc, ValueRange{input, window}, init, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          return accumulate(b, l, kind, p, args[0], args[2]);
+        });
+
+    if (kind == PoolKind::Lp)
+      pooled = mapElements(rewriter, loc, pooled,
+                           [&](OpBuilder &b, Location l, Value v) {
+                             return lpRoot(b, l, v, p);
+                           });
+    if (kind == PoolKind::Avg)
+      pooled = divideByWindowCount(rewriter, loc, op, pooled, inputType, strides,
+                                   dilations, padding);
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+
+  /// Divides each average by its window's count: positions inside the input
+  /// and, with count_include_pad, inside the padding (PyTorch's divisor).
+  static Value divideByWindowCount(OpBuilder &b, Location loc, PoolOp op,
+                                   Value sums, RankedTensorType inputType,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> dilations,
+                                   ArrayRef<int64_t> padding) {
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout);
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    ArrayRef<int64_t> kernel = op.getKernel();
+    bool includePad = op.getCountIncludePad();
+    auto type = cast<RankedTensorType>(sums.getType());
+    return buildElementwise(
+        b, loc, type, sums, [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value count = arith::ConstantIndexOp::create(nb, nl, 1);
+          for (unsigned i = 0; i < s; ++i) {
+            int64_t in = inputType.getShape()[spatialDims[i]];
+            Value o = linalg::IndexOp::create(nb, nl, spatialDims[i]);
+            Value start = arith::SubIOp::create(
+                nb, nl,
+                arith::MulIOp::create(
+                    nb, nl, o, arith::ConstantIndexOp::create(nb, nl, strides[i])),
+                arith::ConstantIndexOp::create(nb, nl, padding[i]));
+            int64_t lo = includePad ? -padding[i] : 0;
+            int64_t hi = includePad ? in + padding[s + i] : in;
+            count = arith::MulIOp::create(
+                nb, nl, count,
+                countInRange(nb, nl, start, kernel[i], dilations[i], lo, hi));
+          }
+          Value asInt = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), count);
+          Value asFloat =
+              arith::SIToFPOp::create(nb, nl, args[0].getType(), asInt);
+          return arith::DivFOp::create(nb, nl, args[0], asFloat).getResult();
+        });
+  }
+};
+
+struct GlobalPoolOpLowering : OpConversionPattern<GlobalPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GlobalPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    ActivationLayout layout = op.getLayout();
+    unsigned rank = getRank(layout);
+    PoolKind kind = op.getKind();
+    double p = op.getP() ? op.getP()->convertToDouble() : 2.0;
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    Value identity = kind == PoolKind::Max
+                         ? createNegativeInfinity(rewriter, loc, elementType)
+                         : createFloatConstant(rewriter, loc, elementType, 0.0);
+    Value init = createFilledTensor(rewriter, loc, resultType, identity);
+
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    int64_t count = 1;
+    for (unsigned d = 0; d < rank; ++d) {
+      bool spatial = llvm::is_contained(spatialDims, d);
+      outExprs.push_back(spatial ? getAffineConstantExpr(0, context)
+                                 : getAffineDimExpr(d, context));
+      iterators.push_back(spatial ? utils::IteratorType::reduction
+                                  : utils::IteratorType::parallel);
+      if (spatial)
+        count *= cast<RankedTensorType>(adaptor.getInput().getType()).getShape()[d];
+    }
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
+                                AffineMap::get(rank, 0, outExprs, context)};
+    Value pooled = buildGeneric(rewriter, loc, adaptor.getInput(), init, maps,
+                                iterators,
+                                [&](OpBuilder &b, Location l, ValueRange args) {
+                                  return accumulate(b, l, kind, p, args[0], args[1]);
+                                });
+    if (kind != PoolKind::Max)
+      pooled = mapElements(rewriter, loc, pooled,
+                           [&](OpBuilder &b, Location l, Value v) -> Value {
+                             if (kind == PoolKind::Lp)
+                               return lpRoot(b, l, v, p);
+                             return arith::DivFOp::create(
+                                 b, l, v,
+                                 createFloatConstant(b, l, v.getType(), count));
+                           });
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tessel::populatePoolToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<PoolOpLowering, GlobalPoolOpLowering>(patterns.getContext());
+}

@@ -1,0 +1,148 @@
+//===- ReductionToLinalg.cpp - Lower softmax, reductions and losses -------===//
+
+#include "compiler/Conversion/TesselToLinalg/LoweringUtils.h"
+#include "compiler/Conversion/TesselToLinalg/TesselToLinalg.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+using Combine = function_ref<Value(OpBuilder &, Location, Value, Value)>;
+
+/// Reduces the dims set in `reduced` with `combine`, starting from
+/// `identity`; reduced dims stay as size 1 with `keepDims`.
+Value reduce(OpBuilder &b, Location loc, Value input,
+             const llvm::SmallBitVector &reduced, bool keepDims, Value identity,
+             Combine combine) {
+  MLIRContext *context = b.getContext();
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> exprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    iterators.push_back(reduced.test(d) ? utils::IteratorType::reduction
+                                        : utils::IteratorType::parallel);
+    if (!reduced.test(d)) {
+      shape.push_back(type.getShape()[d]);
+      exprs.push_back(getAffineDimExpr(d, context));
+    } else if (keepDims) {
+      shape.push_back(1);
+      exprs.push_back(getAffineConstantExpr(0, context));
+    }
+  }
+  Value init = createFilledTensor(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), identity);
+  return buildGeneric(b, loc, input, init,
+                      {b.getMultiDimIdentityMap(type.getRank()),
+                       AffineMap::get(type.getRank(), 0, exprs, context)},
+                      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        return combine(nb, nl, args[1], args[0]);
+                      });
+}
+
+Value add(OpBuilder &b, Location loc, Value acc, Value x) {
+  return arith::AddFOp::create(b, loc, acc, x);
+}
+Value max(OpBuilder &b, Location loc, Value acc, Value x) {
+  return arith::MaximumFOp::create(b, loc, acc, x);
+}
+
+/// softmax and log_softmax with the maximum subtracted first.
+template <typename OpTy, bool isLog>
+struct SoftmaxLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    Type elementType = type.getElementType();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += type.getRank();
+    llvm::SmallBitVector reduced(type.getRank());
+    reduced.set(axis);
+    Value maxima = reduce(rewriter, loc, x, reduced, /*keepDims=*/true,
+                          createNegativeInfinity(rewriter, loc, elementType), max);
+    Value exps = buildElementwise(
+        rewriter, loc, type, ValueRange{x, maxima},
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+        });
+    Value sums = reduce(rewriter, loc, exps, reduced, /*keepDims=*/true,
+                        createFloatConstant(rewriter, loc, elementType, 0.0), add);
+    Value result;
+    if (isLog)
+      result = buildElementwise(
+          rewriter, loc, type, ValueRange{x, maxima, sums},
+          [](OpBuilder &b, Location l, ValueRange args) -> Value {
+            Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+            return arith::SubFOp::create(b, l, shifted,
+                                         math::LogOp::create(b, l, args[2]));
+          });
+    else
+      result = buildElementwise(rewriter, loc, type, ValueRange{exps, sums},
+                                [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                                  return arith::DivFOp::create(b, l, args[0], args[1]);
+                                });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The dims an optional `axes` list names (all dims when absent).
+llvm::SmallBitVector getReducedDims(std::optional<ArrayRef<int64_t>> axes,
+                                    int64_t rank) {
+  llvm::SmallBitVector reduced(rank, !axes.has_value());
+  if (axes)
+    for (int64_t axis : *axes)
+      reduced.set(axis < 0 ? axis + rank : axis);
+  return reduced;
+}
+
+template <typename OpTy, bool isMean>
+struct ReduceLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(adaptor.getInput().getType());
+    llvm::SmallBitVector reduced = getReducedDims(op.getAxes(), type.getRank());
+    Value sums = reduce(rewriter, loc, adaptor.getInput(), reduced, op.getKeepdims(),
+                        createFloatConstant(rewriter, loc, type.getElementType(), 0.0),
+                        add);
+    if (isMean) {
+      int64_t count = 1;
+      for (int64_t d : reduced.set_bits())
+        count *= type.getShape()[d];
+      sums = buildElementwise(
+          rewriter, loc, cast<RankedTensorType>(sums.getType()), sums,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return arith::DivFOp::create(
+                b, l, args[0], createFloatConstant(b, l, args[0].getType(), count));
+          });
+    }
+    rewriter.replaceOp(op, sums);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tessel::populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
+               ReduceLowering<SumOp, false>, ReduceLowering<MeanOp, true>>(
+      patterns.getContext());
+}

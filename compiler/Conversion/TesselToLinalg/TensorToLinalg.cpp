@@ -1,0 +1,118 @@
+//===- TensorToLinalg.cpp - Lower constants, shape and layout ops ---------===//
+
+#include "compiler/Conversion/TesselToLinalg/LoweringUtils.h"
+#include "compiler/Conversion/TesselToLinalg/TesselToLinalg.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, op.getValue());
+    return success();
+  }
+};
+
+/// reshape and flatten only reinterpret the row-major order.
+template <typename OpTy>
+struct ReshapeLikeLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, reshapeTensor(rewriter, op.getLoc(), adaptor.getInput(),
+                                         cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+Value createTranspose(OpBuilder &b, Location loc, Value input,
+                      RankedTensorType resultType, ArrayRef<int64_t> perm) {
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                       resultType.getElementType());
+  return linalg::TransposeOp::create(b, loc, input, init, perm).getResult()[0];
+}
+
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, createTranspose(rewriter, op.getLoc(), adaptor.getInput(),
+                                           cast<RankedTensorType>(op.getType()),
+                                           op.getPerm()));
+    return success();
+  }
+};
+
+struct RelayoutLowering : OpConversionPattern<RelayoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(RelayoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ActivationLayout source = op.getSource(), target = op.getTarget();
+    // Result dim perm[j] of the transpose reads input dim j's meaning.
+    SmallVector<int64_t> perm(getRank(target));
+    perm[0] = 0;
+    perm[getChannelDim(target)] = getChannelDim(source);
+    for (auto [from, to] :
+         llvm::zip_equal(getSpatialDims(source), getSpatialDims(target)))
+      perm[to] = from;
+    rewriter.replaceOp(op, createTranspose(rewriter, op.getLoc(), adaptor.getInput(),
+                                           cast<RankedTensorType>(op.getType()),
+                                           perm));
+    return success();
+  }
+};
+
+/// Inserts each input at its offset along the axis of an empty result.
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                           resultType.getElementType());
+    int64_t offset = 0;
+    for (Value input : adaptor.getInputs()) {
+      ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+      SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+      offsets[axis] = offset;
+      result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
+                                             ValueRange{}, ValueRange{}, ValueRange{},
+                                             offsets, shape, strides);
+      offset += shape[axis];
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tessel::populateTensorToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConstantLowering, ReshapeLikeLowering<ReshapeOp>,
+               ReshapeLikeLowering<FlattenOp>, TransposeLowering,
+               RelayoutLowering, ConcatLowering>(patterns.getContext());
+}

@@ -1,0 +1,22 @@
+//===- Passes.h - Tessel's passes --------------------------------*- C++ -*-===//
+
+#ifndef TESSEL_COMPILER_PASSES_H
+#define TESSEL_COMPILER_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::tessel {
+
+#define GEN_PASS_DECL
+#include "compiler/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/Passes.h.inc"
+
+} // namespace mlir::tessel
+
+#endif // TESSEL_COMPILER_PASSES_H
