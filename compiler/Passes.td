@@ -28,4 +28,26 @@ def TesselToLinalg : Pass<"tessel-to-linalg"> {
   ];
 }
 
+def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Tile the last op of each fusion group across threads and fuse its producers";
+  let description = [{
+    For every linalg op whose result feeds no other tileable op (the end of a
+    chain such as conv -> batch_norm -> relu), tiles its outermost parallel
+    loop with more than one iteration into `threads` chunks with an
+    `scf.forall`, and fuses every producer (the conv, its `tensor.pad`, the
+    fills) into the tile with the TilingInterface utilities. After
+    bufferization the `scf.forall` becomes an OpenMP parallel loop.
+  }];
+  let options = [
+    Option<"threads", "threads", "unsigned", "1",
+           "Number of parallel tiles (1 leaves the ops untiled)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // TESSEL_COMPILER_PASSES_TD

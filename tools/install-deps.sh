@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build ccache python3
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-  libgtest-dev
+  libgtest-dev libomp-22-dev
 )
 
 missing=()

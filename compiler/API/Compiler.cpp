@@ -1,0 +1,329 @@
+//===- Compiler.cpp - Compile with the CPU pipeline, run with the JIT -----===//
+
+#include "tessel/Compiler.h"
+
+#include "compiler/API/GraphImpl.h"
+#include "compiler/InitAll.h"
+#include "compiler/Pipelines/CpuPipeline.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+using namespace tessel;
+
+struct Executable::Impl {
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::string entry;
+  std::vector<TensorInfo> inputs, outputs;
+};
+
+namespace {
+
+/// Collects the error diagnostics emitted while it lives.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext *context)
+      : handler(context, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error) {
+            std::string text;
+            llvm::raw_string_ostream os(text);
+            os << diag.getLocation() << ": " << diag;
+            messages.push_back(text);
+          }
+          return mlir::success();
+        }) {}
+
+  std::string str(const std::string &fallback) const {
+    if (messages.empty())
+      return fallback;
+    std::string all;
+    for (const std::string &m : messages)
+      all += (all.empty() ? "" : "\n") + m;
+    return all;
+  }
+
+private:
+  std::vector<std::string> messages;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+std::vector<int64_t> toVector(llvm::ArrayRef<int64_t> shape) {
+  return std::vector<int64_t>(shape.begin(), shape.end());
+}
+
+/// Checks that every argument and result of `fn` is a static f32 tensor and
+/// returns their infos.
+Result<std::pair<std::vector<TensorInfo>, std::vector<TensorInfo>>>
+getSignature(mlir::func::FuncOp fn, const std::vector<std::string> &inputNames,
+             const std::vector<std::string> &outputNames) {
+  std::vector<TensorInfo> inputs, outputs;
+  auto describe = [&](mlir::TypeRange types, const std::vector<std::string> &names,
+                      const char *what, std::vector<TensorInfo> &infos) -> Status {
+    for (auto [i, type] : llvm::enumerate(types)) {
+      auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
+      if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32()) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        os << "function '" << fn.getName() << "' " << what << " #" << i
+           << " has type " << type << "; compiled functions take and return "
+           << "statically shaped float32 tensors";
+        return Status::error(text);
+      }
+      std::string name = i < names.size() ? names[i]
+                                           : std::string(what) + std::to_string(i);
+      infos.push_back({name, toVector(tensor.getShape())});
+    }
+    return Status();
+  };
+  if (Status s = describe(fn.getArgumentTypes(), inputNames, "input", inputs); !s)
+    return s;
+  if (Status s = describe(fn.getResultTypes(), outputNames, "output", outputs); !s)
+    return s;
+  return std::make_pair(inputs, outputs);
+}
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+/// Compiles function `name` of `module` (which it consumes) to machine code.
+Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
+                                 const std::vector<std::string> &inputNames,
+                                 const std::vector<std::string> &outputNames,
+                                 const CompileOptions &options) {
+  mlir::MLIRContext *context = module.getContext();
+  DiagnosticCollector diagnostics(context);
+  auto fn = module.lookupSymbol<mlir::func::FuncOp>(name);
+  if (!fn)
+    return Result<Executable>::error("no function named '" + name + "' to compile");
+  auto signature = getSignature(fn, inputNames, outputNames);
+  if (!signature)
+    return signature.status();
+  fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(context));
+
+  mlir::tessel::CpuPipelineOptions pipelineOptions;
+  unsigned threads = options.threads ? options.threads
+                                     : std::max(1u, std::thread::hardware_concurrency());
+  pipelineOptions.threads = threads;
+  mlir::PassManager pm(context);
+  mlir::tessel::buildCpuPipeline(pm, pipelineOptions);
+  if (mlir::failed(pm.run(module)))
+    return Result<Executable>::error(
+        "compiling '" + name + "' failed:\n" +
+        diagnostics.str("the lowering pipeline failed without a message"));
+
+  initializeNativeTarget();
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder)
+    return Result<Executable>::error("cannot target this CPU: " +
+                                     llvm::toString(machineBuilder.takeError()));
+  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine)
+    return Result<Executable>::error("cannot target this CPU: " +
+                                     llvm::toString(machine.takeError()));
+  mlir::ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = mlir::makeOptimizingTransformer(3, 0, machine->get());
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = mlir::ExecutionEngine::create(module, engineOptions);
+  if (!engine)
+    return Result<Executable>::error("JIT compilation of '" + name +
+                                     "' failed: " + llvm::toString(engine.takeError()));
+
+  auto impl = std::make_shared<Executable::Impl>();
+  impl->engine = std::move(*engine);
+  impl->entry = "_mlir_ciface_" + name;
+  impl->inputs = signature->first;
+  impl->outputs = signature->second;
+  return Executable(std::move(impl));
+}
+
+/// Executables by (IR, options), so that compiling the same graph twice
+/// reuses the machine code.
+struct Cache {
+  std::mutex mutex;
+  std::unordered_map<std::string, Executable> entries;
+};
+
+Cache &getCache() {
+  static Cache cache;
+  return cache;
+}
+
+std::string cacheKey(mlir::ModuleOp module, const std::string &name,
+                     const CompileOptions &options) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  module.print(os, mlir::OpPrintingFlags().printGenericOpForm());
+  os << "\nfunction=" << name << " threads=" << options.threads;
+  return key;
+}
+
+Result<Executable> compileCached(mlir::ModuleOp module, const std::string &name,
+                                 const std::vector<std::string> &inputNames,
+                                 const std::vector<std::string> &outputNames,
+                                 const CompileOptions &options) {
+  std::string key = cacheKey(module, name, options);
+  for (const std::string &n : inputNames)
+    key += "\ninput " + n;
+  for (const std::string &n : outputNames)
+    key += "\noutput " + n;
+  Cache &cache = getCache();
+  {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    auto it = cache.entries.find(key);
+    if (it != cache.entries.end())
+      return it->second;
+  }
+  Result<Executable> compiled =
+      compileModule(module, name, inputNames, outputNames, options);
+  if (compiled) {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.entries.emplace(key, *compiled);
+  }
+  return compiled;
+}
+
+} // namespace
+
+Result<Executable> tessel::compile(const Graph &graph, const CompileOptions &options) {
+  const Graph::Impl &g = graph.impl();
+  if (!graph.status())
+    return graph.status();
+  if (g.outputs.empty())
+    return Result<Executable>::error("graph '" + g.name +
+                                     "' has no outputs; mark them with output()");
+  mlir::OwningOpRef<mlir::ModuleOp> module = g.finish();
+  std::vector<std::string> outputNames;
+  for (const auto &output : g.outputs)
+    outputNames.push_back(output.first);
+  return compileCached(*module, g.name, g.inputNames, outputNames, options);
+}
+
+Result<Executable> tessel::compileFile(const std::string &path,
+                                       const CompileOptions &options,
+                                       const std::string &function) {
+  mlir::DialectRegistry registry;
+  mlir::tessel::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  DiagnosticCollector diagnostics(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
+  if (!module)
+    return Result<Executable>::error(diagnostics.str("cannot read '" + path + "'"));
+  std::string name = function;
+  if (name.empty()) {
+    auto functions = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
+    if (functions.size() != 1)
+      return Result<Executable>::error(
+          "'" + path + "' holds " + std::to_string(functions.size()) +
+          " functions; name the one to compile");
+    name = functions.front().getName().str();
+  }
+  return compileCached(*module, name, {}, {}, options);
+}
+
+//===----------------------------------------------------------------------===//
+// Executable
+//===----------------------------------------------------------------------===//
+
+const std::vector<TensorInfo> &Executable::inputs() const { return impl_->inputs; }
+const std::vector<TensorInfo> &Executable::outputs() const { return impl_->outputs; }
+
+namespace {
+
+/// A memref descriptor {allocated, aligned, offset, sizes[], strides[]} for a
+/// contiguous tensor, laid out as the C interface expects.
+std::vector<int64_t> makeDescriptor(Tensor &tensor) {
+  std::vector<int64_t> d;
+  auto pointer = reinterpret_cast<intptr_t>(tensor.data());
+  d.push_back(pointer);
+  d.push_back(pointer);
+  d.push_back(0);
+  for (int64_t size : tensor.shape())
+    d.push_back(size);
+  for (int64_t stride : rowMajorStrides(tensor.shape()))
+    d.push_back(stride);
+  return d;
+}
+
+} // namespace
+
+Result<std::vector<Tensor>> Executable::run(const std::vector<Tensor> &inputs) const {
+  using R = Result<std::vector<Tensor>>;
+  if (inputs.size() != impl_->inputs.size())
+    return R::error(llvm::formatv("expected {0} inputs, got {1}",
+                                  impl_->inputs.size(), inputs.size())
+                        .str());
+  std::vector<Tensor> args;
+  for (auto [i, tensor] : llvm::enumerate(inputs)) {
+    const TensorInfo &info = impl_->inputs[i];
+    if (tensor.empty())
+      return R::error("input '" + info.name + "' is an empty tensor");
+    if (tensor.shape() != info.shape)
+      return R::error("input '" + info.name + "' has shape " + tensor.shapeString() +
+                      ", the compiled graph expects " +
+                      Tensor::borrow(nullptr, info.shape).shapeString());
+    // The compiled code reads row-major memory; copy strided views.
+    args.push_back(tensor.isContiguous() ? tensor : tensor.clone());
+  }
+  std::vector<Tensor> outputs;
+  for (const TensorInfo &info : impl_->outputs)
+    outputs.push_back(Tensor::zeros(info.shape));
+
+  std::vector<std::vector<int64_t>> descriptors;
+  for (Tensor &t : args)
+    descriptors.push_back(makeDescriptor(t));
+  for (Tensor &t : outputs)
+    descriptors.push_back(makeDescriptor(t));
+  std::vector<void *> pointers, packed;
+  for (auto &d : descriptors)
+    pointers.push_back(d.data());
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  if (llvm::Error error = impl_->engine->invokePacked(impl_->entry, packed))
+    return R::error("running the compiled graph failed: " +
+                    llvm::toString(std::move(error)));
+  return outputs;
+}
+
+Result<std::map<std::string, Tensor>>
+Executable::run(const std::map<std::string, Tensor> &inputs) const {
+  using R = Result<std::map<std::string, Tensor>>;
+  std::vector<Tensor> ordered;
+  for (const TensorInfo &info : impl_->inputs) {
+    auto it = inputs.find(info.name);
+    if (it == inputs.end())
+      return R::error("missing input '" + info.name + "'");
+    ordered.push_back(it->second);
+  }
+  if (inputs.size() != impl_->inputs.size())
+    for (const auto &entry : inputs)
+      if (llvm::none_of(impl_->inputs,
+                        [&](const TensorInfo &i) { return i.name == entry.first; }))
+        return R::error("no input named '" + entry.first + "'");
+  Result<std::vector<Tensor>> results = run(ordered);
+  if (!results)
+    return results.status();
+  std::map<std::string, Tensor> named;
+  for (auto [info, tensor] : llvm::zip(impl_->outputs, *results))
+    named.emplace(info.name, tensor);
+  return named;
+}

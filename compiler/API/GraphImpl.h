@@ -1,0 +1,40 @@
+//===- GraphImpl.h - What a tessel::Graph holds -----------------*- C++ -*-===//
+
+#ifndef TESSEL_COMPILER_API_GRAPHIMPL_H
+#define TESSEL_COMPILER_API_GRAPHIMPL_H
+
+#include "tessel/Graph.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace tessel {
+
+/// The graph is tessel IR from the start: a module with one function whose
+/// arguments are the inputs; the outputs become its return when the graph is
+/// printed or compiled.
+struct Graph::Impl {
+  explicit Impl(std::string name);
+
+  std::string name;
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp function;
+  mlir::OpBuilder builder;
+  std::vector<mlir::Value> values;
+  std::vector<std::string> inputNames;
+  std::vector<std::pair<std::string, int>> outputs;
+  Status status;
+  int opCount = 0;
+
+  /// A module holding the finished function (with its return), ready to
+  /// print or compile.
+  mlir::OwningOpRef<mlir::ModuleOp> finish() const;
+};
+
+} // namespace tessel
+
+#endif // TESSEL_COMPILER_API_GRAPHIMPL_H

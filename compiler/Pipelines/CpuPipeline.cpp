@@ -1,0 +1,81 @@
+//===- CpuPipeline.cpp - tessel -> LLVM dialect for CPUs ------------------===//
+
+#include "compiler/Pipelines/CpuPipeline.h"
+#include "compiler/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
+                                    const CpuPipelineOptions &options) {
+  // tessel -> linalg on tensors, elementwise chains fused into one generic.
+  OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createCanonicalizerPass());
+  func.addPass(createTesselToLinalg());
+  func.addPass(createCanonicalizerPass());
+  func.addPass(createCSEPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+
+  // Parallel tiles with their producers fused in.
+  TesselTileAndDistributeOptions tileOptions;
+  tileOptions.threads = options.threads;
+  pm.addNestedPass<func::FuncOp>(createTesselTileAndDistribute(tileOptions));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Bufferize; results become out-parameters the caller owns.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // Loops: parallel tiles to OpenMP, the rest to sequential loops.
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  if (options.threads > 1) {
+    ConvertSCFToOpenMPPassOptions omp;
+    omp.numThreads = options.threads;
+    pm.addPass(createConvertSCFToOpenMPPass(omp));
+  }
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+
+  // Everything to the LLVM dialect. MemRefs go first: the OpenMP loop bodies
+  // sit in single-block memref.alloca_scope ops, which must be lowered before
+  // their nested loops become branches.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::tessel::registerCpuPipeline() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "tessel-cpu-pipeline",
+      "Lower tessel IR to the LLVM dialect: linalg, fusion, tiling across "
+      "threads, bufferization, OpenMP",
+      buildCpuPipeline);
+}

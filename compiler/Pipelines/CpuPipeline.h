@@ -1,0 +1,34 @@
+//===- CpuPipeline.h - tessel -> LLVM dialect for CPUs ----------*- C++ -*-===//
+//
+// The one pipeline that takes tessel IR to the LLVM dialect. tessel-opt
+// registers it as --tessel-cpu-pipeline; the JIT and the AOT driver build it
+// with the same function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_COMPILER_PIPELINES_CPUPIPELINE_H
+#define TESSEL_COMPILER_PIPELINES_CPUPIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::tessel {
+
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<unsigned> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads the parallel tiles run on (1: no threading)"),
+      llvm::cl::init(1)};
+};
+
+/// Lowers tessel ops to linalg, fuses and tiles them across `threads`,
+/// bufferizes (function results become out-parameters) and lowers everything
+/// to the LLVM dialect, with OpenMP for the parallel tiles.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Registers --tessel-cpu-pipeline.
+void registerCpuPipeline();
+
+} // namespace mlir::tessel
+
+#endif // TESSEL_COMPILER_PIPELINES_CPUPIPELINE_H

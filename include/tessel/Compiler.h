@@ -1,0 +1,61 @@
+//===- Compiler.h - Compile a graph and run it ------------------*- C++ -*-===//
+
+#ifndef TESSEL_COMPILER_H
+#define TESSEL_COMPILER_H
+
+#include "tessel/Graph.h"
+#include "tessel/Result.h"
+#include "tessel/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessel {
+
+struct CompileOptions {
+  /// Threads the parallel tiles run on; 0 means every core of this machine.
+  unsigned threads = 0;
+};
+
+/// Name and shape of a compiled function's input or output.
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// A graph compiled to machine code in this process. Copies share the code.
+/// run() may be called from several threads at once.
+class Executable {
+public:
+  const std::vector<TensorInfo> &inputs() const;
+  const std::vector<TensorInfo> &outputs() const;
+
+  /// Runs on inputs given in declaration order; returns the outputs in
+  /// declaration order. Shapes are checked against the compiled ones.
+  Result<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) const;
+  /// Runs on inputs given by name; returns the outputs by name.
+  Result<std::map<std::string, Tensor>>
+  run(const std::map<std::string, Tensor> &inputs) const;
+
+  /// Implementation detail: the JIT-compiled code and its signature.
+  struct Impl;
+  explicit Executable(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+/// Compiles `graph` (its outputs must be declared). Compiling the same graph
+/// with the same options again returns the cached executable.
+Result<Executable> compile(const Graph &graph, const CompileOptions &options = {});
+/// Compiles a function of a tessel .mlir file: the one named `function`, or
+/// the file's only function when `function` is empty.
+Result<Executable> compileFile(const std::string &path,
+                               const CompileOptions &options = {},
+                               const std::string &function = "");
+
+} // namespace tessel
+
+#endif // TESSEL_COMPILER_H

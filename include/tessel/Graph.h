@@ -1,0 +1,163 @@
+//===- Graph.h - Build a Tessel graph in C++ --------------------*- C++ -*-===//
+//
+// A Graph is a static dataflow graph of tessel ops. Each method adds one op
+// and returns a handle to its result. Shapes are checked as the graph is
+// built: the first invalid op makes status() an error naming the op and the
+// rule, and every later op on an invalid handle is skipped.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_GRAPH_H
+#define TESSEL_GRAPH_H
+
+#include "tessel/Result.h"
+#include "tessel/Tensor.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessel {
+
+/// Activation layouts: batch, channels and 1-3 spatial dims.
+enum class Layout { NCW, NCHW, NCDHW, NWC, NHWC, NDHWC };
+/// Convolution filter layouts: O first (PyTorch conv), I first (PyTorch
+/// transposed conv), spatial dims first.
+enum class FilterLayout { OIW, OIHW, OIDHW, IOW, IOHW, IODHW, WIO, HWIO, DHWIO };
+enum class PoolKind { Max, Avg, Lp };
+enum class PadMode { Constant, Reflect, Replicate, Circular };
+enum class UpsampleMode { Nearest, Linear };
+enum class Reduction { None, Mean, Sum };
+
+/// A handle to one value of a Graph.
+class Value {
+public:
+  Value() = default;
+  explicit Value(int id) : id_(id) {}
+  bool valid() const { return id_ >= 0; }
+  /// Position of the value in its graph.
+  int id() const { return id_; }
+
+private:
+  int id_ = -1;
+};
+
+/// Attributes of conv and conv_transpose. Empty vectors take the defaults:
+/// strides and dilations 1, padding and output padding 0. `padding` lists the
+/// low pads of every spatial dim, then the high pads.
+struct ConvOptions {
+  Layout layout = Layout::NCHW;
+  FilterLayout filterLayout = FilterLayout::OIHW;
+  std::vector<int64_t> strides, dilations, padding, outputPadding;
+  int64_t groups = 1;
+};
+
+/// Attributes of window pooling; empty strides default to the kernel.
+struct PoolOptions {
+  Layout layout = Layout::NCHW;
+  std::vector<int64_t> kernel, strides, padding, dilations;
+  bool ceilMode = false;
+  bool countIncludePad = false; // avg only
+  double p = 2.0;               // lp only
+};
+
+class Graph {
+public:
+  explicit Graph(std::string name = "main");
+  ~Graph();
+  Graph(Graph &&) noexcept;
+  Graph &operator=(Graph &&) noexcept;
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+
+  // Inputs and outputs --------------------------------------------------------
+  /// A float32 input fed at run time, in declaration order.
+  Value input(const std::string &name, std::vector<int64_t> shape);
+  /// A float32 constant baked into the compiled code (weights).
+  Value constant(const Tensor &value);
+  /// Marks `value` as an output, in declaration order.
+  void output(const std::string &name, Value value);
+
+  // Convolution and pooling ---------------------------------------------------
+  Value conv(Value input, Value filter, const ConvOptions &options,
+             std::optional<Value> bias = std::nullopt);
+  Value convTranspose(Value input, Value filter, const ConvOptions &options,
+                      std::optional<Value> bias = std::nullopt);
+  Value pool(PoolKind kind, Value input, const PoolOptions &options);
+  Value maxPool(Value input, const PoolOptions &options) {
+    return pool(PoolKind::Max, input, options);
+  }
+  Value avgPool(Value input, const PoolOptions &options) {
+    return pool(PoolKind::Avg, input, options);
+  }
+  Value adaptivePool(PoolKind kind, Value input, Layout layout,
+                     std::vector<int64_t> outputSize);
+  Value globalPool(PoolKind kind, Value input, Layout layout, double p = 2.0);
+
+  // Normalization -------------------------------------------------------------
+  Value batchNorm(Value input, Value scale, Value bias, Value mean,
+                  Value variance, std::optional<Layout> layout = Layout::NCHW,
+                  double epsilon = 1e-5);
+
+  // Elementwise ---------------------------------------------------------------
+  Value relu(Value x);
+  Value sigmoid(Value x);
+  Value tanh(Value x);
+  Value abs(Value x);
+  Value neg(Value x);
+  Value sqrt(Value x);
+  Value exp(Value x);
+  Value log(Value x);
+  Value sign(Value x);
+  Value leakyRelu(Value x, double alpha = 0.01);
+  Value clamp(Value x, std::optional<double> min, std::optional<double> max);
+  Value add(Value lhs, Value rhs);
+  Value sub(Value lhs, Value rhs);
+  Value mul(Value lhs, Value rhs);
+  Value div(Value lhs, Value rhs);
+  Value pow(Value lhs, Value rhs);
+
+  // Linear algebra ------------------------------------------------------------
+  Value linear(Value input, Value weight, std::optional<Value> bias = std::nullopt);
+  Value matmul(Value lhs, Value rhs);
+
+  // Shapes and layouts --------------------------------------------------------
+  Value reshape(Value x, std::vector<int64_t> shape);
+  Value flatten(Value x, int64_t startDim = 1, int64_t endDim = -1);
+  Value transpose(Value x, std::vector<int64_t> perm);
+  Value concat(const std::vector<Value> &values, int64_t axis);
+  Value relayout(Value x, Layout from, Layout to);
+
+  // Resampling ----------------------------------------------------------------
+  Value pad(Value x, PadMode mode, std::vector<int64_t> padding, double value = 0.0);
+  Value pixelShuffle(Value x, Layout layout, int64_t factor);
+  Value pixelUnshuffle(Value x, Layout layout, int64_t factor);
+
+  // Reductions ----------------------------------------------------------------
+  Value softmax(Value x, int64_t axis);
+  Value logSoftmax(Value x, int64_t axis);
+  Value sum(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
+  Value mean(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
+  Value mseLoss(Value lhs, Value rhs, Reduction reduction = Reduction::Mean);
+
+  // Inspection ----------------------------------------------------------------
+  /// Ok, or the first error met while building (later ops were skipped).
+  const Status &status() const;
+  /// The shape of a valid value; empty for an invalid handle.
+  std::vector<int64_t> shape(Value value) const;
+  /// The graph as tessel-dialect MLIR.
+  std::string toMlir() const;
+
+  /// Implementation detail for the compiler.
+  struct Impl;
+  const Impl &impl() const { return *impl_; }
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace tessel
+
+#endif // TESSEL_GRAPH_H
