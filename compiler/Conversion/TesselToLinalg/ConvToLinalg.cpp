@@ -128,7 +128,7 @@ Value lowerToNamedConv(OpBuilder &b, Location loc, const ConvGeometry &g,
     SmallVector<ReassociationIndices> groups;
     for (unsigned i = 0; i < s; ++i)
       groups.push_back({i});
-    groups.back().append({s, s + 1});
+    groups.push_back({s, s + 1});
     SmallVector<int64_t> shape(filterShape.take_front(s));
     shape.push_back(channels);
     Value collapsed = tensor::CollapseShapeOp::create(
