@@ -162,9 +162,11 @@ struct Cache {
   std::unordered_map<std::string, Executable> entries;
 };
 
+/// The cache lives as long as the process and is never destroyed: JIT-ed
+/// code must not be torn down after the OpenMP runtime it calls is gone.
 Cache &getCache() {
-  static Cache cache;
-  return cache;
+  static Cache *cache = new Cache;
+  return *cache;
 }
 
 std::string cacheKey(mlir::ModuleOp module, const std::string &name,

@@ -13,6 +13,7 @@
 #include "tessel/Graph.h"
 
 #include "gtest/gtest.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <random>
 
@@ -179,6 +180,359 @@ TEST(Jit, PoolRandomSweep) {
     expectClose(out[0], reference::pool(x, spec, outShape),
                 "pool iteration " + std::to_string(iter));
   }
+}
+
+} // namespace
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Normalization, elementwise, linear algebra
+//===----------------------------------------------------------------------===//
+
+TEST(Jit, BatchNormEveryLayout) {
+  std::mt19937 rng(5);
+  const std::vector<std::optional<Layout>> layouts = {
+      Layout::NCHW, Layout::NHWC, Layout::NWC, Layout::NCDHW, std::nullopt};
+  for (auto [i, layout] : llvm::enumerate(layouts)) {
+    Shape shape = layout ? reference::activationShape(*layout, 2, 5,
+                                                      Shape(reference::spatialRank(*layout), 3))
+                         : Shape{4, 5};
+    int64_t channelDim = layout && reference::channelsLast(*layout) ? shape.size() - 1 : 1;
+    Tensor x = reference::randomTensor(shape, rng);
+    Tensor scale = reference::randomTensor({5}, rng), bias = reference::randomTensor({5}, rng);
+    Tensor mean = reference::randomTensor({5}, rng);
+    Tensor var = reference::randomTensor({5}, rng, 0.1f, 2.f);
+    double eps = 1e-3;
+    Graph graph("bn");
+    Value y = graph.batchNorm(graph.input("x", shape), graph.constant(scale),
+                              graph.constant(bias), graph.constant(mean),
+                              graph.constant(var), layout, eps);
+    graph.output("y", y);
+    Tensor want = Tensor::zeros(shape);
+    reference::forEachIndex(shape, [&](const Shape &idx) {
+      int64_t c = idx[channelDim];
+      want.at(idx) = float((x.at(idx) - mean.at({c})) / std::sqrt(var.at({c}) + eps) *
+                               scale.at({c}) + bias.at({c}));
+    });
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1 + i % 2);
+    ASSERT_EQ(out.size(), 1u);
+    expectClose(out[0], want, "batch_norm layout #" + std::to_string(i));
+  }
+}
+
+TEST(Jit, UnaryOps) {
+  std::mt19937 rng(6);
+  Shape shape{3, 4, 5};
+  Tensor x = reference::randomTensor(shape, rng, -3.f, 3.f);
+  Tensor positive = reference::randomTensor(shape, rng, 0.1f, 4.f);
+  x.data()[0] = 0.0f; // sign(0) = 0
+  struct Case {
+    const char *name;
+    std::function<Value(Graph &, Value)> build;
+    std::function<double(double)> ref;
+    bool needsPositive;
+  };
+  std::vector<Case> cases = {
+      {"relu", [](Graph &g, Value v) { return g.relu(v); }, [](double a) { return std::max(a, 0.0); }, false},
+      {"sigmoid", [](Graph &g, Value v) { return g.sigmoid(v); }, [](double a) { return 1 / (1 + std::exp(-a)); }, false},
+      {"tanh", [](Graph &g, Value v) { return g.tanh(v); }, [](double a) { return std::tanh(a); }, false},
+      {"abs", [](Graph &g, Value v) { return g.abs(v); }, [](double a) { return std::abs(a); }, false},
+      {"neg", [](Graph &g, Value v) { return g.neg(v); }, [](double a) { return -a; }, false},
+      {"exp", [](Graph &g, Value v) { return g.exp(v); }, [](double a) { return std::exp(a); }, false},
+      {"sign", [](Graph &g, Value v) { return g.sign(v); }, [](double a) { return double((a > 0) - (a < 0)); }, false},
+      {"leaky_relu", [](Graph &g, Value v) { return g.leakyRelu(v, 0.2); }, [](double a) { return a >= 0 ? a : 0.2 * a; }, false},
+      {"relu6", [](Graph &g, Value v) { return g.clamp(v, 0.0, 6.0); }, [](double a) { return std::min(std::max(a, 0.0), 6.0); }, false},
+      {"clamp_max", [](Graph &g, Value v) { return g.clamp(v, std::nullopt, 0.5); }, [](double a) { return std::min(a, 0.5); }, false},
+      {"sqrt", [](Graph &g, Value v) { return g.sqrt(v); }, [](double a) { return std::sqrt(a); }, true},
+      {"log", [](Graph &g, Value v) { return g.log(v); }, [](double a) { return std::log(a); }, true},
+  };
+  for (const Case &c : cases) {
+    const Tensor &in = c.needsPositive ? positive : x;
+    Graph graph(c.name);
+    graph.output("y", c.build(graph, graph.input("x", shape)));
+    std::vector<Tensor> out = compileAndRun(graph, {in}, 1);
+    ASSERT_EQ(out.size(), 1u) << c.name;
+    expectClose(out[0], reference::mapUnary(in, c.ref), c.name);
+  }
+}
+
+TEST(Jit, BinaryOpsBroadcast) {
+  std::mt19937 rng(8);
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{1, 5, 3, 3}, {5, 1, 1}},
+      {{4, 1, 3}, {2, 1}}, {{}, {3, 2}}};
+  struct Case {
+    const char *name;
+    std::function<Value(Graph &, Value, Value)> build;
+    std::function<double(double, double)> ref;
+  };
+  std::vector<Case> cases = {
+      {"add", [](Graph &g, Value a, Value b) { return g.add(a, b); }, std::plus<double>()},
+      {"sub", [](Graph &g, Value a, Value b) { return g.sub(a, b); }, std::minus<double>()},
+      {"mul", [](Graph &g, Value a, Value b) { return g.mul(a, b); }, std::multiplies<double>()},
+      {"div", [](Graph &g, Value a, Value b) { return g.div(a, b); }, std::divides<double>()},
+      {"pow", [](Graph &g, Value a, Value b) { return g.pow(a, b); },
+       [](double a, double b) { return std::pow(a, b); }},
+  };
+  for (auto [i, shapePair] : llvm::enumerate(shapes)) {
+    const Case &c = cases[i % cases.size()];
+    Tensor a = reference::randomTensor(shapePair.first, rng, 0.5f, 2.f);
+    Tensor b = reference::randomTensor(shapePair.second, rng, 0.5f, 2.f);
+    Graph graph(c.name);
+    Value y = c.build(graph, graph.input("a", a.shape()), graph.input("b", b.shape()));
+    graph.output("y", y);
+    std::vector<Tensor> out = compileAndRun(graph, {a, b}, 2);
+    ASSERT_EQ(out.size(), 1u) << c.name;
+    expectClose(out[0], reference::broadcastBinary(a, b, graph.shape(y), c.ref),
+                std::string(c.name) + " case " + std::to_string(i));
+  }
+}
+
+TEST(Jit, LinearAndMatmul) {
+  std::mt19937 rng(9);
+  // linear on [..., K] with and without bias.
+  for (Shape inShape : {Shape{8, 16}, Shape{2, 3, 16}, Shape{16}}) {
+    Tensor x = reference::randomTensor(inShape, rng);
+    Tensor w = reference::randomTensor({10, 16}, rng), b = reference::randomTensor({10}, rng);
+    for (bool withBias : {false, true}) {
+      Graph graph("linear");
+      Value y = graph.linear(graph.input("x", inShape), graph.constant(w),
+                             withBias ? std::optional<Value>(graph.constant(b)) : std::nullopt);
+      graph.output("y", y);
+      Shape outShape = graph.shape(y);
+      Tensor want = Tensor::zeros(outShape);
+      reference::forEachIndex(outShape, [&](const Shape &idx) {
+        Shape xi = idx;
+        double acc = withBias ? b.at({idx.back()}) : 0.0;
+        for (int64_t k = 0; k < 16; ++k) {
+          xi.back() = k;
+          acc += double(x.at(xi)) * w.at({idx.back(), k});
+        }
+        want.at(idx) = float(acc);
+      });
+      std::vector<Tensor> out = compileAndRun(graph, {x}, 2);
+      ASSERT_EQ(out.size(), 1u);
+      expectClose(out[0], want, "linear " + x.shapeString());
+    }
+  }
+  // numpy matmul with batch broadcasting and 1-D operands.
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{3, 4}, {4, 5}}, {{2, 1, 3, 4}, {5, 4, 2}}, {{4}, {2, 4, 3}}, {{3, 4}, {4}}};
+  for (const auto &[ls, rs] : shapes) {
+    Tensor a = reference::randomTensor(ls, rng), b = reference::randomTensor(rs, rng);
+    Graph graph("matmul");
+    Value y = graph.matmul(graph.input("a", ls), graph.input("b", rs));
+    graph.output("y", y);
+    // Promote 1-D operands, broadcast batch dims, contract, drop promoted dims.
+    Shape pa = ls.size() == 1 ? Shape{1, ls[0]} : ls;
+    Shape pb = rs.size() == 1 ? Shape{rs[0], 1} : rs;
+    Tensor ta = Tensor::borrow(a.data(), pa), tb = Tensor::borrow(b.data(), pb);
+    size_t batchRank = std::max(pa.size(), pb.size()) - 2;
+    Shape full(batchRank, 1);
+    for (size_t d = 0; d < batchRank; ++d) {
+      auto dimOf = [&](const Shape &s) {
+        int64_t j = int64_t(d) - int64_t(batchRank) + int64_t(s.size()) - 2;
+        return j >= 0 ? s[j] : 1;
+      };
+      full[d] = std::max(dimOf(pa), dimOf(pb));
+    }
+    int64_t m = pa[pa.size() - 2], k = pa.back(), n = pb.back();
+    full.push_back(m);
+    full.push_back(n);
+    Tensor want = Tensor::zeros(full);
+    reference::forEachIndex(full, [&](const Shape &idx) {
+      Shape ia(idx.begin(), idx.end() - 2), ib = ia;
+      double acc = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        Shape ai = ia, bi = ib;
+        ai.push_back(idx[idx.size() - 2]);
+        ai.push_back(kk);
+        bi.push_back(kk);
+        bi.push_back(idx.back());
+        acc += double(ta.at(reference::broadcastIndex(ai, pa))) *
+               tb.at(reference::broadcastIndex(bi, pb));
+      }
+      want.at(idx) = float(acc);
+    });
+    std::vector<Tensor> out = compileAndRun(graph, {a, b}, 1);
+    ASSERT_EQ(out.size(), 1u);
+    Tensor wantReshaped = Tensor::borrow(want.data(), graph.shape(y));
+    expectClose(out[0], wantReshaped, "matmul " + a.shapeString() + " x " + b.shapeString());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes, layouts, padding
+//===----------------------------------------------------------------------===//
+
+TEST(Jit, ShapeAndLayoutOps) {
+  std::mt19937 rng(10);
+  Tensor x = reference::randomTensor({2, 3, 4, 5}, rng);
+  Graph graph("shapes");
+  Value xv = graph.input("x", x.shape());
+  graph.output("reshape", graph.reshape(xv, {6, -1}));
+  graph.output("flatten", graph.flatten(xv, 1, 2));
+  graph.output("transpose", graph.transpose(xv, {3, 1, 0, 2}));
+  graph.output("to_nhwc", graph.relayout(xv, Layout::NCHW, Layout::NHWC));
+  Tensor y = reference::randomTensor({2, 2, 4, 5}, rng);
+  graph.output("concat", graph.concat({xv, graph.input("y", y.shape()), xv}, 1));
+  graph.output("pad", graph.pad(xv, PadMode::Constant, {0, 1, 0, 2, 1, 0, 2, 0}, -2.0));
+  std::vector<Tensor> out = compileAndRun(graph, {x, y}, 2);
+  ASSERT_EQ(out.size(), 6u);
+
+  expectClose(out[0], Tensor::borrow(x.data(), {6, 20}), "reshape");
+  expectClose(out[1], Tensor::borrow(x.data(), {2, 12, 5}), "flatten");
+  expectClose(out[2], reference::transpose(x, {3, 1, 0, 2}), "transpose");
+  expectClose(out[3], reference::transpose(x, {0, 2, 3, 1}), "relayout");
+  Tensor concat = Tensor::zeros({2, 8, 4, 5});
+  reference::forEachIndex(concat.shape(), [&](const Shape &i) {
+    Shape j = i;
+    if (i[1] < 3) concat.at(i) = x.at(i);
+    else if (i[1] < 5) { j[1] -= 3; concat.at(i) = y.at(j); }
+    else { j[1] -= 5; concat.at(i) = x.at(j); }
+  });
+  expectClose(out[4], concat, "concat");
+  Tensor padded = Tensor::zeros({3, 4, 6, 7});
+  reference::forEachIndex(padded.shape(), [&](const Shape &i) {
+    Shape j{i[0], i[1] - 1, i[2], i[3] - 2};
+    bool inside = j[0] < 2 && j[1] >= 0 && j[1] < 3 && j[2] < 4 && j[3] >= 0 && j[3] < 5;
+    padded.at(i) = inside ? x.at(j) : -2.0f;
+  });
+  expectClose(out[5], padded, "pad");
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+TEST(Jit, SoftmaxAndReductions) {
+  std::mt19937 rng(11);
+  Tensor x = reference::randomTensor({3, 4, 5}, rng, -4.f, 4.f);
+  for (int64_t axis : {-1, 1, 0}) {
+    int64_t a = axis < 0 ? axis + 3 : axis;
+    Graph graph("softmax");
+    Value xv = graph.input("x", x.shape());
+    graph.output("softmax", graph.softmax(xv, axis));
+    graph.output("log_softmax", graph.logSoftmax(xv, axis));
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+    ASSERT_EQ(out.size(), 2u);
+    Tensor soft = Tensor::zeros(x.shape()), logSoft = Tensor::zeros(x.shape());
+    reference::forEachIndex(x.shape(), [&](const Shape &i) {
+      Shape j = i;
+      double maxV = -1e300, total = 0;
+      for (j[a] = 0; j[a] < x.shape()[a]; ++j[a]) maxV = std::max(maxV, double(x.at(j)));
+      for (j[a] = 0; j[a] < x.shape()[a]; ++j[a]) total += std::exp(double(x.at(j)) - maxV);
+      soft.at(i) = float(std::exp(double(x.at(i)) - maxV) / total);
+      logSoft.at(i) = float(double(x.at(i)) - maxV - std::log(total));
+    });
+    expectClose(out[0], soft, "softmax axis " + std::to_string(axis));
+    expectClose(out[1], logSoft, "log_softmax axis " + std::to_string(axis));
+  }
+
+  Graph graph("reduce");
+  Value xv = graph.input("x", x.shape());
+  graph.output("sum_all", graph.sum(xv, std::nullopt));
+  graph.output("mean_12_keep", graph.mean(xv, std::vector<int64_t>{1, -1}, true));
+  graph.output("sum_0", graph.sum(xv, std::vector<int64_t>{0}));
+  std::vector<Tensor> out = compileAndRun(graph, {x}, 2);
+  ASSERT_EQ(out.size(), 3u);
+  double all = 0;
+  Tensor mean = Tensor::zeros({3, 1, 1}), sum0 = Tensor::zeros({4, 5});
+  reference::forEachIndex(x.shape(), [&](const Shape &i) {
+    all += x.at(i);
+    mean.at({i[0], 0, 0}) += x.at(i) / 20.0f;
+    sum0.at({i[1], i[2]}) += x.at(i);
+  });
+  expectClose(out[0], Tensor::fromValues({}, {float(all)}), "sum over all");
+  expectClose(out[1], mean, "mean keepdims");
+  expectClose(out[2], sum0, "sum axis 0");
+}
+
+TEST(Jit, GlobalPool) {
+  std::mt19937 rng(12);
+  for (Layout layout : {Layout::NCHW, Layout::NHWC, Layout::NCW}) {
+    int sr = reference::spatialRank(layout);
+    Shape shape = reference::activationShape(layout, 2, 3, Shape(sr, 4));
+    Tensor x = reference::randomTensor(shape, rng);
+    for (PoolKind kind : {PoolKind::Max, PoolKind::Avg, PoolKind::Lp}) {
+      Graph graph("global");
+      Value y = graph.globalPool(kind, graph.input("x", shape), layout, 3.0);
+      graph.output("y", y);
+      reference::PoolSpec spec{kind, layout, Shape(sr, 4), Shape(sr, 1), Shape(sr, 1),
+                               Shape(sr, 0), Shape(sr, 0), false, 3.0};
+      std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+      ASSERT_EQ(out.size(), 1u);
+      expectClose(out[0], reference::pool(x, spec, graph.shape(y)), "global pool");
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+TEST(Jit, ErrorsAreValues) {
+  // A shape error names the op and the rule, and later ops are skipped.
+  Graph bad("bad");
+  Value x = bad.input("x", {1, 3, 8, 8});
+  ConvOptions options;
+  options.groups = 2;
+  Value y = bad.conv(x, bad.input("w", {4, 3, 3, 3}), options);
+  EXPECT_FALSE(y.valid());
+  EXPECT_NE(bad.status().message().find(
+                "op #3: 'tessel.conv' op input channels (3) must be divisible by groups (2)"),
+            std::string::npos)
+      << bad.status().message();
+  bad.relu(y);
+  EXPECT_NE(bad.status().message().find("op #3"), std::string::npos);
+  Result<Executable> notCompiled = compile(bad);
+  EXPECT_FALSE(notCompiled.ok());
+
+  // No outputs.
+  Graph empty("empty");
+  empty.input("x", {2});
+  Result<Executable> none = compile(empty);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("has no outputs"), std::string::npos);
+
+  // Wrong inputs at run time.
+  Graph g("g");
+  g.output("y", g.relu(g.input("x", {2, 3})));
+  Result<Executable> exe = compile(g);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  Result<std::vector<Tensor>> wrongShape = exe->run({Tensor::zeros({3, 2})});
+  ASSERT_FALSE(wrongShape.ok());
+  EXPECT_EQ(wrongShape.message(),
+            "input 'x' has shape [3, 2], the compiled graph expects [2, 3]");
+  EXPECT_FALSE(exe->run(std::vector<Tensor>{}).ok());
+  EXPECT_FALSE(exe->run({Tensor()}).ok());
+  auto missing = exe->run(std::map<std::string, Tensor>{{"z", Tensor::zeros({2, 3})}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.message(), "missing input 'x'");
+
+  // Compiling the same graph again hits the cache and runs the same.
+  Result<Executable> again = compile(g);
+  ASSERT_TRUE(again.ok());
+  Tensor in = Tensor::fromValues({2, 3}, {-1, 2, -3, 4, -5, 6});
+  auto named = again->run(std::map<std::string, Tensor>{{"x", in}});
+  ASSERT_TRUE(named.ok()) << named.message();
+  EXPECT_EQ(named->at("y").at({1, 2}), 6.0f);
+  EXPECT_EQ(named->at("y").at({1, 1}), 0.0f);
+}
+
+TEST(Jit, StridedInputsAreCopied) {
+  // A transposed view as input: the executable reads it through its strides.
+  std::vector<float> storage{1, 2, 3, 4, 5, 6};
+  Tensor view = Tensor::borrow(storage.data(), {3, 2}, {1, 3});
+  Graph g("strided");
+  g.output("y", g.neg(g.input("x", {3, 2})));
+  Result<Executable> exe = compile(g);
+  ASSERT_TRUE(exe.ok());
+  auto out = exe->run({view});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)[0].at({0, 1}), -4.0f);
+  EXPECT_EQ((*out)[0].at({2, 0}), -3.0f);
 }
 
 } // namespace

@@ -174,6 +174,44 @@ inline Tensor pool(const Tensor &input, const PoolSpec &s, const Shape &outShape
   return out.t;
 }
 
+/// Maps an index of a numpy-broadcast result onto an operand of `shape`.
+inline Shape broadcastIndex(const Shape &index, const Shape &shape) {
+  Shape out(shape.size());
+  size_t offset = index.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i)
+    out[i] = shape[i] == 1 ? 0 : index[offset + i];
+  return out;
+}
+
+/// Applies `f` elementwise with numpy broadcasting into `resultShape`.
+inline Tensor broadcastBinary(const Tensor &a, const Tensor &b, const Shape &resultShape,
+                              const std::function<double(double, double)> &f) {
+  Tensor out = Tensor::zeros(resultShape);
+  forEachIndex(resultShape, [&](const Shape &i) {
+    out.at(i) = float(f(a.at(broadcastIndex(i, a.shape())), b.at(broadcastIndex(i, b.shape()))));
+  });
+  return out;
+}
+
+inline Tensor mapUnary(const Tensor &a, const std::function<double(double)> &f) {
+  Tensor out = Tensor::zeros(a.shape());
+  for (int64_t i = 0; i < a.numElements(); ++i) out.data()[i] = float(f(a.data()[i]));
+  return out;
+}
+
+/// Result dim i is input dim perm[i].
+inline Tensor transpose(const Tensor &a, const Shape &perm) {
+  Shape shape;
+  for (int64_t p : perm) shape.push_back(a.shape()[p]);
+  Tensor out = Tensor::zeros(shape);
+  forEachIndex(shape, [&](const Shape &i) {
+    Shape src(perm.size());
+    for (size_t d = 0; d < perm.size(); ++d) src[perm[d]] = i[d];
+    out.at(i) = a.at(src);
+  });
+  return out;
+}
+
 /// Largest |a - b| / (atol + rtol * |b|); <= 1 means within tolerance.
 inline double toleranceRatio(const Tensor &got, const Tensor &want, double atol = 1e-4,
                              double rtol = 1e-4) {
