@@ -5,6 +5,7 @@
 #include "compiler/API/GraphImpl.h"
 #include "compiler/InitAll.h"
 #include "compiler/Pipelines/CpuPipeline.h"
+#include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -28,6 +29,7 @@ struct Executable::Impl {
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::string entry;
   std::vector<TensorInfo> inputs, outputs;
+  double flops = 0;
 };
 
 namespace {
@@ -70,27 +72,33 @@ Result<std::pair<std::vector<TensorInfo>, std::vector<TensorInfo>>>
 getSignature(mlir::func::FuncOp fn, const std::vector<std::string> &inputNames,
              const std::vector<std::string> &outputNames) {
   std::vector<TensorInfo> inputs, outputs;
-  auto describe = [&](mlir::TypeRange types, const std::vector<std::string> &names,
-                      const char *what, std::vector<TensorInfo> &infos) -> Status {
+  auto describe = [&](bool isInput, const std::vector<std::string> &names,
+                      std::vector<TensorInfo> &infos) -> Status {
+    mlir::TypeRange types = isInput ? mlir::TypeRange(fn.getArgumentTypes())
+                                    : mlir::TypeRange(fn.getResultTypes());
     for (auto [i, type] : llvm::enumerate(types)) {
       auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
       if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32()) {
         std::string text;
         llvm::raw_string_ostream os(text);
-        os << "function '" << fn.getName() << "' " << what << " #" << i
-           << " has type " << type << "; compiled functions take and return "
-           << "statically shaped float32 tensors";
+        os << "function '" << fn.getName() << "' " << (isInput ? "input" : "output")
+           << " #" << i << " has type " << type
+           << "; compiled functions take and return statically shaped float32 "
+              "tensors";
         return Status::error(text);
       }
+      auto attr = isInput ? fn.getArgAttrOfType<mlir::StringAttr>(i, "tessel.name")
+                          : fn.getResultAttrOfType<mlir::StringAttr>(i, "tessel.name");
       std::string name = i < names.size() ? names[i]
-                                           : std::string(what) + std::to_string(i);
+                         : attr           ? attr.str()
+                                          : (isInput ? "arg" : "result") + std::to_string(i);
       infos.push_back({name, toVector(tensor.getShape())});
     }
     return Status();
   };
-  if (Status s = describe(fn.getArgumentTypes(), inputNames, "input", inputs); !s)
+  if (Status s = describe(true, inputNames, inputs); !s)
     return s;
-  if (Status s = describe(fn.getResultTypes(), outputNames, "output", outputs); !s)
+  if (Status s = describe(false, outputNames, outputs); !s)
     return s;
   return std::make_pair(inputs, outputs);
 }
@@ -101,6 +109,42 @@ void initializeNativeTarget() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
+}
+
+/// 2 * multiply-adds of the convolutions and matrix products of `fn`.
+double countFlops(mlir::func::FuncOp fn) {
+  double flops = 0;
+  auto elements = [](mlir::Value v) {
+    return static_cast<double>(
+        llvm::cast<mlir::RankedTensorType>(v.getType()).getNumElements());
+  };
+  fn.walk([&](mlir::Operation *op) {
+    if (auto conv = llvm::dyn_cast<mlir::tessel::ConvOp>(op)) {
+      // Each output element sums (C_in / groups) * prod(kernel) products:
+      // the filter's elements divided by its output channels.
+      auto filter = llvm::cast<mlir::RankedTensorType>(conv.getFilter().getType());
+      auto layout = mlir::tessel::getFilterFamily(conv.getFilterLayout());
+      int64_t outChannels = layout == mlir::tessel::FilterFamily::OutputFirst
+                                ? filter.getShape().front()
+                                : filter.getShape().back();
+      flops += 2 * elements(conv.getResult()) * filter.getNumElements() / outChannels;
+    } else if (auto convT = llvm::dyn_cast<mlir::tessel::ConvTransposeOp>(op)) {
+      // Every input element meets (C_out / groups) * prod(kernel) weights.
+      auto filter = llvm::cast<mlir::RankedTensorType>(convT.getFilter().getType());
+      auto layout = mlir::tessel::getFilterFamily(convT.getFilterLayout());
+      int64_t inChannels = layout == mlir::tessel::FilterFamily::InputFirst
+                               ? filter.getShape().front()
+                               : filter.getShape()[filter.getRank() - 2];
+      flops += 2 * elements(convT.getInput()) * filter.getNumElements() / inChannels;
+    } else if (auto linear = llvm::dyn_cast<mlir::tessel::LinearOp>(op)) {
+      auto weight = llvm::cast<mlir::RankedTensorType>(linear.getWeight().getType());
+      flops += 2 * elements(linear.getResult()) * weight.getShape().back();
+    } else if (auto matmul = llvm::dyn_cast<mlir::tessel::MatmulOp>(op)) {
+      auto lhs = llvm::cast<mlir::RankedTensorType>(matmul.getLhs().getType());
+      flops += 2 * elements(matmul.getResult()) * lhs.getShape().back();
+    }
+  });
+  return flops;
 }
 
 /// Compiles function `name` of `module` (which it consumes) to machine code.
@@ -116,6 +160,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   auto signature = getSignature(fn, inputNames, outputNames);
   if (!signature)
     return signature.status();
+  double flops = countFlops(fn);
   fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(context));
 
   mlir::tessel::CpuPipelineOptions pipelineOptions;
@@ -152,6 +197,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   impl->entry = "_mlir_ciface_" + name;
   impl->inputs = signature->first;
   impl->outputs = signature->second;
+  impl->flops = flops;
   return Executable(std::move(impl));
 }
 
@@ -248,6 +294,7 @@ Result<Executable> tessel::compileFile(const std::string &path,
 
 const std::vector<TensorInfo> &Executable::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo> &Executable::outputs() const { return impl_->outputs; }
+double Executable::flops() const { return impl_->flops; }
 
 namespace {
 

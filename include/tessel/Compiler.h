@@ -19,7 +19,9 @@ struct CompileOptions {
   unsigned threads = 0;
 };
 
-/// Name and shape of a compiled function's input or output.
+/// Name and shape of a compiled function's input or output. Functions read
+/// from .mlir files name them by their `tessel.name` argument or result
+/// attribute, else `arg<i>` and `result<i>`.
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
@@ -31,6 +33,9 @@ class Executable {
 public:
   const std::vector<TensorInfo> &inputs() const;
   const std::vector<TensorInfo> &outputs() const;
+  /// Floating-point operations of one run, counted on the convolutions and
+  /// matrix products (2 per multiply-add), for GFLOP/s figures.
+  double flops() const;
 
   /// Runs on inputs given in declaration order; returns the outputs in
   /// declaration order. Shapes are checked against the compiled ones.

@@ -1,0 +1,120 @@
+//===- Npy.cpp - Read and write NumPy .npy files --------------------------===//
+//
+// The format: the magic "\x93NUMPY", a version, a little-endian header length
+// and a Python dict literal with 'descr', 'fortran_order' and 'shape', then
+// the raw data.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessel/Npy.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+using namespace tessel;
+
+namespace {
+
+/// The text after `key` in the header dict, or empty.
+std::string valueOf(const std::string &header, const std::string &key) {
+  size_t at = header.find("'" + key + "'");
+  if (at == std::string::npos)
+    return {};
+  size_t colon = header.find(':', at);
+  if (colon == std::string::npos)
+    return {};
+  return header.substr(colon + 1);
+}
+
+} // namespace
+
+Result<Tensor> tessel::readNpy(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Result<Tensor>::error("cannot open '" + path + "'");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    return Result<Tensor>::error("'" + path + "' is not a .npy file");
+  uint32_t headerLength = 0;
+  unsigned char bytes[4] = {0, 0, 0, 0};
+  int lengthBytes = magic[6] == 1 ? 2 : 4;
+  if (!in.read(reinterpret_cast<char *>(bytes), lengthBytes))
+    return Result<Tensor>::error("'" + path + "' has a truncated header");
+  for (int i = lengthBytes - 1; i >= 0; --i)
+    headerLength = (headerLength << 8) | bytes[i];
+  if (headerLength > (1u << 20))
+    return Result<Tensor>::error("'" + path + "' has an implausible header length");
+  std::string header(headerLength, '\0');
+  if (!in.read(header.data(), headerLength))
+    return Result<Tensor>::error("'" + path + "' has a truncated header");
+
+  std::string descr = valueOf(header, "descr");
+  bool isF4 = descr.find("'<f4'") != std::string::npos;
+  bool isF8 = descr.find("'<f8'") != std::string::npos;
+  if (!isF4 && !isF8)
+    return Result<Tensor>::error("'" + path +
+                                 "' holds dtype other than little-endian float32/float64");
+  std::string fortran = valueOf(header, "fortran_order");
+  if (fortran.substr(fortran.find_first_not_of(' '), 4) == "True")
+    return Result<Tensor>::error("'" + path + "' is in Fortran order; save it in C order");
+  std::string shapeText = valueOf(header, "shape");
+  size_t open = shapeText.find('('), close = shapeText.find(')');
+  if (open == std::string::npos || close == std::string::npos)
+    return Result<Tensor>::error("'" + path + "' has no shape in its header");
+  std::vector<int64_t> shape;
+  std::stringstream dims(shapeText.substr(open + 1, close - open - 1));
+  std::string item;
+  while (std::getline(dims, item, ',')) {
+    if (item.find_first_not_of(" ") == std::string::npos)
+      continue;
+    char *end = nullptr;
+    long long v = std::strtoll(item.c_str(), &end, 10);
+    if (v < 0)
+      return Result<Tensor>::error("'" + path + "' has a negative dim");
+    shape.push_back(v);
+  }
+  Tensor tensor = Tensor::zeros(shape);
+  int64_t n = tensor.numElements();
+  if (isF4) {
+    if (!in.read(reinterpret_cast<char *>(tensor.data()), n * sizeof(float)))
+      return Result<Tensor>::error("'" + path + "' holds fewer values than its shape");
+  } else {
+    std::vector<double> values(n);
+    if (!in.read(reinterpret_cast<char *>(values.data()), n * sizeof(double)))
+      return Result<Tensor>::error("'" + path + "' holds fewer values than its shape");
+    for (int64_t i = 0; i < n; ++i)
+      tensor.data()[i] = static_cast<float>(values[i]);
+  }
+  return tensor;
+}
+
+Status tessel::writeNpy(const std::string &path, const Tensor &tensor) {
+  Tensor dense = tensor.isContiguous() ? tensor : tensor.clone();
+  std::string shape = "(";
+  for (int64_t d : dense.shape())
+    shape += std::to_string(d) + ",";
+  if (dense.rank() > 1)
+    shape.pop_back();
+  shape += ")";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  // Pad so that the data starts on a 64-byte boundary; end with a newline.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    return Status::error("cannot write '" + path + "'");
+  uint16_t length = static_cast<uint16_t>(header.size());
+  out.write("\x93NUMPY\x01\x00", 8);
+  char lengthBytes[2] = {static_cast<char>(length & 0xff),
+                         static_cast<char>(length >> 8)};
+  out.write(lengthBytes, 2);
+  out << header;
+  out.write(reinterpret_cast<const char *>(dense.data()),
+            dense.numElements() * sizeof(float));
+  if (!out)
+    return Status::error("writing '" + path + "' failed");
+  return Status();
+}

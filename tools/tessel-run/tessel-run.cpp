@@ -1,0 +1,164 @@
+//===- tessel-run.cpp - JIT-compile a model and run it --------------------===//
+//
+// tessel-run MODEL [--input NAME=FILE.npy]... [--seed N] [--output-dir DIR]
+//            [--bench N] [--threads N] [--function NAME]
+//
+// Compiles MODEL (a tessel .mlir file), fills the inputs not given with
+// seeded random values in [-1, 1), runs it and writes each output as
+// DIR/<output-name>.npy. --bench N also prints the median latency of N runs
+// and the GFLOP/s of the convolutions and matrix products.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessel/Compiler.h"
+#include "tessel/Npy.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <chrono>
+#include <map>
+#include <random>
+
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::Required);
+static cl::list<std::string> inputFiles("input",
+                                        cl::desc("An input as NAME=FILE.npy"),
+                                        cl::value_desc("NAME=FILE.npy"));
+static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
+                              cl::init(0));
+static cl::opt<std::string> outputDir("output-dir",
+                                      cl::desc("Where to write <output>.npy"),
+                                      cl::init("."));
+static cl::opt<unsigned> benchRuns("bench",
+                                   cl::desc("Time N runs and print the median"),
+                                   cl::init(0));
+static cl::opt<std::string> functionName(
+    "function", cl::desc("Function to run (default: the file's only one)"),
+    cl::init(""));
+
+static int fail(const std::string &message) {
+  llvm::errs() << "tessel-run: " << message << "\n";
+  return 1;
+}
+
+/// libLLVM already registers an option named "threads", so --threads N is
+/// taken out of the command line before llvm::cl parses the rest.
+static bool extractThreads(std::vector<const char *> &args, unsigned &threads,
+                           std::string &error) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    size_t count = 1;
+    if (arg == "--threads" || arg == "-threads") {
+      if (i + 1 >= args.size()) {
+        error = "--threads needs a number";
+        return false;
+      }
+      value = args[i + 1];
+      count = 2;
+    } else if (arg.rfind("--threads=", 0) == 0) {
+      value = arg.substr(10);
+    } else {
+      continue;
+    }
+    char *end = nullptr;
+    unsigned long parsed = std::strtoul(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0') {
+      error = "--threads takes a non-negative number, got '" + value + "'";
+      return false;
+    }
+    threads = static_cast<unsigned>(parsed);
+    args.erase(args.begin() + i, args.begin() + i + count);
+    --i;
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  std::vector<const char *> args(argv, argv + argc);
+  unsigned threads = 0;
+  std::string error;
+  if (!extractThreads(args, threads, error))
+    return fail(error);
+  cl::ParseCommandLineOptions(
+      static_cast<int>(args.size()), args.data(),
+      "Tessel JIT runner\n\n  --threads N   threads to run on (default 0: every "
+      "core)\n");
+
+  tessel::CompileOptions options;
+  options.threads = threads;
+  tessel::Result<tessel::Executable> exe =
+      tessel::compileFile(modelPath, options, functionName);
+  if (!exe)
+    return fail(exe.message());
+
+  std::map<std::string, tessel::Tensor> given;
+  for (const std::string &spec : inputFiles) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos)
+      return fail("--input takes NAME=FILE.npy, got '" + spec + "'");
+    std::string name = spec.substr(0, eq);
+    if (std::none_of(exe->inputs().begin(), exe->inputs().end(),
+                     [&](const tessel::TensorInfo &i) { return i.name == name; }))
+      return fail("the model has no input named '" + name + "'");
+    tessel::Result<tessel::Tensor> tensor = tessel::readNpy(spec.substr(eq + 1));
+    if (!tensor)
+      return fail(tensor.message());
+    given[name] = *tensor;
+  }
+
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  std::vector<tessel::Tensor> inputs;
+  for (const tessel::TensorInfo &info : exe->inputs()) {
+    auto it = given.find(info.name);
+    if (it != given.end()) {
+      inputs.push_back(it->second);
+      continue;
+    }
+    tessel::Tensor t = tessel::Tensor::zeros(info.shape);
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      t.data()[i] = uniform(rng);
+    inputs.push_back(t);
+  }
+
+  tessel::Result<std::vector<tessel::Tensor>> outputs = exe->run(inputs);
+  if (!outputs)
+    return fail(outputs.message());
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+    return fail("cannot create '" + outputDir + "': " + ec.message());
+  for (auto [info, tensor] : llvm::zip(exe->outputs(), *outputs)) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, info.name + ".npy");
+    if (tessel::Status s = tessel::writeNpy(path.str().str(), tensor); !s)
+      return fail(s.message());
+    llvm::outs() << "wrote " << path << " " << tensor.shapeString() << "\n";
+  }
+
+  if (benchRuns > 0) {
+    std::vector<double> seconds;
+    for (unsigned i = 0; i < benchRuns; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      tessel::Result<std::vector<tessel::Tensor>> r = exe->run(inputs);
+      auto stop = std::chrono::steady_clock::now();
+      if (!r)
+        return fail(r.message());
+      seconds.push_back(std::chrono::duration<double>(stop - start).count());
+    }
+    std::sort(seconds.begin(), seconds.end());
+    double median = seconds[seconds.size() / 2];
+    llvm::outs() << llvm::format("median latency: %.3f ms over %u runs", median * 1e3,
+                                 (unsigned)benchRuns);
+    if (exe->flops() > 0)
+      llvm::outs() << llvm::format(", %.1f GFLOP/s", exe->flops() / median * 1e-9);
+    llvm::outs() << "\n";
+  }
+  return 0;
+}
