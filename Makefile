@@ -28,6 +28,7 @@ build: deps configure
 
 demo: build
 	$(BUILD)/bin/tessel-opt examples/resnet_block.mlir
+	$(BUILD)/bin/tessel-demo
 
 check: build
 	bash test/run-tests.sh $(BUILD)
