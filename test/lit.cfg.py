@@ -21,5 +21,7 @@ config.substitutions.append(("%tessel_obj", config.tessel_obj_root))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    [ToolSubst("tessel-opt", unresolved="fatal")], [config.tessel_tools_dir]
+    [ToolSubst("tessel-opt", unresolved="fatal"),
+     ToolSubst("tessel-run", unresolved="fatal")],
+    [config.tessel_tools_dir]
 )
