@@ -50,4 +50,44 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   ];
 }
 
+def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "Register-tile channels-last convolutions and vectorize linalg ops";
+  let description = [{
+    Tiles every named channels-last convolution (and depthwise convolution)
+    with `scf.for` loops into register tiles: one output row, `width` output
+    columns and up to 64 output channels (fewer columns for wider channel
+    tiles, so the accumulators fit in the vector registers), one kernel row
+    and column, and a small input-channel step. Each tile is then decomposed
+    from 2-D/3-D to a 1-D convolution, vectorized with the upstream linalg
+    vectorizer (output channels on the vector lanes), and the output tile is
+    hoisted out of the reduction loops so it stays in registers. Statically
+    shaped elementwise ops are vectorized too; anything the vectorizer
+    declines stays as it is and lowers to scalar loops.
+  }];
+  let options = [
+    Option<"maxWidth", "max-width", "int64_t", "6",
+           "Most output columns per register tile with 64 output channels">,
+    Option<"channelStep", "channel-step", "int64_t", "2",
+           "Input channels per step of the reduction loop">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lower n-D vector ops to the forms the LLVM conversion takes";
+  let description = [{
+    Lowers contractions to outer products and then FMAs, multi-reductions to
+    inner reductions, and broadcasts, transposes, shape casts, masks and
+    transfer permutation maps to simpler vector ops. Each group runs as its
+    own greedy application: running contraction lowering together with
+    canonicalization can loop (docs/performance.md).
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
 #endif // TESSEL_COMPILER_PASSES_TD

@@ -4,6 +4,7 @@
 #include "compiler/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,6 +32,11 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createTesselTileAndDistribute(tileOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.vectorize) {
+    pm.addNestedPass<func::FuncOp>(createTesselVectorize());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
 
   // Bufferize; results become out-parameters the caller owns.
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -53,6 +59,11 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createConvertSCFToOpenMPPass(omp));
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createTesselLowerVectors());
+  // n-D transfers become unrolled rank-1 ones (the n-D loops VectorToSCF
+  // would otherwise build miscompile, see docs/performance.md).
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().setTargetRank(1).enableFullUnroll()));
   pm.addPass(createLowerAffinePass());
 
   // Everything to the LLVM dialect. MemRefs go first: the OpenMP loop bodies
@@ -62,7 +73,12 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering = vector::VectorContractLowering::OuterProduct;
+  vectorToLLVM.x86Vector = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());

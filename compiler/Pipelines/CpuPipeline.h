@@ -19,6 +19,10 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "threads",
       llvm::cl::desc("Threads the parallel tiles run on (1: no threading)"),
       llvm::cl::init(1)};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Register-tile convolutions and vectorize linalg ops"),
+      llvm::cl::init(true)};
 };
 
 /// Lowers tessel ops to linalg, fuses and tiles them across `threads`,

@@ -536,3 +536,63 @@ TEST(Jit, StridedInputsAreCopied) {
 }
 
 } // namespace
+
+namespace {
+
+/// Channels-last convolutions large enough for full register tiles (64
+/// output channels, several columns, input-channel steps), dense and
+/// depthwise, 1-D to 3-D, strided and dilated.
+TEST(Jit, RegisterTiledConvs) {
+  std::mt19937 rng(13);
+  struct Case {
+    Layout layout;
+    Shape inSpatial, kernel, strides, dilations;
+    int64_t cin, cout, groups;
+  };
+  std::vector<Case> cases = {
+      {Layout::NHWC, {12, 12}, {3, 3}, {1, 1}, {1, 1}, 32, 64, 1},
+      {Layout::NHWC, {14, 13}, {3, 3}, {2, 2}, {1, 1}, 16, 48, 1},
+      {Layout::NHWC, {9, 9}, {3, 3}, {1, 1}, {2, 2}, 8, 32, 1},
+      {Layout::NHWC, {10, 10}, {3, 3}, {1, 1}, {1, 1}, 32, 32, 32},
+      {Layout::NWC, {20}, {5}, {1}, {1}, 6, 64, 1},
+      {Layout::NDHWC, {5, 6, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, 4, 16, 1},
+      {Layout::NHWC, {7, 7}, {1, 1}, {1, 1}, {1, 1}, 64, 128, 1},
+  };
+  for (auto [i, c] : llvm::enumerate(cases)) {
+    int sr = reference::spatialRank(c.layout);
+    Shape pad(sr, 1), outSp;
+    for (int d = 0; d < sr; ++d) {
+      int64_t extent = c.dilations[d] * (c.kernel[d] - 1) + 1;
+      outSp.push_back((c.inSpatial[d] + 2 - extent) / c.strides[d] + 1);
+    }
+    Shape filterShape = c.kernel;
+    filterShape.push_back(c.cin / c.groups);
+    filterShape.push_back(c.cout);
+    Tensor x = reference::randomTensor(reference::activationShape(c.layout, 1, c.cin, c.inSpatial), rng);
+    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor b = reference::randomTensor({c.cout}, rng);
+    reference::ConvSpec spec{c.layout, true, c.strides, c.dilations, pad, pad, c.groups};
+    Shape outShape = reference::activationShape(c.layout, 1, c.cout, outSp);
+    Tensor want = reference::conv(x, w, &b, spec, outShape);
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("tiled");
+      ConvOptions options;
+      options.layout = c.layout;
+      options.filterLayout = filterLayoutFor(sr, true);
+      options.strides = c.strides;
+      options.dilations = c.dilations;
+      options.padding = Shape(2 * sr, 1);
+      options.groups = c.groups;
+      Value y = graph.relu(graph.conv(graph.input("x", x.shape()), graph.constant(w),
+                                      options, graph.constant(b)));
+      graph.output("y", y);
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 1u);
+      expectClose(out[0], reference::mapUnary(want, [](double v) { return std::max(v, 0.0); }),
+                  "register-tiled conv case " + std::to_string(i) + " on " +
+                      std::to_string(threads) + " threads");
+    }
+  }
+}
+
+} // namespace

@@ -1,0 +1,174 @@
+//===- Vectorize.cpp - Register tiles and vectors for convolutions --------===//
+//
+// The upstream vectorizer puts a 1-D channels-last convolution's output
+// channels on vector lanes and unrolls its output columns; what decides speed
+// is the register tile around it (see docs/performance.md): an output tile of
+// up to 64 channels (4 zmm) by a few columns, kept in registers across the
+// input-channel and kernel loops, with contractions lowered to FMAs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace mlir::tessel {
+#define GEN_PASS_DEF_TESSELVECTORIZE
+#include "compiler/Passes.h.inc"
+} // namespace mlir::tessel
+
+using namespace mlir;
+
+namespace {
+
+/// Ops with more iterations than this are not vectorized whole.
+constexpr int64_t kMaxVectorElements = 1024;
+
+/// The largest value in `candidates` that divides `size`, or 1.
+int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
+  for (int64_t c : candidates)
+    if (c <= size && size % c == 0)
+      return c;
+  return 1;
+}
+
+/// The largest divisor of `size` that is at most `limit`.
+int64_t divisorAtMost(int64_t size, int64_t limit) {
+  for (int64_t d = std::min(size, limit); d > 1; --d)
+    if (size % d == 0)
+      return d;
+  return 1;
+}
+
+/// Register-tile sizes for a channels-last named convolution, loop by loop:
+/// batch, output spatial dims, [output channels,] kernel dims, [input
+/// channels]; empty when the op is not one we tile.
+SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t maxWidth,
+                                     int64_t channelStep) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return {};
+  // Spatial rank from the op kind; depthwise convs have no separate output
+  // channel loop (the channel loop is shared).
+  unsigned spatialRank = 0;
+  bool depthwise = false;
+  if (isa<linalg::Conv1DNwcWcfOp>(op))
+    spatialRank = 1;
+  else if (isa<linalg::Conv2DNhwcHwcfOp>(op))
+    spatialRank = 2;
+  else if (isa<linalg::Conv3DNdhwcDhwcfOp>(op))
+    spatialRank = 3;
+  else if (isa<linalg::DepthwiseConv1DNwcWcOp>(op))
+    spatialRank = 1, depthwise = true;
+  else if (isa<linalg::DepthwiseConv2DNhwcHwcOp>(op))
+    spatialRank = 2, depthwise = true;
+  else if (isa<linalg::DepthwiseConv3DNdhwcDhwcOp>(op))
+    spatialRank = 3, depthwise = true;
+  else
+    return {};
+
+  // Loops: n, o_0..o_{s-1}, c (output or depthwise channels), k_0..k_{s-1},
+  // and for dense convs the input channels last.
+  unsigned channelLoop = 1 + spatialRank;
+  int64_t channels = ranges[channelLoop];
+  int64_t channelTile = largestDivisor(channels, {64, 32, 16, 8});
+  if (channelTile == 1)
+    channelTile = channels <= 64 ? channels : 1;
+  // About 24 accumulator vectors of 16 lanes.
+  int64_t vectors = std::max<int64_t>(1, channelTile / 16);
+  int64_t widthLimit = std::min<int64_t>(8, std::max<int64_t>(1, maxWidth * 4 / vectors));
+  int64_t width = divisorAtMost(ranges[spatialRank], widthLimit);
+
+  SmallVector<int64_t> tile(ranges.size(), 1);
+  tile[spatialRank] = width;
+  tile[channelLoop] = channelTile;
+  if (!depthwise) {
+    int64_t inChannels = ranges.back();
+    tile.back() = inChannels % channelStep == 0 ? channelStep : 1;
+  }
+  return tile;
+}
+
+struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *context = &getContext();
+    IRRewriter rewriter(context);
+
+    // 1. Register tiles for the convolutions.
+    SmallVector<linalg::LinalgOp> convs;
+    func.walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::ConvolutionOpInterface>(op.getOperation()))
+        convs.push_back(op);
+    });
+    for (linalg::LinalgOp conv : convs) {
+      SmallVector<int64_t> tile = getRegisterTile(conv, maxWidth, channelStep);
+      if (tile.empty())
+        continue;
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(context, tile));
+      rewriter.setInsertionPoint(conv);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(conv.getOperation()), options);
+      if (failed(tiled))
+        continue;
+      rewriter.replaceOp(conv, tiled->replacements);
+    }
+
+    // 2. 2-D/3-D tiles with unit kernel rows become 1-D convolutions.
+    {
+      RewritePatternSet patterns(context);
+      linalg::populateDecomposeConvolutionPatterns(patterns);
+      tensor::populateFoldTensorEmptyPatterns(patterns);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+
+    // 3. Vectorize the 1-D convolution tiles, and other statically shaped
+    // ops small enough to live in registers (larger elementwise loops are
+    // left to LLVM's loop vectorizer).
+    SmallVector<Operation *> candidates;
+    func.walk([&](linalg::LinalgOp op) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      if (llvm::any_of(ranges, ShapedType::isDynamic))
+        return;
+      int64_t volume = 1;
+      for (int64_t r : ranges)
+        volume *= r;
+      bool registerTile = isa<linalg::ConvolutionOpInterface>(op.getOperation()) &&
+                          op.getNumLoops() <= 6;
+      if (registerTile || volume <= kMaxVectorElements)
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::VectorizationResult> result = linalg::vectorize(rewriter, op);
+      if (succeeded(result))
+        rewriter.replaceOp(op, result->replacements);
+    }
+
+    // 4. Keep each output tile in registers across its reduction loops.
+    {
+      RewritePatternSet patterns(context);
+      vector::populateVectorReductionToContractPatterns(patterns);
+      vector::TransferReadOp::getCanonicalizationPatterns(patterns, context);
+      vector::TransferWriteOp::getCanonicalizationPatterns(patterns, context);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+    SmallVector<scf::ForOp> loops;
+    func.walk([&](scf::ForOp loop) { loops.push_back(loop); }); // innermost first
+    for (scf::ForOp loop : loops)
+      hoistLoopInvariantSubsets(rewriter, loop);
+  }
+};
+
+} // namespace
