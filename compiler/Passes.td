@@ -10,6 +10,18 @@
 
 include "mlir/Pass/PassBase.td"
 
+def TesselConvertLayout : Pass<"tessel-convert-layout"> {
+  let summary = "Compute convolutions, pooling and batch norm channels-last";
+  let description = [{
+    Rewrites every channels-first convolution, pooling and batch norm into
+    its channels-last form between two `tessel.relayout` ops, and every
+    O-first or I-first filter into a spatial-first one with a
+    `tessel.transpose` (folded at compile time for constant weights). It
+    then sinks relayouts through elementwise ops and cancels the pairs that
+    meet, so a channels-first graph converts its layout once at each edge.
+  }];
+}
+
 def TesselToLinalg : Pass<"tessel-to-linalg"> {
   let summary = "Lower tessel ops to linalg, tensor, arith and math on tensors";
   let description = [{

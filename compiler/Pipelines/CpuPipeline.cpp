@@ -21,6 +21,7 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   // tessel -> linalg on tensors, elementwise chains fused into one generic.
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createCanonicalizerPass());
+  func.addPass(createTesselConvertLayout());
   func.addPass(createTesselToLinalg());
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());

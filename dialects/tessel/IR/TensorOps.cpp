@@ -2,7 +2,10 @@
 
 #include "dialects/tessel/IR/ShapeInference.h"
 
+#include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallBitVector.h"
+
+#include <cstring>
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -231,6 +234,56 @@ LogicalResult RelayoutOp::inferReturnTypes(MLIRContext *,
                                   adaptor.getTarget());
       },
       types);
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // reshape(reshape(x)) and reshape(flatten(x)) read x directly.
+  Operation *producer = getInput().getDefiningOp();
+  if (isa_and_nonnull<ReshapeOp, FlattenOp>(producer)) {
+    getInputMutable().assign(producer->getOperand(0));
+    return getResult();
+  }
+  if (auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
+    return constant.reshape(cast<ShapedType>(getType()));
+  return {};
+}
+
+/// Folds a transpose of constant weights at compile time: the layout pass
+/// turns every O-first filter into a spatial-first one this way.
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
+    return getInput();
+  auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  auto resultType = cast<RankedTensorType>(getType());
+  if (!constant)
+    return {};
+  if (constant.isSplat())
+    return constant.resizeSplat(resultType);
+  size_t bits = constant.getElementType().getIntOrFloatBitWidth();
+  if (bits % 8 != 0)
+    return {};
+  size_t bytes = bits / 8;
+  ArrayRef<char> raw = constant.getRawData();
+  ArrayRef<int64_t> inShape = getInput().getType().getShape();
+  SmallVector<int64_t> inStrides(inShape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(inShape.size()) - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
+  std::vector<char> out(raw.size());
+  SmallVector<int64_t> index(resultType.getRank(), 0);
+  for (int64_t flat = 0, n = resultType.getNumElements(); flat < n; ++flat) {
+    int64_t source = 0;
+    for (auto [d, p] : llvm::enumerate(getPerm()))
+      source += index[d] * inStrides[p];
+    std::memcpy(&out[flat * bytes], &raw[source * bytes], bytes);
+    for (int64_t d = resultType.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < resultType.getShape()[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return DenseElementsAttr::getFromRawBuffer(resultType, out);
 }
 
 OpFoldResult RelayoutOp::fold(FoldAdaptor) {

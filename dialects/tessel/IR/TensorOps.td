@@ -33,6 +33,7 @@ def Tessel_ReshapeOp : Tessel_InferredOp<"reshape"> {
   let arguments = (ins Tessel_AnyTensor:$input, DenseI64ArrayAttr:$shape);
   let results = (outs Tessel_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
 }
 
 def Tessel_FlattenOp : Tessel_InferredOp<"flatten"> {
@@ -66,6 +67,7 @@ def Tessel_TransposeOp : Tessel_InferredOp<"transpose"> {
   let arguments = (ins Tessel_AnyTensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs Tessel_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
 }
 
 def Tessel_ConcatOp : Tessel_InferredOp<"concat"> {

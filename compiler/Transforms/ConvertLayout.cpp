@@ -1,0 +1,211 @@
+//===- ConvertLayout.cpp - Channels-last inside, layouts at the edges -----===//
+//
+// The vectorized convolution path needs channels-last data and spatial-first
+// filters (output channels on vector lanes). This pass rewrites channels-first
+// ops into channels-last ones wrapped in relayouts, then moves the relayouts
+// down through elementwise ops until they cancel against each other.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Passes.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::tessel {
+#define GEN_PASS_DEF_TESSELCONVERTLAYOUT
+#include "compiler/Passes.h.inc"
+} // namespace mlir::tessel
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+/// The channels-last layout of the same spatial rank.
+ActivationLayout toChannelsLast(ActivationLayout layout) {
+  switch (getSpatialRank(layout)) {
+  case 1:
+    return ActivationLayout::NWC;
+  case 2:
+    return ActivationLayout::NHWC;
+  default:
+    return ActivationLayout::NDHWC;
+  }
+}
+
+FilterLayout toSpatialFirst(FilterLayout layout) {
+  switch (getSpatialRank(layout)) {
+  case 1:
+    return FilterLayout::WIO;
+  case 2:
+    return FilterLayout::HWIO;
+  default:
+    return FilterLayout::DHWIO;
+  }
+}
+
+Value relayout(PatternRewriter &rewriter, Location loc, Value value,
+               ActivationLayout from, ActivationLayout to) {
+  return RelayoutOp::create(rewriter, loc, value, from, to);
+}
+
+/// A conv (or conv_transpose) in any layout becomes channels-last with a
+/// spatial-first filter.
+struct ConvToChannelsLast : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    FilterLayout filterLayout = op.getFilterLayout();
+    FilterFamily family = getFilterFamily(filterLayout);
+    if (isChannelsLast(layout) && family == FilterFamily::SpatialFirst)
+      return failure();
+    Location loc = op.getLoc();
+    ActivationLayout last = toChannelsLast(layout);
+    Value input = op.getInput();
+    if (!isChannelsLast(layout))
+      input = relayout(rewriter, loc, input, layout, last);
+    Value filter = op.getFilter();
+    if (family != FilterFamily::SpatialFirst) {
+      // [O, I, k...] -> [k..., I, O]
+      int64_t rank = getSpatialRank(filterLayout) + 2;
+      SmallVector<int64_t> perm;
+      for (int64_t d = 2; d < rank; ++d)
+        perm.push_back(d);
+      perm.append({1, 0});
+      filter = TransposeOp::create(rewriter, loc, filter,
+                                   rewriter.getDenseI64ArrayAttr(perm));
+    }
+    MLIRContext *context = op.getContext();
+    auto conv = ConvOp::create(
+        rewriter, loc, input, filter, op.getBias(),
+        ActivationLayoutAttr::get(context, last),
+        FilterLayoutAttr::get(context, toSpatialFirst(filterLayout)),
+        op.getStridesAttr(), op.getDilationsAttr(), op.getPaddingAttr(),
+        op.getGroupsAttr());
+    Value result = conv.getResult();
+    if (!isChannelsLast(layout))
+      result = relayout(rewriter, loc, result, last, layout);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// An op with a channels-first `layout` attribute is rebuilt channels-last
+/// between relayouts of its activation operand and results.
+template <typename OpTy>
+struct ActivationToChannelsLast : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    std::optional<ActivationLayout> layout = op.getLayout();
+    if (!layout || isChannelsLast(*layout))
+      return failure();
+    Location loc = op.getLoc();
+    ActivationLayout last = toChannelsLast(*layout);
+    Value input = relayout(rewriter, loc, op->getOperand(0), *layout, last);
+    Operation *clone = rewriter.clone(*op.getOperation());
+    clone->setAttr("layout", ActivationLayoutAttr::get(op.getContext(), last));
+    clone->setOperand(0, input);
+    // Result types follow the new layout; per-channel results (batch stats)
+    // have no layout.
+    SmallVector<Type> types;
+    auto inferred = cast<InferTypeOpInterface>(clone);
+    if (failed(inferred.inferReturnTypes(
+            op.getContext(), loc, clone->getOperands(), clone->getRawDictionaryAttrs(),
+            clone->getPropertiesStorage(), clone->getRegions(), types))) {
+      rewriter.eraseOp(clone);
+      return failure();
+    }
+    SmallVector<Value> results;
+    for (auto [result, type] : llvm::zip(clone->getResults(), types)) {
+      result.setType(type);
+      results.push_back(result);
+    }
+    results[0] = relayout(rewriter, loc, results[0], last, *layout);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// unary(relayout(x)) -> relayout(unary(x)): elementwise ops commute with
+/// layout changes, so relayouts sink until they meet their inverse.
+struct SinkRelayoutThroughUnary : RewritePattern {
+  SinkRelayoutThroughUnary(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
+        op->getNumOperands() != 1 || !isa<TesselDialect>(op->getDialect()))
+      return failure();
+    auto producer = op->getOperand(0).getDefiningOp<RelayoutOp>();
+    if (!producer)
+      return failure();
+    Operation *moved = rewriter.clone(*op);
+    moved->setOperand(0, producer.getInput());
+    moved->getResult(0).setType(producer.getInput().getType());
+    rewriter.replaceOp(op, relayout(rewriter, op->getLoc(), moved->getResult(0),
+                                    producer.getSource(), producer.getTarget()));
+    return success();
+  }
+};
+
+/// binary(relayout(a), relayout(b)) with the same layouts and shapes ->
+/// relayout(binary(a, b)).
+template <typename OpTy>
+struct SinkRelayoutThroughBinary : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    auto lhs = op.getLhs().template getDefiningOp<RelayoutOp>();
+    auto rhs = op.getRhs().template getDefiningOp<RelayoutOp>();
+    if (!lhs || !rhs || lhs.getSource() != rhs.getSource() ||
+        lhs.getTarget() != rhs.getTarget() ||
+        lhs.getInput().getType() != rhs.getInput().getType() ||
+        op.getLhs().getType() != op.getType())
+      return failure();
+    Value inner = OpTy::create(rewriter, op.getLoc(), lhs.getInput(), rhs.getInput());
+    rewriter.replaceOp(op, relayout(rewriter, op.getLoc(), inner, lhs.getSource(),
+                                    lhs.getTarget()));
+    return success();
+  }
+};
+
+/// A relayout of a tensor whose spatial dims are all 1 moves no data: it is a
+/// reshape, which later shape ops fold with.
+struct RelayoutOfUnitSpatialToReshape : OpRewritePattern<RelayoutOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RelayoutOp op, PatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> shape = op.getInput().getType().getShape();
+    for (unsigned d : getSpatialDims(op.getSource()))
+      if (shape[d] != 1)
+        return failure();
+    auto type = cast<RankedTensorType>(op.getType());
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, type, op.getInput(),
+                                           rewriter.getDenseI64ArrayAttr(type.getShape()));
+    return success();
+  }
+};
+
+struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<ConvToChannelsLast, ActivationToChannelsLast<PoolOp>,
+                 ActivationToChannelsLast<GlobalPoolOp>,
+                 ActivationToChannelsLast<BatchNormOp>, SinkRelayoutThroughUnary,
+                 SinkRelayoutThroughBinary<AddOp>, SinkRelayoutThroughBinary<SubOp>,
+                 SinkRelayoutThroughBinary<MulOp>, SinkRelayoutThroughBinary<DivOp>,
+                 RelayoutOfUnitSpatialToReshape>(context);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
