@@ -45,9 +45,10 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   let summary = "Tile the last op of each fusion group across threads and fuse its producers";
   let description = [{
     For every linalg op whose result feeds no other tileable op (the end of a
-    chain such as conv -> batch_norm -> relu), tiles its outermost parallel
-    loop with more than one iteration into `threads` chunks with an
-    `scf.forall`, and fuses every producer (the conv, its `tensor.pad`, the
+    chain such as conv -> batch_norm -> relu), tiles one parallel loop into
+    `threads` chunks with an `scf.forall` (the outermost loop whose extent
+    the thread count divides, so that every chunk has the same static shape;
+    else the outermost with more than one iteration), and fuses every producer (the conv, its `tensor.pad`, the
     fills) into the tile with the TilingInterface utilities. After
     bufferization the `scf.forall` becomes an OpenMP parallel loop.
   }];
@@ -66,10 +67,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Register-tile channels-last convolutions and vectorize linalg ops";
   let description = [{
     Tiles every named channels-last convolution (and depthwise convolution)
-    with `scf.for` loops into register tiles: one output row, `width` output
-    columns and up to 64 output channels (fewer columns for wider channel
-    tiles, so the accumulators fit in the vector registers), one kernel row
-    and column, and a small input-channel step. Each tile is then decomposed
+    with `scf.for` loops into register tiles: one output row, up to 8 output
+    columns by up to 64 output channels, the pair with the most accumulator
+    vectors that still fit in the registers, one kernel row and column, and
+    a small input-channel step. Each tile is then decomposed
     from 2-D/3-D to a 1-D convolution, vectorized with the upstream linalg
     vectorizer (output channels on the vector lanes), and the output tile is
     hoisted out of the reduction loops so it stays in registers. Statically
@@ -77,8 +78,8 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     declines stays as it is and lowers to scalar loops.
   }];
   let options = [
-    Option<"maxWidth", "max-width", "int64_t", "6",
-           "Most output columns per register tile with 64 output channels">,
+    Option<"accumulators", "accumulators", "int64_t", "24",
+           "Most accumulator vectors (16 floats) a register tile may hold">,
     Option<"channelStep", "channel-step", "int64_t", "2",
            "Input channels per step of the reduction loop">,
   ];

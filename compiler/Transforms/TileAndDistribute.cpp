@@ -15,21 +15,30 @@ using namespace mlir;
 
 namespace {
 
-/// Tile sizes that split the first parallel loop with more than one iteration
-/// into `threads` chunks; empty when the op has no such loop.
+/// Tile sizes that split one parallel loop into `threads` equal chunks: the
+/// outermost one whose extent `threads` divides (equal static tiles keep the
+/// register tiling and vectorization inside them possible), else the
+/// outermost with more than one iteration. Empty when there is none.
 SmallVector<OpFoldResult> getThreadTileSizes(OpBuilder &b, linalg::LinalgOp op,
                                              unsigned threads) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  SmallVector<OpFoldResult> sizes(ranges.size(), b.getIndexAttr(0));
+  std::optional<size_t> even, any;
   for (auto [i, range] : llvm::enumerate(ranges)) {
     if (iterators[i] != utils::IteratorType::parallel || range <= 1 ||
         ShapedType::isDynamic(range))
       continue;
-    sizes[i] = b.getIndexAttr(llvm::divideCeil(range, threads));
-    return sizes;
+    if (!any)
+      any = i;
+    if (!even && range % threads == 0)
+      even = i;
   }
-  return {};
+  std::optional<size_t> chosen = even ? even : any;
+  if (!chosen)
+    return {};
+  SmallVector<OpFoldResult> sizes(ranges.size(), b.getIndexAttr(0));
+  sizes[*chosen] = b.getIndexAttr(llvm::divideCeil(ranges[*chosen], threads));
+  return sizes;
 }
 
 struct TileAndDistributePass

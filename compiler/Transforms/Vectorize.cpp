@@ -30,14 +30,6 @@ namespace {
 /// Ops with more iterations than this are not vectorized whole.
 constexpr int64_t kMaxVectorElements = 1024;
 
-/// The largest value in `candidates` that divides `size`, or 1.
-int64_t largestDivisor(int64_t size, ArrayRef<int64_t> candidates) {
-  for (int64_t c : candidates)
-    if (c <= size && size % c == 0)
-      return c;
-  return 1;
-}
-
 /// The largest divisor of `size` that is at most `limit`.
 int64_t divisorAtMost(int64_t size, int64_t limit) {
   for (int64_t d = std::min(size, limit); d > 1; --d)
@@ -49,7 +41,7 @@ int64_t divisorAtMost(int64_t size, int64_t limit) {
 /// Register-tile sizes for a channels-last named convolution, loop by loop:
 /// batch, output spatial dims, [output channels,] kernel dims, [input
 /// channels]; empty when the op is not one we tile.
-SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t maxWidth,
+SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t accumulators,
                                      int64_t channelStep) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -74,16 +66,27 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t maxWidth,
     return {};
 
   // Loops: n, o_0..o_{s-1}, c (output or depthwise channels), k_0..k_{s-1},
-  // and for dense convs the input channels last.
+  // and for dense convs the input channels last. Pick the column and channel
+  // tile with the most accumulator vectors that fit; ties go to wider
+  // channel tiles (contiguous weight rows).
   unsigned channelLoop = 1 + spatialRank;
-  int64_t channels = ranges[channelLoop];
-  int64_t channelTile = largestDivisor(channels, {64, 32, 16, 8});
-  if (channelTile == 1)
+  int64_t channels = ranges[channelLoop], columns = ranges[spatialRank];
+  int64_t channelTile = 1, width = 1, best = 0;
+  for (int64_t c : {64, 48, 32, 16, 8}) {
+    if (channels % c != 0)
+      continue;
+    int64_t vectors = llvm::divideCeil(c, 16);
+    int64_t w = divisorAtMost(columns, std::min<int64_t>(8, accumulators / vectors));
+    if (w * vectors > best) {
+      best = w * vectors;
+      channelTile = c;
+      width = w;
+    }
+  }
+  if (best == 0) {
     channelTile = channels <= 64 ? channels : 1;
-  // About 24 accumulator vectors of 16 lanes.
-  int64_t vectors = std::max<int64_t>(1, channelTile / 16);
-  int64_t widthLimit = std::min<int64_t>(8, std::max<int64_t>(1, maxWidth * 4 / vectors));
-  int64_t width = divisorAtMost(ranges[spatialRank], widthLimit);
+    width = divisorAtMost(columns, 4);
+  }
 
   SmallVector<int64_t> tile(ranges.size(), 1);
   tile[spatialRank] = width;
@@ -110,7 +113,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         convs.push_back(op);
     });
     for (linalg::LinalgOp conv : convs) {
-      SmallVector<int64_t> tile = getRegisterTile(conv, maxWidth, channelStep);
+      SmallVector<int64_t> tile = getRegisterTile(conv, accumulators, channelStep);
       if (tile.empty())
         continue;
       scf::SCFTilingOptions options;

@@ -1,0 +1,280 @@
+//===- tessel-bench.cpp - Tessel against oneDNN, layer by layer -----------===//
+//
+// Runs a fixed set of CNN layers through Tessel (JIT, NHWC activations, HWIO
+// weights folded at compile time) and through oneDNN (the library PyTorch
+// uses on CPU; format_tag::any so it picks its preferred layouts, reorders
+// done once outside the timing) in the same process, at 1 thread and at
+// every core, and prints median GFLOP/s (GB/s for pooling), the
+// Tessel/oneDNN ratio and the share of this machine's fp32 FMA peak, which
+// it measures first. Each timing phase starts after a pause long enough for
+// the OpenMP worker threads of the previous one to stop spinning.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessel/Compiler.h"
+#include "tessel/Graph.h"
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace tessel;
+
+namespace {
+
+struct Layer {
+  const char *name;
+  enum Kind { Conv, MaxPool, AvgPool } kind;
+  int64_t channels, outChannels, size, kernel, stride, pad, dilation, groups;
+};
+
+const Layer kLayers[] = {
+    {"conv 3x3 64->64 @56", Layer::Conv, 64, 64, 56, 3, 1, 1, 1, 1},
+    {"conv 3x3 128->128 @28", Layer::Conv, 128, 128, 28, 3, 1, 1, 1, 1},
+    {"conv 3x3 256->256 @14", Layer::Conv, 256, 256, 14, 3, 1, 1, 1, 1},
+    {"conv 3x3 512->512 @7", Layer::Conv, 512, 512, 7, 3, 1, 1, 1, 1},
+    {"conv 1x1 64->256 @56", Layer::Conv, 64, 256, 56, 1, 1, 0, 1, 1},
+    {"conv 7x7/2 3->64 @224", Layer::Conv, 3, 64, 224, 7, 2, 3, 1, 1},
+    {"depthwise 3x3 256 @28", Layer::Conv, 256, 256, 28, 3, 1, 1, 1, 256},
+    {"dilated(2) 3x3 64 @56", Layer::Conv, 64, 64, 56, 3, 1, 2, 2, 1},
+    {"maxpool 3x3/2 64 @112", Layer::MaxPool, 64, 64, 112, 3, 2, 1, 1, 1},
+    {"avgpool 2x2/2 256 @56", Layer::AvgPool, 256, 256, 56, 2, 2, 0, 1, 1},
+};
+
+int64_t outSize(const Layer &l) {
+  int64_t extent = l.dilation * (l.kernel - 1) + 1;
+  return (l.size + 2 * l.pad - extent) / l.stride + 1;
+}
+
+/// FLOPs of a conv layer, or bytes moved (input + output) of a pool.
+double work(const Layer &l, int64_t batch) {
+  int64_t out = outSize(l);
+  if (l.kind == Layer::Conv)
+    return 2.0 * batch * l.outChannels * (l.channels / l.groups) * l.kernel * l.kernel *
+           out * out;
+  return 4.0 * batch * l.channels * (l.size * l.size + out * out);
+}
+
+template <typename F> double medianSeconds(F &&run, int runs) {
+  run(); // warm up
+  std::vector<double> s;
+  for (int i = 0; i < runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    run();
+    s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                    .count());
+  }
+  std::sort(s.begin(), s.end());
+  return s[s.size() / 2];
+}
+
+/// Lets the other OpenMP runtime's worker threads stop spinning.
+void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(400)); }
+
+/// fp32 FMA peak of `threads` cores, measured: each thread runs independent
+/// AVX-512 (or AVX2) FMA chains.
+__attribute__((target("avx512f"))) double fmaLoop512(long iterations) {
+  typedef float v16 __attribute__((vector_size(64)));
+  v16 acc[12];
+  v16 a, b;
+  for (int j = 0; j < 16; ++j) { a[j] = 1.0f + j * 1e-7f; b[j] = 0.999999f; }
+  for (auto &x : acc) x = a;
+  for (long i = 0; i < iterations; ++i)
+    for (auto &x : acc) x = x * b + a;
+  float sum = 0;
+  for (auto &x : acc) for (int j = 0; j < 16; ++j) sum += x[j];
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) double fmaLoop256(long iterations) {
+  typedef float v8 __attribute__((vector_size(32)));
+  v8 acc[12];
+  v8 a, b;
+  for (int j = 0; j < 8; ++j) { a[j] = 1.0f + j * 1e-7f; b[j] = 0.999999f; }
+  for (auto &x : acc) x = a;
+  for (long i = 0; i < iterations; ++i)
+    for (auto &x : acc) x = x * b + a;
+  float sum = 0;
+  for (auto &x : acc) for (int j = 0; j < 8; ++j) sum += x[j];
+  return sum;
+}
+
+/// The best of three timed FMA runs on `threads` threads.
+double measurePeak(unsigned threads) {
+  bool avx512 = __builtin_cpu_supports("avx512f");
+  const long iterations = 100'000'000;
+  double flopsPerIteration = 12.0 * (avx512 ? 16 : 8) * 2;
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<double> sink(threads);
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        sink[t] = avx512 ? fmaLoop512(iterations) : fmaLoop256(iterations);
+      });
+    for (auto &th : pool) th.join();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, threads * iterations * flopsPerIteration / seconds * 1e-9);
+  }
+  return best;
+}
+
+Result<double> benchTessel(const Layer &l, int64_t batch, unsigned threads, int runs) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto random = [&](std::vector<int64_t> shape) {
+    Tensor t = Tensor::zeros(shape);
+    for (int64_t i = 0; i < t.numElements(); ++i) t.data()[i] = dist(rng);
+    return t;
+  };
+  Graph g("layer");
+  Tensor x = random({batch, l.size, l.size, l.channels});
+  Value in = g.input("x", x.shape());
+  if (l.kind == Layer::Conv) {
+    ConvOptions o;
+    o.layout = Layout::NHWC;
+    o.filterLayout = FilterLayout::HWIO;
+    o.strides = {l.stride, l.stride};
+    o.dilations = {l.dilation, l.dilation};
+    o.padding = {l.pad, l.pad, l.pad, l.pad};
+    o.groups = l.groups;
+    Value w = g.constant(random({l.kernel, l.kernel, l.channels / l.groups, l.outChannels}));
+    g.output("y", g.conv(in, w, o));
+  } else {
+    PoolOptions o;
+    o.layout = Layout::NHWC;
+    o.kernel = {l.kernel, l.kernel};
+    o.strides = {l.stride, l.stride};
+    o.padding = {l.pad, l.pad, l.pad, l.pad};
+    g.output("y", g.pool(l.kind == Layer::MaxPool ? PoolKind::Max : PoolKind::Avg, in, o));
+  }
+  CompileOptions options;
+  options.threads = threads;
+  Result<Executable> exe = compile(g, options);
+  if (!exe)
+    return exe.status();
+  std::vector<Tensor> inputs{x};
+  pause();
+  return medianSeconds([&] { (void)exe->run(inputs); }, runs);
+}
+
+double benchOneDnn(const Layer &l, int64_t batch, int runs) {
+  using namespace dnnl;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  engine eng(engine::kind::cpu, 0);
+  stream s(eng);
+  int64_t out = outSize(l);
+  memory::dims src{batch, l.channels, l.size, l.size}, dst{batch, l.outChannels, out, out};
+  memory::dims strides{l.stride, l.stride}, pad{l.pad, l.pad};
+  auto fill = [](memory &m) {
+    float *p = static_cast<float *>(m.get_data_handle());
+    size_t n = m.get_desc().get_size() / sizeof(float);
+    for (size_t i = 0; i < n; ++i) p[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  };
+  primitive prim;
+  std::unordered_map<int, memory> args;
+  if (l.kind == Layer::Conv) {
+    memory::dims weights = l.groups == 1
+                               ? memory::dims{l.outChannels, l.channels, l.kernel, l.kernel}
+                               : memory::dims{l.groups, l.outChannels / l.groups,
+                                              l.channels / l.groups, l.kernel, l.kernel};
+    memory::desc srcMd(src, dt::f32, tag::any), weiMd(weights, dt::f32, tag::any),
+        dstMd(dst, dt::f32, tag::any);
+    convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
+                                   srcMd, weiMd, dstMd, strides,
+                                   {l.dilation - 1, l.dilation - 1}, pad, pad);
+    convolution_forward::primitive_desc pd(desc, eng);
+    memory srcM(pd.src_desc(), eng), weiM(pd.weights_desc(), eng), dstM(pd.dst_desc(), eng);
+    fill(srcM);
+    fill(weiM);
+    prim = convolution_forward(pd);
+    args = {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, weiM}, {DNNL_ARG_DST, dstM}};
+  } else {
+    memory::desc srcMd(src, dt::f32, tag::nhwc), dstMd(dst, dt::f32, tag::nhwc);
+    pooling_forward::desc desc(prop_kind::forward_inference,
+                               l.kind == Layer::MaxPool ? algorithm::pooling_max
+                                                        : algorithm::pooling_avg_exclude_padding,
+                               srcMd, dstMd, strides, {l.kernel, l.kernel}, pad, pad);
+    pooling_forward::primitive_desc pd(desc, eng);
+    memory srcM(pd.src_desc(), eng), dstM(pd.dst_desc(), eng);
+    fill(srcM);
+    prim = pooling_forward(pd);
+    args = {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_DST, dstM}};
+    if (pd.workspace_desc().get_size() > 0)
+      args.insert({DNNL_ARG_WORKSPACE, memory(pd.workspace_desc(), eng)});
+  }
+  pause();
+  return medianSeconds([&] { prim.execute(s, args); s.wait(); }, runs);
+}
+
+/// Sets the thread count oneDNN's parallel regions use. Debian's oneDNN is
+/// built against libgomp, but libomp, which Tessel links directly, is found
+/// first and also serves the GOMP entry points: both libraries run on libomp,
+/// so the count is set through the first omp_set_num_threads in scope.
+void setOneDnnThreads(unsigned threads) {
+  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
+    set(static_cast<int>(threads));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int runs = 20;
+  std::vector<int64_t> batches{1, 8};
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
+      batches = {std::max(1, std::atoi(argv[++i]))};
+    else {
+      std::fprintf(stderr, "usage: tessel-bench [--runs N] [--batch N]\n");
+      return 1;
+    }
+  }
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<unsigned> threadCounts{1};
+  if (cores > 1)
+    threadCounts.push_back(cores);
+
+  std::printf("| layer | batch | threads | Tessel | oneDNN | Tessel/oneDNN | Tessel %% of peak | oneDNN %% of peak |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (unsigned threads : threadCounts) {
+    double peak = measurePeak(threads);
+    setOneDnnThreads(threads);
+    std::fprintf(stderr, "measured fp32 FMA peak at %u thread(s): %.0f GFLOP/s\n", threads, peak);
+    for (int64_t batch : batches)
+      for (const Layer &l : kLayers) {
+        Result<double> tessel = benchTessel(l, batch, threads, runs);
+        if (!tessel) {
+          std::fprintf(stderr, "%s: %s\n", l.name, tessel.message().c_str());
+          return 1;
+        }
+        double dnnl = benchOneDnn(l, batch, runs);
+        double w = work(l, batch);
+        bool conv = l.kind == Layer::Conv;
+        double tesselRate = w / *tessel * 1e-9, dnnlRate = w / dnnl * 1e-9;
+        const char *unit = conv ? "GFLOP/s" : "GB/s";
+        char tp[32] = "-", dp[32] = "-";
+        if (conv) {
+          std::snprintf(tp, sizeof tp, "%.0f%%", 100 * tesselRate / peak);
+          std::snprintf(dp, sizeof dp, "%.0f%%", 100 * dnnlRate / peak);
+        }
+        std::printf("| %s | %lld | %u | %.1f %s | %.1f %s | %.2f | %s | %s |\n", l.name,
+                    (long long)batch, threads, tesselRate, unit, dnnlRate, unit,
+                    tesselRate / dnnlRate, tp, dp);
+        std::fflush(stdout);
+      }
+  }
+  return 0;
+}
