@@ -1,6 +1,7 @@
 //===- Compiler.cpp - Compile with the CPU pipeline, run with the JIT -----===//
 
 #include "tessel/Compiler.h"
+#include "tessel/Runtime.h"
 
 #include "compiler/API/GraphImpl.h"
 #include "compiler/InitAll.h"
@@ -14,6 +15,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -191,6 +193,18 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   if (!engine)
     return Result<Executable>::error("JIT compilation of '" + name +
                                      "' failed: " + llvm::toString(engine.takeError()));
+
+  // Temporary buffers come from the runtime's caching allocator.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](llvm::StringRef name, auto *function) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_memref_to_llvm_alloc", &tessel_runtime_alloc);
+    add("_mlir_memref_to_llvm_free", &tessel_runtime_free);
+    return symbols;
+  });
 
   auto impl = std::make_shared<Executable::Impl>();
   impl->engine = std::move(*engine);

@@ -158,7 +158,18 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         rewriter.replaceOp(op, result->replacements);
     }
 
-    // 4. Keep each output tile in registers across its reduction loops.
+    // 4. Keep each output tile in registers across its reduction loops, once
+    // canonicalization has removed single-iteration loops (1x1 kernels), so
+    // that only real reduction loops carry it.
+    {
+      RewritePatternSet patterns(context);
+      for (Dialect *dialect : context->getLoadedDialects())
+        dialect->getCanonicalizationPatterns(patterns);
+      for (RegisteredOperationName op : context->getRegisteredOperations())
+        op.getCanonicalizationPatterns(patterns, context);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
     {
       RewritePatternSet patterns(context);
       vector::populateVectorReductionToContractPatterns(patterns);

@@ -24,11 +24,23 @@ func.func @conv_relu(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tenso
 
 // -----
 
-// With batch 1 the batch loop is skipped; an odd extent gives a partial tile.
+// Batch 1 is skipped, and so are the 5 rows, which 2 threads cannot split
+// evenly: the 6 columns are split instead, so both tiles have one shape.
 // CHECK-LABEL: func @odd_rows
-// CHECK: scf.forall (%{{.+}}) = (0) to (5) step (3)
-// CHECK: affine.min
+// CHECK: scf.forall (%{{.+}}) = (0) to (6) step (3)
+// CHECK-NOT: affine.min
 func.func @odd_rows(%x: tensor<1x5x6xf32>) -> tensor<1x5x6xf32> {
   %0 = tessel.relu %x : tensor<1x5x6xf32>
   return %0 : tensor<1x5x6xf32>
+}
+
+// -----
+
+// When no loop splits evenly the outermost one does, with a partial tile.
+// CHECK-LABEL: func @no_even_split
+// CHECK: scf.forall (%{{.+}}) = (0) to (5) step (3)
+// CHECK: affine.min
+func.func @no_even_split(%x: tensor<1x5x7xf32>) -> tensor<1x5x7xf32> {
+  %0 = tessel.relu %x : tensor<1x5x7xf32>
+  return %0 : tensor<1x5x7xf32>
 }

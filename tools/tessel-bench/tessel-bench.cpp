@@ -164,6 +164,8 @@ Result<double> benchTessel(const Layer &l, int64_t batch, unsigned threads, int 
   if (!exe)
     return exe.status();
   std::vector<Tensor> inputs{x};
+  if (Result<std::vector<Tensor>> first = exe->run(inputs); !first)
+    return first.status();
   pause();
   return medianSeconds([&] { (void)exe->run(inputs); }, runs);
 }
