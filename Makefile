@@ -1,12 +1,13 @@
 # Tessel: the two commands a user needs.
 #   make demo   install what is missing, build, run the main job
 #   make check  install what is missing, build, run every lit and GoogleTest test
+#   make bench  also install oneDNN and run tessel-bench
 BUILD ?= build
 BUILD_TYPE ?= Release
 LLVM_DIR ?= /usr/lib/llvm-22
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo check docs clean
+.PHONY: all deps configure build demo check bench docs clean
 
 all: build
 
@@ -33,9 +34,17 @@ demo: build
 check: build
 	bash test/run-tests.sh $(BUILD)
 
-# Regenerates docs/dialect.md from the ODS definitions.
+# Tessel against oneDNN, layer by layer (installs oneDNN first).
+bench: deps
+	@bash tools/install-deps.sh --bench
+	cmake -S . -B $(BUILD) > /dev/null
+	cmake --build $(BUILD) --target tessel-bench
+	$(BUILD)/bin/tessel-bench
+
+# Regenerates docs/dialect.md and docs/passes.md from the ODS definitions.
 docs: build
 	cp $(BUILD)/docs/TesselDialect.md docs/dialect.md
+	cp $(BUILD)/docs/TesselPasses.md docs/passes.md
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tessel needs to build and test. Idempotent: it
 # only calls apt-get when a package is missing. Debian bookworm, as root (or
-# with sudo).
+# with sudo). With --bench it also installs oneDNN, the benchmark's peer.
 set -euo pipefail
 
 packages=(
@@ -9,6 +9,7 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libgtest-dev libomp-22-dev
 )
+[ "${1:-}" = "--bench" ] && packages+=(libdnnl-dev)
 
 missing=()
 for p in "${packages[@]}"; do
