@@ -172,24 +172,22 @@ template <typename AdaptorT>
 static LogicalResult inferConvType(std::optional<Location> loc, StringRef opName,
                                    AdaptorT adaptor, ConvParams params,
                                    SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, opName, adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
   params.layout = adaptor.getLayout();
   params.filterLayout = adaptor.getFilterLayout();
   params.strides = adaptor.getStrides().value_or(ArrayRef<int64_t>());
   params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
   params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
   params.groups = static_cast<int64_t>(adaptor.getGroups());
-  std::optional<ArrayRef<int64_t>> bias;
-  if (Value b = adaptor.getBias())
-    bias = getShape(b);
-  return appendInferredType(
-      loc, opName,
-      inferConvShape(getShape(adaptor.getInput()), getShape(adaptor.getFilter()),
-                     bias, params),
-      *elementType, types);
+  return inferFromOperands(
+      loc, opName, adaptor.getOperands(),
+      [&] {
+        std::optional<ArrayRef<int64_t>> bias;
+        if (Value b = adaptor.getBias())
+          bias = getShape(b);
+        return inferConvShape(getShape(adaptor.getInput()),
+                              getShape(adaptor.getFilter()), bias, params);
+      },
+      types);
 }
 
 LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,

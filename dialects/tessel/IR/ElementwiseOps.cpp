@@ -13,13 +13,9 @@ using namespace mlir::tessel;
 static LogicalResult inferBroadcastType(std::optional<Location> loc,
                                         StringRef opName, Value lhs, Value rhs,
                                         SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, opName, ValueRange{lhs, rhs});
-  if (failed(elementType))
-    return failure();
-  return appendInferredType(loc, opName,
-                            inferBroadcastShape(getShape(lhs), getShape(rhs)),
-                            *elementType, types);
+  return inferFromOperands(
+      loc, opName, ValueRange{lhs, rhs},
+      [&] { return inferBroadcastShape(getShape(lhs), getShape(rhs)); }, types);
 }
 
 #define GET_OP_CLASSES

@@ -68,30 +68,26 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
-  std::optional<ArrayRef<int64_t>> bias;
-  if (Value b = adaptor.getBias())
-    bias = getShape(b);
-  return appendInferredType(
-      loc, getOperationName(),
-      inferLinearShape(getShape(adaptor.getInput()),
-                       getShape(adaptor.getWeight()), bias),
-      *elementType, types);
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        std::optional<ArrayRef<int64_t>> bias;
+        if (Value b = adaptor.getBias())
+          bias = getShape(b);
+        return inferLinearShape(getShape(adaptor.getInput()),
+                                getShape(adaptor.getWeight()), bias);
+      },
+      types);
 }
 
 LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
-  return appendInferredType(
-      loc, getOperationName(),
-      inferMatmulShape(getShape(adaptor.getLhs()), getShape(adaptor.getRhs())),
-      *elementType, types);
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        return inferMatmulShape(getShape(adaptor.getLhs()), getShape(adaptor.getRhs()));
+      },
+      types);
 }

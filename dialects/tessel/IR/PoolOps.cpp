@@ -121,10 +121,6 @@ static LogicalResult verifyKindAttributes(Operation *op, PoolKind kind,
 LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
   PoolParams params;
   params.kind = adaptor.getKind();
   params.layout = adaptor.getLayout();
@@ -133,9 +129,9 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
   params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
   params.ceilMode = adaptor.getCeilMode();
-  return appendInferredType(loc, getOperationName(),
-                            inferPoolShape(getShape(adaptor.getInput()), params),
-                            *elementType, types);
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) { return inferPoolShape(input, params); }, types);
 }
 
 LogicalResult PoolOp::verify() {
@@ -146,15 +142,13 @@ LogicalResult AdaptivePoolOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location> loc,
                                                Adaptor adaptor,
                                                SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
-  return appendInferredType(
-      loc, getOperationName(),
-      inferAdaptivePoolShape(getShape(adaptor.getInput()), adaptor.getLayout(),
-                             adaptor.getOutputSize()),
-      *elementType, types);
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferAdaptivePoolShape(input, adaptor.getLayout(),
+                                      adaptor.getOutputSize());
+      },
+      types);
 }
 
 LogicalResult AdaptivePoolOp::verify() {
@@ -167,14 +161,12 @@ LogicalResult GlobalPoolOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
                                              Adaptor adaptor,
                                              SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
-  return appendInferredType(
-      loc, getOperationName(),
-      inferGlobalPoolShape(getShape(adaptor.getInput()), adaptor.getLayout()),
-      *elementType, types);
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferGlobalPoolShape(input, adaptor.getLayout());
+      },
+      types);
 }
 
 LogicalResult GlobalPoolOp::verify() {

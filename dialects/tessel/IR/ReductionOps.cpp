@@ -115,13 +115,11 @@ LogicalResult MseLossOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
-  return appendInferredType(loc, getOperationName(),
-                            inferMseLossShape(getShape(adaptor.getLhs()),
-                                              getShape(adaptor.getRhs()),
-                                              adaptor.getReduction()),
-                            *elementType, types);
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        return inferMseLossShape(getShape(adaptor.getLhs()), getShape(adaptor.getRhs()),
+                                 adaptor.getReduction());
+      },
+      types);
 }

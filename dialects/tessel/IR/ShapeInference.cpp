@@ -160,13 +160,20 @@ LogicalResult mlir::tessel::appendInferredType(std::optional<Location> loc,
   return success();
 }
 
+LogicalResult mlir::tessel::inferFromOperands(
+    std::optional<Location> loc, StringRef opName, ValueRange operands,
+    llvm::function_ref<llvm::Expected<Shape>()> shapeFn,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<Type> elementType = getSharedElementType(loc, opName, operands);
+  if (failed(elementType))
+    return failure();
+  return appendInferredType(loc, opName, shapeFn(), *elementType, types);
+}
+
 LogicalResult mlir::tessel::inferFromOperand(
     std::optional<Location> loc, StringRef opName, Value operand,
     llvm::function_ref<llvm::Expected<Shape>(ArrayRef<int64_t>)> shapeFn,
     SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType = getSharedElementType(loc, opName, operand);
-  if (failed(elementType))
-    return failure();
-  return appendInferredType(loc, opName, shapeFn(getShape(operand)), *elementType,
-                            types);
+  return inferFromOperands(
+      loc, opName, operand, [&] { return shapeFn(getShape(operand)); }, types);
 }

@@ -163,6 +163,13 @@ LogicalResult appendInferredType(std::optional<Location> loc,
                                  llvm::Expected<Shape> shape, Type elementType,
                                  llvm::SmallVectorImpl<Type> &types);
 
+/// Infers the single result of an op: checks that `operands` share one
+/// element type, then appends `shapeFn()`'s shape with that element type.
+LogicalResult inferFromOperands(std::optional<Location> loc,
+                                llvm::StringRef opName, ValueRange operands,
+                                llvm::function_ref<llvm::Expected<Shape>()> shapeFn,
+                                llvm::SmallVectorImpl<Type> &types);
+
 /// Infers the single result of an op whose shape depends on one tensor
 /// operand: `shapeFn` maps the operand's shape to the result's; the element
 /// type is the operand's.

@@ -210,17 +210,15 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getInputs());
-  if (failed(elementType))
-    return failure();
-  SmallVector<ArrayRef<int64_t>> shapes;
-  for (Value input : adaptor.getInputs())
-    shapes.push_back(getShape(input));
-  return appendInferredType(
-      loc, getOperationName(),
-      inferConcatShape(shapes, static_cast<int64_t>(adaptor.getAxis())),
-      *elementType, types);
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getInputs(),
+      [&] {
+        SmallVector<ArrayRef<int64_t>> shapes;
+        for (Value input : adaptor.getInputs())
+          shapes.push_back(getShape(input));
+        return inferConcatShape(shapes, static_cast<int64_t>(adaptor.getAxis()));
+      },
+      types);
 }
 
 LogicalResult RelayoutOp::inferReturnTypes(MLIRContext *,
