@@ -231,6 +231,23 @@ Value Graph::constant(const Tensor &value) {
   return Value(static_cast<int>(g.values.size()) - 1);
 }
 
+Value Graph::labels(std::vector<int64_t> shape, const std::vector<int64_t> &values) {
+  Impl &g = *impl_;
+  ++g.opCount;
+  if (!g.status.ok())
+    return {};
+  auto type = mlir::RankedTensorType::get(shape, g.builder.getI64Type());
+  if (static_cast<int64_t>(values.size()) != type.getNumElements()) {
+    fail(g, "labels hold " + std::to_string(values.size()) + " values, their shape " +
+                std::to_string(type.getNumElements()));
+    return {};
+  }
+  auto attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<int64_t>(values));
+  auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(), attr);
+  g.values.push_back(op.getResult());
+  return Value(static_cast<int>(g.values.size()) - 1);
+}
+
 void Graph::output(const std::string &name, Value value) {
   Impl &g = *impl_;
   if (!g.status.ok())
@@ -335,6 +352,17 @@ Value Graph::batchNorm(Value input, Value scale, Value bias, Value mean,
                    a.list);
 }
 
+std::vector<Value> Graph::batchNormTrain(Value input, Value scale, Value bias,
+                                         std::optional<Layout> layout, double epsilon) {
+  Impl &g = *impl_;
+  Attrs a(g.context.get());
+  if (layout)
+    a.layout("layout", *layout);
+  a.f64("epsilon", epsilon);
+  return createOp(g, "tessel.batch_norm_train", {input, scale, bias}, a.list,
+                  /*numResults=*/3);
+}
+
 Value Graph::relu(Value x) { return createOne(*impl_, "tessel.relu", {x}); }
 Value Graph::sigmoid(Value x) { return createOne(*impl_, "tessel.sigmoid", {x}); }
 Value Graph::tanh(Value x) { return createOne(*impl_, "tessel.tanh", {x}); }
@@ -419,6 +447,21 @@ Value Graph::pad(Value x, PadMode mode, std::vector<int64_t> padding, double val
   return createOne(*impl_, "tessel.pad", {x}, a.list);
 }
 
+Value Graph::upsample(Value x, UpsampleMode mode, Layout layout,
+                      std::vector<int64_t> size, std::vector<double> scales,
+                      bool alignCorners) {
+  Attrs a(impl_->context.get());
+  a.add("mode", mt::UpsampleModeAttr::get(
+                    impl_->context.get(),
+                    static_cast<mt::UpsampleMode>(static_cast<int>(mode))))
+      .layout("layout", layout)
+      .array("size", size)
+      .flag("align_corners", alignCorners);
+  if (!scales.empty())
+    a.add("scales", a.b.getDenseF64ArrayAttr(scales));
+  return createOne(*impl_, "tessel.upsample", {x}, a.list);
+}
+
 Value Graph::pixelShuffle(Value x, Layout layout, int64_t factor) {
   Attrs a(impl_->context.get());
   a.layout("layout", layout).i64("factor", factor);
@@ -469,4 +512,12 @@ Value Graph::mseLoss(Value lhs, Value rhs, Reduction reduction) {
         mt::ReductionAttr::get(impl_->context.get(),
                                static_cast<mt::Reduction>(static_cast<int>(reduction))));
   return createOne(*impl_, "tessel.mse_loss", {lhs, rhs}, a.list);
+}
+
+Value Graph::crossEntropy(Value logits, Value labels, Reduction reduction) {
+  Attrs a(impl_->context.get());
+  a.add("reduction",
+        mt::ReductionAttr::get(impl_->context.get(),
+                               static_cast<mt::Reduction>(static_cast<int>(reduction))));
+  return createOne(*impl_, "tessel.cross_entropy", {logits, labels}, a.list);
 }

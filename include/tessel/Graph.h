@@ -77,6 +77,8 @@ public:
   Value input(const std::string &name, std::vector<int64_t> shape);
   /// A float32 constant baked into the compiled code (weights).
   Value constant(const Tensor &value);
+  /// Integer class labels (for crossEntropy), baked into the code.
+  Value labels(std::vector<int64_t> shape, const std::vector<int64_t> &values);
   /// Marks `value` as an output, in declaration order.
   void output(const std::string &name, Value value);
 
@@ -100,6 +102,10 @@ public:
   Value batchNorm(Value input, Value scale, Value bias, Value mean,
                   Value variance, std::optional<Layout> layout = Layout::NCHW,
                   double epsilon = 1e-5);
+  /// Training form: returns {result, batch mean, batch (biased) variance}.
+  std::vector<Value> batchNormTrain(Value input, Value scale, Value bias,
+                                    std::optional<Layout> layout = Layout::NCHW,
+                                    double epsilon = 1e-5);
 
   // Elementwise ---------------------------------------------------------------
   Value relu(Value x);
@@ -132,6 +138,10 @@ public:
 
   // Resampling ----------------------------------------------------------------
   Value pad(Value x, PadMode mode, std::vector<int64_t> padding, double value = 0.0);
+  /// Resize to `size`, or by `scales` (exactly one of them is given).
+  Value upsample(Value x, UpsampleMode mode, Layout layout,
+                 std::vector<int64_t> size, std::vector<double> scales = {},
+                 bool alignCorners = false);
   Value pixelShuffle(Value x, Layout layout, int64_t factor);
   Value pixelUnshuffle(Value x, Layout layout, int64_t factor);
 
@@ -141,6 +151,7 @@ public:
   Value sum(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
   Value mean(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
   Value mseLoss(Value lhs, Value rhs, Reduction reduction = Reduction::Mean);
+  Value crossEntropy(Value logits, Value labels, Reduction reduction = Reduction::Mean);
 
   // Inspection ----------------------------------------------------------------
   /// Ok, or the first error met while building (later ops were skipped).

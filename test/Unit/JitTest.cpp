@@ -596,3 +596,229 @@ TEST(Jit, RegisterTiledConvs) {
 }
 
 } // namespace
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Losses, training batch norm, resampling
+//===----------------------------------------------------------------------===//
+
+TEST(Jit, Losses) {
+  std::mt19937 rng(14);
+  Tensor a = reference::randomTensor({4, 6}, rng), b = reference::randomTensor({4, 6}, rng);
+  Tensor logits = reference::randomTensor({3, 5, 2, 2}, rng, -3.f, 3.f);
+  std::vector<int64_t> labelValues;
+  for (int i = 0; i < 12; ++i)
+    labelValues.push_back((i * 7) % 5);
+  for (Reduction reduction : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
+    Graph graph("losses");
+    graph.output("mse", graph.mseLoss(graph.input("a", a.shape()), graph.input("b", b.shape()),
+                                      reduction));
+    graph.output("ce", graph.crossEntropy(graph.input("logits", logits.shape()),
+                                          graph.labels({3, 2, 2}, labelValues), reduction));
+    std::vector<Tensor> out = compileAndRun(graph, {a, b, logits}, 1);
+    ASSERT_EQ(out.size(), 2u);
+    // Reference: per-element losses in double, then the reduction.
+    std::vector<double> mse, ce;
+    for (int64_t i = 0; i < a.numElements(); ++i)
+      mse.push_back(std::pow(double(a.data()[i]) - b.data()[i], 2));
+    for (int64_t n = 0; n < 3; ++n)
+      for (int64_t y = 0; y < 2; ++y)
+        for (int64_t x = 0; x < 2; ++x) {
+          double top = -1e300, total = 0;
+          for (int64_t c = 0; c < 5; ++c) top = std::max(top, double(logits.at({n, c, y, x})));
+          for (int64_t c = 0; c < 5; ++c) total += std::exp(logits.at({n, c, y, x}) - top);
+          int64_t label = labelValues[(n * 2 + y) * 2 + x];
+          ce.push_back(top + std::log(total) - logits.at({n, label, y, x}));
+        }
+    auto reduced = [&](const std::vector<double> &v, Shape shape) {
+      if (reduction == Reduction::None) {
+        std::vector<float> f(v.begin(), v.end());
+        return Tensor::fromValues(shape, f);
+      }
+      double s = 0;
+      for (double x : v) s += x;
+      if (reduction == Reduction::Mean) s /= double(v.size());
+      return Tensor::fromValues({}, {float(s)});
+    };
+    expectClose(out[0], reduced(mse, {4, 6}), "mse_loss");
+    expectClose(out[1], reduced(ce, {3, 2, 2}), "cross_entropy");
+  }
+}
+
+TEST(Jit, BatchNormTrain) {
+  std::mt19937 rng(15);
+  for (Layout layout : {Layout::NCHW, Layout::NHWC}) {
+    Shape shape = reference::activationShape(layout, 3, 4, {5, 2});
+    int64_t channelDim = reference::channelsLast(layout) ? 3 : 1;
+    Tensor x = reference::randomTensor(shape, rng, -2.f, 3.f);
+    Tensor scale = reference::randomTensor({4}, rng), bias = reference::randomTensor({4}, rng);
+    Graph graph("bn_train");
+    std::vector<Value> r = graph.batchNormTrain(graph.input("x", shape), graph.constant(scale),
+                                                graph.constant(bias), layout, 1e-3);
+    ASSERT_EQ(r.size(), 3u) << graph.status().message();
+    graph.output("y", r[0]);
+    graph.output("mean", r[1]);
+    graph.output("var", r[2]);
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 2);
+    ASSERT_EQ(out.size(), 3u);
+    std::vector<double> mean(4, 0), var(4, 0);
+    double count = double(x.numElements() / 4);
+    reference::forEachIndex(shape, [&](const Shape &i) { mean[i[channelDim]] += x.at(i) / count; });
+    reference::forEachIndex(shape, [&](const Shape &i) {
+      var[i[channelDim]] += std::pow(x.at(i) - mean[i[channelDim]], 2) / count;
+    });
+    Tensor y = Tensor::zeros(shape);
+    reference::forEachIndex(shape, [&](const Shape &i) {
+      int64_t c = i[channelDim];
+      y.at(i) = float((x.at(i) - mean[c]) / std::sqrt(var[c] + 1e-3) * scale.at({c}) +
+                      bias.at({c}));
+    });
+    expectClose(out[0], y, "batch_norm_train result");
+    expectClose(out[1], Tensor::fromValues({4}, {float(mean[0]), float(mean[1]), float(mean[2]), float(mean[3])}), "batch mean");
+    expectClose(out[2], Tensor::fromValues({4}, {float(var[0]), float(var[1]), float(var[2]), float(var[3])}), "batch variance");
+  }
+}
+
+TEST(Jit, PadModes) {
+  std::mt19937 rng(16);
+  Tensor x = reference::randomTensor({2, 3, 4, 5}, rng);
+  std::vector<int64_t> padding{0, 1, 3, 2, 1, 0, 2, 5};
+  for (PadMode mode : {PadMode::Reflect, PadMode::Replicate, PadMode::Circular}) {
+    std::vector<int64_t> pads = padding;
+    if (mode == PadMode::Reflect)
+      pads = {0, 1, 3, 2, 1, 0, 2, 4}; // reflection needs pads < size
+    Graph graph("pad");
+    Value y = graph.pad(graph.input("x", x.shape()), mode, pads);
+    graph.output("y", y);
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+    ASSERT_EQ(out.size(), 1u);
+    Tensor want = Tensor::zeros(graph.shape(y));
+    reference::forEachIndex(want.shape(), [&](const Shape &o) {
+      Shape i(4);
+      for (int d = 0; d < 4; ++d) {
+        int64_t n = x.shape()[d], p = o[d] - pads[d];
+        if (mode == PadMode::Reflect) p = p < 0 ? -p : (p >= n ? 2 * (n - 1) - p : p);
+        else if (mode == PadMode::Replicate) p = std::min(std::max<int64_t>(p, 0), n - 1);
+        else p = ((p % n) + n) % n;
+        i[d] = p;
+      }
+      want.at(o) = x.at(i);
+    });
+    expectClose(out[0], want, "pad mode " + std::to_string(int(mode)));
+  }
+}
+
+TEST(Jit, PixelShuffle) {
+  std::mt19937 rng(17);
+  for (Layout layout : {Layout::NCHW, Layout::NHWC}) {
+    bool last = layout == Layout::NHWC;
+    int64_t r = 2, c = 3, h = 2, w = 3;
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, c * r * r, {h, w}), rng);
+    Graph graph("shuffle");
+    Value xv = graph.input("x", x.shape());
+    Value shuffled = graph.pixelShuffle(xv, layout, r);
+    graph.output("shuffled", shuffled);
+    graph.output("round_trip", graph.pixelUnshuffle(shuffled, layout, r));
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+    ASSERT_EQ(out.size(), 2u);
+    reference::Activation in{x, layout};
+    reference::Activation want{Tensor::zeros(reference::activationShape(layout, 2, c, {h * r, w * r})), layout};
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t y = 0; y < h * r; ++y)
+          for (int64_t xx = 0; xx < w * r; ++xx)
+            want.at(n, ch, {y, xx}) = in.at(n, ch * r * r + (y % r) * r + (xx % r), {y / r, xx / r});
+    expectClose(out[0], want.t, std::string("pixel_shuffle ") + (last ? "nhwc" : "nchw"));
+    expectClose(out[1], x, "pixel_unshuffle undoes pixel_shuffle");
+  }
+}
+
+TEST(Jit, UpsampleKnownValues) {
+  // PyTorch: F.interpolate on [[1, 2], [3, 4]] to 4x4.
+  Tensor x = Tensor::fromValues({1, 1, 2, 2}, {1, 2, 3, 4});
+  auto run = [&](UpsampleMode mode, bool alignCorners) {
+    Graph graph("up");
+    graph.output("y", graph.upsample(graph.input("x", x.shape()), mode, Layout::NCHW, {4, 4},
+                                     {}, alignCorners));
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+    return out.empty() ? Tensor() : out[0];
+  };
+  expectClose(run(UpsampleMode::Linear, false),
+              Tensor::fromValues({1, 1, 4, 4}, {1.0, 1.25, 1.75, 2.0, 1.5, 1.75, 2.25, 2.5,
+                                                2.5, 2.75, 3.25, 3.5, 3.0, 3.25, 3.75, 4.0}),
+              "bilinear");
+  float t = 1.0f / 3, s = 2.0f / 3;
+  expectClose(run(UpsampleMode::Linear, true),
+              Tensor::fromValues({1, 1, 4, 4}, {1, 1 + t, 1 + s, 2, 1 + 2 * t, 2, 2 + t, 2 + s,
+                                                2 + t, 2 + s, 3, 3 + t, 3, 3 + t, 3 + s, 4}),
+              "bilinear align_corners");
+  expectClose(run(UpsampleMode::Nearest, false),
+              Tensor::fromValues({1, 1, 4, 4}, {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}),
+              "nearest");
+}
+
+TEST(Jit, UpsampleSweep) {
+  std::mt19937 rng(18);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int iter = 0; iter < 8; ++iter) {
+    int sr = 1 + iter % 3;
+    Layout layout = layoutFor(sr, pick(0, 1));
+    UpsampleMode mode = pick(0, 1) ? UpsampleMode::Linear : UpsampleMode::Nearest;
+    bool align = mode == UpsampleMode::Linear && pick(0, 1);
+    bool byScale = pick(0, 1);
+    Shape inSp, outSp;
+    std::vector<double> scales;
+    for (int d = 0; d < sr; ++d) {
+      inSp.push_back(pick(1, 5));
+      double sc = 0.5 * pick(2, 6); // 1.0 .. 3.0
+      scales.push_back(sc);
+      outSp.push_back(byScale ? int64_t(std::floor(inSp[d] * sc)) : pick(1, 9));
+    }
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 1, 2, inSp), rng);
+    Graph graph("up");
+    Value y = graph.upsample(graph.input("x", x.shape()), mode, layout,
+                             byScale ? Shape{} : outSp, byScale ? scales : std::vector<double>{},
+                             align);
+    graph.output("y", y);
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+    ASSERT_EQ(out.size(), 1u);
+    // Reference: PyTorch's source-index rules, dimension by dimension.
+    reference::Activation in{x, layout};
+    reference::Activation want{Tensor::zeros(graph.shape(y)), layout};
+    for (int64_t c = 0; c < 2; ++c)
+      reference::forEachIndex(outSp, [&](const Shape &o) {
+        std::vector<std::pair<int64_t, int64_t>> idx(sr);
+        std::vector<double> frac(sr);
+        for (int d = 0; d < sr; ++d) {
+          double in_ = inSp[d], out_ = outSp[d];
+          double scale = align ? (out_ > 1 ? (in_ - 1) / (out_ - 1) : 0)
+                               : (byScale ? 1 / scales[d] : in_ / out_);
+          if (mode == UpsampleMode::Nearest) {
+            idx[d] = {std::min<int64_t>(int64_t(std::floor(o[d] * scale)), inSp[d] - 1), 0};
+            continue;
+          }
+          double src = align ? o[d] * scale : std::max((o[d] + 0.5) * scale - 0.5, 0.0);
+          int64_t i0 = std::min<int64_t>(int64_t(std::floor(src)), inSp[d] - 1);
+          idx[d] = {i0, std::min<int64_t>(i0 + 1, inSp[d] - 1)};
+          frac[d] = src - std::floor(src);
+        }
+        double value = 0;
+        int corners = mode == UpsampleMode::Nearest ? 1 : 1 << sr;
+        for (int corner = 0; corner < corners; ++corner) {
+          double weight = 1;
+          Shape p(sr);
+          for (int d = 0; d < sr; ++d) {
+            bool up = corner & (1 << d);
+            p[d] = up ? idx[d].second : idx[d].first;
+            if (mode == UpsampleMode::Linear) weight *= up ? frac[d] : 1 - frac[d];
+          }
+          value += weight * in.at(0, c, p);
+        }
+        want.at(0, c, o) = float(value);
+      });
+    expectClose(out[0], want.t, "upsample iteration " + std::to_string(iter));
+  }
+}
+
+} // namespace

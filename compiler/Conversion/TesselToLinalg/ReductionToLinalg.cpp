@@ -10,6 +10,8 @@
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::tessel;
 
@@ -139,10 +141,117 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// Reduces a per-element loss with `reduction` (none: as is).
+Value reduceLoss(OpBuilder &b, Location loc, Value losses, Reduction reduction) {
+  if (reduction == Reduction::None)
+    return losses;
+  auto type = cast<RankedTensorType>(losses.getType());
+  llvm::SmallBitVector all(type.getRank(), true);
+  Value sum = reduce(b, loc, losses, all, /*keepDims=*/false,
+                     createFloatConstant(b, loc, type.getElementType(), 0.0), add);
+  if (reduction == Reduction::Sum)
+    return sum;
+  double count = static_cast<double>(type.getNumElements());
+  return buildElementwise(b, loc, cast<RankedTensorType>(sum.getType()), sum,
+                          [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                            return arith::DivFOp::create(
+                                nb, nl, args[0],
+                                createFloatConstant(nb, nl, args[0].getType(), count));
+                          });
+}
+
+struct MseLossLowering : OpConversionPattern<MseLossOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MseLossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(adaptor.getLhs().getType());
+    Value squares = buildElementwise(
+        rewriter, loc, type, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value d = arith::SubFOp::create(b, l, args[0], args[1]);
+          return arith::MulFOp::create(b, l, d, d);
+        });
+    rewriter.replaceOp(op, reduceLoss(rewriter, loc, squares, op.getReduction()));
+    return success();
+  }
+};
+
+/// -log_softmax(logits)[label] per element (NaN for a label outside
+/// [0, C)), then reduced.
+struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(CrossEntropyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logits = adaptor.getLogits(), labels = adaptor.getLabels();
+    auto logitsType = cast<RankedTensorType>(logits.getType());
+    auto labelsType = cast<RankedTensorType>(labels.getType());
+    Type elementType = logitsType.getElementType();
+    int64_t classes = logitsType.getShape()[1];
+    llvm::SmallBitVector classDim(logitsType.getRank());
+    classDim.set(1);
+    Value maxima = reduce(rewriter, loc, logits, classDim, /*keepDims=*/false,
+                          createNegativeInfinity(rewriter, loc, elementType), max);
+    // sum(exp(x - max)) over classes, as [N, d...].
+    Value sums = [&] {
+      MLIRContext *context = rewriter.getContext();
+      unsigned rank = logitsType.getRank();
+      SmallVector<AffineExpr> dropClass;
+      for (unsigned d = 0; d < rank; ++d)
+        if (d != 1)
+          dropClass.push_back(getAffineDimExpr(d, context));
+      AffineMap reduced = AffineMap::get(rank, 0, dropClass, context);
+      SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+      iterators[1] = utils::IteratorType::reduction;
+      Value init = createFilledTensor(
+          rewriter, loc, RankedTensorType::get(labelsType.getShape(), elementType),
+          createFloatConstant(rewriter, loc, elementType, 0.0));
+      return buildGeneric(rewriter, loc, ValueRange{logits, maxima}, init,
+                          {rewriter.getMultiDimIdentityMap(rank), reduced, reduced},
+                          iterators, [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                            Value e = math::ExpOp::create(
+                                b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+                            return arith::AddFOp::create(b, l, args[2], e);
+                          });
+    }();
+    auto lossType = RankedTensorType::get(labelsType.getShape(), elementType);
+    Value losses = buildElementwise(
+        rewriter, loc, lossType, ValueRange{labels, maxima, sums},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value label = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          SmallVector<Value> index;
+          for (int64_t d = 0; d < lossType.getRank(); ++d)
+            index.push_back(linalg::IndexOp::create(b, l, d));
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value inRange = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, label, zero),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, label,
+                                    arith::ConstantIndexOp::create(b, l, classes)));
+          Value safe = arith::SelectOp::create(b, l, inRange, label, zero);
+          index.insert(index.begin() + 1, safe);
+          Value picked = tensor::ExtractOp::create(b, l, logits, index);
+          // -(x - max - log(sum))
+          Value logSum = math::LogOp::create(b, l, args[2]);
+          Value loss = arith::SubFOp::create(
+              b, l, arith::AddFOp::create(b, l, args[1], logSum), picked);
+          Value nan = createFloatConstant(b, l, elementType, std::nan(""));
+          return arith::SelectOp::create(b, l, inRange, loss, nan);
+        });
+    rewriter.replaceOp(op, reduceLoss(rewriter, loc, losses, op.getReduction()));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tessel::populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
-               ReduceLowering<SumOp, false>, ReduceLowering<MeanOp, true>>(
-      patterns.getContext());
+               ReduceLowering<SumOp, false>, ReduceLowering<MeanOp, true>,
+               MseLossLowering, CrossEntropyLowering>(patterns.getContext());
 }
