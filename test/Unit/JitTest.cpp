@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <array>
 #include <random>
 
 using namespace tessel;
@@ -818,6 +819,134 @@ TEST(Jit, UpsampleSweep) {
         want.at(0, c, o) = float(value);
       });
     expectClose(out[0], want.t, "upsample iteration " + std::to_string(iter));
+  }
+}
+
+} // namespace
+
+namespace {
+
+TEST(Jit, ConvTransposeSweep) {
+  std::mt19937 rng(19);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int iter = 0; iter < 10; ++iter) {
+    int sr = 1 + iter % 3;
+    Layout layout = layoutFor(sr, pick(0, 1));
+    bool spatialFirst = pick(0, 1);
+    int64_t groups = pick(1, 2), icg = pick(1, 3), ocg = pick(1, 3);
+    int64_t cin = groups * icg, cout = groups * ocg;
+    Shape inSp, k, st, dl, pl, ph, op, outSp;
+    for (int d = 0; d < sr; ++d) {
+      inSp.push_back(pick(1, 4));
+      k.push_back(pick(1, 3));
+      st.push_back(pick(1, 3));
+      dl.push_back(pick(1, 2));
+      pl.push_back(pick(0, 1));
+      ph.push_back(pick(0, 1));
+      op.push_back(pick(0, std::max(st[d], dl[d]) - 1));
+      outSp.push_back((inSp[d] - 1) * st[d] - pl[d] - ph[d] + dl[d] * (k[d] - 1) + op[d] + 1);
+    }
+    if (std::any_of(outSp.begin(), outSp.end(), [](int64_t v) { return v < 1; }))
+      continue;
+    Shape filterShape;
+    if (spatialFirst) {
+      filterShape = k;
+      filterShape.push_back(cin);
+      filterShape.push_back(ocg);
+    } else {
+      filterShape = {cin, ocg};
+      filterShape.insert(filterShape.end(), k.begin(), k.end());
+    }
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, cin, inSp), rng);
+    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor b = reference::randomTensor({cout}, rng);
+    Graph graph("convT");
+    ConvOptions o;
+    o.layout = layout;
+    o.filterLayout = spatialFirst ? filterLayoutFor(sr, true)
+                                  : std::array<FilterLayout, 3>{FilterLayout::IOW, FilterLayout::IOHW,
+                                                                FilterLayout::IODHW}[sr - 1];
+    o.strides = st;
+    o.dilations = dl;
+    o.padding = pl;
+    o.padding.insert(o.padding.end(), ph.begin(), ph.end());
+    o.outputPadding = op;
+    o.groups = groups;
+    Value y = graph.convTranspose(graph.input("x", x.shape()), graph.input("w", w.shape()), o,
+                                  graph.constant(b));
+    graph.output("y", y);
+    Shape outShape = reference::activationShape(layout, 2, cout, outSp);
+    ASSERT_EQ(graph.shape(y), outShape) << graph.status().message();
+    std::vector<Tensor> out = compileAndRun(graph, {x, w}, 1 + iter % 2);
+    ASSERT_EQ(out.size(), 1u);
+    // Reference: scatter every input element through every kernel offset.
+    reference::Activation in{x, layout};
+    reference::Activation want{Tensor::zeros(outShape), layout};
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t c = 0; c < cout; ++c)
+        reference::forEachIndex(outSp, [&](const Shape &p) { want.at(n, c, p) = b.at({c}); });
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t ci = 0; ci < cin; ++ci)
+        reference::forEachIndex(inSp, [&](const Shape &i) {
+          reference::forEachIndex(k, [&](const Shape &kk) {
+            Shape p(sr);
+            for (int d = 0; d < sr; ++d) {
+              p[d] = i[d] * st[d] - pl[d] + kk[d] * dl[d];
+              if (p[d] < 0 || p[d] >= outSp[d]) return;
+            }
+            int64_t g = ci / icg;
+            for (int64_t oc = 0; oc < ocg; ++oc) {
+              Shape wi;
+              if (spatialFirst) { wi = kk; wi.push_back(ci); wi.push_back(oc); }
+              else { wi = {ci, oc}; wi.insert(wi.end(), kk.begin(), kk.end()); }
+              want.at(n, g * ocg + oc, p) += in.at(n, ci, i) * w.at(wi);
+            }
+          });
+        });
+    expectClose(out[0], want.t, "conv_transpose iteration " + std::to_string(iter));
+  }
+}
+
+TEST(Jit, AdaptivePool) {
+  std::mt19937 rng(20);
+  for (int iter = 0; iter < 6; ++iter) {
+    int sr = 1 + iter % 3;
+    Layout layout = layoutFor(sr, iter % 2);
+    PoolKind kind = iter < 3 ? PoolKind::Avg : PoolKind::Max;
+    Shape inSp, outSp;
+    for (int d = 0; d < sr; ++d) {
+      inSp.push_back(3 + (iter + d) % 5);
+      outSp.push_back(1 + (iter * 3 + d) % 6); // may exceed the input: windows repeat
+    }
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, 3, inSp), rng);
+    Graph graph("adaptive");
+    Value y = graph.adaptivePool(kind, graph.input("x", x.shape()), layout, outSp);
+    graph.output("y", y);
+    std::vector<Tensor> out = compileAndRun(graph, {x}, 1);
+    ASSERT_EQ(out.size(), 1u) << graph.status().message();
+    reference::Activation in{x, layout};
+    reference::Activation want{Tensor::zeros(graph.shape(y)), layout};
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t c = 0; c < 3; ++c)
+        reference::forEachIndex(outSp, [&](const Shape &o) {
+          Shape start(sr), size(sr);
+          for (int d = 0; d < sr; ++d) {
+            start[d] = o[d] * inSp[d] / outSp[d];
+            int64_t end = ((o[d] + 1) * inSp[d] + outSp[d] - 1) / outSp[d];
+            size[d] = end - start[d];
+          }
+          double acc = kind == PoolKind::Max ? -1e300 : 0;
+          int64_t count = 0;
+          reference::forEachIndex(size, [&](const Shape &kk) {
+            Shape p(sr);
+            for (int d = 0; d < sr; ++d) p[d] = start[d] + kk[d];
+            double v = in.at(n, c, p);
+            acc = kind == PoolKind::Max ? std::max(acc, v) : acc + v;
+            ++count;
+          });
+          want.at(n, c, o) = float(kind == PoolKind::Max ? acc : acc / count);
+        });
+    expectClose(out[0], want.t, "adaptive pool iteration " + std::to_string(iter));
   }
 }
 

@@ -259,8 +259,117 @@ struct ConvOpLowering : OpConversionPattern<ConvOp> {
   }
 };
 
+/// conv_transpose as a gather: output position o meets input position
+/// i = (o + pad_low - k * dilation) / stride of every kernel offset k for
+/// which the division is exact and i is inside the input. Channel dims are
+/// split into [groups, per group] as for conv; the input is read with
+/// tensor.extract, so its index can be computed.
+struct ConvTransposeOpLowering : OpConversionPattern<ConvTransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    ActivationLayout layout = op.getLayout();
+    FilterLayout filterLayout = op.getFilterLayout();
+    bool inputFirst = getFilterFamily(filterLayout) == FilterFamily::InputFirst;
+    unsigned s = getSpatialRank(layout), channelDim = getChannelDim(layout);
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value input = adaptor.getInput();
+    ArrayRef<int64_t> inShape = cast<RankedTensorType>(input.getType()).getShape();
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    int64_t inGroup = inShape[channelDim] / groups;
+    auto orOnes = [&](std::optional<ArrayRef<int64_t>> v) {
+      return v ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(s, 1);
+    };
+    SmallVector<int64_t> strides = orOnes(op.getStrides());
+    SmallVector<int64_t> dilations = orOnes(op.getDilations());
+    SmallVector<int64_t> padLow(s, 0);
+    if (auto padding = op.getPadding())
+      padLow.assign(padding->begin(), padding->begin() + s);
+
+    // Filter [I, O/g, k...] or [k..., I, O/g] with I split into [g, I/g].
+    Value filter = splitGroups(rewriter, loc, adaptor.getFilter(), inputFirst ? 0 : s,
+                               groups);
+    Value init = splitGroups(
+        rewriter, loc,
+        createAccumulator(rewriter, loc, resultType, layout, adaptor.getBias()),
+        channelDim, groups);
+
+    // Loops: n, g, oc, o_i (parallel), ic, k_i (reduction).
+    unsigned numLoops = 4 + 2 * s;
+    auto dim = [&](unsigned i) { return getAffineDimExpr(i, context); };
+    AffineExpr n = dim(0), g = dim(1), oc = dim(2), ic = dim(3 + s);
+    SmallVector<AffineExpr> out, k;
+    for (unsigned i = 0; i < s; ++i) {
+      out.push_back(dim(3 + i));
+      k.push_back(dim(4 + s + i));
+    }
+    SmallVector<AffineExpr> filterExprs;
+    if (inputFirst) {
+      filterExprs = {g, ic, oc};
+      llvm::append_range(filterExprs, k);
+    } else {
+      filterExprs.assign(k.begin(), k.end());
+      filterExprs.append({g, ic, oc});
+    }
+    SmallVector<AffineExpr> outExprs{n};
+    if (!isChannelsLast(layout))
+      outExprs.append({g, oc});
+    llvm::append_range(outExprs, out);
+    if (isChannelsLast(layout))
+      outExprs.append({g, oc});
+    SmallVector<utils::IteratorType> iterators(3 + s, utils::IteratorType::parallel);
+    iterators.append(s + 1, utils::IteratorType::reduction);
+
+    Value result = buildGeneric(
+        rewriter, loc, filter, init,
+        {AffineMap::get(numLoops, 0, filterExprs, context),
+         AffineMap::get(numLoops, 0, outExprs, context)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+          auto index = [&](unsigned d) { return linalg::IndexOp::create(b, l, d); };
+          Value channel = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, index(1), cst(inGroup)), index(3 + s));
+          SmallVector<Value> position(inShape.size());
+          position[0] = index(0);
+          position[channelDim] = channel;
+          Value valid = arith::ConstantIntOp::create(b, l, 1, 1);
+          for (unsigned i = 0; i < s; ++i) {
+            Value t = arith::SubIOp::create(
+                b, l, arith::AddIOp::create(b, l, index(3 + i), cst(padLow[i])),
+                arith::MulIOp::create(b, l, index(4 + s + i), cst(dilations[i])));
+            Value q = arith::FloorDivSIOp::create(b, l, t, cst(strides[i]));
+            Value exact = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq,
+                arith::MulIOp::create(b, l, q, cst(strides[i])), t);
+            Value inRange = arith::AndIOp::create(
+                b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, q, cst(0)),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q,
+                                      cst(inShape[spatialDims[i]])));
+            valid = arith::AndIOp::create(b, l, valid,
+                                          arith::AndIOp::create(b, l, exact, inRange));
+            position[spatialDims[i]] = arith::MinSIOp::create(
+                b, l, arith::MaxSIOp::create(b, l, q, cst(0)),
+                cst(inShape[spatialDims[i]] - 1));
+          }
+          Value x = tensor::ExtractOp::create(b, l, input, position);
+          Value sum = arith::AddFOp::create(b, l, args[1],
+                                            arith::MulFOp::create(b, l, x, args[0]));
+          return arith::SelectOp::create(b, l, valid, sum, args[1]);
+        });
+    rewriter.replaceOp(op, tensor::CollapseShapeOp::create(
+                               rewriter, loc, resultType, result,
+                               groupReassociation(resultType.getRank(), channelDim)));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tessel::populateConvToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvOpLowering>(patterns.getContext());
+  patterns.add<ConvOpLowering, ConvTransposeOpLowering>(patterns.getContext());
 }

@@ -254,8 +254,106 @@ struct GlobalPoolOpLowering : OpConversionPattern<GlobalPoolOp> {
   }
 };
 
+/// Adaptive pooling: output index o of a dim of `in` elements pools
+/// [floor(o * in / out), ceil((o + 1) * in / out)). The window loops run to
+/// the largest window; positions past a window's end are skipped.
+struct AdaptivePoolOpLowering : OpConversionPattern<AdaptivePoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AdaptivePoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout), rank = getRank(layout);
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    Value input = adaptor.getInput();
+    ArrayRef<int64_t> inShape = cast<RankedTensorType>(input.getType()).getShape();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    bool isMax = op.getKind() == PoolKind::Max;
+    ArrayRef<int64_t> outSizes = op.getOutputSize();
+    SmallVector<int64_t> window;
+    for (unsigned i = 0; i < s; ++i) {
+      int64_t in = inShape[spatialDims[i]], out = outSizes[i], widest = 1;
+      for (int64_t o = 0; o < out; ++o)
+        widest = std::max<int64_t>(
+            widest, llvm::divideCeilSigned((o + 1) * in, out) - o * in / out);
+      window.push_back(widest);
+    }
+    // Window bounds of output index `o` in spatial dim i.
+    auto bounds = [&](OpBuilder &b, Location l, Value o, unsigned i) {
+      int64_t in = inShape[spatialDims[i]], out = outSizes[i];
+      auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+      Value start = arith::FloorDivSIOp::create(
+          b, l, arith::MulIOp::create(b, l, o, cst(in)), cst(out));
+      Value end = arith::CeilDivSIOp::create(
+          b, l,
+          arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, o, cst(1)), cst(in)),
+          cst(out));
+      return std::make_pair(start, end);
+    };
+
+    Value identity = isMax ? createNegativeInfinity(rewriter, loc, elementType)
+                           : createFloatConstant(rewriter, loc, elementType, 0.0);
+    Value init = createFilledTensor(rewriter, loc, resultType, identity);
+    Value windowOperand = tensor::EmptyOp::create(rewriter, loc, window, elementType);
+    unsigned numLoops = rank + s;
+    SmallVector<AffineExpr> windowExprs;
+    for (unsigned i = 0; i < s; ++i)
+      windowExprs.push_back(getAffineDimExpr(rank + i, context));
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators.append(s, utils::IteratorType::reduction);
+    Value pooled = buildGeneric(
+        rewriter, loc, windowOperand, init,
+        {AffineMap::get(numLoops, 0, windowExprs, context),
+         AffineMap::getMultiDimIdentityMap(numLoops, context).getMajorSubMap(rank)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          SmallVector<Value> index;
+          for (unsigned d = 0; d < rank; ++d)
+            index.push_back(linalg::IndexOp::create(b, l, d));
+          Value inside = arith::ConstantIntOp::create(b, l, 1, 1);
+          for (unsigned i = 0; i < s; ++i) {
+            auto [start, end] = bounds(b, l, index[spatialDims[i]], i);
+            Value at = arith::AddIOp::create(b, l, start,
+                                             linalg::IndexOp::create(b, l, rank + i));
+            inside = arith::AndIOp::create(
+                b, l, inside,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, at, end));
+            index[spatialDims[i]] = arith::MinSIOp::create(
+                b, l, at,
+                arith::ConstantIndexOp::create(b, l, inShape[spatialDims[i]] - 1));
+          }
+          Value x = tensor::ExtractOp::create(b, l, input, index);
+          Value combined = isMax ? arith::MaximumFOp::create(b, l, args[1], x).getResult()
+                                 : arith::AddFOp::create(b, l, args[1], x).getResult();
+          return arith::SelectOp::create(b, l, inside, combined, args[1]);
+        });
+    if (!isMax)
+      pooled = buildElementwise(
+          rewriter, loc, resultType, pooled,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            Value count = arith::ConstantIndexOp::create(b, l, 1);
+            for (unsigned i = 0; i < s; ++i) {
+              auto [start, end] =
+                  bounds(b, l, linalg::IndexOp::create(b, l, spatialDims[i]), i);
+              count = arith::MulIOp::create(b, l, count,
+                                            arith::SubIOp::create(b, l, end, start));
+            }
+            Value asFloat = arith::SIToFPOp::create(
+                b, l, elementType,
+                arith::IndexCastOp::create(b, l, b.getI64Type(), count));
+            return arith::DivFOp::create(b, l, args[0], asFloat);
+          });
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tessel::populatePoolToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<PoolOpLowering, GlobalPoolOpLowering>(patterns.getContext());
+  patterns.add<PoolOpLowering, AdaptivePoolOpLowering, GlobalPoolOpLowering>(
+      patterns.getContext());
 }
