@@ -78,8 +78,11 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     declines stays as it is and lowers to scalar loops.
   }];
   let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Vector register width of the target (512: AVX-512, 256: AVX2)">,
     Option<"accumulators", "accumulators", "int64_t", "24",
-           "Most accumulator vectors (16 floats) a register tile may hold">,
+           "Most accumulator vectors a register tile may hold (24 of the 32 "
+           "AVX-512 registers; 12 of AVX2's 16 suit 256-bit targets)">,
     Option<"channelStep", "channel-step", "int64_t", "2",
            "Input channels per step of the reduction loop">,
   ];

@@ -16,7 +16,10 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -165,29 +168,44 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   double flops = countFlops(fn);
   fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(context));
 
+  // The target first: its vector width sizes the register tiles.
+  initializeNativeTarget();
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder)
+    return Result<Executable>::error("cannot target this CPU: " +
+                                     llvm::toString(machineBuilder.takeError()));
+  if (!options.cpu.empty()) {
+    machineBuilder->setCPU(options.cpu);
+    machineBuilder->getFeatures() = llvm::SubtargetFeatures();
+  }
+  if (!options.features.empty())
+    machineBuilder->addFeatures(llvm::SubtargetFeatures(options.features).getFeatures());
+  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine)
+    return Result<Executable>::error("cannot target CPU '" + options.cpu +
+                                     "': " + llvm::toString(machine.takeError()));
+  if (!options.cpu.empty() &&
+      !(*machine)->getMCSubtargetInfo()->isCPUStringValid(options.cpu))
+    return Result<Executable>::error("unknown target CPU '" + options.cpu + "'");
+
   mlir::tessel::CpuPipelineOptions pipelineOptions;
   unsigned threads = options.threads ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency());
   pipelineOptions.threads = threads;
+  pipelineOptions.vectorBits =
+      (*machine)->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 512 : 256;
   mlir::PassManager pm(context);
   mlir::tessel::buildCpuPipeline(pm, pipelineOptions);
   if (mlir::failed(pm.run(module)))
     return Result<Executable>::error(
         "compiling '" + name + "' failed:\n" +
         diagnostics.str("the lowering pipeline failed without a message"));
-
-  initializeNativeTarget();
-  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!machineBuilder)
-    return Result<Executable>::error("cannot target this CPU: " +
-                                     llvm::toString(machineBuilder.takeError()));
-  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto machine = machineBuilder->createTargetMachine();
-  if (!machine)
-    return Result<Executable>::error("cannot target this CPU: " +
-                                     llvm::toString(machine.takeError()));
   mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = mlir::makeOptimizingTransformer(3, 0, machine->get());
+  // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      mlir::makeOptimizingTransformer(3, 0, machine->get());
+  engineOptions.transformer = optimize;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = mlir::ExecutionEngine::create(module, engineOptions);
   if (!engine)
@@ -234,7 +252,8 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
   std::string key;
   llvm::raw_string_ostream os(key);
   module.print(os, mlir::OpPrintingFlags().printGenericOpForm());
-  os << "\nfunction=" << name << " threads=" << options.threads;
+  os << "\nfunction=" << name << " threads=" << options.threads
+     << " cpu=" << options.cpu << " features=" << options.features;
   return key;
 }
 

@@ -54,7 +54,7 @@ mlir::OwningOpRef<mlir::ModuleOp> Graph::Impl::finish() const {
   mlir::func::ReturnOp::create(b, fn.getLoc(), results);
   fn.setType(b.getFunctionType(fn.getArgumentTypes(),
                                mlir::ValueRange(results).getTypes()));
-  return std::move(copy);
+  return copy;
 }
 
 namespace {

@@ -34,7 +34,10 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.vectorize) {
-    pm.addNestedPass<func::FuncOp>(createTesselVectorize());
+    TesselVectorizeOptions vectorizeOptions;
+    vectorizeOptions.vectorBits = options.vectorBits;
+    vectorizeOptions.accumulators = options.vectorBits >= 512 ? 24 : 12;
+    pm.addNestedPass<func::FuncOp>(createTesselVectorize(vectorizeOptions));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

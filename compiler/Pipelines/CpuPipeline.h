@@ -19,6 +19,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "threads",
       llvm::cl::desc("Threads the parallel tiles run on (1: no threading)"),
       llvm::cl::init(1)};
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Vector register width of the target: 512 (AVX-512) or "
+                     "256 (AVX2); sizes the register tiles"),
+      llvm::cl::init(512)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Register-tile convolutions and vectorize linalg ops"),

@@ -41,8 +41,8 @@ int64_t divisorAtMost(int64_t size, int64_t limit) {
 /// Register-tile sizes for a channels-last named convolution, loop by loop:
 /// batch, output spatial dims, [output channels,] kernel dims, [input
 /// channels]; empty when the op is not one we tile.
-SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t accumulators,
-                                     int64_t channelStep) {
+SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
+                                     int64_t accumulators, int64_t channelStep) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return {};
@@ -75,7 +75,7 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t accumulators,
   for (int64_t c : {64, 48, 32, 16, 8}) {
     if (channels % c != 0)
       continue;
-    int64_t vectors = llvm::divideCeil(c, 16);
+    int64_t vectors = llvm::divideCeil(c, lanes);
     int64_t w = divisorAtMost(columns, std::min<int64_t>(8, accumulators / vectors));
     if (w * vectors > best) {
       best = w * vectors;
@@ -113,7 +113,9 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         convs.push_back(op);
     });
     for (linalg::LinalgOp conv : convs) {
-      SmallVector<int64_t> tile = getRegisterTile(conv, accumulators, channelStep);
+      SmallVector<int64_t> tile =
+          getRegisterTile(conv, std::max<int64_t>(1, vectorBits / 32), accumulators,
+                          channelStep);
       if (tile.empty())
         continue;
       scf::SCFTilingOptions options;

@@ -17,6 +17,11 @@ namespace tessel {
 struct CompileOptions {
   /// Threads the parallel tiles run on; 0 means every core of this machine.
   unsigned threads = 0;
+  /// Target CPU for code generation, as LLVM names it ("skylake-avx512",
+  /// "x86-64-v3", ...); empty means this machine's CPU and features.
+  std::string cpu;
+  /// Extra LLVM target features, e.g. "-avx512f" to stay on AVX2.
+  std::string features;
 };
 
 /// Name and shape of a compiled function's input or output. Functions read

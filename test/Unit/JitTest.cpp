@@ -951,3 +951,35 @@ TEST(Jit, AdaptivePool) {
 }
 
 } // namespace
+
+namespace {
+
+/// An AVX2 target (x86-64-v3) gets 256-bit register tiles; the results match
+/// the reference there too. An unknown CPU is an error.
+TEST(Jit, TargetCpuOverride) {
+  std::mt19937 rng(21);
+  Tensor x = reference::randomTensor({1, 9, 9, 16}, rng);
+  Tensor w = reference::randomTensor({3, 3, 16, 32}, rng);
+  Graph graph("avx2");
+  ConvOptions o;
+  o.layout = Layout::NHWC;
+  o.filterLayout = FilterLayout::HWIO;
+  o.padding = {1, 1, 1, 1};
+  graph.output("y", graph.conv(graph.input("x", x.shape()), graph.constant(w), o));
+  CompileOptions options;
+  options.threads = 1;
+  options.cpu = "x86-64-v3";
+  Result<Executable> exe = compile(graph, options);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  Result<std::vector<Tensor>> out = exe->run({x});
+  ASSERT_TRUE(out.ok()) << out.message();
+  reference::ConvSpec spec{Layout::NHWC, true, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+  expectClose((*out)[0], reference::conv(x, w, nullptr, spec, {1, 9, 9, 32}), "AVX2 conv");
+
+  options.cpu = "no-such-cpu";
+  Result<Executable> bad = compile(graph, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.message(), "unknown target CPU 'no-such-cpu'");
+}
+
+} // namespace

@@ -1,7 +1,8 @@
 //===- tessel-run.cpp - JIT-compile a model and run it --------------------===//
 //
 // tessel-run MODEL [--input NAME=FILE.npy]... [--seed N] [--output-dir DIR]
-//            [--bench N] [--threads N] [--function NAME]
+//            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
+//            [--mattr FEATURES]
 //
 // Compiles MODEL (a tessel .mlir file), fills the inputs not given with
 // seeded random values in [-1, 1), runs it and writes each output as
@@ -39,6 +40,11 @@ static cl::opt<std::string> outputDir("output-dir",
 static cl::opt<unsigned> benchRuns("bench",
                                    cl::desc("Time N runs and print the median"),
                                    cl::init(0));
+static cl::opt<std::string> targetCpu(
+    "mcpu", cl::desc("Target CPU (default: this machine's), e.g. x86-64-v3"),
+    cl::init(""));
+static cl::opt<std::string> targetFeatures(
+    "mattr", cl::desc("Extra target features, e.g. -avx512f"), cl::init(""));
 static cl::opt<std::string> functionName(
     "function", cl::desc("Function to run (default: the file's only one)"),
     cl::init(""));
@@ -94,6 +100,8 @@ int main(int argc, char **argv) {
 
   tessel::CompileOptions options;
   options.threads = threads;
+  options.cpu = targetCpu;
+  options.features = targetFeatures;
   tessel::Result<tessel::Executable> exe =
       tessel::compileFile(modelPath, options, functionName);
   if (!exe)

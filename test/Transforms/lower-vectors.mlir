@@ -1,0 +1,29 @@
+// RUN: tessel-opt --tessel-lower-vectors %s | FileCheck %s
+
+// A register-tile contraction becomes FMAs, one per (column, reduction step):
+// no vector.contract and no vector.outerproduct is left.
+// CHECK-LABEL: func @contract_to_fma
+// CHECK-NOT: vector.contract
+// CHECK-NOT: vector.outerproduct
+// CHECK-COUNT-8: vector.fma {{.*}} : vector<64xf32>
+// CHECK-NOT: vector.fma
+#lhs = affine_map<(n, w, f, c) -> (n, w, c)>
+#rhs = affine_map<(n, w, f, c) -> (c, f)>
+#acc = affine_map<(n, w, f, c) -> (n, w, f)>
+func.func @contract_to_fma(%a: vector<1x4x2xf32>, %b: vector<2x64xf32>, %c: vector<1x4x64xf32>) -> vector<1x4x64xf32> {
+  %0 = vector.contract {indexing_maps = [#lhs, #rhs, #acc], iterator_types = ["parallel", "parallel", "parallel", "reduction"], kind = #vector.kind<add>} %a, %b, %c
+         : vector<1x4x2xf32>, vector<2x64xf32> into vector<1x4x64xf32>
+  return %0 : vector<1x4x64xf32>
+}
+
+// -----
+
+// A multi-reduction (global max pooling of a small tile) becomes inner
+// vector.reduction ops.
+// CHECK-LABEL: func @multi_reduction
+// CHECK-NOT: vector.multi_reduction
+// CHECK: vector.reduction <maximumf>
+func.func @multi_reduction(%v: vector<2x8xf32>, %acc: vector<2xf32>) -> vector<2xf32> {
+  %0 = vector.multi_reduction <maximumf>, %v, %acc [1] : vector<2x8xf32> to vector<2xf32>
+  return %0 : vector<2xf32>
+}

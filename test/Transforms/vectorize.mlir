@@ -1,0 +1,48 @@
+// RUN: tessel-opt --split-input-file --tessel-to-linalg --canonicalize --tessel-vectorize %s | FileCheck %s
+// RUN: tessel-opt --split-input-file --tessel-to-linalg --canonicalize --tessel-vectorize="vector-bits=256 accumulators=12" %s | FileCheck %s --check-prefix=AVX2
+
+// A 3x3 NHWC conv: register tiles of 1 row x 4 columns x 64 channels (16
+// zmm accumulators); the reduction loops (kernel rows, kernel columns, input
+// channels by 2) carry the output tile as a vector, read before them and
+// written after them.
+// CHECK-LABEL: func @conv3x3
+// CHECK: scf.for {{.*}} to %c56 step %c1
+// CHECK: scf.for {{.*}} to %c56 step %c4
+// CHECK: %[[ACC:.+]] = vector.transfer_read {{.*}} : tensor<1x4x64xf32>, vector<1x4x64xf32>
+// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}} = %[[ACC]]) -> ({{.*}}, vector<1x4x64xf32>)
+// CHECK: scf.for {{.*}} to %c3 step %c1 {{.*}} -> ({{.*}}, vector<1x4x64xf32>)
+// CHECK: scf.for {{.*}} to %c64 step %c2 {{.*}} -> ({{.*}}, vector<1x4x64xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x4x2xf32>, vector<2x64xf32> into vector<1x4x64xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<1x4x64xf32>, tensor<1x4x64xf32>
+// A 256-bit target with 12 accumulators: 64 channels are 8 ymm, so 1 column.
+// AVX2-LABEL: func @conv3x3
+// AVX2: vector.contract {{.*}} into vector<1x1x64xf32>
+func.func @conv3x3(%x: tensor<1x56x56x64xf32>, %w: tensor<3x3x64x64xf32>) -> tensor<1x56x56x64xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x56x56x64xf32>, tensor<3x3x64x64xf32>) -> tensor<1x56x56x64xf32>
+  return %0 : tensor<1x56x56x64xf32>
+}
+
+// -----
+
+// A 7x7 map: 7 columns x 32 channels (14 accumulators) beats 1 x 64.
+// AVX2-LABEL: func @conv7x7_map
+// CHECK-LABEL: func @conv7x7_map
+// CHECK: vector.contract {{.*}} into vector<1x7x32xf32>
+func.func @conv7x7_map(%x: tensor<1x7x7x64xf32>, %w: tensor<3x3x64x64xf32>) -> tensor<1x7x7x64xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x7x7x64xf32>, tensor<3x3x64x64xf32>) -> tensor<1x7x7x64xf32>
+  return %0 : tensor<1x7x7x64xf32>
+}
+
+// -----
+
+// Small elementwise ops are vectorized whole; large ones are left to LLVM.
+// CHECK-LABEL: func @elementwise
+// CHECK: arith.maximumf %{{.+}}, %{{.+}} : vector<4x8xf32>
+// CHECK: linalg.generic
+func.func @elementwise(%a: tensor<4x8xf32>, %b: tensor<64x64xf32>) -> (tensor<4x8xf32>, tensor<64x64xf32>) {
+  %0 = tessel.relu %a : tensor<4x8xf32>
+  %1 = tessel.relu %b : tensor<64x64xf32>
+  return %0, %1 : tensor<4x8xf32>, tensor<64x64xf32>
+}
