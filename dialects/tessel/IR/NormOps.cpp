@@ -50,22 +50,21 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  FailureOr<Type> elementType =
-      getSharedElementType(loc, getOperationName(), adaptor.getOperands());
-  if (failed(elementType))
-    return failure();
-  ArrayRef<int64_t> input = getShape(adaptor.getInput());
-  llvm::Expected<int64_t> channels = checkBatchNormShapes(
-      input, adaptor.getLayout(),
-      {{"scale", getShape(adaptor.getScale())},
-       {"bias", getShape(adaptor.getBias())},
-       {"mean", getShape(adaptor.getMean())},
-       {"variance", getShape(adaptor.getVariance())}});
-  if (!channels)
-    return emitOptionalError(loc, "'", getOperationName(), "' op ",
-                             llvm::toString(channels.takeError()));
-  types.push_back(RankedTensorType::get(input, *elementType));
-  return success();
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&]() -> llvm::Expected<Shape> {
+        ArrayRef<int64_t> input = getShape(adaptor.getInput());
+        llvm::Expected<int64_t> channels = checkBatchNormShapes(
+            input, adaptor.getLayout(),
+            {{"scale", getShape(adaptor.getScale())},
+             {"bias", getShape(adaptor.getBias())},
+             {"mean", getShape(adaptor.getMean())},
+             {"variance", getShape(adaptor.getVariance())}});
+        if (!channels)
+          return channels.takeError();
+        return Shape(input);
+      },
+      types);
 }
 
 LogicalResult BatchNormOp::verify() { return verifyEpsilon(*this, getEpsilon()); }
