@@ -48,9 +48,11 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     chain such as conv -> batch_norm -> relu), tiles one parallel loop into
     `threads` chunks with an `scf.forall` (the outermost loop whose extent
     the thread count divides, so that every chunk has the same static shape;
-    else the outermost with more than one iteration), and fuses every producer (the conv, its `tensor.pad`, the
-    fills) into the tile with the TilingInterface utilities. After
-    bufferization the `scf.forall` becomes an OpenMP parallel loop.
+    else the outermost with more than one iteration), and fuses its producers
+    (the conv, the fills) into the tile with the TilingInterface utilities.
+    A `tensor.pad` is not fused: padding once, outside the threads, keeps
+    static shapes instead of a per-thread pad with tile-dependent bounds.
+    After bufferization the `scf.forall` becomes an OpenMP parallel loop.
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
@@ -92,6 +94,17 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
+}
+
+def TesselCopiesToLinalg : Pass<"tessel-copies-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Turn strided memref.copy ops into linalg.copy";
+  let description = [{
+    A `memref.copy` between non-contiguous views (a padded tile, a slice)
+    lowers to a call of MLIR's generic element-by-element `memrefCopy`. As a
+    `linalg.copy` it becomes loops whose contiguous innermost dimension LLVM
+    vectorizes. Contiguous copies stay `memref.copy` (a memcpy).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {

@@ -65,6 +65,7 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
     omp.numThreads = options.threads;
     pm.addPass(createConvertSCFToOpenMPPass(omp));
   }
+  pm.addNestedPass<func::FuncOp>(createTesselCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createTesselLowerVectors());
   // n-D transfers become unrolled rank-1 ones (the n-D loops VectorToSCF

@@ -67,6 +67,15 @@ struct TileAndDistributePass
           scf::SCFTilingOptions::LoopType::ForallOp);
       scf::SCFTileAndFuseOptions options;
       options.setTilingOptions(tiling);
+      // Padding stays outside the threads: padded once with static shapes,
+      // instead of a pad per thread with tile-dependent bounds.
+      options.setFusionControlFn(
+          [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+              -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+            if (isa<tensor::PadOp>(producer.getOwner()))
+              return std::nullopt;
+            return scf::SCFTileAndFuseOptions::ControlFnResult{};
+          });
       rewriter.setInsertionPoint(root);
       FailureOr<scf::SCFTileAndFuseResult> result =
           scf::tileConsumerAndFuseProducersUsingSCF(

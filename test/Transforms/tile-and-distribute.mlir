@@ -3,10 +3,13 @@
 
 // conv -> relu: the relu is tiled across the threads along the first parallel
 // loop with more than one iteration (H: 8 rows in 2 chunks of 4), and the
-// conv, its padding and its fill are fused into each tile.
+// conv and its fill are fused into each tile; the input is padded once,
+// before the threads, and each tile reads its rows of it.
 // CHECK-LABEL: func @conv_relu
+// CHECK: %[[PADDED:.+]] = tensor.pad
 // CHECK: scf.forall (%[[I:.+]]) = (0) to (8) step (4) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<1x8x8x16xf32>)
-// CHECK: tensor.pad
+// CHECK-NOT: tensor.pad
+// CHECK: tensor.extract_slice %[[PADDED]][0, %[[I]], 0, 0] [1, 6, 10, 4]
 // CHECK: linalg.fill
 // CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x4x8x16xf32>
 // CHECK: linalg.generic
