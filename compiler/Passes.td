@@ -68,8 +68,9 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
 def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Register-tile channels-last convolutions and vectorize linalg ops";
   let description = [{
-    Tiles every named channels-last convolution (and depthwise convolution)
-    with `scf.for` loops into register tiles: one output row, up to 8 output
+    Tiles every named channels-last convolution (and depthwise convolution
+    and max/sum pooling, whose loops are a depthwise convolution's) with
+    `scf.for` loops into register tiles: one output row, up to 8 output
     columns by up to 64 output channels, the pair with the most accumulator
     vectors that still fit in the registers, one kernel row and column, and
     a small input-channel step. Each tile is then decomposed

@@ -62,6 +62,13 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
     spatialRank = 2, depthwise = true;
   else if (isa<linalg::DepthwiseConv3DNdhwcDhwcOp>(op))
     spatialRank = 3, depthwise = true;
+  // Pooling loops are those of a depthwise conv: n, o..., c, k...
+  else if (isa<linalg::PoolingNwcMaxOp, linalg::PoolingNwcSumOp>(op))
+    spatialRank = 1, depthwise = true;
+  else if (isa<linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(op))
+    spatialRank = 2, depthwise = true;
+  else if (isa<linalg::PoolingNdhwcMaxOp, linalg::PoolingNdhwcSumOp>(op))
+    spatialRank = 3, depthwise = true;
   else
     return {};
 

@@ -128,7 +128,75 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
     Value window = tensor::EmptyOp::create(rewriter, loc, kernel, elementType);
     Value init = createFilledTensor(rewriter, loc, resultType, identity);
 
-    // Loops: the result dims (parallel), then the window dims (reduction).
+    // Channels-last max and average pooling use linalg's named pooling ops,
+    // which the convolution decomposition and vectorization handle.
+    Value pooled = createNamedPool(rewriter, loc, layout, kind, input, window,
+                                   init, strides, dilations);
+    if (!pooled)
+      pooled = createGenericPool(rewriter, loc, rank, s, spatialDims, kind, p,
+                                 input, window, init, strides, dilations);
+    if (kind == PoolKind::Lp)
+      pooled = mapElements(rewriter, loc, pooled,
+                           [&](OpBuilder &b, Location l, Value v) {
+                             return lpRoot(b, l, v, p);
+                           });
+    if (kind == PoolKind::Avg)
+      pooled = divideByWindowCount(rewriter, loc, op, pooled, inputType, strides,
+                                   dilations, padding);
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+
+  template <typename OpTy>
+  static Value createNamed(OpBuilder &b, Location loc, Value input, Value window,
+                           Value init, ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> dilations) {
+    auto attr = [&](ArrayRef<int64_t> values) {
+      return DenseIntElementsAttr::get(
+          RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                b.getI64Type()),
+          values);
+    };
+    return OpTy::create(b, loc, TypeRange{init.getType()}, ValueRange{input, window},
+                        ValueRange{init}, attr(strides), attr(dilations))
+        .getResult(0);
+  }
+
+  /// The named max/sum pooling op for a channels-last layout, or null.
+  static Value createNamedPool(OpBuilder &b, Location loc, ActivationLayout layout,
+                               PoolKind kind, Value input, Value window, Value init,
+                               ArrayRef<int64_t> strides,
+                               ArrayRef<int64_t> dilations) {
+    if (!isChannelsLast(layout) || kind == PoolKind::Lp)
+      return {};
+    bool isMax = kind == PoolKind::Max;
+    switch (getSpatialRank(layout)) {
+    case 1:
+      return isMax ? createNamed<linalg::PoolingNwcMaxOp>(b, loc, input, window, init,
+                                                          strides, dilations)
+                   : createNamed<linalg::PoolingNwcSumOp>(b, loc, input, window, init,
+                                                          strides, dilations);
+    case 2:
+      return isMax ? createNamed<linalg::PoolingNhwcMaxOp>(b, loc, input, window, init,
+                                                           strides, dilations)
+                   : createNamed<linalg::PoolingNhwcSumOp>(b, loc, input, window, init,
+                                                           strides, dilations);
+    default:
+      return isMax ? createNamed<linalg::PoolingNdhwcMaxOp>(b, loc, input, window, init,
+                                                            strides, dilations)
+                   : createNamed<linalg::PoolingNdhwcSumOp>(b, loc, input, window, init,
+                                                            strides, dilations);
+    }
+  }
+
+  /// Any pooling as one generic: the result dims (parallel), then the window
+  /// dims (reduction) bounded by the empty `window` operand.
+  static Value createGenericPool(OpBuilder &rewriter, Location loc, unsigned rank,
+                                 unsigned s, ArrayRef<unsigned> spatialDims,
+                                 PoolKind kind, double p, Value input, Value window,
+                                 Value init, ArrayRef<int64_t> strides,
+                                 ArrayRef<int64_t> dilations) {
+    MLIRContext *context = rewriter.getContext();
     unsigned numLoops = rank + s;
     SmallVector<AffineExpr> inputExprs, windowExprs;
     for (unsigned d = 0; d < rank; ++d)
@@ -145,22 +213,11 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
         AffineMap::getMultiDimIdentityMap(numLoops, context).getMajorSubMap(rank)};
     SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
     iterators.append(s, utils::IteratorType::reduction);
-    Value pooled = buildGeneric(
+    return buildGeneric(
         rewriter, loc, ValueRange{input, window}, init, maps, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
           return accumulate(b, l, kind, p, args[0], args[2]);
         });
-
-    if (kind == PoolKind::Lp)
-      pooled = mapElements(rewriter, loc, pooled,
-                           [&](OpBuilder &b, Location l, Value v) {
-                             return lpRoot(b, l, v, p);
-                           });
-    if (kind == PoolKind::Avg)
-      pooled = divideByWindowCount(rewriter, loc, op, pooled, inputType, strides,
-                                   dilations, padding);
-    rewriter.replaceOp(op, pooled);
-    return success();
   }
 
   /// Divides each average by its window's count: positions inside the input
