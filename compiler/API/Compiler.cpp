@@ -248,12 +248,18 @@ Cache &getCache() {
 }
 
 std::string cacheKey(mlir::ModuleOp module, const std::string &name,
+                     const std::vector<std::string> &inputNames,
+                     const std::vector<std::string> &outputNames,
                      const CompileOptions &options) {
   std::string key;
   llvm::raw_string_ostream os(key);
   module.print(os, mlir::OpPrintingFlags().printGenericOpForm());
   os << "\nfunction=" << name << " threads=" << options.threads
      << " cpu=" << options.cpu << " features=" << options.features;
+  for (const std::string &n : inputNames)
+    os << "\ninput " << n;
+  for (const std::string &n : outputNames)
+    os << "\noutput " << n;
   return key;
 }
 
@@ -261,11 +267,7 @@ Result<Executable> compileCached(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &inputNames,
                                  const std::vector<std::string> &outputNames,
                                  const CompileOptions &options) {
-  std::string key = cacheKey(module, name, options);
-  for (const std::string &n : inputNames)
-    key += "\ninput " + n;
-  for (const std::string &n : outputNames)
-    key += "\noutput " + n;
+  std::string key = cacheKey(module, name, inputNames, outputNames, options);
   Cache &cache = getCache();
   {
     std::lock_guard<std::mutex> lock(cache.mutex);

@@ -308,7 +308,7 @@ Value Graph::pool(PoolKind kind, Value input, const PoolOptions &o) {
   Attrs a(g.context.get());
   a.add("kind", poolKind(g.context.get(), kind))
       .layout("layout", o.layout)
-      .array("kernel", o.kernel)
+      .add("kernel", a.b.getDenseI64ArrayAttr(o.kernel))
       .array("strides", o.strides)
       .array("padding", o.padding)
       .array("dilations", o.dilations)
@@ -316,8 +316,6 @@ Value Graph::pool(PoolKind kind, Value input, const PoolOptions &o) {
       .flag("count_include_pad", o.countIncludePad);
   if (kind == PoolKind::Lp)
     a.f64("p", o.p);
-  if (o.kernel.empty())
-    a.add("kernel", a.b.getDenseI64ArrayAttr({})); // reported by the verifier
   return createOne(g, "tessel.pool", {input}, a.list);
 }
 

@@ -174,23 +174,6 @@ struct SinkRelayoutThroughBinary : OpRewritePattern<OpTy> {
   }
 };
 
-/// A relayout of a tensor whose spatial dims are all 1 moves no data: it is a
-/// reshape, which later shape ops fold with.
-struct RelayoutOfUnitSpatialToReshape : OpRewritePattern<RelayoutOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(RelayoutOp op, PatternRewriter &rewriter) const override {
-    ArrayRef<int64_t> shape = op.getInput().getType().getShape();
-    for (unsigned d : getSpatialDims(op.getSource()))
-      if (shape[d] != 1)
-        return failure();
-    auto type = cast<RankedTensorType>(op.getType());
-    rewriter.replaceOpWithNewOp<ReshapeOp>(op, type, op.getInput(),
-                                           rewriter.getDenseI64ArrayAttr(type.getShape()));
-    return success();
-  }
-};
-
 struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPass> {
   using Base::Base;
 
@@ -201,8 +184,9 @@ struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPa
                  ActivationToChannelsLast<GlobalPoolOp>,
                  ActivationToChannelsLast<BatchNormOp>, SinkRelayoutThroughUnary,
                  SinkRelayoutThroughBinary<AddOp>, SinkRelayoutThroughBinary<SubOp>,
-                 SinkRelayoutThroughBinary<MulOp>, SinkRelayoutThroughBinary<DivOp>,
-                 RelayoutOfUnitSpatialToReshape>(context);
+                 SinkRelayoutThroughBinary<MulOp>, SinkRelayoutThroughBinary<DivOp>>(
+        context);
+    RelayoutOp::getCanonicalizationPatterns(patterns, context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

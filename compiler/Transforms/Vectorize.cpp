@@ -17,6 +17,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+#include "mlir/Transforms/Passes.h"
 
 namespace mlir::tessel {
 #define GEN_PASS_DEF_TESSELVECTORIZE
@@ -171,12 +172,9 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     // canonicalization has removed single-iteration loops (1x1 kernels), so
     // that only real reduction loops carry it.
     {
-      RewritePatternSet patterns(context);
-      for (Dialect *dialect : context->getLoadedDialects())
-        dialect->getCanonicalizationPatterns(patterns);
-      for (RegisteredOperationName op : context->getRegisteredOperations())
-        op.getCanonicalizationPatterns(patterns, context);
-      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      OpPassManager canonicalize(func::FuncOp::getOperationName());
+      canonicalize.addPass(createCanonicalizerPass());
+      if (failed(runPipeline(canonicalize, func)))
         return signalPassFailure();
     }
     {

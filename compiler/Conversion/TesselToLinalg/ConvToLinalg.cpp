@@ -86,21 +86,6 @@ Value createAccumulator(OpBuilder &b, Location loc, RankedTensorType type,
       [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 }
 
-/// Creates the named linalg convolution `OpTy`.
-template <typename OpTy>
-Value createNamedConv(OpBuilder &b, Location loc, Value input, Value filter,
-                      Value init, const ConvGeometry &g) {
-  auto attr = [&](ArrayRef<int64_t> values) {
-    return DenseIntElementsAttr::get(
-        RankedTensorType::get({static_cast<int64_t>(values.size())},
-                              b.getI64Type()),
-        values);
-  };
-  return OpTy::create(b, loc, TypeRange{init.getType()}, ValueRange{input, filter},
-                      ValueRange{init}, attr(g.strides), attr(g.dilations))
-      .getResult(0);
-}
-
 /// Lowers a channels-last, spatial-first-filter conv to a named linalg op, or
 /// returns null when the conv has another form.
 Value lowerToNamedConv(OpBuilder &b, Location loc, const ConvGeometry &g,
@@ -116,11 +101,11 @@ Value lowerToNamedConv(OpBuilder &b, Location loc, const ConvGeometry &g,
   if (g.groups == 1) {
     switch (s) {
     case 1:
-      return createNamedConv<linalg::Conv1DNwcWcfOp>(b, loc, input, filter, init, g);
+      return createWindowedOp<linalg::Conv1DNwcWcfOp>(b, loc, input, filter, init, g.strides, g.dilations);
     case 2:
-      return createNamedConv<linalg::Conv2DNhwcHwcfOp>(b, loc, input, filter, init, g);
+      return createWindowedOp<linalg::Conv2DNhwcHwcfOp>(b, loc, input, filter, init, g.strides, g.dilations);
     case 3:
-      return createNamedConv<linalg::Conv3DNdhwcDhwcfOp>(b, loc, input, filter, init, g);
+      return createWindowedOp<linalg::Conv3DNdhwcDhwcfOp>(b, loc, input, filter, init, g.strides, g.dilations);
     }
   }
   // Depthwise with channel multiplier 1: filter [k..., 1, C].
@@ -136,11 +121,11 @@ Value lowerToNamedConv(OpBuilder &b, Location loc, const ConvGeometry &g,
         groups);
     switch (s) {
     case 1:
-      return createNamedConv<linalg::DepthwiseConv1DNwcWcOp>(b, loc, input, collapsed, init, g);
+      return createWindowedOp<linalg::DepthwiseConv1DNwcWcOp>(b, loc, input, collapsed, init, g.strides, g.dilations);
     case 2:
-      return createNamedConv<linalg::DepthwiseConv2DNhwcHwcOp>(b, loc, input, collapsed, init, g);
+      return createWindowedOp<linalg::DepthwiseConv2DNhwcHwcOp>(b, loc, input, collapsed, init, g.strides, g.dilations);
     case 3:
-      return createNamedConv<linalg::DepthwiseConv3DNdhwcDhwcOp>(b, loc, input, collapsed, init, g);
+      return createWindowedOp<linalg::DepthwiseConv3DNdhwcDhwcOp>(b, loc, input, collapsed, init, g.strides, g.dilations);
     }
   }
   return {};

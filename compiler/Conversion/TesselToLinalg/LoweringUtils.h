@@ -38,6 +38,23 @@ AffineMap getBroadcastMap(ArrayRef<int64_t> shape, ArrayRef<int64_t> resultShape
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                        ValueRange inputs, BodyBuilder body);
 
+/// Creates a named linalg convolution or pooling op `OpTy` (they share one
+/// builder: input, filter or window, accumulator, strides, dilations).
+template <typename OpTy>
+Value createWindowedOp(OpBuilder &b, Location loc, Value input, Value filter,
+                       Value init, ArrayRef<int64_t> strides,
+                       ArrayRef<int64_t> dilations) {
+  auto attr = [&](ArrayRef<int64_t> values) {
+    return DenseIntElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(values.size())},
+                              b.getI64Type()),
+        values);
+  };
+  return OpTy::create(b, loc, TypeRange{init.getType()}, ValueRange{input, filter},
+                      ValueRange{init}, attr(strides), attr(dilations))
+      .getResult(0);
+}
+
 /// Reshapes `value` to `type` (same element count) with collapse/expand_shape.
 Value reshapeTensor(OpBuilder &b, Location loc, Value value,
                     RankedTensorType type);

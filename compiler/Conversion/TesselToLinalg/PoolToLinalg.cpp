@@ -91,7 +91,6 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
   matchAndRewrite(PoolOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *context = rewriter.getContext();
     ActivationLayout layout = op.getLayout();
     unsigned s = getSpatialRank(layout), rank = getRank(layout);
     PoolKind kind = op.getKind();
@@ -147,21 +146,6 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
     return success();
   }
 
-  template <typename OpTy>
-  static Value createNamed(OpBuilder &b, Location loc, Value input, Value window,
-                           Value init, ArrayRef<int64_t> strides,
-                           ArrayRef<int64_t> dilations) {
-    auto attr = [&](ArrayRef<int64_t> values) {
-      return DenseIntElementsAttr::get(
-          RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                b.getI64Type()),
-          values);
-    };
-    return OpTy::create(b, loc, TypeRange{init.getType()}, ValueRange{input, window},
-                        ValueRange{init}, attr(strides), attr(dilations))
-        .getResult(0);
-  }
-
   /// The named max/sum pooling op for a channels-last layout, or null.
   static Value createNamedPool(OpBuilder &b, Location loc, ActivationLayout layout,
                                PoolKind kind, Value input, Value window, Value init,
@@ -172,20 +156,14 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
     bool isMax = kind == PoolKind::Max;
     switch (getSpatialRank(layout)) {
     case 1:
-      return isMax ? createNamed<linalg::PoolingNwcMaxOp>(b, loc, input, window, init,
-                                                          strides, dilations)
-                   : createNamed<linalg::PoolingNwcSumOp>(b, loc, input, window, init,
-                                                          strides, dilations);
+      return isMax ? createWindowedOp<linalg::PoolingNwcMaxOp>(b, loc, input, window, init, strides, dilations)
+                   : createWindowedOp<linalg::PoolingNwcSumOp>(b, loc, input, window, init, strides, dilations);
     case 2:
-      return isMax ? createNamed<linalg::PoolingNhwcMaxOp>(b, loc, input, window, init,
-                                                           strides, dilations)
-                   : createNamed<linalg::PoolingNhwcSumOp>(b, loc, input, window, init,
-                                                           strides, dilations);
+      return isMax ? createWindowedOp<linalg::PoolingNhwcMaxOp>(b, loc, input, window, init, strides, dilations)
+                   : createWindowedOp<linalg::PoolingNhwcSumOp>(b, loc, input, window, init, strides, dilations);
     default:
-      return isMax ? createNamed<linalg::PoolingNdhwcMaxOp>(b, loc, input, window, init,
-                                                            strides, dilations)
-                   : createNamed<linalg::PoolingNdhwcSumOp>(b, loc, input, window, init,
-                                                            strides, dilations);
+      return isMax ? createWindowedOp<linalg::PoolingNdhwcMaxOp>(b, loc, input, window, init, strides, dilations)
+                   : createWindowedOp<linalg::PoolingNdhwcSumOp>(b, loc, input, window, init, strides, dilations);
     }
   }
 

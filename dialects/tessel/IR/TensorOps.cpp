@@ -2,6 +2,7 @@
 
 #include "dialects/tessel/IR/ShapeInference.h"
 
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -282,6 +283,32 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     }
   }
   return DenseElementsAttr::getFromRawBuffer(resultType, out);
+}
+
+namespace {
+/// A relayout of a tensor whose spatial dims are all 1 moves no data: it is a
+/// reshape, which folds with the shape ops around it.
+struct RelayoutOfUnitSpatialToReshape : OpRewritePattern<RelayoutOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RelayoutOp op,
+                                PatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> shape = op.getInput().getType().getShape();
+    if (op.getSource() == op.getTarget() ||
+        llvm::any_of(getSpatialDims(op.getSource()),
+                     [&](unsigned d) { return shape[d] != 1; }))
+      return failure();
+    auto type = cast<RankedTensorType>(op.getType());
+    rewriter.replaceOpWithNewOp<ReshapeOp>(
+        op, type, op.getInput(), rewriter.getDenseI64ArrayAttr(type.getShape()));
+    return success();
+  }
+};
+} // namespace
+
+void RelayoutOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                             MLIRContext *context) {
+  patterns.add<RelayoutOfUnitSpatialToReshape>(context);
 }
 
 OpFoldResult RelayoutOp::fold(FoldAdaptor) {

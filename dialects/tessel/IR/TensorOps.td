@@ -104,6 +104,7 @@ def Tessel_RelayoutOp : Tessel_InferredOp<"relayout"> {
     $input `from` `` $source `to` `` $target attr-dict `:` type($input) `->` type($result)
   }];
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 #endif // TESSEL_TENSOR_OPS_TD

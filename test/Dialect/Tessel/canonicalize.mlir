@@ -50,3 +50,14 @@ func.func @dead_and_duplicate(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = tessel.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// A relayout of 1x1 spatial data moves nothing: it becomes a reshape.
+// CHECK-LABEL: func @relayout_unit_spatial
+// CHECK-NOT: tessel.relayout
+// CHECK: tessel.reshape %{{.+}} {shape = array<i64: 2, 8, 1, 1>} : tensor<2x1x1x8xf32> -> tensor<2x8x1x1xf32>
+func.func @relayout_unit_spatial(%x: tensor<2x1x1x8xf32>) -> tensor<2x8x1x1xf32> {
+  %0 = tessel.relayout %x from nhwc to nchw : tensor<2x1x1x8xf32> -> tensor<2x8x1x1xf32>
+  return %0 : tensor<2x8x1x1xf32>
+}
