@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 enum {
@@ -33,8 +34,6 @@ static unsigned classOf(size_t size) {
   return c;
 }
 
-int tessel_runtime_abi_version(void) { return TESSEL_RUNTIME_ABI_VERSION; }
-
 void *tessel_runtime_alloc(size_t size) {
   unsigned c = classOf(size);
   Block *block = NULL;
@@ -47,8 +46,10 @@ void *tessel_runtime_alloc(size_t size) {
   pthread_mutex_unlock(&lock);
   if (!block) {
     void *memory = NULL;
-    if (posix_memalign(&memory, kHeader, kHeader + ((size_t)1 << c)) != 0)
-      return NULL;
+    if (posix_memalign(&memory, kHeader, kHeader + ((size_t)1 << c)) != 0) {
+      fprintf(stderr, "tessel runtime: out of memory allocating %zu bytes\n", size);
+      abort();
+    }
     block = (Block *)memory;
     block->sizeClass = c;
   }

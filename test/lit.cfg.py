@@ -17,11 +17,18 @@ config.test_exec_root = os.path.join(config.tessel_obj_root, "test")
 
 config.substitutions.append(("%tessel_src", config.tessel_src_root))
 config.substitutions.append(("%tessel_obj", config.tessel_obj_root))
+# Compiling and linking C/C++ programs against AOT objects and the runtime.
+config.substitutions.append(("%cc", os.path.join(config.llvm_tools_dir, "clang")))
+config.substitutions.append(("%cxx", os.path.join(config.llvm_tools_dir, "clang++")))
+config.substitutions.append(("%tessel_include", os.path.join(config.tessel_src_root, "include")))
+config.substitutions.append(("%tessel_lib", os.path.join(config.tessel_obj_root, "lib")))
+config.substitutions.append(("%llvm_lib", config.llvm_lib_dir))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    [ToolSubst("tessel-opt", unresolved="fatal"),
+    [ToolSubst("tessel-compile", unresolved="fatal"),
+     ToolSubst("tessel-opt", unresolved="fatal"),
      ToolSubst("tessel-run", unresolved="fatal")],
     [config.tessel_tools_dir]
 )

@@ -4,23 +4,15 @@
 #include "tessel/Runtime.h"
 
 #include "compiler/API/GraphImpl.h"
-#include "compiler/InitAll.h"
-#include "compiler/Pipelines/CpuPipeline.h"
+#include "compiler/API/Lowering.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/TargetParser/SubtargetFeature.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -38,83 +30,6 @@ struct Executable::Impl {
 };
 
 namespace {
-
-/// Collects the error diagnostics emitted while it lives.
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(mlir::MLIRContext *context)
-      : handler(context, [this](mlir::Diagnostic &diag) {
-          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error) {
-            std::string text;
-            llvm::raw_string_ostream os(text);
-            os << diag.getLocation() << ": " << diag;
-            messages.push_back(text);
-          }
-          return mlir::success();
-        }) {}
-
-  std::string str(const std::string &fallback) const {
-    if (messages.empty())
-      return fallback;
-    std::string all;
-    for (const std::string &m : messages)
-      all += (all.empty() ? "" : "\n") + m;
-    return all;
-  }
-
-private:
-  std::vector<std::string> messages;
-  mlir::ScopedDiagnosticHandler handler;
-};
-
-std::vector<int64_t> toVector(llvm::ArrayRef<int64_t> shape) {
-  return std::vector<int64_t>(shape.begin(), shape.end());
-}
-
-/// Checks that every argument and result of `fn` is a static f32 tensor and
-/// returns their infos.
-Result<std::pair<std::vector<TensorInfo>, std::vector<TensorInfo>>>
-getSignature(mlir::func::FuncOp fn, const std::vector<std::string> &inputNames,
-             const std::vector<std::string> &outputNames) {
-  std::vector<TensorInfo> inputs, outputs;
-  auto describe = [&](bool isInput, const std::vector<std::string> &names,
-                      std::vector<TensorInfo> &infos) -> Status {
-    mlir::TypeRange types = isInput ? mlir::TypeRange(fn.getArgumentTypes())
-                                    : mlir::TypeRange(fn.getResultTypes());
-    for (auto [i, type] : llvm::enumerate(types)) {
-      auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
-      if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32()) {
-        std::string text;
-        llvm::raw_string_ostream os(text);
-        os << "function '" << fn.getName() << "' " << (isInput ? "input" : "output")
-           << " #" << i << " has type " << type
-           << "; compiled functions take and return statically shaped float32 "
-              "tensors";
-        return Status::error(text);
-      }
-      auto attr = isInput ? fn.getArgAttrOfType<mlir::StringAttr>(i, "tessel.name")
-                          : fn.getResultAttrOfType<mlir::StringAttr>(i, "tessel.name");
-      std::string name = i < names.size() ? names[i]
-                         : attr           ? attr.str()
-                                          : (isInput ? "arg" : "result") + std::to_string(i);
-      infos.push_back({name, toVector(tensor.getShape())});
-    }
-    return Status();
-  };
-  if (Status s = describe(true, inputNames, inputs); !s)
-    return s;
-  if (Status s = describe(false, outputNames, outputs); !s)
-    return s;
-  return std::make_pair(inputs, outputs);
-}
-
-void initializeNativeTarget() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-}
 
 /// 2 * multiply-adds of the convolutions and matrix products of `fn`.
 double countFlops(mlir::func::FuncOp fn) {
@@ -158,56 +73,34 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &outputNames,
                                  const CompileOptions &options) {
   mlir::MLIRContext *context = module.getContext();
-  DiagnosticCollector diagnostics(context);
   auto fn = module.lookupSymbol<mlir::func::FuncOp>(name);
   if (!fn)
     return Result<Executable>::error("no function named '" + name + "' to compile");
-  auto signature = getSignature(fn, inputNames, outputNames);
+  auto signature = detail::getSignature(fn, inputNames, outputNames);
   if (!signature)
     return signature.status();
   double flops = countFlops(fn);
   fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(context));
 
   // The target first: its vector width sizes the register tiles.
-  initializeNativeTarget();
-  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!machineBuilder)
-    return Result<Executable>::error("cannot target this CPU: " +
-                                     llvm::toString(machineBuilder.takeError()));
-  if (!options.cpu.empty()) {
-    machineBuilder->setCPU(options.cpu);
-    machineBuilder->getFeatures() = llvm::SubtargetFeatures();
-  }
-  if (!options.features.empty())
-    machineBuilder->addFeatures(llvm::SubtargetFeatures(options.features).getFeatures());
-  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto machine = machineBuilder->createTargetMachine();
+  auto machine = detail::createTargetMachine("", options.cpu, options.features);
   if (!machine)
-    return Result<Executable>::error("cannot target CPU '" + options.cpu +
-                                     "': " + llvm::toString(machine.takeError()));
-  if (!options.cpu.empty() &&
-      !(*machine)->getMCSubtargetInfo()->isCPUStringValid(options.cpu))
-    return Result<Executable>::error("unknown target CPU '" + options.cpu + "'");
-
-  mlir::tessel::CpuPipelineOptions pipelineOptions;
+    return machine.status();
   unsigned threads = options.threads ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency());
-  pipelineOptions.threads = threads;
-  pipelineOptions.vectorBits =
-      (*machine)->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 512 : 256;
-  mlir::PassManager pm(context);
-  mlir::tessel::buildCpuPipeline(pm, pipelineOptions);
-  if (mlir::failed(pm.run(module)))
-    return Result<Executable>::error(
-        "compiling '" + name + "' failed:\n" +
-        diagnostics.str("the lowering pipeline failed without a message"));
+  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads,
+                                            "'" + name + "'");
+      !s)
+    return s;
   mlir::ExecutionEngineOptions engineOptions;
   // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
   std::function<llvm::Error(llvm::Module *)> optimize =
       mlir::makeOptimizingTransformer(3, 0, machine->get());
   engineOptions.transformer = optimize;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = mlir::ExecutionEngine::create(module, engineOptions);
+  // Code generation uses the same machine (CPU, features) as optimization.
+  auto engine =
+      mlir::ExecutionEngine::create(module, engineOptions, std::move(*machine));
   if (!engine)
     return Result<Executable>::error("JIT compilation of '" + name +
                                      "' failed: " + llvm::toString(engine.takeError()));
@@ -227,8 +120,8 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   auto impl = std::make_shared<Executable::Impl>();
   impl->engine = std::move(*engine);
   impl->entry = "_mlir_ciface_" + name;
-  impl->inputs = signature->first;
-  impl->outputs = signature->second;
+  impl->inputs = signature->inputs;
+  impl->outputs = signature->outputs;
   impl->flops = flops;
   return Executable(std::move(impl));
 }
@@ -303,24 +196,11 @@ Result<Executable> tessel::compile(const Graph &graph, const CompileOptions &opt
 Result<Executable> tessel::compileFile(const std::string &path,
                                        const CompileOptions &options,
                                        const std::string &function) {
-  mlir::DialectRegistry registry;
-  mlir::tessel::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  DiagnosticCollector diagnostics(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
-  if (!module)
-    return Result<Executable>::error(diagnostics.str("cannot read '" + path + "'"));
-  std::string name = function;
-  if (name.empty()) {
-    auto functions = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
-    if (functions.size() != 1)
-      return Result<Executable>::error(
-          "'" + path + "' holds " + std::to_string(functions.size()) +
-          " functions; name the one to compile");
-    name = functions.front().getName().str();
-  }
-  return compileCached(*module, name, {}, {}, options);
+  std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
+  auto parsed = detail::parseModelFile(*context, path, function);
+  if (!parsed)
+    return parsed.status();
+  return compileCached(*parsed->first, parsed->second, {}, {}, options);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,7 @@
 //===- tessel-run.cpp - JIT-compile a model and run it --------------------===//
 //
-// tessel-run MODEL [--input NAME=FILE.npy]... [--seed N] [--output-dir DIR]
+// tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR] [--seed N]
+//            [--output-dir DIR]
 //            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
 //            [--mattr FEATURES]
 //
@@ -32,6 +33,10 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
 static cl::list<std::string> inputFiles("input",
                                         cl::desc("An input as NAME=FILE.npy"),
                                         cl::value_desc("NAME=FILE.npy"));
+static cl::opt<std::string> inputDir(
+    "input-dir", cl::desc("Read each input NAME not given by --input from DIR/NAME.npy "
+                          "when that file exists"),
+    cl::value_desc("DIR"), cl::init(""));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
                               cl::init(0));
 static cl::opt<std::string> outputDir("output-dir",
@@ -120,6 +125,19 @@ int main(int argc, char **argv) {
     if (!tensor)
       return fail(tensor.message());
     given[name] = *tensor;
+  }
+
+  if (!inputDir.empty()) {
+    for (const tessel::TensorInfo &info : exe->inputs()) {
+      llvm::SmallString<256> path(inputDir);
+      llvm::sys::path::append(path, info.name + ".npy");
+      if (given.count(info.name) || !llvm::sys::fs::exists(path))
+        continue;
+      tessel::Result<tessel::Tensor> tensor = tessel::readNpy(path.str().str());
+      if (!tensor)
+        return fail(tensor.message());
+      given[info.name] = *tensor;
+    }
   }
 
   std::mt19937 rng(seed);

@@ -1,0 +1,511 @@
+//===- Aot.cpp - Compile to an object file and a C header -----------------===//
+//
+// The function goes through the same pipeline as the JIT (Lowering.h); the
+// LLVM-dialect module then gains the exported entry points, which check
+// their arguments and build the memref descriptors the lowered function
+// takes. LLVM's TargetMachine writes the object; the header is printed from
+// the signature. Outputs are written to temporary files and kept only when
+// everything succeeded.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessel/Aot.h"
+#include "tessel/Runtime.h"
+
+#include "compiler/API/GraphImpl.h"
+#include "compiler/API/Lowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cctype>
+#include <set>
+
+using namespace tessel;
+namespace LLVM = mlir::LLVM;
+
+namespace {
+
+/// `name` as a C identifier: other characters become '_', a leading digit
+/// gets a '_' in front.
+std::string toIdentifier(const std::string &name) {
+  std::string id;
+  for (char c : name)
+    id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id.front())))
+    id = "_" + id;
+  return id;
+}
+
+std::string toUpper(std::string s) {
+  for (char &c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// Replaces the inputs named in `embed` with constants of their values.
+Status embedInputs(mlir::func::FuncOp fn, detail::Signature &signature,
+                   const std::map<std::string, Tensor> &embed) {
+  std::vector<std::string> unused;
+  for (const auto &entry : embed)
+    unused.push_back(entry.first);
+  mlir::OpBuilder b(fn.getBody());
+  llvm::BitVector erase(fn.getNumArguments());
+  std::vector<TensorInfo> kept;
+  for (auto [i, info] : llvm::enumerate(signature.inputs)) {
+    auto it = embed.find(info.name);
+    if (it == embed.end()) {
+      kept.push_back(info);
+      continue;
+    }
+    llvm::erase(unused, info.name);
+    const Tensor &value = it->second;
+    if (value.shape() != info.shape)
+      return Status::error("the value embedded for input '" + info.name + "' has shape " +
+                           value.shapeString() + ", the function takes " +
+                           Tensor::borrow(nullptr, info.shape).shapeString());
+    Tensor dense = value.isContiguous() ? value : value.clone();
+    auto type = llvm::cast<mlir::RankedTensorType>(fn.getArgument(i).getType());
+    auto attr = mlir::DenseElementsAttr::get(
+        type, llvm::ArrayRef<float>(dense.data(), dense.numElements()));
+    auto constant = mlir::arith::ConstantOp::create(b, fn.getLoc(), type, attr);
+    fn.getArgument(i).replaceAllUsesWith(constant);
+    erase.set(i);
+  }
+  if (!unused.empty())
+    return Status::error("the function has no input named '" + unused.front() +
+                         "' to embed");
+  if (mlir::failed(fn.eraseArguments(erase)))
+    return Status::error("cannot remove the embedded inputs of '" +
+                         fn.getName().str() + "'");
+  signature.inputs = kept;
+  return Status();
+}
+
+/// Adds `<prefix>_run` and `<prefix>_run_tensors` to the lowered module.
+/// `body` is the lowered function: for each tensor, inputs then outputs, a
+/// memref descriptor (allocated, aligned, offset, sizes, strides).
+void buildEntryPoints(mlir::ModuleOp module, LLVM::LLVMFuncOp body,
+                      const detail::Signature &signature, const std::string &prefix) {
+  mlir::MLIRContext *context = module.getContext();
+  mlir::Location loc = body.getLoc();
+  mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(context);
+  auto i32 = b.getI32Type();
+  auto i64 = b.getI64Type();
+  auto constant = [&](mlir::Type type, int64_t value) -> mlir::Value {
+    return LLVM::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, value));
+  };
+  auto declare = [&](llvm::StringRef name, mlir::Type result,
+                     llvm::ArrayRef<mlir::Type> args) {
+    return LLVM::LLVMFuncOp::create(b, loc, name,
+                                    LLVM::LLVMFunctionType::get(result, args));
+  };
+  auto abiVersion = declare("tessel_runtime_abi_version", i32, {});
+  auto checkTensors =
+      declare("tessel_runtime_check_tensors", i32, {ptr, i64, ptr, i64});
+
+  std::vector<TensorInfo> tensors = signature.inputs;
+  tensors.insert(tensors.end(), signature.outputs.begin(), signature.outputs.end());
+
+  // Returns `status` from the current block when it is not TESSEL_OK, and
+  // moves the insertion point to the block that goes on.
+  auto returnOnError = [&](LLVM::LLVMFuncOp fn, mlir::Value status) {
+    mlir::Block *fail = fn.addBlock(), *next = fn.addBlock();
+    mlir::Value failed = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, status,
+                                              constant(i32, TESSEL_OK));
+    LLVM::CondBrOp::create(b, loc, failed, fail, next);
+    b.setInsertionPointToStart(fail);
+    LLVM::ReturnOp::create(b, loc, status);
+    b.setInsertionPointToStart(next);
+  };
+
+  // int32_t <prefix>_run(const float *in..., float *out...)
+  auto run = declare(prefix + "_run", i32,
+                     llvm::SmallVector<mlir::Type>(tensors.size(), ptr));
+  b.setInsertionPointToStart(run.addEntryBlock(b));
+  // Later selects override earlier ones: the first failing rule in the
+  // order ABI, null, alignment wins.
+  mlir::Value status = constant(i32, TESSEL_OK);
+  mlir::Value null = LLVM::ZeroOp::create(b, loc, ptr);
+  for (mlir::Value arg : llvm::reverse(run.getArguments())) {
+    mlir::Value address = LLVM::PtrToIntOp::create(b, loc, i64, arg);
+    mlir::Value low = LLVM::AndOp::create(b, loc, address, constant(i64, 3));
+    mlir::Value misaligned =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, low, constant(i64, 0));
+    status = LLVM::SelectOp::create(b, loc, misaligned,
+                                    constant(i32, TESSEL_ERROR_MISALIGNED), status);
+  }
+  for (mlir::Value arg : llvm::reverse(run.getArguments())) {
+    mlir::Value isNull = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, arg, null);
+    status = LLVM::SelectOp::create(b, loc, isNull,
+                                    constant(i32, TESSEL_ERROR_NULL_POINTER), status);
+  }
+  mlir::Value abi = LLVM::CallOp::create(b, loc, abiVersion, mlir::ValueRange{})
+                        .getResult();
+  mlir::Value abiMismatch = LLVM::ICmpOp::create(
+      b, loc, LLVM::ICmpPredicate::ne, abi, constant(i32, TESSEL_RUNTIME_ABI_VERSION));
+  status = LLVM::SelectOp::create(b, loc, abiMismatch, constant(i32, TESSEL_ERROR_ABI),
+                                  status);
+  returnOnError(run, status);
+  llvm::SmallVector<mlir::Value> descriptors;
+  for (auto [info, data] : llvm::zip(tensors, run.getArguments())) {
+    descriptors.append({data, data, constant(i64, 0)});
+    for (int64_t size : info.shape)
+      descriptors.push_back(constant(i64, size));
+    for (int64_t stride : rowMajorStrides(info.shape))
+      descriptors.push_back(constant(i64, stride));
+  }
+  LLVM::CallOp::create(b, loc, body, descriptors);
+  LLVM::ReturnOp::create(b, loc, constant(i32, TESSEL_OK));
+
+  // The compiled ranks and shapes, as tessel_runtime_check_tensors reads them.
+  auto shapeTable = [&](const std::vector<TensorInfo> &infos,
+                        const std::string &name) -> LLVM::GlobalOp {
+    std::vector<int64_t> table;
+    for (const TensorInfo &info : infos) {
+      table.push_back(static_cast<int64_t>(info.shape.size()));
+      table.insert(table.end(), info.shape.begin(), info.shape.end());
+    }
+    if (table.empty())
+      return nullptr;
+    b.setInsertionPointToEnd(module.getBody());
+    auto size = static_cast<int64_t>(table.size());
+    auto value = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({size}, i64),
+                                              llvm::ArrayRef<int64_t>(table));
+    return LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i64, size),
+                                  /*isConstant=*/true, LLVM::Linkage::Internal, name,
+                                  value);
+  };
+  LLVM::GlobalOp inputShapes = shapeTable(signature.inputs, "__tessel_" + prefix + "_inputs");
+  LLVM::GlobalOp outputShapes =
+      shapeTable(signature.outputs, "__tessel_" + prefix + "_outputs");
+
+  // int32_t <prefix>_run_tensors(const tessel_tensor *inputs, int64_t n,
+  //                              tessel_tensor *outputs, int64_t m)
+  auto runTensors = declare(prefix + "_run_tensors", i32, {ptr, i64, ptr, i64});
+  b.setInsertionPointToStart(runTensors.addEntryBlock(b));
+  auto tensorType = LLVM::LLVMStructType::getLiteral(context, {ptr, i64, ptr});
+  llvm::SmallVector<mlir::Value> dataPointers;
+  for (int side = 0; side < 2; ++side) {
+    mlir::Value array = runTensors.getArgument(2 * side);
+    mlir::Value count = runTensors.getArgument(2 * side + 1);
+    LLVM::GlobalOp table = side == 0 ? inputShapes : outputShapes;
+    size_t expected = side == 0 ? signature.inputs.size() : signature.outputs.size();
+    mlir::Value tableAddress =
+        table ? mlir::Value(LLVM::AddressOfOp::create(b, loc, table))
+              : mlir::Value(LLVM::ZeroOp::create(b, loc, ptr));
+    mlir::Value checked =
+        LLVM::CallOp::create(b, loc, checkTensors,
+                             mlir::ValueRange{array, count, tableAddress,
+                                              constant(i64, expected)})
+            .getResult();
+    returnOnError(runTensors, checked);
+    for (size_t i = 0; i < expected; ++i) {
+      mlir::Value field = LLVM::GEPOp::create(
+          b, loc, ptr, tensorType, array,
+          llvm::ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i), 0});
+      dataPointers.push_back(LLVM::LoadOp::create(b, loc, ptr, field));
+    }
+  }
+  mlir::Value result = LLVM::CallOp::create(b, loc, run, dataPointers).getResult();
+  LLVM::ReturnOp::create(b, loc, result);
+}
+
+/// The generated C header.
+std::string printHeader(const detail::Signature &signature, const std::string &prefix,
+                        const std::string &source, const llvm::TargetMachine &machine,
+                        unsigned threads, const std::string &linkLine) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  std::string macro = toUpper(prefix);
+  os << "/* " << prefix << ": generated by tessel-compile from " << source
+     << ". Do not edit.\n"
+     << " *\n"
+     << " * Target: " << machine.getTargetTriple().str() << ", CPU "
+     << machine.getTargetCPU() << ", " << threads
+     << (threads == 1 ? " thread" : " threads") << ".\n"
+     << " * Link:   " << linkLine << "\n"
+     << " *\n"
+     << " * Tensors are float32, row-major and contiguous; the caller owns every\n"
+     << " * buffer. The entry points are re-entrant and thread-safe for distinct\n"
+     << " * output buffers; they return TESSEL_OK or a tessel_status code\n"
+     << " * (tessel_status_string() describes it) before touching any buffer.\n"
+     << " */\n\n"
+     << "#ifndef TESSEL_MODEL_" << macro << "_H\n"
+     << "#define TESSEL_MODEL_" << macro << "_H\n\n"
+     << "#include <stdint.h>\n\n"
+     << "#include \"tessel/Runtime.h\"\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+
+  std::set<std::string> used;
+  auto uniqueIdentifier = [&](const std::string &name) {
+    std::string id = toIdentifier(name);
+    std::string candidate = id;
+    for (int n = 2; !used.insert(toUpper(candidate)).second; ++n)
+      candidate = id + "_" + std::to_string(n);
+    return candidate;
+  };
+  auto join = [](const std::vector<int64_t> &values) {
+    std::string s;
+    for (int64_t v : values)
+      s += (s.empty() ? "" : ", ") + std::to_string(v);
+    return s;
+  };
+  std::vector<std::string> parameters;
+  auto describe = [&](const std::vector<TensorInfo> &infos, bool isInput) {
+    const char *kind = isInput ? "INPUT" : "OUTPUT";
+    std::vector<int64_t> ranks, shapes, sizes;
+    std::string names;
+    for (const TensorInfo &info : infos) {
+      std::string id = uniqueIdentifier(info.name);
+      std::string m = macro + "_" + toUpper(id);
+      int64_t elements = 1;
+      for (int64_t d : info.shape)
+        elements *= d;
+      os << "/* " << (isInput ? "Input" : "Output") << " \"" << info.name << "\": ["
+         << join(info.shape) << "] */\n"
+         << "#define " << m << "_RANK " << info.shape.size() << "\n"
+         << "#define " << m << "_SHAPE {" << join(info.shape) << "}\n"
+         << "#define " << m << "_SIZE " << elements << "\n\n";
+      ranks.push_back(static_cast<int64_t>(info.shape.size()));
+      shapes.insert(shapes.end(), info.shape.begin(), info.shape.end());
+      sizes.push_back(elements);
+      names += (names.empty() ? "\"" : ", \"") + info.name + "\"";
+      parameters.push_back((isInput ? "const float *" : "float *") + id);
+    }
+    os << "#define " << macro << "_NUM_" << kind << "S " << infos.size() << "\n"
+       << "#define " << macro << "_" << kind << "_NAMES {" << names << "}\n"
+       << "#define " << macro << "_" << kind << "_RANKS {" << join(ranks) << "}\n"
+       << "#define " << macro << "_" << kind << "_SHAPES {" << join(shapes)
+       << "} /* concatenated */\n"
+       << "#define " << macro << "_" << kind << "_SIZES {" << join(sizes) << "}\n\n";
+  };
+  describe(signature.inputs, true);
+  describe(signature.outputs, false);
+
+  os << "/* Runs the model: reads the inputs, writes the outputs. Null or\n"
+     << " * misaligned pointers: TESSEL_ERROR_NULL_POINTER / _MISALIGNED. */\n"
+     << "int32_t " << prefix << "_run(";
+  for (size_t i = 0; i < parameters.size(); ++i)
+    os << (i ? ", " : "") << parameters[i];
+  if (parameters.empty())
+    os << "void";
+  os << ");\n\n"
+     << "/* The same with the shapes passed along and checked against the\n"
+     << " * compiled ones (counts, ranks, sizes) before any buffer is read. */\n"
+     << "int32_t " << prefix << "_run_tensors(const tessel_tensor *inputs, "
+     << "int64_t num_inputs,\n"
+     << "        tessel_tensor *outputs, int64_t num_outputs);\n\n"
+     << "#ifdef __cplusplus\n}\n#endif\n\n"
+     << "#endif /* TESSEL_MODEL_" << macro << "_H */\n";
+  return text;
+}
+
+/// Opens `path` for writing; the file is removed unless keep() is called.
+Result<std::unique_ptr<llvm::ToolOutputFile>> openOutput(const std::string &path) {
+  std::error_code ec;
+  auto file = std::make_unique<llvm::ToolOutputFile>(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return Result<std::unique_ptr<llvm::ToolOutputFile>>::error(
+        "cannot write '" + path + "': " + ec.message());
+  return file;
+}
+
+/// A static archive of the model object and the runtime archive's members.
+Result<std::string> makeArchive(llvm::StringRef object, const std::string &objectName,
+                                const std::string &runtimePath) {
+  using R = Result<std::string>;
+  auto buffer = llvm::MemoryBuffer::getFile(runtimePath);
+  if (!buffer)
+    return R::error("cannot read the runtime archive '" + runtimePath +
+                    "': " + buffer.getError().message());
+  auto runtime = llvm::object::Archive::create((*buffer)->getMemBufferRef());
+  if (!runtime)
+    return R::error("'" + runtimePath + "' is not an archive: " +
+                    llvm::toString(runtime.takeError()));
+  std::vector<llvm::NewArchiveMember> members;
+  members.emplace_back(llvm::MemoryBufferRef(object, objectName));
+  llvm::Error error = llvm::Error::success();
+  for (const llvm::object::Archive::Child &child : (*runtime)->children(error)) {
+    auto member = llvm::NewArchiveMember::getOldMember(child, /*Deterministic=*/true);
+    if (!member)
+      return R::error("cannot read a member of '" + runtimePath +
+                      "': " + llvm::toString(member.takeError()));
+    members.push_back(std::move(*member));
+  }
+  if (error)
+    return R::error("cannot read '" + runtimePath + "': " + llvm::toString(std::move(error)));
+  std::string archive;
+  llvm::raw_string_ostream os(archive);
+  if (llvm::Error e = llvm::writeArchiveToStream(
+          os, members, llvm::SymtabWritingMode::NormalSymtab,
+          llvm::object::Archive::K_GNU, /*Deterministic=*/true, /*Thin=*/false))
+    return R::error("cannot build the archive: " + llvm::toString(std::move(e)));
+  return archive;
+}
+
+std::string defaultRuntimeArchive() {
+  // Any function of this library gives the executable's path on Linux.
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(path, "..", "lib", "libtessel_runtime.a");
+  return path.str().str();
+}
+
+/// Compiles function `name` of `module` (which it consumes).
+Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
+                             const std::vector<std::string> &inputNames,
+                             const std::vector<std::string> &outputNames,
+                             const std::string &source, const AotOptions &options) {
+  if (options.outputPath.empty())
+    return Status::error("no output path given for the object file");
+  auto fn = module.lookupSymbol<mlir::func::FuncOp>(name);
+  if (!fn)
+    return Status::error("no function named '" + name + "' to compile");
+  auto signature = detail::getSignature(fn, inputNames, outputNames);
+  if (!signature)
+    return signature.status();
+  if (Status s = embedInputs(fn, *signature, options.embed); !s)
+    return s;
+  std::string prefix = toIdentifier(options.prefix.empty() ? name : options.prefix);
+  unsigned threads = std::max(1u, options.threads);
+
+  auto machine =
+      detail::createTargetMachine(options.triple, options.cpu, options.features);
+  if (!machine)
+    return machine.status();
+  // Only the chosen function is exported; the others of the file may go.
+  for (auto other : module.getOps<mlir::func::FuncOp>())
+    if (other != fn)
+      other.setPrivate();
+  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, "'" + name + "'");
+      !s)
+    return s;
+
+  // The lowered function becomes internal; the entry points wrap it.
+  auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+  if (!body)
+    return Status::error("the lowered module lost function '" + name + "'");
+  std::string bodyName = "__tessel_" + prefix + "_body";
+  if (mlir::failed(mlir::SymbolTable::replaceAllSymbolUses(
+          body, mlir::StringAttr::get(module.getContext(), bodyName), module)))
+    return Status::error("cannot rename function '" + name + "'");
+  body.setSymName(bodyName);
+  body.setLinkage(LLVM::Linkage::Internal);
+  for (llvm::StringRef taken : {prefix + "_run", prefix + "_run_tensors"})
+    if (module.lookupSymbol(taken))
+      return Status::error("the module already defines '" + taken.str() +
+                           "'; choose another prefix");
+  buildEntryPoints(module, body, *signature, prefix);
+
+  llvm::LLVMContext llvmContext;
+  detail::DiagnosticCollector diagnostics(module.getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, llvmContext, prefix);
+  if (!llvmModule)
+    return Status::error("translating '" + name + "' to LLVM IR failed:\n" +
+                         diagnostics.str("no message"));
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine->get())(
+          llvmModule.get()))
+    return Status::error("optimizing '" + name + "' failed: " + llvm::toString(std::move(e)));
+
+  llvm::SmallString<0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager codegen;
+    if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
+                                        llvm::CodeGenFileType::ObjectFile))
+      return Status::error("the target '" + (*machine)->getTargetTriple().str() +
+                           "' cannot emit object files");
+    codegen.run(*llvmModule);
+  }
+
+  std::string objectName = llvm::sys::path::filename(options.outputPath).str();
+  std::string contents = object.str().str();
+  if (options.archive) {
+    std::string memberName = prefix + ".o";
+    auto archive = makeArchive(object.str(), memberName,
+                               options.runtimeArchive.empty() ? defaultRuntimeArchive()
+                                                              : options.runtimeArchive);
+    if (!archive)
+      return archive.status();
+    contents = std::move(*archive);
+  }
+  std::string headerPath = options.headerPath;
+  if (headerPath.empty()) {
+    llvm::SmallString<256> path(options.outputPath);
+    llvm::sys::path::replace_extension(path, "h");
+    headerPath = path.str().str();
+  }
+  if (headerPath == options.outputPath)
+    return Status::error("the header and the object would both be written to '" +
+                         headerPath + "'");
+  // An archive holds the runtime; an object needs it on the link line.
+  std::string linkLine = objectName + (options.archive ? "" : " -ltessel_runtime") +
+                         " -lpthread -lm" +
+                         (threads > 1 ? " -lomp (LLVM's OpenMP runtime)" : "");
+  std::string header =
+      printHeader(*signature, prefix, source, **machine, threads, linkLine);
+
+  auto objectFile = openOutput(options.outputPath);
+  if (!objectFile)
+    return objectFile.status();
+  auto headerFile = openOutput(headerPath);
+  if (!headerFile)
+    return headerFile.status();
+  (*objectFile)->os() << contents;
+  (*headerFile)->os() << header;
+  for (auto *file : {objectFile->get(), headerFile->get()}) {
+    file->os().close();
+    if (file->os().has_error())
+      return Status::error("cannot write '" + file->getFilename().str() +
+                           "': " + file->os().error().message());
+  }
+  (*objectFile)->keep();
+  (*headerFile)->keep();
+  return Status();
+}
+
+} // namespace
+
+Status tessel::compileToObject(const Graph &graph, const AotOptions &options) {
+  const Graph::Impl &g = graph.impl();
+  if (!graph.status())
+    return graph.status();
+  if (g.outputs.empty())
+    return Status::error("graph '" + g.name + "' has no outputs; mark them with output()");
+  mlir::OwningOpRef<mlir::ModuleOp> module = g.finish();
+  std::vector<std::string> outputNames;
+  for (const auto &output : g.outputs)
+    outputNames.push_back(output.first);
+  return compileModuleToObject(*module, g.name, g.inputNames, outputNames,
+                               "graph \"" + g.name + "\"", options);
+}
+
+Status tessel::compileFileToObject(const std::string &path, const AotOptions &options,
+                                   const std::string &function) {
+  std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
+  auto parsed = detail::parseModelFile(*context, path, function);
+  if (!parsed)
+    return parsed.status();
+  return compileModuleToObject(*parsed->first, parsed->second, {}, {},
+                               llvm::sys::path::filename(path).str() + ", function \"" +
+                                   parsed->second + "\"",
+                               options);
+}

@@ -1,0 +1,171 @@
+//===- Lowering.cpp - What the JIT and the AOT driver share ---------------===//
+
+#include "compiler/API/Lowering.h"
+#include "compiler/InitAll.h"
+#include "compiler/Pipelines/CpuPipeline.h"
+
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <mutex>
+
+using namespace tessel;
+using namespace tessel::detail;
+
+DiagnosticCollector::DiagnosticCollector(mlir::MLIRContext *context)
+    : handler(context, [this](mlir::Diagnostic &diag) {
+        if (diag.getSeverity() == mlir::DiagnosticSeverity::Error) {
+          std::string text;
+          llvm::raw_string_ostream os(text);
+          os << diag.getLocation() << ": " << diag;
+          messages.push_back(text);
+        }
+        return mlir::success();
+      }) {}
+
+std::string DiagnosticCollector::str(const std::string &fallback) const {
+  if (messages.empty())
+    return fallback;
+  std::string all;
+  for (const std::string &m : messages)
+    all += (all.empty() ? "" : "\n") + m;
+  return all;
+}
+
+Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
+                                       const std::vector<std::string> &inputNames,
+                                       const std::vector<std::string> &outputNames) {
+  Signature signature;
+  auto describe = [&](bool isInput, const std::vector<std::string> &names,
+                      std::vector<TensorInfo> &infos) -> Status {
+    mlir::TypeRange types = isInput ? mlir::TypeRange(fn.getArgumentTypes())
+                                    : mlir::TypeRange(fn.getResultTypes());
+    for (auto [i, type] : llvm::enumerate(types)) {
+      auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
+      if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32()) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        os << "function '" << fn.getName() << "' " << (isInput ? "input" : "output")
+           << " #" << i << " has type " << type
+           << "; compiled functions take and return statically shaped float32 "
+              "tensors";
+        return Status::error(text);
+      }
+      auto attr = isInput ? fn.getArgAttrOfType<mlir::StringAttr>(i, "tessel.name")
+                          : fn.getResultAttrOfType<mlir::StringAttr>(i, "tessel.name");
+      std::string name = i < names.size() ? names[i]
+                         : attr           ? attr.str()
+                                          : (isInput ? "arg" : "result") + std::to_string(i);
+      infos.push_back({name, std::vector<int64_t>(tensor.getShape().begin(),
+                                                  tensor.getShape().end())});
+    }
+    return Status();
+  };
+  if (Status s = describe(true, inputNames, signature.inputs); !s)
+    return s;
+  if (Status s = describe(false, outputNames, signature.outputs); !s)
+    return s;
+  return signature;
+}
+
+Result<std::unique_ptr<llvm::TargetMachine>>
+detail::createTargetMachine(const std::string &tripleName, const std::string &cpu,
+                            const std::string &features) {
+  using R = Result<std::unique_ptr<llvm::TargetMachine>>;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+  });
+  std::string hostTriple = llvm::sys::getProcessTriple();
+  llvm::Triple triple(llvm::Triple::normalize(tripleName.empty() ? hostTriple
+                                                                 : tripleName));
+  bool isHost = triple.str() == llvm::Triple::normalize(hostTriple);
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return R::error("unknown target triple '" + tripleName + "': " + error);
+
+  llvm::SubtargetFeatures featureSet;
+  std::string cpuName = cpu;
+  if (cpuName.empty() && isHost) {
+    cpuName = llvm::sys::getHostCPUName().str();
+    for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
+      featureSet.AddFeature(feature, enabled);
+  } else if (cpuName.empty()) {
+    cpuName = "generic";
+  }
+  if (!features.empty())
+    for (const std::string &f : llvm::SubtargetFeatures(features).getFeatures())
+      featureSet.AddFeature(f);
+
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpuName, featureSet.getString(), targetOptions, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return R::error("cannot create a target machine for '" + triple.str() + "'");
+  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpuName))
+    return R::error("unknown target CPU '" + cpuName + "' for '" + triple.str() +
+                    "'");
+  return machine;
+}
+
+/// The vector register width the register tiles are sized for.
+static int64_t getVectorBits(llvm::TargetMachine &machine) {
+  const llvm::Triple &triple = machine.getTargetTriple();
+  if (triple.isX86())
+    return machine.getMCSubtargetInfo()->checkFeatures("+avx512f") ? 512 : 256;
+  return 128; // NEON and the other 128-bit SIMD targets.
+}
+
+Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
+                                  unsigned threads, const std::string &what) {
+  DiagnosticCollector diagnostics(module.getContext());
+  mlir::tessel::CpuPipelineOptions options;
+  options.threads = threads;
+  options.vectorBits = getVectorBits(machine);
+  mlir::PassManager pm(module.getContext());
+  mlir::tessel::buildCpuPipeline(pm, options);
+  if (mlir::failed(pm.run(module)))
+    return Status::error("compiling " + what + " failed:\n" +
+                         diagnostics.str("the lowering pipeline failed without a message"));
+  return Status();
+}
+
+std::unique_ptr<mlir::MLIRContext> detail::createContext() {
+  mlir::DialectRegistry registry;
+  mlir::tessel::registerAllDialects(registry);
+  return std::make_unique<mlir::MLIRContext>(registry);
+}
+
+Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
+detail::parseModelFile(mlir::MLIRContext &context, const std::string &path,
+                       const std::string &function) {
+  using R = Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>;
+  DiagnosticCollector diagnostics(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
+  if (!module)
+    return R::error(diagnostics.str("cannot read '" + path + "'"));
+  std::string name = function;
+  if (name.empty()) {
+    auto functions = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
+    if (functions.size() != 1)
+      return R::error("'" + path + "' holds " + std::to_string(functions.size()) +
+                      " functions; name the one to compile");
+    name = functions.front().getName().str();
+  } else if (!module->lookupSymbol<mlir::func::FuncOp>(name)) {
+    return R::error("'" + path + "' has no function named '" + name + "'");
+  }
+  return std::make_pair(std::move(module), name);
+}

@@ -1,0 +1,73 @@
+//===- Lowering.h - What the JIT and the AOT driver share -------*- C++ -*-===//
+//
+// Private to the API library: target selection, the function signature
+// check, and the run of the CPU pipeline down to the LLVM dialect. The JIT
+// (Compiler.cpp) and the AOT driver (Aot.cpp) both go through these.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_COMPILER_API_LOWERING_H
+#define TESSEL_COMPILER_API_LOWERING_H
+
+#include "tessel/Compiler.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessel::detail {
+
+/// Collects the error diagnostics emitted while it lives.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext *context);
+  /// The collected messages, one per line, or `fallback` when there are none.
+  std::string str(const std::string &fallback) const;
+
+private:
+  std::vector<std::string> messages;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+/// Names and shapes of a function's arguments and results.
+struct Signature {
+  std::vector<TensorInfo> inputs, outputs;
+};
+
+/// Checks that every argument and result of `fn` is a static f32 tensor.
+/// Names come from `inputNames`/`outputNames` when given, else from the
+/// `tessel.name` attributes, else `arg<i>`/`result<i>`.
+Result<Signature> getSignature(mlir::func::FuncOp fn,
+                               const std::vector<std::string> &inputNames = {},
+                               const std::vector<std::string> &outputNames = {});
+
+/// A target machine for `triple` (empty: this machine) and `cpu` (empty: the
+/// host CPU and its features when the triple is the host's, else "generic"),
+/// plus `features` ("+avx2,-avx512f"). Unknown triples and CPUs are errors.
+Result<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const std::string &triple, const std::string &cpu,
+                    const std::string &features);
+
+/// Runs the CPU pipeline on `module` for `machine` with `threads` parallel
+/// tiles, leaving the LLVM dialect. `what` names the function in messages.
+Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
+                          unsigned threads, const std::string &what);
+
+/// A context with every dialect the pipeline needs.
+std::unique_ptr<mlir::MLIRContext> createContext();
+
+/// Parses a tessel .mlir file into `context` and picks `function` (or the
+/// only function when empty); returns the module and the function's name.
+Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
+parseModelFile(mlir::MLIRContext &context, const std::string &path,
+               const std::string &function);
+
+} // namespace tessel::detail
+
+#endif // TESSEL_COMPILER_API_LOWERING_H

@@ -1,0 +1,52 @@
+/*===- Status.c - Status codes and the entry points' tensor checks -------===*\
+|*                                                                          *|
+|* AOT entry points call tessel_runtime_check_tensors before touching any   *|
+|* buffer, so that a wrong count, rank or shape is an error code instead of *|
+|* an out-of-bounds read or write.                                          *|
+\*===----------------------------------------------------------------------===*/
+
+#include "tessel/Runtime.h"
+
+int tessel_runtime_abi_version(void) { return TESSEL_RUNTIME_ABI_VERSION; }
+
+const char *tessel_status_string(int status) {
+  switch (status) {
+  case TESSEL_OK:
+    return "success";
+  case TESSEL_ERROR_NULL_POINTER:
+    return "a tensor, its data or its shape is a null pointer";
+  case TESSEL_ERROR_MISALIGNED:
+    return "a data pointer is not aligned to 4 bytes";
+  case TESSEL_ERROR_TENSOR_COUNT:
+    return "wrong number of tensors";
+  case TESSEL_ERROR_RANK:
+    return "a tensor has the wrong rank";
+  case TESSEL_ERROR_SHAPE:
+    return "a tensor has the wrong shape";
+  case TESSEL_ERROR_ABI:
+    return "the linked Tessel runtime implements another ABI version";
+  default:
+    return "unknown status";
+  }
+}
+
+int tessel_runtime_check_tensors(const tessel_tensor *tensors, int64_t count,
+                                 const int64_t *expected, int64_t expected_count) {
+  if (count != expected_count)
+    return TESSEL_ERROR_TENSOR_COUNT;
+  if (count > 0 && !tensors)
+    return TESSEL_ERROR_NULL_POINTER;
+  for (int64_t i = 0; i < count; ++i) {
+    const tessel_tensor *t = &tensors[i];
+    int64_t rank = *expected++;
+    if (!t->data || (rank > 0 && !t->shape))
+      return TESSEL_ERROR_NULL_POINTER;
+    if (t->rank != rank)
+      return TESSEL_ERROR_RANK;
+    for (int64_t d = 0; d < rank; ++d)
+      if (t->shape[d] != expected[d])
+        return TESSEL_ERROR_SHAPE;
+    expected += rank;
+  }
+  return TESSEL_OK;
+}

@@ -1,0 +1,129 @@
+//===- tessel-compile.cpp - Compile a model ahead of time ------------------===//
+//
+// tessel-compile MODEL -o OUT.o [--header OUT.h] [--prefix NAME]
+//                [--function NAME] [--target TRIPLE] [--mcpu CPU]
+//                [--mattr FEATURES] [--threads N] [--embed NAME=FILE.npy]...
+//                [--archive] [--runtime-archive PATH]
+//
+// Writes a relocatable object exporting <prefix>_run and <prefix>_run_tensors
+// and a C header declaring them (docs/aot.md). On any error it exits non-zero
+// and leaves no output file behind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessel/Aot.h"
+#include "tessel/Npy.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::Required);
+static cl::opt<std::string> outputPath("o", cl::desc("Object file (or archive) to write"),
+                                       cl::value_desc("file"), cl::Required);
+static cl::opt<std::string> headerPath(
+    "header", cl::desc("C header to write (default: the output with extension .h)"),
+    cl::value_desc("file"), cl::init(""));
+static cl::opt<std::string> prefix(
+    "prefix", cl::desc("Prefix of the exported symbols and header macros "
+                       "(default: the function's name)"),
+    cl::init(""));
+static cl::opt<std::string> functionName(
+    "function", cl::desc("Function to compile (default: the file's only one)"),
+    cl::init(""));
+static cl::opt<std::string> targetTriple(
+    "target", cl::desc("Target triple, e.g. aarch64-linux-gnu (default: this machine)"),
+    cl::init(""));
+static cl::opt<std::string> targetCpu(
+    "mcpu", cl::desc("Target CPU, e.g. x86-64-v3 (default: this machine's for the "
+                     "host triple, generic otherwise)"),
+    cl::init(""));
+static cl::opt<std::string> targetFeatures(
+    "mattr", cl::desc("Extra target features, e.g. -avx512f"), cl::init(""));
+static cl::list<std::string> embedFiles(
+    "embed", cl::desc("Embed the value of input NAME, read from FILE.npy, in the object"),
+    cl::value_desc("NAME=FILE.npy"));
+static cl::opt<bool> archive(
+    "archive", cl::desc("Write a static archive holding the model and the runtime"),
+    cl::init(false));
+static cl::opt<std::string> runtimeArchive(
+    "runtime-archive",
+    cl::desc("The runtime archive --archive bundles (default: ../lib/libtessel_runtime.a "
+             "beside this executable)"),
+    cl::init(""));
+
+static int fail(const std::string &message) {
+  llvm::errs() << "tessel-compile: " << message << "\n";
+  return 1;
+}
+
+/// libLLVM already registers an option named "threads", so --threads N is
+/// taken out of the command line before llvm::cl parses the rest.
+static bool extractThreads(std::vector<const char *> &args, unsigned &threads,
+                           std::string &error) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    size_t count = 1;
+    if (arg == "--threads" || arg == "-threads") {
+      if (i + 1 >= args.size()) {
+        error = "--threads needs a number";
+        return false;
+      }
+      value = args[i + 1];
+      count = 2;
+    } else if (arg.rfind("--threads=", 0) == 0) {
+      value = arg.substr(10);
+    } else {
+      continue;
+    }
+    char *end = nullptr;
+    unsigned long parsed = std::strtoul(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || parsed == 0) {
+      error = "--threads takes a positive number, got '" + value + "'";
+      return false;
+    }
+    threads = static_cast<unsigned>(parsed);
+    args.erase(args.begin() + i, args.begin() + i + count);
+    --i;
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  std::vector<const char *> args(argv, argv + argc);
+  tessel::AotOptions options;
+  std::string error;
+  if (!extractThreads(args, options.threads, error))
+    return fail(error);
+  cl::ParseCommandLineOptions(
+      static_cast<int>(args.size()), args.data(),
+      "Tessel ahead-of-time compiler\n\n  --threads N   threads the compiled code "
+      "runs on (default 1; more needs libomp)\n");
+
+  options.outputPath = outputPath;
+  options.headerPath = headerPath;
+  options.prefix = prefix;
+  options.triple = targetTriple;
+  options.cpu = targetCpu;
+  options.features = targetFeatures;
+  options.archive = archive;
+  options.runtimeArchive = runtimeArchive;
+  for (const std::string &spec : embedFiles) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail("--embed takes NAME=FILE.npy, got '" + spec + "'");
+    tessel::Result<tessel::Tensor> tensor = tessel::readNpy(spec.substr(eq + 1));
+    if (!tensor)
+      return fail(tensor.message());
+    options.embed[spec.substr(0, eq)] = *tensor;
+  }
+  if (tessel::Status s = tessel::compileFileToObject(modelPath, options, functionName);
+      !s)
+    return fail(s.message());
+  return 0;
+}
