@@ -27,9 +27,16 @@ configure: $(BUILD)/build.ninja
 build: deps configure
 	cmake --build $(BUILD)
 
+# The demo network through the JIT, then compiled ahead of time and linked
+# into a plain C program (examples/aot_demo.c) with only the runtime.
 demo: build
 	$(BUILD)/bin/tessel-opt examples/resnet_block.mlir
-	$(BUILD)/bin/tessel-demo
+	mkdir -p $(BUILD)/demo
+	$(BUILD)/bin/tessel-demo --aot $(BUILD)/demo
+	$(LLVM_DIR)/bin/clang -O2 -Iinclude -I$(BUILD)/demo examples/aot_demo.c \
+	  $(BUILD)/demo/resnet.o -L$(BUILD)/lib -ltessel_runtime -lpthread -lm \
+	  -o $(BUILD)/demo/aot-demo
+	$(BUILD)/demo/aot-demo $(BUILD)/demo
 
 check: build
 	bash test/run-tests.sh $(BUILD)

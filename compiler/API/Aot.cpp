@@ -15,7 +15,8 @@
 #include "compiler/API/GraphImpl.h"
 #include "compiler/API/Lowering.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "dialects/tessel/IR/TesselDialect.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/SymbolTable.h"
@@ -80,7 +81,7 @@ Status embedInputs(mlir::func::FuncOp fn, detail::Signature &signature,
     auto type = llvm::cast<mlir::RankedTensorType>(fn.getArgument(i).getType());
     auto attr = mlir::DenseElementsAttr::get(
         type, llvm::ArrayRef<float>(dense.data(), dense.numElements()));
-    auto constant = mlir::arith::ConstantOp::create(b, fn.getLoc(), type, attr);
+    auto constant = mlir::tessel::ConstantOp::create(b, fn.getLoc(), type, attr);
     fn.getArgument(i).replaceAllUsesWith(constant);
     erase.set(i);
   }

@@ -108,15 +108,18 @@ detail::createTargetMachine(const std::string &tripleName, const std::string &cp
     for (const std::string &f : llvm::SubtargetFeatures(features).getFeatures())
       featureSet.AddFeature(f);
 
+  // Check the CPU on a subtarget without one, before LLVM warns about it.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpuName))
+    return R::error("unknown target CPU '" + cpuName + "' for '" + triple.str() + "'");
+
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpuName, featureSet.getString(), targetOptions, llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return R::error("cannot create a target machine for '" + triple.str() + "'");
-  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpuName))
-    return R::error("unknown target CPU '" + cpuName + "' for '" + triple.str() +
-                    "'");
   return machine;
 }
 

@@ -13,6 +13,7 @@
 
 #include "tessel/Aot.h"
 #include "tessel/Npy.h"
+#include "tools/common/ThreadsOption.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
@@ -61,44 +62,12 @@ static int fail(const std::string &message) {
   return 1;
 }
 
-/// libLLVM already registers an option named "threads", so --threads N is
-/// taken out of the command line before llvm::cl parses the rest.
-static bool extractThreads(std::vector<const char *> &args, unsigned &threads,
-                           std::string &error) {
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string arg = args[i];
-    std::string value;
-    size_t count = 1;
-    if (arg == "--threads" || arg == "-threads") {
-      if (i + 1 >= args.size()) {
-        error = "--threads needs a number";
-        return false;
-      }
-      value = args[i + 1];
-      count = 2;
-    } else if (arg.rfind("--threads=", 0) == 0) {
-      value = arg.substr(10);
-    } else {
-      continue;
-    }
-    char *end = nullptr;
-    unsigned long parsed = std::strtoul(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || parsed == 0) {
-      error = "--threads takes a positive number, got '" + value + "'";
-      return false;
-    }
-    threads = static_cast<unsigned>(parsed);
-    args.erase(args.begin() + i, args.begin() + i + count);
-    --i;
-  }
-  return true;
-}
-
 int main(int argc, char **argv) {
   std::vector<const char *> args(argv, argv + argc);
   tessel::AotOptions options;
   std::string error;
-  if (!extractThreads(args, options.threads, error))
+  if (!tessel::tools::extractThreads(args, options.threads, /*allowZero=*/false,
+                                     error))
     return fail(error);
   cl::ParseCommandLineOptions(
       static_cast<int>(args.size()), args.data(),
