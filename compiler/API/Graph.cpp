@@ -8,10 +8,10 @@
 
 #include "compiler/API/GraphImpl.h"
 #include "compiler/InitAll.h"
+#include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Verifier.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -95,23 +95,9 @@ std::vector<Value> createOp(Graph::Impl &g, llvm::StringRef opName,
     return mlir::success();
   });
 
-  mlir::OperationState state(loc, opName);
-  state.addOperands(ins);
-  state.addAttributes(attrs);
-  state.addTypes(llvm::SmallVector<mlir::Type>(numResults, ins.front().getType()));
-  mlir::Operation *op = g.builder.create(state);
-  llvm::SmallVector<mlir::Type> types;
-  auto infer = llvm::dyn_cast<mlir::InferTypeOpInterface>(op);
-  bool ok = infer && mlir::succeeded(infer.inferReturnTypes(
-                         ctx, loc, op->getOperands(), op->getRawDictionaryAttrs(),
-                         op->getPropertiesStorage(), op->getRegions(), types));
-  if (ok) {
-    for (auto [result, type] : llvm::zip(op->getResults(), types))
-      result.setType(type);
-    ok = mlir::succeeded(mlir::verify(op));
-  }
-  if (!ok) {
-    op->erase();
+  mlir::Operation *op =
+      mt::createInferredOp(g.builder, loc, opName, ins, attrs, numResults);
+  if (!op) {
     fail(g, message.empty() ? "'" + opName.str() + "' is invalid" : message);
     return {};
   }

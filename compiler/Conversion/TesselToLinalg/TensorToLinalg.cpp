@@ -109,10 +109,104 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
   }
 };
 
+/// Positive strides are a tensor.extract_slice; any negative one becomes a
+/// generic that computes each read index.
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> offsets = op.getOffsets(), strides = op.getStrides();
+    if (llvm::all_of(strides, [](int64_t s) { return s > 0; })) {
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, resultType, adaptor.getInput(), ValueRange{}, ValueRange{}, ValueRange{},
+          offsets, op.getSizes(), strides);
+      return success();
+    }
+    int64_t rank = resultType.getRank();
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    Value input = adaptor.getInput();
+    Value result = buildGeneric(
+        rewriter, loc, {}, init, {rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> indices;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value i = linalg::IndexOp::create(b, l, d);
+            Value scaled = arith::MulIOp::create(
+                b, l, i, arith::ConstantIndexOp::create(b, l, strides[d]));
+            indices.push_back(arith::AddIOp::create(
+                b, l, scaled, arith::ConstantIndexOp::create(b, l, offsets[d])));
+          }
+          return tensor::ExtractOp::create(b, l, input, indices).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Each result element reads its index, wraps a negative one and clamps it
+/// into the axis, then extracts the input element.
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+    auto indicesType = cast<RankedTensorType>(adaptor.getIndices().getType());
+    int64_t rank = resultType.getRank(), indexRank = indicesType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += inputType.getRank();
+    int64_t size = inputType.getDimSize(axis);
+    MLIRContext *context = rewriter.getContext();
+    SmallVector<AffineExpr> indexDims;
+    for (int64_t d = 0; d < indexRank; ++d)
+      indexDims.push_back(getAffineDimExpr(axis + d, context));
+    AffineMap indicesMap = AffineMap::get(rank, 0, indexDims, context);
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    Value input = adaptor.getInput();
+    Value result = buildGeneric(
+        rewriter, loc, {adaptor.getIndices()}, init,
+        {indicesMap, rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value dim = arith::ConstantIndexOp::create(b, l, size);
+          Value negative =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index, zero);
+          index = arith::SelectOp::create(b, l, negative,
+                                          arith::AddIOp::create(b, l, index, dim), index);
+          index = arith::MaxSIOp::create(b, l, index, zero);
+          index = arith::MinSIOp::create(
+              b, l, index, arith::ConstantIndexOp::create(b, l, size - 1));
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < axis; ++d)
+            at.push_back(linalg::IndexOp::create(b, l, d));
+          at.push_back(index);
+          for (int64_t d = axis + indexRank; d < rank; ++d)
+            at.push_back(linalg::IndexOp::create(b, l, d));
+          return tensor::ExtractOp::create(b, l, input, at).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tessel::populateTensorToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLikeLowering<ReshapeOp>,
                ReshapeLikeLowering<FlattenOp>, TransposeLowering,
-               RelayoutLowering, ConcatLowering>(patterns.getContext());
+               RelayoutLowering, ConcatLowering, SliceLowering, GatherLowering>(
+      patterns.getContext());
 }

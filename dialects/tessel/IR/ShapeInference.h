@@ -104,6 +104,12 @@ llvm::Expected<Shape> inferFlattenShape(llvm::ArrayRef<int64_t> input,
                                         int64_t startDim, int64_t endDim);
 llvm::Expected<Shape> inferTransposeShape(llvm::ArrayRef<int64_t> input,
                                           llvm::ArrayRef<int64_t> perm);
+llvm::Expected<Shape> inferSliceShape(llvm::ArrayRef<int64_t> input,
+                                      llvm::ArrayRef<int64_t> offsets,
+                                      llvm::ArrayRef<int64_t> sizes,
+                                      llvm::ArrayRef<int64_t> strides);
+llvm::Expected<Shape> inferGatherShape(llvm::ArrayRef<int64_t> input,
+                                       llvm::ArrayRef<int64_t> indices, int64_t axis);
 llvm::Expected<Shape>
 inferConcatShape(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
 llvm::Expected<Shape> inferRelayoutShape(llvm::ArrayRef<int64_t> input,
@@ -177,6 +183,15 @@ LogicalResult inferFromOperand(
     std::optional<Location> loc, llvm::StringRef opName, Value operand,
     llvm::function_ref<llvm::Expected<Shape>(llvm::ArrayRef<int64_t>)> shapeFn,
     llvm::SmallVectorImpl<Type> &types);
+
+/// Creates op `name` at `b`'s insertion point on `operands` with `attrs`,
+/// takes its `numResults` result types from the op's type inference and
+/// verifies it. On failure the diagnostics have been emitted, the op is
+/// erased and null is returned. The graph API and the ONNX importer build
+/// every op this way, so they check exactly the dialect's rules.
+Operation *createInferredOp(OpBuilder &b, Location loc, llvm::StringRef name,
+                            ValueRange operands, llvm::ArrayRef<NamedAttribute> attrs,
+                            unsigned numResults = 1);
 
 } // namespace mlir::tessel
 

@@ -2,6 +2,7 @@
 
 #include "dialects/tessel/IR/ShapeInference.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallBitVector.h"
@@ -101,6 +102,46 @@ llvm::Expected<Shape> mlir::tessel::inferTransposeShape(ArrayRef<int64_t> input,
     seen.set(p);
     result.push_back(input[p]);
   }
+  return result;
+}
+
+llvm::Expected<Shape> mlir::tessel::inferSliceShape(ArrayRef<int64_t> input,
+                                                    ArrayRef<int64_t> offsets,
+                                                    ArrayRef<int64_t> sizes,
+                                                    ArrayRef<int64_t> strides) {
+  size_t rank = input.size();
+  if (offsets.size() != rank || sizes.size() != rank || strides.size() != rank)
+    return shapeError(llvm::formatv(
+        "offsets {0}, sizes {1} and strides {2} must each have {3} entries (the rank)",
+        formatArray(offsets), formatArray(sizes), formatArray(strides), rank));
+  for (size_t d = 0; d < rank; ++d) {
+    if (strides[d] == 0)
+      return shapeError(llvm::formatv("stride of dim {0} is 0", d));
+    if (sizes[d] < 0)
+      return shapeError(llvm::formatv("size of dim {0} is negative ({1})", d, sizes[d]));
+    if (sizes[d] == 0)
+      continue;
+    int64_t last = offsets[d] + (sizes[d] - 1) * strides[d];
+    if (offsets[d] < 0 || offsets[d] >= input[d] || last < 0 || last >= input[d])
+      return shapeError(llvm::formatv(
+          "dim {0} reads elements {1} to {2} (offset {1}, size {3}, stride {4}), "
+          "outside [0, {5})",
+          d, offsets[d], last, sizes[d], strides[d], input[d]));
+  }
+  return Shape(sizes);
+}
+
+llvm::Expected<Shape> mlir::tessel::inferGatherShape(ArrayRef<int64_t> input,
+                                                     ArrayRef<int64_t> indices,
+                                                     int64_t axis) {
+  if (input.empty())
+    return shapeError("cannot gather from a 0-D tensor");
+  llvm::Expected<int64_t> dim = normalizeAxis(axis, input.size());
+  if (!dim)
+    return dim.takeError();
+  Shape result(input.take_front(*dim));
+  llvm::append_range(result, indices);
+  llvm::append_range(result, input.drop_front(*dim + 1));
   return result;
 }
 
@@ -205,6 +246,49 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
         return inferTransposeShape(input, adaptor.getPerm());
       },
       types);
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferSliceShape(input, adaptor.getOffsets(), adaptor.getSizes(),
+                               adaptor.getStrides());
+      },
+      types);
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferFromOperand(
+      loc, getOperationName(), adaptor.getInput(),
+      [&](ArrayRef<int64_t> input) {
+        return inferGatherShape(input, getShape(adaptor.getIndices()),
+                                static_cast<int64_t>(adaptor.getAxis()));
+      },
+      types);
+}
+
+/// Constant indices are checked here; run-time ones are clamped when lowered.
+LogicalResult GatherOp::verify() {
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += inputType.getRank();
+  int64_t size = inputType.getDimSize(axis);
+  DenseIntElementsAttr constant;
+  if (!matchPattern(getIndices(), m_Constant(&constant)))
+    return success();
+  for (const APInt &index : constant.getValues<APInt>()) {
+    int64_t i = index.getSExtValue();
+    if (i < -size || i >= size)
+      return emitOpError() << "index " << i << " is outside [" << -size << ", " << size
+                           << ") along axis " << axis;
+  }
+  return success();
 }
 
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,

@@ -70,6 +70,52 @@ def Tessel_TransposeOp : Tessel_InferredOp<"transpose"> {
   let hasFolder = 1;
 }
 
+def Tessel_SliceOp : Tessel_InferredOp<"slice"> {
+  let summary = "strided slice: a box of elements, steps may be negative";
+  let description = [{
+    Result element `[i0, i1, ...]` is input element
+    `[offsets[0] + i0 * strides[0], offsets[1] + i1 * strides[1], ...]`; the
+    result shape is `sizes`. Every stride is non-zero (negative walks
+    backwards) and every element read lies inside the input. The ONNX
+    importer turns `Slice` (starts, ends, axes, steps, clamped) and `Split`
+    into this form.
+
+    ```mlir
+    %y = tessel.slice %x {offsets = array<i64: 0, 7>, sizes = array<i64: 2, 4>, strides = array<i64: 1, -2>}
+           : tensor<2x8xf32> -> tensor<2x4xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_AnyTensor:$input, DenseI64ArrayAttr:$offsets,
+                   DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Tessel_GatherOp : Tessel_InferredOp<"gather"> {
+  let summary = "pick entries along an axis by integer indices";
+  let description = [{
+    ONNX `Gather` (numpy `take`): the result shape is
+    `input.shape[:axis] + indices.shape + input.shape[axis+1:]`, and each
+    index picks an entry of the input along `axis` (negative `axis` counts
+    from the end). Negative indices count from the end of the axis; constant
+    indices must lie in `[-dim, dim)` (checked by the verifier), indices
+    computed at run time are clamped into the axis, so a bad index never
+    reads outside the input.
+
+    ```mlir
+    %y = tessel.gather %x, %i {axis = 1 : i64}
+           : (tensor<2x5x3xf32>, tensor<4xi64>) -> tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_AnyTensor:$input, Tessel_LabelTensor:$indices,
+                   I64Attr:$axis);
+  let results = (outs Tessel_AnyTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tessel_ConcatOp : Tessel_InferredOp<"concat"> {
   let summary = "concatenate tensors along an axis";
   let description = [{

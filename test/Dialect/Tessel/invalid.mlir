@@ -902,3 +902,48 @@ func.func @f(%a: tensor<4x10xf32>, %b: tensor<10x4xf32>) {
   %0 = tessel.mse_loss mean %a, %b : (tensor<4x10xf32>, tensor<10x4xf32>) -> tensor<f32>
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{dim 1 reads elements 7 to 9 (offset 7, size 2, stride 2), outside [0, 8)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.slice %x {offsets = array<i64: 0, 7>, sizes = array<i64: 2, 2>, strides = array<i64: 1, 2>} : tensor<2x8xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{stride of dim 0 is 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.slice %x {offsets = array<i64: 0, 0>, sizes = array<i64: 2, 2>, strides = array<i64: 0, 1>} : tensor<2x8xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{offsets [0], sizes [2] and strides [1] must each have 2 entries (the rank)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.slice %x {offsets = array<i64: 0>, sizes = array<i64: 2>, strides = array<i64: 1>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) {
+  %i = tessel.constant dense<[0, -9]> : tensor<2xi64>
+  // expected-error @+1 {{index -9 is outside [-8, 8) along axis 1}}
+  %0 = tessel.gather %x, %i {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2xi64>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>, %i: tensor<2xi64>) {
+  // expected-error @+2 {{axis 2 is out of range}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.gather %x, %i {axis = 2 : i64} : (tensor<2x8xf32>, tensor<2xi64>) -> tensor<2x2xf32>
+  return
+}

@@ -57,3 +57,15 @@ func.func @relayout(%x: tensor<1x3x224x225xf32>, %y: tensor<2x4x5x6x3xf32>) -> (
   %1 = tessel.relayout %y from ndhwc to ncdhw : tensor<2x4x5x6x3xf32> -> tensor<2x3x4x5x6xf32>
   return %0, %1 : tensor<1x224x225x3xf32>, tensor<2x3x4x5x6xf32>
 }
+
+// -----
+
+// Strided slices (negative strides walk backwards) and gathers.
+// CHECK-LABEL: func @slice_gather
+func.func @slice_gather(%x: tensor<2x8xf32>, %i: tensor<3x2xi64>) -> (tensor<2x4xf32>, tensor<2x3x2xf32>) {
+  // CHECK: tessel.slice %{{.+}} {offsets = array<i64: 0, 7>, sizes = array<i64: 2, 4>, strides = array<i64: 1, -2>} : tensor<2x8xf32> -> tensor<2x4xf32>
+  %0 = tessel.slice %x {offsets = array<i64: 0, 7>, sizes = array<i64: 2, 4>, strides = array<i64: 1, -2>} : tensor<2x8xf32> -> tensor<2x4xf32>
+  // CHECK: tessel.gather %{{.+}}, %{{.+}} {axis = -1 : i64} : (tensor<2x8xf32>, tensor<3x2xi64>) -> tensor<2x3x2xf32>
+  %1 = tessel.gather %x, %i {axis = -1 : i64} : (tensor<2x8xf32>, tensor<3x2xi64>) -> tensor<2x3x2xf32>
+  return %0, %1 : tensor<2x4xf32>, tensor<2x3x2xf32>
+}
