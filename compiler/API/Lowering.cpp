@@ -1,6 +1,7 @@
 //===- Lowering.cpp - What the JIT and the AOT driver share ---------------===//
 
 #include "compiler/API/Lowering.h"
+#include "compiler/Import/OnnxImporter.h"
 #include "compiler/InitAll.h"
 #include "compiler/Pipelines/CpuPipeline.h"
 
@@ -156,10 +157,17 @@ detail::parseModelFile(mlir::MLIRContext &context, const std::string &path,
                        const std::string &function) {
   using R = Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>;
   DiagnosticCollector diagnostics(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
-  if (!module)
-    return R::error(diagnostics.str("cannot read '" + path + "'"));
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (isOnnxPath(path)) {
+    auto imported = importOnnxFile(context, path);
+    if (!imported)
+      return imported.status();
+    module = std::move(*imported);
+  } else {
+    module = mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
+    if (!module)
+      return R::error(diagnostics.str("cannot read '" + path + "'"));
+  }
   std::string name = function;
   if (name.empty()) {
     auto functions = llvm::to_vector(module->getOps<mlir::func::FuncOp>());

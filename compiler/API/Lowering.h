@@ -62,8 +62,8 @@ Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
 /// A context with every dialect the pipeline needs.
 std::unique_ptr<mlir::MLIRContext> createContext();
 
-/// Parses a tessel .mlir file into `context` and picks `function` (or the
-/// only function when empty); returns the module and the function's name.
+/// Reads a tessel .mlir file, or imports an ONNX model (.onnx, .onnxtxt),
+/// into `context` and picks `function` (or the only function when empty); returns the module and the function's name.
 Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
 parseModelFile(mlir::MLIRContext &context, const std::string &path,
                const std::string &function);

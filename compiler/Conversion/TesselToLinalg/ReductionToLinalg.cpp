@@ -112,7 +112,13 @@ llvm::SmallBitVector getReducedDims(std::optional<ArrayRef<int64_t>> axes,
   return reduced;
 }
 
-template <typename OpTy, bool isMean>
+enum class ReduceKind { Sum, Mean, Max, Min };
+
+Value min(OpBuilder &b, Location loc, Value acc, Value x) {
+  return arith::MinimumFOp::create(b, loc, acc, x);
+}
+
+template <typename OpTy, ReduceKind kind>
 struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
 
@@ -122,10 +128,17 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(adaptor.getInput().getType());
     llvm::SmallBitVector reduced = getReducedDims(op.getAxes(), type.getRank());
-    Value sums = reduce(rewriter, loc, adaptor.getInput(), reduced, op.getKeepdims(),
-                        createFloatConstant(rewriter, loc, type.getElementType(), 0.0),
-                        add);
-    if (isMean) {
+    Type elementType = type.getElementType();
+    Value init = kind == ReduceKind::Max   ? createNegativeInfinity(rewriter, loc, elementType)
+                 : kind == ReduceKind::Min ? createFloatConstant(rewriter, loc, elementType,
+                                                                 INFINITY)
+                                           : createFloatConstant(rewriter, loc, elementType, 0.0);
+    Combine combine = kind == ReduceKind::Max   ? Combine(max)
+                      : kind == ReduceKind::Min ? Combine(min)
+                                                : Combine(add);
+    Value sums = reduce(rewriter, loc, adaptor.getInput(), reduced, op.getKeepdims(), init,
+                        combine);
+    if (kind == ReduceKind::Mean) {
       int64_t count = 1;
       for (int64_t d : reduced.set_bits())
         count *= type.getShape()[d];
@@ -252,6 +265,8 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
 
 void mlir::tessel::populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
-               ReduceLowering<SumOp, false>, ReduceLowering<MeanOp, true>,
+               ReduceLowering<SumOp, ReduceKind::Sum>,
+               ReduceLowering<MeanOp, ReduceKind::Mean>, ReduceLowering<MaxOp, ReduceKind::Max>,
+               ReduceLowering<MinOp, ReduceKind::Min>,
                MseLossLowering, CrossEntropyLowering>(patterns.getContext());
 }

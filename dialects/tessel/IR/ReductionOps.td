@@ -62,6 +62,8 @@ class Tessel_ReduceBase<string mnemonic, string what> : Tessel_InferredOp<mnemon
 
 def Tessel_SumOp : Tessel_ReduceBase<"sum", "sum">;
 def Tessel_MeanOp : Tessel_ReduceBase<"mean", "arithmetic mean">;
+def Tessel_MaxOp : Tessel_ReduceBase<"max", "maximum">;
+def Tessel_MinOp : Tessel_ReduceBase<"min", "minimum">;
 
 def Tessel_CrossEntropyOp : Tessel_InferredOp<"cross_entropy"> {
   let summary = "cross-entropy of logits against integer class labels";

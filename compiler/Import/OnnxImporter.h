@@ -1,0 +1,77 @@
+//===- OnnxImporter.h - ONNX models to the tessel dialect -------*- C++ -*-===//
+//
+// Private to the compiler: the API (compileFile, compileFileToObject) and the
+// tools reach it through files ending in .onnx (binary ModelProto) or
+// .onnxtxt (ONNX's text syntax, used by the tests). The conformance runner
+// and the fuzzer include it too.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_COMPILER_IMPORT_ONNXIMPORTER_H
+#define TESSEL_COMPILER_IMPORT_ONNXIMPORTER_H
+
+#include "tessel/Result.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace onnx {
+class TensorProto;
+} // namespace onnx
+
+namespace tessel::detail {
+
+struct OnnxImportOptions {
+  /// Initializers become function inputs, after the graph's own inputs,
+  /// instead of constants compiled into the code.
+  bool initializersAsInputs = false;
+};
+
+/// The opset range of the default ONNX domain the importer accepts. Opsets
+/// 7 to 17 are where the supported ops differ; older models (PyTorch's early
+/// exporters wrote opset 6, some ops still say opset 1) import when their
+/// nodes mean the same, with the legacy attributes (is_test, spatial,
+/// consumed_inputs, broadcast) read.
+constexpr int64_t kMinOnnxOpset = 1;
+constexpr int64_t kMaxOnnxOpset = 17;
+
+/// Imports the model in `path` into a module holding one function, named
+/// after the graph, whose arguments and results carry the ONNX names as
+/// `tessel.name` attributes. Shape subgraphs (Shape, Gather, Slice, Cast, ...)
+/// are evaluated at import. Every error names the file, and for a node its
+/// name, op type and the offending attribute or input.
+Result<mlir::OwningOpRef<mlir::ModuleOp>>
+importOnnxFile(mlir::MLIRContext &context, const std::string &path,
+               const OnnxImportOptions &options = {});
+/// The same for a serialized ModelProto held in memory; `name` stands for
+/// the file in messages.
+Result<mlir::OwningOpRef<mlir::ModuleOp>>
+importOnnxBytes(mlir::MLIRContext &context, llvm::StringRef bytes, const std::string &name,
+                const OnnxImportOptions &options = {});
+
+/// Whether `path` names an ONNX model (.onnx or .onnxtxt).
+bool isOnnxPath(llvm::StringRef path);
+
+/// The values of an ONNX tensor: floating-point types in `floats`, integer
+/// and boolean types in `ints`.
+struct OnnxTensor {
+  std::vector<int64_t> shape;
+  bool isFloat = true;
+  std::vector<double> floats;
+  std::vector<int64_t> ints;
+  int64_t numElements() const;
+};
+
+/// Reads a TensorProto (typed fields or raw_data); `what` names it in errors.
+Result<OnnxTensor> readOnnxTensor(const onnx::TensorProto &tensor, const std::string &what);
+/// Reads a serialized TensorProto file (the backend tests' input_N.pb).
+Result<OnnxTensor> readOnnxTensorFile(const std::string &path);
+
+} // namespace tessel::detail
+
+#endif // TESSEL_COMPILER_IMPORT_ONNXIMPORTER_H
