@@ -1326,8 +1326,15 @@ Status Importer::convertResize(bool upsample) {
   } else if (mode == "linear" || mode == "bilinear" || mode == "trilinear") {
     upsampleMode = mt::UpsampleMode::Linear;
     bool allAboveOne = llvm::all_of(out, [](int64_t o) { return o > 1; });
-    if (transform == "align_corners")
+    if (transform == "align_corners") {
       alignCorners = true;
+      // ONNX aligns corners on the unrounded size in * scale; PyTorch's (and
+      // tessel's) on the rounded output size. They agree on whole sizes only.
+      for (size_t i = 2; scales && i < rank; ++i)
+        if (xs[i] * (*scales)[i] != std::floor(xs[i] * (*scales)[i]))
+          return fail("linear resizing with align_corners and a scale that does not "
+                      "give a whole output size is not supported");
+    }
     else if (!(transform == "half_pixel" ||
                (transform == "pytorch_half_pixel" && allAboveOne)))
       return fail("linear resizing with coordinate_transformation_mode '" + transform +
@@ -1429,9 +1436,14 @@ Status Importer::convertReduce(llvm::StringRef name) {
   auto x = input(0);
   if (!x)
     return x.status();
+  if (node->op_type() == "ReduceSumSquare") {
+    x = build1("tessel.mul", {*x, *x});
+    if (!x)
+      return x.status();
+  }
   bool keepDims = intAttr("keepdims", 1) != 0;
   std::optional<std::vector<int64_t>> axes;
-  if (name == "tessel.sum" && opset >= 13) {
+  if (node->op_type() == "ReduceSum" && opset >= 13) {
     if (hasInput(1)) {
       auto a = intsInput(1, "axes");
       if (!a)
@@ -1891,7 +1903,7 @@ void Importer::registerConverters() {
   add({"Softmax"}, [this] { return convertSoftmax(false); });
   add({"LogSoftmax"}, [this] { return convertSoftmax(true); });
   add({"ReduceMean"}, [this] { return convertReduce("tessel.mean"); });
-  add({"ReduceSum"}, [this] { return convertReduce("tessel.sum"); });
+  add({"ReduceSum", "ReduceSumSquare"}, [this] { return convertReduce("tessel.sum"); });
   add({"ReduceMax"}, [this] { return convertReduce("tessel.max"); });
   add({"ReduceMin"}, [this] { return convertReduce("tessel.min"); });
   add({"Slice"}, [this] { return convertSlice(); });
