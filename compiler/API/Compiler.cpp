@@ -203,6 +203,17 @@ Result<Executable> tessel::compileFile(const std::string &path,
   return compileCached(*parsed->first, parsed->second, {}, {}, options);
 }
 
+Result<std::string> tessel::importToTessel(const std::string &path) {
+  std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
+  auto parsed = detail::parseModelFile(*context, path, "");
+  if (!parsed)
+    return parsed.status();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  parsed->first->print(os);
+  return text;
+}
+
 //===----------------------------------------------------------------------===//
 // Executable
 //===----------------------------------------------------------------------===//

@@ -60,11 +60,17 @@ private:
 /// Compiles `graph` (its outputs must be declared). Compiling the same graph
 /// with the same options again returns the cached executable.
 Result<Executable> compile(const Graph &graph, const CompileOptions &options = {});
-/// Compiles a function of a tessel .mlir file: the one named `function`, or
-/// the file's only function when `function` is empty.
+/// Compiles a function of a tessel .mlir file or an ONNX model (.onnx, or
+/// ONNX's text syntax in .onnxtxt): the one named `function`, or the file's
+/// only function when `function` is empty. ONNX graph inputs and outputs
+/// keep their names; initializers are compiled in as constants.
 Result<Executable> compileFile(const std::string &path,
                                const CompileOptions &options = {},
                                const std::string &function = "");
+
+/// The tessel IR of a .mlir file or an imported ONNX model, as text: what
+/// compileFile would lower (`tessel-compile --emit-tessel` prints it).
+Result<std::string> importToTessel(const std::string &path);
 
 } // namespace tessel
 

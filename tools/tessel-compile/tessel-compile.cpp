@@ -3,7 +3,7 @@
 // tessel-compile MODEL -o OUT.o [--header OUT.h] [--prefix NAME]
 //                [--function NAME] [--target TRIPLE] [--mcpu CPU]
 //                [--mattr FEATURES] [--threads N] [--embed NAME=FILE.npy]...
-//                [--archive] [--runtime-archive PATH]
+//                [--archive] [--runtime-archive PATH] [--emit-tessel]
 //
 // Writes a relocatable object exporting <prefix>_run and <prefix>_run_tensors
 // and a C header declaring them (docs/aot.md). On any error it exits non-zero
@@ -15,14 +15,19 @@
 #include "tessel/Npy.h"
 #include "tools/common/ThreadsOption.h"
 
+#include "tessel/Compiler.h"
+
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
 
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("<model.mlir | model.onnx | model.onnxtxt>"),
                                       cl::Required);
 static cl::opt<std::string> outputPath("o", cl::desc("Object file (or archive) to write"),
                                        cl::value_desc("file"), cl::Required);
@@ -51,6 +56,11 @@ static cl::list<std::string> embedFiles(
 static cl::opt<bool> archive(
     "archive", cl::desc("Write a static archive holding the model and the runtime"),
     cl::init(false));
+static cl::opt<bool> emitTessel(
+    "emit-tessel",
+    cl::desc("Write the model's tessel IR (an ONNX model as imported) to -o instead "
+             "of compiling it"),
+    cl::init(false));
 static cl::opt<std::string> runtimeArchive(
     "runtime-archive",
     cl::desc("The runtime archive --archive bundles (default: ../lib/libtessel_runtime.a "
@@ -73,6 +83,19 @@ int main(int argc, char **argv) {
       static_cast<int>(args.size()), args.data(),
       "Tessel ahead-of-time compiler\n\n  --threads N   threads the compiled code "
       "runs on (default 1; more needs libomp)\n");
+
+  if (emitTessel) {
+    tessel::Result<std::string> ir = tessel::importToTessel(modelPath);
+    if (!ir)
+      return fail(ir.message());
+    std::error_code ec;
+    llvm::ToolOutputFile out(outputPath, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return fail("cannot write '" + outputPath + "': " + ec.message());
+    out.os() << *ir;
+    out.keep();
+    return 0;
+  }
 
   options.outputPath = outputPath;
   options.headerPath = headerPath;
