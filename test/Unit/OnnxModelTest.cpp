@@ -1,0 +1,154 @@
+//===- OnnxModelTest.cpp - Whole CNNs from ONNX files through the JIT -----===//
+//
+// ResNet-18, MobileNetV2 and a VGG-style network are written as ONNX files
+// (test/Models/OnnxModels.h), compiled with compileFile and checked against
+// a naive evaluator of the same ModelProto, node by node, on the reference
+// loops of Reference.h. The evaluator reads the ONNX graph itself: it shares
+// no code with the importer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Reference.h"
+#include "test/Models/OnnxModels.h"
+#include "tessel/Compiler.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+
+using namespace tessel;
+using reference::Shape;
+
+namespace {
+
+std::vector<int64_t> intsOf(const onnx::NodeProto &n, const std::string &name,
+                            std::vector<int64_t> fallback) {
+  for (const onnx::AttributeProto &a : n.attribute())
+    if (a.name() == name)
+      return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+  return fallback;
+}
+int64_t intOf(const onnx::NodeProto &n, const std::string &name, int64_t fallback) {
+  for (const onnx::AttributeProto &a : n.attribute())
+    if (a.name() == name)
+      return a.i();
+  return fallback;
+}
+
+/// Evaluates the models of OnnxModels.h (Conv, BatchNormalization, Relu,
+/// Clip, MaxPool, Add, GlobalAveragePool, Flatten, Gemm with transB) in
+/// double precision per output element.
+Tensor evaluate(const onnx::ModelProto &model, const Tensor &image) {
+  std::map<std::string, Tensor> v;
+  for (const onnx::TensorProto &t : model.graph().initializer()) {
+    Tensor value = Tensor::zeros(Shape(t.dims().begin(), t.dims().end()));
+    std::memcpy(value.data(), t.raw_data().data(), t.raw_data().size());
+    v[t.name()] = value;
+  }
+  v[model.graph().input(0).name()] = image;
+  for (const onnx::NodeProto &n : model.graph().node()) {
+    const std::string &op = n.op_type();
+    const Tensor &x = v.at(n.input(0));
+    const Shape &xs = x.shape();
+    Tensor y;
+    if (op == "Conv" || op == "MaxPool") {
+      Shape k = intsOf(n, "kernel_shape", {}), s = intsOf(n, "strides", {1, 1});
+      Shape p = intsOf(n, "pads", {0, 0, 0, 0});
+      Shape out = {xs[0], 0, (xs[2] + p[0] + p[2] - k[0]) / s[0] + 1,
+                   (xs[3] + p[1] + p[3] - k[1]) / s[1] + 1};
+      if (op == "Conv") {
+        const Tensor &w = v.at(n.input(1));
+        out[1] = w.shape()[0];
+        reference::ConvSpec spec{Layout::NCHW, false, s, {1, 1}, {p[0], p[1]}, {p[2], p[3]},
+                                 intOf(n, "group", 1)};
+        const Tensor *bias = n.input_size() > 2 ? &v.at(n.input(2)) : nullptr;
+        y = reference::conv(x, w, bias, spec, out);
+      } else {
+        out[1] = xs[1];
+        reference::PoolSpec spec{PoolKind::Max, Layout::NCHW, k, s, {1, 1}, {p[0], p[1]},
+                                 {p[2], p[3]}, false, 2.0};
+        y = reference::pool(x, spec, out);
+      }
+    } else if (op == "BatchNormalization") {
+      const Tensor &g = v.at(n.input(1)), &b = v.at(n.input(2)), &m = v.at(n.input(3)),
+                   &var = v.at(n.input(4));
+      y = Tensor::zeros(xs);
+      reference::forEachIndex(xs, [&](const Shape &i) {
+        int64_t c = i[1];
+        y.at(i) = float((x.at(i) - double(m.at({c}))) / std::sqrt(double(var.at({c})) + 1e-5) *
+                            g.at({c}) +
+                        b.at({c}));
+      });
+    } else if (op == "Relu") {
+      y = reference::mapUnary(x, [](double a) { return std::max(a, 0.0); });
+    } else if (op == "Clip") {
+      double lo = v.at(n.input(1)).data()[0], hi = v.at(n.input(2)).data()[0];
+      y = reference::mapUnary(x, [&](double a) { return std::min(std::max(a, lo), hi); });
+    } else if (op == "Add") {
+      y = reference::broadcastBinary(x, v.at(n.input(1)), xs, std::plus<double>());
+    } else if (op == "GlobalAveragePool") {
+      y = Tensor::zeros({xs[0], xs[1], 1, 1});
+      for (int64_t b = 0; b < xs[0]; ++b)
+        for (int64_t c = 0; c < xs[1]; ++c) {
+          double sum = 0;
+          for (int64_t h = 0; h < xs[2]; ++h)
+            for (int64_t w = 0; w < xs[3]; ++w)
+              sum += x.at({b, c, h, w});
+          y.at({b, c, 0, 0}) = float(sum / double(xs[2] * xs[3]));
+        }
+    } else if (op == "Flatten") {
+      y = Tensor::zeros({xs[0], x.numElements() / xs[0]});
+      std::memcpy(y.data(), x.data(), x.numElements() * sizeof(float));
+    } else if (op == "Gemm") {
+      const Tensor &w = v.at(n.input(1)), &b = v.at(n.input(2));
+      int64_t outFeatures = w.shape()[0], in = w.shape()[1];
+      y = Tensor::zeros({xs[0], outFeatures});
+      for (int64_t r = 0; r < xs[0]; ++r)
+        for (int64_t o = 0; o < outFeatures; ++o) {
+          double acc = b.at({o});
+          for (int64_t i = 0; i < in; ++i)
+            acc += double(x.at({r, i})) * w.at({o, i});
+          y.at({r, o}) = float(acc);
+        }
+    } else {
+      ADD_FAILURE() << "the test evaluator has no rule for " << op;
+      return Tensor();
+    }
+    v[n.output(0)] = y;
+  }
+  return v.at(model.graph().output(0).name());
+}
+
+void checkModel(const onnx::ModelProto &model, const Shape &imageShape, unsigned threads) {
+  std::string path = testing::TempDir() + "/tessel-" + model.graph().name() + ".onnx";
+  {
+    std::ofstream file(path, std::ios::binary);
+    ASSERT_TRUE(model.SerializeToOstream(&file));
+  }
+  CompileOptions options;
+  options.threads = threads;
+  Result<Executable> exe = compileFile(path, options);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  ASSERT_EQ(exe->inputs().size(), 1u);
+  EXPECT_EQ(exe->inputs()[0].name, "image");
+  EXPECT_EQ(exe->inputs()[0].shape, imageShape);
+
+  std::mt19937 rng(5);
+  Tensor image = reference::randomTensor(imageShape, rng);
+  Result<std::vector<Tensor>> out = exe->run({image});
+  ASSERT_TRUE(out.ok()) << out.message();
+  Tensor want = evaluate(model, image);
+  double ratio = reference::toleranceRatio((*out)[0], want, 1e-3, 1e-3);
+  EXPECT_LE(ratio, 1.0) << model.graph().name() << ": worst error " << ratio
+                        << " of the tolerance";
+  std::remove(path.c_str());
+}
+
+TEST(OnnxModels, ResNet18) { checkModel(models::resnet18(1, 64), {1, 3, 64, 64}, 2); }
+
+TEST(OnnxModels, MobileNetV2) { checkModel(models::mobilenetV2(1, 96), {1, 3, 96, 96}, 2); }
+
+TEST(OnnxModels, VggBatch2) { checkModel(models::vgg(2), {2, 3, 32, 32}, 1); }
+
+} // namespace
