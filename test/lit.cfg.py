@@ -11,7 +11,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "Tessel"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "Unit", "conformance.cpp", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "Unit", "conformance.cpp", "fuzz-importer.cpp", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tessel_obj_root, "test")
 
@@ -26,10 +26,15 @@ config.substitutions.append(("%llvm_lib", config.llvm_lib_dir))
 # ONNX's backend tests, from Debian's libonnx-testdata.
 config.substitutions.append(("%onnx_data", "/usr/share/libonnx-testdata/data"))
 
+# The importer's fuzz target exists when clang's libFuzzer was installed.
+if os.path.exists(os.path.join(config.tessel_tools_dir, "tessel-onnx-fuzz")):
+    config.available_features.add("libfuzzer")
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     [ToolSubst("tessel-compile", unresolved="fatal"),
+     ToolSubst("tessel-onnx-fuzz", unresolved="ignore"),
      ToolSubst("tessel-onnx-conformance", unresolved="fatal"),
      ToolSubst("tessel-opt", unresolved="fatal"),
      ToolSubst("tessel-run", unresolved="fatal")],

@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build ccache python3
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libgtest-dev libomp-22-dev
-  libonnx-dev libprotobuf-dev libonnx-testdata
+  libonnx-dev libprotobuf-dev libonnx-testdata libclang-rt-22-dev
 )
 [ "${1:-}" = "--bench" ] && packages+=(libdnnl-dev)
 

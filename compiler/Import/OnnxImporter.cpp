@@ -2046,10 +2046,20 @@ Result<onnx::ModelProto> parseModel(llvm::StringRef bytes, const std::string &na
   using R = Result<onnx::ModelProto>;
   onnx::ModelProto model;
   if (text) {
+    // libonnx's text parser reports some errors by throwing (std::stof on a
+    // malformed number); this file is built with exceptions to catch them.
     std::string source = bytes.str();
-    onnx::Common::Status status = onnx::OnnxParser::Parse(model, source.c_str());
-    if (!status.IsOK())
-      return R::error(name + ": cannot parse the ONNX text: " + status.ErrorMessage());
+    try {
+      onnx::Common::Status status = onnx::OnnxParser::Parse(model, source.c_str());
+      if (!status.IsOK())
+        return R::error(name + ": cannot parse the ONNX text: " + status.ErrorMessage());
+    } catch (const std::exception &e) {
+      return R::error(name + ": cannot parse the ONNX text: " + e.what());
+    } catch (...) {
+      return R::error(name + ": cannot parse the ONNX text");
+    }
+    if (!model.has_graph())
+      return R::error(name + ": the model has no graph");
     return model;
   }
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
