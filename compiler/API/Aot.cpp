@@ -502,7 +502,8 @@ Status tessel::compileToObject(const Graph &graph, const AotOptions &options) {
 Status tessel::compileFileToObject(const std::string &path, const AotOptions &options,
                                    const std::string &function) {
   std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
-  auto parsed = detail::parseModelFile(*context, path, function);
+  auto parsed =
+      detail::parseModelFile(*context, path, function, options.initializersAsInputs);
   if (!parsed)
     return parsed.status();
   return compileModuleToObject(*parsed->first, parsed->second, {}, {},

@@ -148,7 +148,8 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
   llvm::raw_string_ostream os(key);
   module.print(os, mlir::OpPrintingFlags().printGenericOpForm());
   os << "\nfunction=" << name << " threads=" << options.threads
-     << " cpu=" << options.cpu << " features=" << options.features;
+     << " cpu=" << options.cpu << " features=" << options.features
+     << " initializersAsInputs=" << options.initializersAsInputs;
   for (const std::string &n : inputNames)
     os << "\ninput " << n;
   for (const std::string &n : outputNames)
@@ -197,7 +198,8 @@ Result<Executable> tessel::compileFile(const std::string &path,
                                        const CompileOptions &options,
                                        const std::string &function) {
   std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
-  auto parsed = detail::parseModelFile(*context, path, function);
+  auto parsed =
+      detail::parseModelFile(*context, path, function, options.initializersAsInputs);
   if (!parsed)
     return parsed.status();
   return compileCached(*parsed->first, parsed->second, {}, {}, options);

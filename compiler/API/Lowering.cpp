@@ -154,12 +154,14 @@ std::unique_ptr<mlir::MLIRContext> detail::createContext() {
 
 Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
 detail::parseModelFile(mlir::MLIRContext &context, const std::string &path,
-                       const std::string &function) {
+                       const std::string &function, bool initializersAsInputs) {
   using R = Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>;
   DiagnosticCollector diagnostics(&context);
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (isOnnxPath(path)) {
-    auto imported = importOnnxFile(context, path);
+    OnnxImportOptions options;
+    options.initializersAsInputs = initializersAsInputs;
+    auto imported = importOnnxFile(context, path, options);
     if (!imported)
       return imported.status();
     module = std::move(*imported);

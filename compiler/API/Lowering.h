@@ -64,9 +64,11 @@ std::unique_ptr<mlir::MLIRContext> createContext();
 
 /// Reads a tessel .mlir file, or imports an ONNX model (.onnx, .onnxtxt),
 /// into `context` and picks `function` (or the only function when empty); returns the module and the function's name.
+/// `initializersAsInputs` applies to ONNX models: their initializers become
+/// function inputs instead of constants.
 Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
 parseModelFile(mlir::MLIRContext &context, const std::string &path,
-               const std::string &function);
+               const std::string &function, bool initializersAsInputs = false);
 
 } // namespace tessel::detail
 

@@ -48,6 +48,9 @@ struct AotOptions {
   /// Function inputs bound to these values and embedded in the object
   /// (weights read from .npy files); the others stay run-time arguments.
   std::map<std::string, Tensor> embed;
+  /// ONNX models: initializers become run-time arguments (after the graph's
+  /// inputs) instead of being embedded in the object.
+  bool initializersAsInputs = false;
 };
 
 /// Compiles `graph` (its outputs must be declared) to an object file and a

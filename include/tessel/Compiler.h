@@ -22,6 +22,9 @@ struct CompileOptions {
   std::string cpu;
   /// Extra LLVM target features, e.g. "-avx512f" to stay on AVX2.
   std::string features;
+  /// ONNX models: initializers become inputs (after the graph's own, under
+  /// their ONNX names) instead of constants compiled into the code.
+  bool initializersAsInputs = false;
 };
 
 /// Name and shape of a compiled function's input or output. Functions read

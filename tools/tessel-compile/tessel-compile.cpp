@@ -38,6 +38,11 @@ static cl::opt<std::string> prefix(
     "prefix", cl::desc("Prefix of the exported symbols and header macros "
                        "(default: the function's name)"),
     cl::init(""));
+static cl::opt<bool> initializersAsInputs(
+    "initializers-as-inputs",
+    cl::desc("ONNX models: take the initializers as inputs instead of compiling "
+             "them in as constants"),
+    cl::init(false));
 static cl::opt<std::string> functionName(
     "function", cl::desc("Function to compile (default: the file's only one)"),
     cl::init(""));
@@ -104,6 +109,7 @@ int main(int argc, char **argv) {
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.archive = archive;
+  options.initializersAsInputs = initializersAsInputs;
   options.runtimeArchive = runtimeArchive;
   for (const std::string &spec : embedFiles) {
     size_t eq = spec.find('=');

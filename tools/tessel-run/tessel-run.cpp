@@ -51,6 +51,11 @@ static cl::opt<std::string> targetCpu(
     cl::init(""));
 static cl::opt<std::string> targetFeatures(
     "mattr", cl::desc("Extra target features, e.g. -avx512f"), cl::init(""));
+static cl::opt<bool> initializersAsInputs(
+    "initializers-as-inputs",
+    cl::desc("ONNX models: take the initializers as inputs instead of compiling "
+             "them in as constants"),
+    cl::init(false));
 static cl::opt<std::string> functionName(
     "function", cl::desc("Function to run (default: the file's only one)"),
     cl::init(""));
@@ -75,6 +80,7 @@ int main(int argc, char **argv) {
   options.threads = threads;
   options.cpu = targetCpu;
   options.features = targetFeatures;
+  options.initializersAsInputs = initializersAsInputs;
   tessel::Result<tessel::Executable> exe =
       tessel::compileFile(modelPath, options, functionName);
   if (!exe)
