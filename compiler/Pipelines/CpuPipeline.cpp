@@ -56,10 +56,13 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   // two views one value and canonicalization drops the self-copy.
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // Parallel tiles become scf.parallel before deallocation: the ownership-
+  // based deallocation frees buffers allocated inside scf.parallel bodies
+  // (each thread's temporaries) but silently leaves those in scf.forall.
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   bufferization::buildBufferDeallocationPipeline(pm);
 
   // Loops: parallel tiles to OpenMP, the rest to sequential loops.
-  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   if (options.threads > 1) {
     ConvertSCFToOpenMPPassOptions omp;
     omp.numThreads = options.threads;

@@ -80,7 +80,7 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   unsigned channelLoop = 1 + spatialRank;
   int64_t channels = ranges[channelLoop], columns = ranges[spatialRank];
   int64_t channelTile = 1, width = 1, best = 0;
-  for (int64_t c : {64, 48, 32, 16, 8}) {
+  for (int64_t c : {64, 32, 16, 8}) {
     if (channels % c != 0)
       continue;
     int64_t vectors = llvm::divideCeil(c, lanes);

@@ -9,10 +9,18 @@
 // it measures first. Each timing phase starts after a pause long enough for
 // the OpenMP worker threads of the previous one to stop spinning.
 //
+// Whole models (ResNet-18 and MobileNetV2 at batch 1, 224x224, written as
+// ONNX files by test/Models/OnnxModels.h) follow: Tessel compiles the ONNX
+// file; there is no oneDNN-based ONNX runtime on Debian, so the oneDNN
+// column is the sum of its per-layer times for the model's convolutions and
+// max pools alone (batch norms, activations and adds not counted, so it is
+// a lower bound for a oneDNN-based runtime).
+//
 //===----------------------------------------------------------------------===//
 
 #include "tessel/Compiler.h"
 #include "tessel/Graph.h"
+#include "test/Models/OnnxModels.h"
 
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -21,6 +29,7 @@
 #include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -229,18 +238,84 @@ void setOneDnnThreads(unsigned threads) {
     set(static_cast<int>(threads));
 }
 
+/// The conv and max-pool layers of a model from OnnxModels.h, with their
+/// square input sizes tracked through the graph.
+std::vector<Layer> modelLayers(const onnx::ModelProto &model) {
+  std::map<std::string, std::pair<int64_t, int64_t>> shape; // channels, size
+  const auto &in = model.graph().input(0).type().tensor_type().shape();
+  shape[model.graph().input(0).name()] = {in.dim(1).dim_value(), in.dim(2).dim_value()};
+  std::map<std::string, std::vector<int64_t>> dims;
+  for (const onnx::TensorProto &t : model.graph().initializer())
+    dims[t.name()] = std::vector<int64_t>(t.dims().begin(), t.dims().end());
+  auto attr = [](const onnx::NodeProto &n, const char *name, int64_t fallback) {
+    for (const onnx::AttributeProto &a : n.attribute())
+      if (a.name() == name)
+        return a.ints_size() ? a.ints(0) : a.i();
+    return fallback;
+  };
+  std::vector<Layer> layers;
+  for (const onnx::NodeProto &n : model.graph().node()) {
+    auto it = shape.find(n.input(0));
+    if (it == shape.end())
+      continue; // past the classifier's Flatten
+    auto [channels, size] = it->second;
+    if (n.op_type() == "Conv" || n.op_type() == "MaxPool") {
+      bool conv = n.op_type() == "Conv";
+      int64_t k = attr(n, "kernel_shape", 1), s = attr(n, "strides", 1), p = attr(n, "pads", 0);
+      int64_t groups = attr(n, "group", 1);
+      int64_t out = conv ? dims[n.input(1)][0] : channels;
+      layers.push_back({"", conv ? Layer::Conv : Layer::MaxPool, channels, out, size, k, s, p,
+                        1, groups});
+      shape[n.output(0)] = {out, (size + 2 * p - k) / s + 1};
+    } else if (n.op_type() == "GlobalAveragePool") {
+      shape[n.output(0)] = {channels, 1};
+    } else if (n.op_type() != "Flatten" && n.op_type() != "Gemm") {
+      shape[n.output(0)] = it->second;
+    }
+  }
+  return layers;
+}
+
+Result<double> benchModel(const onnx::ModelProto &model, unsigned threads, int runs) {
+  std::string path = "/tmp/tessel-bench-" + model.graph().name() + ".onnx";
+  {
+    std::ofstream file(path, std::ios::binary);
+    if (!model.SerializeToOstream(&file))
+      return Result<double>::error("cannot write " + path);
+  }
+  CompileOptions options;
+  options.threads = threads;
+  Result<Executable> exe = compileFile(path, options);
+  std::remove(path.c_str());
+  if (!exe)
+    return exe.status();
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  Tensor image = Tensor::zeros(exe->inputs()[0].shape);
+  for (int64_t i = 0; i < image.numElements(); ++i)
+    image.data()[i] = dist(rng);
+  std::vector<Tensor> inputs{image};
+  if (Result<std::vector<Tensor>> first = exe->run(inputs); !first)
+    return first.status();
+  pause();
+  return medianSeconds([&] { (void)exe->run(inputs); }, runs);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   int runs = 20;
+  bool modelsOnly = false;
   std::vector<int64_t> batches{1, 8};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
       runs = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
       batches = {std::max(1, std::atoi(argv[++i]))};
+    else if (!std::strcmp(argv[i], "--models"))
+      modelsOnly = true;
     else {
-      std::fprintf(stderr, "usage: tessel-bench [--runs N] [--batch N]\n");
+      std::fprintf(stderr, "usage: tessel-bench [--runs N] [--batch N] [--models]\n");
       return 1;
     }
   }
@@ -249,9 +324,11 @@ int main(int argc, char **argv) {
   if (cores > 1)
     threadCounts.push_back(cores);
 
-  std::printf("| layer | batch | threads | Tessel | oneDNN | Tessel/oneDNN | Tessel %% of peak | oneDNN %% of peak |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  for (unsigned threads : threadCounts) {
+  if (!modelsOnly)
+    std::printf("| layer | batch | threads | Tessel | oneDNN | Tessel/oneDNN | Tessel %% of peak | oneDNN %% of peak |\n");
+  if (!modelsOnly)
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (unsigned threads : modelsOnly ? std::vector<unsigned>{} : threadCounts) {
     double peak = measurePeak(threads);
     setOneDnnThreads(threads);
     std::fprintf(stderr, "measured fp32 FMA peak at %u thread(s): %.0f GFLOP/s\n", threads, peak);
@@ -277,6 +354,27 @@ int main(int argc, char **argv) {
                     tesselRate / dnnlRate, tp, dp);
         std::fflush(stdout);
       }
+  }
+
+  std::printf("\n| model (batch 1, 224x224) | threads | Tessel | oneDNN, sum of conv + max-pool layers | Tessel/oneDNN |\n");
+  std::printf("|---|---|---|---|---|\n");
+  const std::pair<const char *, onnx::ModelProto> models[] = {
+      {"ResNet-18", models::resnet18(1, 224)}, {"MobileNetV2", models::mobilenetV2(1, 224)}};
+  for (unsigned threads : threadCounts) {
+    setOneDnnThreads(threads);
+    for (const auto &[name, model] : models) {
+      Result<double> tessel = benchModel(model, threads, runs);
+      if (!tessel) {
+        std::fprintf(stderr, "%s: %s\n", name, tessel.message().c_str());
+        return 1;
+      }
+      double dnnl = 0;
+      for (const Layer &l : modelLayers(model))
+        dnnl += benchOneDnn(l, 1, runs);
+      std::printf("| %s | %u | %.2f ms | %.2f ms | %.2f |\n", name, threads, *tessel * 1e3,
+                  dnnl * 1e3, dnnl / *tessel);
+      std::fflush(stdout);
+    }
   }
   return 0;
 }
