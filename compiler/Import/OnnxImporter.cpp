@@ -287,6 +287,10 @@ private:
   Result<std::vector<int64_t>> intsInput(int i, llvm::StringRef what);
   Status setOutput(int i, Value value);
   Status setOutput(int i, OnnxTensor constant);
+  /// Output i from a built value, or the error that building it gave.
+  Status setOutput(int i, const Result<Value> &value) {
+    return value ? setOutput(i, *value) : value.status();
+  }
   bool outputUsed(int i) const { return i < node->output_size() && !node->output(i).empty(); }
 
   // --- attributes (each read marks it handled) ---
@@ -638,9 +642,7 @@ Status Importer::convertConv(bool transposed) {
     operands.push_back(*b);
   }
   auto y = build1(transposed ? "tessel.conv_transpose" : "tessel.conv", operands, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertPool(mt::PoolKind kind) {
@@ -671,9 +673,7 @@ Status Importer::convertPool(mt::PoolKind kind) {
   if (kind == mt::PoolKind::Lp)
     attrs.push_back(f64("p", static_cast<double>(intAttr("p", 2))));
   auto y = build1("tessel.pool", *x, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertGlobalPool(mt::PoolKind kind) {
@@ -688,9 +688,7 @@ Status Importer::convertGlobalPool(mt::PoolKind kind) {
   if (kind == mt::PoolKind::Lp)
     attrs.push_back(f64("p", static_cast<double>(intAttr("p", 2))));
   auto y = build1("tessel.global_pool", *x, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertBatchNorm() {
@@ -720,9 +718,7 @@ Status Importer::convertBatchNorm() {
         return fail("output #" + std::to_string(i) +
                     " (running statistics) exists only with training_mode = 1");
     auto y = build1("tessel.batch_norm", operands, attrs);
-    if (!y)
-      return y.status();
-    return setOutput(0, *y);
+    return setOutput(0, y);
   }
   // Training mode: normalize with the batch statistics and update the
   // running ones, running = running * momentum + batch * (1 - momentum).
@@ -762,9 +758,7 @@ Status Importer::convertUnary(llvm::StringRef name) {
   if (name == "tessel.leaky_relu")
     attrs.push_back(f64("alpha", floatAttr("alpha", 0.01)));
   auto y = build1(name, *x, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// numpy broadcasting of two constant shapes; empty optional when they clash.
@@ -841,9 +835,7 @@ Status Importer::convertBinary(llvm::StringRef name) {
     operands.push_back(*v);
   }
   auto y = build1(name, operands);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertClip() {
@@ -877,9 +869,7 @@ Status Importer::convertClip() {
   if (high)
     attrs.push_back(f64("max", *high));
   auto y = build1("tessel.clamp", *x, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// PRelu(x, slope) = relu(x) - slope * relu(-x).
@@ -903,9 +893,7 @@ Status Importer::convertPRelu() {
   if (!scaled)
     return scaled.status();
   auto y = build1("tessel.sub", {*positive, *scaled});
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// Y = alpha * A' B' + beta * C; PyTorch's Linear (transB, alpha = beta = 1,
@@ -941,9 +929,7 @@ Status Importer::convertGemm() {
     if (c)
       operands.push_back(*c);
     auto y = build1("tessel.linear", operands);
-    if (!y)
-      return y.status();
-    return setOutput(0, *y);
+    return setOutput(0, y);
   }
   if (transB) {
     auto t = transpose(*b, {1, 0});
@@ -1078,9 +1064,7 @@ Status Importer::convertReshapeLike(llvm::StringRef opType) {
     return setOutput(0, std::move(r));
   }
   auto y = reshape((*e)->value, out);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertTranspose() {
@@ -1096,9 +1080,7 @@ Status Importer::convertTranspose() {
   if (!value)
     return value.status();
   auto y = transpose(*value, perm);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertConcat() {
@@ -1146,9 +1128,7 @@ Status Importer::convertConcat() {
     operands.push_back(*v);
   }
   auto y = build1("tessel.concat", operands, {i64("axis", axis)});
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertPad() {
@@ -1223,9 +1203,7 @@ Status Importer::convertPad() {
   if (padMode == mt::PadMode::Constant && value != 0.0)
     attrs.push_back(f64("value", value));
   auto y = build1("tessel.pad", data, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// Resize (opset 10+) and Upsample. tessel.upsample is PyTorch's
@@ -1352,9 +1330,7 @@ Status Importer::convertResize(bool upsample) {
   if (alignCorners)
     attrs.push_back(named("align_corners", builder.getUnitAttr()));
   auto y = build1("tessel.upsample", *x, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// DepthToSpace in CRD mode is PyTorch's pixel_shuffle; DCR mode and
@@ -1397,9 +1373,7 @@ Status Importer::convertDepthToSpace(bool inverse) {
     if (y)
       y = reshape(*y, {n, c * b * b, h / b, w / b});
   }
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// Opsets before 13 flatten the input to 2-D at `axis` (default 1) and
@@ -1413,9 +1387,7 @@ Status Importer::convertSoftmax(bool log) {
   llvm::StringRef name = log ? "tessel.log_softmax" : "tessel.softmax";
   if (opset >= 13) {
     auto y = build1(name, *x, {i64("axis", intAttr("axis", -1))});
-    if (!y)
-      return y.status();
-    return setOutput(0, *y);
+    return setOutput(0, y);
   }
   auto axis = normalizeAxis(intAttr("axis", 1), rank);
   if (!axis)
@@ -1427,9 +1399,7 @@ Status Importer::convertSoftmax(bool log) {
     y = build1(name, *y, {i64("axis", 1)});
   if (y)
     y = reshape(*y, xs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertReduce(llvm::StringRef name) {
@@ -1464,9 +1434,7 @@ Status Importer::convertReduce(llvm::StringRef name) {
   if (keepDims)
     attrs.push_back(named("keepdims", builder.getUnitAttr()));
   auto y = build1(name, *x, attrs);
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 /// Slice with ONNX's clamping rules, on constants (shape vectors) or as a
@@ -1560,9 +1528,7 @@ Status Importer::convertSlice() {
   }
   auto y = build1("tessel.slice", (*e)->value,
                   {i64s("offsets", offsets), i64s("sizes", sizes), i64s("strides", strides)});
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertSplit() {
@@ -1654,9 +1620,7 @@ Status Importer::convertGather() {
   }
   auto y = build1("tessel.gather", {(*e)->value, materialize(**indices)},
                   {i64("axis", *axis)});
-  if (!y)
-    return y.status();
-  return setOutput(0, *y);
+  return setOutput(0, y);
 }
 
 Status Importer::convertConstant() {
@@ -1870,9 +1834,7 @@ void Importer::registerConverters() {
         return next.status();
       acc = build1("tessel.add", {*acc, *next});
     }
-    if (!acc)
-      return acc.status();
-    return setOutput(0, *acc);
+    return setOutput(0, acc);
   });
   add({"Clip"}, [this] { return convertClip(); });
   add({"PRelu"}, [this] { return convertPRelu(); });
@@ -1885,9 +1847,7 @@ void Importer::registerConverters() {
     if (!b)
       return b.status();
     auto y = build1("tessel.matmul", {*a, *b});
-    if (!y)
-      return y.status();
-    return setOutput(0, *y);
+    return setOutput(0, y);
   });
   for (const char *name : {"Flatten", "Reshape", "Squeeze", "Unsqueeze"}) {
     std::string type = name;
