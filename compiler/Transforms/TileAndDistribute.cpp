@@ -41,6 +41,27 @@ SmallVector<OpFoldResult> getThreadTileSizes(OpBuilder &b, linalg::LinalgOp op,
   return sizes;
 }
 
+/// Whether `op` is a linalg op with only parallel loops (an epilogue).
+bool isElementwise(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
+}
+
+/// Whether `producer` is fused into the tiles of its one consumer: a result
+/// used once, by an elementwise linalg op (a conv into its bias/norm/ReLU
+/// epilogue, one epilogue into the next), or as the destination of a linalg
+/// op (the fill of an accumulator). Convolutions, pools and reductions do
+/// not pull in their inputs, so each layer is a fusion group of its own
+/// instead of the whole network being fused into the last op.
+bool fusesIntoConsumer(Operation *producer) {
+  if (!isa<TilingInterface>(producer) || producer->getNumResults() != 1 ||
+      !producer->getResult(0).hasOneUse())
+    return false;
+  OpOperand &use = *producer->getResult(0).getUses().begin();
+  auto consumer = dyn_cast<linalg::LinalgOp>(use.getOwner());
+  return consumer && (isElementwise(consumer) || consumer.isDpsInit(&use));
+}
+
 struct TileAndDistributePass
     : tessel::impl::TesselTileAndDistributeBase<TileAndDistributePass> {
   using Base::Base;
@@ -48,11 +69,14 @@ struct TileAndDistributePass
   void runOnOperation() override {
     if (threads <= 1)
       return;
-    // The ends of fusion chains: linalg ops no other tileable op consumes.
+    // The ends of fusion groups: linalg ops not fused into a consumer,
+    // decided before any tiling adds uses.
     SmallVector<linalg::LinalgOp> roots;
+    llvm::SmallPtrSet<Operation *, 32> fused;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (llvm::none_of(op->getUsers(),
-                        [](Operation *user) { return isa<TilingInterface>(user); }))
+      if (fusesIntoConsumer(op))
+        fused.insert(op);
+      else
         roots.push_back(op);
     });
 
@@ -62,19 +86,29 @@ struct TileAndDistributePass
           getThreadTileSizes(rewriter, root, threads);
       if (tileSizes.empty())
         continue;
+      // Only ops whose results map to their loops (projected permutations)
+      // can be tiled; a reduction into a broadcast shape stays whole.
+      if (!llvm::all_of(root.getDpsInitsMutable(), [&](OpOperand &init) {
+            return root.getMatchingIndexingMap(&init).isProjectedPermutation();
+          }))
+        continue;
       scf::SCFTilingOptions tiling;
       tiling.setTileSizes(tileSizes).setLoopType(
           scf::SCFTilingOptions::LoopType::ForallOp);
       scf::SCFTileAndFuseOptions options;
       options.setTilingOptions(tiling);
-      // Padding stays outside the threads: padded once with static shapes,
-      // instead of a pad per thread with tile-dependent bounds.
+      // Fuse the destinations' fills and the producers chosen above. Padding
+      // stays outside the threads: padded once with static shapes, instead
+      // of a pad per thread with tile-dependent bounds.
       options.setFusionControlFn(
-          [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+          [&](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
               -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-            if (isa<tensor::PadOp>(producer.getOwner()))
+            Operation *op = producer.getOwner();
+            if (isa<tensor::PadOp>(op))
               return std::nullopt;
-            return scf::SCFTileAndFuseOptions::ControlFnResult{};
+            if (isDestinationOperand || fused.contains(op))
+              return scf::SCFTileAndFuseOptions::ControlFnResult{};
+            return std::nullopt;
           });
       rewriter.setInsertionPoint(root);
       FailureOr<scf::SCFTileAndFuseResult> result =
