@@ -42,17 +42,23 @@ def TesselToLinalg : Pass<"tessel-to-linalg"> {
 
 def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
                                    "::mlir::func::FuncOp"> {
-  let summary = "Tile the last op of each fusion group across threads and fuse its producers";
+  let summary = "Tile each layer's fusion group across threads";
   let description = [{
-    For every linalg op whose result feeds no other tileable op (the end of a
-    chain such as conv -> batch_norm -> relu), tiles one parallel loop into
+    A fusion group is a layer: a linalg op whose result is used once, by an
+    elementwise linalg op (a conv into its bias, batch norm and ReLU
+    epilogue) or as a destination (a fill), fuses into that consumer; every
+    other linalg op ends a group. Convolutions, pools and reductions do not
+    pull in their inputs, so each layer of a network is distributed on its
+    own. The op ending each group gets one parallel loop tiled into
     `threads` chunks with an `scf.forall` (the outermost loop whose extent
     the thread count divides, so that every chunk has the same static shape;
-    else the outermost with more than one iteration), and fuses its producers
-    (the conv, the fills) into the tile with the TilingInterface utilities.
-    A `tensor.pad` is not fused: padding once, outside the threads, keeps
-    static shapes instead of a per-thread pad with tile-dependent bounds.
-    After bufferization the `scf.forall` becomes an OpenMP parallel loop.
+    else the outermost with more than one iteration), and its group's
+    producers are fused into the tile with the TilingInterface utilities.
+    Ops whose results are not projected permutations of their loops (a
+    reduction into a broadcast shape) stay whole. A `tensor.pad` is not
+    fused: padding once, outside the threads, keeps static shapes instead of
+    a per-thread pad with tile-dependent bounds. After bufferization the
+    `scf.forall` becomes an OpenMP parallel loop.
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
