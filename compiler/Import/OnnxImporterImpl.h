@@ -1,0 +1,247 @@
+//===- OnnxImporterImpl.h - The ONNX importer's state and converters ----*- C++ -*-===//
+//
+// Private to compiler/Import/: the Importer class that walks a model, shared
+// by OnnxImporter.cpp (tensors, values, dispatch, the graph) and the
+// converter files, one per op family (OnnxNNConverters.cpp: conv, pool,
+// batch norm; OnnxMathConverters.cpp: elementwise, Gemm, softmax,
+// reductions; OnnxShapeConverters.cpp: shapes, slices, gathers, constants;
+// OnnxResampleConverters.cpp: pad, resize, depth/space).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_COMPILER_IMPORT_ONNXIMPORTERIMPL_H
+#define TESSEL_COMPILER_IMPORT_ONNXIMPORTERIMPL_H
+
+#include "compiler/Import/OnnxImporter.h"
+
+#include "dialects/tessel/IR/ShapeInference.h"
+#include "dialects/tessel/IR/TesselDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tessel::detail::importer {
+
+namespace mt = mlir::tessel;
+using mlir::NamedAttribute;
+using mlir::Value;
+using Shape = std::vector<int64_t>;
+
+/// The name of an ONNX data type, for messages.
+const char *dataTypeName(int type);
+int64_t product(llvm::ArrayRef<int64_t> values);
+/// "[1, 2, 3]".
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+/// A negative axis counts from the end; `inclusiveEnd` also accepts `rank`
+/// itself (Flatten's axis).
+Result<int64_t> normalizeAxis(int64_t axis, int64_t rank, bool inclusiveEnd = false);
+
+
+using ConstPtr = std::shared_ptr<const OnnxTensor>;
+
+/// An ONNX value: a run-time tensor, a constant, or a constant that has
+/// also been materialized as a tessel.constant.
+struct Entry {
+  Value value;
+  ConstPtr constant;
+};
+
+inline OnnxTensor scalarInts(std::vector<int64_t> values, Shape shape) {
+  OnnxTensor t;
+  t.isFloat = false;
+  t.ints = std::move(values);
+  t.shape = std::move(shape);
+  return t;
+}
+
+/// Walks one model, node by node, building the tessel function.
+class Importer {
+public:
+  Importer(mlir::MLIRContext &context, std::string file, const OnnxImportOptions &options)
+      : context(context), builder(&context), file(std::move(file)), options(options),
+        handler(&context, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error &&
+              diagnostics.empty())
+            diagnostics = diag.str();
+          return mlir::success();
+        }) {
+    context.loadDialect<mt::TesselDialect, mlir::func::FuncDialect>();
+  }
+
+  Result<mlir::OwningOpRef<mlir::ModuleOp>> run(const onnx::ModelProto &model);
+
+private:
+  using Converter = std::function<Status()>;
+
+  // --- errors ---
+  Status fail(const std::string &message) const {
+    return Status::error(file + ": node '" + nodeLabel() + "' (" + node->op_type() +
+                         "): " + message);
+  }
+  Status failAttribute(llvm::StringRef name, const std::string &why) const {
+    return fail("attribute '" + name.str() + "' " + why);
+  }
+  std::string nodeLabel() const {
+    return node->name().empty() ? "#" + std::to_string(nodeIndex) : node->name();
+  }
+
+  // --- inputs and outputs of the current node ---
+  int numInputs() const { return node->input_size(); }
+  bool hasInput(int i) const { return i < node->input_size() && !node->input(i).empty(); }
+  Result<Entry *> entry(int i);
+  Result<Value> input(int i);
+  /// The constant input i, or null when it is computed at run time.
+  Result<ConstPtr> constantInput(int i);
+  /// The constant input i; an error when it is computed at run time.
+  Result<ConstPtr> requireConstant(int i, llvm::StringRef what);
+  Result<std::vector<int64_t>> intsInput(int i, llvm::StringRef what);
+  Status setOutput(int i, Value value);
+  Status setOutput(int i, OnnxTensor constant);
+  /// Output i from a built value, or the error that building it gave.
+  Status setOutput(int i, const Result<Value> &value) {
+    return value ? setOutput(i, *value) : value.status();
+  }
+  bool outputUsed(int i) const { return i < node->output_size() && !node->output(i).empty(); }
+
+  // --- attributes (each read marks it handled) ---
+  const onnx::AttributeProto *attribute(llvm::StringRef name) {
+    for (const onnx::AttributeProto &a : node->attribute())
+      if (a.name() == name) {
+        handled.insert(a.name());
+        return &a;
+      }
+    return nullptr;
+  }
+  int64_t intAttr(llvm::StringRef name, int64_t fallback) {
+    const onnx::AttributeProto *a = attribute(name);
+    return a ? a->i() : fallback;
+  }
+  double floatAttr(llvm::StringRef name, double fallback) {
+    const onnx::AttributeProto *a = attribute(name);
+    return a ? a->f() : fallback;
+  }
+  std::string stringAttr(llvm::StringRef name, const std::string &fallback) {
+    const onnx::AttributeProto *a = attribute(name);
+    return a ? a->s() : fallback;
+  }
+  std::optional<std::vector<int64_t>> intsAttr(llvm::StringRef name) {
+    const onnx::AttributeProto *a = attribute(name);
+    if (!a)
+      return std::nullopt;
+    return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+  }
+  std::optional<std::vector<double>> floatsAttr(llvm::StringRef name) {
+    const onnx::AttributeProto *a = attribute(name);
+    if (!a)
+      return std::nullopt;
+    return std::vector<double>(a->floats().begin(), a->floats().end());
+  }
+
+  // --- building ops ---
+  Result<mlir::Operation *> build(llvm::StringRef name, mlir::ValueRange operands,
+                                  llvm::ArrayRef<NamedAttribute> attrs,
+                                  unsigned numResults = 1);
+  Result<Value> build1(llvm::StringRef name, mlir::ValueRange operands,
+                       llvm::ArrayRef<NamedAttribute> attrs = {}) {
+    auto op = build(name, operands, attrs);
+    if (!op)
+      return op.status();
+    return (*op)->getResult(0);
+  }
+  Value materialize(const OnnxTensor &t);
+  NamedAttribute named(llvm::StringRef name, mlir::Attribute value) {
+    return builder.getNamedAttr(name, value);
+  }
+  NamedAttribute i64s(llvm::StringRef name, llvm::ArrayRef<int64_t> values) {
+    return named(name, builder.getDenseI64ArrayAttr(values));
+  }
+  NamedAttribute i64(llvm::StringRef name, int64_t value) {
+    return named(name, builder.getI64IntegerAttr(value));
+  }
+  NamedAttribute f64(llvm::StringRef name, double value) {
+    return named(name, builder.getF64FloatAttr(value));
+  }
+  NamedAttribute layoutAttr(size_t rank) {
+    mt::ActivationLayout layout = rank == 3   ? mt::ActivationLayout::NCW
+                                  : rank == 4 ? mt::ActivationLayout::NCHW
+                                              : mt::ActivationLayout::NCDHW;
+    return named("layout", mt::ActivationLayoutAttr::get(&context, layout));
+  }
+  static Shape shapeOf(Value v) {
+    auto shape = llvm::cast<mlir::RankedTensorType>(v.getType()).getShape();
+    return Shape(shape.begin(), shape.end());
+  }
+  Result<Value> reshape(Value v, const Shape &shape) {
+    if (shapeOf(v) == shape)
+      return v;
+    return build1("tessel.reshape", v, {i64s("shape", shape)});
+  }
+  Result<Value> transpose(Value v, llvm::ArrayRef<int64_t> perm) {
+    return build1("tessel.transpose", v, {i64s("perm", perm)});
+  }
+  Result<Value> scalarOp(llvm::StringRef name, Value v, double scalar);
+
+  // --- converters ---
+  void registerConverters();
+  Status convertNode();
+  Status convertConv(bool transposed);
+  Status convertPool(mt::PoolKind kind);
+  Status convertGlobalPool(mt::PoolKind kind);
+  Status convertBatchNorm();
+  Status convertUnary(llvm::StringRef name);
+  Status convertBinary(llvm::StringRef name);
+  Status convertClip();
+  Status convertPRelu();
+  Status convertGemm();
+  Status convertReshapeLike(llvm::StringRef opType);
+  Status convertTranspose();
+  Status convertConcat();
+  Status convertPad();
+  Status convertResize(bool upsample);
+  Status convertDepthToSpace(bool inverse);
+  Status convertSoftmax(bool log);
+  Status convertReduce(llvm::StringRef name);
+  Status convertSlice();
+  Status convertSplit();
+  Status convertGather();
+  Status convertConstant();
+  Status convertShapeOps();
+
+  /// Spatial attributes of convs and pools, with auto_pad resolved.
+  struct Window {
+    Shape kernel, strides, dilations, padding;
+  };
+  Result<Window> readWindow(const Shape &inputShape, std::optional<Shape> kernel,
+                            bool hasDilations);
+
+  mlir::MLIRContext &context;
+  mlir::OpBuilder builder;
+  std::string file;
+  OnnxImportOptions options;
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler;
+
+  int64_t opset = 0;
+  std::map<std::string, Entry> values;
+  std::map<std::string, Converter> converters;
+  const onnx::NodeProto *node = nullptr;
+  int nodeIndex = 0;
+  std::set<std::string> handled;
+  mlir::Location loc = builder.getUnknownLoc();
+};
+
+} // namespace tessel::detail::importer
+
+#endif // TESSEL_COMPILER_IMPORT_ONNXIMPORTERIMPL_H

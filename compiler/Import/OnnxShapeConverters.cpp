@@ -1,0 +1,545 @@
+//===- OnnxShapeConverters.cpp - Shapes, slices, gathers and constants ----===//
+//
+// Reshape-like ops, Transpose, Concat, Slice, Split, Gather, Constant and
+// the shape ops folded at import (Shape, Cast, ConstantOfShape, Range).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Import/OnnxImporterImpl.h"
+
+#include <cmath>
+#include <numeric>
+
+using namespace tessel;
+using namespace tessel::detail;
+
+namespace tessel::detail::importer {
+
+//===----------------------------------------------------------------------===//
+// Shapes and data movement
+//===----------------------------------------------------------------------===//
+
+/// A negative axis counts from the end; `inclusiveEnd` also accepts `rank`
+/// itself (Flatten's axis).
+Result<int64_t> normalizeAxis(int64_t axis, int64_t rank, bool inclusiveEnd) {
+  int64_t high = rank + (inclusiveEnd ? 1 : 0);
+  if (axis < -rank || axis >= high)
+    return Result<int64_t>::error("axis " + std::to_string(axis) + " is out of range for rank " +
+                                  std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Flatten, Reshape, Squeeze, Unsqueeze: a new shape for the same elements.
+Status Importer::convertReshapeLike(llvm::StringRef opType) {
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  Shape in = (*e)->constant ? (*e)->constant->shape : shapeOf((*e)->value);
+  int64_t rank = static_cast<int64_t>(in.size());
+  Shape out;
+  auto axesOf = [&](int inputIndex) -> Result<std::vector<int64_t>> {
+    if (opset >= 13) {
+      if (!hasInput(inputIndex))
+        return std::vector<int64_t>();
+      return intsInput(inputIndex, "axes");
+    }
+    return intsAttr("axes").value_or(std::vector<int64_t>());
+  };
+  if (opType == "Flatten") {
+    auto axis = normalizeAxis(intAttr("axis", 1), rank, /*inclusiveEnd=*/true);
+    if (!axis)
+      return failAttribute("axis", axis.message());
+    out = {product(llvm::ArrayRef(in).take_front(*axis)),
+           product(llvm::ArrayRef(in).drop_front(*axis))};
+  } else if (opType == "Reshape") {
+    auto shape = intsInput(1, "shape");
+    if (!shape)
+      return shape.status();
+    bool allowZero = intAttr("allowzero", 0) != 0;
+    int64_t inferred = -1, known = 1;
+    for (auto [i, d] : llvm::enumerate(*shape)) {
+      if (d == 0 && !allowZero) {
+        if (i >= in.size())
+          return fail("shape entry #" + std::to_string(i) + " is 0 (copy), beyond the input rank");
+        d = in[i];
+      }
+      if (d == -1) {
+        if (inferred >= 0)
+          return fail("shape " + formatShape(*shape) + " has more than one -1");
+        inferred = static_cast<int64_t>(i);
+      } else if (d < 0) {
+        return fail("shape " + formatShape(*shape) + " has a negative entry");
+      } else {
+        known *= d;
+      }
+      out.push_back(d);
+    }
+    if (inferred >= 0) {
+      if (known == 0 || product(in) % known != 0)
+        return fail("cannot reshape " + formatShape(in) + " to " + formatShape(*shape));
+      out[inferred] = product(in) / known;
+    }
+  } else if (opType == "Squeeze") {
+    auto axes = axesOf(1);
+    if (!axes)
+      return axes.status();
+    std::set<int64_t> drop;
+    for (int64_t a : *axes) {
+      auto axis = normalizeAxis(a, rank);
+      if (!axis)
+        return fail(axis.message());
+      if (in[*axis] != 1)
+        return fail("cannot squeeze dim " + std::to_string(*axis) + " of size " +
+                    std::to_string(in[*axis]));
+      drop.insert(*axis);
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      if (!(axes->empty() ? in[d] == 1 : drop.count(d) > 0))
+        out.push_back(in[d]);
+  } else { // Unsqueeze
+    auto axes = axesOf(1);
+    if (!axes)
+      return axes.status();
+    int64_t outRank = rank + static_cast<int64_t>(axes->size());
+    std::set<int64_t> insert;
+    for (int64_t a : *axes) {
+      auto axis = normalizeAxis(a, outRank);
+      if (!axis)
+        return fail(axis.message());
+      insert.insert(*axis);
+    }
+    for (int64_t d = 0, next = 0; d < outRank; ++d)
+      out.push_back(insert.count(d) ? 1 : in[next++]);
+  }
+  if (product(out) != product(in))
+    return fail("cannot reshape " + formatShape(in) + " to " + formatShape(out));
+  if ((*e)->constant) {
+    OnnxTensor r = *(*e)->constant;
+    r.shape = out;
+    return setOutput(0, std::move(r));
+  }
+  auto y = reshape((*e)->value, out);
+  return setOutput(0, y);
+}
+
+Status Importer::convertTranspose() {
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  Shape in = (*e)->constant ? (*e)->constant->shape : shapeOf((*e)->value);
+  std::vector<int64_t> perm(in.size());
+  std::iota(perm.rbegin(), perm.rend(), 0);
+  if (auto p = intsAttr("perm"))
+    perm = *p;
+  auto value = input(0);
+  if (!value)
+    return value.status();
+  auto y = transpose(*value, perm);
+  return setOutput(0, y);
+}
+
+Status Importer::convertConcat() {
+  const onnx::AttributeProto *axisAttr = attribute("axis");
+  if (!axisAttr)
+    return failAttribute("axis", "is required");
+  int64_t axis = axisAttr->i();
+  bool allConstant = true, anyFloat = false;
+  std::vector<ConstPtr> constants;
+  for (int i = 0; i < numInputs(); ++i) {
+    auto c = constantInput(i);
+    if (!c)
+      return c.status();
+    allConstant &= *c != nullptr;
+    anyFloat |= *c && (*c)->isFloat;
+    constants.push_back(*c);
+  }
+  if (allConstant && !anyFloat && !constants.empty()) {
+    // Integer concatenation: shape vectors.
+    Shape shape = constants.front()->shape;
+    auto a = normalizeAxis(axis, static_cast<int64_t>(shape.size()));
+    if (!a)
+      return failAttribute("axis", a.message());
+    int64_t outer = product(llvm::ArrayRef(shape).take_front(*a));
+    OnnxTensor r = scalarInts({}, shape);
+    r.shape[*a] = 0;
+    for (const ConstPtr &c : constants) {
+      if (c->shape.size() != shape.size())
+        return fail("inputs have different ranks");
+      r.shape[*a] += c->shape[*a];
+    }
+    for (int64_t o = 0; o < outer; ++o)
+      for (const ConstPtr &c : constants) {
+        int64_t chunk = c->numElements() / std::max<int64_t>(outer, 1);
+        r.ints.insert(r.ints.end(), c->ints.begin() + o * chunk,
+                      c->ints.begin() + (o + 1) * chunk);
+      }
+    return setOutput(0, std::move(r));
+  }
+  llvm::SmallVector<Value> operands;
+  for (int i = 0; i < numInputs(); ++i) {
+    auto v = input(i);
+    if (!v)
+      return v.status();
+    operands.push_back(*v);
+  }
+  auto y = build1("tessel.concat", operands, {i64("axis", axis)});
+  return setOutput(0, y);
+}
+
+/// Slice with ONNX's clamping rules, on constants (shape vectors) or as a
+/// tessel.slice.
+Status Importer::convertSlice() {
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  ConstPtr constant = (*e)->constant;
+  Shape in = constant ? constant->shape : shapeOf((*e)->value);
+  int64_t rank = static_cast<int64_t>(in.size());
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (opset < 10) {
+    starts = intsAttr("starts").value_or(std::vector<int64_t>());
+    ends = intsAttr("ends").value_or(std::vector<int64_t>());
+    axes = intsAttr("axes").value_or(std::vector<int64_t>());
+  } else {
+    auto s = intsInput(1, "starts");
+    if (!s)
+      return s.status();
+    starts = *s;
+    auto en = intsInput(2, "ends");
+    if (!en)
+      return en.status();
+    ends = *en;
+    if (hasInput(3)) {
+      auto a = intsInput(3, "axes");
+      if (!a)
+        return a.status();
+      axes = *a;
+    }
+    if (hasInput(4)) {
+      auto st = intsInput(4, "steps");
+      if (!st)
+        return st.status();
+      steps = *st;
+    }
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return fail("starts, ends, axes and steps must have the same length");
+  Shape offsets(rank, 0), sizes(in), strides(rank, 1);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    auto axis = normalizeAxis(axes[i], rank);
+    if (!axis)
+      return fail(axis.message());
+    int64_t dim = in[*axis], step = steps[i];
+    if (step == 0)
+      return fail("step of axis " + std::to_string(*axis) + " is 0");
+    int64_t start = starts[i] < 0 ? starts[i] + dim : starts[i];
+    int64_t end = ends[i] < 0 ? ends[i] + dim : ends[i];
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, dim);
+      end = std::clamp<int64_t>(end, 0, dim);
+      sizes[*axis] = end > start ? (end - start + step - 1) / step : 0;
+    } else {
+      start = std::clamp<int64_t>(start, 0, dim - 1);
+      end = std::clamp<int64_t>(end, -1, dim - 1);
+      sizes[*axis] = start > end ? (start - end - step - 1) / -step : 0;
+    }
+    offsets[*axis] = sizes[*axis] > 0 ? start : 0;
+    strides[*axis] = step;
+  }
+  if (constant) {
+    // Walk the result's elements and pick each from the input.
+    OnnxTensor r = *constant;
+    r.shape = sizes;
+    r.floats.clear();
+    r.ints.clear();
+    Shape inStrides(rank, 1);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      inStrides[d] = inStrides[d + 1] * in[d + 1];
+    for (int64_t i = 0, n = product(sizes); i < n; ++i) {
+      int64_t rest = i, index = 0;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        int64_t coord = rest % sizes[d];
+        rest /= sizes[d];
+        index += (offsets[d] + coord * strides[d]) * inStrides[d];
+      }
+      if (r.isFloat)
+        r.floats.push_back(constant->floats[index]);
+      else
+        r.ints.push_back(constant->ints[index]);
+    }
+    return setOutput(0, std::move(r));
+  }
+  auto y = build1("tessel.slice", (*e)->value,
+                  {i64s("offsets", offsets), i64s("sizes", sizes), i64s("strides", strides)});
+  return setOutput(0, y);
+}
+
+Status Importer::convertSplit() {
+  auto x = input(0);
+  if (!x)
+    return x.status();
+  Shape xs = shapeOf(*x);
+  auto axis = normalizeAxis(intAttr("axis", 0), static_cast<int64_t>(xs.size()));
+  if (!axis)
+    return failAttribute("axis", axis.message());
+  std::vector<int64_t> parts;
+  if (opset >= 13 && hasInput(1)) {
+    auto s = intsInput(1, "split");
+    if (!s)
+      return s.status();
+    parts = *s;
+  } else if (auto s = intsAttr("split")) {
+    parts = *s;
+  }
+  int outputs = node->output_size();
+  if (parts.empty()) {
+    if (xs[*axis] % outputs != 0)
+      return fail("dim " + std::to_string(*axis) + " (" + std::to_string(xs[*axis]) +
+                  ") does not split into " + std::to_string(outputs) + " equal parts");
+    parts.assign(outputs, xs[*axis] / outputs);
+  }
+  if (static_cast<int>(parts.size()) != outputs ||
+      std::accumulate(parts.begin(), parts.end(), int64_t{0}) != xs[*axis])
+    return fail("split " + formatShape(parts) + " does not cover dim " +
+                std::to_string(*axis) + " (" + std::to_string(xs[*axis]) + ") with " +
+                std::to_string(outputs) + " outputs");
+  int64_t offset = 0;
+  for (int i = 0; i < outputs; ++i) {
+    Shape offsets(xs.size(), 0), sizes(xs), strides(xs.size(), 1);
+    offsets[*axis] = offset;
+    sizes[*axis] = parts[i];
+    offset += parts[i];
+    if (!outputUsed(i))
+      continue;
+    auto y = build1("tessel.slice", *x,
+                    {i64s("offsets", offsets), i64s("sizes", sizes), i64s("strides", strides)});
+    if (!y)
+      return y.status();
+    if (Status s = setOutput(i, *y); !s)
+      return s;
+  }
+  return Status();
+}
+
+Status Importer::convertGather() {
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  auto indices = requireConstant(1, "indices");
+  if (!indices)
+    return indices.status();
+  if ((*indices)->isFloat)
+    return fail("input 'indices' must hold integers");
+  ConstPtr data = (*e)->constant;
+  Shape in = data ? data->shape : shapeOf((*e)->value);
+  auto axis = normalizeAxis(intAttr("axis", 0), static_cast<int64_t>(in.size()));
+  if (!axis)
+    return failAttribute("axis", axis.message());
+  int64_t dim = in[*axis];
+  for (int64_t i : (*indices)->ints)
+    if (i < -dim || i >= dim)
+      return fail("index " + std::to_string(i) + " is outside [" + std::to_string(-dim) +
+                  ", " + std::to_string(dim) + ") along axis " + std::to_string(*axis));
+  if (data) {
+    OnnxTensor r = *data;
+    r.floats.clear();
+    r.ints.clear();
+    r.shape = Shape(in.begin(), in.begin() + *axis);
+    llvm::append_range(r.shape, (*indices)->shape);
+    r.shape.insert(r.shape.end(), in.begin() + *axis + 1, in.end());
+    int64_t outer = product(llvm::ArrayRef(in).take_front(*axis));
+    int64_t inner = product(llvm::ArrayRef(in).drop_front(*axis + 1));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t index : (*indices)->ints) {
+        int64_t base = (o * dim + (index < 0 ? index + dim : index)) * inner;
+        for (int64_t k = 0; k < inner; ++k) {
+          if (r.isFloat)
+            r.floats.push_back(data->floats[base + k]);
+          else
+            r.ints.push_back(data->ints[base + k]);
+        }
+      }
+    return setOutput(0, std::move(r));
+  }
+  auto y = build1("tessel.gather", {(*e)->value, materialize(**indices)},
+                  {i64("axis", *axis)});
+  return setOutput(0, y);
+}
+
+Status Importer::convertConstant() {
+  if (const onnx::AttributeProto *a = attribute("value")) {
+    auto t = readOnnxTensor(a->t(), "attribute 'value'");
+    if (!t)
+      return fail(t.message());
+    return setOutput(0, std::move(*t));
+  }
+  if (const onnx::AttributeProto *a = attribute("value_float")) {
+    OnnxTensor t;
+    t.floats = {a->f()};
+    return setOutput(0, std::move(t));
+  }
+  if (const onnx::AttributeProto *a = attribute("value_floats")) {
+    OnnxTensor t;
+    t.floats.assign(a->floats().begin(), a->floats().end());
+    t.shape = {static_cast<int64_t>(t.floats.size())};
+    return setOutput(0, std::move(t));
+  }
+  if (const onnx::AttributeProto *a = attribute("value_int"))
+    return setOutput(0, scalarInts({a->i()}, {}));
+  if (const onnx::AttributeProto *a = attribute("value_ints")) {
+    std::vector<int64_t> v(a->ints().begin(), a->ints().end());
+    Shape shape = {static_cast<int64_t>(v.size())};
+    return setOutput(0, scalarInts(std::move(v), shape));
+  }
+  return fail("needs one of the attributes value, value_float(s), value_int(s) "
+              "(sparse and string values are not supported)");
+}
+
+/// Shape, Cast, ConstantOfShape, Range, Identity, Dropout.
+Status Importer::convertShapeOps() {
+  const std::string &type = node->op_type();
+  if (type == "Identity" || type == "Dropout") {
+    if (type == "Dropout") {
+      intAttr("is_test", 1); // opsets before 7
+      if (opset < 12)
+        floatAttr("ratio", 0.5);
+      floatAttr("seed", 0);
+      intAttr("seed", 0);
+      if (outputUsed(1))
+        return fail("the mask output is not supported");
+      if (opset >= 12 && hasInput(2)) {
+        auto training = requireConstant(2, "training_mode");
+        if (!training)
+          return training.status();
+        if (!(*training)->ints.empty() && (*training)->ints[0] != 0)
+          return fail("training_mode = true is not supported (inference only)");
+      }
+    }
+    auto e = entry(0);
+    if (!e)
+      return e.status();
+    values[node->output(0)] = **e;
+    return Status();
+  }
+  if (type == "Shape") {
+    auto e = entry(0);
+    if (!e)
+      return e.status();
+    Shape in = (*e)->constant ? (*e)->constant->shape : shapeOf((*e)->value);
+    int64_t rank = static_cast<int64_t>(in.size());
+    int64_t start = intAttr("start", 0), end = intAttr("end", rank);
+    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+    std::vector<int64_t> dims(in.begin() + start, in.begin() + std::max(start, end));
+    Shape shape = {static_cast<int64_t>(dims.size())};
+    return setOutput(0, scalarInts(std::move(dims), shape));
+  }
+  if (type == "Cast") {
+    const onnx::AttributeProto *to = attribute("to");
+    if (!to)
+      return failAttribute("to", "is required");
+    bool toFloat = to->i() == onnx::TensorProto::FLOAT ||
+                   to->i() == onnx::TensorProto::DOUBLE ||
+                   to->i() == onnx::TensorProto::FLOAT16;
+    bool toInt = to->i() == onnx::TensorProto::INT64 || to->i() == onnx::TensorProto::INT32 ||
+                 to->i() == onnx::TensorProto::INT8 || to->i() == onnx::TensorProto::UINT8 ||
+                 to->i() == onnx::TensorProto::INT16 || to->i() == onnx::TensorProto::BOOL;
+    if (!toFloat && !toInt)
+      return failAttribute("to", std::string("casts to ") + dataTypeName(to->i()) +
+                                     ", which is not supported");
+    auto e = entry(0);
+    if (!e)
+      return e.status();
+    if (ConstPtr c = (*e)->constant) {
+      OnnxTensor r = *c;
+      if (toFloat && !c->isFloat) {
+        r.isFloat = true;
+        r.floats.assign(c->ints.begin(), c->ints.end());
+        r.ints.clear();
+      } else if (toInt && c->isFloat) {
+        r.isFloat = false;
+        r.ints.clear();
+        for (double v : c->floats)
+          r.ints.push_back(to->i() == onnx::TensorProto::BOOL ? v != 0.0
+                                                               : static_cast<int64_t>(v));
+        r.floats.clear();
+      } else if (to->i() == onnx::TensorProto::BOOL) {
+        for (int64_t &v : r.ints)
+          v = v != 0;
+      }
+      return setOutput(0, std::move(r));
+    }
+    if (!toFloat)
+      return fail(std::string("casting a run-time tensor to ") + dataTypeName(to->i()) +
+                  " is not supported; Tessel computes in float32");
+    values[node->output(0)] = **e;
+    return Status();
+  }
+  if (type == "ConstantOfShape") {
+    auto shape = intsInput(0, "input");
+    if (!shape)
+      return shape.status();
+    for (int64_t d : *shape)
+      if (d < 0)
+        return fail("shape " + formatShape(*shape) + " has a negative entry");
+    OnnxTensor r;
+    r.shape = *shape;
+    r.floats.assign(product(*shape), 0.0);
+    if (const onnx::AttributeProto *a = attribute("value")) {
+      auto v = readOnnxTensor(a->t(), "attribute 'value'");
+      if (!v)
+        return fail(v.message());
+      if (v->numElements() != 1)
+        return failAttribute("value", "must hold one element");
+      r.isFloat = v->isFloat;
+      if (v->isFloat) {
+        r.floats.assign(product(*shape), v->floats[0]);
+      } else {
+        r.floats.clear();
+        r.ints.assign(product(*shape), v->ints[0]);
+      }
+    }
+    return setOutput(0, std::move(r));
+  }
+  if (type == "Range") {
+    ConstPtr c[3];
+    for (int i = 0; i < 3; ++i) {
+      auto v = requireConstant(i, i == 0 ? "start" : i == 1 ? "limit" : "delta");
+      if (!v)
+        return v.status();
+      if ((*v)->numElements() != 1)
+        return fail("start, limit and delta must be scalars");
+      c[i] = *v;
+    }
+    auto get = [&](int i) {
+      return c[i]->isFloat ? c[i]->floats[0] : static_cast<double>(c[i]->ints[0]);
+    };
+    double start = get(0), limit = get(1), delta = get(2);
+    if (delta == 0)
+      return fail("delta is 0");
+    int64_t count = std::max<int64_t>(
+        0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+    if (count > (int64_t{1} << 26))
+      return fail("the range has " + std::to_string(count) + " elements, too many");
+    OnnxTensor r;
+    r.isFloat = c[0]->isFloat;
+    r.shape = {count};
+    for (int64_t i = 0; i < count; ++i) {
+      if (r.isFloat)
+        r.floats.push_back(start + i * delta);
+      else
+        r.ints.push_back(static_cast<int64_t>(start) + i * static_cast<int64_t>(delta));
+    }
+    return setOutput(0, std::move(r));
+  }
+  return fail("internal: no shape rule");
+}
+
+
+} // namespace tessel::detail::importer
