@@ -61,3 +61,43 @@ func.func @relayout_unit_spatial(%x: tensor<2x1x1x8xf32>) -> tensor<2x8x1x1xf32>
   %0 = tessel.relayout %x from nhwc to nchw : tensor<2x1x1x8xf32> -> tensor<2x8x1x1xf32>
   return %0 : tensor<2x8x1x1xf32>
 }
+
+// -----
+
+// A batch norm with constant statistics after a conv with constant weights
+// folds into the conv: factor = scale / sqrt(variance + epsilon) scales each
+// output channel's filter, and the bias becomes (b - mean) * factor + bias.
+// Channel 0: factor 3 / sqrt(3 + 1) = 1.5, W 2 -> 3, b (1 - 0.5) * 1.5 + 1
+// = 1.75; channel 1: factor 1 / sqrt(0 + 1) = 1, W 4 -> 4, b (2 - 1) + 0 = 1.
+// CHECK-LABEL: func @fold_batch_norm
+// CHECK-DAG: %[[W:.+]] = tessel.constant dense<{{\[\[\[\[}}3.000000e+00, 4.000000e+00]]]]> : tensor<1x1x1x2xf32>
+// CHECK-DAG: %[[B:.+]] = tessel.constant dense<[1.750000e+00, 1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.+]] = tessel.conv %{{.+}}, %[[W]], %[[B]] layout nhwc, hwio
+// CHECK-NOT: tessel.batch_norm
+// CHECK: return %[[Y]]
+func.func @fold_batch_norm(%x: tensor<1x4x4x1xf32>) -> tensor<1x4x4x2xf32> {
+  %w = tessel.constant dense<[[[[2.0, 4.0]]]]> : tensor<1x1x1x2xf32>
+  %b = tessel.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %scale = tessel.constant dense<[3.0, 1.0]> : tensor<2xf32>
+  %shift = tessel.constant dense<[1.0, 0.0]> : tensor<2xf32>
+  %mean = tessel.constant dense<[0.5, 1.0]> : tensor<2xf32>
+  %var = tessel.constant dense<[3.0, 0.0]> : tensor<2xf32>
+  %0 = tessel.conv %x, %w, %b layout nhwc, hwio : (tensor<1x4x4x1xf32>, tensor<1x1x1x2xf32>, tensor<2xf32>) -> tensor<1x4x4x2xf32>
+  %1 = tessel.batch_norm %0, %scale, %shift, %mean, %var layout nhwc {epsilon = 1.0 : f64}
+         : (tensor<1x4x4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x4x4x2xf32>
+  return %1 : tensor<1x4x4x2xf32>
+}
+
+// -----
+
+// Statistics computed at run time (or a conv used twice) keep the batch norm.
+// CHECK-LABEL: func @keep_batch_norm
+// CHECK: tessel.batch_norm
+func.func @keep_batch_norm(%x: tensor<1x2x4x4xf32>, %mean: tensor<2xf32>) -> tensor<1x2x4x4xf32> {
+  %w = tessel.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %c = tessel.constant dense<1.0> : tensor<2xf32>
+  %0 = tessel.conv %x, %w layout nchw, oihw : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = tessel.batch_norm %0, %c, %c, %mean, %c layout nchw
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
