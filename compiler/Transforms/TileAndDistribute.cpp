@@ -53,8 +53,18 @@ bool isElementwise(Operation *op) {
 /// op (the fill of an accumulator). Convolutions, pools and reductions do
 /// not pull in their inputs, so each layer is a fusion group of its own
 /// instead of the whole network being fused into the last op.
+/// Whether every result of `op` maps to its loops by a projected
+/// permutation: only then can a tile of the result be computed by a tile of
+/// the op (a reduction into a broadcast shape cannot).
+bool hasTileableResults(linalg::LinalgOp op) {
+  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    return op.getMatchingIndexingMap(&init).isProjectedPermutation();
+  });
+}
+
 bool fusesIntoConsumer(Operation *producer) {
-  if (!isa<TilingInterface>(producer) || producer->getNumResults() != 1 ||
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
+  if (!linalgOp || !hasTileableResults(linalgOp) || producer->getNumResults() != 1 ||
       !producer->getResult(0).hasOneUse())
     return false;
   OpOperand &use = *producer->getResult(0).getUses().begin();
@@ -86,11 +96,8 @@ struct TileAndDistributePass
           getThreadTileSizes(rewriter, root, threads);
       if (tileSizes.empty())
         continue;
-      // Only ops whose results map to their loops (projected permutations)
-      // can be tiled; a reduction into a broadcast shape stays whole.
-      if (!llvm::all_of(root.getDpsInitsMutable(), [&](OpOperand &init) {
-            return root.getMatchingIndexingMap(&init).isProjectedPermutation();
-          }))
+      // A reduction into a broadcast shape stays whole, on one thread.
+      if (!hasTileableResults(root))
         continue;
       scf::SCFTilingOptions tiling;
       tiling.setTileSizes(tileSizes).setLoopType(

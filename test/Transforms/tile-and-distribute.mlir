@@ -47,3 +47,43 @@ func.func @no_even_split(%x: tensor<1x5x7xf32>) -> tensor<1x5x7xf32> {
   %0 = tessel.relu %x : tensor<1x5x7xf32>
   return %0 : tensor<1x5x7xf32>
 }
+
+// -----
+
+// Each layer is its own group: the second conv does not pull the first conv
+// and its ReLU into its tiles (that would recompute them per thread, and in
+// a whole network fuse everything into the last op). Two conv + ReLU layers
+// make two parallel loops, each with one conv.
+// CHECK-LABEL: func @two_layers
+// CHECK: scf.forall
+// CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall
+// CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// CHECK: scf.forall.in_parallel
+func.func @two_layers(%x: tensor<1x8x8x4xf32>, %w: tensor<1x1x4x16xf32>, %v: tensor<1x1x16x16xf32>) -> tensor<1x8x8x16xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x8x8x4xf32>, tensor<1x1x4x16xf32>) -> tensor<1x8x8x16xf32>
+  %1 = tessel.relu %0 : tensor<1x8x8x16xf32>
+  %2 = tessel.conv %1, %v layout nhwc, hwio : (tensor<1x8x8x16xf32>, tensor<1x1x16x16xf32>) -> tensor<1x8x8x16xf32>
+  %3 = tessel.relu %2 : tensor<1x8x8x16xf32>
+  return %3 : tensor<1x8x8x16xf32>
+}
+
+// -----
+
+// A reduction into a broadcast shape (global pooling fused with its
+// producer's ReLU) cannot be tiled on its output: it stays whole, outside
+// any parallel loop, instead of failing the pass; the division by the window
+// size that follows is an elementwise op and is tiled on its own.
+// CHECK-LABEL: func @untileable_reduction
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "reduction", "parallel"]
+// CHECK: scf.forall
+// CHECK: arith.divf
+func.func @untileable_reduction(%x: tensor<1x7x7x64xf32>) -> tensor<1x1x1x64xf32> {
+  %0 = tessel.relu %x : tensor<1x7x7x64xf32>
+  %1 = tessel.global_pool avg %0 layout nhwc : tensor<1x7x7x64xf32> -> tensor<1x1x1x64xf32>
+  return %1 : tensor<1x1x1x64xf32>
+}
