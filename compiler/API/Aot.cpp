@@ -389,12 +389,8 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
       detail::createTargetMachine(options.triple, options.cpu, options.features);
   if (!machine)
     return machine.status();
-  // Only the chosen function is exported; the others of the file may go.
-  for (auto other : module.getOps<mlir::func::FuncOp>())
-    if (other != fn)
-      other.setPrivate();
-  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, "'" + name + "'");
-      !s)
+  // Only the chosen function is compiled and exported.
+  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, name); !s)
     return s;
 
   // The lowered function becomes internal; the entry points wrap it.

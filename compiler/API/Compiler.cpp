@@ -88,9 +88,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
     return machine.status();
   unsigned threads = options.threads ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency());
-  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads,
-                                            "'" + name + "'");
-      !s)
+  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, name); !s)
     return s;
   mlir::ExecutionEngineOptions engineOptions;
   // ExecutionEngineOptions holds a function_ref: keep the transformer alive.

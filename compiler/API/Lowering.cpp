@@ -5,6 +5,7 @@
 #include "compiler/InitAll.h"
 #include "compiler/Pipelines/CpuPipeline.h"
 
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -133,7 +134,39 @@ static int64_t getVectorBits(llvm::TargetMachine &machine) {
 }
 
 Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
-                                  unsigned threads, const std::string &what) {
+                                  unsigned threads, const std::string &name) {
+  std::string what = "'" + name + "'";
+  for (auto fn : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>())) {
+    if (fn.getName() == name)
+      continue;
+    if (mlir::SymbolTable::symbolKnownUseEmpty(fn, module))
+      fn.erase();
+    else
+      fn.setPrivate();
+  }
+
+  // Zero-size tensors are valid IR, but the lowering (tiling, bufferized
+  // slices) does not handle them: refuse them by name instead of crashing.
+  std::string zeroSize;
+  module.walk([&](mlir::Operation *op) {
+    auto check = [&](mlir::Type type, mlir::Location loc) {
+      auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
+      if (!zeroSize.empty() || !tensor || !llvm::is_contained(tensor.getShape(), 0))
+        return;
+      llvm::raw_string_ostream os(zeroSize);
+      os << loc << ": '" << op->getName() << "' has the zero-size tensor type " << type
+         << "; Tessel does not compile zero-size tensors";
+    };
+    for (mlir::Value result : op->getResults())
+      check(result.getType(), op->getLoc());
+    for (mlir::Region &region : op->getRegions())
+      for (mlir::Block &block : region)
+        for (mlir::BlockArgument arg : block.getArguments())
+          check(arg.getType(), arg.getLoc());
+  });
+  if (!zeroSize.empty())
+    return Status::error("compiling " + what + " failed:\n" + zeroSize);
+
   DiagnosticCollector diagnostics(module.getContext());
   mlir::tessel::CpuPipelineOptions options;
   options.threads = threads;

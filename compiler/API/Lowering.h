@@ -55,9 +55,11 @@ createTargetMachine(const std::string &triple, const std::string &cpu,
                     const std::string &features);
 
 /// Runs the CPU pipeline on `module` for `machine` with `threads` parallel
-/// tiles, leaving the LLVM dialect. `what` names the function in messages.
+/// tiles, leaving the LLVM dialect. Only function `name` (and the functions
+/// it calls, made private) is compiled; the module's other functions are
+/// dropped first.
 Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
-                          unsigned threads, const std::string &what);
+                          unsigned threads, const std::string &name);
 
 /// A context with every dialect the pipeline needs.
 std::unique_ptr<mlir::MLIRContext> createContext();

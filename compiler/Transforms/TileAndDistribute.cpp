@@ -22,6 +22,9 @@ namespace {
 SmallVector<OpFoldResult> getThreadTileSizes(OpBuilder &b, linalg::LinalgOp op,
                                              unsigned threads) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // An op over an empty tensor has nothing to distribute.
+  if (llvm::is_contained(ranges, 0))
+    return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   std::optional<size_t> even, any;
   for (auto [i, range] : llvm::enumerate(ranges)) {

@@ -45,7 +45,7 @@ int64_t divisorAtMost(int64_t size, int64_t limit) {
 SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
                                      int64_t accumulators, int64_t channelStep) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0))
     return {};
   // Spatial rank from the op kind; depthwise convs have no separate output
   // channel loop (the channel loop is shared).
