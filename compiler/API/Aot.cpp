@@ -497,13 +497,14 @@ Status tessel::compileToObject(const Graph &graph, const AotOptions &options) {
 
 Status tessel::compileFileToObject(const std::string &path, const AotOptions &options,
                                    const std::string &function) {
-  std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
-  auto parsed =
-      detail::parseModelFile(*context, path, function, options.initializersAsInputs);
-  if (!parsed)
-    return parsed.status();
-  return compileModuleToObject(*parsed->first, parsed->second, {}, {},
+  auto model = detail::loadModelFile(path, options.initializersAsInputs);
+  if (!model)
+    return model.status();
+  auto name = detail::pickFunction(*model->module, path, function);
+  if (!name)
+    return name.status();
+  return compileModuleToObject(*model->module, *name, {}, {},
                                llvm::sys::path::filename(path).str() + ", function \"" +
-                                   parsed->second + "\"",
+                                   *name + "\"",
                                options);
 }

@@ -195,22 +195,22 @@ Result<Executable> tessel::compile(const Graph &graph, const CompileOptions &opt
 Result<Executable> tessel::compileFile(const std::string &path,
                                        const CompileOptions &options,
                                        const std::string &function) {
-  std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
-  auto parsed =
-      detail::parseModelFile(*context, path, function, options.initializersAsInputs);
-  if (!parsed)
-    return parsed.status();
-  return compileCached(*parsed->first, parsed->second, {}, {}, options);
+  auto model = detail::loadModelFile(path, options.initializersAsInputs);
+  if (!model)
+    return model.status();
+  auto name = detail::pickFunction(*model->module, path, function);
+  if (!name)
+    return name.status();
+  return compileCached(*model->module, *name, {}, {}, options);
 }
 
 Result<std::string> tessel::importToTessel(const std::string &path) {
-  std::unique_ptr<mlir::MLIRContext> context = detail::createContext();
-  auto parsed = detail::parseModelFile(*context, path, "");
-  if (!parsed)
-    return parsed.status();
+  auto model = detail::loadModelFile(path);
+  if (!model)
+    return model.status();
   std::string text;
   llvm::raw_string_ostream os(text);
-  parsed->first->print(os);
+  model->module->print(os);
   return text;
 }
 

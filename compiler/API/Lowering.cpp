@@ -179,39 +179,39 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
   return Status();
 }
 
-std::unique_ptr<mlir::MLIRContext> detail::createContext() {
+Result<LoadedModel> detail::loadModelFile(const std::string &path,
+                                          bool initializersAsInputs) {
   mlir::DialectRegistry registry;
   mlir::tessel::registerAllDialects(registry);
-  return std::make_unique<mlir::MLIRContext>(registry);
-}
-
-Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
-detail::parseModelFile(mlir::MLIRContext &context, const std::string &path,
-                       const std::string &function, bool initializersAsInputs) {
-  using R = Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>;
-  DiagnosticCollector diagnostics(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module;
+  LoadedModel model;
+  model.context = std::make_unique<mlir::MLIRContext>(registry);
+  DiagnosticCollector diagnostics(model.context.get());
   if (isOnnxPath(path)) {
     OnnxImportOptions options;
     options.initializersAsInputs = initializersAsInputs;
-    auto imported = importOnnxFile(context, path, options);
+    auto imported = importOnnxFile(*model.context, path, options);
     if (!imported)
       return imported.status();
-    module = std::move(*imported);
+    model.module = std::move(*imported);
   } else {
-    module = mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
-    if (!module)
-      return R::error(diagnostics.str("cannot read '" + path + "'"));
+    model.module = mlir::parseSourceFile<mlir::ModuleOp>(path, model.context.get());
+    if (!model.module)
+      return Result<LoadedModel>::error(diagnostics.str("cannot read '" + path + "'"));
   }
-  std::string name = function;
-  if (name.empty()) {
-    auto functions = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
+  return model;
+}
+
+Result<std::string> detail::pickFunction(mlir::ModuleOp module, const std::string &path,
+                                         const std::string &function) {
+  using R = Result<std::string>;
+  if (function.empty()) {
+    auto functions = llvm::to_vector(module.getOps<mlir::func::FuncOp>());
     if (functions.size() != 1)
       return R::error("'" + path + "' holds " + std::to_string(functions.size()) +
                       " functions; name the one to compile");
-    name = functions.front().getName().str();
-  } else if (!module->lookupSymbol<mlir::func::FuncOp>(name)) {
-    return R::error("'" + path + "' has no function named '" + name + "'");
+    return functions.front().getName().str();
   }
-  return std::make_pair(std::move(module), name);
+  if (!module.lookupSymbol<mlir::func::FuncOp>(function))
+    return R::error("'" + path + "' has no function named '" + function + "'");
+  return function;
 }

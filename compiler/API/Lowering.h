@@ -61,16 +61,24 @@ createTargetMachine(const std::string &triple, const std::string &cpu,
 Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
                           unsigned threads, const std::string &name);
 
-/// A context with every dialect the pipeline needs.
-std::unique_ptr<mlir::MLIRContext> createContext();
+/// A model file read into a context of its own, with every dialect the
+/// pipeline needs. The context is declared first so that it outlives the
+/// module.
+struct LoadedModel {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
 
-/// Reads a tessel .mlir file, or imports an ONNX model (.onnx, .onnxtxt),
-/// into `context` and picks `function` (or the only function when empty); returns the module and the function's name.
+/// Reads a tessel .mlir file, or imports an ONNX model (.onnx, .onnxtxt).
 /// `initializersAsInputs` applies to ONNX models: their initializers become
 /// function inputs instead of constants.
-Result<std::pair<mlir::OwningOpRef<mlir::ModuleOp>, std::string>>
-parseModelFile(mlir::MLIRContext &context, const std::string &path,
-               const std::string &function, bool initializersAsInputs = false);
+Result<LoadedModel> loadModelFile(const std::string &path,
+                                  bool initializersAsInputs = false);
+
+/// The name of `function` in `module`, or of its only function when
+/// `function` is empty; `path` names the file in messages.
+Result<std::string> pickFunction(mlir::ModuleOp module, const std::string &path,
+                                 const std::string &function);
 
 } // namespace tessel::detail
 

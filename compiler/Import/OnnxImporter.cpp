@@ -384,8 +384,12 @@ void Importer::registerConverters() {
   add({"Split"}, [this] { return convertSplit(); });
   add({"Gather"}, [this] { return convertGather(); });
   add({"Constant"}, [this] { return convertConstant(); });
-  add({"Shape", "Cast", "ConstantOfShape", "Range", "Identity", "Dropout"},
-      [this] { return convertShapeOps(); });
+  add({"Identity"}, [this] { return convertIdentity(); });
+  add({"Dropout"}, [this] { return convertDropout(); });
+  add({"Shape"}, [this] { return convertShape(); });
+  add({"Cast"}, [this] { return convertCast(); });
+  add({"ConstantOfShape"}, [this] { return convertConstantOfShape(); });
+  add({"Range"}, [this] { return convertRange(); });
 }
 
 Status Importer::convertNode() {

@@ -217,7 +217,12 @@ private:
   Status convertSplit();
   Status convertGather();
   Status convertConstant();
-  Status convertShapeOps();
+  Status convertIdentity();
+  Status convertDropout();
+  Status convertShape();
+  Status convertCast();
+  Status convertConstantOfShape();
+  Status convertRange();
 
   /// Spatial attributes of convs and pools, with auto_pad resolved.
   struct Window {

@@ -401,145 +401,147 @@ Status Importer::convertConstant() {
               "(sparse and string values are not supported)");
 }
 
-/// Shape, Cast, ConstantOfShape, Range, Identity, Dropout.
-Status Importer::convertShapeOps() {
-  const std::string &type = node->op_type();
-  if (type == "Identity" || type == "Dropout") {
-    if (type == "Dropout") {
-      intAttr("is_test", 1); // opsets before 7
-      if (opset < 12)
-        floatAttr("ratio", 0.5);
-      floatAttr("seed", 0);
-      intAttr("seed", 0);
-      if (outputUsed(1))
-        return fail("the mask output is not supported");
-      if (opset >= 12 && hasInput(2)) {
-        auto training = requireConstant(2, "training_mode");
-        if (!training)
-          return training.status();
-        if (!(*training)->ints.empty() && (*training)->ints[0] != 0)
-          return fail("training_mode = true is not supported (inference only)");
-      }
-    }
-    auto e = entry(0);
-    if (!e)
-      return e.status();
-    values[node->output(0)] = **e;
-    return Status();
+/// Dropout in inference is the identity; its mask output is refused.
+Status Importer::convertDropout() {
+  intAttr("is_test", 1); // opsets before 7
+  if (opset < 12)
+    floatAttr("ratio", 0.5);
+  intAttr("seed", 0);
+  if (outputUsed(1))
+    return fail("the mask output is not supported");
+  if (opset >= 12 && hasInput(2)) {
+    auto training = requireConstant(2, "training_mode");
+    if (!training)
+      return training.status();
+    if (!(*training)->ints.empty() && (*training)->ints[0] != 0)
+      return fail("training_mode = true is not supported (inference only)");
   }
-  if (type == "Shape") {
-    auto e = entry(0);
-    if (!e)
-      return e.status();
-    Shape in = (*e)->constant ? (*e)->constant->shape : shapeOf((*e)->value);
-    int64_t rank = static_cast<int64_t>(in.size());
-    int64_t start = intAttr("start", 0), end = intAttr("end", rank);
-    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
-    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
-    std::vector<int64_t> dims(in.begin() + start, in.begin() + std::max(start, end));
-    Shape shape = {static_cast<int64_t>(dims.size())};
-    return setOutput(0, scalarInts(std::move(dims), shape));
-  }
-  if (type == "Cast") {
-    const onnx::AttributeProto *to = attribute("to");
-    if (!to)
-      return failAttribute("to", "is required");
-    bool toFloat = to->i() == onnx::TensorProto::FLOAT ||
-                   to->i() == onnx::TensorProto::DOUBLE ||
-                   to->i() == onnx::TensorProto::FLOAT16;
-    bool toInt = to->i() == onnx::TensorProto::INT64 || to->i() == onnx::TensorProto::INT32 ||
-                 to->i() == onnx::TensorProto::INT8 || to->i() == onnx::TensorProto::UINT8 ||
-                 to->i() == onnx::TensorProto::INT16 || to->i() == onnx::TensorProto::BOOL;
-    if (!toFloat && !toInt)
-      return failAttribute("to", std::string("casts to ") + dataTypeName(to->i()) +
-                                     ", which is not supported");
-    auto e = entry(0);
-    if (!e)
-      return e.status();
-    if (ConstPtr c = (*e)->constant) {
-      OnnxTensor r = *c;
-      if (toFloat && !c->isFloat) {
-        r.isFloat = true;
-        r.floats.assign(c->ints.begin(), c->ints.end());
-        r.ints.clear();
-      } else if (toInt && c->isFloat) {
-        r.isFloat = false;
-        r.ints.clear();
-        for (double v : c->floats)
-          r.ints.push_back(to->i() == onnx::TensorProto::BOOL ? v != 0.0
-                                                               : static_cast<int64_t>(v));
-        r.floats.clear();
-      } else if (to->i() == onnx::TensorProto::BOOL) {
-        for (int64_t &v : r.ints)
-          v = v != 0;
-      }
-      return setOutput(0, std::move(r));
-    }
-    if (!toFloat)
-      return fail(std::string("casting a run-time tensor to ") + dataTypeName(to->i()) +
-                  " is not supported; Tessel computes in float32");
-    values[node->output(0)] = **e;
-    return Status();
-  }
-  if (type == "ConstantOfShape") {
-    auto shape = intsInput(0, "input");
-    if (!shape)
-      return shape.status();
-    for (int64_t d : *shape)
-      if (d < 0)
-        return fail("shape " + formatShape(*shape) + " has a negative entry");
-    OnnxTensor r;
-    r.shape = *shape;
-    r.floats.assign(product(*shape), 0.0);
-    if (const onnx::AttributeProto *a = attribute("value")) {
-      auto v = readOnnxTensor(a->t(), "attribute 'value'");
-      if (!v)
-        return fail(v.message());
-      if (v->numElements() != 1)
-        return failAttribute("value", "must hold one element");
-      r.isFloat = v->isFloat;
-      if (v->isFloat) {
-        r.floats.assign(product(*shape), v->floats[0]);
-      } else {
-        r.floats.clear();
-        r.ints.assign(product(*shape), v->ints[0]);
-      }
-    }
-    return setOutput(0, std::move(r));
-  }
-  if (type == "Range") {
-    ConstPtr c[3];
-    for (int i = 0; i < 3; ++i) {
-      auto v = requireConstant(i, i == 0 ? "start" : i == 1 ? "limit" : "delta");
-      if (!v)
-        return v.status();
-      if ((*v)->numElements() != 1)
-        return fail("start, limit and delta must be scalars");
-      c[i] = *v;
-    }
-    auto get = [&](int i) {
-      return c[i]->isFloat ? c[i]->floats[0] : static_cast<double>(c[i]->ints[0]);
-    };
-    double start = get(0), limit = get(1), delta = get(2);
-    if (delta == 0)
-      return fail("delta is 0");
-    int64_t count = std::max<int64_t>(
-        0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
-    if (count > (int64_t{1} << 26))
-      return fail("the range has " + std::to_string(count) + " elements, too many");
-    OnnxTensor r;
-    r.isFloat = c[0]->isFloat;
-    r.shape = {count};
-    for (int64_t i = 0; i < count; ++i) {
-      if (r.isFloat)
-        r.floats.push_back(start + i * delta);
-      else
-        r.ints.push_back(static_cast<int64_t>(start) + i * static_cast<int64_t>(delta));
-    }
-    return setOutput(0, std::move(r));
-  }
-  return fail("internal: no shape rule");
+  return convertIdentity();
 }
 
+/// The output is the input (Identity, and Dropout in inference).
+Status Importer::convertIdentity() {
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  values[node->output(0)] = **e;
+  return Status();
+}
+
+/// Shape: always known at import.
+Status Importer::convertShape() {
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  Shape in = (*e)->constant ? (*e)->constant->shape : shapeOf((*e)->value);
+  int64_t rank = static_cast<int64_t>(in.size());
+  int64_t start = intAttr("start", 0), end = intAttr("end", rank);
+  start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+  end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+  std::vector<int64_t> dims(in.begin() + start, in.begin() + std::max(start, end));
+  Shape shape = {static_cast<int64_t>(dims.size())};
+  return setOutput(0, scalarInts(std::move(dims), shape));
+}
+
+/// Cast: evaluated on constants; on run-time tensors only float to float.
+Status Importer::convertCast() {
+  const onnx::AttributeProto *to = attribute("to");
+  if (!to)
+    return failAttribute("to", "is required");
+  bool toFloat = to->i() == onnx::TensorProto::FLOAT ||
+                 to->i() == onnx::TensorProto::DOUBLE ||
+                 to->i() == onnx::TensorProto::FLOAT16;
+  bool toInt = to->i() == onnx::TensorProto::INT64 || to->i() == onnx::TensorProto::INT32 ||
+               to->i() == onnx::TensorProto::INT8 || to->i() == onnx::TensorProto::UINT8 ||
+               to->i() == onnx::TensorProto::INT16 || to->i() == onnx::TensorProto::BOOL;
+  if (!toFloat && !toInt)
+    return failAttribute("to", std::string("casts to ") + dataTypeName(to->i()) +
+                                   ", which is not supported");
+  auto e = entry(0);
+  if (!e)
+    return e.status();
+  if (ConstPtr c = (*e)->constant) {
+    OnnxTensor r = *c;
+    if (toFloat && !c->isFloat) {
+      r.isFloat = true;
+      r.floats.assign(c->ints.begin(), c->ints.end());
+      r.ints.clear();
+    } else if (toInt && c->isFloat) {
+      r.isFloat = false;
+      r.ints.clear();
+      for (double v : c->floats)
+        r.ints.push_back(to->i() == onnx::TensorProto::BOOL ? v != 0.0
+                                                             : static_cast<int64_t>(v));
+      r.floats.clear();
+    } else if (to->i() == onnx::TensorProto::BOOL) {
+      for (int64_t &v : r.ints)
+        v = v != 0;
+    }
+    return setOutput(0, std::move(r));
+  }
+  if (!toFloat)
+    return fail(std::string("casting a run-time tensor to ") + dataTypeName(to->i()) +
+                " is not supported; Tessel computes in float32");
+  return convertIdentity();
+}
+
+Status Importer::convertConstantOfShape() {
+  auto shape = intsInput(0, "input");
+  if (!shape)
+    return shape.status();
+  for (int64_t d : *shape)
+    if (d < 0)
+      return fail("shape " + formatShape(*shape) + " has a negative entry");
+  OnnxTensor r;
+  r.shape = *shape;
+  r.floats.assign(product(*shape), 0.0);
+  if (const onnx::AttributeProto *a = attribute("value")) {
+    auto v = readOnnxTensor(a->t(), "attribute 'value'");
+    if (!v)
+      return fail(v.message());
+    if (v->numElements() != 1)
+      return failAttribute("value", "must hold one element");
+    r.isFloat = v->isFloat;
+    if (v->isFloat) {
+      r.floats.assign(product(*shape), v->floats[0]);
+    } else {
+      r.floats.clear();
+      r.ints.assign(product(*shape), v->ints[0]);
+    }
+  }
+  return setOutput(0, std::move(r));
+}
+
+Status Importer::convertRange() {
+  ConstPtr c[3];
+  for (int i = 0; i < 3; ++i) {
+    auto v = requireConstant(i, i == 0 ? "start" : i == 1 ? "limit" : "delta");
+    if (!v)
+      return v.status();
+    if ((*v)->numElements() != 1)
+      return fail("start, limit and delta must be scalars");
+    c[i] = *v;
+  }
+  auto get = [&](int i) {
+    return c[i]->isFloat ? c[i]->floats[0] : static_cast<double>(c[i]->ints[0]);
+  };
+  double start = get(0), limit = get(1), delta = get(2);
+  if (delta == 0)
+    return fail("delta is 0");
+  int64_t count = std::max<int64_t>(
+      0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+  if (count > (int64_t{1} << 26))
+    return fail("the range has " + std::to_string(count) + " elements, too many");
+  OnnxTensor r;
+  r.isFloat = c[0]->isFloat;
+  r.shape = {count};
+  for (int64_t i = 0; i < count; ++i) {
+    if (r.isFloat)
+      r.floats.push_back(start + i * delta);
+    else
+      r.ints.push_back(static_cast<int64_t>(start) + i * static_cast<int64_t>(delta));
+  }
+  return setOutput(0, std::move(r));
+}
 
 } // namespace tessel::detail::importer

@@ -12,10 +12,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessel/Aot.h"
-#include "tessel/Npy.h"
-#include "tools/common/ThreadsOption.h"
-
 #include "tessel/Compiler.h"
+#include "tessel/Npy.h"
+#include "tools/common/ModelOptions.h"
+#include "tools/common/ThreadsOption.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -25,10 +25,8 @@
 #include <cstdlib>
 
 namespace cl = llvm::cl;
+using namespace tessel::tools;
 
-static cl::opt<std::string> modelPath(cl::Positional,
-                                      cl::desc("<model.mlir | model.onnx | model.onnxtxt>"),
-                                      cl::Required);
 static cl::opt<std::string> outputPath("o", cl::desc("Object file (or archive) to write"),
                                        cl::value_desc("file"), cl::Required);
 static cl::opt<std::string> headerPath(
@@ -38,23 +36,9 @@ static cl::opt<std::string> prefix(
     "prefix", cl::desc("Prefix of the exported symbols and header macros "
                        "(default: the function's name)"),
     cl::init(""));
-static cl::opt<bool> initializersAsInputs(
-    "initializers-as-inputs",
-    cl::desc("ONNX models: take the initializers as inputs instead of compiling "
-             "them in as constants"),
-    cl::init(false));
-static cl::opt<std::string> functionName(
-    "function", cl::desc("Function to compile (default: the file's only one)"),
-    cl::init(""));
 static cl::opt<std::string> targetTriple(
     "target", cl::desc("Target triple, e.g. aarch64-linux-gnu (default: this machine)"),
     cl::init(""));
-static cl::opt<std::string> targetCpu(
-    "mcpu", cl::desc("Target CPU, e.g. x86-64-v3 (default: this machine's for the "
-                     "host triple, generic otherwise)"),
-    cl::init(""));
-static cl::opt<std::string> targetFeatures(
-    "mattr", cl::desc("Extra target features, e.g. -avx512f"), cl::init(""));
 static cl::list<std::string> embedFiles(
     "embed", cl::desc("Embed the value of input NAME, read from FILE.npy, in the object"),
     cl::value_desc("NAME=FILE.npy"));

@@ -14,6 +14,7 @@
 
 #include "tessel/Compiler.h"
 #include "tessel/Npy.h"
+#include "tools/common/ModelOptions.h"
 #include "tools/common/ThreadsOption.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -28,9 +29,8 @@
 #include <random>
 
 namespace cl = llvm::cl;
+using namespace tessel::tools;
 
-static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required);
 static cl::list<std::string> inputFiles("input",
                                         cl::desc("An input as NAME=FILE.npy"),
                                         cl::value_desc("NAME=FILE.npy"));
@@ -46,19 +46,6 @@ static cl::opt<std::string> outputDir("output-dir",
 static cl::opt<unsigned> benchRuns("bench",
                                    cl::desc("Time N runs and print the median"),
                                    cl::init(0));
-static cl::opt<std::string> targetCpu(
-    "mcpu", cl::desc("Target CPU (default: this machine's), e.g. x86-64-v3"),
-    cl::init(""));
-static cl::opt<std::string> targetFeatures(
-    "mattr", cl::desc("Extra target features, e.g. -avx512f"), cl::init(""));
-static cl::opt<bool> initializersAsInputs(
-    "initializers-as-inputs",
-    cl::desc("ONNX models: take the initializers as inputs instead of compiling "
-             "them in as constants"),
-    cl::init(false));
-static cl::opt<std::string> functionName(
-    "function", cl::desc("Function to run (default: the file's only one)"),
-    cl::init(""));
 
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-run: " << message << "\n";

@@ -56,6 +56,9 @@ Value add(OpBuilder &b, Location loc, Value acc, Value x) {
 Value max(OpBuilder &b, Location loc, Value acc, Value x) {
   return arith::MaximumFOp::create(b, loc, acc, x);
 }
+Value min(OpBuilder &b, Location loc, Value acc, Value x) {
+  return arith::MinimumFOp::create(b, loc, acc, x);
+}
 
 /// softmax and log_softmax with the maximum subtracted first.
 template <typename OpTy, bool isLog>
@@ -113,10 +116,6 @@ llvm::SmallBitVector getReducedDims(std::optional<ArrayRef<int64_t>> axes,
 }
 
 enum class ReduceKind { Sum, Mean, Max, Min };
-
-Value min(OpBuilder &b, Location loc, Value acc, Value x) {
-  return arith::MinimumFOp::create(b, loc, acc, x);
-}
 
 template <typename OpTy, ReduceKind kind>
 struct ReduceLowering : OpConversionPattern<OpTy> {

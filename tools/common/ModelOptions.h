@@ -1,0 +1,41 @@
+//===- ModelOptions.h - Command-line options shared by the tools -*- C++ -*-===//
+//
+// The model file and how it is compiled, for tessel-run and tessel-compile.
+// Each tool includes this header from its one source file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_TOOLS_COMMON_MODELOPTIONS_H
+#define TESSEL_TOOLS_COMMON_MODELOPTIONS_H
+
+#include "llvm/Support/CommandLine.h"
+
+#include <string>
+
+namespace tessel::tools {
+
+static llvm::cl::opt<std::string>
+    modelPath(llvm::cl::Positional,
+              llvm::cl::desc("<model.mlir | model.onnx | model.onnxtxt>"),
+              llvm::cl::Required);
+static llvm::cl::opt<std::string> functionName(
+    "function",
+    llvm::cl::desc("Function of a .mlir file to compile (default: the file's only one)"),
+    llvm::cl::init(""));
+static llvm::cl::opt<std::string> targetCpu(
+    "mcpu",
+    llvm::cl::desc("Target CPU, e.g. x86-64-v3 (default: this machine's for the host "
+                   "triple, generic otherwise)"),
+    llvm::cl::init(""));
+static llvm::cl::opt<std::string>
+    targetFeatures("mattr", llvm::cl::desc("Extra target features, e.g. -avx512f"),
+                   llvm::cl::init(""));
+static llvm::cl::opt<bool> initializersAsInputs(
+    "initializers-as-inputs",
+    llvm::cl::desc("ONNX models: take the initializers as inputs instead of compiling "
+                   "them in as constants"),
+    llvm::cl::init(false));
+
+} // namespace tessel::tools
+
+#endif // TESSEL_TOOLS_COMMON_MODELOPTIONS_H
