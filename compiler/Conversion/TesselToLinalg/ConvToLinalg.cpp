@@ -30,7 +30,8 @@ struct ConvGeometry {
   int64_t groups;
 };
 
-ConvGeometry getGeometry(ConvOp op) {
+template <typename ConvLikeOp>
+ConvGeometry getGeometry(ConvLikeOp op) {
   ConvGeometry g;
   g.layout = op.getLayout();
   g.filterLayout = op.getFilterLayout();
@@ -158,19 +159,26 @@ Value splitGroups(OpBuilder &b, Location loc, Value value, unsigned dim,
 
 /// Lowers any convolution to one linalg.generic. The channel dims of the
 /// input, filter and result are split into [groups, channels per group], so
-/// every loop is a plain dim of some operand. Loops: n, g, oc, o_i
-/// (parallel), ic, k_i (reduction).
+/// every loop is a plain dim of some operand. Loops: n, g, oc, o_i, ic, k_i;
+/// the forward conv reduces over ic and k_i into the result, the filter
+/// gradient (`filterGradient`: `filter` is then the result's gradient and
+/// `init` the filter-shaped accumulator) reduces over n and o_i.
 Value lowerToGenericConv(OpBuilder &b, Location loc, const ConvGeometry &g,
-                         Value input, Value filter, Value init) {
+                         Value input, Value filter, Value init,
+                         bool filterGradient = false) {
   MLIRContext *context = b.getContext();
   unsigned s = g.spatialRank;
   bool channelsLast = isChannelsLast(g.layout);
   bool outputFirst = getFilterFamily(g.filterLayout) == FilterFamily::OutputFirst;
   unsigned channelDim = getChannelDim(g.layout);
+  unsigned filterChannelDim = outputFirst ? 0 : s + 1;
   Value groupedInput = splitGroups(b, loc, input, channelDim, g.groups);
-  Value groupedFilter =
-      splitGroups(b, loc, filter, outputFirst ? 0 : s + 1, g.groups);
-  Value groupedInit = splitGroups(b, loc, init, channelDim, g.groups);
+  Value groupedFilter = splitGroups(b, loc, filter,
+                                    filterGradient ? channelDim : filterChannelDim,
+                                    g.groups);
+  Value groupedInit = splitGroups(b, loc, init,
+                                  filterGradient ? filterChannelDim : channelDim,
+                                  g.groups);
 
   unsigned next = 0;
   AffineExpr n = getAffineDimExpr(next++, context);
@@ -204,12 +212,18 @@ Value lowerToGenericConv(OpBuilder &b, Location loc, const ConvGeometry &g,
     filterExprs.assign(k.begin(), k.end());
     filterExprs.append({ic, group, oc});
   }
-  SmallVector<AffineMap> maps{activation(ic, window),
-                              AffineMap::get(numLoops, 0, filterExprs, context),
-                              activation(oc, out)};
+  AffineMap filterMap = AffineMap::get(numLoops, 0, filterExprs, context);
+  SmallVector<AffineMap> maps{activation(ic, window), filterMap, activation(oc, out)};
   SmallVector<utils::IteratorType> iterators(numLoops - s - 1,
                                              utils::IteratorType::parallel);
   iterators.append(s + 1, utils::IteratorType::reduction);
+  if (filterGradient) {
+    maps = {activation(ic, window), activation(oc, out), filterMap};
+    iterators.assign(numLoops, utils::IteratorType::parallel);
+    iterators[0] = utils::IteratorType::reduction; // n
+    for (unsigned i = 0; i < s; ++i)
+      iterators[3 + i] = utils::IteratorType::reduction; // o_i
+  }
   Value result = buildGeneric(
       b, loc, ValueRange{groupedInput, groupedFilter}, groupedInit, maps,
       iterators, [](OpBuilder &nb, Location nl, ValueRange args) {
@@ -218,7 +232,9 @@ Value lowerToGenericConv(OpBuilder &b, Location loc, const ConvGeometry &g,
       });
   auto initType = cast<RankedTensorType>(init.getType());
   return tensor::CollapseShapeOp::create(
-      b, loc, initType, result, groupReassociation(initType.getRank(), channelDim));
+      b, loc, initType, result,
+      groupReassociation(initType.getRank(),
+                         filterGradient ? filterChannelDim : channelDim));
 }
 
 struct ConvOpLowering : OpConversionPattern<ConvOp> {
@@ -353,8 +369,31 @@ struct ConvTransposeOpLowering : OpConversionPattern<ConvTransposeOp> {
   }
 };
 
+/// The filter gradient: the forward conv's generic with the filter as the
+/// accumulator, reducing over the batch and output positions.
+struct ConvBackwardFilterOpLowering : OpConversionPattern<ConvBackwardFilterOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvBackwardFilterOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    ConvGeometry g = getGeometry(op);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value zero = createFloatConstant(rewriter, loc, resultType.getElementType(), 0.0);
+    Value input = padSpatial(rewriter, loc, adaptor.getInput(), g.layout, g.padLow,
+                             g.padHigh, zero);
+    Value init = createFilledTensor(rewriter, loc, resultType, zero);
+    rewriter.replaceOp(op, lowerToGenericConv(rewriter, loc, g, input,
+                                              adaptor.getGradOutput(), init,
+                                              /*filterGradient=*/true));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tessel::populateConvToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvOpLowering, ConvTransposeOpLowering>(patterns.getContext());
+  patterns.add<ConvOpLowering, ConvTransposeOpLowering, ConvBackwardFilterOpLowering>(
+      patterns.getContext());
 }

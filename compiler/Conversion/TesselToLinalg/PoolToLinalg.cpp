@@ -386,9 +386,306 @@ struct AdaptivePoolOpLowering : OpConversionPattern<AdaptivePoolOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+/// The windows of one spatial dim of a pooling op, for its gradient. A
+/// window pools input positions start(o) + k * dilation, k in [0, extent).
+/// Regular windows start at o * stride - pad_low; adaptive windows pool
+/// [floor(o * in / out), ceil((o + 1) * in / out)).
+struct WindowDim {
+  bool adaptive = false;
+  int64_t in = 1, out = 1, kernel = 1, stride = 1, dilation = 1, padLow = 0,
+          padHigh = 0;
+
+  Value cst(OpBuilder &b, Location l, int64_t v) const {
+    return arith::ConstantIndexOp::create(b, l, v);
+  }
+  Value start(OpBuilder &b, Location l, Value o) const {
+    if (adaptive)
+      return arith::FloorDivSIOp::create(
+          b, l, arith::MulIOp::create(b, l, o, cst(b, l, in)), cst(b, l, out));
+    return arith::SubIOp::create(
+        b, l, arith::MulIOp::create(b, l, o, cst(b, l, stride)), cst(b, l, padLow));
+  }
+  Value end(OpBuilder &b, Location l, Value o) const {
+    return arith::CeilDivSIOp::create(
+        b, l,
+        arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, o, cst(b, l, 1)),
+                              cst(b, l, in)),
+        cst(b, l, out));
+  }
+  /// Loop extent over the elements of one window.
+  int64_t windowExtent() const {
+    if (!adaptive)
+      return kernel;
+    int64_t widest = 1;
+    for (int64_t o = 0; o < out; ++o)
+      widest = std::max<int64_t>(widest, llvm::divideCeilSigned((o + 1) * in, out) -
+                                             o * in / out);
+    return widest;
+  }
+  /// Input position of element k of window o, and whether it is a real
+  /// element of the input inside the window.
+  std::pair<Value, Value> element(OpBuilder &b, Location l, Value o, Value k) const {
+    Value first = start(b, l, o);
+    Value at = arith::AddIOp::create(
+        b, l, first,
+        adaptive ? k : arith::MulIOp::create(b, l, k, cst(b, l, dilation)).getResult());
+    Value valid = arith::AndIOp::create(
+        b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, at, cst(b, l, 0)),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, at, cst(b, l, in)));
+    if (adaptive)
+      valid = arith::AndIOp::create(
+          b, l, valid,
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, at, end(b, l, o)));
+    return {at, valid};
+  }
+  /// Loop extent over the windows that may hold one input position.
+  int64_t candidates() const {
+    if (!adaptive)
+      return kernel;
+    int64_t most = 1;
+    for (int64_t x = 0; x < in; ++x)
+      most = std::max<int64_t>(most, llvm::divideCeilSigned((x + 1) * out, in) -
+                                         x * out / in);
+    return most;
+  }
+  /// Window index of candidate j for input position x (clamped into the
+  /// output) and whether x really is an element of that window.
+  std::pair<Value, Value> window(OpBuilder &b, Location l, Value x, Value j) const {
+    Value o, valid;
+    if (adaptive) {
+      o = arith::AddIOp::create(
+          b, l,
+          arith::FloorDivSIOp::create(
+              b, l, arith::MulIOp::create(b, l, x, cst(b, l, out)), cst(b, l, in)),
+          j);
+      Value clamped = arith::MinSIOp::create(b, l, o, cst(b, l, out - 1));
+      valid = arith::AndIOp::create(
+          b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, o, cst(b, l, out)),
+          arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle,
+                                    start(b, l, clamped), x),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x,
+                                    end(b, l, clamped))));
+      return {clamped, valid};
+    }
+    // x = o * stride - pad_low + j * dilation.
+    Value t = arith::SubIOp::create(
+        b, l, arith::AddIOp::create(b, l, x, cst(b, l, padLow)),
+        arith::MulIOp::create(b, l, j, cst(b, l, dilation)));
+    o = arith::FloorDivSIOp::create(b, l, t, cst(b, l, stride));
+    valid = arith::AndIOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                              arith::MulIOp::create(b, l, o, cst(b, l, stride)), t),
+        arith::AndIOp::create(
+            b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, o, cst(b, l, 0)),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, o, cst(b, l, out))));
+    Value clamped = arith::MinSIOp::create(
+        b, l, arith::MaxSIOp::create(b, l, o, cst(b, l, 0)), cst(b, l, out - 1));
+    return {clamped, valid};
+  }
+  /// The divisor of average pooling for window o (as the forward op counts).
+  Value divisor(OpBuilder &b, Location l, Value o, bool includePad) const {
+    if (adaptive)
+      return arith::SubIOp::create(b, l, end(b, l, o), start(b, l, o));
+    int64_t lo = includePad ? -padLow : 0;
+    int64_t hi = includePad ? in + padHigh : in;
+    return countInRange(b, l, start(b, l, o), kernel, dilation, lo, hi);
+  }
+};
+
+/// The gradient of window, adaptive or global pooling: `grad` (the forward
+/// result's shape) spread back over the windows of `input`.
+Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
+                        PoolKind kind, bool includePad, ArrayRef<WindowDim> dims,
+                        Value input, Value grad) {
+  MLIRContext *context = b.getContext();
+  unsigned s = getSpatialRank(layout), rank = getRank(layout);
+  SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  Type elementType = inputType.getElementType();
+  unsigned numLoops = rank + s;
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  iterators.append(s, utils::IteratorType::reduction);
+  AffineMap outer =
+      AffineMap::getMultiDimIdentityMap(numLoops, context).getMajorSubMap(rank);
+  SmallVector<AffineExpr> innerExprs;
+  for (unsigned i = 0; i < s; ++i)
+    innerExprs.push_back(getAffineDimExpr(rank + i, context));
+  AffineMap inner = AffineMap::get(numLoops, 0, innerExprs, context);
+  auto cst = [](OpBuilder &nb, Location nl, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(nb, nl, v);
+  };
+  // Flat spatial position of an input element, row-major over the spatial dims.
+  auto flatPosition = [&](OpBuilder &nb, Location nl, ArrayRef<Value> spatial) {
+    Value flat = cst(nb, nl, 0);
+    for (unsigned i = 0; i < s; ++i)
+      flat = arith::AddIOp::create(
+          nb, nl, arith::MulIOp::create(nb, nl, flat, cst(nb, nl, dims[i].in)),
+          spatial[i]);
+    return flat;
+  };
+
+  // Max: the flat spatial position of each window's first maximum.
+  Value argmax;
+  if (kind == PoolKind::Max) {
+    SmallVector<int64_t> extents;
+    for (const WindowDim &d : dims)
+      extents.push_back(d.windowExtent());
+    Value window = tensor::EmptyOp::create(b, loc, extents, elementType);
+    Value best = createFilledTensor(b, loc, gradType,
+                                    createNegativeInfinity(b, loc, elementType));
+    auto indexType = RankedTensorType::get(gradType.getShape(), b.getIndexType());
+    Value where = createFilledTensor(b, loc, indexType, cst(b, loc, -1));
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{gradType, indexType}, ValueRange{window},
+        ValueRange{best, where}, ArrayRef<AffineMap>{inner, outer, outer}, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          SmallVector<Value> index, spatial;
+          for (unsigned d = 0; d < rank; ++d)
+            index.push_back(linalg::IndexOp::create(nb, nl, d));
+          Value valid = arith::ConstantIntOp::create(nb, nl, 1, 1);
+          for (unsigned i = 0; i < s; ++i) {
+            auto [at, inside] =
+                dims[i].element(nb, nl, index[spatialDims[i]],
+                                linalg::IndexOp::create(nb, nl, rank + i));
+            valid = arith::AndIOp::create(nb, nl, valid, inside);
+            Value clamped = arith::MinSIOp::create(
+                nb, nl, arith::MaxSIOp::create(nb, nl, at, cst(nb, nl, 0)),
+                cst(nb, nl, dims[i].in - 1));
+            index[spatialDims[i]] = clamped;
+            spatial.push_back(clamped);
+          }
+          Value x = tensor::ExtractOp::create(nb, nl, input, index);
+          // Strictly greater (or NaN) replaces: the first maximum wins.
+          Value better = arith::OrIOp::create(
+              nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x, args[1]),
+              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO, x, x));
+          Value take = arith::AndIOp::create(nb, nl, valid, better);
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{arith::SelectOp::create(nb, nl, take, x, args[1]),
+                         arith::SelectOp::create(nb, nl, take,
+                                                 flatPosition(nb, nl, spatial), args[2])});
+        });
+    argmax = generic.getResult(1);
+  }
+
+  // Every input element sums the gradients of the windows holding it.
+  SmallVector<int64_t> candidates;
+  for (const WindowDim &d : dims)
+    candidates.push_back(d.candidates());
+  Value candidateOperand = tensor::EmptyOp::create(b, loc, candidates, elementType);
+  Value init = createFilledTensor(b, loc, inputType,
+                                  createFloatConstant(b, loc, elementType, 0.0));
+  return buildGeneric(
+      b, loc, candidateOperand, init, {inner, outer}, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        SmallVector<Value> index, spatial;
+        for (unsigned d = 0; d < rank; ++d)
+          index.push_back(linalg::IndexOp::create(nb, nl, d));
+        Value valid = arith::ConstantIntOp::create(nb, nl, 1, 1);
+        Value divisor = cst(nb, nl, 1);
+        for (unsigned i = 0; i < s; ++i) {
+          Value x = index[spatialDims[i]];
+          spatial.push_back(x);
+          auto [o, inside] =
+              dims[i].window(nb, nl, x, linalg::IndexOp::create(nb, nl, rank + i));
+          valid = arith::AndIOp::create(nb, nl, valid, inside);
+          index[spatialDims[i]] = o;
+          if (kind == PoolKind::Avg)
+            divisor = arith::MulIOp::create(nb, nl, divisor,
+                                            dims[i].divisor(nb, nl, o, includePad));
+        }
+        Value g = tensor::ExtractOp::create(nb, nl, grad, index);
+        if (kind == PoolKind::Avg) {
+          Value asFloat = arith::SIToFPOp::create(
+              nb, nl, elementType,
+              arith::IndexCastOp::create(nb, nl, nb.getI64Type(), divisor));
+          g = arith::DivFOp::create(nb, nl, g, asFloat);
+        }
+        if (kind == PoolKind::Max) {
+          Value winner = tensor::ExtractOp::create(nb, nl, argmax, index);
+          valid = arith::AndIOp::create(
+              nb, nl, valid,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, winner,
+                                    flatPosition(nb, nl, spatial)));
+        }
+        Value sum = arith::AddFOp::create(nb, nl, args[1], g);
+        return arith::SelectOp::create(nb, nl, valid, sum, args[1]);
+      });
+}
+
+struct PoolBackwardOpLowering : OpConversionPattern<PoolBackwardOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PoolBackwardOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout);
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    ArrayRef<int64_t> kernel = op.getKernel();
+    ArrayRef<int64_t> strides = op.getStrides().value_or(kernel);
+    ArrayRef<int64_t> dilations = op.getDilations().value_or(ArrayRef<int64_t>());
+    ArrayRef<int64_t> padding = op.getPadding().value_or(ArrayRef<int64_t>());
+    ArrayRef<int64_t> in = getShape(adaptor.getInput());
+    ArrayRef<int64_t> out = getShape(adaptor.getGradOutput());
+    SmallVector<WindowDim> dims;
+    for (unsigned i = 0; i < s; ++i) {
+      WindowDim d;
+      d.in = in[spatialDims[i]];
+      d.out = out[spatialDims[i]];
+      d.kernel = kernel[i];
+      d.stride = strides[i];
+      d.dilation = dilations.empty() ? 1 : dilations[i];
+      d.padLow = padding.empty() ? 0 : padding[i];
+      d.padHigh = padding.empty() ? 0 : padding[s + i];
+      dims.push_back(d);
+    }
+    rewriter.replaceOp(op, buildPoolGradient(rewriter, op.getLoc(), layout,
+                                             op.getKind(), op.getCountIncludePad(),
+                                             dims, adaptor.getInput(),
+                                             adaptor.getGradOutput()));
+    return success();
+  }
+};
+
+struct AdaptivePoolBackwardOpLowering : OpConversionPattern<AdaptivePoolBackwardOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AdaptivePoolBackwardOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    ArrayRef<int64_t> in = getShape(adaptor.getInput());
+    SmallVector<WindowDim> dims;
+    for (auto [i, size] : llvm::enumerate(op.getOutputSize())) {
+      WindowDim d;
+      d.adaptive = true;
+      d.in = in[spatialDims[i]];
+      d.out = size;
+      dims.push_back(d);
+    }
+    rewriter.replaceOp(op, buildPoolGradient(rewriter, op.getLoc(), layout,
+                                             op.getKind(), false, dims,
+                                             adaptor.getInput(),
+                                             adaptor.getGradOutput()));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tessel::populatePoolToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<PoolOpLowering, AdaptivePoolOpLowering, GlobalPoolOpLowering>(
+  patterns.add<PoolOpLowering, AdaptivePoolOpLowering, GlobalPoolOpLowering,
+               PoolBackwardOpLowering, AdaptivePoolBackwardOpLowering>(
       patterns.getContext());
 }

@@ -24,6 +24,7 @@ void mlir::tessel::populateTesselToLinalgPatterns(RewritePatternSet &patterns) {
   populateTensorToLinalgPatterns(patterns);
   populateResampleToLinalgPatterns(patterns);
   populateReductionToLinalgPatterns(patterns);
+  populateOptimizerToLinalgPatterns(patterns);
 }
 
 namespace {

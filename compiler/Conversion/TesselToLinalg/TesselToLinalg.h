@@ -20,6 +20,7 @@ void populateLinearToLinalgPatterns(RewritePatternSet &patterns);
 void populateTensorToLinalgPatterns(RewritePatternSet &patterns);
 void populateResampleToLinalgPatterns(RewritePatternSet &patterns);
 void populateReductionToLinalgPatterns(RewritePatternSet &patterns);
+void populateOptimizerToLinalgPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::tessel
 

@@ -206,3 +206,66 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
       adaptor.getOutputPadding().value_or(ArrayRef<int64_t>());
   return inferConvType(loc, getOperationName(), adaptor, params, types);
 }
+
+LogicalResult ConvBackwardFilterOp::inferReturnTypes(MLIRContext *,
+                                                     std::optional<Location> loc,
+                                                     Adaptor adaptor,
+                                                     SmallVectorImpl<Type> &types) {
+  ConvParams params;
+  params.layout = adaptor.getLayout();
+  params.filterLayout = adaptor.getFilterLayout();
+  params.strides = adaptor.getStrides().value_or(ArrayRef<int64_t>());
+  params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
+  params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
+  params.groups = static_cast<int64_t>(adaptor.getGroups());
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&]() -> llvm::Expected<Shape> {
+        ArrayRef<int64_t> input = getShape(adaptor.getInput());
+        ArrayRef<int64_t> gradOutput = getShape(adaptor.getGradOutput());
+        if (auto err = checkLayoutRank(input, params.layout))
+          return std::move(err);
+        if (auto err = checkLayoutRank(gradOutput, params.layout, "grad_output"))
+          return std::move(err);
+        unsigned s = getSpatialRank(params.layout);
+        ArrayRef<int64_t> kernel = adaptor.getKernel();
+        if (auto err = checkSpatialArray("kernel", kernel, s, 1))
+          return std::move(err);
+        if (params.groups < 1)
+          return shapeError(
+              llvm::formatv("groups must be positive, got {0}", params.groups));
+        int64_t inChannels = input[getChannelDim(params.layout)];
+        int64_t outChannels = gradOutput[getChannelDim(params.layout)];
+        if (inChannels % params.groups != 0)
+          return shapeError(llvm::formatv(
+              "input channels ({0}) must be divisible by groups ({1})", inChannels,
+              params.groups));
+        Shape filter;
+        switch (getFilterFamily(params.filterLayout)) {
+        case FilterFamily::OutputFirst:
+          filter = {outChannels, inChannels / params.groups};
+          filter.append(kernel.begin(), kernel.end());
+          break;
+        case FilterFamily::SpatialFirst:
+          filter.assign(kernel.begin(), kernel.end());
+          filter.append({inChannels / params.groups, outChannels});
+          break;
+        case FilterFamily::InputFirst:
+          return shapeError(llvm::formatv(
+              "filter layout {0} is for conv_transpose; the filter gradient of a "
+              "conv takes an oi* or *io filter layout",
+              stringifyFilterLayout(params.filterLayout)));
+        }
+        // The forward conv with this filter must produce grad_output's shape.
+        auto forward = inferConvShape(input, filter, std::nullopt, params);
+        if (!forward)
+          return forward.takeError();
+        if (ArrayRef<int64_t>(*forward) != gradOutput)
+          return shapeError(llvm::formatv(
+              "grad_output shape {0} differs from the forward conv's result "
+              "shape {1}",
+              formatArray(gradOutput), formatArray(*forward)));
+        return filter;
+      },
+      types);
+}

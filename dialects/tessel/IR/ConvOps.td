@@ -76,4 +76,37 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
   }];
 }
 
+def Tessel_ConvBackwardFilterOp : Tessel_InferredOp<"conv_backward_filter"> {
+  let summary = "gradient of a convolution with respect to its filter";
+  let description = [{
+    For `y = tessel.conv %input, %filter` with these attributes, computes
+    `dL/dfilter` from `grad_output = dL/dy`: each filter element sums
+    `grad_output * input` over the batch and every output position that
+    filter element touched (padding reads zeros). `kernel` gives the filter's
+    spatial sizes, which the shapes alone do not determine; the result has the
+    filter's shape in `filter_layout` (`oi*` or `*io`). `grad_output` must
+    have the shape the forward conv produces. The gradient with respect to
+    the input is a `tessel.conv_transpose` of `grad_output` with the filter.
+
+    ```mlir
+    %dw = tessel.conv_backward_filter %x, %dy layout nchw, oihw
+            {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>}
+            : (tensor<8x64x56x56xf32>, tensor<8x64x56x56xf32>) -> tensor<64x64x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$grad_output,
+                   Tessel_ActivationLayoutAttr:$layout,
+                   Tessel_FilterLayoutAttr:$filter_layout,
+                   DenseI64ArrayAttr:$kernel,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   OptionalAttr<DenseI64ArrayAttr>:$padding,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Tessel_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad_output `layout` `` $layout `,` `` $filter_layout
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 #endif // TESSEL_CONV_OPS_TD

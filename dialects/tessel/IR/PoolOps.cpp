@@ -173,3 +173,68 @@ LogicalResult GlobalPoolOp::verify() {
   return verifyKindAttributes(*this, getKind(), getP(),
                               /*countIncludePad=*/false);
 }
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+/// The result of a pooling gradient has the input's shape; `forwardShape` is
+/// the forward op's result shape, which grad_output must have.
+static llvm::Expected<Shape> inferPoolGradShape(ArrayRef<int64_t> input,
+                                                ArrayRef<int64_t> gradOutput,
+                                                llvm::Expected<Shape> forwardShape) {
+  if (!forwardShape)
+    return forwardShape.takeError();
+  if (ArrayRef<int64_t>(*forwardShape) != gradOutput)
+    return shapeError(llvm::formatv(
+        "grad_output shape {0} differs from the forward pooling's result shape {1}",
+        formatArray(gradOutput), formatArray(*forwardShape)));
+  return Shape(input);
+}
+
+LogicalResult PoolBackwardOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  PoolParams params;
+  params.kind = adaptor.getKind();
+  params.layout = adaptor.getLayout();
+  params.kernel = adaptor.getKernel();
+  params.strides = adaptor.getStrides().value_or(ArrayRef<int64_t>());
+  params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
+  params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
+  params.ceilMode = adaptor.getCeilMode();
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        ArrayRef<int64_t> input = getShape(adaptor.getInput());
+        return inferPoolGradShape(input, getShape(adaptor.getGradOutput()),
+                                  inferPoolShape(input, params));
+      },
+      types);
+}
+
+LogicalResult PoolBackwardOp::verify() {
+  return verifyKindAttributes(*this, getKind(), std::nullopt, getCountIncludePad());
+}
+
+LogicalResult AdaptivePoolBackwardOp::inferReturnTypes(MLIRContext *,
+                                                       std::optional<Location> loc,
+                                                       Adaptor adaptor,
+                                                       SmallVectorImpl<Type> &types) {
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        ArrayRef<int64_t> input = getShape(adaptor.getInput());
+        return inferPoolGradShape(
+            input, getShape(adaptor.getGradOutput()),
+            inferAdaptivePoolShape(input, adaptor.getLayout(), adaptor.getOutputSize()));
+      },
+      types);
+}
+
+LogicalResult AdaptivePoolBackwardOp::verify() {
+  if (getKind() == PoolKind::Lp)
+    return emitOpError("adaptive pooling supports max and avg, not lp");
+  return success();
+}

@@ -73,4 +73,70 @@ def Tessel_GlobalPoolOp : Tessel_PoolBase<"global_pool"> {
                    OptionalAttr<F64Attr>:$p);
 }
 
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+class Tessel_PoolBackwardBase<string mnemonic> : Tessel_InferredOp<mnemonic> {
+  let hasVerifier = 1;
+  let results = (outs Tessel_Tensor:$result);
+  let assemblyFormat = [{
+    `` $kind $input `,` $grad_output `layout` `` $layout attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Tessel_PoolBackwardOp : Tessel_PoolBackwardBase<"pool_backward"> {
+  let summary = "gradient of window pooling with respect to its input";
+  let description = [{
+    For `y = tessel.pool kind %input` with the same attributes, spreads
+    `grad_output = dL/dy` back over the input windows; the result has the
+    input's shape. `max`: each window's gradient goes to the first element
+    holding the window's maximum, in row-major order of the window
+    (PyTorch's rule for ties). `avg`: each window's gradient is divided by
+    the window's divisor (as the forward op counts it) and added to every
+    element of the window. `lp`: each window's gradient is added to every
+    element of the window unscaled (the gradient of a sum pool); the
+    elementwise factor `sign(x) |x|^(p-1) y^(1-p)` of the Lp rule is left to
+    the graph. Global pooling's gradient is this op with the whole spatial
+    extent as its kernel.
+
+    ```mlir
+    %dx = tessel.pool_backward max %x, %dy layout nchw
+            {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+             padding = array<i64: 1, 1, 1, 1>}
+            : (tensor<1x64x112x112xf32>, tensor<1x64x56x56xf32>) -> tensor<1x64x112x112xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$grad_output,
+                   Tessel_PoolKindAttr:$kind,
+                   Tessel_ActivationLayoutAttr:$layout,
+                   DenseI64ArrayAttr:$kernel,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   OptionalAttr<DenseI64ArrayAttr>:$padding,
+                   UnitAttr:$ceil_mode,
+                   UnitAttr:$count_include_pad);
+}
+
+def Tessel_AdaptivePoolBackwardOp : Tessel_PoolBackwardBase<"adaptive_pool_backward"> {
+  let summary = "gradient of adaptive pooling with respect to its input";
+  let description = [{
+    For `y = tessel.adaptive_pool kind %input {output_size}`, spreads
+    `grad_output` back over the (possibly overlapping) adaptive windows:
+    `max` to the first maximum of each window, `avg` divided by each window's
+    size. The result has the input's shape.
+
+    ```mlir
+    %dx = tessel.adaptive_pool_backward avg %x, %dy layout nchw
+            {output_size = array<i64: 3, 3>}
+            : (tensor<1x8x7x7xf32>, tensor<1x8x3x3xf32>) -> tensor<1x8x7x7xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$grad_output,
+                   Tessel_PoolKindAttr:$kind,
+                   Tessel_ActivationLayoutAttr:$layout,
+                   DenseI64ArrayAttr:$output_size);
+}
+
 #endif // TESSEL_POOL_OPS_TD

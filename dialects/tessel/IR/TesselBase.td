@@ -45,6 +45,7 @@ def Tessel_Dialect : Dialect {
     void registerTensorOps();
     void registerResampleOps();
     void registerReductionOps();
+    void registerOptimizerOps();
   }];
 }
 

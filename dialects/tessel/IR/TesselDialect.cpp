@@ -28,6 +28,7 @@ void TesselDialect::initialize() {
   registerTensorOps();
   registerResampleOps();
   registerReductionOps();
+  registerOptimizerOps();
 }
 
 Operation *TesselDialect::materializeConstant(OpBuilder &builder, Attribute value,

@@ -39,5 +39,7 @@
 #include "dialects/tessel/IR/ResampleOps.h.inc"
 #define GET_OP_CLASSES
 #include "dialects/tessel/IR/ReductionOps.h.inc"
+#define GET_OP_CLASSES
+#include "dialects/tessel/IR/OptimizerOps.h.inc"
 
 #endif // TESSEL_DIALECTS_TESSEL_IR_TESSELDIALECT_H

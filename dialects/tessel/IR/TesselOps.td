@@ -11,5 +11,6 @@ include "dialects/tessel/IR/LinearOps.td"
 include "dialects/tessel/IR/TensorOps.td"
 include "dialects/tessel/IR/ResampleOps.td"
 include "dialects/tessel/IR/ReductionOps.td"
+include "dialects/tessel/IR/OptimizerOps.td"
 
 #endif // TESSEL_OPS_TD

@@ -1,0 +1,142 @@
+//===- OptimizerToLinalg.cpp - Lower tessel optimizer updates -------------===//
+//
+// Each update is one elementwise linalg.generic with a result per updated
+// tensor, so a parameter and its state are read and written in one pass.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/TesselToLinalg/LoweringUtils.h"
+#include "compiler/Conversion/TesselToLinalg/TesselToLinalg.h"
+#include "dialects/tessel/IR/TesselDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+/// An elementwise generic over `inputs` (each of `type`, or 0-D and read as
+/// a scalar) with `numResults` results of `type`.
+SmallVector<Value> buildUpdate(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+    unsigned numResults,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  MLIRContext *context = b.getContext();
+  unsigned rank = type.getRank();
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == 0
+                       ? AffineMap::get(rank, 0, context)
+                       : b.getMultiDimIdentityMap(rank));
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numResults; ++i) {
+    inits.push_back(tensor::EmptyOp::create(b, loc, type.getShape(),
+                                            type.getElementType()));
+    maps.push_back(b.getMultiDimIdentityMap(rank));
+  }
+  auto generic = linalg::GenericOp::create(
+      b, loc, SmallVector<Type>(numResults, type), inputs, inits, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args.take_front(inputs.size())));
+      });
+  return generic.getResults();
+}
+
+struct SgdUpdateOpLowering : OpConversionPattern<SgdUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SgdUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getParam().getType());
+    double lr = op.getLearningRate().convertToDouble();
+    double momentum = op.getMomentum().convertToDouble();
+    double decay = op.getWeightDecay().convertToDouble();
+    bool nesterov = op.getNesterov();
+    rewriter.replaceOp(
+        op, buildUpdate(
+                rewriter, op.getLoc(), type,
+                {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity()}, 2,
+                [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
+                  Type t = args[0].getType();
+                  auto c = [&](double v) { return createFloatConstant(b, l, t, v); };
+                  Value p = args[0], g = args[1];
+                  if (decay != 0)
+                    g = arith::AddFOp::create(b, l, g,
+                                              arith::MulFOp::create(b, l, c(decay), p));
+                  Value v = arith::AddFOp::create(
+                      b, l, arith::MulFOp::create(b, l, c(momentum), args[2]), g);
+                  Value step = nesterov ? arith::AddFOp::create(
+                                              b, l, g,
+                                              arith::MulFOp::create(b, l, c(momentum), v))
+                                              .getResult()
+                                        : v;
+                  Value updated = arith::SubFOp::create(
+                      b, l, p, arith::MulFOp::create(b, l, c(lr), step));
+                  return {updated, v};
+                }));
+    return success();
+  }
+};
+
+struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AdamUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getParam().getType());
+    double lr = op.getLearningRate().convertToDouble();
+    double beta1 = op.getBeta1().convertToDouble();
+    double beta2 = op.getBeta2().convertToDouble();
+    double epsilon = op.getEpsilon().convertToDouble();
+    double decay = op.getWeightDecay().convertToDouble();
+    bool decoupled = op.getDecoupled();
+    rewriter.replaceOp(
+        op, buildUpdate(
+                rewriter, op.getLoc(), type,
+                {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV(),
+                 adaptor.getStep()},
+                3, [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
+                  Type t = args[0].getType();
+                  auto c = [&](double v) { return createFloatConstant(b, l, t, v); };
+                  auto mul = [&](Value x, Value y) {
+                    return arith::MulFOp::create(b, l, x, y).getResult();
+                  };
+                  auto add = [&](Value x, Value y) {
+                    return arith::AddFOp::create(b, l, x, y).getResult();
+                  };
+                  Value p = args[0], g = args[1], step = args[4];
+                  if (decay != 0 && !decoupled)
+                    g = add(g, mul(c(decay), p));
+                  if (decay != 0 && decoupled)
+                    p = mul(p, c(1 - lr * decay));
+                  Value m = add(mul(c(beta1), args[2]), mul(c(1 - beta1), g));
+                  Value v = add(mul(c(beta2), args[3]), mul(c(1 - beta2), mul(g, g)));
+                  // Bias corrections 1 - beta^step.
+                  auto correction = [&](double beta) {
+                    Value power = math::PowFOp::create(b, l, c(beta), step);
+                    return arith::SubFOp::create(b, l, c(1), power).getResult();
+                  };
+                  Value mHat = arith::DivFOp::create(b, l, m, correction(beta1));
+                  Value vHat = arith::DivFOp::create(b, l, v, correction(beta2));
+                  Value denominator = add(math::SqrtOp::create(b, l, vHat), c(epsilon));
+                  Value updated = arith::SubFOp::create(
+                      b, l, p,
+                      mul(c(lr), arith::DivFOp::create(b, l, mHat, denominator)));
+                  return {updated, m, v};
+                }));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tessel::populateOptimizerToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<SgdUpdateOpLowering, AdamUpdateOpLowering>(patterns.getContext());
+}

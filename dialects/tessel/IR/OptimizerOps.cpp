@@ -1,0 +1,86 @@
+//===- OptimizerOps.cpp - tessel.sgd_update and tessel.adam_update --------===//
+
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+#define GET_OP_CLASSES
+#include "dialects/tessel/IR/OptimizerOps.cpp.inc"
+
+void TesselDialect::registerOptimizerOps() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/tessel/IR/OptimizerOps.cpp.inc"
+      >();
+}
+
+/// Every state operand has the parameter's type; the results repeat it.
+static LogicalResult inferUpdateTypes(std::optional<Location> loc, StringRef opName,
+                                      ValueRange state, unsigned numResults,
+                                      SmallVectorImpl<Type> &types) {
+  Type param = state.front().getType();
+  for (Value v : state.drop_front())
+    if (v.getType() != param)
+      return emitOptionalError(loc, "'", opName, "' op every state operand must have ",
+                               "the parameter's type ", param, ", got ", v.getType());
+  types.assign(numResults, param);
+  return success();
+}
+
+/// Checks that `value` (an optimizer hyperparameter) lies in [lo, hi).
+static LogicalResult checkRange(Operation *op, StringRef name, double value,
+                                double lo, double hi) {
+  if (!(value >= lo && value < hi))
+    return op->emitOpError(llvm::formatv("{0} must lie in [{1}, {2}), got {3}", name,
+                                         lo, hi, value)
+                               .str());
+  return success();
+}
+
+static constexpr double kInf = std::numeric_limits<double>::infinity();
+
+LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferUpdateTypes(
+      loc, getOperationName(),
+      {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity()}, 2, types);
+}
+
+LogicalResult SgdUpdateOp::verify() {
+  if (failed(checkRange(*this, "learning_rate", getLearningRate().convertToDouble(),
+                        0, kInf)) ||
+      failed(checkRange(*this, "momentum", getMomentum().convertToDouble(), 0, kInf)) ||
+      failed(checkRange(*this, "weight_decay", getWeightDecay().convertToDouble(), 0,
+                        kInf)))
+    return failure();
+  return success();
+}
+
+LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  if (cast<RankedTensorType>(adaptor.getStep().getType()).getElementType() !=
+      cast<RankedTensorType>(adaptor.getParam().getType()).getElementType())
+    return emitOptionalError(loc, "'", getOperationName(),
+                             "' op step must have the parameter's element type");
+  return inferUpdateTypes(loc, getOperationName(),
+                          {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(),
+                           adaptor.getV()},
+                          3, types);
+}
+
+LogicalResult AdamUpdateOp::verify() {
+  if (failed(checkRange(*this, "learning_rate", getLearningRate().convertToDouble(),
+                        0, kInf)) ||
+      failed(checkRange(*this, "beta1", getBeta1().convertToDouble(), 0, 1)) ||
+      failed(checkRange(*this, "beta2", getBeta2().convertToDouble(), 0, 1)) ||
+      failed(checkRange(*this, "epsilon", getEpsilon().convertToDouble(), 0, kInf)) ||
+      failed(checkRange(*this, "weight_decay", getWeightDecay().convertToDouble(), 0,
+                        kInf)))
+    return failure();
+  return success();
+}
