@@ -22,6 +22,43 @@ def TesselConvertLayout : Pass<"tessel-convert-layout"> {
   }];
 }
 
+def TesselAutodiff : Pass<"tessel-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Append gradients (vector-Jacobian products) to a function";
+  let description = [{
+    Reverse-mode differentiation on the tessel dialect. For the function
+    `function` (default: the module's only function), adds one result
+    `grad_<name>` per value named in `wrt` (arguments by their `tessel.name`
+    or `arg<i>`, or constants carrying a `tessel.name` attribute; default:
+    every float argument): the gradient of the outputs named in `loss`
+    (default: the only output) with respect to it. A loss must be a scalar
+    (its cotangent is 1) unless `seeds-as-inputs` is set, which adds an
+    argument `seed_<output>` holding each output's cotangent.
+
+    The backward ops are ordinary tessel ops (conv_transpose and
+    conv_backward_filter for convolutions, pool_backward for pooling,
+    elementwise and reduction ops for the rest), so they are laid out,
+    tiled, fused and vectorized like forward ops. Only ops on a path from a
+    wrt value to a loss are differentiated; an op there without a gradient
+    rule is an error naming it. A wrt value the loss does not depend on gets
+    a zero gradient and a warning.
+
+    ```
+    tessel-opt --tessel-autodiff="loss=loss wrt=w1,b1" model.mlir
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", "\"\"",
+           "Function to differentiate (default: the only one)">,
+    ListOption<"loss", "loss", "std::string",
+               "Outputs to differentiate (default: the only output)">,
+    ListOption<"wrt", "wrt", "std::string",
+               "Inputs or named constants to differentiate with respect to "
+               "(default: every float input)">,
+    Option<"seedsAsInputs", "seeds-as-inputs", "bool", "false",
+           "Take each output's cotangent as an argument seed_<output>">,
+  ];
+}
+
 def TesselToLinalg : Pass<"tessel-to-linalg"> {
   let summary = "Lower tessel ops to linalg, tensor, arith and math on tensors";
   let description = [{

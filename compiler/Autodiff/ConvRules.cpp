@@ -1,0 +1,138 @@
+//===- ConvRules.cpp - Gradients of conv and conv_transpose ---------------===//
+//
+// conv's input gradient is a conv_transpose of the output gradient with the
+// same filter, its filter gradient a conv_backward_filter; conv_transpose's
+// are the other way round. `*io` filters swap their two channel dims between
+// the two ops; `oi*` and `io*` filters are the same tensor read either way.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Autodiff/Rules.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+/// The attributes conv and conv_transpose share, with every default filled.
+struct ConvAttrs {
+  ActivationLayout layout;
+  FilterLayout filterLayout;
+  unsigned spatialRank;
+  SmallVector<int64_t> strides, dilations, padding, kernel;
+  int64_t groups;
+};
+
+template <typename OpTy>
+ConvAttrs getAttrs(OpTy op) {
+  ConvAttrs a;
+  a.layout = op.getLayout();
+  a.filterLayout = op.getFilterLayout();
+  a.spatialRank = getSpatialRank(a.layout);
+  unsigned s = a.spatialRank;
+  auto orFill = [&](std::optional<ArrayRef<int64_t>> v, size_t n, int64_t fill) {
+    return v ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(n, fill);
+  };
+  a.strides = orFill(op.getStrides(), s, 1);
+  a.dilations = orFill(op.getDilations(), s, 1);
+  a.padding = orFill(op.getPadding(), 2 * s, 0);
+  a.groups = static_cast<int64_t>(op.getGroups());
+  ArrayRef<int64_t> filter = shapeOf(op.getFilter());
+  a.kernel.assign(getFilterFamily(a.filterLayout) == FilterFamily::SpatialFirst
+                      ? filter.take_front(s)
+                      : filter.drop_front(2));
+  return a;
+}
+
+/// The filter layout of the same tensor read by the other op of the pair:
+/// oi* <-> io*; *io stays *io (its channel dims are swapped separately).
+FilterLayout otherFilterLayout(FilterLayout layout) {
+  switch (layout) {
+  case FilterLayout::OIW: return FilterLayout::IOW;
+  case FilterLayout::OIHW: return FilterLayout::IOHW;
+  case FilterLayout::OIDHW: return FilterLayout::IODHW;
+  case FilterLayout::IOW: return FilterLayout::OIW;
+  case FilterLayout::IOHW: return FilterLayout::OIHW;
+  case FilterLayout::IODHW: return FilterLayout::OIDHW;
+  default: return layout;
+  }
+}
+
+/// Swaps the channel dims of a `*io` filter; other filters are unchanged.
+Value swapSpatialFirstChannels(GradientBuilder &gb, Value filter, FilterLayout layout) {
+  if (getFilterFamily(layout) != FilterFamily::SpatialFirst)
+    return filter;
+  return gb.transposeLast2(filter);
+}
+
+SmallVector<NamedAttribute> sharedAttrs(GradientBuilder &gb, const ConvAttrs &a,
+                                        FilterLayout filterLayout) {
+  MLIRContext *context = gb.builder().getContext();
+  return {gb.attr("layout", ActivationLayoutAttr::get(context, a.layout)),
+          gb.attr("filter_layout", FilterLayoutAttr::get(context, filterLayout)),
+          gb.i64Array("strides", a.strides),
+          gb.i64Array("dilations", a.dilations),
+          gb.i64Array("padding", a.padding),
+          gb.i64("groups", a.groups)};
+}
+
+Value biasGradient(GradientBuilder &gb, Value dy, ActivationLayout layout) {
+  return gb.sumPerChannel(dy, getChannelDim(layout));
+}
+
+void convRule(GradientBuilder &gb, ConvOp op, Value dy, ArrayRef<bool> needed,
+              SmallVectorImpl<Value> &grads) {
+  ConvAttrs a = getAttrs(op);
+  if (needed[0]) {
+    // output_padding recovers the input rows the forward stride skipped.
+    ArrayRef<int64_t> in = shapeOf(op.getInput()), out = shapeOf(dy);
+    SmallVector<unsigned, 3> dims = getSpatialDims(a.layout);
+    SmallVector<int64_t> outputPadding;
+    for (unsigned i = 0; i < a.spatialRank; ++i) {
+      int64_t extent = a.dilations[i] * (a.kernel[i] - 1) + 1;
+      outputPadding.push_back(in[dims[i]] + a.padding[i] + a.padding[a.spatialRank + i] -
+                              extent - (out[dims[i]] - 1) * a.strides[i]);
+    }
+    SmallVector<NamedAttribute> attrs =
+        sharedAttrs(gb, a, otherFilterLayout(a.filterLayout));
+    attrs.push_back(gb.i64Array("output_padding", outputPadding));
+    grads[0] = gb.create1(
+        "tessel.conv_transpose",
+        {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)}, attrs);
+  }
+  if (needed[1]) {
+    SmallVector<NamedAttribute> attrs = sharedAttrs(gb, a, a.filterLayout);
+    attrs.push_back(gb.i64Array("kernel", a.kernel));
+    grads[1] = gb.create1("tessel.conv_backward_filter", {op.getInput(), dy}, attrs);
+  }
+  if (op.getBias() && needed[2])
+    grads[2] = biasGradient(gb, dy, a.layout);
+}
+
+void convTransposeRule(GradientBuilder &gb, ConvTransposeOp op, Value dy,
+                       ArrayRef<bool> needed, SmallVectorImpl<Value> &grads) {
+  ConvAttrs a = getAttrs(op);
+  FilterLayout convLayout = otherFilterLayout(a.filterLayout);
+  if (needed[0])
+    grads[0] = gb.create1(
+        "tessel.conv",
+        {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)},
+        sharedAttrs(gb, a, convLayout));
+  if (needed[1]) {
+    // The filter gradient of the conv that maps dy back onto the input.
+    SmallVector<NamedAttribute> attrs = sharedAttrs(gb, a, convLayout);
+    attrs.push_back(gb.i64Array("kernel", a.kernel));
+    Value dw =
+        gb.create1("tessel.conv_backward_filter", {dy, op.getInput()}, attrs);
+    grads[1] = swapSpatialFirstChannels(gb, dw, a.filterLayout);
+  }
+  if (op.getBias() && needed[2])
+    grads[2] = biasGradient(gb, dy, a.layout);
+}
+
+} // namespace
+
+void mlir::tessel::registerConvRules(RuleTable &table) {
+  addRule<ConvOp>(table, convRule);
+  addRule<ConvTransposeOp>(table, convTransposeRule);
+}

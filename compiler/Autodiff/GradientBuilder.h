@@ -1,0 +1,111 @@
+//===- GradientBuilder.h - Building gradient graphs -------------*- C++ -*-===//
+//
+// The helpers the gradient rules build their tessel ops with. Every op goes
+// through createInferredOp, so the dialect's shape rules check each one; the
+// first op that fails leaves the builder failed (its diagnostic emitted) and
+// every later helper returns null.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_COMPILER_AUTODIFF_GRADIENTBUILDER_H
+#define TESSEL_COMPILER_AUTODIFF_GRADIENTBUILDER_H
+
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tessel {
+
+class GradientBuilder {
+public:
+  GradientBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  OpBuilder &builder() { return b; }
+  Location getLoc() const { return loc; }
+  void setLoc(Location l) { loc = l; }
+  bool failed() const { return hasFailed; }
+
+  /// Creates tessel op `name` and returns its results (empty on failure).
+  SmallVector<Value> create(StringRef name, ValueRange operands,
+                            ArrayRef<NamedAttribute> attrs = {},
+                            unsigned numResults = 1);
+  /// Creates a single-result tessel op (null on failure).
+  Value create1(StringRef name, ValueRange operands,
+                ArrayRef<NamedAttribute> attrs = {});
+
+  NamedAttribute attr(StringRef name, Attribute value) {
+    return b.getNamedAttr(name, value);
+  }
+  NamedAttribute i64Array(StringRef name, ArrayRef<int64_t> values) {
+    return attr(name, b.getDenseI64ArrayAttr(values));
+  }
+  NamedAttribute i64(StringRef name, int64_t value) {
+    return attr(name, b.getI64IntegerAttr(value));
+  }
+
+  // Constants -----------------------------------------------------------------
+  /// A 0-D constant of `elementType`, which broadcasts against anything.
+  Value scalar(double value, Type elementType);
+  /// A splat constant of `type`.
+  Value splat(double value, RankedTensorType type);
+  /// A dense constant of `shape` holding `values`.
+  Value dense(ArrayRef<int64_t> shape, ArrayRef<double> values, Type elementType);
+
+  // Elementwise (numpy broadcasting) ------------------------------------------
+  Value add(Value a, Value c) { return create1("tessel.add", {a, c}); }
+  Value sub(Value a, Value c) { return create1("tessel.sub", {a, c}); }
+  Value mul(Value a, Value c) { return create1("tessel.mul", {a, c}); }
+  Value div(Value a, Value c) { return create1("tessel.div", {a, c}); }
+  Value pow(Value a, Value c) { return create1("tessel.pow", {a, c}); }
+  Value neg(Value a) { return create1("tessel.neg", {a}); }
+  Value sign(Value a) { return create1("tessel.sign", {a}); }
+  Value abs(Value a) { return create1("tessel.abs", {a}); }
+  Value relu(Value a) { return create1("tessel.relu", {a}); }
+  Value exp(Value a) { return create1("tessel.exp", {a}); }
+  Value log(Value a) { return create1("tessel.log", {a}); }
+  /// `a * value` for a scalar `value`.
+  Value scale(Value a, double value);
+  /// 1 where `a > 0`, else 0.
+  Value positive(Value a) { return relu(sign(a)); }
+
+  // Shapes --------------------------------------------------------------------
+  Value reshape(Value a, ArrayRef<int64_t> shape);
+  Value transpose(Value a, ArrayRef<int64_t> perm);
+  Value slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+              ArrayRef<int64_t> strides);
+  Value padConstant(Value a, ArrayRef<int64_t> low, ArrayRef<int64_t> high);
+  Value matmul(Value a, Value c) { return create1("tessel.matmul", {a, c}); }
+  /// Swaps the last two dims.
+  Value transposeLast2(Value a);
+  /// Sums `a` over `axes`.
+  Value sum(Value a, ArrayRef<int64_t> axes, bool keepDims);
+  /// `a` broadcast to `shape`.
+  Value broadcastTo(Value a, ArrayRef<int64_t> shape);
+  /// Sums a broadcast gradient back to an operand's `shape` (numpy rules).
+  Value sumTo(Value a, ArrayRef<int64_t> shape);
+  /// Applies `matrix` ([K, D]) along `axis` of `a` (size K there): the result
+  /// has size D on that axis, `result[.., d, ..] = sum_k a[.., k, ..] m[k, d]`.
+  Value applyAlongAxis(Value a, int64_t axis, Value matrix);
+  /// The [C] tensor `a` reshaped to broadcast along dim `channelDim` of a
+  /// rank-`rank` tensor.
+  Value perChannel(Value a, unsigned channelDim, unsigned rank);
+  /// Sums over every dim but `channelDim` into [C].
+  Value sumPerChannel(Value a, unsigned channelDim);
+
+private:
+  OpBuilder &b;
+  Location loc;
+  bool hasFailed = false;
+};
+
+/// The static shape of a tensor value.
+inline ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+inline Type elementTypeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType();
+}
+
+} // namespace mlir::tessel
+
+#endif // TESSEL_COMPILER_AUTODIFF_GRADIENTBUILDER_H
