@@ -394,7 +394,7 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
     return s;
 
   // The lowered function becomes internal; the entry points wrap it.
-  auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+  auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(detail::entrySymbol(name));
   if (!body)
     return Status::error("the lowered module lost function '" + name + "'");
   std::string bodyName = "__tessel_" + prefix + "_body";

@@ -117,7 +117,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
 
   auto impl = std::make_shared<Executable::Impl>();
   impl->engine = std::move(*engine);
-  impl->entry = "_mlir_ciface_" + name;
+  impl->entry = "_mlir_ciface_" + detail::entrySymbol(name);
   impl->inputs = signature->inputs;
   impl->outputs = signature->outputs;
   impl->flops = flops;

@@ -490,6 +490,35 @@ Value Graph::mean(Value x, std::optional<std::vector<int64_t>> axes, bool keepDi
                    reduceAttrs(impl_->context.get(), axes, keepDims).list);
 }
 
+Value Graph::reduceMax(Value x, std::optional<std::vector<int64_t>> axes,
+                       bool keepDims) {
+  return createOne(*impl_, "tessel.max", {x},
+                   reduceAttrs(impl_->context.get(), axes, keepDims).list);
+}
+
+Value Graph::reduceMin(Value x, std::optional<std::vector<int64_t>> axes,
+                       bool keepDims) {
+  return createOne(*impl_, "tessel.min", {x},
+                   reduceAttrs(impl_->context.get(), axes, keepDims).list);
+}
+
+Value Graph::slice(Value x, std::vector<int64_t> offsets, std::vector<int64_t> sizes,
+                   std::vector<int64_t> strides) {
+  Attrs a(impl_->context.get());
+  if (strides.empty())
+    strides.assign(offsets.size(), 1);
+  a.add("offsets", a.b.getDenseI64ArrayAttr(offsets))
+      .add("sizes", a.b.getDenseI64ArrayAttr(sizes))
+      .add("strides", a.b.getDenseI64ArrayAttr(strides));
+  return createOne(*impl_, "tessel.slice", {x}, a.list);
+}
+
+Value Graph::gather(Value x, Value indices, int64_t axis) {
+  Attrs a(impl_->context.get());
+  a.i64("axis", axis);
+  return createOne(*impl_, "tessel.gather", {x, indices}, a.list);
+}
+
 Value Graph::mseLoss(Value lhs, Value rhs, Reduction reduction) {
   Attrs a(impl_->context.get());
   a.add("reduction",

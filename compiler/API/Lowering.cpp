@@ -133,12 +133,21 @@ static int64_t getVectorBits(llvm::TargetMachine &machine) {
   return 128; // NEON and the other 128-bit SIMD targets.
 }
 
+std::string detail::entrySymbol(const std::string &name) {
+  return "__tessel_entry_" + name;
+}
+
 Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
                                   unsigned threads, const std::string &name) {
   std::string what = "'" + name + "'";
   for (auto fn : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>())) {
-    if (fn.getName() == name)
+    if (fn.getName() == name) {
+      auto entry = mlir::StringAttr::get(module.getContext(), entrySymbol(name));
+      if (mlir::failed(mlir::SymbolTable::replaceAllSymbolUses(fn, entry, module)))
+        return Status::error("cannot rename function " + what);
+      fn.setSymName(entry);
       continue;
+    }
     if (mlir::SymbolTable::symbolKnownUseEmpty(fn, module))
       fn.erase();
     else

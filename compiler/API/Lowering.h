@@ -54,10 +54,15 @@ Result<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const std::string &triple, const std::string &cpu,
                     const std::string &features);
 
+/// The symbol function `name` has after lowerToLLVMDialect: a reserved
+/// prefix keeps a graph named like a libm function ("tanh", "expf") from
+/// capturing the math library calls of the lowered code.
+std::string entrySymbol(const std::string &name);
+
 /// Runs the CPU pipeline on `module` for `machine` with `threads` parallel
 /// tiles, leaving the LLVM dialect. Only function `name` (and the functions
-/// it calls, made private) is compiled; the module's other functions are
-/// dropped first.
+/// it calls, made private) is compiled, renamed to entrySymbol(name); the
+/// module's other functions are dropped first.
 Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
                           unsigned threads, const std::string &name);
 

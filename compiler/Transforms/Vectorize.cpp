@@ -153,6 +153,14 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       if (llvm::any_of(ranges, ShapedType::isDynamic))
         return;
+      // Full reductions into a 0-D result stay loops: upstream's
+      // reduction-to-contract rewrite (step 4) builds an invalid
+      // vector.contract with a scalar accumulator when an operand of the
+      // product was broadcast (LLVM 22).
+      if (llvm::any_of(op.getDpsInits(), [](Value init) {
+            return cast<ShapedType>(init.getType()).getRank() == 0;
+          }))
+        return;
       int64_t volume = 1;
       for (int64_t r : ranges)
         volume *= r;

@@ -135,6 +135,12 @@ public:
   Value transpose(Value x, std::vector<int64_t> perm);
   Value concat(const std::vector<Value> &values, int64_t axis);
   Value relayout(Value x, Layout from, Layout to);
+  /// Strided slice: element i of dim d reads offsets[d] + i * strides[d]
+  /// (strides may be negative; empty strides are all 1).
+  Value slice(Value x, std::vector<int64_t> offsets, std::vector<int64_t> sizes,
+              std::vector<int64_t> strides = {});
+  /// numpy `take` along `axis` with integer `indices` (from labels()).
+  Value gather(Value x, Value indices, int64_t axis);
 
   // Resampling ----------------------------------------------------------------
   Value pad(Value x, PadMode mode, std::vector<int64_t> padding, double value = 0.0);
@@ -150,6 +156,8 @@ public:
   Value logSoftmax(Value x, int64_t axis);
   Value sum(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
   Value mean(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
+  Value reduceMax(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
+  Value reduceMin(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims = false);
   Value mseLoss(Value lhs, Value rhs, Reduction reduction = Reduction::Mean);
   Value crossEntropy(Value logits, Value labels, Reduction reduction = Reduction::Mean);
 
@@ -164,6 +172,7 @@ public:
   /// Implementation detail for the compiler.
   struct Impl;
   const Impl &impl() const { return *impl_; }
+  Impl &impl() { return *impl_; }
 
 private:
   std::unique_ptr<Impl> impl_;

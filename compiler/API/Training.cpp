@@ -1,0 +1,359 @@
+//===- Training.cpp - tessel::gradient, trainingStep and Trainer ----------===//
+//
+// Both transforms copy the graph (through its text, since each Graph owns
+// its MLIR context), then append to the copy what buildGradients and the
+// optimizer ops produce.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessel/Training.h"
+
+#include "compiler/API/GraphImpl.h"
+#include "compiler/Autodiff/Autodiff.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
+using namespace tessel;
+namespace mt = mlir::tessel;
+
+namespace {
+
+/// Where a value of a function's body sits: (-1, argument index) or
+/// (op index, result index).
+using Position = std::pair<int, unsigned>;
+
+Position positionOf(mlir::Value v, mlir::Block &body) {
+  if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(v))
+    return {-1, arg.getArgNumber()};
+  auto result = llvm::cast<mlir::OpResult>(v);
+  int index = 0;
+  for (mlir::Operation &op : body) {
+    if (&op == result.getOwner())
+      return {index, result.getResultNumber()};
+    ++index;
+  }
+  return {-2, 0};
+}
+
+/// A copy of `graph` in a context of its own; value handles stay valid.
+Result<Graph> copyGraph(const Graph &graph) {
+  const Graph::Impl &src = graph.impl();
+  Graph copy(src.name);
+  Graph::Impl &dst = copy.impl();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  src.finish()->print(os, mlir::OpPrintingFlags().printGenericOpForm());
+  auto parsed = mlir::parseSourceString<mlir::ModuleOp>(text, dst.context.get());
+  if (!parsed)
+    return Result<Graph>::error("internal error: graph '" + src.name +
+                                "' does not parse back");
+  dst.module = std::move(parsed);
+  dst.function = *dst.module->getOps<mlir::func::FuncOp>().begin();
+  mlir::Block &body = dst.function.getBody().front();
+  body.getTerminator()->erase();
+  dst.function.setType(dst.builder.getFunctionType(body.getArgumentTypes(), {}));
+  dst.builder.setInsertionPointToEnd(&body);
+
+  std::vector<mlir::Operation *> ops;
+  for (mlir::Operation &op : body)
+    ops.push_back(&op);
+  mlir::func::FuncOp srcFunction = src.function;
+  mlir::Block &srcBody = srcFunction.getBody().front();
+  for (mlir::Value v : src.values) {
+    Position p = positionOf(v, srcBody);
+    dst.values.push_back(p.first == -1 ? mlir::Value(body.getArgument(p.second))
+                                       : ops[p.first]->getResult(p.second));
+  }
+  dst.inputNames = src.inputNames;
+  dst.outputs = src.outputs;
+  dst.opCount = src.opCount;
+  return copy;
+}
+
+bool isValid(const Graph::Impl &g, Value v) {
+  return v.id() >= 0 && v.id() < static_cast<int>(g.values.size());
+}
+
+/// The name of a value in gradient outputs: its input name, else v<id>.
+std::string valueName(const Graph::Impl &g, Value v) {
+  if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(g.values[v.id()]))
+    return g.inputNames[arg.getArgNumber()];
+  return "v" + std::to_string(v.id());
+}
+
+Value addValue(Graph::Impl &g, mlir::Value v) {
+  g.values.push_back(v);
+  return Value(static_cast<int>(g.values.size()) - 1);
+}
+
+Value addInput(Graph::Impl &g, const std::string &name, mlir::Type type) {
+  mlir::Block &body = g.function.getBody().front();
+  mlir::Value arg = body.addArgument(type, g.function.getLoc());
+  g.function.setType(g.builder.getFunctionType(body.getArgumentTypes(), {}));
+  g.inputNames.push_back(name);
+  return addValue(g, arg);
+}
+
+/// Checks the loss and wrt handles, copies the graph and appends the
+/// gradients of `loss` with respect to `wrt`.
+Result<std::pair<Graph, std::vector<Value>>>
+buildGradientGraph(const Graph &graph, Value loss, const std::vector<Value> &wrt) {
+  using R = Result<std::pair<Graph, std::vector<Value>>>;
+  const Graph::Impl &src = graph.impl();
+  if (!graph.status())
+    return graph.status();
+  if (!isValid(src, loss))
+    return R::error("gradient of graph '" + src.name + "': the loss is not a value of it");
+  auto lossType = llvm::cast<mlir::RankedTensorType>(src.values[loss.id()].getType());
+  if (lossType.getNumElements() != 1 || !lossType.getElementType().isF32())
+    return R::error("gradient of graph '" + src.name + "': the loss must be a float " +
+                    "scalar (one element), got shape " +
+                    mt::formatArray(lossType.getShape()));
+  for (Value v : wrt)
+    if (!isValid(src, v))
+      return R::error("gradient of graph '" + src.name +
+                      "': a wrt value is not a value of it");
+  auto copy = copyGraph(graph);
+  if (!copy)
+    return copy.status();
+  Graph::Impl &g = copy->impl();
+
+  std::vector<std::string> names;
+  llvm::SmallVector<mlir::Value> wrtValues;
+  for (Value v : wrt) {
+    names.push_back(valueName(g, v));
+    wrtValues.push_back(g.values[v.id()]);
+  }
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler(g.context.get(), [&](mlir::Diagnostic &diag) {
+    if (message.empty() && diag.getSeverity() == mlir::DiagnosticSeverity::Error)
+      message = diag.str();
+    return mlir::success();
+  });
+  mlir::Location loc = g.function.getLoc();
+  mlir::Value lossValue = g.values[loss.id()];
+  auto seed = mt::ConstantOp::create(
+      g.builder, loc,
+      mlir::DenseElementsAttr::get(llvm::cast<mlir::ShapedType>(lossValue.getType()),
+                                   1.0f));
+  auto grads = mt::buildGradients(g.builder, loc, {lossValue}, {seed.getResult()},
+                                  wrtValues, names);
+  if (mlir::failed(grads))
+    return R::error("gradient of graph '" + src.name + "': " +
+                    (message.empty() ? "autodiff failed" : message));
+  std::vector<Value> handles;
+  for (mlir::Value v : *grads)
+    handles.push_back(addValue(g, v));
+  return std::make_pair(std::move(*copy), std::move(handles));
+}
+
+} // namespace
+
+Result<Graph> tessel::gradient(const Graph &graph, Value loss,
+                               const std::vector<Value> &wrt) {
+  auto built = buildGradientGraph(graph, loss, wrt);
+  if (!built)
+    return built.status();
+  auto &[copy, grads] = *built;
+  Graph::Impl &g = copy.impl();
+  for (auto [v, grad] : llvm::zip_equal(wrt, grads))
+    g.outputs.emplace_back("grad_" + valueName(g, v), grad.id());
+  return std::move(copy);
+}
+
+Optimizer Optimizer::sgd(double learningRate, double momentum, double weightDecay,
+                         bool nesterov) {
+  Optimizer o;
+  o.kind = Kind::Sgd;
+  o.learningRate = learningRate;
+  o.momentum = momentum;
+  o.weightDecay = weightDecay;
+  o.nesterov = nesterov;
+  return o;
+}
+
+Optimizer Optimizer::adam(double learningRate, double weightDecay, bool decoupled) {
+  Optimizer o;
+  o.kind = Kind::Adam;
+  o.learningRate = learningRate;
+  o.weightDecay = weightDecay;
+  o.decoupled = decoupled;
+  return o;
+}
+
+/// The name of Adam's step-number input.
+static const char *const kStepInput = "optimizer.step";
+
+Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
+                                   const std::vector<Value> &parameters,
+                                   const Optimizer &optimizer) {
+  const Graph::Impl &src = graph.impl();
+  for (Value p : parameters)
+    if (!isValid(src, p) || !llvm::isa<mlir::BlockArgument>(src.values[p.id()]))
+      return Result<Graph>::error("training step of graph '" + src.name +
+                                  "': every parameter must be an input of the graph");
+  auto built = buildGradientGraph(graph, loss, parameters);
+  if (!built)
+    return built.status();
+  auto &[copy, grads] = *built;
+  Graph::Impl &g = copy.impl();
+  mlir::OpBuilder &b = g.builder;
+  bool adam = optimizer.kind == Optimizer::Kind::Adam;
+  llvm::SmallVector<mlir::NamedAttribute> attrs{
+      b.getNamedAttr("learning_rate", b.getF64FloatAttr(optimizer.learningRate)),
+      b.getNamedAttr("weight_decay", b.getF64FloatAttr(optimizer.weightDecay))};
+  if (adam) {
+    attrs.push_back(b.getNamedAttr("beta1", b.getF64FloatAttr(optimizer.beta1)));
+    attrs.push_back(b.getNamedAttr("beta2", b.getF64FloatAttr(optimizer.beta2)));
+    attrs.push_back(b.getNamedAttr("epsilon", b.getF64FloatAttr(optimizer.epsilon)));
+    if (optimizer.decoupled)
+      attrs.push_back(b.getNamedAttr("decoupled", b.getUnitAttr()));
+  } else {
+    attrs.push_back(b.getNamedAttr("momentum", b.getF64FloatAttr(optimizer.momentum)));
+    if (optimizer.nesterov)
+      attrs.push_back(b.getNamedAttr("nesterov", b.getUnitAttr()));
+  }
+  Value step;
+  if (adam)
+    step = addInput(g, kStepInput, mlir::RankedTensorType::get({}, b.getF32Type()));
+
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler(g.context.get(), [&](mlir::Diagnostic &diag) {
+    if (message.empty())
+      message = diag.str();
+    return mlir::success();
+  });
+  std::vector<std::pair<std::string, int>> outputs{{"loss", loss.id()}}, state;
+  for (auto [p, grad] : llvm::zip_equal(parameters, grads)) {
+    std::string name = valueName(g, p);
+    mlir::Value param = g.values[p.id()];
+    std::vector<std::string> stateNames =
+        adam ? std::vector<std::string>{name + ".m", name + ".v"}
+             : std::vector<std::string>{name + ".velocity"};
+    llvm::SmallVector<mlir::Value> operands{param, g.values[grad.id()]};
+    for (const std::string &s : stateNames)
+      operands.push_back(g.values[addInput(g, s, param.getType()).id()]);
+    if (adam)
+      operands.push_back(g.values[step.id()]);
+    mlir::Operation *update = mt::createInferredOp(
+        b, g.function.getLoc(), adam ? "tessel.adam_update" : "tessel.sgd_update",
+        operands, attrs, 1 + stateNames.size());
+    if (!update)
+      return Result<Graph>::error("training step of graph '" + src.name + "': " + message);
+    outputs.emplace_back(name, addValue(g, update->getResult(0)).id());
+    for (auto [i, s] : llvm::enumerate(stateNames))
+      state.emplace_back(s, addValue(g, update->getResult(i + 1)).id());
+  }
+  outputs.insert(outputs.end(), state.begin(), state.end());
+  g.outputs = std::move(outputs);
+  return std::move(copy);
+}
+
+//===----------------------------------------------------------------------===//
+// Trainer
+//===----------------------------------------------------------------------===//
+
+struct Trainer::Impl {
+  Executable step;
+  /// Parameters and optimizer state by input name; outputs of the same name
+  /// are written back into them after each step.
+  std::map<std::string, Tensor> parameters, state;
+  int64_t steps = 0;
+};
+
+Result<Trainer> Trainer::create(const Graph &graph, Value loss,
+                                const std::map<std::string, Tensor> &parameters,
+                                const Optimizer &optimizer,
+                                const CompileOptions &options) {
+  const Graph::Impl &src = graph.impl();
+  std::vector<Value> handles;
+  std::map<std::string, Tensor> owned;
+  for (const auto &[name, value] : parameters) {
+    auto it = std::find(src.inputNames.begin(), src.inputNames.end(), name);
+    if (it == src.inputNames.end())
+      return Result<Trainer>::error("trainer: graph '" + src.name +
+                                    "' has no input named '" + name + "'");
+    unsigned arg = it - src.inputNames.begin();
+    mlir::Value v = mlir::func::FuncOp(src.function).getArgument(arg);
+    auto type = llvm::cast<mlir::RankedTensorType>(v.getType());
+    if (value.empty() || value.shape() != std::vector<int64_t>(type.getShape().begin(),
+                                                                 type.getShape().end()))
+      return Result<Trainer>::error("trainer: parameter '" + name + "' has shape " +
+                                    value.shapeString() + ", the graph's input " +
+                                    mt::formatArray(type.getShape()));
+    handles.push_back(Value(static_cast<int>(
+        std::find(src.values.begin(), src.values.end(), v) - src.values.begin())));
+    owned.emplace(name, value.clone());
+  }
+  auto stepGraph = trainingStep(graph, loss, handles, optimizer);
+  if (!stepGraph)
+    return stepGraph.status();
+  auto exe = compile(*stepGraph, options);
+  if (!exe)
+    return exe.status();
+  auto impl = std::make_shared<Impl>(Impl{*exe, std::move(owned), {}, 0});
+  for (const TensorInfo &info : exe->inputs())
+    if (!impl->parameters.count(info.name) &&
+        std::find(src.inputNames.begin(), src.inputNames.end(), info.name) ==
+            src.inputNames.end() &&
+        info.name != kStepInput)
+      impl->state.emplace(info.name, Tensor::zeros(info.shape));
+  return Trainer(std::move(impl));
+}
+
+Result<float> Trainer::step(const std::map<std::string, Tensor> &batch) {
+  Impl &t = *impl_;
+  std::vector<Tensor> inputs;
+  Tensor stepNumber = Tensor::fromValues({}, {static_cast<float>(t.steps + 1)});
+  size_t fed = 0;
+  for (const TensorInfo &info : t.step.inputs()) {
+    if (auto it = t.parameters.find(info.name); it != t.parameters.end()) {
+      inputs.push_back(it->second);
+    } else if (auto it = t.state.find(info.name); it != t.state.end()) {
+      inputs.push_back(it->second);
+    } else if (info.name == kStepInput) {
+      inputs.push_back(stepNumber);
+    } else if (auto it = batch.find(info.name); it != batch.end()) {
+      inputs.push_back(it->second);
+      ++fed;
+    } else {
+      return Result<float>::error("trainer: batch input '" + info.name + "' is missing");
+    }
+  }
+  if (fed != batch.size())
+    for (const auto &entry : batch)
+      if (!std::any_of(t.step.inputs().begin(), t.step.inputs().end(),
+                       [&](const TensorInfo &i) { return i.name == entry.first; }) ||
+          t.parameters.count(entry.first))
+        return Result<float>::error("trainer: '" + entry.first +
+                                    "' is not a batch input of the graph");
+  auto outputs = t.step.run(inputs);
+  if (!outputs)
+    return outputs.status();
+  // The updated parameters and state overwrite the current ones.
+  for (auto [info, value] : llvm::zip_equal(t.step.outputs(), *outputs)) {
+    Tensor *target = nullptr;
+    if (auto it = t.parameters.find(info.name); it != t.parameters.end())
+      target = &it->second;
+    else if (auto it = t.state.find(info.name); it != t.state.end())
+      target = &it->second;
+    if (target)
+      std::copy(value.data(), value.data() + value.numElements(), target->data());
+  }
+  ++t.steps;
+  return (*outputs)[0].data()[0];
+}
+
+Tensor Trainer::parameter(const std::string &name) const {
+  auto it = impl_->parameters.find(name);
+  return it == impl_->parameters.end() ? Tensor() : it->second;
+}
+
+std::map<std::string, Tensor> Trainer::parameters() const { return impl_->parameters; }
+
+int64_t Trainer::steps() const { return impl_->steps; }

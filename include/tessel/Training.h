@@ -1,0 +1,97 @@
+//===- Training.h - Gradients, optimizers and training steps ----*- C++ -*-===//
+//
+// Autodiff in Tessel is a transform on the graph: gradient() returns a new
+// graph that also computes gradients, with ordinary tessel ops that are
+// compiled like the forward ones. trainingStep() adds an optimizer update
+// per parameter, so forward, backward and update compile into one function;
+// Trainer holds the parameters and optimizer state and runs that function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSEL_TRAINING_H
+#define TESSEL_TRAINING_H
+
+#include "tessel/Compiler.h"
+#include "tessel/Graph.h"
+#include "tessel/Result.h"
+#include "tessel/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessel {
+
+/// A copy of `graph` whose outputs are `graph`'s outputs followed by one
+/// output `grad_<name>` per value of `wrt`: the gradient of the scalar
+/// `loss` (a value with one element) with respect to it. `wrt` holds inputs
+/// (named by their input name), constants or intermediate values (named
+/// `v<id>`); they must be float tensors. A value the loss does not depend
+/// on gets a zero gradient. Handles of `graph` stay valid in the copy.
+/// Errors: an invalid graph, a non-scalar or non-float loss, a non-float wrt
+/// value, or an op on the way without a gradient rule (named).
+Result<Graph> gradient(const Graph &graph, Value loss, const std::vector<Value> &wrt);
+
+/// An optimizer applied to every parameter (PyTorch's semantics).
+struct Optimizer {
+  enum class Kind { Sgd, Adam };
+  Kind kind = Kind::Sgd;
+  double learningRate = 0.01;
+  double momentum = 0.0;    // SGD
+  bool nesterov = false;    // SGD
+  double beta1 = 0.9;       // Adam
+  double beta2 = 0.999;     // Adam
+  double epsilon = 1e-8;    // Adam
+  bool decoupled = false;   // Adam: AdamW's decoupled weight decay
+  double weightDecay = 0.0; // both
+
+  static Optimizer sgd(double learningRate, double momentum = 0.0,
+                       double weightDecay = 0.0, bool nesterov = false);
+  static Optimizer adam(double learningRate = 1e-3, double weightDecay = 0.0,
+                        bool decoupled = false);
+};
+
+/// One training step as a graph. Inputs: `graph`'s inputs, then the
+/// optimizer state of each parameter (`<p>.velocity` for SGD; `<p>.m`,
+/// `<p>.v` for Adam) and, for Adam, `step` (0-D, the 1-based step number).
+/// Outputs: `loss`, the updated parameters under their input names, then
+/// the updated state under the state inputs' names. `parameters` must be
+/// inputs of `graph`; `loss` must be a scalar.
+Result<Graph> trainingStep(const Graph &graph, Value loss,
+                           const std::vector<Value> &parameters,
+                           const Optimizer &optimizer);
+
+/// Trains the parameters of a graph: compiles its training step once and
+/// keeps the parameters and optimizer state between steps.
+class Trainer {
+public:
+  /// `parameters` maps input names of `graph` to their initial values (the
+  /// Trainer keeps its own copies); every other input is fed per batch.
+  static Result<Trainer> create(const Graph &graph, Value loss,
+                                const std::map<std::string, Tensor> &parameters,
+                                const Optimizer &optimizer,
+                                const CompileOptions &options = {});
+  /// Runs forward, backward and update on one batch (the non-parameter
+  /// inputs by name). The parameter tensors are updated in place: tensors
+  /// obtained from parameter() see the new values. Returns the batch loss
+  /// before the update.
+  Result<float> step(const std::map<std::string, Tensor> &batch);
+  /// The current value of a parameter (shares the Trainer's memory), or an
+  /// empty tensor for an unknown name.
+  Tensor parameter(const std::string &name) const;
+  /// Every parameter by name (sharing the Trainer's memory).
+  std::map<std::string, Tensor> parameters() const;
+  /// Steps run so far.
+  int64_t steps() const;
+
+  struct Impl;
+  explicit Trainer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+private:
+  std::shared_ptr<Impl> impl_;
+};
+
+} // namespace tessel
+
+#endif // TESSEL_TRAINING_H

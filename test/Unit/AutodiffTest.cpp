@@ -1,0 +1,596 @@
+//===- AutodiffTest.cpp - Gradient rules against finite differences ------===//
+//
+// Every case builds a small graph y = f(inputs), a random cotangent v and
+// the loss sum(v * y); tessel::gradient's compiled float32 gradients are
+// compared with central finite differences of the same graph run in
+// float64. Convolutions and pooling are also compared with naive reference
+// gradients written from PyTorch's definitions (Reference.h style loops).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Float64Function.h"
+#include "Reference.h"
+#include "tessel/Compiler.h"
+#include "tessel/Graph.h"
+#include "tessel/Training.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+
+using namespace tessel;
+using reference::Shape;
+
+namespace {
+
+struct InputSpec {
+  std::string name;
+  Shape shape;
+  float lo = -1.f, hi = 1.f;
+};
+
+using Builder = std::function<Value(Graph &, const std::vector<Value> &)>;
+/// A naive reference for the gradients: (inputs, cotangent) -> gradients.
+using NaiveGradient =
+    std::function<std::vector<Tensor>(const std::vector<Tensor> &, const Tensor &)>;
+
+struct GradCase {
+  std::string name;
+  std::vector<InputSpec> inputs;
+  Builder build;
+  NaiveGradient naive = nullptr;
+};
+
+double maxAbs(const Tensor &t) {
+  double m = 0;
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    m = std::max(m, std::abs(double(t.data()[i])));
+  return m;
+}
+
+/// Checks `got` against `want` elementwise with a tolerance relative to the
+/// largest gradient entry; reports the worst element.
+void expectClose(const std::string &what, const Tensor &got,
+                 const std::vector<double> &want, double rtol) {
+  ASSERT_EQ(got.numElements(), static_cast<int64_t>(want.size())) << what;
+  double scale = 1.0;
+  for (double w : want)
+    scale = std::max(scale, std::abs(w));
+  double worst = 0;
+  int64_t worstAt = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double err = std::abs(double(got.data()[i]) - want[i]);
+    if (err > worst) {
+      worst = err;
+      worstAt = static_cast<int64_t>(i);
+    }
+  }
+  EXPECT_LE(worst, rtol * scale)
+      << what << ": element " << worstAt << " is " << got.data()[worstAt] << ", expected "
+      << want[worstAt];
+}
+
+void checkGradients(const GradCase &c, unsigned seed = 7) {
+  SCOPED_TRACE(c.name);
+  std::mt19937 rng(seed);
+  Graph g(c.name);
+  std::vector<Value> inputs;
+  std::vector<Tensor> values;
+  for (const InputSpec &in : c.inputs) {
+    inputs.push_back(g.input(in.name, in.shape));
+    values.push_back(reference::randomTensor(in.shape, rng, in.lo, in.hi));
+  }
+  Value y = c.build(g, inputs);
+  ASSERT_TRUE(g.status()) << g.status().message();
+  Shape yShape = g.shape(y);
+  Value v = g.input("cotangent", yShape);
+  Tensor cotangent = reference::randomTensor(yShape, rng);
+  Value loss = g.sum(g.mul(y, v), std::nullopt);
+  g.output("loss", loss);
+  ASSERT_TRUE(g.status()) << g.status().message();
+
+  // Analytic gradients, compiled in float32.
+  auto grads = gradient(g, loss, inputs);
+  ASSERT_TRUE(grads) << grads.status().message();
+  CompileOptions options;
+  options.threads = 2;
+  auto exe = compile(*grads, options);
+  ASSERT_TRUE(exe) << exe.status().message();
+  std::vector<Tensor> feed(values);
+  feed.push_back(cotangent);
+  auto outputs = exe->run(feed);
+  ASSERT_TRUE(outputs) << outputs.status().message();
+  ASSERT_EQ(outputs->size(), 1 + inputs.size());
+
+  // Central differences of the float64 graph.
+  std::string error;
+  auto f64 = Float64Function::compile(g.toMlir(), c.name, error);
+  ASSERT_TRUE(f64) << error;
+  std::vector<std::vector<double>> args;
+  for (const Tensor &t : feed)
+    args.emplace_back(t.data(), t.data() + t.numElements());
+  const double h = 1e-6;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<double> fd(args[i].size());
+    for (size_t e = 0; e < args[i].size(); ++e) {
+      double x = args[i][e];
+      args[i][e] = x + h;
+      double plus = f64->run(args);
+      args[i][e] = x - h;
+      double minus = f64->run(args);
+      args[i][e] = x;
+      fd[e] = (plus - minus) / (2 * h);
+    }
+    expectClose("d loss / d " + c.inputs[i].name + " vs finite differences",
+                (*outputs)[1 + i], fd, 2e-3);
+  }
+  if (c.naive) {
+    std::vector<Tensor> naive = c.naive(values, cotangent);
+    for (size_t i = 0; i < naive.size(); ++i) {
+      if (naive[i].empty())
+        continue;
+      std::vector<double> want(naive[i].data(), naive[i].data() + naive[i].numElements());
+      expectClose("d loss / d " + c.inputs[i].name + " vs the naive gradient",
+                  (*outputs)[1 + i], want, 1e-4);
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Naive reference gradients of conv and pooling
+//===----------------------------------------------------------------------===//
+
+/// dx and dw of sum(v * conv(x, w)), from the forward loop nest of
+/// reference::conv with each multiply-add turned into its two adjoints.
+std::vector<Tensor> naiveConvGradients(const Tensor &x, const Tensor &w,
+                                       const Tensor &v, const reference::ConvSpec &s) {
+  reference::Activation in{x, s.layout}, out{v, s.layout};
+  reference::Activation dx{Tensor::zeros(x.shape()), s.layout};
+  Tensor dw = Tensor::zeros(w.shape());
+  int sr = reference::spatialRank(s.layout);
+  int64_t cinG = in.channels() / s.groups, coutG = out.channels() / s.groups;
+  Shape inSp = in.spatial();
+  Shape kernel = s.spatialFirstFilter ? Shape(w.shape().begin(), w.shape().begin() + sr)
+                                      : Shape(w.shape().begin() + 2, w.shape().end());
+  auto windex = [&](int64_t o, int64_t i, const Shape &k) {
+    Shape index;
+    if (s.spatialFirstFilter) { index = k; index.push_back(i); index.push_back(o); }
+    else { index = {o, i}; index.insert(index.end(), k.begin(), k.end()); }
+    return index;
+  };
+  for (int64_t n = 0; n < out.batch(); ++n)
+    for (int64_t oc = 0; oc < out.channels(); ++oc)
+      reference::forEachIndex(out.spatial(), [&](const Shape &o) {
+        int64_t g = oc / coutG;
+        double dy = out.at(n, oc, o);
+        for (int64_t ic = 0; ic < cinG; ++ic)
+          reference::forEachIndex(kernel, [&](const Shape &k) {
+            Shape p(sr);
+            for (int d = 0; d < sr; ++d) {
+              p[d] = o[d] * s.strides[d] - s.padLow[d] + k[d] * s.dilations[d];
+              if (p[d] < 0 || p[d] >= inSp[d]) return;
+            }
+            Shape wi = windex(oc, ic, k);
+            dx.at(n, g * cinG + ic, p) += float(dy * w.at(wi));
+            dw.at(wi) += float(dy * in.at(n, g * cinG + ic, p));
+          });
+      });
+  return {dx.t, dw};
+}
+
+/// dx of sum(v * pool(x)): max to the first maximum of each window (in
+/// row-major window order), avg divided by the forward's divisor, lp by
+/// |x|^(p-1) sign(x) y^(1-p).
+Tensor naivePoolGradient(const Tensor &x, const Tensor &v, const reference::PoolSpec &s) {
+  reference::Activation in{x, s.layout}, out{v, s.layout};
+  reference::Activation dx{Tensor::zeros(x.shape()), s.layout};
+  Tensor y = reference::pool(x, s, v.shape());
+  reference::Activation yv{y, s.layout};
+  int sr = reference::spatialRank(s.layout);
+  Shape inSp = in.spatial();
+  for (int64_t n = 0; n < out.batch(); ++n)
+    for (int64_t c = 0; c < out.channels(); ++c)
+      reference::forEachIndex(out.spatial(), [&](const Shape &o) {
+        std::vector<Shape> positions;
+        int64_t insidePadded = 0;
+        reference::forEachIndex(s.kernel, [&](const Shape &k) {
+          Shape p(sr);
+          bool inInput = true, inPadded = true;
+          for (int d = 0; d < sr; ++d) {
+            p[d] = o[d] * s.strides[d] - s.padLow[d] + k[d] * s.dilations[d];
+            inInput &= p[d] >= 0 && p[d] < inSp[d];
+            inPadded &= p[d] < inSp[d] + s.padHigh[d];
+          }
+          insidePadded += inPadded;
+          if (inInput)
+            positions.push_back(p);
+        });
+        double dy = out.at(n, c, o);
+        if (s.kind == PoolKind::Max) {
+          Shape best = positions.front();
+          for (const Shape &p : positions)
+            if (in.at(n, c, p) > in.at(n, c, best))
+              best = p;
+          dx.at(n, c, best) += float(dy);
+          return;
+        }
+        double divisor = s.countIncludePad ? insidePadded : double(positions.size());
+        for (const Shape &p : positions) {
+          double xv = in.at(n, c, p);
+          double g = s.kind == PoolKind::Avg
+                         ? dy / divisor
+                         : dy * std::pow(std::abs(xv), s.p - 1) * (xv > 0 ? 1 : -1) *
+                               std::pow(double(yv.at(n, c, o)), 1 - s.p);
+          dx.at(n, c, p) += float(g);
+        }
+      });
+  return dx.t;
+}
+
+//===----------------------------------------------------------------------===//
+// Cases
+//===----------------------------------------------------------------------===//
+
+Shape filterShape(bool spatialFirst, int64_t out, int64_t in, const Shape &k) {
+  Shape s;
+  if (spatialFirst) { s = k; s.push_back(in); s.push_back(out); }
+  else { s = {out, in}; s.insert(s.end(), k.begin(), k.end()); }
+  return s;
+}
+
+FilterLayout filterLayoutFor(Layout l, bool spatialFirst) {
+  switch (reference::spatialRank(l)) {
+  case 1: return spatialFirst ? FilterLayout::WIO : FilterLayout::OIW;
+  case 2: return spatialFirst ? FilterLayout::HWIO : FilterLayout::OIHW;
+  default: return spatialFirst ? FilterLayout::DHWIO : FilterLayout::OIDHW;
+  }
+}
+
+/// A conv case with its naive reference gradient.
+GradCase convCase(std::string name, Layout layout, bool spatialFirst, int64_t n,
+                  int64_t cin, int64_t cout, Shape spatial, Shape kernel, Shape strides,
+                  Shape dilations, Shape padLow, Shape padHigh, int64_t groups,
+                  bool bias) {
+  GradCase c;
+  c.name = std::move(name);
+  c.inputs = {{"x", reference::activationShape(layout, n, cin, spatial)},
+              {"w", filterShape(spatialFirst, cout, cin / groups, kernel)}};
+  if (bias)
+    c.inputs.push_back({"b", {cout}});
+  ConvOptions o;
+  o.layout = layout;
+  o.filterLayout = filterLayoutFor(layout, spatialFirst);
+  o.strides = strides;
+  o.dilations = dilations;
+  o.padding = padLow;
+  o.padding.insert(o.padding.end(), padHigh.begin(), padHigh.end());
+  o.groups = groups;
+  c.build = [o, bias](Graph &g, const std::vector<Value> &in) {
+    return g.conv(in[0], in[1], o, bias ? std::optional<Value>(in[2]) : std::nullopt);
+  };
+  reference::ConvSpec spec{layout, spatialFirst, strides, dilations, padLow, padHigh, groups};
+  c.naive = [spec](const std::vector<Tensor> &in, const Tensor &v) {
+    return naiveConvGradients(in[0], in[1], v, spec);
+  };
+  return c;
+}
+
+GradCase poolCase(std::string name, PoolKind kind, Layout layout, Shape inShape,
+                  Shape kernel, Shape strides, Shape dilations, Shape padLow,
+                  Shape padHigh, bool ceil, bool includePad, double p = 2.0) {
+  GradCase c;
+  c.name = std::move(name);
+  // Lp pooling is smooth away from x = 0 only.
+  c.inputs = {{"x", inShape, kind == PoolKind::Lp ? 0.2f : -1.f, 1.f}};
+  PoolOptions o;
+  o.layout = layout;
+  o.kernel = kernel;
+  o.strides = strides;
+  o.dilations = dilations;
+  o.padding = padLow;
+  o.padding.insert(o.padding.end(), padHigh.begin(), padHigh.end());
+  o.ceilMode = ceil;
+  o.countIncludePad = includePad;
+  o.p = p;
+  c.build = [o, kind](Graph &g, const std::vector<Value> &in) {
+    return g.pool(kind, in[0], o);
+  };
+  if (!ceil) {
+    reference::PoolSpec spec{kind, layout, kernel, strides, dilations, padLow, padHigh,
+                             includePad, p};
+    c.naive = [spec](const std::vector<Tensor> &in, const Tensor &v) {
+      return std::vector<Tensor>{naivePoolGradient(in[0], v, spec)};
+    };
+  }
+  return c;
+}
+
+GradCase unary(std::string name, Value (Graph::*op)(Value), float lo = -1.f,
+               float hi = 1.f) {
+  return {name, {{"x", {2, 3, 4}, lo, hi}},
+          [op](Graph &g, const std::vector<Value> &in) { return (g.*op)(in[0]); }};
+}
+
+GradCase binary(std::string name, Value (Graph::*op)(Value, Value), Shape a, Shape b,
+                float lo = -1.f, float hi = 1.f) {
+  return {name, {{"a", a, lo, hi}, {"b", b, 0.5f, 1.5f}},
+          [op](Graph &g, const std::vector<Value> &in) { return (g.*op)(in[0], in[1]); }};
+}
+
+} // namespace
+
+TEST(Autodiff, Convolutions) {
+  using L = Layout;
+  checkGradients(convCase("conv2d_nchw_stride2_pad_bias", L::NCHW, false, 2, 3, 4, {7, 7},
+                          {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, true));
+  checkGradients(convCase("conv2d_nhwc_dilated_asym_pad", L::NHWC, true, 1, 4, 5, {8, 7},
+                          {3, 3}, {1, 1}, {2, 2}, {1, 0}, {2, 1}, 1, false));
+  checkGradients(convCase("conv2d_grouped", L::NCHW, false, 1, 4, 6, {6, 6}, {3, 3},
+                          {1, 1}, {1, 1}, {0, 0}, {0, 0}, 2, true));
+  checkGradients(convCase("conv2d_depthwise_nhwc", L::NHWC, true, 1, 4, 4, {6, 6},
+                          {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 4, false));
+  checkGradients(convCase("conv2d_stride3_leftover", L::NCHW, false, 1, 2, 2, {8, 8},
+                          {2, 2}, {3, 3}, {1, 1}, {0, 0}, {0, 0}, 1, false));
+  checkGradients(convCase("conv1d_ncw_strided_dilated", L::NCW, false, 2, 3, 4, {11},
+                          {3}, {2}, {2}, {1}, {0}, 1, true));
+  checkGradients(convCase("conv1d_nwc_grouped", L::NWC, true, 1, 6, 3, {9}, {2}, {1},
+                          {1}, {1}, {1}, 3, false));
+  checkGradients(convCase("conv3d_ncdhw_pad", L::NCDHW, false, 1, 2, 3, {4, 4, 4},
+                          {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 1, 0}, 1, true));
+  checkGradients(convCase("conv3d_ndhwc_stride2", L::NDHWC, true, 1, 2, 2, {5, 5, 5},
+                          {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1, false));
+}
+
+TEST(Autodiff, TransposedConvolutions) {
+  auto convT = [](std::string name, Layout layout, FilterLayout fl, Shape x, Shape w,
+                  ConvOptions o, bool bias) {
+    o.layout = layout;
+    o.filterLayout = fl;
+    GradCase c{name, {{"x", x}, {"w", w}},
+               [o, bias](Graph &g, const std::vector<Value> &in) {
+                 return g.convTranspose(in[0], in[1], o,
+                                        bias ? std::optional<Value>(in[2]) : std::nullopt);
+               }};
+    if (bias)
+      c.inputs.push_back({"b", {o.groups * (fl == FilterLayout::HWIO ? w.back() : w[1])}});
+    return c;
+  };
+  ConvOptions a;
+  a.strides = {2, 2};
+  a.padding = {1, 1, 1, 1};
+  a.outputPadding = {1, 1};
+  checkGradients(convT("convT_nchw_stride2", Layout::NCHW, FilterLayout::IOHW,
+                       {1, 3, 4, 4}, {3, 2, 3, 3}, a, true));
+  ConvOptions b;
+  b.groups = 2;
+  b.dilations = {2, 1};
+  checkGradients(convT("convT_nhwc_grouped_dilated", Layout::NHWC, FilterLayout::HWIO,
+                       {1, 4, 4, 4}, {3, 3, 4, 2}, b, false));
+  ConvOptions c;
+  c.strides = {3};
+  c.padding = {0, 1};
+  checkGradients(convT("convT_1d", Layout::NCW, FilterLayout::IOW, {2, 2, 5}, {2, 3, 4},
+                       c, true));
+}
+
+TEST(Autodiff, Pooling) {
+  using K = PoolKind;
+  using L = Layout;
+  checkGradients(poolCase("max2d_k3s2p1", K::Max, L::NCHW, {2, 3, 7, 7}, {3, 3}, {2, 2},
+                          {1, 1}, {1, 1}, {1, 1}, false, false));
+  checkGradients(poolCase("max2d_nhwc_dilated_ceil", K::Max, L::NHWC, {1, 8, 7, 3},
+                          {2, 2}, {2, 2}, {2, 1}, {0, 0}, {0, 0}, true, false));
+  checkGradients(poolCase("avg2d_exclude_pad", K::Avg, L::NCHW, {1, 2, 7, 6}, {3, 3},
+                          {2, 2}, {1, 1}, {1, 1}, {1, 1}, false, false));
+  checkGradients(poolCase("avg2d_include_pad_ceil", K::Avg, L::NCHW, {1, 2, 6, 6},
+                          {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, true, true));
+  checkGradients(poolCase("avg2d_nhwc_include_pad", K::Avg, L::NHWC, {1, 5, 5, 2},
+                          {2, 2}, {1, 1}, {1, 1}, {1, 0}, {0, 1}, false, true));
+  checkGradients(poolCase("lp2_2d", K::Lp, L::NCHW, {1, 2, 6, 6}, {2, 2}, {2, 2}, {1, 1},
+                          {0, 0}, {0, 0}, false, false, 2.0));
+  checkGradients(poolCase("lp3_1d_overlapping", K::Lp, L::NCW, {2, 2, 9}, {3}, {1}, {1},
+                          {0}, {0}, false, false, 3.0));
+  checkGradients(poolCase("max1d", K::Max, L::NWC, {2, 9, 3}, {3}, {2}, {1}, {1}, {1},
+                          false, false));
+  checkGradients(poolCase("avg3d", K::Avg, L::NCDHW, {1, 2, 4, 4, 4}, {2, 2, 2},
+                          {2, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}, false, false));
+  checkGradients(poolCase("max3d_ndhwc", K::Max, L::NDHWC, {1, 5, 4, 4, 2}, {2, 2, 2},
+                          {1, 2, 2}, {1, 1, 1}, {1, 0, 0}, {0, 0, 0}, false, false));
+}
+
+TEST(Autodiff, AdaptiveAndGlobalPooling) {
+  auto adaptive = [](std::string name, PoolKind kind, Layout layout, Shape x, Shape out) {
+    return GradCase{name, {{"x", x}}, [=](Graph &g, const std::vector<Value> &in) {
+                      return g.adaptivePool(kind, in[0], layout, out);
+                    }};
+  };
+  checkGradients(adaptive("adaptive_avg_7x5_to_3x2", PoolKind::Avg, Layout::NCHW,
+                          {1, 2, 7, 5}, {3, 2}));
+  checkGradients(adaptive("adaptive_max_nhwc_5x6_to_3x4", PoolKind::Max, Layout::NHWC,
+                          {1, 5, 6, 2}, {3, 4}));
+  checkGradients(adaptive("adaptive_avg_1d_upsampling", PoolKind::Avg, Layout::NCW,
+                          {1, 2, 3}, {5}));
+  auto global = [](std::string name, PoolKind kind, Layout layout, Shape x, float lo) {
+    return GradCase{name, {{"x", x, lo, 1.f}}, [=](Graph &g, const std::vector<Value> &in) {
+                      return g.globalPool(kind, in[0], layout, 3.0);
+                    }};
+  };
+  checkGradients(global("global_avg", PoolKind::Avg, Layout::NCHW, {2, 3, 4, 5}, -1.f));
+  checkGradients(global("global_max_nhwc", PoolKind::Max, Layout::NHWC, {2, 4, 3, 3}, -1.f));
+  checkGradients(global("global_lp3", PoolKind::Lp, Layout::NCW, {1, 2, 6}, 0.2f));
+}
+
+TEST(Autodiff, BatchNorm) {
+  checkGradients({"batch_norm_inference",
+                  {{"x", {2, 3, 4, 4}}, {"scale", {3}}, {"bias", {3}}, {"mean", {3}},
+                   {"var", {3}, 0.5f, 2.f}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.batchNorm(in[0], in[1], in[2], in[3], in[4], Layout::NCHW, 1e-3);
+                  }});
+  for (auto layout : {std::optional<Layout>(Layout::NCHW), std::optional<Layout>(Layout::NHWC),
+                      std::optional<Layout>()}) {
+    Shape x = !layout ? Shape{6, 3} : layout == Layout::NCHW ? Shape{2, 3, 3, 4} : Shape{2, 3, 4, 3};
+    checkGradients({"batch_norm_train",
+                    {{"x", x}, {"gamma", {3}}, {"beta", {3}}},
+                    [layout](Graph &g, const std::vector<Value> &in) {
+                      return g.batchNormTrain(in[0], in[1], in[2], layout)[0];
+                    }});
+  }
+  // The batch statistics are outputs too: a loss reading them differentiates
+  // through them.
+  checkGradients({"batch_norm_train_statistics",
+                  {{"x", {4, 3, 2}}, {"gamma", {3}}, {"beta", {3}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    auto r = g.batchNormTrain(in[0], in[1], in[2], Layout::NCW);
+                    Value stats = g.add(g.mul(r[1], r[1]), g.sqrt(r[2]));
+                    return g.add(g.sum(r[0], std::vector<int64_t>{0, 2}), stats);
+                  }});
+}
+
+TEST(Autodiff, Elementwise) {
+  checkGradients(unary("relu", &Graph::relu));
+  checkGradients(unary("sigmoid", &Graph::sigmoid));
+  checkGradients(unary("tanh", &Graph::tanh));
+  checkGradients(unary("abs", &Graph::abs));
+  checkGradients(unary("neg", &Graph::neg));
+  checkGradients(unary("sqrt", &Graph::sqrt, 0.2f, 2.f));
+  checkGradients(unary("exp", &Graph::exp));
+  checkGradients(unary("log", &Graph::log, 0.2f, 2.f));
+  checkGradients(unary("sign", &Graph::sign));
+  checkGradients({"leaky_relu", {{"x", {3, 5}}},
+                  [](Graph &g, const std::vector<Value> &in) { return g.leakyRelu(in[0], 0.2); }});
+  checkGradients({"clamp", {{"x", {3, 5}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.clamp(in[0], -0.5, 0.4);
+                  }});
+  checkGradients({"relu6_min_only", {{"x", {3, 5}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.clamp(in[0], 0.1, std::nullopt);
+                  }});
+  checkGradients(binary("add_broadcast", &Graph::add, {2, 3, 4}, {3, 1}));
+  checkGradients(binary("sub_broadcast", &Graph::sub, {4}, {2, 3, 4}));
+  checkGradients(binary("mul_broadcast", &Graph::mul, {2, 1, 4}, {3, 1}));
+  checkGradients(binary("div_broadcast", &Graph::div, {2, 3}, {3}));
+  checkGradients(binary("pow", &Graph::pow, {2, 3}, {1, 3}, 0.5f, 1.5f));
+  // A value used twice sums both paths.
+  checkGradients({"reuse", {{"x", {4, 3}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.mul(g.tanh(in[0]), g.add(in[0], in[0]));
+                  }});
+}
+
+TEST(Autodiff, LinearAndMatmul) {
+  checkGradients({"linear_bias_3d", {{"x", {2, 3, 5}}, {"w", {4, 5}}, {"b", {4}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.linear(in[0], in[1], in[2]);
+                  }});
+  checkGradients({"linear_1d", {{"x", {5}}, {"w", {3, 5}}},
+                  [](Graph &g, const std::vector<Value> &in) { return g.linear(in[0], in[1]); }});
+  auto mm = [](std::string name, Shape a, Shape b) {
+    return GradCase{name, {{"a", a}, {"b", b}}, [](Graph &g, const std::vector<Value> &in) {
+                      return g.matmul(in[0], in[1]);
+                    }};
+  };
+  checkGradients(mm("matmul_batched_broadcast", {2, 1, 3, 4}, {3, 4, 2}));
+  checkGradients(mm("matmul_vector_matrix", {4}, {2, 4, 3}));
+  checkGradients(mm("matmul_matrix_vector", {3, 4}, {4}));
+  checkGradients(mm("matmul_2d", {3, 4}, {4, 5}));
+}
+
+TEST(Autodiff, ShapesAndLayouts) {
+  checkGradients({"reshape_flatten_transpose", {{"x", {2, 3, 4}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    Value t = g.transpose(in[0], {2, 0, 1});
+                    return g.flatten(g.reshape(t, {4, 6}), 0);
+                  }});
+  checkGradients({"concat", {{"a", {2, 1, 3}}, {"b", {2, 3, 3}}, {"c", {2, 2, 3}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.concat({in[0], in[1], in[2], in[0]}, 1);
+                  }});
+  checkGradients({"relayout", {{"x", {1, 3, 2, 4}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.relayout(in[0], Layout::NCHW, Layout::NHWC);
+                  }});
+  checkGradients({"slice_negative_and_strided", {{"x", {3, 7, 4}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.slice(in[0], {2, 1, 0}, {2, 3, 4}, {-1, 2, 1});
+                  }});
+  checkGradients({"gather_repeated_negative", {{"x", {3, 5}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.gather(in[0], g.labels({2, 2}, {4, -1, 0, 4}), 1);
+                  }});
+}
+
+TEST(Autodiff, Resampling) {
+  for (PadMode mode : {PadMode::Constant, PadMode::Reflect, PadMode::Replicate,
+                       PadMode::Circular}) {
+    checkGradients({"pad_" + std::to_string(static_cast<int>(mode)), {{"x", {1, 2, 4, 5}}},
+                    [mode](Graph &g, const std::vector<Value> &in) {
+                      return g.pad(in[0], mode, {0, 0, 2, 1, 0, 1, 1, 3}, 0.5);
+                    }});
+  }
+  auto up = [](std::string name, UpsampleMode mode, Layout layout, Shape x, Shape size,
+               std::vector<double> scales, bool align) {
+    return GradCase{name, {{"x", x}}, [=](Graph &g, const std::vector<Value> &in) {
+                      return g.upsample(in[0], mode, layout, size, scales, align);
+                    }};
+  };
+  checkGradients(up("nearest_scale2", UpsampleMode::Nearest, Layout::NCHW, {1, 2, 3, 3}, {},
+                    {2.0, 2.0}, false));
+  checkGradients(up("nearest_size_5_to_7", UpsampleMode::Nearest, Layout::NWC, {1, 5, 2},
+                    {7}, {}, false));
+  checkGradients(up("bilinear_align_corners", UpsampleMode::Linear, Layout::NCHW,
+                    {1, 2, 3, 4}, {5, 7}, {}, true));
+  checkGradients(up("bilinear_half_pixel_nhwc", UpsampleMode::Linear, Layout::NHWC,
+                    {1, 3, 3, 2}, {}, {2.0, 1.5}, false));
+  checkGradients({"pixel_shuffle", {{"x", {1, 8, 2, 3}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.pixelShuffle(in[0], Layout::NCHW, 2);
+                  }});
+  checkGradients({"pixel_unshuffle_nhwc", {{"x", {1, 4, 6, 2}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.pixelUnshuffle(in[0], Layout::NHWC, 2);
+                  }});
+}
+
+TEST(Autodiff, ReductionsAndLosses) {
+  checkGradients({"softmax", {{"x", {3, 5}}},
+                  [](Graph &g, const std::vector<Value> &in) { return g.softmax(in[0], 1); }});
+  checkGradients({"log_softmax", {{"x", {2, 4, 3}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.logSoftmax(in[0], -1);
+                  }});
+  checkGradients({"sum_keepdims", {{"x", {2, 3, 4}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.sum(in[0], std::vector<int64_t>{0, 2}, true);
+                  }});
+  checkGradients({"mean", {{"x", {2, 3, 4}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.mean(in[0], std::vector<int64_t>{-1});
+                  }});
+  checkGradients({"max_min", {{"x", {3, 4, 2}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.add(g.reduceMax(in[0], std::vector<int64_t>{1}),
+                                 g.reduceMin(in[0], std::vector<int64_t>{1}));
+                  }});
+  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+    checkGradients({"cross_entropy_" + std::to_string(static_cast<int>(r)),
+                    {{"logits", {4, 5}}},
+                    [r](Graph &g, const std::vector<Value> &in) {
+                      return g.crossEntropy(in[0], g.labels({4}, {1, 4, 0, 1}), r);
+                    }});
+    checkGradients({"mse_" + std::to_string(static_cast<int>(r)),
+                    {{"a", {3, 4}}, {"b", {3, 4}}},
+                    [r](Graph &g, const std::vector<Value> &in) {
+                      return g.mseLoss(in[0], in[1], r);
+                    }});
+  }
+  checkGradients({"cross_entropy_spatial", {{"logits", {2, 3, 2, 2}}},
+                  [](Graph &g, const std::vector<Value> &in) {
+                    return g.crossEntropy(in[0], g.labels({2, 2, 2}, {0, 2, 1, 1, 2, 0, 0, 1}),
+                                          Reduction::None);
+                  }});
+}
