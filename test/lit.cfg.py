@@ -3,6 +3,7 @@
 # run by the suite in Unit/.
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -25,6 +26,7 @@ config.substitutions.append(("%tessel_lib", os.path.join(config.tessel_obj_root,
 config.substitutions.append(("%llvm_lib", config.llvm_lib_dir))
 # ONNX's backend tests, from Debian's libonnx-testdata.
 config.substitutions.append(("%onnx_data", "/usr/share/libonnx-testdata/data"))
+config.substitutions.append(("%python", sys.executable))
 
 # The importer's fuzz target exists when clang's libFuzzer was installed.
 if os.path.exists(os.path.join(config.tessel_tools_dir, "tessel-onnx-fuzz")):

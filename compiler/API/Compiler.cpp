@@ -2,9 +2,11 @@
 
 #include "tessel/Compiler.h"
 #include "tessel/Runtime.h"
+#include "tessel/Training.h"
 
 #include "compiler/API/GraphImpl.h"
 #include "compiler/API/Lowering.h"
+#include "compiler/Autodiff/Autodiff.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -201,6 +203,34 @@ Result<Executable> tessel::compileFile(const std::string &path,
   auto name = detail::pickFunction(*model->module, path, function);
   if (!name)
     return name.status();
+  return compileCached(*model->module, *name, {}, {}, options);
+}
+
+Result<Executable> tessel::compileFileGradient(const std::string &path,
+                                               const std::vector<std::string> &wrt,
+                                               const CompileOptions &options,
+                                               const std::string &function) {
+  auto model = detail::loadModelFile(path, options.initializersAsInputs);
+  if (!model)
+    return model.status();
+  auto name = detail::pickFunction(*model->module, path, function);
+  if (!name)
+    return name.status();
+  auto fn = model->module->lookupSymbol<mlir::func::FuncOp>(*name);
+  if (wrt.empty())
+    return Result<Executable>::error(path + ": name the values to differentiate with "
+                                            "respect to");
+  mlir::tessel::DifferentiateOptions differentiate;
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
+  differentiate.wrt = wrt;
+  differentiate.seedsAsInputs = true;
+  {
+    detail::DiagnosticCollector diagnostics(model->context.get());
+    if (mlir::failed(mlir::tessel::differentiateFunction(fn, differentiate)))
+      return Result<Executable>::error(path + ": " +
+                                       diagnostics.str("differentiation failed"));
+  }
   return compileCached(*model->module, *name, {}, {}, options);
 }
 

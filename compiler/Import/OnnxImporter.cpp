@@ -245,8 +245,12 @@ Result<Value> Importer::input(int i) {
   auto e = entry(i);
   if (!e)
     return e.status();
-  if (!(*e)->value)
+  if (!(*e)->value) {
     (*e)->value = materialize(*(*e)->constant);
+    if (initializerNames.count(node->input(i)))
+      (*e)->value.getDefiningOp()->setAttr("tessel.name",
+                                          builder.getStringAttr(node->input(i)));
+  }
   return (*e)->value;
 }
 
@@ -442,7 +446,6 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
 
   // Initializers are constants (or, when asked, inputs after the graph's).
   std::vector<std::pair<std::string, Shape>> arguments;
-  std::set<std::string> initializerNames;
   for (const onnx::TensorProto &init : graph.initializer()) {
     auto t = readOnnxTensor(init, "initializer '" + init.name() + "'");
     if (!t)

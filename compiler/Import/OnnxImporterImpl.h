@@ -244,6 +244,9 @@ private:
   const onnx::NodeProto *node = nullptr;
   int nodeIndex = 0;
   std::set<std::string> handled;
+  /// Names of the graph's initializers: their constants keep the name (as
+  /// `tessel.name`), so autodiff can differentiate with respect to them.
+  std::set<std::string> initializerNames;
   mlir::Location loc = builder.getUnknownLoc();
 };
 

@@ -33,6 +33,18 @@ namespace tessel {
 /// value, or an op on the way without a gradient rule (named).
 Result<Graph> gradient(const Graph &graph, Value loss, const std::vector<Value> &wrt);
 
+/// Compiles the vector-Jacobian product of a model file (.mlir, .onnx,
+/// .onnxtxt; `function` as for compileFile): the function's outputs, then
+/// one output `grad_<name>` per name in `wrt` (inputs by name; ONNX
+/// initializers by their name too, as constants) holding the gradient of
+/// sum_o <seed_o, o> over every output o. Each output's cotangent is an
+/// extra input `seed_<output>`; seeds of ones give the gradient of the sum
+/// of the outputs (of a scalar loss: its plain gradient).
+Result<Executable> compileFileGradient(const std::string &path,
+                                       const std::vector<std::string> &wrt,
+                                       const CompileOptions &options = {},
+                                       const std::string &function = "");
+
 /// An optimizer applied to every parameter (PyTorch's semantics).
 struct Optimizer {
   enum class Kind { Sgd, Adam };

@@ -1,19 +1,24 @@
 //===- tessel-run.cpp - JIT-compile a model and run it --------------------===//
 //
 // tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR] [--seed N]
-//            [--output-dir DIR]
+//            [--output-dir DIR] [--wrt NAME[,NAME...]] [--vjp OUTPUT=FILE.npy]...
 //            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
 //            [--mattr FEATURES]
 //
-// Compiles MODEL (a tessel .mlir file), fills the inputs not given with
-// seeded random values in [-1, 1), runs it and writes each output as
-// DIR/<output-name>.npy. --bench N also prints the median latency of N runs
-// and the GFLOP/s of the convolutions and matrix products.
+// Compiles MODEL (a tessel .mlir file or an ONNX model), fills the inputs
+// not given with seeded random values in [-1, 1), runs it and writes each
+// output as DIR/<output-name>.npy. With --wrt it also writes the
+// vector-Jacobian product DIR/grad_<name>.npy for each named input or ONNX
+// initializer: the gradient of sum over outputs of <cotangent, output>, each
+// output's cotangent read with --vjp or ones. --bench N also prints the
+// median latency of N runs and the GFLOP/s of the convolutions and matrix
+// products.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tessel/Compiler.h"
 #include "tessel/Npy.h"
+#include "tessel/Training.h"
 #include "tools/common/ModelOptions.h"
 #include "tools/common/ThreadsOption.h"
 
@@ -43,6 +48,15 @@ static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
 static cl::opt<std::string> outputDir("output-dir",
                                       cl::desc("Where to write <output>.npy"),
                                       cl::init("."));
+static cl::list<std::string>
+    wrtNames("wrt",
+             cl::desc("Also write grad_<NAME>.npy, the vector-Jacobian product with "
+                      "respect to these inputs or ONNX initializers"),
+             cl::value_desc("NAME[,NAME...]"), cl::CommaSeparated);
+static cl::list<std::string>
+    vjpFiles("vjp",
+             cl::desc("The cotangent of an output for --wrt (default: ones)"),
+             cl::value_desc("OUTPUT=FILE.npy"));
 static cl::opt<unsigned> benchRuns("bench",
                                    cl::desc("Time N runs and print the median"),
                                    cl::init(0));
@@ -68,12 +82,38 @@ int main(int argc, char **argv) {
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
+  if (!vjpFiles.empty() && wrtNames.empty())
+    return fail("--vjp needs --wrt: name the values to differentiate with respect to");
+  std::vector<std::string> wrt(wrtNames.begin(), wrtNames.end());
   tessel::Result<tessel::Executable> exe =
-      tessel::compileFile(modelPath, options, functionName);
+      wrt.empty() ? tessel::compileFile(modelPath, options, functionName)
+                  : tessel::compileFileGradient(modelPath, wrt, options, functionName);
   if (!exe)
     return fail(exe.message());
 
+  // Cotangents are the inputs seed_<output>: from --vjp, else ones.
   std::map<std::string, tessel::Tensor> given;
+  for (const std::string &spec : vjpFiles) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos)
+      return fail("--vjp takes OUTPUT=FILE.npy, got '" + spec + "'");
+    std::string seed = "seed_" + spec.substr(0, eq);
+    if (std::none_of(exe->inputs().begin(), exe->inputs().end(),
+                     [&](const tessel::TensorInfo &i) { return i.name == seed; }))
+      return fail("--vjp: the model has no output named '" + spec.substr(0, eq) + "'");
+    tessel::Result<tessel::Tensor> tensor = tessel::readNpy(spec.substr(eq + 1));
+    if (!tensor)
+      return fail(tensor.message());
+    given[seed] = *tensor;
+  }
+  if (!wrt.empty())
+    for (const tessel::TensorInfo &info : exe->inputs())
+      if (llvm::StringRef(info.name).starts_with("seed_") && !given.count(info.name)) {
+        tessel::Tensor ones = tessel::Tensor::zeros(info.shape);
+        std::fill(ones.data(), ones.data() + ones.numElements(), 1.f);
+        given[info.name] = ones;
+      }
+
   for (const std::string &spec : inputFiles) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos)

@@ -2,7 +2,8 @@
 
 #include "dialects/tessel/IR/ShapeInference.h"
 
-#include "llvm/Support/FormatVariadic.h"
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tessel;
@@ -33,11 +34,12 @@ static LogicalResult inferUpdateTypes(std::optional<Location> loc, StringRef opN
 /// Checks that `value` (an optimizer hyperparameter) lies in [lo, hi).
 static LogicalResult checkRange(Operation *op, StringRef name, double value,
                                 double lo, double hi) {
-  if (!(value >= lo && value < hi))
-    return op->emitOpError(llvm::formatv("{0} must lie in [{1}, {2}), got {3}", name,
-                                         lo, hi, value)
-                               .str());
-  return success();
+  if (value >= lo && value < hi)
+    return success();
+  if (std::isinf(hi))
+    return op->emitOpError() << name << " must be non-negative, got " << value;
+  return op->emitOpError() << name << " must lie in [" << static_cast<int>(lo) << ", "
+                           << static_cast<int>(hi) << "), got " << value;
 }
 
 static constexpr double kInf = std::numeric_limits<double>::infinity();

@@ -947,3 +947,79 @@ func.func @f(%x: tensor<2x8xf32>, %i: tensor<2xi64>) {
   %0 = tessel.gather %x, %i {axis = 2 : i64} : (tensor<2x8xf32>, tensor<2xi64>) -> tensor<2x2xf32>
   return
 }
+
+// -----
+
+// conv_backward_filter: grad_output must have the forward conv's shape.
+func.func @f(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x4x7x7xf32>) {
+  // expected-error @+2 {{grad_output shape [1, 4, 7, 7] differs from the forward conv's result shape [1, 4, 6, 6]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>} : (tensor<1x3x8x8xf32>, tensor<1x4x7x7xf32>) -> tensor<4x3x3x3xf32>
+  return
+}
+
+// -----
+
+// conv_backward_filter: io* filters belong to conv_transpose.
+func.func @f(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x4x6x6xf32>) {
+  // expected-error @+2 {{filter layout iohw is for conv_transpose}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.conv_backward_filter %x, %dy layout nchw, iohw {kernel = array<i64: 3, 3>} : (tensor<1x3x8x8xf32>, tensor<1x4x6x6xf32>) -> tensor<3x4x3x3xf32>
+  return
+}
+
+// -----
+
+// pool_backward: grad_output must have the forward pooling's shape.
+func.func @f(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x3x3x3xf32>) {
+  // expected-error @+2 {{grad_output shape [1, 3, 3, 3] differs from the forward pooling's result shape [1, 3, 4, 4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.pool_backward max %x, %dy layout nchw {kernel = array<i64: 2, 2>} : (tensor<1x3x8x8xf32>, tensor<1x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+// adaptive_pool_backward: lp has no adaptive form.
+func.func @f(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x3x3x3xf32>) {
+  // expected-error @+1 {{adaptive pooling supports max and avg, not lp}}
+  %0 = tessel.adaptive_pool_backward lp %x, %dy layout nchw {output_size = array<i64: 3, 3>} : (tensor<1x3x8x8xf32>, tensor<1x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+// sgd_update: hyperparameters are checked.
+func.func @f(%w: tensor<4xf32>) {
+  // expected-error @+1 {{momentum must be non-negative, got -5.000000e-01}}
+  %0, %1 = tessel.sgd_update %w, %w, %w {learning_rate = 0.1 : f64, momentum = -0.5 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+// sgd_update: the state has the parameter's type.
+func.func @f(%w: tensor<4xf32>, %v: tensor<2x2xf32>) {
+  // expected-error @+2 {{every state operand must have the parameter's type 'tensor<4xf32>', got 'tensor<2x2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0, %1 = tessel.sgd_update %w, %w, %v {learning_rate = 0.1 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<2x2xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+// adam_update: beta1 lies in [0, 1).
+func.func @f(%w: tensor<4xf32>, %t: tensor<f32>) {
+  // expected-error @+1 {{beta1 must lie in [0, 1), got 1.000000e+00}}
+  %0, %1, %2 = tessel.adam_update %w, %w, %w, %w, %t {learning_rate = 0.1 : f64, beta1 = 1.0 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+// adam_update: the step number is a 0-D tensor.
+func.func @f(%w: tensor<4xf32>, %t: tensor<1xf32>) {
+  // expected-error @+1 {{operand #4 must be 0D tensor}}
+  %0, %1, %2 = tessel.adam_update %w, %w, %w, %w, %t {learning_rate = 0.1 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}

@@ -1,0 +1,168 @@
+//===- TrainingTest.cpp - Optimizer steps and the Trainer ----------------===//
+//
+// The compiled SGD and Adam steps against PyTorch's update rules written
+// out by hand in double precision, over several steps (so momentum, the
+// moments and the bias corrections all matter), and the Trainer's errors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Reference.h"
+#include "tessel/Training.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+
+using namespace tessel;
+
+namespace {
+
+/// loss = sum(w * x) + 0.5 * sum(w * w), so dloss/dw = x + w.
+struct Quadratic {
+  Graph g{"quadratic"};
+  Value w, x, loss;
+  Quadratic() {
+    w = g.input("w", {2, 3});
+    x = g.input("x", {2, 3});
+    Value half = g.constant(Tensor::fromValues({}, {0.5f}));
+    loss = g.add(g.sum(g.mul(w, x), std::nullopt),
+                 g.mul(half, g.sum(g.mul(w, w), std::nullopt)));
+  }
+};
+
+/// PyTorch's SGD (dampening 0) and Adam/AdamW, element by element.
+std::vector<double> referenceSteps(const Optimizer &o, std::vector<double> w,
+                                   const std::vector<double> &x, int steps) {
+  std::vector<double> buf(w.size(), 0), m(w.size(), 0), v(w.size(), 0);
+  for (int t = 1; t <= steps; ++t)
+    for (size_t i = 0; i < w.size(); ++i) {
+      double g = x[i] + w[i];
+      if (o.kind == Optimizer::Kind::Sgd) {
+        g += o.weightDecay * w[i];
+        buf[i] = t == 1 ? g : o.momentum * buf[i] + g;
+        double d = o.nesterov ? g + o.momentum * buf[i] : buf[i];
+        w[i] -= o.learningRate * d;
+      } else {
+        if (o.decoupled)
+          w[i] *= 1 - o.learningRate * o.weightDecay;
+        else
+          g += o.weightDecay * w[i];
+        m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
+        v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
+        double mHat = m[i] / (1 - std::pow(o.beta1, t));
+        double vHat = v[i] / (1 - std::pow(o.beta2, t));
+        w[i] -= o.learningRate * mHat / (std::sqrt(vHat) + o.epsilon);
+      }
+    }
+  return w;
+}
+
+void checkOptimizer(const std::string &name, const Optimizer &o) {
+  SCOPED_TRACE(name);
+  Quadratic q;
+  std::mt19937 rng(3);
+  Tensor w0 = reference::randomTensor({2, 3}, rng), x = reference::randomTensor({2, 3}, rng);
+  auto trainer = Trainer::create(q.g, q.loss, {{"w", w0}}, o);
+  ASSERT_TRUE(trainer) << trainer.status().message();
+  Tensor w = trainer->parameter("w"); // shares the trainer's memory
+  const int steps = 4;
+  for (int s = 0; s < steps; ++s) {
+    auto loss = trainer->step({{"x", x}});
+    ASSERT_TRUE(loss) << loss.status().message();
+  }
+  EXPECT_EQ(trainer->steps(), steps);
+  std::vector<double> want = referenceSteps(
+      o, std::vector<double>(w0.data(), w0.data() + 6), std::vector<double>(x.data(), x.data() + 6),
+      steps);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_NEAR(w.data()[i], want[i], 1e-5) << "element " << i;
+  // The caller's initial values are left alone.
+  EXPECT_NE(w0.data()[0], w.data()[0]);
+}
+
+} // namespace
+
+TEST(Training, SgdMatchesPyTorchRule) {
+  checkOptimizer("plain", Optimizer::sgd(0.1));
+  checkOptimizer("momentum_decay", Optimizer::sgd(0.05, 0.9, 0.01));
+  checkOptimizer("nesterov", Optimizer::sgd(0.05, 0.8, 0.0, /*nesterov=*/true));
+}
+
+TEST(Training, AdamMatchesPyTorchRule) {
+  checkOptimizer("adam", Optimizer::adam(0.01));
+  checkOptimizer("adam_l2", Optimizer::adam(0.01, 0.1));
+  checkOptimizer("adamw", Optimizer::adam(0.01, 0.1, /*decoupled=*/true));
+}
+
+TEST(Training, StepGraphNamesItsInputsAndOutputs) {
+  Quadratic q;
+  auto step = trainingStep(q.g, q.loss, {q.w}, Optimizer::adam());
+  ASSERT_TRUE(step) << step.status().message();
+  auto exe = compile(*step);
+  ASSERT_TRUE(exe) << exe.status().message();
+  std::vector<std::string> in, out;
+  for (const TensorInfo &i : exe->inputs())
+    in.push_back(i.name);
+  for (const TensorInfo &o : exe->outputs())
+    out.push_back(o.name);
+  EXPECT_EQ(in, (std::vector<std::string>{"w", "x", "optimizer.step", "w.m", "w.v"}));
+  EXPECT_EQ(out, (std::vector<std::string>{"loss", "w", "w.m", "w.v"}));
+}
+
+TEST(Training, Errors) {
+  Quadratic q;
+  auto expectError = [](const Status &s, const std::string &part) {
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(part), std::string::npos) << s.message();
+  };
+  expectError(Trainer::create(q.g, q.loss, {{"nope", Tensor::zeros({2, 3})}},
+                              Optimizer::sgd(0.1))
+                  .status(),
+              "no input named 'nope'");
+  expectError(Trainer::create(q.g, q.loss, {{"w", Tensor::zeros({3, 2})}}, Optimizer::sgd(0.1))
+                  .status(),
+              "parameter 'w' has shape [3, 2]");
+  expectError(Trainer::create(q.g, q.loss, {{"w", Tensor::zeros({2, 3})}}, Optimizer::sgd(-1))
+                  .status(),
+              "learning_rate must be non-negative");
+  expectError(trainingStep(q.g, q.loss, {q.loss}, Optimizer::sgd(0.1)).status(),
+              "every parameter must be an input");
+  auto trainer = Trainer::create(q.g, q.loss, {{"w", Tensor::zeros({2, 3})}}, Optimizer::sgd(0.1));
+  ASSERT_TRUE(trainer);
+  expectError(trainer->step({}).status(), "batch input 'x' is missing");
+  expectError(trainer->step({{"x", Tensor::zeros({2, 3})}, {"y", Tensor::zeros({1})}}).status(),
+              "'y' is not a batch input");
+  expectError(trainer->step({{"x", Tensor::zeros({3, 3})}}).status(), "input 'x' has shape");
+}
+
+TEST(Autodiff, GradientErrors) {
+  auto expectError = [](const Status &s, const std::string &part) {
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(part), std::string::npos) << s.message();
+  };
+  Graph g("errors");
+  Value x = g.input("x", {2, 3});
+  Value y = g.tanh(x);
+  Value labels = g.labels({2}, {0, 1});
+  Value loss = g.sum(y, std::nullopt);
+  // A non-scalar loss.
+  expectError(gradient(g, y, {x}).status(), "the loss must be a float scalar");
+  // A non-float wrt value.
+  expectError(gradient(g, loss, {labels}).status(), "is not a float tensor");
+  // A value that is not part of the graph.
+  expectError(gradient(g, loss, {Value(1000)}).status(), "not a value of it");
+  // A loss that does not depend on the value: a documented zero gradient.
+  Value other = g.input("other", {4});
+  auto grads = gradient(g, loss, {x, other});
+  ASSERT_TRUE(grads) << grads.status().message();
+  auto exe = compile(*grads);
+  ASSERT_TRUE(exe) << exe.status().message();
+  auto out = exe->run({{"x", Tensor::fromValues({2, 3}, {0, 1, -1, 2, 0.5f, -2})},
+                       {"other", Tensor::fromValues({4}, {1, 2, 3, 4})}});
+  ASSERT_TRUE(out) << out.status().message();
+  const Tensor &zero = out->at("grad_other");
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(zero.data()[i], 0.f);
+  // d/dx sum(tanh x) = 1 - tanh(x)^2, checked by hand at x = 2.
+  EXPECT_NEAR(out->at("grad_x").data()[3], 1 - std::tanh(2.0) * std::tanh(2.0), 1e-6);
+}
