@@ -28,7 +28,8 @@ build: deps configure
 	cmake --build $(BUILD)
 
 # The demo network through the JIT, then compiled ahead of time and linked
-# into a plain C program (examples/aot_demo.c) with only the runtime.
+# into a plain C program (examples/aot_demo.c) with only the runtime; then a
+# LeNet-style CNN trained with one compiled step per batch.
 demo: build
 	$(BUILD)/bin/tessel-opt examples/resnet_block.mlir
 	mkdir -p $(BUILD)/demo
@@ -37,6 +38,7 @@ demo: build
 	  $(BUILD)/demo/resnet.o -L$(BUILD)/lib -ltessel_runtime -lpthread -lm \
 	  -o $(BUILD)/demo/aot-demo
 	$(BUILD)/demo/aot-demo $(BUILD)/demo
+	$(BUILD)/bin/tessel-train-demo --require-accuracy 0.9
 
 check: build
 	bash test/run-tests.sh $(BUILD)

@@ -16,6 +16,12 @@
 // max pools alone (batch norms, activations and adds not counted, so it is
 // a lower bound for a oneDNN-based runtime).
 //
+// --backward times the two gradients of ResNet-50's 3x3 convolutions that
+// autodiff emits: backward-data (tessel.conv_transpose of the output
+// gradient with the filter) and backward-filter (tessel.conv_backward_filter
+// of the input and the output gradient), against oneDNN's
+// convolution_backward_data and convolution_backward_weights primitives.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tessel/Compiler.h"
@@ -229,6 +235,117 @@ double benchOneDnn(const Layer &l, int64_t batch, int runs) {
   return medianSeconds([&] { prim.execute(s, args); s.wait(); }, runs);
 }
 
+/// ResNet-50's 3x3 convolutions, for the backward rows.
+const Layer kBackwardLayers[] = {
+    {"3x3 64->64 @56", Layer::Conv, 64, 64, 56, 3, 1, 1, 1, 1},
+    {"3x3 128->128 @28", Layer::Conv, 128, 128, 28, 3, 1, 1, 1, 1},
+    {"3x3 256->256 @14", Layer::Conv, 256, 256, 14, 3, 1, 1, 1, 1},
+    {"3x3 512->512 @7", Layer::Conv, 512, 512, 7, 3, 1, 1, 1, 1},
+};
+
+/// One gradient of a conv layer, as autodiff emits it, NHWC/HWIO.
+Result<double> benchTesselBackward(const Layer &l, int64_t batch, bool filter,
+                                   unsigned threads, int runs) {
+  int64_t out = outSize(l);
+  auto t = [](std::initializer_list<int64_t> dims) {
+    std::string s = "tensor<";
+    for (int64_t d : dims)
+      s += std::to_string(d) + "x";
+    return s + "f32>";
+  };
+  std::string x = t({batch, l.size, l.size, l.channels});
+  std::string dy = t({batch, out, out, l.outChannels});
+  std::string w = t({l.kernel, l.kernel, l.channels, l.outChannels});
+  std::string attrs = "strides = array<i64: " + std::to_string(l.stride) + ", " +
+                      std::to_string(l.stride) + ">, padding = array<i64: " +
+                      std::to_string(l.pad) + ", " + std::to_string(l.pad) + ", " +
+                      std::to_string(l.pad) + ", " + std::to_string(l.pad) + ">";
+  std::string text;
+  if (filter)
+    text = "func.func @grad(%x: " + x + ", %dy: " + dy + ") -> " + w + " {\n" +
+           "  %0 = tessel.conv_backward_filter %x, %dy layout nhwc, hwio {kernel = array<i64: " +
+           std::to_string(l.kernel) + ", " + std::to_string(l.kernel) + ">, " + attrs +
+           "} : (" + x + ", " + dy + ") -> " + w + "\n  return %0 : " + w + "\n}\n";
+  else // hwio for conv_transpose is [k, k, C_in of the transpose = C_out, C_out / g]
+    text = "func.func @grad(%dy: " + dy + ", %w: " +
+           t({l.kernel, l.kernel, l.outChannels, l.channels}) + ") -> " + x + " {\n" +
+           "  %0 = tessel.conv_transpose %dy, %w layout nhwc, hwio {" + attrs + "} : (" + dy +
+           ", " + t({l.kernel, l.kernel, l.outChannels, l.channels}) + ") -> " + x +
+           "\n  return %0 : " + x + "\n}\n";
+  std::string path = "/tmp/tessel-bench-backward.mlir";
+  {
+    std::ofstream file(path);
+    file << text;
+  }
+  CompileOptions options;
+  options.threads = threads;
+  Result<Executable> exe = compileFile(path, options);
+  std::remove(path.c_str());
+  if (!exe)
+    return exe.status();
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<Tensor> inputs;
+  for (const TensorInfo &info : exe->inputs()) {
+    Tensor v = Tensor::zeros(info.shape);
+    for (int64_t i = 0; i < v.numElements(); ++i)
+      v.data()[i] = dist(rng);
+    inputs.push_back(v);
+  }
+  if (Result<std::vector<Tensor>> first = exe->run(inputs); !first)
+    return first.status();
+  pause();
+  return medianSeconds([&] { (void)exe->run(inputs); }, runs);
+}
+
+/// oneDNN's convolution_backward_data or convolution_backward_weights.
+double benchOneDnnBackward(const Layer &l, int64_t batch, bool filter, int runs) {
+  using namespace dnnl;
+  using dt = memory::data_type;
+  using tag = memory::format_tag;
+  engine eng(engine::kind::cpu, 0);
+  stream s(eng);
+  int64_t out = outSize(l);
+  memory::dims src{batch, l.channels, l.size, l.size}, dst{batch, l.outChannels, out, out};
+  memory::dims weights{l.outChannels, l.channels, l.kernel, l.kernel};
+  memory::dims strides{l.stride, l.stride}, pad{l.pad, l.pad}, dil{0, 0};
+  memory::desc srcMd(src, dt::f32, tag::any), weiMd(weights, dt::f32, tag::any),
+      dstMd(dst, dt::f32, tag::any);
+  convolution_forward::desc fwd(prop_kind::forward_training, algorithm::convolution_direct,
+                                srcMd, weiMd, dstMd, strides, dil, pad, pad);
+  convolution_forward::primitive_desc hint(fwd, eng);
+  auto fill = [](memory &m) {
+    float *p = static_cast<float *>(m.get_data_handle());
+    size_t n = m.get_desc().get_size() / sizeof(float);
+    for (size_t i = 0; i < n; ++i) p[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  };
+  primitive prim;
+  std::unordered_map<int, memory> args;
+  if (filter) {
+    convolution_backward_weights::desc desc(algorithm::convolution_direct, srcMd, weiMd,
+                                            dstMd, strides, dil, pad, pad);
+    convolution_backward_weights::primitive_desc pd(desc, eng, hint);
+    memory srcM(pd.src_desc(), eng), dW(pd.diff_weights_desc(), eng),
+        dY(pd.diff_dst_desc(), eng);
+    fill(srcM);
+    fill(dY);
+    prim = convolution_backward_weights(pd);
+    args = {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_DIFF_WEIGHTS, dW}, {DNNL_ARG_DIFF_DST, dY}};
+  } else {
+    convolution_backward_data::desc desc(algorithm::convolution_direct, srcMd, weiMd, dstMd,
+                                         strides, dil, pad, pad);
+    convolution_backward_data::primitive_desc pd(desc, eng, hint);
+    memory dX(pd.diff_src_desc(), eng), weiM(pd.weights_desc(), eng),
+        dY(pd.diff_dst_desc(), eng);
+    fill(weiM);
+    fill(dY);
+    prim = convolution_backward_data(pd);
+    args = {{DNNL_ARG_DIFF_SRC, dX}, {DNNL_ARG_WEIGHTS, weiM}, {DNNL_ARG_DIFF_DST, dY}};
+  }
+  pause();
+  return medianSeconds([&] { prim.execute(s, args); s.wait(); }, runs);
+}
+
 /// Sets the thread count oneDNN's parallel regions use. Debian's oneDNN is
 /// built against libgomp, but libomp, which Tessel links directly, is found
 /// first and also serves the GOMP entry points: both libraries run on libomp,
@@ -305,7 +422,7 @@ Result<double> benchModel(const onnx::ModelProto &model, unsigned threads, int r
 
 int main(int argc, char **argv) {
   int runs = 20;
-  bool modelsOnly = false;
+  bool modelsOnly = false, backward = false;
   std::vector<int64_t> batches{1, 8};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
@@ -314,8 +431,11 @@ int main(int argc, char **argv) {
       batches = {std::max(1, std::atoi(argv[++i]))};
     else if (!std::strcmp(argv[i], "--models"))
       modelsOnly = true;
+    else if (!std::strcmp(argv[i], "--backward"))
+      backward = true;
     else {
-      std::fprintf(stderr, "usage: tessel-bench [--runs N] [--batch N] [--models]\n");
+      std::fprintf(stderr,
+                   "usage: tessel-bench [--runs N] [--batch N] [--models | --backward]\n");
       return 1;
     }
   }
@@ -323,6 +443,31 @@ int main(int argc, char **argv) {
   std::vector<unsigned> threadCounts{1};
   if (cores > 1)
     threadCounts.push_back(cores);
+
+  if (backward) {
+    std::printf("| gradient of conv | batch | threads | Tessel | oneDNN | Tessel/oneDNN |\n");
+    std::printf("|---|---|---|---|---|---|\n");
+    for (unsigned threads : threadCounts) {
+      setOneDnnThreads(threads);
+      for (int64_t batch : batches)
+        for (bool filter : {false, true})
+          for (const Layer &l : kBackwardLayers) {
+            Result<double> tessel = benchTesselBackward(l, batch, filter, threads, runs);
+            if (!tessel) {
+              std::fprintf(stderr, "%s: %s\n", l.name, tessel.message().c_str());
+              return 1;
+            }
+            double dnnl = benchOneDnnBackward(l, batch, filter, runs);
+            double w = work(l, batch);
+            std::printf("| %s %s | %lld | %u | %.1f GFLOP/s | %.1f GFLOP/s | %.2f |\n",
+                        filter ? "backward-filter" : "backward-data", l.name,
+                        (long long)batch, threads, w / *tessel * 1e-9, w / dnnl * 1e-9,
+                        dnnl / *tessel);
+            std::fflush(stdout);
+          }
+    }
+    return 0;
+  }
 
   if (!modelsOnly)
     std::printf("| layer | batch | threads | Tessel | oneDNN | Tessel/oneDNN | Tessel %% of peak | oneDNN %% of peak |\n");
