@@ -2,6 +2,7 @@
 
 #include "dialects/tessel/IR/ShapeInference.h"
 
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -268,4 +269,219 @@ LogicalResult ConvBackwardFilterOp::inferReturnTypes(MLIRContext *,
         return filter;
       },
       types);
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// With unit strides, conv_transpose(x, w) is conv(x, w') where w' swaps
+/// each group's input and output channels and flips the kernel, padded by
+/// dilation * (k - 1) - pad on each side (plus output_padding high).
+struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout);
+    if (auto strides = op.getStrides();
+        strides && llvm::any_of(*strides, [](int64_t v) { return v != 1; }))
+      return rewriter.notifyMatchFailure(op, "strided");
+    SmallVector<int64_t> dilations(op.getDilations().value_or(ArrayRef<int64_t>()));
+    if (dilations.empty())
+      dilations.assign(s, 1);
+    SmallVector<int64_t> padding(op.getPadding().value_or(ArrayRef<int64_t>()));
+    if (padding.empty())
+      padding.assign(2 * s, 0);
+    SmallVector<int64_t> outputPadding(op.getOutputPadding().value_or(ArrayRef<int64_t>()));
+    if (outputPadding.empty())
+      outputPadding.assign(s, 0);
+    Value filter = op.getFilter();
+    ArrayRef<int64_t> shape = getShape(filter);
+    bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
+    unsigned spatialStart = spatialFirst ? 0 : 2, channelStart = spatialFirst ? s : 0;
+    SmallVector<int64_t> convPadding(2 * s);
+    for (unsigned i = 0; i < s; ++i) {
+      int64_t extent = dilations[i] * (shape[spatialStart + i] - 1);
+      convPadding[i] = extent - padding[i];
+      convPadding[s + i] = extent - padding[s + i] + outputPadding[i];
+      if (convPadding[i] < 0 || convPadding[s + i] < 0)
+        return rewriter.notifyMatchFailure(op, "padding larger than the kernel extent");
+    }
+
+    Location loc = op.getLoc();
+    auto create = [&](StringRef name, ValueRange operands,
+                      ArrayRef<NamedAttribute> attrs) -> Value {
+      Operation *created = createInferredOp(rewriter, loc, name, operands, attrs);
+      return created ? created->getResult(0) : Value();
+    };
+    // [.., Cin, Cout/g, ..] -> [.., g, Cin/g, Cout/g, ..] -> swap -> merge.
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    int64_t in = shape[channelStart], outPerGroup = shape[channelStart + 1];
+    SmallVector<int64_t> split(shape);
+    split[channelStart] = in / groups;
+    split.insert(split.begin() + channelStart, groups);
+    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, split.size()));
+    SmallVector<int64_t> merged(shape);
+    if (spatialFirst) { // [k.., g, Cin/g, Cout/g] -> [k.., Cin/g, g, Cout/g]
+      std::swap(perm[channelStart], perm[channelStart + 1]);
+      merged[channelStart] = in / groups;
+      merged[channelStart + 1] = outPerGroup * groups;
+    } else { // [g, Cin/g, Cout/g, k..] -> [g, Cout/g, Cin/g, k..]
+      std::swap(perm[1], perm[2]);
+      merged[0] = outPerGroup * groups;
+      merged[1] = in / groups;
+    }
+    Value w = create("tessel.reshape", filter,
+                     {rewriter.getNamedAttr("shape", rewriter.getDenseI64ArrayAttr(split))});
+    if (w)
+      w = create("tessel.transpose", w,
+                 {rewriter.getNamedAttr("perm", rewriter.getDenseI64ArrayAttr(perm))});
+    if (w)
+      w = create("tessel.reshape", w,
+                 {rewriter.getNamedAttr("shape", rewriter.getDenseI64ArrayAttr(merged))});
+    // Flip the kernel.
+    SmallVector<int64_t> offsets(merged.size(), 0), steps(merged.size(), 1);
+    for (unsigned i = 0; i < s; ++i) {
+      offsets[spatialStart + i] = merged[spatialStart + i] - 1;
+      steps[spatialStart + i] = -1;
+    }
+    if (w)
+      w = create("tessel.slice", w,
+                 {rewriter.getNamedAttr("offsets", rewriter.getDenseI64ArrayAttr(offsets)),
+                  rewriter.getNamedAttr("sizes", rewriter.getDenseI64ArrayAttr(merged)),
+                  rewriter.getNamedAttr("strides", rewriter.getDenseI64ArrayAttr(steps))});
+    if (!w)
+      return failure();
+    FilterLayout convLayout = op.getFilterLayout();
+    switch (convLayout) {
+    case FilterLayout::IOW: convLayout = FilterLayout::OIW; break;
+    case FilterLayout::IOHW: convLayout = FilterLayout::OIHW; break;
+    case FilterLayout::IODHW: convLayout = FilterLayout::OIDHW; break;
+    default: break;
+    }
+    SmallVector<Value> operands{op.getInput(), w};
+    if (op.getBias())
+      operands.push_back(op.getBias());
+    Value conv = create(
+        "tessel.conv", operands,
+        {rewriter.getNamedAttr("layout", op.getLayoutAttr()),
+         rewriter.getNamedAttr("filter_layout",
+                               FilterLayoutAttr::get(getContext(), convLayout)),
+         rewriter.getNamedAttr("dilations", rewriter.getDenseI64ArrayAttr(dilations)),
+         rewriter.getNamedAttr("padding", rewriter.getDenseI64ArrayAttr(convPadding)),
+         rewriter.getNamedAttr("groups", op.getGroupsAttr())});
+    if (!conv || conv.getType() != op.getType())
+      return failure();
+    rewriter.replaceOp(op, conv);
+    return success();
+  }
+};
+
+/// dW[k, ci, co] = sum_{n, o} x[n, o * stride + k * dilation, ci] dy[n, o, co]
+/// is a channels-last conv of x' = x as [ci, spatial..., n] with dy' = dy as
+/// a [o..., n, co] filter, stride `dilation` and dilation `stride`, whose
+/// result [ci, k..., co] is the filter gradient. The high padding is cut
+/// (or the input cropped) so that exactly k outputs are computed.
+struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvBackwardFilterOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getGroups() != 1)
+      return rewriter.notifyMatchFailure(op, "grouped");
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout), rank = s + 2;
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    auto orFill = [&](std::optional<ArrayRef<int64_t>> v, size_t n, int64_t fill) {
+      return v ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(n, fill);
+    };
+    SmallVector<int64_t> strides = orFill(op.getStrides(), s, 1);
+    SmallVector<int64_t> dilations = orFill(op.getDilations(), s, 1);
+    SmallVector<int64_t> padding = orFill(op.getPadding(), 2 * s, 0);
+    ArrayRef<int64_t> kernel = op.getKernel();
+    ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getGradOutput());
+
+    Location loc = op.getLoc();
+    auto create = [&](StringRef name, Value operand, ArrayRef<NamedAttribute> attrs) {
+      Operation *created = createInferredOp(rewriter, loc, name, operand, attrs);
+      return created ? created->getResult(0) : Value();
+    };
+    auto array = [&](StringRef name, ArrayRef<int64_t> v) {
+      return rewriter.getNamedAttr(name, rewriter.getDenseI64ArrayAttr(v));
+    };
+    // Exactly k outputs: padded size s * (o - 1) + d * (k - 1) + 1.
+    Value x = op.getInput();
+    SmallVector<int64_t> convPadding(padding);
+    SmallVector<int64_t> sizes(in), offsets(rank, 0), steps(rank, 1);
+    bool crop = false;
+    for (unsigned i = 0; i < s; ++i) {
+      int64_t need = strides[i] * (out[spatialDims[i]] - 1) + dilations[i] * (kernel[i] - 1) + 1;
+      int64_t high = need - in[spatialDims[i]] - padding[i];
+      convPadding[s + i] = std::max<int64_t>(high, 0);
+      if (high < 0) {
+        sizes[spatialDims[i]] += high;
+        crop = true;
+      }
+    }
+    if (crop)
+      x = create("tessel.slice", x,
+                 {array("offsets", offsets), array("sizes", sizes), array("strides", steps)});
+    // x' = [ci, spatial..., n], dy' = [o..., n, co].
+    SmallVector<int64_t> xPerm, dyPerm;
+    unsigned channel = getChannelDim(layout);
+    xPerm.push_back(channel);
+    dyPerm.assign(spatialDims.begin(), spatialDims.end());
+    xPerm.append(spatialDims.begin(), spatialDims.end());
+    xPerm.push_back(0);
+    dyPerm.append({0, channel});
+    if (x)
+      x = create("tessel.transpose", x, {array("perm", xPerm)});
+    Value dy = create("tessel.transpose", op.getGradOutput(), {array("perm", dyPerm)});
+    if (!x || !dy)
+      return failure();
+    static const ActivationLayout lastLayouts[] = {ActivationLayout::NWC, ActivationLayout::NHWC,
+                                                   ActivationLayout::NDHWC};
+    static const FilterLayout spatialFirst[] = {FilterLayout::WIO, FilterLayout::HWIO,
+                                                FilterLayout::DHWIO};
+    Operation *conv = createInferredOp(
+        rewriter, loc, "tessel.conv", {x, dy},
+        {rewriter.getNamedAttr("layout", ActivationLayoutAttr::get(getContext(), lastLayouts[s - 1])),
+         rewriter.getNamedAttr("filter_layout",
+                               FilterLayoutAttr::get(getContext(), spatialFirst[s - 1])),
+         array("strides", dilations), array("dilations", strides), array("padding", convPadding)});
+    if (!conv)
+      return failure();
+    // [ci, k..., co] -> the filter layout.
+    SmallVector<int64_t> resultPerm;
+    if (getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst) {
+      for (unsigned i = 0; i < s; ++i)
+        resultPerm.push_back(1 + i);
+      resultPerm.append({0, s + 1});
+    } else {
+      resultPerm = {s + 1, 0};
+      for (unsigned i = 0; i < s; ++i)
+        resultPerm.push_back(1 + i);
+    }
+    Value result = create("tessel.transpose", conv->getResult(0), {array("perm", resultPerm)});
+    if (!result || result.getType() != op.getType())
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void ConvBackwardFilterOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                                       MLIRContext *context) {
+  patterns.add<FilterGradientToConv>(context);
+}
+
+void ConvTransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                                  MLIRContext *context) {
+  patterns.add<StrideOneTransposeToConv>(context);
 }

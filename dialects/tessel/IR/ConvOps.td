@@ -53,6 +53,12 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
     dilation * (k - 1) + output_padding + 1`; every `output_padding` entry
     must be smaller than its stride or its dilation.
 
+    Canonicalization turns a transposed convolution with unit strides (and
+    pads no larger than `dilation * (k - 1)`) into a `tessel.conv` of the
+    spatially flipped filter with its channel dims swapped, so it runs on
+    the convolution's register-tiled path; it is also the input gradient of
+    every stride-1 conv.
+
     ```mlir
     %y = tessel.conv_transpose %x, %w layout nchw, iohw
            {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>,
@@ -70,6 +76,7 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
                    OptionalAttr<DenseI64ArrayAttr>:$output_padding,
                    DefaultValuedAttr<I64Attr, "1">:$groups);
   let results = (outs Tessel_Tensor:$result);
+  let hasCanonicalizer = 1;
   let assemblyFormat = [{
     $input `,` $filter (`,` $bias^)? `layout` `` $layout `,` `` $filter_layout
     attr-dict `:` functional-type(operands, results)
@@ -107,6 +114,7 @@ def Tessel_ConvBackwardFilterOp : Tessel_InferredOp<"conv_backward_filter"> {
     $input `,` $grad_output `layout` `` $layout `,` `` $filter_layout
     attr-dict `:` functional-type(operands, results)
   }];
+  let hasCanonicalizer = 1;
 }
 
 #endif // TESSEL_CONV_OPS_TD

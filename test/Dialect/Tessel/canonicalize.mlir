@@ -101,3 +101,56 @@ func.func @keep_batch_norm(%x: tensor<1x2x4x4xf32>, %mean: tensor<2xf32>) -> ten
          : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
   return %1 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A stride-1 transposed conv is a conv of the flipped filter with each
+// group's channel dims swapped, padded by dilation * (k - 1) - pad.
+// CHECK-LABEL: func @conv_transpose_stride_one
+// CHECK: %[[SPLIT:.+]] = tessel.reshape %arg1 {shape = array<i64: 2, 2, 6, 3, 3>}
+// CHECK: %[[SWAP:.+]] = tessel.transpose %[[SPLIT]] {perm = array<i64: 0, 2, 1, 3, 4>} : tensor<2x2x6x3x3xf32> -> tensor<2x6x2x3x3xf32>
+// CHECK: %[[MERGED:.+]] = tessel.reshape %[[SWAP]] {shape = array<i64: 12, 2, 3, 3>}
+// CHECK: %[[FLIP:.+]] = tessel.slice %[[MERGED]] {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 12, 2, 3, 3>, strides = array<i64: 1, 1, -1, -1>}
+// CHECK: tessel.conv %arg0, %[[FLIP]] layout nchw, oihw {dilations = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 2, 1, 2, 2>} : (tensor<1x4x5x5xf32>, tensor<12x2x3x3xf32>) -> tensor<1x12x7x6xf32>
+// CHECK-NOT: tessel.conv_transpose
+func.func @conv_transpose_stride_one(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3xf32>) -> tensor<1x12x7x6xf32> {
+  %0 = tessel.conv_transpose %x, %w layout nchw, iohw {groups = 2 : i64, padding = array<i64: 0, 1, 0, 0>} : (tensor<1x4x5x5xf32>, tensor<4x6x3x3xf32>) -> tensor<1x12x7x6xf32>
+  return %0 : tensor<1x12x7x6xf32>
+}
+
+// -----
+
+// Strided transposed convs stay.
+// CHECK-LABEL: func @conv_transpose_strided
+// CHECK: tessel.conv_transpose
+func.func @conv_transpose_strided(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3xf32>) -> tensor<1x6x11x11xf32> {
+  %0 = tessel.conv_transpose %x, %w layout nchw, iohw {strides = array<i64: 2, 2>} : (tensor<1x4x5x5xf32>, tensor<4x6x3x3xf32>) -> tensor<1x6x11x11xf32>
+  return %0 : tensor<1x6x11x11xf32>
+}
+
+// -----
+
+// An ungrouped filter gradient is a channels-last conv: the input as
+// [C_in, H, W, N], the output gradient as an [OH, OW, N, C_out] filter,
+// strides and dilations exchanged; the input is cropped to the rows the
+// forward conv read (10 -> 9 here), and the result transposed to hwio.
+// CHECK-LABEL: func @filter_gradient
+// CHECK: %[[CROP:.+]] = tessel.slice %arg0 {offsets = array<i64: 0, 0, 0, 0>, sizes = array<i64: 2, 9, 9, 3>, strides = array<i64: 1, 1, 1, 1>}
+// CHECK: %[[X:.+]] = tessel.transpose %[[CROP]] {perm = array<i64: 3, 1, 2, 0>} : tensor<2x9x9x3xf32> -> tensor<3x9x9x2xf32>
+// CHECK: %[[DY:.+]] = tessel.transpose %arg1 {perm = array<i64: 1, 2, 0, 3>} : tensor<2x4x4x8xf32> -> tensor<4x4x2x8xf32>
+// CHECK: %[[C:.+]] = tessel.conv %[[X]], %[[DY]] layout nhwc, hwio {dilations = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<3x9x9x2xf32>, tensor<4x4x2x8xf32>) -> tensor<3x3x3x8xf32>
+// CHECK: tessel.transpose %[[C]] {perm = array<i64: 1, 2, 0, 3>}
+func.func @filter_gradient(%x: tensor<2x10x10x3xf32>, %dy: tensor<2x4x4x8xf32>) -> tensor<3x3x3x8xf32> {
+  %0 = tessel.conv_backward_filter %x, %dy layout nhwc, hwio {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>} : (tensor<2x10x10x3xf32>, tensor<2x4x4x8xf32>) -> tensor<3x3x3x8xf32>
+  return %0 : tensor<3x3x3x8xf32>
+}
+
+// -----
+
+// Grouped filter gradients keep their own lowering.
+// CHECK-LABEL: func @filter_gradient_grouped
+// CHECK: tessel.conv_backward_filter
+func.func @filter_gradient_grouped(%x: tensor<1x4x6x6xf32>, %dy: tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32> {
+  %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>, groups = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32>
+  return %0 : tensor<4x2x3x3xf32>
+}
