@@ -594,3 +594,29 @@ TEST(Autodiff, ReductionsAndLosses) {
                                           Reduction::None);
                   }});
 }
+
+TEST(Autodiff, MaxPoolTiesGoToTheFirstMaximum) {
+  // Finite differences cannot see ties: PyTorch's rule sends each window's
+  // gradient to its first maximum in row-major window order. A 1x1x3x4
+  // input of 1s with one 2; 2x2 windows with stride 1.
+  Graph g("ties");
+  Value x = g.input("x", {1, 1, 3, 4});
+  PoolOptions o;
+  o.kernel = {2, 2};
+  o.strides = {1, 1};
+  Value loss = g.sum(g.maxPool(x, o), std::nullopt);
+  auto grads = gradient(g, loss, {x});
+  ASSERT_TRUE(grads) << grads.status().message();
+  auto exe = compile(*grads);
+  ASSERT_TRUE(exe) << exe.status().message();
+  auto out = exe->run({Tensor::fromValues({1, 1, 3, 4}, {1, 1, 1, 1,  //
+                                                         1, 1, 2, 1,  //
+                                                         1, 1, 1, 1})});
+  ASSERT_TRUE(out) << out.status().message();
+  // Windows (row, col) -> winner: (0,0)->(0,0); (0,1),(0,2),(1,1),(1,2)->the 2
+  // at (1,2); (1,0)->(1,0).
+  std::vector<float> want{1, 0, 0, 0, 1, 0, 4, 0, 0, 0, 0, 0};
+  const Tensor &dx = (*out)[0];
+  for (int i = 0; i < 12; ++i)
+    EXPECT_EQ(dx.data()[i], want[i]) << "element " << i;
+}
