@@ -194,44 +194,48 @@ Result<Executable> tessel::compile(const Graph &graph, const CompileOptions &opt
   return compileCached(*module, g.name, g.inputNames, outputNames, options);
 }
 
-Result<Executable> tessel::compileFile(const std::string &path,
-                                       const CompileOptions &options,
-                                       const std::string &function) {
+/// Loads a model file, picks its function, lets `transform` rewrite it (when
+/// given) and compiles it.
+static Result<Executable>
+compileModelFile(const std::string &path, const CompileOptions &options,
+                 const std::string &function,
+                 llvm::function_ref<Status(mlir::func::FuncOp)> transform = nullptr) {
   auto model = detail::loadModelFile(path, options.initializersAsInputs);
   if (!model)
     return model.status();
   auto name = detail::pickFunction(*model->module, path, function);
   if (!name)
     return name.status();
+  if (transform)
+    if (Status s = transform(model->module->lookupSymbol<mlir::func::FuncOp>(*name)); !s)
+      return s;
   return compileCached(*model->module, *name, {}, {}, options);
+}
+
+Result<Executable> tessel::compileFile(const std::string &path,
+                                       const CompileOptions &options,
+                                       const std::string &function) {
+  return compileModelFile(path, options, function);
 }
 
 Result<Executable> tessel::compileFileGradient(const std::string &path,
                                                const std::vector<std::string> &wrt,
                                                const CompileOptions &options,
                                                const std::string &function) {
-  auto model = detail::loadModelFile(path, options.initializersAsInputs);
-  if (!model)
-    return model.status();
-  auto name = detail::pickFunction(*model->module, path, function);
-  if (!name)
-    return name.status();
-  auto fn = model->module->lookupSymbol<mlir::func::FuncOp>(*name);
   if (wrt.empty())
     return Result<Executable>::error(path + ": name the values to differentiate with "
                                             "respect to");
-  mlir::tessel::DifferentiateOptions differentiate;
-  for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
-  differentiate.wrt = wrt;
-  differentiate.seedsAsInputs = true;
-  {
-    detail::DiagnosticCollector diagnostics(model->context.get());
+  return compileModelFile(path, options, function, [&](mlir::func::FuncOp fn) {
+    mlir::tessel::DifferentiateOptions differentiate;
+    for (unsigned i = 0; i < fn.getNumResults(); ++i)
+      differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
+    differentiate.wrt = wrt;
+    differentiate.seedsAsInputs = true;
+    detail::DiagnosticCollector diagnostics(fn.getContext());
     if (mlir::failed(mlir::tessel::differentiateFunction(fn, differentiate)))
-      return Result<Executable>::error(path + ": " +
-                                       diagnostics.str("differentiation failed"));
-  }
-  return compileCached(*model->module, *name, {}, {}, options);
+      return Status::error(path + ": " + diagnostics.str("differentiation failed"));
+    return Status();
+  });
 }
 
 Result<std::string> tessel::importToTessel(const std::string &path) {

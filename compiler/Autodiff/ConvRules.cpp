@@ -30,12 +30,10 @@ ConvAttrs getAttrs(OpTy op) {
   a.filterLayout = op.getFilterLayout();
   a.spatialRank = getSpatialRank(a.layout);
   unsigned s = a.spatialRank;
-  auto orFill = [&](std::optional<ArrayRef<int64_t>> v, size_t n, int64_t fill) {
-    return v ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(n, fill);
-  };
-  a.strides = orFill(op.getStrides(), s, 1);
-  a.dilations = orFill(op.getDilations(), s, 1);
-  a.padding = orFill(op.getPadding(), 2 * s, 0);
+  WindowAttrs window = getWindowAttrs(op);
+  a.strides = window.strides;
+  a.dilations = window.dilations;
+  a.padding = window.padding;
   a.groups = static_cast<int64_t>(op.getGroups());
   ArrayRef<int64_t> filter = shapeOf(op.getFilter());
   a.kernel.assign(getFilterFamily(a.filterLayout) == FilterFamily::SpatialFirst

@@ -48,6 +48,13 @@ Value GradientBuilder::dense(ArrayRef<int64_t> shape, ArrayRef<double> values,
                  {attr("value", DenseElementsAttr::get(type, floats))});
 }
 
+Value GradientBuilder::identity(int64_t size, Type elementType) {
+  SmallVector<double> values(size * size, 0.0);
+  for (int64_t i = 0; i < size; ++i)
+    values[i * size + i] = 1.0;
+  return dense({size, size}, values, elementType);
+}
+
 Value GradientBuilder::scale(Value a, double value) {
   if (!a)
     return {};

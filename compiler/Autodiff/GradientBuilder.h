@@ -48,6 +48,8 @@ public:
   Value scalar(double value, Type elementType);
   /// A splat constant of `type`.
   Value splat(double value, RankedTensorType type);
+  /// The [size, size] identity matrix, whose rows gather into one-hot rows.
+  Value identity(int64_t size, Type elementType);
   /// A dense constant of `shape` holding `values`.
   Value dense(ArrayRef<int64_t> shape, ArrayRef<double> values, Type elementType);
 

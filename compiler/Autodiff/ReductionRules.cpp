@@ -86,11 +86,7 @@ void crossEntropyRule(GradientBuilder &gb, CrossEntropyOp op, Value dy,
   ArrayRef<int64_t> shape = shapeOf(logits);
   int64_t rank = shape.size(), classes = shape[1];
   Type t = elementTypeOf(logits);
-  SmallVector<double> identity(classes * classes, 0.0);
-  for (int64_t i = 0; i < classes; ++i)
-    identity[i * classes + i] = 1.0;
-  Value oneHot = gb.create1("tessel.gather",
-                            {gb.dense({classes, classes}, identity, t), op.getLabels()},
+  Value oneHot = gb.create1("tessel.gather", {gb.identity(classes, t), op.getLabels()},
                             {gb.i64("axis", 0)});
   if (rank > 2) { // [N, d..., C] -> [N, C, d...]
     SmallVector<int64_t> perm{0, rank - 1};

@@ -55,11 +55,7 @@ void gatherRule(GradientBuilder &gb, GatherOp op, Value dy, ArrayRef<bool>,
   int64_t size = in[axis];
   int64_t count = cast<RankedTensorType>(op.getIndices().getType()).getNumElements();
   Type t = elementTypeOf(dy);
-  SmallVector<double> identity(size * size, 0.0);
-  for (int64_t i = 0; i < size; ++i)
-    identity[i * size + i] = 1.0;
-  Value oneHot = gb.create1("tessel.gather",
-                            {gb.dense({size, size}, identity, t), op.getIndices()},
+  Value oneHot = gb.create1("tessel.gather", {gb.identity(size, t), op.getIndices()},
                             {gb.i64("axis", 0)});
   oneHot = gb.reshape(oneHot, {count, size});
   SmallVector<int64_t> flat(in.take_front(axis));

@@ -235,6 +235,30 @@ double benchOneDnn(const Layer &l, int64_t batch, int runs) {
   return medianSeconds([&] { prim.execute(s, args); s.wait(); }, runs);
 }
 
+/// Compiles the model file at `path` (then removes it), feeds random inputs
+/// and returns the median seconds of `runs` runs.
+Result<double> timeModelFile(const std::string &path, unsigned threads, int runs) {
+  CompileOptions options;
+  options.threads = threads;
+  Result<Executable> exe = compileFile(path, options);
+  std::remove(path.c_str());
+  if (!exe)
+    return exe.status();
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<Tensor> inputs;
+  for (const TensorInfo &info : exe->inputs()) {
+    Tensor v = Tensor::zeros(info.shape);
+    for (int64_t i = 0; i < v.numElements(); ++i)
+      v.data()[i] = dist(rng);
+    inputs.push_back(v);
+  }
+  if (Result<std::vector<Tensor>> first = exe->run(inputs); !first)
+    return first.status();
+  pause();
+  return medianSeconds([&] { (void)exe->run(inputs); }, runs);
+}
+
 /// ResNet-50's 3x3 convolutions, for the backward rows.
 const Layer kBackwardLayers[] = {
     {"3x3 64->64 @56", Layer::Conv, 64, 64, 56, 3, 1, 1, 1, 1},
@@ -277,25 +301,7 @@ Result<double> benchTesselBackward(const Layer &l, int64_t batch, bool filter,
     std::ofstream file(path);
     file << text;
   }
-  CompileOptions options;
-  options.threads = threads;
-  Result<Executable> exe = compileFile(path, options);
-  std::remove(path.c_str());
-  if (!exe)
-    return exe.status();
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<Tensor> inputs;
-  for (const TensorInfo &info : exe->inputs()) {
-    Tensor v = Tensor::zeros(info.shape);
-    for (int64_t i = 0; i < v.numElements(); ++i)
-      v.data()[i] = dist(rng);
-    inputs.push_back(v);
-  }
-  if (Result<std::vector<Tensor>> first = exe->run(inputs); !first)
-    return first.status();
-  pause();
-  return medianSeconds([&] { (void)exe->run(inputs); }, runs);
+  return timeModelFile(path, threads, runs);
 }
 
 /// oneDNN's convolution_backward_data or convolution_backward_weights.
@@ -400,22 +406,7 @@ Result<double> benchModel(const onnx::ModelProto &model, unsigned threads, int r
     if (!model.SerializeToOstream(&file))
       return Result<double>::error("cannot write " + path);
   }
-  CompileOptions options;
-  options.threads = threads;
-  Result<Executable> exe = compileFile(path, options);
-  std::remove(path.c_str());
-  if (!exe)
-    return exe.status();
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  Tensor image = Tensor::zeros(exe->inputs()[0].shape);
-  for (int64_t i = 0; i < image.numElements(); ++i)
-    image.data()[i] = dist(rng);
-  std::vector<Tensor> inputs{image};
-  if (Result<std::vector<Tensor>> first = exe->run(inputs); !first)
-    return first.status();
-  pause();
-  return medianSeconds([&] { (void)exe->run(inputs); }, runs);
+  return timeModelFile(path, threads, runs);
 }
 
 } // namespace

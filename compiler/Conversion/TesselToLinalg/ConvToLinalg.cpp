@@ -36,20 +36,12 @@ ConvGeometry getGeometry(ConvLikeOp op) {
   g.layout = op.getLayout();
   g.filterLayout = op.getFilterLayout();
   g.spatialRank = getSpatialRank(g.layout);
-  unsigned s = g.spatialRank;
-  g.strides = llvm::to_vector(op.getStrides().value_or(ArrayRef<int64_t>()));
-  if (g.strides.empty())
-    g.strides.assign(s, 1);
-  g.dilations = llvm::to_vector(op.getDilations().value_or(ArrayRef<int64_t>()));
-  if (g.dilations.empty())
-    g.dilations.assign(s, 1);
-  ArrayRef<int64_t> padding = op.getPadding().value_or(ArrayRef<int64_t>());
-  g.padLow.assign(s, 0);
-  g.padHigh.assign(s, 0);
-  if (!padding.empty()) {
-    g.padLow.assign(padding.begin(), padding.begin() + s);
-    g.padHigh.assign(padding.begin() + s, padding.end());
-  }
+  WindowAttrs window = getWindowAttrs(op);
+  g.strides = window.strides;
+  g.dilations = window.dilations;
+  ArrayRef<int64_t> padding = window.padding;
+  g.padLow.assign(padding.begin(), padding.begin() + g.spatialRank);
+  g.padHigh.assign(padding.begin() + g.spatialRank, padding.end());
   g.groups = static_cast<int64_t>(op.getGroups());
   return g;
 }

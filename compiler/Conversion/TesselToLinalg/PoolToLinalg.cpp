@@ -96,13 +96,9 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
     PoolKind kind = op.getKind();
     double p = op.getP() ? op.getP()->convertToDouble() : 2.0;
     ArrayRef<int64_t> kernel = op.getKernel();
-    SmallVector<int64_t> strides(op.getStrides().value_or(kernel));
-    SmallVector<int64_t> dilations(op.getDilations().value_or(ArrayRef<int64_t>()));
-    if (dilations.empty())
-      dilations.assign(s, 1);
-    SmallVector<int64_t> padding(op.getPadding().value_or(ArrayRef<int64_t>()));
-    if (padding.empty())
-      padding.assign(2 * s, 0);
+    WindowAttrs attrs = getWindowAttrs(op, kernel);
+    ArrayRef<int64_t> strides = attrs.strides, dilations = attrs.dilations,
+                      padding = attrs.padding;
 
     auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
@@ -632,9 +628,7 @@ struct PoolBackwardOpLowering : OpConversionPattern<PoolBackwardOp> {
     unsigned s = getSpatialRank(layout);
     SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
     ArrayRef<int64_t> kernel = op.getKernel();
-    ArrayRef<int64_t> strides = op.getStrides().value_or(kernel);
-    ArrayRef<int64_t> dilations = op.getDilations().value_or(ArrayRef<int64_t>());
-    ArrayRef<int64_t> padding = op.getPadding().value_or(ArrayRef<int64_t>());
+    WindowAttrs window = getWindowAttrs(op, kernel);
     ArrayRef<int64_t> in = getShape(adaptor.getInput());
     ArrayRef<int64_t> out = getShape(adaptor.getGradOutput());
     SmallVector<WindowDim> dims;
@@ -643,10 +637,10 @@ struct PoolBackwardOpLowering : OpConversionPattern<PoolBackwardOp> {
       d.in = in[spatialDims[i]];
       d.out = out[spatialDims[i]];
       d.kernel = kernel[i];
-      d.stride = strides[i];
-      d.dilation = dilations.empty() ? 1 : dilations[i];
-      d.padLow = padding.empty() ? 0 : padding[i];
-      d.padHigh = padding.empty() ? 0 : padding[s + i];
+      d.stride = window.strides[i];
+      d.dilation = window.dilations[i];
+      d.padLow = window.padding[i];
+      d.padHigh = window.padding[s + i];
       dims.push_back(d);
     }
     rewriter.replaceOp(op, buildPoolGradient(rewriter, op.getLoc(), layout,

@@ -290,12 +290,8 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
     if (auto strides = op.getStrides();
         strides && llvm::any_of(*strides, [](int64_t v) { return v != 1; }))
       return rewriter.notifyMatchFailure(op, "strided");
-    SmallVector<int64_t> dilations(op.getDilations().value_or(ArrayRef<int64_t>()));
-    if (dilations.empty())
-      dilations.assign(s, 1);
-    SmallVector<int64_t> padding(op.getPadding().value_or(ArrayRef<int64_t>()));
-    if (padding.empty())
-      padding.assign(2 * s, 0);
+    WindowAttrs window = getWindowAttrs(op);
+    ArrayRef<int64_t> dilations = window.dilations, padding = window.padding;
     SmallVector<int64_t> outputPadding(op.getOutputPadding().value_or(ArrayRef<int64_t>()));
     if (outputPadding.empty())
       outputPadding.assign(s, 0);
@@ -396,12 +392,9 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     ActivationLayout layout = op.getLayout();
     unsigned s = getSpatialRank(layout), rank = s + 2;
     SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
-    auto orFill = [&](std::optional<ArrayRef<int64_t>> v, size_t n, int64_t fill) {
-      return v ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(n, fill);
-    };
-    SmallVector<int64_t> strides = orFill(op.getStrides(), s, 1);
-    SmallVector<int64_t> dilations = orFill(op.getDilations(), s, 1);
-    SmallVector<int64_t> padding = orFill(op.getPadding(), 2 * s, 0);
+    WindowAttrs window = getWindowAttrs(op);
+    ArrayRef<int64_t> strides = window.strides, dilations = window.dilations;
+    ArrayRef<int64_t> padding = window.padding;
     ArrayRef<int64_t> kernel = op.getKernel();
     ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getGradOutput());
 

@@ -118,9 +118,9 @@ static LogicalResult verifyKindAttributes(Operation *op, PoolKind kind,
   return success();
 }
 
-LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
+/// The shape-function attributes of tessel.pool or tessel.pool_backward.
+template <typename AdaptorT>
+static PoolParams getPoolParams(AdaptorT adaptor) {
   PoolParams params;
   params.kind = adaptor.getKind();
   params.layout = adaptor.getLayout();
@@ -129,6 +129,13 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
   params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
   params.ceilMode = adaptor.getCeilMode();
+  return params;
+}
+
+LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  PoolParams params = getPoolParams(adaptor);
   return inferFromOperand(
       loc, getOperationName(), adaptor.getInput(),
       [&](ArrayRef<int64_t> input) { return inferPoolShape(input, params); }, types);
@@ -196,14 +203,7 @@ LogicalResult PoolBackwardOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location> loc,
                                                Adaptor adaptor,
                                                SmallVectorImpl<Type> &types) {
-  PoolParams params;
-  params.kind = adaptor.getKind();
-  params.layout = adaptor.getLayout();
-  params.kernel = adaptor.getKernel();
-  params.strides = adaptor.getStrides().value_or(ArrayRef<int64_t>());
-  params.dilations = adaptor.getDilations().value_or(ArrayRef<int64_t>());
-  params.padding = adaptor.getPadding().value_or(ArrayRef<int64_t>());
-  params.ceilMode = adaptor.getCeilMode();
+  PoolParams params = getPoolParams(adaptor);
   return inferFromOperands(
       loc, getOperationName(), adaptor.getOperands(),
       [&] {

@@ -180,6 +180,23 @@ LogicalResult mlir::tessel::inferFromOperand(
       loc, opName, operand, [&] { return shapeFn(getShape(operand)); }, types);
 }
 
+WindowAttrs mlir::tessel::getWindowAttrs(unsigned spatialRank,
+                                         std::optional<ArrayRef<int64_t>> strides,
+                                         std::optional<ArrayRef<int64_t>> dilations,
+                                         std::optional<ArrayRef<int64_t>> padding,
+                                         ArrayRef<int64_t> defaultStrides) {
+  auto orFill = [](std::optional<ArrayRef<int64_t>> v, size_t size, int64_t fill) {
+    return v && !v->empty() ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(size, fill);
+  };
+  WindowAttrs a;
+  a.strides = strides && !strides->empty() ? SmallVector<int64_t>(*strides)
+              : defaultStrides.empty()    ? SmallVector<int64_t>(spatialRank, 1)
+                                          : SmallVector<int64_t>(defaultStrides);
+  a.dilations = orFill(dilations, spatialRank, 1);
+  a.padding = orFill(padding, 2 * spatialRank, 0);
+  return a;
+}
+
 Operation *mlir::tessel::createInferredOp(OpBuilder &b, Location loc, StringRef name,
                                           ValueRange operands,
                                           ArrayRef<NamedAttribute> attrs,

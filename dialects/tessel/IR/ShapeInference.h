@@ -64,6 +64,23 @@ llvm::Expected<Shape> inferConvShape(llvm::ArrayRef<int64_t> input,
                                      std::optional<llvm::ArrayRef<int64_t>> bias,
                                      const ConvParams &params);
 
+/// The window attributes of a conv, pool or gradient op with every default
+/// filled in: strides `defaultStrides` (a pool's kernel) or 1, dilations 1,
+/// padding (low pads, then high pads) 0.
+struct WindowAttrs {
+  llvm::SmallVector<int64_t> strides, dilations, padding;
+};
+WindowAttrs getWindowAttrs(unsigned spatialRank,
+                           std::optional<llvm::ArrayRef<int64_t>> strides,
+                           std::optional<llvm::ArrayRef<int64_t>> dilations,
+                           std::optional<llvm::ArrayRef<int64_t>> padding,
+                           llvm::ArrayRef<int64_t> defaultStrides = {});
+template <typename OpTy>
+WindowAttrs getWindowAttrs(OpTy op, llvm::ArrayRef<int64_t> defaultStrides = {}) {
+  return getWindowAttrs(getSpatialRank(op.getLayout()), op.getStrides(),
+                        op.getDilations(), op.getPadding(), defaultStrides);
+}
+
 /// Attributes of tessel.pool. Empty strides default to the kernel.
 struct PoolParams {
   PoolKind kind = PoolKind::Max;
