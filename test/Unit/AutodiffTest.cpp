@@ -374,6 +374,13 @@ TEST(Autodiff, TransposedConvolutions) {
   c.padding = {0, 1};
   checkGradients(convT("convT_1d", Layout::NCW, FilterLayout::IOW, {2, 2, 5}, {2, 3, 4},
                        c, true));
+  // Stride 3 over a 2-wide kernel: one output phase of each dim meets no
+  // kernel tap and holds the bias alone.
+  ConvOptions d;
+  d.strides = {3, 3};
+  d.padding = {1, 0, 0, 1};
+  checkGradients(convT("convT_empty_phase", Layout::NHWC, FilterLayout::HWIO,
+                       {1, 3, 3, 2}, {2, 2, 2, 3}, d, true));
 }
 
 TEST(Autodiff, Pooling) {

@@ -259,12 +259,16 @@ Result<double> timeModelFile(const std::string &path, unsigned threads, int runs
   return medianSeconds([&] { (void)exe->run(inputs); }, runs);
 }
 
-/// ResNet-50's 3x3 convolutions, for the backward rows.
+/// ResNet-50's 3x3 convolutions (v1.5: the first block of stages 3-5
+/// strides in its 3x3), for the backward rows.
 const Layer kBackwardLayers[] = {
     {"3x3 64->64 @56", Layer::Conv, 64, 64, 56, 3, 1, 1, 1, 1},
     {"3x3 128->128 @28", Layer::Conv, 128, 128, 28, 3, 1, 1, 1, 1},
     {"3x3 256->256 @14", Layer::Conv, 256, 256, 14, 3, 1, 1, 1, 1},
     {"3x3 512->512 @7", Layer::Conv, 512, 512, 7, 3, 1, 1, 1, 1},
+    {"3x3/2 128->128 @56", Layer::Conv, 128, 128, 56, 3, 2, 1, 1, 1},
+    {"3x3/2 256->256 @28", Layer::Conv, 256, 256, 28, 3, 2, 1, 1, 1},
+    {"3x3/2 512->512 @14", Layer::Conv, 512, 512, 14, 3, 2, 1, 1, 1},
 };
 
 /// One gradient of a conv layer, as autodiff emits it, NHWC/HWIO.

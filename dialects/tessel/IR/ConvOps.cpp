@@ -467,6 +467,154 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
   }
 };
 
+/// A strided transposed conv (dilation 1) is the interleaving of
+/// prod(strides) stride-1 transposed convs, one per output phase r (output
+/// positions o = s * j + r): phase r only meets the kernel taps
+/// k = k0 + s * m with k0 = (r + pad_low) mod s, so it is a transposed conv
+/// of the input with that strided slice of the filter, unit stride and low
+/// padding (pad_low + r - k0) / s; StrideOneTransposeToConv then makes each
+/// a conv. Every phase is computed with ceil(out / s) rows so that the
+/// phases interleave by concat and reshape; the result is sliced to size.
+struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout), rank = s + 2;
+    WindowAttrs window = getWindowAttrs(op);
+    if (llvm::all_of(window.strides, [](int64_t v) { return v == 1; }) ||
+        llvm::any_of(window.dilations, [](int64_t v) { return v != 1; }))
+      return rewriter.notifyMatchFailure(op, "unit strides or dilated");
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getResult());
+    ArrayRef<int64_t> filterShape = getShape(op.getFilter());
+    bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
+    unsigned kernelStart = spatialFirst ? 0 : 2;
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    auto array = [&](StringRef name, ArrayRef<int64_t> v) {
+      return rewriter.getNamedAttr(name, rewriter.getDenseI64ArrayAttr(v));
+    };
+    auto create = [&](StringRef name, ValueRange operands,
+                      ArrayRef<NamedAttribute> attrs) -> Value {
+      Operation *created = createInferredOp(rewriter, loc, name, operands, attrs);
+      return created ? created->getResult(0) : Value();
+    };
+
+    // Rows per phase, and the phases in row-major order of r.
+    SmallVector<int64_t> rows(s), phaseCounts(window.strides);
+    for (unsigned d = 0; d < s; ++d)
+      rows[d] = llvm::divideCeil(out[spatialDims[d]], window.strides[d]);
+    int64_t numPhases = 1;
+    for (int64_t c : phaseCounts)
+      numPhases *= c;
+    SmallVector<Value> phases;
+    for (int64_t flat = 0; flat < numPhases; ++flat) {
+      SmallVector<int64_t> r(s);
+      for (int64_t d = s - 1, rest = flat; d >= 0; --d) {
+        r[d] = rest % phaseCounts[d];
+        rest /= phaseCounts[d];
+      }
+      SmallVector<int64_t> offsets(filterShape.size(), 0), sizes(filterShape),
+          steps(filterShape.size(), 1), padding(2 * s), grow(2 * rank, 0);
+      bool empty = false;
+      for (unsigned d = 0; d < s; ++d) {
+        int64_t stride = window.strides[d], k = filterShape[kernelStart + d];
+        int64_t k0 = (r[d] + window.padding[d]) % stride;
+        int64_t taps = k0 < k ? llvm::divideCeil(k - k0, stride) : 0;
+        empty |= taps == 0;
+        offsets[kernelStart + d] = k0;
+        sizes[kernelStart + d] = std::max<int64_t>(taps, 1);
+        steps[kernelStart + d] = stride;
+        int64_t low = (window.padding[d] + r[d] - k0) / stride;
+        int64_t natural = in[spatialDims[d]] + taps - 1 - low; // rows without high pad
+        padding[d] = low;
+        padding[s + d] = std::max<int64_t>(natural - rows[d], 0);
+        grow[rank + spatialDims[d]] = std::max<int64_t>(rows[d] - natural, 0);
+      }
+      Value phase;
+      if (empty) {
+        // No tap reaches this phase: zeros, plus the bias.
+        SmallVector<int64_t> shape(out);
+        for (unsigned d = 0; d < s; ++d)
+          shape[spatialDims[d]] = rows[d];
+        auto type = RankedTensorType::get(
+            shape, cast<RankedTensorType>(op.getType()).getElementType());
+        phase = create("tessel.constant", {},
+                       {rewriter.getNamedAttr(
+                           "value", DenseElementsAttr::get(
+                                        type, rewriter.getZeroAttr(type.getElementType())))});
+        if (phase && op.getBias()) {
+          SmallVector<int64_t> biasShape(rank, 1);
+          biasShape[getChannelDim(layout)] = out[getChannelDim(layout)];
+          Value bias = create("tessel.reshape", op.getBias(),
+                              {array("shape", ArrayRef<int64_t>(biasShape).drop_front())});
+          phase = bias ? create("tessel.add", {phase, bias}, {}) : Value();
+        }
+      } else {
+        Value filter = create("tessel.slice", op.getFilter(),
+                              {array("offsets", offsets), array("sizes", sizes),
+                               array("strides", steps)});
+        SmallVector<Value> operands{op.getInput(), filter};
+        if (op.getBias())
+          operands.push_back(op.getBias());
+        if (filter)
+          phase = create("tessel.conv_transpose", operands,
+                         {rewriter.getNamedAttr("layout", op.getLayoutAttr()),
+                          rewriter.getNamedAttr("filter_layout", op.getFilterLayoutAttr()),
+                          array("padding", padding),
+                          rewriter.getNamedAttr("groups", op.getGroupsAttr())});
+        if (phase && llvm::any_of(grow, [](int64_t v) { return v != 0; }))
+          phase = create("tessel.pad", phase,
+                         {rewriter.getNamedAttr("mode",
+                                                PadModeAttr::get(context, PadMode::Constant)),
+                          array("padding", grow)});
+      }
+      if (!phase)
+        return failure();
+      // Insert a unit dim after each spatial dim, for the interleaving.
+      SmallVector<int64_t> expanded;
+      for (unsigned dim = 0; dim < rank; ++dim) {
+        expanded.push_back(getShape(phase)[dim]);
+        if (llvm::is_contained(spatialDims, dim))
+          expanded.push_back(1);
+      }
+      phase = create("tessel.reshape", phase, {array("shape", expanded)});
+      if (!phase)
+        return failure();
+      phases.push_back(phase);
+    }
+    // Interleave: concat along the unit dims, innermost spatial dim first.
+    for (int64_t d = s - 1; d >= 0; --d) {
+      int64_t axis = spatialDims[d] + d + 1; // the unit dim after spatial dim d
+      SmallVector<Value> merged;
+      for (size_t i = 0; i < phases.size(); i += phaseCounts[d]) {
+        Value joined = create(
+            "tessel.concat",
+            ValueRange(phases).slice(i, phaseCounts[d]),
+            {rewriter.getNamedAttr("axis", rewriter.getI64IntegerAttr(axis))});
+        if (!joined)
+          return failure();
+        merged.push_back(joined);
+      }
+      phases = merged;
+    }
+    SmallVector<int64_t> full(out);
+    for (unsigned d = 0; d < s; ++d)
+      full[spatialDims[d]] = rows[d] * window.strides[d];
+    Value result = create("tessel.reshape", phases.front(), {array("shape", full)});
+    if (result && ArrayRef<int64_t>(full) != out)
+      result = create("tessel.slice", result,
+                      {array("offsets", SmallVector<int64_t>(rank, 0)), array("sizes", out),
+                       array("strides", SmallVector<int64_t>(rank, 1))});
+    if (!result || result.getType() != op.getType())
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void ConvBackwardFilterOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
@@ -476,5 +624,5 @@ void ConvBackwardFilterOp::getCanonicalizationPatterns(RewritePatternSet &patter
 
 void ConvTransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                                   MLIRContext *context) {
-  patterns.add<StrideOneTransposeToConv>(context);
+  patterns.add<StrideOneTransposeToConv, StridedTransposeToPhases>(context);
 }

@@ -120,12 +120,35 @@ func.func @conv_transpose_stride_one(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3
 
 // -----
 
-// Strided transposed convs stay.
+// A strided transposed conv is the interleaving of one stride-1 transposed
+// conv per output phase (each then a conv): here phase 0 (even outputs)
+// meets tap 1 of the kernel, phase 1 taps 0 and 2 (low padding 1). Both
+// phases get ceil(5 / 2) = 3 outputs; concat and reshape interleave them and
+// a slice cuts the sixth.
 // CHECK-LABEL: func @conv_transpose_strided
+// CHECK: %[[W0:.+]] = tessel.slice %arg1 {offsets = array<i64: 0, 0, 1>, sizes = array<i64: 2, 1, 1>, strides = array<i64: 1, 1, 2>}
+// CHECK: %[[P0:.+]] = tessel.conv %arg0, %{{.+}} layout ncw, oiw {dilations = array<i64: 1>, padding = array<i64: 0, 0>} : (tensor<1x2x3xf32>, tensor<1x2x1xf32>) -> tensor<1x1x3xf32>
+// CHECK: %[[E0:.+]] = tessel.reshape %[[P0]] {shape = array<i64: 1, 1, 3, 1>}
+// CHECK: %[[W1:.+]] = tessel.slice %arg1 {offsets = array<i64: 0, 0, 0>, sizes = array<i64: 2, 1, 2>, strides = array<i64: 1, 1, 2>}
+// CHECK: %[[P1:.+]] = tessel.conv %arg0, %{{.+}} layout ncw, oiw {dilations = array<i64: 1>, padding = array<i64: 0, 1>} : (tensor<1x2x3xf32>, tensor<1x2x2xf32>) -> tensor<1x1x3xf32>
+// CHECK: %[[E1:.+]] = tessel.reshape %[[P1]] {shape = array<i64: 1, 1, 3, 1>}
+// CHECK: %[[J:.+]] = tessel.concat %[[E0]], %[[E1]] {axis = 3 : i64} : (tensor<1x1x3x1xf32>, tensor<1x1x3x1xf32>) -> tensor<1x1x3x2xf32>
+// CHECK: %[[M:.+]] = tessel.reshape %[[J]] {shape = array<i64: 1, 1, 6>}
+// CHECK: tessel.slice %[[M]] {offsets = array<i64: 0, 0, 0>, sizes = array<i64: 1, 1, 5>, strides = array<i64: 1, 1, 1>}
+// CHECK-NOT: tessel.conv_transpose
+func.func @conv_transpose_strided(%x: tensor<1x2x3xf32>, %w: tensor<2x1x3xf32>) -> tensor<1x1x5xf32> {
+  %0 = tessel.conv_transpose %x, %w layout ncw, iow {strides = array<i64: 2>, padding = array<i64: 1, 1>} : (tensor<1x2x3xf32>, tensor<2x1x3xf32>) -> tensor<1x1x5xf32>
+  return %0 : tensor<1x1x5xf32>
+}
+
+// -----
+
+// Dilated strided transposed convs keep their own lowering.
+// CHECK-LABEL: func @conv_transpose_strided_dilated
 // CHECK: tessel.conv_transpose
-func.func @conv_transpose_strided(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3xf32>) -> tensor<1x6x11x11xf32> {
-  %0 = tessel.conv_transpose %x, %w layout nchw, iohw {strides = array<i64: 2, 2>} : (tensor<1x4x5x5xf32>, tensor<4x6x3x3xf32>) -> tensor<1x6x11x11xf32>
-  return %0 : tensor<1x6x11x11xf32>
+func.func @conv_transpose_strided_dilated(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3xf32>) -> tensor<1x6x13x13xf32> {
+  %0 = tessel.conv_transpose %x, %w layout nchw, iohw {strides = array<i64: 2, 2>, dilations = array<i64: 2, 2>} : (tensor<1x4x5x5xf32>, tensor<4x6x3x3xf32>) -> tensor<1x6x13x13xf32>
+  return %0 : tensor<1x6x13x13xf32>
 }
 
 // -----
