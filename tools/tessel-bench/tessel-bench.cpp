@@ -294,12 +294,18 @@ Result<double> benchTesselBackward(const Layer &l, int64_t batch, bool filter,
            "  %0 = tessel.conv_backward_filter %x, %dy layout nhwc, hwio {kernel = array<i64: " +
            std::to_string(l.kernel) + ", " + std::to_string(l.kernel) + ">, " + attrs +
            "} : (" + x + ", " + dy + ") -> " + w + "\n  return %0 : " + w + "\n}\n";
-  else // hwio for conv_transpose is [k, k, C_in of the transpose = C_out, C_out / g]
+  else { // hwio for conv_transpose is [k, k, C_in of the transpose = C_out, C_out / g]
+    // output_padding recovers the input rows the forward stride skipped.
+    int64_t extra = l.size + 2 * l.pad - (l.kernel - 1) - 1 - (out - 1) * l.stride;
+    std::string outputPadding = ", output_padding = array<i64: " + std::to_string(extra) +
+                                ", " + std::to_string(extra) + ">";
     text = "func.func @grad(%dy: " + dy + ", %w: " +
            t({l.kernel, l.kernel, l.outChannels, l.channels}) + ") -> " + x + " {\n" +
-           "  %0 = tessel.conv_transpose %dy, %w layout nhwc, hwio {" + attrs + "} : (" + dy +
+           "  %0 = tessel.conv_transpose %dy, %w layout nhwc, hwio {" + attrs +
+           outputPadding + "} : (" + dy +
            ", " + t({l.kernel, l.kernel, l.outChannels, l.channels}) + ") -> " + x +
            "\n  return %0 : " + x + "\n}\n";
+  }
   std::string path = "/tmp/tessel-bench-backward.mlir";
   {
     std::ofstream file(path);

@@ -56,8 +56,11 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
     Canonicalization turns a transposed convolution with unit strides (and
     pads no larger than `dilation * (k - 1)`) into a `tessel.conv` of the
     spatially flipped filter with its channel dims swapped, so it runs on
-    the convolution's register-tiled path; it is also the input gradient of
-    every stride-1 conv.
+    the convolution's register-tiled path (it is the input gradient of every
+    stride-1 conv). A strided one with unit dilations becomes one unit-stride
+    transposed conv per output phase (the outputs `o = stride * j + r` for
+    each `r`, which meet every stride-th kernel tap), interleaved by
+    `tessel.concat` and `tessel.reshape`.
 
     ```mlir
     %y = tessel.conv_transpose %x, %w layout nchw, iohw
