@@ -44,13 +44,6 @@ struct GradCase {
   NaiveGradient naive = nullptr;
 };
 
-double maxAbs(const Tensor &t) {
-  double m = 0;
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    m = std::max(m, std::abs(double(t.data()[i])));
-  return m;
-}
-
 /// Checks `got` against `want` elementwise with a tolerance relative to the
 /// largest gradient entry; reports the worst element.
 void expectClose(const std::string &what, const Tensor &got,
