@@ -114,10 +114,16 @@ buildGradientGraph(const Graph &graph, Value loss, const std::vector<Value> &wrt
     return R::error("gradient of graph '" + src.name + "': the loss must be a float " +
                     "scalar (one element), got shape " +
                     mt::formatArray(lossType.getShape()));
-  for (Value v : wrt)
+  for (size_t i = 0; i < wrt.size(); ++i) {
+    Value v = wrt[i];
     if (!isValid(src, v))
       return R::error("gradient of graph '" + src.name +
                       "': a wrt value is not a value of it");
+    if (llvm::any_of(llvm::ArrayRef(wrt).take_front(i),
+                     [&](Value other) { return other.id() == v.id(); }))
+      return R::error("gradient of graph '" + src.name + "': '" + valueName(src, v) +
+                      "' is named twice in wrt");
+  }
   auto copy = copyGraph(graph);
   if (!copy)
     return copy.status();

@@ -171,7 +171,9 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
                             << " outputs; name the one(s) to differentiate";
     outputIndices.push_back(0);
   }
-  for (const std::string &name : options.outputs) {
+  for (auto [i, name] : llvm::enumerate(options.outputs)) {
+    if (llvm::is_contained(ArrayRef(options.outputs).take_front(i), name))
+      return fn.emitError() << "output '" << name << "' is named twice in loss";
     std::vector<std::string> known;
     for (unsigned i = 0; i < fn.getNumResults(); ++i)
       known.push_back(getResultName(fn, i));
@@ -189,7 +191,10 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       if (isFloatTensor(fn.getArgument(i)))
         wrtNames.push_back(getArgumentName(fn, i));
-  for (const std::string &name : wrtNames) {
+  for (size_t i = 0; i < wrtNames.size(); ++i) {
+    const std::string &name = wrtNames[i];
+    if (llvm::is_contained(ArrayRef(wrtNames).take_front(i), name))
+      return fn.emitError() << "'" << name << "' is named twice in wrt";
     Value found;
     std::vector<std::string> known;
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {

@@ -151,6 +151,8 @@ TEST(Autodiff, GradientErrors) {
   expectError(gradient(g, loss, {labels}).status(), "is not a float tensor");
   // A value that is not part of the graph.
   expectError(gradient(g, loss, {Value(1000)}).status(), "not a value of it");
+  // The same value twice.
+  expectError(gradient(g, loss, {x, x}).status(), "'x' is named twice in wrt");
   // A loss that does not depend on the value: a documented zero gradient.
   Value other = g.input("other", {4});
   auto grads = gradient(g, loss, {x, other});
