@@ -52,4 +52,3 @@ func.func @independent(%x: tensor<2xf32> {tessel.name = "x"}, %y: tensor<3xf32>)
   %0 = tessel.sum %y : tensor<3xf32> -> tensor<f32>
   return %0 : tensor<f32>
 }
-
