@@ -15,6 +15,7 @@
 #include "tessel/Training.h"
 
 #include "gtest/gtest.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
 #include <functional>
@@ -94,9 +95,15 @@ void checkGradients(const GradCase &c, unsigned seed = 7) {
   ASSERT_TRUE(exe) << exe.status().message();
   std::vector<Tensor> feed(values);
   feed.push_back(cotangent);
+  std::vector<Tensor> before;
+  for (const Tensor &t : feed)
+    before.push_back(t.clone());
   auto outputs = exe->run(feed);
   ASSERT_TRUE(outputs) << outputs.status().message();
   ASSERT_EQ(outputs->size(), 1 + inputs.size());
+  for (auto [i, t] : llvm::enumerate(feed))
+    EXPECT_TRUE(std::equal(t.data(), t.data() + t.numElements(), before[i].data()))
+        << c.name << ": input " << i << " was written by the compiled graph";
 
   // Central differences of the float64 graph.
   std::string error;

@@ -33,8 +33,15 @@ std::vector<Tensor> compileAndRun(const Graph &graph, const std::vector<Tensor> 
   EXPECT_TRUE(exe.ok()) << exe.message() << "\n" << graph.toMlir();
   if (!exe)
     return {};
+  std::vector<Tensor> before;
+  for (const Tensor &t : inputs)
+    before.push_back(t.clone());
   Result<std::vector<Tensor>> out = exe->run(inputs);
   EXPECT_TRUE(out.ok()) << out.message();
+  // Compiled code reads its inputs and never writes them.
+  for (auto [i, t] : llvm::enumerate(inputs))
+    EXPECT_TRUE(std::equal(t.data(), t.data() + t.numElements(), before[i].data()))
+        << "input " << i << " was written by the compiled graph";
   return out ? *out : std::vector<Tensor>{};
 }
 
