@@ -14,27 +14,31 @@
 
 namespace tessel::tools {
 
+/// The tools' own options; `--help` lists only these (LLVM registers
+/// hundreds of its own).
+static llvm::cl::OptionCategory toolCategory("Options");
+
 static llvm::cl::opt<std::string>
     modelPath(llvm::cl::Positional,
               llvm::cl::desc("<model.mlir | model.onnx | model.onnxtxt>"),
-              llvm::cl::Required);
+              llvm::cl::Required, llvm::cl::cat(toolCategory));
 static llvm::cl::opt<std::string> functionName(
     "function",
     llvm::cl::desc("Function of a .mlir file to compile (default: the file's only one)"),
-    llvm::cl::init(""));
+    llvm::cl::init(""), llvm::cl::cat(toolCategory));
 static llvm::cl::opt<std::string> targetCpu(
     "mcpu",
     llvm::cl::desc("Target CPU, e.g. x86-64-v3 (default: this machine's for the host "
                    "triple, generic otherwise)"),
-    llvm::cl::init(""));
+    llvm::cl::init(""), llvm::cl::cat(toolCategory));
 static llvm::cl::opt<std::string>
     targetFeatures("mattr", llvm::cl::desc("Extra target features, e.g. -avx512f"),
-                   llvm::cl::init(""));
+                   llvm::cl::init(""), llvm::cl::cat(toolCategory));
 static llvm::cl::opt<bool> initializersAsInputs(
     "initializers-as-inputs",
     llvm::cl::desc("ONNX models: take the initializers as inputs instead of compiling "
                    "them in as constants"),
-    llvm::cl::init(false));
+    llvm::cl::init(false), llvm::cl::cat(toolCategory));
 
 } // namespace tessel::tools
 

@@ -28,33 +28,33 @@ namespace cl = llvm::cl;
 using namespace tessel::tools;
 
 static cl::opt<std::string> outputPath("o", cl::desc("Object file (or archive) to write"),
-                                       cl::value_desc("file"), cl::Required);
+                                       cl::value_desc("file"), cl::Required, cl::cat(toolCategory));
 static cl::opt<std::string> headerPath(
     "header", cl::desc("C header to write (default: the output with extension .h)"),
-    cl::value_desc("file"), cl::init(""));
+    cl::value_desc("file"), cl::init(""), cl::cat(toolCategory));
 static cl::opt<std::string> prefix(
     "prefix", cl::desc("Prefix of the exported symbols and header macros "
                        "(default: the function's name)"),
-    cl::init(""));
+    cl::init(""), cl::cat(toolCategory));
 static cl::opt<std::string> targetTriple(
     "target", cl::desc("Target triple, e.g. aarch64-linux-gnu (default: this machine)"),
-    cl::init(""));
+    cl::init(""), cl::cat(toolCategory));
 static cl::list<std::string> embedFiles(
     "embed", cl::desc("Embed the value of input NAME, read from FILE.npy, in the object"),
-    cl::value_desc("NAME=FILE.npy"));
+    cl::value_desc("NAME=FILE.npy"), cl::cat(toolCategory));
 static cl::opt<bool> archive(
     "archive", cl::desc("Write a static archive holding the model and the runtime"),
-    cl::init(false));
+    cl::init(false), cl::cat(toolCategory));
 static cl::opt<bool> emitTessel(
     "emit-tessel",
     cl::desc("Write the model's tessel IR (an ONNX model as imported) to -o instead "
              "of compiling it"),
-    cl::init(false));
+    cl::init(false), cl::cat(toolCategory));
 static cl::opt<std::string> runtimeArchive(
     "runtime-archive",
     cl::desc("The runtime archive --archive bundles (default: ../lib/libtessel_runtime.a "
              "beside this executable)"),
-    cl::init(""));
+    cl::init(""), cl::cat(toolCategory));
 
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-compile: " << message << "\n";
@@ -68,6 +68,7 @@ int main(int argc, char **argv) {
   if (!tessel::tools::extractThreads(args, options.threads, /*allowZero=*/false,
                                      error))
     return fail(error);
+  cl::HideUnrelatedOptions(toolCategory);
   cl::ParseCommandLineOptions(
       static_cast<int>(args.size()), args.data(),
       "Tessel ahead-of-time compiler\n\n  --threads N   threads the compiled code "

@@ -38,28 +38,28 @@ using namespace tessel::tools;
 
 static cl::list<std::string> inputFiles("input",
                                         cl::desc("An input as NAME=FILE.npy"),
-                                        cl::value_desc("NAME=FILE.npy"));
+                                        cl::value_desc("NAME=FILE.npy"), cl::cat(toolCategory));
 static cl::opt<std::string> inputDir(
     "input-dir", cl::desc("Read each input NAME not given by --input from DIR/NAME.npy "
                           "when that file exists"),
-    cl::value_desc("DIR"), cl::init(""));
+    cl::value_desc("DIR"), cl::init(""), cl::cat(toolCategory));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
-                              cl::init(0));
+                              cl::init(0), cl::cat(toolCategory));
 static cl::opt<std::string> outputDir("output-dir",
                                       cl::desc("Where to write <output>.npy"),
-                                      cl::init("."));
+                                      cl::init("."), cl::cat(toolCategory));
 static cl::list<std::string>
     wrtNames("wrt",
              cl::desc("Also write grad_<NAME>.npy, the vector-Jacobian product with "
                       "respect to these inputs or ONNX initializers"),
-             cl::value_desc("NAME[,NAME...]"), cl::CommaSeparated);
+             cl::value_desc("NAME[,NAME...]"), cl::CommaSeparated, cl::cat(toolCategory));
 static cl::list<std::string>
     vjpFiles("vjp",
              cl::desc("The cotangent of an output for --wrt (default: ones)"),
-             cl::value_desc("OUTPUT=FILE.npy"));
+             cl::value_desc("OUTPUT=FILE.npy"), cl::cat(toolCategory));
 static cl::opt<unsigned> benchRuns("bench",
                                    cl::desc("Time N runs and print the median"),
-                                   cl::init(0));
+                                   cl::init(0), cl::cat(toolCategory));
 
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-run: " << message << "\n";
@@ -72,6 +72,7 @@ int main(int argc, char **argv) {
   std::string error;
   if (!tessel::tools::extractThreads(args, threads, /*allowZero=*/true, error))
     return fail(error);
+  cl::HideUnrelatedOptions(toolCategory);
   cl::ParseCommandLineOptions(
       static_cast<int>(args.size()), args.data(),
       "Tessel JIT runner\n\n  --threads N   threads to run on (default 0: every "
