@@ -602,6 +602,41 @@ TEST(Autodiff, ReductionsAndLosses) {
                   }});
 }
 
+// The rules composed: a small residual network (both convs' gradients,
+// training batch norm, a skip connection whose gradient sums two paths, max
+// and global pooling, linear, cross-entropy) against finite differences of
+// the whole graph, for every parameter and the input.
+TEST(Autodiff, ResidualNetwork) {
+  checkGradients(
+      {"residual_network",
+       {{"x", {2, 3, 8, 8}},
+        {"w1", {4, 3, 3, 3}},
+        {"gamma", {4}, 0.5f, 1.5f},
+        {"beta", {4}},
+        {"w2", {4, 4, 3, 3}},
+        {"projection", {4, 3, 1, 1}},
+        {"fc", {5, 4}},
+        {"fc_bias", {5}}},
+       [](Graph &g, const std::vector<Value> &in) {
+         ConvOptions same;
+         same.padding = {1, 1, 1, 1};
+         ConvOptions strided = same;
+         strided.strides = {2, 2};
+         Value h = g.conv(in[0], in[1], strided);
+         h = g.relu(g.batchNormTrain(h, in[2], in[3])[0]);
+         h = g.conv(h, in[4], same);
+         ConvOptions down;
+         down.strides = {2, 2};
+         h = g.relu(g.add(h, g.conv(in[0], in[5], down)));
+         PoolOptions pool;
+         pool.kernel = {2, 2};
+         h = g.pool(PoolKind::Max, h, pool);
+         h = g.flatten(g.globalPool(PoolKind::Avg, h, Layout::NCHW));
+         Value logits = g.linear(h, in[6], in[7]);
+         return g.crossEntropy(logits, g.labels({2}, {3, 1}));
+       }});
+}
+
 TEST(Autodiff, MaxPoolTiesGoToTheFirstMaximum) {
   // Finite differences cannot see ties: PyTorch's rule sends each window's
   // gradient to its first maximum in row-major window order. A 1x1x3x4
