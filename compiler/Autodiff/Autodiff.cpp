@@ -171,8 +171,8 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
                             << " outputs; name the one(s) to differentiate";
     outputIndices.push_back(0);
   }
-  for (auto [i, name] : llvm::enumerate(options.outputs)) {
-    if (llvm::is_contained(ArrayRef(options.outputs).take_front(i), name))
+  for (auto [position, name] : llvm::enumerate(options.outputs)) {
+    if (llvm::is_contained(ArrayRef(options.outputs).take_front(position), name))
       return fn.emitError() << "output '" << name << "' is named twice in loss";
     std::vector<std::string> known;
     for (unsigned i = 0; i < fn.getNumResults(); ++i)
@@ -191,9 +191,9 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       if (isFloatTensor(fn.getArgument(i)))
         wrtNames.push_back(getArgumentName(fn, i));
-  for (size_t i = 0; i < wrtNames.size(); ++i) {
-    const std::string &name = wrtNames[i];
-    if (llvm::is_contained(ArrayRef(wrtNames).take_front(i), name))
+  for (size_t position = 0; position < wrtNames.size(); ++position) {
+    const std::string &name = wrtNames[position];
+    if (llvm::is_contained(ArrayRef(wrtNames).take_front(position), name))
       return fn.emitError() << "'" << name << "' is named twice in wrt";
     Value found;
     std::vector<std::string> known;
