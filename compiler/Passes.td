@@ -140,6 +140,33 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   ];
 }
 
+def TesselTieResults : Pass<"tessel-tie-results", "::mlir::func::FuncOp"> {
+  let summary = "Write results marked tessel.updates into their argument's buffer";
+  let description = [{
+    Runs before bufferization. A result with the attribute
+    `tessel.updates = <index>` is the new value of that argument (a training
+    step's parameters and optimizer state): its returned value becomes a
+    `bufferization.materialize_in_destination` into the argument, and the
+    argument is marked writable, so one-shot bufferization computes it in
+    the caller's buffer (copying only where the analysis finds a conflict).
+    Every other argument is marked read-only: compiled code never writes an
+    input that is not tied. After bufferization, `tessel-drop-tied-results`
+    removes the tied results, which are then the arguments themselves.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def TesselDropTiedResults : Pass<"tessel-drop-tied-results",
+                                 "::mlir::func::FuncOp"> {
+  let summary = "Drop the bufferized results that tessel-tie-results tied";
+  let description = [{
+    Runs after one-shot bufferization, before results become out-parameters.
+    Each result marked `tessel.updates = <index>` must now return that
+    argument's buffer; it is removed from the function, whose caller finds
+    the new value in the argument. Anything else is an error.
+  }];
+}
+
 def TesselCopiesToLinalg : Pass<"tessel-copies-to-linalg", "::mlir::func::FuncOp"> {
   let summary = "Turn strided memref.copy ops into linalg.copy";
   let description = [{

@@ -377,6 +377,10 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   auto fn = module.lookupSymbol<mlir::func::FuncOp>(name);
   if (!fn)
     return Status::error("no function named '" + name + "' to compile");
+  // The C entry points write every output to a buffer of its own: results
+  // tied to an input (a training step's updates) are written out too.
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    fn.removeResultAttr(i, mlir::StringAttr::get(fn.getContext(), "tessel.updates"));
   auto signature = detail::getSignature(fn, inputNames, outputNames);
   if (!signature)
     return signature.status();

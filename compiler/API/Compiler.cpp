@@ -276,11 +276,25 @@ std::vector<int64_t> makeDescriptor(Tensor &tensor) {
 } // namespace
 
 Result<std::vector<Tensor>> Executable::run(const std::vector<Tensor> &inputs) const {
+  return runImpl(inputs, /*inPlace=*/false);
+}
+
+Result<std::vector<Tensor>>
+Executable::runInPlace(const std::vector<Tensor> &inputs) const {
+  return runImpl(inputs, /*inPlace=*/true);
+}
+
+Result<std::vector<Tensor>> Executable::runImpl(const std::vector<Tensor> &inputs,
+                                                bool inPlace) const {
   using R = Result<std::vector<Tensor>>;
   if (inputs.size() != impl_->inputs.size())
     return R::error(llvm::formatv("expected {0} inputs, got {1}",
                                   impl_->inputs.size(), inputs.size())
                         .str());
+  std::vector<bool> updated(inputs.size(), false);
+  for (const TensorInfo &info : impl_->outputs)
+    if (info.updates >= 0)
+      updated[info.updates] = true;
   std::vector<Tensor> args;
   for (auto [i, tensor] : llvm::enumerate(inputs)) {
     const TensorInfo &info = impl_->inputs[i];
@@ -290,18 +304,35 @@ Result<std::vector<Tensor>> Executable::run(const std::vector<Tensor> &inputs) c
       return R::error("input '" + info.name + "' has shape " + tensor.shapeString() +
                       ", the compiled graph expects " +
                       Tensor::borrow(nullptr, info.shape).shapeString());
-    // The compiled code reads row-major memory; copy strided views.
-    args.push_back(tensor.isContiguous() ? tensor : tensor.clone());
+    if (inPlace && updated[i] && !tensor.isContiguous())
+      return R::error("input '" + info.name +
+                      "' is updated in place, so it must be contiguous");
+    // The compiled code reads row-major memory; copy strided views. Inputs
+    // the code updates are copied too unless the caller asked for that.
+    bool copy = !tensor.isContiguous() || (updated[i] && !inPlace);
+    args.push_back(copy ? tensor.clone() : tensor);
   }
+  // An input updated in place must not be read through another input.
+  if (inPlace)
+    for (size_t i = 0; i < args.size(); ++i)
+      for (size_t j = 0; j < args.size() && updated[i]; ++j) {
+        const float *a = args[i].data(), *b = args[j].data();
+        if (j != i && a < b + args[j].numElements() && b < a + args[i].numElements())
+          return R::error("input '" + impl_->inputs[i].name +
+                          "' is updated in place but shares memory with input '" +
+                          impl_->inputs[j].name + "'");
+      }
+  // Tied outputs live in their input's memory; the others are allocated.
   std::vector<Tensor> outputs;
   for (const TensorInfo &info : impl_->outputs)
-    outputs.push_back(Tensor::zeros(info.shape));
+    outputs.push_back(info.updates >= 0 ? args[info.updates] : Tensor::zeros(info.shape));
 
   std::vector<std::vector<int64_t>> descriptors;
   for (Tensor &t : args)
     descriptors.push_back(makeDescriptor(t));
-  for (Tensor &t : outputs)
-    descriptors.push_back(makeDescriptor(t));
+  for (auto [info, t] : llvm::zip_equal(impl_->outputs, outputs))
+    if (info.updates < 0)
+      descriptors.push_back(makeDescriptor(t));
   std::vector<void *> pointers, packed;
   for (auto &d : descriptors)
     pointers.push_back(d.data());

@@ -54,6 +54,9 @@ mlir::OwningOpRef<mlir::ModuleOp> Graph::Impl::finish() const {
   mlir::func::ReturnOp::create(b, fn.getLoc(), results);
   fn.setType(b.getFunctionType(fn.getArgumentTypes(),
                                mlir::ValueRange(results).getTypes()));
+  for (auto [i, output] : llvm::enumerate(outputs))
+    if (auto it = updates.find(output.first); it != updates.end())
+      fn.setResultAttr(i, "tessel.updates", b.getI64IntegerAttr(it->second));
   return copy;
 }
 

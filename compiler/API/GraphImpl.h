@@ -11,6 +11,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <map>
+#include <string>
+
 namespace tessel {
 
 /// The graph is tessel IR from the start: a module with one function whose
@@ -27,6 +30,9 @@ struct Graph::Impl {
   std::vector<mlir::Value> values;
   std::vector<std::string> inputNames;
   std::vector<std::pair<std::string, int>> outputs;
+  /// Outputs (by name) that are the new value of an input (by index), which
+  /// compiled code updates in place: a training step's parameters and state.
+  std::map<std::string, unsigned> updates;
   Status status;
   int opCount = 0;
 

@@ -74,6 +74,11 @@ Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
     return s;
   if (Status s = describe(false, outputNames, signature.outputs); !s)
     return s;
+  // Results tied to an argument; tessel-tie-results checks them.
+  for (auto [i, info] : llvm::enumerate(signature.outputs))
+    if (auto tied = fn.getResultAttrOfType<mlir::IntegerAttr>(i, "tessel.updates"))
+      if (tied.getInt() >= 0 && tied.getInt() < static_cast<int64_t>(fn.getNumArguments()))
+        info.updates = static_cast<int>(tied.getInt());
   return signature;
 }
 

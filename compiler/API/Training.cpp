@@ -251,9 +251,13 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
         operands, attrs, 1 + stateNames.size());
     if (!update)
       return Result<Graph>::error("training step of graph '" + src.name + "': " + message);
+    // The updates are the new values of their inputs, written in place.
     outputs.emplace_back(name, addValue(g, update->getResult(0)).id());
-    for (auto [i, s] : llvm::enumerate(stateNames))
+    g.updates[name] = llvm::cast<mlir::BlockArgument>(param).getArgNumber();
+    for (auto [i, s] : llvm::enumerate(stateNames)) {
       state.emplace_back(s, addValue(g, update->getResult(i + 1)).id());
+      g.updates[s] = llvm::cast<mlir::BlockArgument>(operands[2 + i]).getArgNumber();
+    }
   }
   outputs.insert(outputs.end(), state.begin(), state.end());
   g.outputs = std::move(outputs);
@@ -266,8 +270,8 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
 
 struct Trainer::Impl {
   Executable step;
-  /// Parameters and optimizer state by input name; outputs of the same name
-  /// are written back into them after each step.
+  /// Parameters and optimizer state by input name; each step updates them
+  /// in place (the step's outputs of the same name are tied to them).
   std::map<std::string, Tensor> parameters, state;
   int64_t steps = 0;
 };
@@ -338,19 +342,10 @@ Result<float> Trainer::step(const std::map<std::string, Tensor> &batch) {
           t.parameters.count(entry.first))
         return Result<float>::error("trainer: '" + entry.first +
                                     "' is not a batch input of the graph");
-  auto outputs = t.step.run(inputs);
+  // The step writes the new parameters and state into the trainer's tensors.
+  auto outputs = t.step.runInPlace(inputs);
   if (!outputs)
     return outputs.status();
-  // The updated parameters and state overwrite the current ones.
-  for (auto [info, value] : llvm::zip_equal(t.step.outputs(), *outputs)) {
-    Tensor *target = nullptr;
-    if (auto it = t.parameters.find(info.name); it != t.parameters.end())
-      target = &it->second;
-    else if (auto it = t.state.find(info.name); it != t.state.end())
-      target = &it->second;
-    if (target)
-      std::copy(value.data(), value.data() + value.numElements(), target->data());
-  }
   ++t.steps;
   return (*outputs)[0].data()[0];
 }

@@ -42,12 +42,15 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   }
 
-  // Bufferize; results become out-parameters the caller owns.
+  // Bufferize; results tied to an argument (tessel.updates) are computed in
+  // its buffer, the others become out-parameters the caller owns.
+  pm.addNestedPass<func::FuncOp>(createTesselTieResults());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addNestedPass<func::FuncOp>(createTesselDropTiedResults());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;

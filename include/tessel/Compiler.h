@@ -33,6 +33,9 @@ struct CompileOptions {
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
+  /// For an output that is the new value of an input (a training step's
+  /// parameters and optimizer state): that input's index; -1 otherwise.
+  int updates = -1;
 };
 
 /// A graph compiled to machine code in this process. Copies share the code.
@@ -51,12 +54,21 @@ public:
   /// Runs on inputs given by name; returns the outputs by name.
   Result<std::map<std::string, Tensor>>
   run(const std::map<std::string, Tensor> &inputs) const;
+  /// As run(), but each output that updates an input (TensorInfo::updates)
+  /// is computed in that input's memory, which must be contiguous and not
+  /// shared with another input, and returned sharing it: no copy. run()
+  /// leaves its inputs unchanged and returns those outputs in memory of
+  /// their own.
+  Result<std::vector<Tensor>> runInPlace(const std::vector<Tensor> &inputs) const;
 
   /// Implementation detail: the JIT-compiled code and its signature.
   struct Impl;
   explicit Executable(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 private:
+  Result<std::vector<Tensor>> runImpl(const std::vector<Tensor> &inputs,
+                                      bool inPlace) const;
+
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -68,8 +68,10 @@ struct Optimizer {
 /// optimizer state of each parameter (`<p>.velocity` for SGD; `<p>.m`,
 /// `<p>.v` for Adam) and, for Adam, `step` (0-D, the 1-based step number).
 /// Outputs: `loss`, the updated parameters under their input names, then
-/// the updated state under the state inputs' names. `parameters` must be
-/// inputs of `graph`; `loss` must be a scalar.
+/// the updated state under the state inputs' names; each of these is tied
+/// to its input (TensorInfo::updates once compiled), so that
+/// Executable::runInPlace updates the inputs without a copy. `parameters`
+/// must be inputs of `graph`; `loss` must be a scalar.
 Result<Graph> trainingStep(const Graph &graph, Value loss,
                            const std::vector<Value> &parameters,
                            const Optimizer &optimizer);

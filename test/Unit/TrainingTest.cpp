@@ -107,6 +107,63 @@ TEST(Training, StepGraphNamesItsInputsAndOutputs) {
     out.push_back(o.name);
   EXPECT_EQ(in, (std::vector<std::string>{"w", "x", "optimizer.step", "w.m", "w.v"}));
   EXPECT_EQ(out, (std::vector<std::string>{"loss", "w", "w.m", "w.v"}));
+  // The updated parameter and moments are tied to their inputs.
+  std::vector<int> updates;
+  for (const TensorInfo &o : exe->outputs())
+    updates.push_back(o.updates);
+  EXPECT_EQ(updates, (std::vector<int>{-1, 0, 3, 4}));
+}
+
+TEST(Training, StepUpdatesInPlaceOnlyWhenAsked) {
+  Quadratic q;
+  auto step = trainingStep(q.g, q.loss, {q.w}, Optimizer::sgd(0.1, 0.5));
+  ASSERT_TRUE(step) << step.status().message();
+  auto exe = compile(*step);
+  ASSERT_TRUE(exe) << exe.status().message();
+  std::mt19937 rng(5);
+  Tensor w = reference::randomTensor({2, 3}, rng), x = reference::randomTensor({2, 3}, rng),
+         velocity = reference::randomTensor({2, 3}, rng);
+  std::vector<double> w0(w.data(), w.data() + 6), v0(velocity.data(), velocity.data() + 6);
+  // The first step of SGD with momentum 0.5 from velocity v0, by hand.
+  std::vector<double> wantW(6), wantV(6);
+  for (int i = 0; i < 6; ++i) {
+    wantV[i] = 0.5 * v0[i] + (x.data()[i] + w0[i]);
+    wantW[i] = w0[i] - 0.1 * wantV[i];
+  }
+  auto check = [&](const Tensor &gotW, const Tensor &gotV) {
+    for (int i = 0; i < 6; ++i) {
+      EXPECT_NEAR(gotW.data()[i], wantW[i], 1e-6) << "w element " << i;
+      EXPECT_NEAR(gotV.data()[i], wantV[i], 1e-6) << "velocity element " << i;
+    }
+  };
+
+  // run() returns the new values in memory of their own.
+  auto functional = exe->run({w, x, velocity});
+  ASSERT_TRUE(functional) << functional.status().message();
+  check((*functional)[1], (*functional)[2]);
+  EXPECT_NE((*functional)[1].data(), w.data());
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(w.data()[i], static_cast<float>(w0[i]));
+    EXPECT_EQ(velocity.data()[i], static_cast<float>(v0[i]));
+  }
+
+  // runInPlace() writes them into the inputs and returns those.
+  auto inPlace = exe->runInPlace({w, x, velocity});
+  ASSERT_TRUE(inPlace) << inPlace.status().message();
+  EXPECT_EQ((*inPlace)[1].data(), w.data());
+  EXPECT_EQ((*inPlace)[2].data(), velocity.data());
+  check(w, velocity);
+  EXPECT_EQ((*inPlace)[0].data()[0], (*functional)[0].data()[0]); // the same loss
+
+  // An input updated in place may not alias another input.
+  auto aliased = exe->runInPlace({w, w, velocity});
+  ASSERT_FALSE(aliased);
+  EXPECT_NE(aliased.status().message().find(
+                "input 'w' is updated in place but shares memory with input 'x'"),
+            std::string::npos)
+      << aliased.status().message();
+  // run() copies the updated inputs, so aliasing is fine there.
+  EXPECT_TRUE(exe->run({w, w, velocity}));
 }
 
 TEST(Training, Errors) {

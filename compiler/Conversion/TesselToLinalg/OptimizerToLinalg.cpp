@@ -2,6 +2,10 @@
 //
 // Each update is one elementwise linalg.generic with a result per updated
 // tensor, so a parameter and its state are read and written in one pass.
+// The updated tensors are the generic's outs (read through its output block
+// arguments): bufferization then writes them in place wherever it may, so a
+// training step whose results are tied to its inputs (tessel.updates)
+// updates the caller's buffers without a copy.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,7 +15,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -19,11 +22,12 @@ using namespace mlir::tessel;
 
 namespace {
 
-/// An elementwise generic over `inputs` (each of `type`, or 0-D and read as
-/// a scalar) with `numResults` results of `type`.
+/// An elementwise generic that updates `updated` (each of `type`) from
+/// `inputs` (each of `type`, or 0-D and read as a scalar); `body` receives
+/// the updated tensors' elements, then the inputs'.
 SmallVector<Value> buildUpdate(
-    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
-    unsigned numResults,
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange updated,
+    ValueRange inputs,
     function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
   MLIRContext *context = b.getContext();
   unsigned rank = type.getRank();
@@ -32,17 +36,14 @@ SmallVector<Value> buildUpdate(
     maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == 0
                        ? AffineMap::get(rank, 0, context)
                        : b.getMultiDimIdentityMap(rank));
-  SmallVector<Value> inits;
-  for (unsigned i = 0; i < numResults; ++i) {
-    inits.push_back(tensor::EmptyOp::create(b, loc, type.getShape(),
-                                            type.getElementType()));
-    maps.push_back(b.getMultiDimIdentityMap(rank));
-  }
+  maps.append(updated.size(), b.getMultiDimIdentityMap(rank));
   auto generic = linalg::GenericOp::create(
-      b, loc, SmallVector<Type>(numResults, type), inputs, inits, maps,
+      b, loc, SmallVector<Type>(updated.size(), type), inputs, updated, maps,
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        linalg::YieldOp::create(nb, nl, body(nb, nl, args.take_front(inputs.size())));
+        SmallVector<Value> ordered(args.drop_front(inputs.size()));
+        llvm::append_range(ordered, args.take_front(inputs.size()));
+        linalg::YieldOp::create(nb, nl, body(nb, nl, ordered));
       });
   return generic.getResults();
 }
@@ -61,16 +62,17 @@ struct SgdUpdateOpLowering : OpConversionPattern<SgdUpdateOp> {
     rewriter.replaceOp(
         op, buildUpdate(
                 rewriter, op.getLoc(), type,
-                {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity()}, 2,
+                {adaptor.getParam(), adaptor.getVelocity()}, {adaptor.getGrad()},
                 [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
+                  // args: param, velocity, grad.
                   Type t = args[0].getType();
                   auto c = [&](double v) { return createFloatConstant(b, l, t, v); };
-                  Value p = args[0], g = args[1];
+                  Value p = args[0], g = args[2];
                   if (decay != 0)
                     g = arith::AddFOp::create(b, l, g,
                                               arith::MulFOp::create(b, l, c(decay), p));
                   Value v = arith::AddFOp::create(
-                      b, l, arith::MulFOp::create(b, l, c(momentum), args[2]), g);
+                      b, l, arith::MulFOp::create(b, l, c(momentum), args[1]), g);
                   Value step = nesterov ? arith::AddFOp::create(
                                               b, l, g,
                                               arith::MulFOp::create(b, l, c(momentum), v))
@@ -100,9 +102,10 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     rewriter.replaceOp(
         op, buildUpdate(
                 rewriter, op.getLoc(), type,
-                {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV(),
-                 adaptor.getStep()},
-                3, [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
+                {adaptor.getParam(), adaptor.getM(), adaptor.getV()},
+                {adaptor.getGrad(), adaptor.getStep()},
+                [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
+                  // args: param, m, v, grad, step.
                   Type t = args[0].getType();
                   auto c = [&](double v) { return createFloatConstant(b, l, t, v); };
                   auto mul = [&](Value x, Value y) {
@@ -111,13 +114,13 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
                   auto add = [&](Value x, Value y) {
                     return arith::AddFOp::create(b, l, x, y).getResult();
                   };
-                  Value p = args[0], g = args[1], step = args[4];
+                  Value p = args[0], g = args[3], step = args[4];
                   if (decay != 0 && !decoupled)
                     g = add(g, mul(c(decay), p));
                   if (decay != 0 && decoupled)
                     p = mul(p, c(1 - lr * decay));
-                  Value m = add(mul(c(beta1), args[2]), mul(c(1 - beta1), g));
-                  Value v = add(mul(c(beta2), args[3]), mul(c(1 - beta2), mul(g, g)));
+                  Value m = add(mul(c(beta1), args[1]), mul(c(1 - beta1), g));
+                  Value v = add(mul(c(beta2), args[2]), mul(c(1 - beta2), mul(g, g)));
                   // Bias corrections 1 - beta^step.
                   auto correction = [&](double beta) {
                     Value power = math::PowFOp::create(b, l, c(beta), step);

@@ -81,3 +81,16 @@ func.func @reduction(%x: tensor<4x6x3x5xf32>, %p: tensor<4x6xf32>) -> (tensor<4x
   %4 = tessel.mse_loss mean %p, %1 : (tensor<4x6xf32>, tensor<4x6xf32>) -> tensor<f32>
   return %0, %1, %2, %3, %4 : tensor<4x6x3x5xf32>, tensor<4x6xf32>, tensor<4x6x1x1xf32>, tensor<4x6xf32>, tensor<f32>
 }
+
+// A training step's updates, tied to their inputs (the JIT computes them in
+// copies of the inputs, the C entry points write them out like any output).
+func.func @optimizer(%w: tensor<3x8xf32>, %g: tensor<3x8xf32>, %v: tensor<3x8xf32>,
+                     %p: tensor<5x2xf32>, %q: tensor<5x2xf32>, %u: tensor<5x2xf32>)
+    -> (tensor<3x8xf32> {tessel.updates = 0 : i64}, tensor<3x8xf32> {tessel.updates = 2 : i64},
+        tensor<5x2xf32> {tessel.updates = 3 : i64}, tensor<5x2xf32> {tessel.updates = 5 : i64}) {
+  %w2, %v2 = tessel.sgd_update %w, %g, %v {learning_rate = 0.1 : f64, momentum = 0.9 : f64, weight_decay = 0.01 : f64}
+      : (tensor<3x8xf32>, tensor<3x8xf32>, tensor<3x8xf32>) -> (tensor<3x8xf32>, tensor<3x8xf32>)
+  %p2, %u2 = tessel.sgd_update %p, %q, %u {learning_rate = 0.05 : f64, momentum = 0.5 : f64, nesterov}
+      : (tensor<5x2xf32>, tensor<5x2xf32>, tensor<5x2xf32>) -> (tensor<5x2xf32>, tensor<5x2xf32>)
+  return %w2, %v2, %p2, %u2 : tensor<3x8xf32>, tensor<3x8xf32>, tensor<5x2xf32>, tensor<5x2xf32>
+}

@@ -1,0 +1,124 @@
+//===- TiedResults.cpp - Results computed in their argument's buffer ------===//
+//
+// A result marked `tessel.updates = <index>` is the new value of that
+// argument. Before bufferization, tessel-tie-results asks for it to be
+// materialized in the argument (one-shot bufferization then computes it
+// there, or copies where it must); after bufferization,
+// tessel-drop-tied-results removes the results, which are the arguments'
+// buffers by then.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tessel {
+#define GEN_PASS_DEF_TESSELTIERESULTS
+#define GEN_PASS_DEF_TESSELDROPTIEDRESULTS
+#include "compiler/Passes.h.inc"
+} // namespace mlir::tessel
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kUpdates = "tessel.updates";
+
+/// The argument result `index` of `fn` is tied to, if any; an error when the
+/// attribute names no argument of the result's type.
+FailureOr<std::optional<unsigned>> getTiedArgument(func::FuncOp fn, unsigned index) {
+  auto attr = fn.getResultAttr(index, kUpdates);
+  if (!attr)
+    return std::optional<unsigned>();
+  auto integer = dyn_cast<IntegerAttr>(attr);
+  if (!integer || integer.getInt() < 0 ||
+      integer.getInt() >= static_cast<int64_t>(fn.getNumArguments()))
+    return fn.emitError() << "result " << index << ": " << kUpdates << " = " << attr
+                          << " names no argument of '" << fn.getName() << "'";
+  unsigned arg = integer.getInt();
+  return std::optional<unsigned>(arg);
+}
+
+struct TieResultsPass : tessel::impl::TesselTieResultsBase<TieResultsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (fn.isExternal())
+      return;
+    MLIRContext *context = &getContext();
+    SmallVector<bool> tied(fn.getNumArguments(), false);
+    Operation *terminator = fn.getBody().back().getTerminator();
+    auto ret = dyn_cast<func::ReturnOp>(terminator);
+    for (unsigned k = 0; k < fn.getNumResults(); ++k) {
+      FailureOr<std::optional<unsigned>> arg = getTiedArgument(fn, k);
+      if (failed(arg))
+        return signalPassFailure();
+      if (!*arg)
+        continue;
+      unsigned j = **arg;
+      if (!ret || !fn.getBody().hasOneBlock()) {
+        fn.emitError() << kUpdates << " needs a function of one block ending in func.return";
+        return signalPassFailure();
+      }
+      if (tied[j]) {
+        fn.emitError() << "argument " << j << " of '" << fn.getName()
+                       << "' is updated by two results";
+        return signalPassFailure();
+      }
+      if (fn.getArgument(j).getType() != fn.getResultTypes()[k] ||
+          !isa<RankedTensorType>(fn.getArgument(j).getType())) {
+        fn.emitError() << "result " << k << " has type " << fn.getResultTypes()[k]
+                       << ", but the argument " << j << " it updates has type "
+                       << fn.getArgument(j).getType();
+        return signalPassFailure();
+      }
+      tied[j] = true;
+      OpBuilder b(ret);
+      auto materialized = bufferization::MaterializeInDestinationOp::create(
+          b, ret.getLoc(), ret.getOperand(k), fn.getArgument(j));
+      ret.setOperand(k, materialized.getResult());
+    }
+    // Only tied arguments may be written: the others are the caller's
+    // read-only inputs.
+    for (auto [i, arg] : llvm::enumerate(fn.getArguments()))
+      if (isa<TensorType>(arg.getType()))
+        fn.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                      BoolAttr::get(context, tied[i]));
+  }
+};
+
+struct DropTiedResultsPass
+    : tessel::impl::TesselDropTiedResultsBase<DropTiedResultsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (fn.isExternal())
+      return;
+    auto ret = dyn_cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+    BitVector drop(fn.getNumResults());
+    for (unsigned k = 0; k < fn.getNumResults(); ++k) {
+      FailureOr<std::optional<unsigned>> arg = getTiedArgument(fn, k);
+      if (failed(arg))
+        return signalPassFailure();
+      if (!*arg)
+        continue;
+      if (!ret || ret.getOperand(k) != fn.getArgument(**arg)) {
+        fn.emitError() << "result " << k << " of '" << fn.getName()
+                       << "' was not computed in the buffer of argument " << **arg;
+        return signalPassFailure();
+      }
+      drop.set(k);
+    }
+    if (drop.none())
+      return;
+    ret->eraseOperands(drop);
+    if (failed(fn.eraseResults(drop)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
