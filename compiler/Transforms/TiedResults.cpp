@@ -26,19 +26,22 @@ namespace {
 
 constexpr StringLiteral kUpdates = "tessel.updates";
 
-/// The argument result `index` of `fn` is tied to, if any; an error when the
-/// attribute names no argument of the result's type.
-FailureOr<std::optional<unsigned>> getTiedArgument(func::FuncOp fn, unsigned index) {
-  auto attr = fn.getResultAttr(index, kUpdates);
-  if (!attr)
-    return std::optional<unsigned>();
-  auto integer = dyn_cast<IntegerAttr>(attr);
-  if (!integer || integer.getInt() < 0 ||
-      integer.getInt() >= static_cast<int64_t>(fn.getNumArguments()))
-    return fn.emitError() << "result " << index << ": " << kUpdates << " = " << attr
-                          << " names no argument of '" << fn.getName() << "'";
-  unsigned arg = integer.getInt();
-  return std::optional<unsigned>(arg);
+/// The argument each result of `fn` is tied to, if any; an error when an
+/// attribute names no argument.
+FailureOr<SmallVector<std::optional<unsigned>>> getTiedArguments(func::FuncOp fn) {
+  SmallVector<std::optional<unsigned>> tied(fn.getNumResults());
+  for (unsigned k = 0; k < fn.getNumResults(); ++k) {
+    auto attr = fn.getResultAttr(k, kUpdates);
+    if (!attr)
+      continue;
+    auto integer = dyn_cast<IntegerAttr>(attr);
+    if (!integer || integer.getInt() < 0 ||
+        integer.getInt() >= static_cast<int64_t>(fn.getNumArguments()))
+      return fn.emitError() << "result " << k << ": " << kUpdates << " = " << attr
+                            << " names no argument of '" << fn.getName() << "'";
+    tied[k] = integer.getInt();
+  }
+  return tied;
 }
 
 struct TieResultsPass : tessel::impl::TesselTieResultsBase<TieResultsPass> {
@@ -49,16 +52,15 @@ struct TieResultsPass : tessel::impl::TesselTieResultsBase<TieResultsPass> {
     if (fn.isExternal())
       return;
     MLIRContext *context = &getContext();
+    FailureOr<SmallVector<std::optional<unsigned>>> ties = getTiedArguments(fn);
+    if (failed(ties))
+      return signalPassFailure();
     SmallVector<bool> tied(fn.getNumArguments(), false);
-    Operation *terminator = fn.getBody().back().getTerminator();
-    auto ret = dyn_cast<func::ReturnOp>(terminator);
-    for (unsigned k = 0; k < fn.getNumResults(); ++k) {
-      FailureOr<std::optional<unsigned>> arg = getTiedArgument(fn, k);
-      if (failed(arg))
-        return signalPassFailure();
-      if (!*arg)
+    auto ret = dyn_cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+    for (auto [k, arg] : llvm::enumerate(*ties)) {
+      if (!arg)
         continue;
-      unsigned j = **arg;
+      unsigned j = *arg;
       if (!ret || !fn.getBody().hasOneBlock()) {
         fn.emitError() << kUpdates << " needs a function of one block ending in func.return";
         return signalPassFailure();
@@ -99,16 +101,16 @@ struct DropTiedResultsPass
     if (fn.isExternal())
       return;
     auto ret = dyn_cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+    FailureOr<SmallVector<std::optional<unsigned>>> ties = getTiedArguments(fn);
+    if (failed(ties))
+      return signalPassFailure();
     BitVector drop(fn.getNumResults());
-    for (unsigned k = 0; k < fn.getNumResults(); ++k) {
-      FailureOr<std::optional<unsigned>> arg = getTiedArgument(fn, k);
-      if (failed(arg))
-        return signalPassFailure();
-      if (!*arg)
+    for (auto [k, arg] : llvm::enumerate(*ties)) {
+      if (!arg)
         continue;
-      if (!ret || ret.getOperand(k) != fn.getArgument(**arg)) {
+      if (!ret || ret.getOperand(k) != fn.getArgument(*arg)) {
         fn.emitError() << "result " << k << " of '" << fn.getName()
-                       << "' was not computed in the buffer of argument " << **arg;
+                       << "' was not computed in the buffer of argument " << *arg;
         return signalPassFailure();
       }
       drop.set(k);
