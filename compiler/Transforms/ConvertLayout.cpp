@@ -94,8 +94,9 @@ struct ConvToChannelsLast : OpRewritePattern<ConvOp> {
 };
 
 /// An op with a channels-first `layout` attribute is rebuilt channels-last
-/// between relayouts of its activation operand and results.
-template <typename OpTy>
+/// between relayouts of its first `numActivations` operands (the input, and
+/// for pooling gradients also grad_output) and of its first result.
+template <typename OpTy, unsigned numActivations = 1>
 struct ActivationToChannelsLast : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
@@ -105,10 +106,13 @@ struct ActivationToChannelsLast : OpRewritePattern<OpTy> {
       return failure();
     Location loc = op.getLoc();
     ActivationLayout last = toChannelsLast(*layout);
-    Value input = relayout(rewriter, loc, op->getOperand(0), *layout, last);
+    SmallVector<Value> inputs;
+    for (unsigned i = 0; i < numActivations; ++i)
+      inputs.push_back(relayout(rewriter, loc, op->getOperand(i), *layout, last));
     Operation *clone = rewriter.clone(*op.getOperation());
     clone->setAttr("layout", ActivationLayoutAttr::get(op.getContext(), last));
-    clone->setOperand(0, input);
+    for (auto [i, input] : llvm::enumerate(inputs))
+      clone->setOperand(i, input);
     // Result types follow the new layout; per-channel results (batch stats)
     // have no layout.
     SmallVector<Type> types;
@@ -174,6 +178,52 @@ struct SinkRelayoutThroughBinary : OpRewritePattern<OpTy> {
   }
 };
 
+/// binary(relayout(a), c) or binary(c, relayout(a)) where c only varies
+/// along the channel dim (a per-channel scale or shift, such as a batch
+/// norm's, of shape [C, 1, 1] or [1, C, 1, 1]) -> relayout(binary(a, c'))
+/// with c' the same values shaped for a's layout.
+template <typename OpTy>
+struct SinkRelayoutThroughChannelBroadcast : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    auto lhs = op.getLhs().template getDefiningOp<RelayoutOp>();
+    auto rhs = op.getRhs().template getDefiningOp<RelayoutOp>();
+    if ((lhs != nullptr) == (rhs != nullptr))
+      return failure();
+    RelayoutOp relayoutOp = lhs ? lhs : rhs;
+    Value other = lhs ? op.getRhs() : op.getLhs();
+    if (relayoutOp.getType() != op.getType())
+      return failure();
+    // Right-aligned against the result, `other` may only vary along the
+    // channel dim.
+    ActivationLayout from = relayoutOp.getSource(), to = relayoutOp.getTarget();
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(other.getType()).getShape();
+    unsigned rank = getRank(to);
+    if (shape.size() > rank)
+      return failure();
+    int64_t channels = 1;
+    for (auto [i, size] : llvm::enumerate(shape)) {
+      unsigned dim = rank - shape.size() + i;
+      if (dim == getChannelDim(to))
+        channels = size;
+      else if (size != 1)
+        return failure();
+    }
+    SmallVector<int64_t> reshaped(rank, 1);
+    reshaped[getChannelDim(from)] = channels;
+    Location loc = op.getLoc();
+    Value moved = ReshapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get(reshaped, getElementTypeOrSelf(other.getType())), other,
+        rewriter.getDenseI64ArrayAttr(reshaped));
+    Value inner = lhs ? OpTy::create(rewriter, loc, relayoutOp.getInput(), moved)
+                      : OpTy::create(rewriter, loc, moved, relayoutOp.getInput());
+    rewriter.replaceOp(op, relayout(rewriter, loc, inner, from, to));
+    return success();
+  }
+};
+
 struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPass> {
   using Base::Base;
 
@@ -181,11 +231,16 @@ struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPa
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ConvToChannelsLast, ActivationToChannelsLast<PoolOp>,
+                 ActivationToChannelsLast<PoolBackwardOp, 2>,
+                 ActivationToChannelsLast<AdaptivePoolBackwardOp, 2>,
                  ActivationToChannelsLast<GlobalPoolOp>,
                  ActivationToChannelsLast<BatchNormOp>, SinkRelayoutThroughUnary,
                  SinkRelayoutThroughBinary<AddOp>, SinkRelayoutThroughBinary<SubOp>,
-                 SinkRelayoutThroughBinary<MulOp>, SinkRelayoutThroughBinary<DivOp>>(
-        context);
+                 SinkRelayoutThroughBinary<MulOp>, SinkRelayoutThroughBinary<DivOp>,
+                 SinkRelayoutThroughChannelBroadcast<AddOp>,
+                 SinkRelayoutThroughChannelBroadcast<SubOp>,
+                 SinkRelayoutThroughChannelBroadcast<MulOp>,
+                 SinkRelayoutThroughChannelBroadcast<DivOp>>(context);
     RelayoutOp::getCanonicalizationPatterns(patterns, context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -52,3 +52,55 @@ func.func @residual(%x: tensor<1x4x4x8xf32>, %w: tensor<3x3x8x8xf32>) -> tensor<
   %g = tessel.global_pool avg %s layout nchw : tensor<1x8x4x4xf32> -> tensor<1x8x1x1xf32>
   return %g : tensor<1x8x1x1xf32>
 }
+
+// -----
+
+// A per-channel scale between two convs (a batch norm's input gradient, the
+// values of shape [C, 1, 1]) is reshaped for channels-last data, so the
+// relayouts around it cancel.
+// CHECK-LABEL: func @channel_scale
+// CHECK-SAME: (%[[X:.+]]: tensor<1x4x6x6xf32>, %[[W:.+]]: tensor<4x4x1x1xf32>, %[[S:.+]]: tensor<4x1x1xf32>)
+// CHECK: %[[IN:.+]] = tessel.relayout %[[X]] from nchw to nhwc
+// CHECK: %[[C1:.+]] = tessel.conv %[[IN]]
+// CHECK: %[[SL:.+]] = tessel.reshape %[[S]] {shape = array<i64: 1, 1, 1, 4>} : tensor<4x1x1xf32> -> tensor<1x1x1x4xf32>
+// CHECK: %[[M:.+]] = tessel.mul %[[C1]], %[[SL]] : (tensor<1x6x6x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x6x6x4xf32>
+// CHECK: %[[D:.+]] = tessel.sub %{{.+}}, %[[M]]
+// CHECK: %[[C2:.+]] = tessel.conv %[[D]]
+// CHECK: %[[OUT:.+]] = tessel.relayout %[[C2]] from nhwc to nchw
+// CHECK-NOT: tessel.relayout
+// CHECK: return %[[OUT]]
+func.func @channel_scale(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x1x1xf32>, %s: tensor<4x1x1xf32>) -> tensor<1x4x6x6xf32> {
+  %0 = tessel.conv %x, %w layout nchw, oihw : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x6x6xf32>
+  %1 = tessel.mul %0, %s : (tensor<1x4x6x6xf32>, tensor<4x1x1xf32>) -> tensor<1x4x6x6xf32>
+  %c = tessel.constant dense<1.0> : tensor<1x4x1x1xf32>
+  %2 = tessel.sub %c, %1 : (tensor<1x4x1x1xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %3 = tessel.conv %2, %w layout nchw, oihw : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x6x6xf32>
+  return %3 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// A spatially varying operand keeps its relayout.
+// CHECK-LABEL: func @not_per_channel
+// CHECK: tessel.relayout %{{.+}} from nhwc to nchw
+// CHECK: tessel.mul %{{.+}}, %{{.+}} : (tensor<1x4x6x6xf32>, tensor<6x1xf32>)
+func.func @not_per_channel(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x1x1xf32>, %s: tensor<6x1xf32>) -> tensor<1x4x6x6xf32> {
+  %0 = tessel.conv %x, %w layout nchw, oihw : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x6x6xf32>
+  %1 = tessel.mul %0, %s : (tensor<1x4x6x6xf32>, tensor<6x1xf32>) -> tensor<1x4x6x6xf32>
+  return %1 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Pooling gradients compute channels-last like the pools: both activation
+// operands are relayouted.
+// CHECK-LABEL: func @pool_gradient
+// CHECK-SAME: (%[[X:.+]]: tensor<1x3x6x6xf32>, %[[DY:.+]]: tensor<1x3x3x3xf32>)
+// CHECK-DAG: %[[XL:.+]] = tessel.relayout %[[X]] from nchw to nhwc
+// CHECK-DAG: %[[DYL:.+]] = tessel.relayout %[[DY]] from nchw to nhwc
+// CHECK: %[[G:.+]] = tessel.pool_backward max %[[XL]], %[[DYL]] layout nhwc
+// CHECK: tessel.relayout %[[G]] from nhwc to nchw : tensor<1x6x6x3xf32> -> tensor<1x3x6x6xf32>
+func.func @pool_gradient(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x3x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  %0 = tessel.pool_backward max %x, %dy layout nchw {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x3x6x6xf32>, tensor<1x3x3x3xf32>) -> tensor<1x3x6x6xf32>
+  return %0 : tensor<1x3x6x6xf32>
+}
