@@ -17,6 +17,11 @@
 
 namespace mlir::tessel {
 
+/// The most threads compiled code may run on (--threads, CompileOptions,
+/// the passes' threads options): far more than a machine has cores, and
+/// few enough that the OpenMP runtime can always start them.
+constexpr unsigned kMaxThreads = 256;
+
 #define GEN_PASS_DECL
 #include "compiler/Passes.h.inc"
 

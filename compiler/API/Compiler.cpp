@@ -1,6 +1,7 @@
 //===- Compiler.cpp - Compile with the CPU pipeline, run with the JIT -----===//
 
 #include "tessel/Compiler.h"
+#include "tessel/Version.h"
 #include "tessel/Runtime.h"
 #include "tessel/Training.h"
 
@@ -180,6 +181,8 @@ Result<Executable> compileCached(mlir::ModuleOp module, const std::string &name,
 
 } // namespace
 
+const char *tessel::version() { return TESSEL_VERSION_STRING; }
+
 Result<Executable> tessel::compile(const Graph &graph, const CompileOptions &options) {
   const Graph::Impl &g = graph.impl();
   if (!graph.status())
@@ -299,11 +302,13 @@ Result<std::vector<Tensor>> Executable::runImpl(const std::vector<Tensor> &input
   for (auto [i, tensor] : llvm::enumerate(inputs)) {
     const TensorInfo &info = impl_->inputs[i];
     if (tensor.empty())
-      return R::error("input '" + info.name + "' is an empty tensor");
+      return R::error("input '" + info.name +
+                      "' is an empty tensor (a Tensor factory returns one for an "
+                      "invalid shape or when memory runs out)");
     if (tensor.shape() != info.shape)
       return R::error("input '" + info.name + "' has shape " + tensor.shapeString() +
                       ", the compiled graph expects " +
-                      Tensor::borrow(nullptr, info.shape).shapeString());
+                      shapeString(info.shape));
     if (inPlace && updated[i] && !tensor.isContiguous())
       return R::error("input '" + info.name +
                       "' is updated in place, so it must be contiguous");
@@ -324,8 +329,12 @@ Result<std::vector<Tensor>> Executable::runImpl(const std::vector<Tensor> &input
       }
   // Tied outputs live in their input's memory; the others are allocated.
   std::vector<Tensor> outputs;
-  for (const TensorInfo &info : impl_->outputs)
+  for (const TensorInfo &info : impl_->outputs) {
     outputs.push_back(info.updates >= 0 ? args[info.updates] : Tensor::zeros(info.shape));
+    if (outputs.back().empty())
+      return R::error("out of memory for output '" + info.name + "' of shape " +
+                      shapeString(info.shape));
+  }
 
   std::vector<std::vector<int64_t>> descriptors;
   for (Tensor &t : args)
@@ -351,14 +360,16 @@ Executable::run(const std::map<std::string, Tensor> &inputs) const {
   for (const TensorInfo &info : impl_->inputs) {
     auto it = inputs.find(info.name);
     if (it == inputs.end())
-      return R::error("missing input '" + info.name + "'");
+      return R::error("missing input '" + info.name + "'; the inputs are " +
+                      listNames(impl_->inputs));
     ordered.push_back(it->second);
   }
   if (inputs.size() != impl_->inputs.size())
     for (const auto &entry : inputs)
       if (llvm::none_of(impl_->inputs,
                         [&](const TensorInfo &i) { return i.name == entry.first; }))
-        return R::error("no input named '" + entry.first + "'");
+        return R::error("no input named '" + entry.first + "'; the inputs are " +
+                        listNames(impl_->inputs));
   Result<std::vector<Tensor>> results = run(ordered);
   if (!results)
     return results.status();

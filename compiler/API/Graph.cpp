@@ -188,12 +188,21 @@ Value Graph::input(const std::string &name, std::vector<int64_t> shape) {
   ++g.opCount;
   if (!g.status.ok())
     return {};
+  if (llvm::is_contained(g.inputNames, name)) {
+    fail(g, "input '" + name + "' is declared twice; input names must be unique");
+    return {};
+  }
   for (int64_t size : shape)
     if (size < 0) {
       fail(g, "input '" + name + "' has a negative size");
       return {};
     }
   auto type = mlir::RankedTensorType::get(shape, g.builder.getF32Type());
+  if (!mt::fitsInMemory(type)) {
+    fail(g, "input '" + name + "' has shape " + shapeString(shape) +
+                ", more than the 2^47 bytes a Tessel tensor may hold");
+    return {};
+  }
   mlir::Block &body = g.function.getBody().front();
   mlir::Value arg = body.addArgument(type, g.function.getLoc());
   g.function.setType(g.builder.getFunctionType(body.getArgumentTypes(), {}));
@@ -225,12 +234,14 @@ Value Graph::labels(std::vector<int64_t> shape, const std::vector<int64_t> &valu
   ++g.opCount;
   if (!g.status.ok())
     return {};
-  auto type = mlir::RankedTensorType::get(shape, g.builder.getI64Type());
-  if (static_cast<int64_t>(values.size()) != type.getNumElements()) {
+  std::optional<int64_t> count = mt::getCheckedNumElements(shape);
+  if (!count || static_cast<int64_t>(values.size()) != *count) {
     fail(g, "labels hold " + std::to_string(values.size()) + " values, their shape " +
-                std::to_string(type.getNumElements()));
+                shapeString(shape) +
+                (count ? " " + std::to_string(*count) : std::string(" is invalid")));
     return {};
   }
+  auto type = mlir::RankedTensorType::get(shape, g.builder.getI64Type());
   auto attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<int64_t>(values));
   auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(), attr);
   g.values.push_back(op.getResult());
@@ -243,6 +254,10 @@ void Graph::output(const std::string &name, Value value) {
     return;
   if (value.id() < 0 || value.id() >= static_cast<int>(g.values.size())) {
     fail(g, "output '" + name + "' is not a value of this graph");
+    return;
+  }
+  if (llvm::any_of(g.outputs, [&](const auto &output) { return output.first == name; })) {
+    fail(g, "output '" + name + "' is declared twice; output names must be unique");
     return;
   }
   g.outputs.emplace_back(name, value.id());

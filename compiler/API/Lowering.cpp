@@ -3,7 +3,9 @@
 #include "compiler/API/Lowering.h"
 #include "compiler/Import/OnnxImporter.h"
 #include "compiler/InitAll.h"
+#include "compiler/Passes.h"
 #include "compiler/Pipelines/CpuPipeline.h"
+#include "dialects/tessel/IR/TesselDialect.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
@@ -60,6 +62,14 @@ Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
               "tensors";
         return Status::error(text);
       }
+      if (!mlir::tessel::fitsInMemory(tensor)) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        os << "function '" << fn.getName() << "' " << (isInput ? "input" : "output")
+           << " #" << i << " has type " << type
+           << ", more than the 2^47 bytes a Tessel tensor may hold";
+        return Status::error(text);
+      }
       auto attr = isInput ? fn.getArgAttrOfType<mlir::StringAttr>(i, "tessel.name")
                           : fn.getResultAttrOfType<mlir::StringAttr>(i, "tessel.name");
       std::string name = i < names.size() ? names[i]
@@ -80,6 +90,22 @@ Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
       if (tied.getInt() >= 0 && tied.getInt() < static_cast<int64_t>(fn.getNumArguments()))
         info.updates = static_cast<int>(tied.getInt());
   return signature;
+}
+
+std::string tessel::listNames(const std::vector<TensorInfo> &infos) {
+  if (infos.empty())
+    return "none";
+  std::string text;
+  bool unnamed = false;
+  for (auto [i, info] : llvm::enumerate(infos)) {
+    text += (i == 0 ? "" : i + 1 == infos.size() ? " and " : ", ") + ("'" + info.name + "'");
+    unnamed |= info.name == "arg" + std::to_string(i) ||
+               info.name == "result" + std::to_string(i);
+  }
+  if (unnamed)
+    text += " (an argument or result without a {tessel.name = \"...\"} attribute is "
+            "arg<i> or result<i>)";
+  return text;
 }
 
 Result<std::unique_ptr<llvm::TargetMachine>>
@@ -111,15 +137,26 @@ detail::createTargetMachine(const std::string &tripleName, const std::string &cp
   } else if (cpuName.empty()) {
     cpuName = "generic";
   }
-  if (!features.empty())
-    for (const std::string &f : llvm::SubtargetFeatures(features).getFeatures())
-      featureSet.AddFeature(f);
 
-  // Check the CPU on a subtarget without one, before LLVM warns about it.
+  // Check the CPU and the features on a subtarget without either, before
+  // LLVM warns about them and goes on.
   std::unique_ptr<llvm::MCSubtargetInfo> generic(
       target->createMCSubtargetInfo(triple, "", ""));
   if (!generic || !generic->isCPUStringValid(cpuName))
     return R::error("unknown target CPU '" + cpuName + "' for '" + triple.str() + "'");
+  // Named: iterating getFeatures() of a temporary reads a destroyed vector.
+  llvm::SubtargetFeatures extra(features);
+  for (const std::string &f : extra.getFeatures()) {
+    llvm::StringRef name = llvm::StringRef(f).drop_front(f.front() == '+' || f.front() == '-');
+    if (f.size() < 2 || (f[0] != '+' && f[0] != '-'))
+      return R::error("target feature '" + f +
+                      "' needs a sign: +NAME enables it, -NAME disables it (e.g. -avx512f)");
+    if (llvm::none_of(generic->getAllProcessorFeatures(),
+                      [&](const llvm::SubtargetFeatureKV &kv) { return name == kv.Key; }))
+      return R::error("unknown target feature '" + name.str() + "' for '" + triple.str() +
+                      "'");
+    featureSet.AddFeature(f);
+  }
 
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
@@ -145,6 +182,10 @@ std::string detail::entrySymbol(const std::string &name) {
 Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
                                   unsigned threads, const std::string &name) {
   std::string what = "'" + name + "'";
+  if (threads > mlir::tessel::kMaxThreads)
+    return Status::error("compiling " + what + " for " + std::to_string(threads) +
+                         " threads: at most " +
+                         std::to_string(mlir::tessel::kMaxThreads) + " are supported");
   for (auto fn : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>())) {
     if (fn.getName() == name) {
       auto entry = mlir::StringAttr::get(module.getContext(), entrySymbol(name));
@@ -161,15 +202,21 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
 
   // Zero-size tensors are valid IR, but the lowering (tiling, bufferized
   // slices) does not handle them: refuse them by name instead of crashing.
-  std::string zeroSize;
+  // Tensors beyond kMaxTensorBytes (a function's own arguments, which no
+  // tessel op verified) would overflow the size computations.
+  std::string badType;
   module.walk([&](mlir::Operation *op) {
     auto check = [&](mlir::Type type, mlir::Location loc) {
       auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
-      if (!zeroSize.empty() || !tensor || !llvm::is_contained(tensor.getShape(), 0))
+      if (!badType.empty() || !tensor)
         return;
-      llvm::raw_string_ostream os(zeroSize);
-      os << loc << ": '" << op->getName() << "' has the zero-size tensor type " << type
-         << "; Tessel does not compile zero-size tensors";
+      llvm::raw_string_ostream os(badType);
+      if (llvm::is_contained(tensor.getShape(), 0))
+        os << loc << ": '" << op->getName() << "' has the zero-size tensor type " << type
+           << "; Tessel does not compile zero-size tensors";
+      else if (tensor.hasStaticShape() && !mlir::tessel::fitsInMemory(tensor))
+        os << loc << ": '" << op->getName() << "' has the tensor type " << type
+           << ", more than the 2^47 bytes a Tessel tensor may hold";
     };
     for (mlir::Value result : op->getResults())
       check(result.getType(), op->getLoc());
@@ -178,8 +225,8 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
         for (mlir::BlockArgument arg : block.getArguments())
           check(arg.getType(), arg.getLoc());
   });
-  if (!zeroSize.empty())
-    return Status::error("compiling " + what + " failed:\n" + zeroSize);
+  if (!badType.empty())
+    return Status::error("compiling " + what + " failed:\n" + badType);
 
   DiagnosticCollector diagnostics(module.getContext());
   mlir::tessel::CpuPipelineOptions options;

@@ -8,6 +8,8 @@
 
 #include "tessel/Npy.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -56,26 +58,50 @@ Result<Tensor> tessel::readNpy(const std::string &path) {
     return Result<Tensor>::error("'" + path +
                                  "' holds dtype other than little-endian float32/float64");
   std::string fortran = valueOf(header, "fortran_order");
-  if (fortran.substr(fortran.find_first_not_of(' '), 4) == "True")
+  size_t fortranStart = fortran.find_first_not_of(' ');
+  if (fortranStart == std::string::npos)
+    return Result<Tensor>::error("'" + path + "' has no fortran_order in its header");
+  if (fortran.compare(fortranStart, 4, "True") == 0)
     return Result<Tensor>::error("'" + path + "' is in Fortran order; save it in C order");
   std::string shapeText = valueOf(header, "shape");
   size_t open = shapeText.find('('), close = shapeText.find(')');
-  if (open == std::string::npos || close == std::string::npos)
+  if (open == std::string::npos || close == std::string::npos || close < open)
     return Result<Tensor>::error("'" + path + "' has no shape in its header");
   std::vector<int64_t> shape;
   std::stringstream dims(shapeText.substr(open + 1, close - open - 1));
   std::string item;
   while (std::getline(dims, item, ',')) {
-    if (item.find_first_not_of(" ") == std::string::npos)
+    size_t first = item.find_first_not_of(' ');
+    if (first == std::string::npos)
       continue;
     char *end = nullptr;
-    long long v = std::strtoll(item.c_str(), &end, 10);
+    errno = 0;
+    long long v = std::strtoll(item.c_str() + first, &end, 10);
+    if (end == item.c_str() + first || item.find_first_not_of(' ', end - item.c_str()) !=
+                                           std::string::npos || errno == ERANGE)
+      return Result<Tensor>::error("'" + path + "' has the malformed dim '" + item + "'");
     if (v < 0)
       return Result<Tensor>::error("'" + path + "' has a negative dim");
     shape.push_back(v);
   }
+
+  // Compare the data's size with the file's before allocating anything.
+  size_t elementBytes = isF4 ? sizeof(float) : sizeof(double);
+  std::streampos dataStart = in.tellg();
+  in.seekg(0, std::ios::end);
+  int64_t available = static_cast<int64_t>(in.tellg() - dataStart);
+  in.seekg(dataStart);
+  int64_t n = 1;
+  bool overflow = false;
+  for (int64_t d : shape)
+    overflow |= __builtin_mul_overflow(n, d, &n);
+  if (overflow || n > available / int64_t(elementBytes))
+    return Result<Tensor>::error("'" + path + "' holds fewer values than its shape " +
+                                   shapeString(shape));
   Tensor tensor = Tensor::zeros(shape);
-  int64_t n = tensor.numElements();
+  if (tensor.empty())
+    return Result<Tensor>::error("'" + path + "': out of memory for its shape " +
+                                 shapeString(shape));
   if (isF4) {
     if (!in.read(reinterpret_cast<char *>(tensor.data()), n * sizeof(float)))
       return Result<Tensor>::error("'" + path + "' holds fewer values than its shape");

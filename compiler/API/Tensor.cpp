@@ -2,9 +2,11 @@
 
 #include "tessel/Tensor.h"
 
+#include "dialects/tessel/IR/TesselDialect.h"
+
 #include <algorithm>
 #include <cstring>
-#include <numeric>
+#include <new>
 #include <sstream>
 
 using namespace tessel;
@@ -16,31 +18,44 @@ std::vector<int64_t> tessel::rowMajorStrides(const std::vector<int64_t> &shape) 
   return strides;
 }
 
-static int64_t product(const std::vector<int64_t> &shape) {
-  return std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                         std::multiplies<int64_t>());
+/// The element count of a shape that a tensor may have: no negative size,
+/// at most kMaxTensorBytes of floats. Nullopt otherwise.
+static std::optional<int64_t> validCount(const std::vector<int64_t> &shape) {
+  std::optional<int64_t> n = mlir::tessel::getCheckedNumElements(shape);
+  if (!n || *n > mlir::tessel::kMaxTensorBytes / int64_t(sizeof(float)))
+    return std::nullopt;
+  return n;
 }
 
 Tensor Tensor::zeros(std::vector<int64_t> shape) {
+  std::optional<int64_t> n = validCount(shape);
+  if (!n)
+    return Tensor();
   Tensor t;
-  int64_t n = product(shape);
-  t.storage_ = std::shared_ptr<float[]>(new float[std::max<int64_t>(n, 1)]());
-  t.data_ = t.storage_.get();
+  float *memory = new (std::nothrow) float[std::max<int64_t>(*n, 1)]();
+  if (!memory)
+    return Tensor();
+  t.storage_ = std::shared_ptr<float[]>(memory);
+  t.data_ = memory;
   t.strides_ = rowMajorStrides(shape);
   t.shape_ = std::move(shape);
   return t;
 }
 
 Tensor Tensor::fromValues(std::vector<int64_t> shape, std::vector<float> values) {
-  if (static_cast<int64_t>(values.size()) != product(shape))
+  std::optional<int64_t> n = validCount(shape);
+  if (!n || static_cast<int64_t>(values.size()) != *n)
     return Tensor();
   Tensor t = zeros(std::move(shape));
-  std::copy(values.begin(), values.end(), t.data_);
+  if (!t.empty())
+    std::copy(values.begin(), values.end(), t.data_);
   return t;
 }
 
 Tensor Tensor::borrow(float *data, std::vector<int64_t> shape,
                       std::vector<int64_t> strides) {
+  if (!validCount(shape) || (!strides.empty() && strides.size() != shape.size()))
+    return Tensor();
   Tensor t;
   t.data_ = data;
   t.strides_ = strides.empty() ? rowMajorStrides(shape) : std::move(strides);
@@ -48,7 +63,9 @@ Tensor Tensor::borrow(float *data, std::vector<int64_t> shape,
   return t;
 }
 
-int64_t Tensor::numElements() const { return product(shape_); }
+int64_t Tensor::numElements() const {
+  return mlir::tessel::getCheckedNumElements(shape_).value_or(0);
+}
 
 bool Tensor::isContiguous() const {
   std::vector<int64_t> expected = rowMajorStrides(shape_);
@@ -88,11 +105,13 @@ Tensor Tensor::clone() const {
   return copy;
 }
 
-std::string Tensor::shapeString() const {
+std::string tessel::shapeString(const std::vector<int64_t> &shape) {
   std::ostringstream os;
   os << "[";
-  for (size_t i = 0; i < shape_.size(); ++i)
-    os << (i ? ", " : "") << shape_[i];
+  for (size_t i = 0; i < shape.size(); ++i)
+    os << (i ? ", " : "") << shape[i];
   os << "]";
   return os.str();
 }
+
+std::string Tensor::shapeString() const { return tessel::shapeString(shape_); }

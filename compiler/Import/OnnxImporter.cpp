@@ -67,8 +67,8 @@ const char *dataTypeName(int type) {
 }
 
 int64_t product(llvm::ArrayRef<int64_t> values) {
-  return std::accumulate(values.begin(), values.end(), int64_t{1},
-                         std::multiplies<int64_t>());
+  return mt::getCheckedNumElements(values).value_or(
+      std::numeric_limits<int64_t>::max());
 }
 
 std::string formatShape(llvm::ArrayRef<int64_t> shape) {
@@ -477,6 +477,9 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
                         "; Tessel compiles static shapes");
       shape.push_back(d.dim_value());
     }
+    if (!mt::fitsInMemory(mlir::RankedTensorType::get(shape, builder.getF32Type())))
+      return R::error(what + " has shape " + formatShape(shape) +
+                      ", more than the 2^47 bytes a Tessel tensor may hold");
     graphInputs.emplace_back(in.name(), shape);
   }
   graphInputs.insert(graphInputs.end(), arguments.begin(), arguments.end());

@@ -41,6 +41,8 @@ using Shape = std::vector<int64_t>;
 
 /// The name of an ONNX data type, for messages.
 const char *dataTypeName(int type);
+/// The element count of a shape; INT64_MAX when it overflows (the tessel ops
+/// then reject the type as larger than kMaxTensorBytes).
 int64_t product(llvm::ArrayRef<int64_t> values);
 /// "[1, 2, 3]".
 std::string formatShape(llvm::ArrayRef<int64_t> shape);

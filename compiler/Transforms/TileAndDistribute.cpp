@@ -79,6 +79,15 @@ struct TileAndDistributePass
     : tessel::impl::TesselTileAndDistributeBase<TileAndDistributePass> {
   using Base::Base;
 
+  LogicalResult initialize(MLIRContext *context) override {
+    if (threads > mlir::tessel::kMaxThreads)
+      return emitError(UnknownLoc::get(context))
+             << "tessel-tile-and-distribute: threads=" << static_cast<unsigned>(threads)
+             << " exceeds "
+             << mlir::tessel::kMaxThreads << ", the most Tessel runs on";
+    return success();
+  }
+
   void runOnOperation() override {
     if (threads <= 1)
       return;

@@ -109,6 +109,19 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
 struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
   using Base::Base;
 
+  LogicalResult initialize(MLIRContext *context) override {
+    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512)
+      return emitError(UnknownLoc::get(context))
+             << "tessel-vectorize: vector-bits=" << static_cast<int64_t>(vectorBits)
+             << " is not a vector register width; use 512 (AVX-512), 256 (AVX2) "
+                "or 128 (NEON, SSE)";
+    if (accumulators < 1 || accumulators > 64 || channelStep < 1 || channelStep > 64)
+      return emitError(UnknownLoc::get(context))
+             << "tessel-vectorize: accumulators (" << static_cast<int64_t>(accumulators)
+             << ") and channel-step (" << static_cast<int64_t>(channelStep) << ") must lie in [1, 64]";
+    return success();
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *context = &getContext();

@@ -38,7 +38,7 @@ struct AotOptions {
   /// Extra target features, e.g. "-avx512f".
   std::string features;
   /// Threads the compiled code runs on. 1 (the default) needs no OpenMP
-  /// runtime; more needs libomp at link time.
+  /// runtime; more needs libomp at link time. At most 256.
   unsigned threads = 1;
   /// Bundle the runtime: write a static archive instead of an object.
   bool archive = false;

@@ -7,6 +7,7 @@
 #include "tessel/Result.h"
 #include "tessel/Tensor.h"
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,8 +15,14 @@
 
 namespace tessel {
 
+/// The version of the Tessel library linked into this process, e.g. "0.5.0"
+/// (TESSEL_VERSION_STRING in tessel/Version.h is the headers' version).
+const char *version();
+
 struct CompileOptions {
   /// Threads the parallel tiles run on; 0 means every core of this machine.
+  /// At most 256: more is an error (the OpenMP runtime cannot start that many
+  /// on every machine).
   unsigned threads = 0;
   /// Target CPU for code generation, as LLVM names it ("skylake-avx512",
   /// "x86-64-v3", ...); empty means this machine's CPU and features.
@@ -38,6 +45,11 @@ struct TensorInfo {
   int updates = -1;
 };
 
+/// "'a', 'b' and 'c'" (or "none"): the names of `infos`, for messages that
+/// list the valid names. An `arg<i>` name adds how to name it (a
+/// `tessel.name` attribute).
+std::string listNames(const std::vector<TensorInfo> &infos);
+
 /// A graph compiled to machine code in this process. Copies share the code.
 /// run() may be called from several threads at once.
 class Executable {
@@ -51,6 +63,11 @@ public:
   /// Runs on inputs given in declaration order; returns the outputs in
   /// declaration order. Shapes are checked against the compiled ones.
   Result<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) const;
+  /// `exe.run({a, b})`: a braced list of tensors is inputs in declaration
+  /// order (this overload keeps it from also matching the map's).
+  Result<std::vector<Tensor>> run(std::initializer_list<Tensor> inputs) const {
+    return run(std::vector<Tensor>(inputs));
+  }
   /// Runs on inputs given by name; returns the outputs by name.
   Result<std::map<std::string, Tensor>>
   run(const std::map<std::string, Tensor> &inputs) const;

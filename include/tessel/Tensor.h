@@ -19,13 +19,18 @@ class Tensor {
 public:
   Tensor() = default;
 
+  // The factories return an empty tensor (empty() is true; running a graph
+  // on it is an error naming the input) for a shape with a negative size or
+  // more than 2^47 bytes of elements, and zeros/fromValues also when memory
+  // runs out. Nothing here throws.
+
   /// An owning, zero-filled, row-major tensor.
   static Tensor zeros(std::vector<int64_t> shape);
-  /// An owning row-major tensor holding `values` (as many as the shape has
-  /// elements; the caller's mistake otherwise surfaces as an empty tensor).
+  /// An owning row-major tensor holding `values`, as many as the shape has
+  /// elements (empty otherwise).
   static Tensor fromValues(std::vector<int64_t> shape, std::vector<float> values);
-  /// A view of caller-owned memory, row-major unless `strides` is given. The
-  /// memory must outlive every use of the tensor.
+  /// A view of caller-owned memory, row-major unless `strides` (one per
+  /// dim) is given. The memory must outlive every use of the tensor.
   static Tensor borrow(float *data, std::vector<int64_t> shape,
                        std::vector<int64_t> strides = {});
 
@@ -55,6 +60,9 @@ private:
   float *data_ = nullptr;
   std::vector<int64_t> shape_, strides_;
 };
+
+/// "[1, 3, 224, 224]".
+std::string shapeString(const std::vector<int64_t> &shape);
 
 /// Row-major strides of `shape`.
 std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape);

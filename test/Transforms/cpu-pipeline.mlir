@@ -1,6 +1,11 @@
 // RUN: tessel-opt --tessel-cpu-pipeline="threads=2" %s | FileCheck %s
 // RUN: tessel-opt --tessel-cpu-pipeline %s | FileCheck %s --check-prefix=SERIAL
 // RUN: tessel-opt --tessel-cpu-pipeline="threads=2" %s | FileCheck %s --check-prefix=LEAK
+// The pipeline's options reach the passes' checks.
+// RUN: not tessel-opt --tessel-cpu-pipeline="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not tessel-opt --tessel-cpu-pipeline="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS
+// BITS: error: tessel-vectorize: vector-bits=100 is not a vector register width
+// THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256
 
 // The whole pipeline ends in the LLVM dialect; the result became an
 // out-parameter (two memref descriptors in, none returned) and the parallel

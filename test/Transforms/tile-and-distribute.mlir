@@ -1,5 +1,8 @@
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --linalg-fuse-elementwise-ops --tessel-tile-and-distribute="threads=2" --canonicalize %s | FileCheck %s
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute %s | FileCheck %s --check-prefix=ONE
+// More threads than the OpenMP runtime can always start are refused.
+// RUN: not tessel-opt --tessel-tile-and-distribute="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256, the most Tessel runs on
 
 // conv -> relu: the relu is tiled across the threads along the first parallel
 // loop with more than one iteration (H: 8 rows in 2 chunks of 4), and the

@@ -1,5 +1,10 @@
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --canonicalize --tessel-vectorize %s | FileCheck %s
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --canonicalize --tessel-vectorize="vector-bits=256 accumulators=12" %s | FileCheck %s --check-prefix=AVX2
+// Options outside what a vector unit has are refused before any IR changes.
+// RUN: not tessel-opt --tessel-vectorize="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not tessel-opt --tessel-vectorize="accumulators=0" %s 2>&1 | FileCheck %s --check-prefix=ACCUMULATORS
+// BITS: error: tessel-vectorize: vector-bits=100 is not a vector register width; use 512 (AVX-512), 256 (AVX2) or 128 (NEON, SSE)
+// ACCUMULATORS: error: tessel-vectorize: accumulators (0) and channel-step (2) must lie in [1, 64]
 
 // A 3x3 NHWC conv: register tiles of 1 row x 4 columns x 64 channels (16
 // zmm accumulators); the reduction loops (kernel rows, kernel columns, input

@@ -27,12 +27,14 @@
 #include "tessel/Compiler.h"
 #include "tessel/Graph.h"
 #include "test/Models/OnnxModels.h"
+#include "tools/common/Version.h"
 
 #include "oneapi/dnnl/dnnl.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <map>
@@ -425,20 +427,44 @@ int main(int argc, char **argv) {
   int runs = 20;
   bool modelsOnly = false, backward = false;
   std::vector<int64_t> batches{1, 8};
+  const char *usage =
+      "usage: tessel-bench [--runs N] [--batch N] [--models | --backward] [--version]\n";
+  // A count in [1, limit]; anything else (0, negative, not a number) is an error.
+  auto count = [&](const char *option, const char *text, int limit, int &value) {
+    char *end = nullptr;
+    long parsed = std::strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || parsed < 1 || parsed > limit) {
+      std::fprintf(stderr, "tessel-bench: %s takes a number in [1, %d], got '%s'\n", option,
+                   limit, text);
+      return false;
+    }
+    value = static_cast<int>(parsed);
+    return true;
+  };
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
-      runs = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
-      batches = {std::max(1, std::atoi(argv[++i]))};
-    else if (!std::strcmp(argv[i], "--models"))
+    int batch = 0;
+    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) {
+      if (!count("--runs", argv[++i], 100000, runs))
+        return 1;
+    } else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) {
+      if (!count("--batch", argv[++i], 1024, batch))
+        return 1;
+      batches = {batch};
+    } else if (!std::strcmp(argv[i], "--models")) {
       modelsOnly = true;
-    else if (!std::strcmp(argv[i], "--backward"))
+    } else if (!std::strcmp(argv[i], "--backward")) {
       backward = true;
-    else {
-      std::fprintf(stderr,
-                   "usage: tessel-bench [--runs N] [--batch N] [--models | --backward]\n");
+    } else if (!std::strcmp(argv[i], "--version")) {
+      tessel::tools::printVersion(llvm::outs(), "tessel-bench");
+      return 0;
+    } else {
+      std::fprintf(stderr, "%s", usage);
       return 1;
     }
+  }
+  if (modelsOnly && backward) {
+    std::fprintf(stderr, "tessel-bench: --models and --backward exclude each other\n%s", usage);
+    return 1;
   }
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<unsigned> threadCounts{1};

@@ -16,6 +16,7 @@
 #include "tessel/Npy.h"
 #include "tools/common/ModelOptions.h"
 #include "tools/common/ThreadsOption.h"
+#include "tools/common/Version.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -69,6 +70,7 @@ int main(int argc, char **argv) {
                                      error))
     return fail(error);
   cl::HideUnrelatedOptions(toolCategory);
+  tessel::tools::setVersionPrinter("tessel-compile");
   cl::ParseCommandLineOptions(
       static_cast<int>(args.size()), args.data(),
       "Tessel ahead-of-time compiler\n\n  --threads N   threads the compiled code "

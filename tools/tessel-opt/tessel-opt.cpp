@@ -5,10 +5,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/InitAll.h"
+#include "tools/common/Version.h"
 
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  tessel::tools::setVersionPrinter("tessel-opt");
   mlir::DialectRegistry registry;
   mlir::tessel::registerAllDialects(registry);
   mlir::tessel::registerAllPasses();

@@ -1,12 +1,13 @@
 //===- tessel-run.cpp - JIT-compile a model and run it --------------------===//
 //
-// tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR] [--seed N]
-//            [--output-dir DIR] [--wrt NAME[,NAME...]] [--vjp OUTPUT=FILE.npy]...
+// tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR]
+//            [--random-inputs [--seed N]] [--output-dir DIR] [--wrt NAME[,NAME...]] [--vjp OUTPUT=FILE.npy]...
 //            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
 //            [--mattr FEATURES]
 //
-// Compiles MODEL (a tessel .mlir file or an ONNX model), fills the inputs
-// not given with seeded random values in [-1, 1), runs it and writes each
+// Compiles MODEL (a tessel .mlir file or an ONNX model), reads its inputs
+// (--input, --input-dir; --random-inputs fills those not given with seeded
+// random values in [-1, 1), and says so on stderr), runs it and writes each
 // output as DIR/<output-name>.npy. With --wrt it also writes the
 // vector-Jacobian product DIR/grad_<name>.npy for each named input or ONNX
 // initializer: the gradient of sum over outputs of <cotangent, output>, each
@@ -21,7 +22,9 @@
 #include "tessel/Training.h"
 #include "tools/common/ModelOptions.h"
 #include "tools/common/ThreadsOption.h"
+#include "tools/common/Version.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -40,10 +43,14 @@ static cl::list<std::string> inputFiles("input",
                                         cl::desc("An input as NAME=FILE.npy"),
                                         cl::value_desc("NAME=FILE.npy"), cl::cat(toolCategory));
 static cl::opt<std::string> inputDir(
-    "input-dir", cl::desc("Read each input NAME not given by --input from DIR/NAME.npy "
-                          "when that file exists"),
+    "input-dir", cl::desc("Read each input NAME not given by --input from DIR/NAME.npy"),
     cl::value_desc("DIR"), cl::init(""), cl::cat(toolCategory));
-static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
+static cl::opt<bool> randomInputs(
+    "random-inputs",
+    cl::desc("Fill the inputs given neither by --input nor by --input-dir with "
+             "seeded random values in [-1, 1)"),
+    cl::init(false), cl::cat(toolCategory));
+static cl::opt<unsigned> seed("seed", cl::desc("Seed of --random-inputs"),
                               cl::init(0), cl::cat(toolCategory));
 static cl::opt<std::string> outputDir("output-dir",
                                       cl::desc("Where to write <output>.npy"),
@@ -73,6 +80,7 @@ int main(int argc, char **argv) {
   if (!tessel::tools::extractThreads(args, threads, /*allowZero=*/true, error))
     return fail(error);
   cl::HideUnrelatedOptions(toolCategory);
+  tessel::tools::setVersionPrinter("tessel-run");
   cl::ParseCommandLineOptions(
       static_cast<int>(args.size()), args.data(),
       "Tessel JIT runner\n\n  --threads N   threads to run on (default 0: every "
@@ -101,7 +109,8 @@ int main(int argc, char **argv) {
     std::string seed = "seed_" + spec.substr(0, eq);
     if (std::none_of(exe->inputs().begin(), exe->inputs().end(),
                      [&](const tessel::TensorInfo &i) { return i.name == seed; }))
-      return fail("--vjp: the model has no output named '" + spec.substr(0, eq) + "'");
+      return fail("--vjp: the model has no output named '" + spec.substr(0, eq) +
+                  "'; its outputs are " + tessel::listNames(exe->outputs()));
     tessel::Result<tessel::Tensor> tensor = tessel::readNpy(spec.substr(eq + 1));
     if (!tensor)
       return fail(tensor.message());
@@ -111,6 +120,8 @@ int main(int argc, char **argv) {
     for (const tessel::TensorInfo &info : exe->inputs())
       if (llvm::StringRef(info.name).starts_with("seed_") && !given.count(info.name)) {
         tessel::Tensor ones = tessel::Tensor::zeros(info.shape);
+        if (ones.empty())
+          return fail("out of memory for the cotangent '" + info.name + "'");
         std::fill(ones.data(), ones.data() + ones.numElements(), 1.f);
         given[info.name] = ones;
       }
@@ -122,7 +133,8 @@ int main(int argc, char **argv) {
     std::string name = spec.substr(0, eq);
     if (std::none_of(exe->inputs().begin(), exe->inputs().end(),
                      [&](const tessel::TensorInfo &i) { return i.name == name; }))
-      return fail("the model has no input named '" + name + "'");
+      return fail("the model has no input named '" + name + "'; its inputs are " +
+                  tessel::listNames(exe->inputs()));
     tessel::Result<tessel::Tensor> tensor = tessel::readNpy(spec.substr(eq + 1));
     if (!tensor)
       return fail(tensor.message());
@@ -130,6 +142,8 @@ int main(int argc, char **argv) {
   }
 
   if (!inputDir.empty()) {
+    if (!llvm::sys::fs::is_directory(inputDir))
+      return fail("--input-dir: '" + inputDir + "' is not a directory");
     for (const tessel::TensorInfo &info : exe->inputs()) {
       llvm::SmallString<256> path(inputDir);
       llvm::sys::path::append(path, info.name + ".npy");
@@ -142,6 +156,25 @@ int main(int argc, char **argv) {
     }
   }
 
+  // Inputs nobody gave are an error unless random values were asked for.
+  std::vector<std::string> missing;
+  for (const tessel::TensorInfo &info : exe->inputs())
+    if (!given.count(info.name))
+      missing.push_back(inputDir.empty() ? "'" + info.name + "'"
+                                         : "'" + info.name + "' (no " + inputDir + "/" +
+                                               info.name + ".npy)");
+  if (!missing.empty() && !randomInputs) {
+    std::string list;
+    for (auto [i, name] : llvm::enumerate(missing))
+      list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + name;
+    return fail("no value for input" + std::string(missing.size() > 1 ? "s " : " ") + list +
+                ": give it with --input NAME=FILE.npy or --input-dir DIR, or pass "
+                "--random-inputs");
+  }
+  if (!missing.empty())
+    llvm::errs() << "tessel-run: random inputs (seed " << seed << ") for "
+                 << llvm::join(missing, ", ") << "\n";
+
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> uniform(-1.f, 1.f);
   std::vector<tessel::Tensor> inputs;
@@ -152,6 +185,9 @@ int main(int argc, char **argv) {
       continue;
     }
     tessel::Tensor t = tessel::Tensor::zeros(info.shape);
+    if (t.empty())
+      return fail("out of memory for input '" + info.name + "' of shape " +
+                  tessel::shapeString(info.shape));
     for (int64_t i = 0; i < t.numElements(); ++i)
       t.data()[i] = uniform(rng);
     inputs.push_back(t);

@@ -2,6 +2,7 @@
 
 #include "dialects/tessel/IR/ShapeInference.h"
 
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -109,6 +110,21 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *,
                                       adaptor.getReduction());
       },
       types);
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  auto logits = cast<RankedTensorType>(getLogits().getType());
+  DenseIntElementsAttr constant;
+  if (logits.getRank() < 2 || !matchPattern(getLabels(), m_Constant(&constant)))
+    return success();
+  int64_t classes = logits.getDimSize(1);
+  for (const APInt &label : constant.getValues<APInt>()) {
+    int64_t l = label.getSExtValue();
+    if (l < 0 || l >= classes)
+      return emitOpError() << "label " << l << " is outside [0, " << classes
+                           << "), the classes of the logits (dim 1)";
+  }
+  return success();
 }
 
 LogicalResult MseLossOp::inferReturnTypes(MLIRContext *,

@@ -71,7 +71,9 @@ def Tessel_CrossEntropyOp : Tessel_InferredOp<"cross_entropy"> {
     PyTorch's `cross_entropy` with class indices: `logits` is `[N, C]` or
     `[N, C, d1, ...]`, `labels` is `[N]` or `[N, d1, ...]` with values in
     `[0, C)`. `reduction` is `none` (the per-element loss, shaped like
-    `labels`), `mean` or `sum` (a 0-D tensor).
+    `labels`), `mean` or `sum` (a 0-D tensor). Constant labels outside
+    `[0, C)` are rejected by the verifier (PyTorch raises); a label computed
+    at run time outside it gives a NaN loss.
 
     ```mlir
     %loss = tessel.cross_entropy mean %logits, %labels
@@ -84,6 +86,7 @@ def Tessel_CrossEntropyOp : Tessel_InferredOp<"cross_entropy"> {
   let assemblyFormat = [{
     `` $reduction $logits `,` $labels attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Tessel_MseLossOp : Tessel_InferredOp<"mse_loss"> {

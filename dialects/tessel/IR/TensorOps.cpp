@@ -6,9 +6,11 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cstring>
-#include "llvm/Support/FormatVariadic.h"
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tessel;
@@ -27,11 +29,11 @@ void TesselDialect::registerTensorOps() {
 // Shape functions
 //===----------------------------------------------------------------------===//
 
+/// The element count of `shape`, saturated at INT64_MAX: the tessel ops
+/// reject such types (kMaxTensorBytes), and a saturated count never equals
+/// a real one.
 static int64_t getNumElements(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  return getCheckedNumElements(shape).value_or(std::numeric_limits<int64_t>::max());
 }
 
 llvm::Expected<Shape> mlir::tessel::inferReshapeShape(ArrayRef<int64_t> input,
@@ -49,7 +51,9 @@ llvm::Expected<Shape> mlir::tessel::inferReshapeShape(ArrayRef<int64_t> input,
     if (size < 0)
       return shapeError(llvm::formatv(
           "shape {0} entries must be non-negative or -1", formatArray(shape)));
-    known *= size;
+    if (llvm::MulOverflow(known, size, known))
+      return shapeError(llvm::formatv("shape {0} holds more than 2^63 elements",
+                                      formatArray(shape)));
   }
   int64_t total = getNumElements(input);
   Shape result(shape);

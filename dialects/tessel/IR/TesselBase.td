@@ -129,9 +129,17 @@ def Tessel_ReductionAttr : EnumAttr<Tessel_Dialect, Tessel_ReductionEnum, "reduc
 //===----------------------------------------------------------------------===//
 
 def Tessel_Float : AnyTypeOf<[F16, BF16, F32, F64]>;
-def Tessel_Tensor : StaticShapeTensorOf<[F16, BF16, F32, F64]>;
-def Tessel_LabelTensor : StaticShapeTensorOf<[I32, I64]>;
-def Tessel_AnyTensor : StaticShapeTensorOf<[F16, BF16, F32, F64, I32, I64]>;
+// Every tensor of a tessel op is statically shaped and at most
+// kMaxTensorBytes (2^47 bytes) big, so that no size computation overflows.
+class Tessel_TensorOf<list<Type> types>
+    : ConfinedType<StaticShapeTensorOf<types>,
+                   [CPred<"::mlir::tessel::fitsInMemory($_self)">],
+                   StaticShapeTensorOf<types>.summary # " of at most 2^47 bytes",
+                   "::mlir::TensorType">;
+
+def Tessel_Tensor : Tessel_TensorOf<[F16, BF16, F32, F64]>;
+def Tessel_LabelTensor : Tessel_TensorOf<[I32, I64]>;
+def Tessel_AnyTensor : Tessel_TensorOf<[F16, BF16, F32, F64, I32, I64]>;
 
 //===----------------------------------------------------------------------===//
 // Op base classes

@@ -17,6 +17,25 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <optional>
+
+namespace mlir::tessel {
+
+/// The largest tensor Tessel compiles, in bytes: 2^47 (128 TiB), the user
+/// address space of x86-64 and AArch64 Linux. The verifier rejects bigger
+/// types, so no size computation downstream (lowering, buffer sizes, the AOT
+/// header, the runtime's checks) can overflow int64.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 47;
+
+/// The element count of `shape`, or nullopt when a size is negative or
+/// dynamic or the product overflows int64.
+std::optional<int64_t> getCheckedNumElements(ArrayRef<int64_t> shape);
+
+/// Whether `type` is a statically shaped tensor of at most kMaxTensorBytes.
+bool fitsInMemory(Type type);
+
+} // namespace mlir::tessel
+
 #include "dialects/tessel/IR/TesselDialect.h.inc"
 #include "dialects/tessel/IR/TesselEnums.h.inc"
 

@@ -1,5 +1,7 @@
 """Writes and prints small float32 .npy files for the lit tests (numpy is
-not a dependency): `npy.py write FILE D0xD1 V0 V1 ...`, `npy.py print FILE`."""
+not a dependency): `npy.py write FILE D0xD1 V0 V1 ...`, `npy.py print FILE`,
+and `npy.py header FILE TEXT` (a file with the header dict TEXT and no data,
+for malformed-file tests)."""
 import ast
 import struct
 import sys
@@ -20,7 +22,14 @@ def show(path):
     values = struct.unpack("<%df" % count, data[10 + length:])
     print(list(header["shape"]), " ".join("%g" % round(v, 4) for v in values))
 
+def header_only(path, text):
+    text += "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode())
+
 if sys.argv[1] == "write":
     write(sys.argv[2], sys.argv[3], sys.argv[4:])
+elif sys.argv[1] == "header":
+    header_only(sys.argv[2], sys.argv[3])
 else:
     show(sys.argv[2])
