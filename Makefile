@@ -1,13 +1,16 @@
 # Tessel: the two commands a user needs.
 #   make demo   install what is missing, build, run the main job
 #   make check  install what is missing, build, run every lit and GoogleTest test
+#   make check-sanitize  the same tests built with ASan+UBSan (build-sanitize/)
 #   make bench  also install oneDNN and run tessel-bench
 BUILD ?= build
 BUILD_TYPE ?= Release
 LLVM_DIR ?= /usr/lib/llvm-22
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo check bench docs clean
+SANITIZE_BUILD ?= build-sanitize
+
+.PHONY: all deps configure build demo check check-sanitize bench docs clean
 
 all: build
 
@@ -43,6 +46,24 @@ demo: build
 check: build
 	bash test/run-tests.sh $(BUILD)
 
+# The whole suite again, built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (LLVM's LLVM_USE_SANITIZER) in a second build
+# folder. A report aborts the program, so a test expecting an error exit
+# still fails on it. allocator_may_return_null: the tests allocate beyond
+# memory on purpose and expect an error value.
+check-sanitize: deps
+	cmake -G Ninja -S . -B $(SANITIZE_BUILD) \
+	  -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_C_COMPILER=$(LLVM_DIR)/bin/clang \
+	  -DCMAKE_CXX_COMPILER=$(LLVM_DIR)/bin/clang++ \
+	  -DMLIR_DIR=$(LLVM_DIR)/lib/cmake/mlir \
+	  "-DLLVM_USE_SANITIZER=Address;Undefined" \
+	  $(CMAKE_FLAGS)
+	cmake --build $(SANITIZE_BUILD)
+	ASAN_OPTIONS=abort_on_error=1:allocator_may_return_null=1:detect_leaks=0 \
+	UBSAN_OPTIONS=abort_on_error=1:halt_on_error=1:print_stacktrace=1 \
+	  bash test/run-tests.sh $(SANITIZE_BUILD)
+
 # Tessel against oneDNN, layer by layer (installs oneDNN first).
 bench: deps
 	@bash tools/install-deps.sh --bench
@@ -56,4 +77,4 @@ docs: build
 	cp $(BUILD)/docs/TesselPasses.md docs/passes.md
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD)

@@ -35,6 +35,9 @@ set_target_properties(tessel_shared PROPERTIES
 # those libraries as dependencies even where the linker drops unused ones.
 target_link_options(tessel_shared PRIVATE LINKER:--no-as-needed)
 set_target_properties(tessel_runtime PROPERTIES EXPORT_NAME runtime)
+# The installed tools find libMLIR/libLLVM/libomp in LLVM's library folder.
+set_target_properties(tessel-run tessel-compile tessel-opt PROPERTIES
+  INSTALL_RPATH "\$ORIGIN/../lib;${LLVM_LIBRARY_DIR}")
 
 install(TARGETS tessel_shared tessel_runtime tessel-run tessel-compile tessel-opt
   EXPORT TesselTargets

@@ -99,7 +99,7 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
-           "Number of parallel tiles (1 leaves the ops untiled)">,
+           "Number of parallel tiles (1 leaves the ops untiled; at most 256)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -125,12 +125,13 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
-           "Vector register width of the target (512: AVX-512, 256: AVX2)">,
+           "Vector register width of the target (512: AVX-512, 256: AVX2, "
+           "128: NEON/SSE; nothing else)">,
     Option<"accumulators", "accumulators", "int64_t", "24",
            "Most accumulator vectors a register tile may hold (24 of the 32 "
-           "AVX-512 registers; 12 of AVX2's 16 suit 256-bit targets)">,
+           "AVX-512 registers; 12 of AVX2's 16 suit 256-bit targets; 1-64)">,
     Option<"channelStep", "channel-step", "int64_t", "2",
-           "Input channels per step of the reduction loop">,
+           "Input channels per step of the reduction loop (1-64)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -55,10 +55,12 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (epochs < 1 || stepsPerEpoch < 1 || batch < 1 ||
+  if (epochs < 1 || epochs > 1000 || stepsPerEpoch < 1 || stepsPerEpoch > 100000 ||
+      batch < 1 || batch > 4096 || threads < 0 ||
       (optimizerName != "sgd" && optimizerName != "adam")) {
-    std::fprintf(stderr, "tessel-train-demo: epochs, steps and batch must be positive "
-                         "and the optimizer sgd or adam\n");
+    std::fprintf(stderr, "tessel-train-demo: --epochs takes 1-1000, --steps-per-epoch "
+                         "1-100000, --batch 1-4096, --threads 0 (every core) or more, "
+                         "--optimizer sgd or adam\n");
     return 2;
   }
 

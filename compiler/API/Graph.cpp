@@ -238,7 +238,7 @@ Value Graph::labels(std::vector<int64_t> shape, const std::vector<int64_t> &valu
   if (!count || static_cast<int64_t>(values.size()) != *count) {
     fail(g, "labels hold " + std::to_string(values.size()) + " values, their shape " +
                 shapeString(shape) +
-                (count ? " " + std::to_string(*count) : std::string(" is invalid")));
+                (count ? " has " + std::to_string(*count) : std::string(" is invalid")));
     return {};
   }
   auto type = mlir::RankedTensorType::get(shape, g.builder.getI64Type());

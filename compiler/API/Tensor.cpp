@@ -5,8 +5,8 @@
 #include "dialects/tessel/IR/TesselDialect.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <sstream>
 
 using namespace tessel;
@@ -32,10 +32,12 @@ Tensor Tensor::zeros(std::vector<int64_t> shape) {
   if (!n)
     return Tensor();
   Tensor t;
-  float *memory = new (std::nothrow) float[std::max<int64_t>(*n, 1)]();
+  // calloc: fresh pages come zeroed without being touched, and a size beyond
+  // the machine's memory is a null pointer, not an exception.
+  auto *memory = static_cast<float *>(std::calloc(std::max<int64_t>(*n, 1), sizeof(float)));
   if (!memory)
     return Tensor();
-  t.storage_ = std::shared_ptr<float[]>(memory);
+  t.storage_ = std::shared_ptr<float[]>(memory, std::free);
   t.data_ = memory;
   t.strides_ = rowMajorStrides(shape);
   t.shape_ = std::move(shape);

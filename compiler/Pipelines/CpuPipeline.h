@@ -17,12 +17,12 @@ namespace mlir::tessel {
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<unsigned> threads{
       *this, "threads",
-      llvm::cl::desc("Threads the parallel tiles run on (1: no threading)"),
+      llvm::cl::desc("Threads the parallel tiles run on (1: no threading; at most 256)"),
       llvm::cl::init(1)};
   Option<int64_t> vectorBits{
       *this, "vector-bits",
-      llvm::cl::desc("Vector register width of the target: 512 (AVX-512) or "
-                     "256 (AVX2); sizes the register tiles"),
+      llvm::cl::desc("Vector register width of the target: 512 (AVX-512), "
+                     "256 (AVX2) or 128 (NEON, SSE); sizes the register tiles"),
       llvm::cl::init(512)};
   Option<bool> vectorize{
       *this, "vectorize",

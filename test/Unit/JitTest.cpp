@@ -517,7 +517,7 @@ TEST(Jit, ErrorsAreValues) {
   EXPECT_FALSE(exe->run({Tensor()}).ok());
   auto missing = exe->run(std::map<std::string, Tensor>{{"z", Tensor::zeros({2, 3})}});
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.message(), "missing input 'x'");
+  EXPECT_EQ(missing.message(), "missing input 'x'; the inputs are 'x'");
 
   // Compiling the same graph again hits the cache and runs the same.
   Result<Executable> again = compile(g);
