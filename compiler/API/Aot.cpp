@@ -388,6 +388,12 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
     return signature.status();
   if (Status s = embedInputs(fn, *signature, options.embed); !s)
     return s;
+  // A prefix the user chose must be usable as it is; the function's name
+  // (an ONNX graph's may be "torch-jit-export") is made an identifier.
+  if (!options.prefix.empty() && toIdentifier(options.prefix) != options.prefix)
+    return Status::error("prefix '" + options.prefix +
+                         "' is not a C identifier (letters, digits and '_', not "
+                         "starting with a digit)");
   std::string prefix = toIdentifier(options.prefix.empty() ? name : options.prefix);
   unsigned threads = std::max(1u, options.threads);
 

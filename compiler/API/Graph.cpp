@@ -15,6 +15,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
+
 using namespace tessel;
 namespace mt = mlir::tessel;
 using mlir::NamedAttribute;
@@ -26,6 +28,8 @@ using mlir::NamedAttribute;
 Graph::Impl::Impl(std::string graphName)
     : name(std::move(graphName)),
       builder(static_cast<mlir::MLIRContext *>(nullptr)) {
+  static std::atomic<uint64_t> graphs{0};
+  token = ++graphs;
   mlir::DialectRegistry registry;
   mt::registerAllDialects(registry);
   context = std::make_unique<mlir::MLIRContext>(registry);
@@ -37,6 +41,15 @@ Graph::Impl::Impl(std::string graphName)
   function = mlir::func::FuncOp::create(builder, loc, name,
                                         builder.getFunctionType({}, {}));
   builder.setInsertionPointToStart(function.addEntryBlock());
+}
+
+bool Graph::Impl::owns(Value v) const {
+  if (v.id() < 0 || v.id() >= static_cast<int>(values.size()))
+    return false;
+  return v.graph() == token ||
+         llvm::any_of(ancestors, [&](const std::pair<uint64_t, int> &ancestor) {
+           return v.graph() == ancestor.first && v.id() < ancestor.second;
+         });
 }
 
 mlir::OwningOpRef<mlir::ModuleOp> Graph::Impl::finish() const {
@@ -81,7 +94,7 @@ std::vector<Value> createOp(Graph::Impl &g, llvm::StringRef opName,
     return {};
   llvm::SmallVector<mlir::Value> ins;
   for (auto [i, v] : llvm::enumerate(operands)) {
-    if (v.id() < 0 || v.id() >= static_cast<int>(g.values.size())) {
+    if (!g.owns(v)) {
       fail(g, "'" + opName.str() + "' operand #" + std::to_string(i) +
                   " is not a value of this graph");
       return {};
@@ -106,7 +119,7 @@ std::vector<Value> createOp(Graph::Impl &g, llvm::StringRef opName,
   }
   std::vector<Value> handles;
   for (mlir::Value result : op->getResults()) {
-    handles.push_back(Value(static_cast<int>(g.values.size())));
+    handles.push_back(g.value(static_cast<int>(g.values.size())));
     g.values.push_back(result);
   }
   return handles;
@@ -162,7 +175,10 @@ struct Attrs {
 // Graph
 //===----------------------------------------------------------------------===//
 
-Graph::Graph(std::string name) : impl_(std::make_unique<Impl>(std::move(name))) {}
+Graph::Graph(std::string name) : impl_(std::make_unique<Impl>(std::move(name))) {
+  if (impl_->name.empty())
+    impl_->status = Status::error("a graph needs a name: Graph(\"\") has none");
+}
 Graph::~Graph() = default;
 Graph::Graph(Graph &&) noexcept = default;
 Graph &Graph::operator=(Graph &&) noexcept = default;
@@ -170,7 +186,7 @@ Graph &Graph::operator=(Graph &&) noexcept = default;
 const Status &Graph::status() const { return impl_->status; }
 
 std::vector<int64_t> Graph::shape(Value value) const {
-  if (value.id() < 0 || value.id() >= static_cast<int>(impl_->values.size()))
+  if (!impl_->owns(value))
     return {};
   auto type = llvm::cast<mlir::RankedTensorType>(impl_->values[value.id()].getType());
   return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
@@ -188,6 +204,10 @@ Value Graph::input(const std::string &name, std::vector<int64_t> shape) {
   ++g.opCount;
   if (!g.status.ok())
     return {};
+  if (name.empty()) {
+    fail(g, "an input needs a name");
+    return {};
+  }
   if (llvm::is_contained(g.inputNames, name)) {
     fail(g, "input '" + name + "' is declared twice; input names must be unique");
     return {};
@@ -208,7 +228,7 @@ Value Graph::input(const std::string &name, std::vector<int64_t> shape) {
   g.function.setType(g.builder.getFunctionType(body.getArgumentTypes(), {}));
   g.inputNames.push_back(name);
   g.values.push_back(arg);
-  return Value(static_cast<int>(g.values.size()) - 1);
+  return g.value(static_cast<int>(g.values.size()) - 1);
 }
 
 Value Graph::constant(const Tensor &value) {
@@ -226,7 +246,7 @@ Value Graph::constant(const Tensor &value) {
       type, llvm::ArrayRef<float>(dense.data(), dense.numElements()));
   auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(), attr);
   g.values.push_back(op.getResult());
-  return Value(static_cast<int>(g.values.size()) - 1);
+  return g.value(static_cast<int>(g.values.size()) - 1);
 }
 
 Value Graph::labels(std::vector<int64_t> shape, const std::vector<int64_t> &values) {
@@ -245,15 +265,19 @@ Value Graph::labels(std::vector<int64_t> shape, const std::vector<int64_t> &valu
   auto attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<int64_t>(values));
   auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(), attr);
   g.values.push_back(op.getResult());
-  return Value(static_cast<int>(g.values.size()) - 1);
+  return g.value(static_cast<int>(g.values.size()) - 1);
 }
 
 void Graph::output(const std::string &name, Value value) {
   Impl &g = *impl_;
   if (!g.status.ok())
     return;
-  if (value.id() < 0 || value.id() >= static_cast<int>(g.values.size())) {
+  if (!g.owns(value)) {
     fail(g, "output '" + name + "' is not a value of this graph");
+    return;
+  }
+  if (name.empty()) {
+    fail(g, "an output needs a name");
     return;
   }
   if (llvm::any_of(g.outputs, [&](const auto &output) { return output.first == name; })) {

@@ -35,6 +35,17 @@ struct Graph::Impl {
   std::map<std::string, unsigned> updates;
   Status status;
   int opCount = 0;
+  /// Stamped on this graph's values (Value::graph()), unique per graph.
+  uint64_t token;
+  /// The graphs this one was copied from, with how many values each had
+  /// then: their values up to that count are this graph's too.
+  std::vector<std::pair<uint64_t, int>> ancestors;
+
+  /// The handle of values[id].
+  Value value(int id) const { return Value(id, token); }
+  /// Whether `v` is a value of this graph (its own, or an ancestor's that
+  /// existed when this graph was copied from it).
+  bool owns(Value v) const;
 
   /// A module holding the finished function (with its return), ready to
   /// print or compile.

@@ -90,6 +90,8 @@ float Tensor::at(const std::vector<int64_t> &index) const {
 
 Tensor Tensor::clone() const {
   Tensor copy = zeros(shape_);
+  if (copy.empty() || empty())
+    return Tensor();
   int64_t n = numElements();
   if (isContiguous()) {
     std::memcpy(copy.data_, data_, sizeof(float) * n);

@@ -72,12 +72,12 @@ Result<Graph> copyGraph(const Graph &graph) {
   dst.inputNames = src.inputNames;
   dst.outputs = src.outputs;
   dst.opCount = src.opCount;
+  dst.ancestors = src.ancestors;
+  dst.ancestors.emplace_back(src.token, static_cast<int>(src.values.size()));
   return copy;
 }
 
-bool isValid(const Graph::Impl &g, Value v) {
-  return v.id() >= 0 && v.id() < static_cast<int>(g.values.size());
-}
+bool isValid(const Graph::Impl &g, Value v) { return g.owns(v); }
 
 /// The name of a value in gradient outputs: its input name, else v<id>.
 std::string valueName(const Graph::Impl &g, Value v) {
@@ -88,7 +88,7 @@ std::string valueName(const Graph::Impl &g, Value v) {
 
 Value addValue(Graph::Impl &g, mlir::Value v) {
   g.values.push_back(v);
-  return Value(static_cast<int>(g.values.size()) - 1);
+  return g.value(static_cast<int>(g.values.size()) - 1);
 }
 
 Value addInput(Graph::Impl &g, const std::string &name, mlir::Type type) {
@@ -224,9 +224,20 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
     if (optimizer.nesterov)
       attrs.push_back(b.getNamedAttr("nesterov", b.getUnitAttr()));
   }
+  // The step's new inputs and its outputs are found by name: no name may
+  // stand for two tensors.
+  auto taken = [&](const std::string &name) -> Status {
+    if (llvm::is_contained(g.inputNames, name))
+      return Status::error("training step of graph '" + src.name + "': the optimizer input '" +
+                           name + "' has the name of an input of the graph; rename that input");
+    return Status();
+  };
   Value step;
-  if (adam)
+  if (adam) {
+    if (Status s = taken(kStepInput); !s)
+      return s;
     step = addInput(g, kStepInput, mlir::RankedTensorType::get({}, b.getF32Type()));
+  }
 
   std::string message;
   mlir::ScopedDiagnosticHandler handler(g.context.get(), [&](mlir::Diagnostic &diag) {
@@ -241,9 +252,16 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
     std::vector<std::string> stateNames =
         adam ? std::vector<std::string>{name + ".m", name + ".v"}
              : std::vector<std::string>{name + ".velocity"};
+    if (name == "loss")
+      return Result<Graph>::error("training step of graph '" + src.name +
+                                  "': a parameter named 'loss' would share its output name "
+                                  "with the loss; rename that input");
     llvm::SmallVector<mlir::Value> operands{param, g.values[grad.id()]};
-    for (const std::string &s : stateNames)
+    for (const std::string &s : stateNames) {
+      if (Status status = taken(s); !status)
+        return status;
       operands.push_back(g.values[addInput(g, s, param.getType()).id()]);
+    }
     if (adam)
       operands.push_back(g.values[step.id()]);
     mlir::Operation *update = mt::createInferredOp(
@@ -296,7 +314,7 @@ Result<Trainer> Trainer::create(const Graph &graph, Value loss,
       return Result<Trainer>::error("trainer: parameter '" + name + "' has shape " +
                                     value.shapeString() + ", the graph's input " +
                                     mt::formatArray(type.getShape()));
-    handles.push_back(Value(static_cast<int>(
+    handles.push_back(src.value(static_cast<int>(
         std::find(src.values.begin(), src.values.end(), v) - src.values.begin())));
     owned.emplace(name, value.clone());
   }

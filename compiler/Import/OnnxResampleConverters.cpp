@@ -7,6 +7,8 @@
 
 #include "compiler/Import/OnnxImporterImpl.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
 #include <numeric>
 
@@ -161,6 +163,12 @@ Status Importer::convertResize(bool upsample) {
   Shape out(rank - 2);
   std::vector<double> spatialScales;
   for (size_t i = 2; i < rank; ++i) {
+    if (scales && (!std::isfinite((*scales)[i]) || (*scales)[i] <= 0 ||
+                   std::floor(xs[i] * (*scales)[i]) >= 0x1p62))
+      return fail(llvm::formatv("scale {0} of dim {1} must be positive and finite and "
+                                "keep the size below 2^62",
+                                llvm::formatv("{0:e}", (*scales)[i]).str(), i)
+                      .str());
     out[i - 2] = sizes ? (*sizes)[i]
                        : static_cast<int64_t>(std::floor(xs[i] * (*scales)[i]));
     if (scales)

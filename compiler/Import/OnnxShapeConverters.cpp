@@ -528,10 +528,10 @@ Status Importer::convertRange() {
   double start = get(0), limit = get(1), delta = get(2);
   if (delta == 0)
     return fail("delta is 0");
-  int64_t count = std::max<int64_t>(
-      0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
-  if (count > (int64_t{1} << 26))
-    return fail("the range has " + std::to_string(count) + " elements, too many");
+  double steps = std::ceil((limit - start) / delta);
+  if (!std::isfinite(steps) || steps > double(int64_t{1} << 26))
+    return fail("the range has more than 2^26 elements");
+  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(steps));
   OnnxTensor r;
   r.isFloat = c[0]->isFloat;
   r.shape = {count};

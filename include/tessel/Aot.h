@@ -28,7 +28,8 @@ struct AotOptions {
   std::string headerPath;
   /// Prefix of the exported symbols (`<prefix>_run`, ...) and of the
   /// header's macros; several models can live in one program under distinct
-  /// prefixes. Empty: the function's name.
+  /// prefixes. It must be a C identifier (anything else is an error); empty:
+  /// the function's name, with other characters replaced by '_'.
   std::string prefix;
   /// LLVM target triple, e.g. "aarch64-linux-gnu"; empty: this machine.
   std::string triple;

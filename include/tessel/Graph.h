@@ -35,13 +35,20 @@ enum class Reduction { None, Mean, Sum };
 class Value {
 public:
   Value() = default;
-  explicit Value(int id) : id_(id) {}
+  /// Values come from a Graph's methods; this is how they make one.
+  Value(int id, uint64_t graph) : id_(id), graph_(graph) {}
   bool valid() const { return id_ >= 0; }
   /// Position of the value in its graph.
   int id() const { return id_; }
+  /// The graph that made the value. A value is used only in that graph and
+  /// in the graphs derived from it (gradient(), trainingStep()) — anything
+  /// else is an error naming the op, not another graph's value at the same
+  /// position.
+  uint64_t graph() const { return graph_; }
 
 private:
   int id_ = -1;
+  uint64_t graph_ = 0;
 };
 
 /// Attributes of conv and conv_transpose. Empty vectors take the defaults:

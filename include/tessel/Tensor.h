@@ -46,11 +46,14 @@ public:
 
   float *data() { return data_; }
   const float *data() const { return data_; }
-  /// The element at a multi-index (no bounds checks).
+  /// The element at a multi-index, one index per dim, each in range: like
+  /// std::vector's operator[], it does not check (validate indices that come
+  /// from outside the program first).
   float &at(const std::vector<int64_t> &index);
   float at(const std::vector<int64_t> &index) const;
 
-  /// A contiguous owning copy.
+  /// A contiguous owning copy (empty when this one is, or when memory runs
+  /// out).
   Tensor clone() const;
   /// "[1, 3, 224, 224]".
   std::string shapeString() const;

@@ -10,6 +10,7 @@
 
 #include "tessel/Compiler.h"
 #include "tessel/Graph.h"
+#include "tessel/Training.h"
 #include "tessel/Version.h"
 
 #include "gtest/gtest.h"
@@ -44,6 +45,77 @@ TEST(BadInput, DuplicateInputAndOutputNames) {
   EXPECT_FALSE(compile(outputs).ok());
 }
 
+TEST(BadInput, EmptyNames) {
+  Graph unnamed("");
+  EXPECT_TRUE(contains(unnamed.status().message(), "a graph needs a name"));
+  Graph g("g");
+  g.input("", {2});
+  EXPECT_TRUE(contains(g.status().message(), "an input needs a name"));
+  Graph h("h");
+  h.output("", h.relu(h.input("x", {2})));
+  EXPECT_TRUE(contains(h.status().message(), "an output needs a name"));
+}
+
+TEST(BadInput, ValuesOfAnotherGraph) {
+  // A value of one graph is refused by another, even where that graph has a
+  // value at the same position (it was silently used instead).
+  Graph a("a"), b("b");
+  Value x = a.input("x", {2});
+  b.input("y", {2});
+  b.relu(x);
+  EXPECT_TRUE(contains(b.status().message(),
+                       "'tessel.relu' operand #0 is not a value of this graph"));
+  Graph c("c");
+  c.input("y", {2});
+  c.output("z", x);
+  EXPECT_TRUE(contains(c.status().message(), "output 'z' is not a value of this graph"));
+
+  // A graph derived by gradient() takes its source's values, but the source
+  // does not take the values added to the copy.
+  Graph src("src");
+  Value in = src.input("x", {3});
+  Value loss = src.sum(src.mul(in, in), std::nullopt);
+  src.output("loss", loss);
+  Result<Graph> derived = gradient(src, loss, {in});
+  ASSERT_TRUE(derived.ok()) << derived.message();
+  Value twice = derived->add(in, in);
+  ASSERT_TRUE(twice.valid()) << derived->status().message();
+  derived->output("twice", twice);
+  Result<Executable> exe = compile(*derived);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  Tensor v = Tensor::fromValues({3}, {1, -2, 3});
+  auto out = exe->run(std::map<std::string, Tensor>{{"x", v}});
+  ASSERT_TRUE(out.ok()) << out.message();
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_FLOAT_EQ(out->at("grad_x").data()[i], 2 * v.data()[i]);
+    EXPECT_FLOAT_EQ(out->at("twice").data()[i], 2 * v.data()[i]);
+  }
+  src.relu(twice);
+  EXPECT_TRUE(contains(src.status().message(), "is not a value of this graph"));
+}
+
+TEST(BadInput, OptimizerNamesCollide) {
+  // The optimizer's state inputs would have an input's name.
+  Graph g("g");
+  Value x = g.input("x", {2});
+  Value w = g.input("w", {2});
+  g.input("w.velocity", {2});
+  Value loss = g.sum(g.mul(x, w), std::nullopt);
+  g.output("loss", loss);
+  Result<Graph> sgd = trainingStep(g, loss, {w}, Optimizer::sgd(0.1, 0.9));
+  ASSERT_FALSE(sgd.ok());
+  EXPECT_TRUE(contains(sgd.message(), "the optimizer input 'w.velocity' has the name of an "
+                                      "input of the graph"));
+  Graph h("h");
+  Value hx = h.input("x", {2});
+  Value hw = h.input("loss", {2});
+  Value hloss = h.sum(h.mul(hx, hw), std::nullopt);
+  h.output("out", hloss);
+  Result<Graph> named = trainingStep(h, hloss, {hw}, Optimizer::adam());
+  ASSERT_FALSE(named.ok());
+  EXPECT_TRUE(contains(named.message(), "a parameter named 'loss'"));
+}
+
 TEST(BadInput, LabelsOutsideTheClasses) {
   for (int64_t label : {3, -1}) {
     Graph g("loss");
@@ -60,6 +132,13 @@ TEST(BadInput, LabelsOutsideTheClasses) {
 }
 
 TEST(BadInput, ImpossibleShapes) {
+  // A scale whose output size does not fit in int64 (converting it was
+  // undefined behaviour).
+  Graph up("up");
+  up.upsample(up.input("x", {1, 1, 4, 4}), UpsampleMode::Nearest, Layout::NCHW, {},
+              {1e30, 1e30});
+  EXPECT_TRUE(contains(up.status().message(), "maps input size 4 to more than 2^62 elements"));
+
   // More than 2^47 bytes, and an element count that overflows int64.
   for (std::vector<int64_t> shape : {std::vector<int64_t>{100000, 1000, 1000, 1000},
                                      std::vector<int64_t>{int64_t(1) << 62, 4}}) {

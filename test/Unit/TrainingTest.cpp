@@ -206,8 +206,12 @@ TEST(Autodiff, GradientErrors) {
   expectError(gradient(g, y, {x}).status(), "the loss must be a float scalar");
   // A non-float wrt value.
   expectError(gradient(g, loss, {labels}).status(), "is not a float tensor");
-  // A value that is not part of the graph.
-  expectError(gradient(g, loss, {Value(1000)}).status(), "not a value of it");
+  // Values that are not part of the graph: another graph's, even at a
+  // position this graph has.
+  Graph elsewhere("elsewhere");
+  Value foreign = elsewhere.input("x", {2, 3});
+  expectError(gradient(g, loss, {foreign}).status(), "not a value of it");
+  expectError(gradient(g, loss, {Value(1000, x.graph())}).status(), "not a value of it");
   // The same value twice.
   expectError(gradient(g, loss, {x, x}).status(), "'x' is named twice in wrt");
   // A loss that does not depend on the value: a documented zero gradient.

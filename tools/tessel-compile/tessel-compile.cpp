@@ -102,6 +102,8 @@ int main(int argc, char **argv) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
       return fail("--embed takes NAME=FILE.npy, got '" + spec + "'");
+    if (options.embed.count(spec.substr(0, eq)))
+      return fail("--embed names input '" + spec.substr(0, eq) + "' twice");
     tessel::Result<tessel::Tensor> tensor = tessel::readNpy(spec.substr(eq + 1));
     if (!tensor)
       return fail(tensor.message());

@@ -92,7 +92,14 @@ mlir::tessel::inferUpsampleShape(ArrayRef<int64_t> input, ActivationLayout layou
           "scales must be positive and finite, got {0} in spatial dim {1}",
           scale, i));
     int64_t in = input[spatialDims[i]];
-    auto out = static_cast<int64_t>(std::floor(static_cast<double>(in) * scale));
+    double scaled = std::floor(static_cast<double>(in) * scale);
+    // Converting a double beyond int64 is undefined: such sizes are refused
+    // here (the type check would refuse them anyway, at 2^47 bytes).
+    if (scaled >= 0x1p62)
+      return shapeError(llvm::formatv(
+          "scale {0} maps input size {1} to more than 2^62 elements in spatial dim {2}",
+          scale, in, i));
+    auto out = static_cast<int64_t>(scaled);
     if (out < 1)
       return shapeError(llvm::formatv(
           "scale {0} maps input size {1} to an empty output in spatial dim {2}",
