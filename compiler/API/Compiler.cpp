@@ -93,6 +93,13 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                      : std::max(1u, std::thread::hardware_concurrency());
   if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, name); !s)
     return s;
+  // The JIT maps code and data sections separately, wherever the address
+  // space has room: they may end up more than 2 GiB apart (seen under
+  // AddressSanitizer, whose reservations fragment the address space), past
+  // the reach of the small code model's 32-bit relocations, which the JIT
+  // then truncates into wild addresses. The large code model addresses data
+  // and calls with 64 bits.
+  (*machine)->setCodeModel(llvm::CodeModel::Large);
   mlir::ExecutionEngineOptions engineOptions;
   // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
   std::function<llvm::Error(llvm::Module *)> optimize =
