@@ -15,6 +15,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include "dialects/tessel/IR/TesselDialect.h"
+
 namespace mlir::tessel {
 
 /// The most threads compiled code may run on (--threads, CompileOptions,

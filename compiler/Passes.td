@@ -108,6 +108,39 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   ];
 }
 
+def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite ops into others that take a faster path";
+  let description = [{
+    Rewrites that change the op mix, kept out of canonicalization (which
+    only simplifies) and chosen by option, as TOSA's optional
+    decompositions are:
+
+    - `conv-transpose`: a `tessel.conv_transpose` with unit strides becomes
+      a `tessel.conv` of the spatially flipped filter with its channel dims
+      swapped; a strided one with unit dilations becomes one unit-stride
+      transposed conv per output phase, interleaved by `concat` and
+      `reshape`. Both then run on the forward conv's register-tiled path
+      (the input gradient of every conv is a transposed conv).
+    - `filter-gradient`: an ungrouped `tessel.conv_backward_filter` becomes
+      a channels-last `tessel.conv` with batch and channels exchanged and
+      the output gradient as its filter.
+    - `fold-batch-norm`: an inference `tessel.batch_norm` with constant
+      statistics after a `tessel.conv` with constant weights (used only
+      there) folds into that conv's filter and bias.
+
+    The CPU pipeline runs all three first.
+  }];
+  let options = [
+    Option<"convTranspose", "conv-transpose", "bool", "true",
+           "Transposed convolutions as convolutions">,
+    Option<"filterGradient", "filter-gradient", "bool", "true",
+           "Filter gradients as convolutions">,
+    Option<"foldBatchNorm", "fold-batch-norm", "bool", "true",
+           "Inference batch norms folded into the conv before them">,
+  ];
+  let dependentDialects = ["::mlir::tessel::TesselDialect"];
+}
+
 def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Register-tile channels-last convolutions and vectorize linalg ops";
   let description = [{

@@ -18,8 +18,10 @@ using namespace mlir;
 
 void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
                                     const CpuPipelineOptions &options) {
-  // tessel -> linalg on tensors, elementwise chains fused into one generic.
+  // Decompositions onto the fast paths, then tessel -> linalg on tensors,
+  // elementwise chains fused into one generic.
   OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createTesselDecompose());
   func.addPass(createCanonicalizerPass());
   func.addPass(createTesselConvertLayout());
   func.addPass(createTesselToLinalg());

@@ -53,7 +53,7 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
     dilation * (k - 1) + output_padding + 1`; every `output_padding` entry
     must be smaller than its stride or its dilation.
 
-    Canonicalization turns a transposed convolution with unit strides (and
+    `tessel-decompose` turns a transposed convolution with unit strides (and
     pads no larger than `dilation * (k - 1)`) into a `tessel.conv` of the
     spatially flipped filter with its channel dims swapped, so it runs on
     the convolution's register-tiled path (it is the input gradient of every
@@ -79,7 +79,6 @@ def Tessel_ConvTransposeOp : Tessel_ConvBase<"conv_transpose"> {
                    OptionalAttr<DenseI64ArrayAttr>:$output_padding,
                    DefaultValuedAttr<I64Attr, "1">:$groups);
   let results = (outs Tessel_Tensor:$result);
-  let hasCanonicalizer = 1;
   let assemblyFormat = [{
     $input `,` $filter (`,` $bias^)? `layout` `` $layout `,` `` $filter_layout
     attr-dict `:` functional-type(operands, results)
@@ -117,7 +116,6 @@ def Tessel_ConvBackwardFilterOp : Tessel_InferredOp<"conv_backward_filter"> {
     $input `,` $grad_output `layout` `` $layout `,` `` $filter_layout
     attr-dict `:` functional-type(operands, results)
   }];
-  let hasCanonicalizer = 1;
 }
 
 #endif // TESSEL_CONV_OPS_TD

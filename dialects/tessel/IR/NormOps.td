@@ -32,7 +32,6 @@ def Tessel_BatchNormOp : Tessel_InferredOp<"batch_norm"> {
     (`layout` `` $layout^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
-  let hasCanonicalizer = 1;
 }
 
 def Tessel_BatchNormTrainOp : Tessel_InferredOp<"batch_norm_train"> {

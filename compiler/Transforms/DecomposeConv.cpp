@@ -1,0 +1,365 @@
+//===- DecomposeConv.cpp - Transposed convs and filter gradients as convs -===//
+//
+// Rewrites that put the convolutions autodiff produces (conv_transpose for
+// input gradients, conv_backward_filter for filter gradients) on the forward
+// conv's register-tiled path. Run by tessel-decompose.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Transforms/Decompositions.h"
+#include "dialects/tessel/IR/ShapeInference.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::tessel;
+
+namespace {
+
+/// With unit strides, conv_transpose(x, w) is conv(x, w') where w' swaps
+/// each group's input and output channels and flips the kernel, padded by
+/// dilation * (k - 1) - pad on each side (plus output_padding high).
+struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout);
+    if (auto strides = op.getStrides();
+        strides && llvm::any_of(*strides, [](int64_t v) { return v != 1; }))
+      return rewriter.notifyMatchFailure(op, "strided");
+    WindowAttrs window = getWindowAttrs(op);
+    ArrayRef<int64_t> dilations = window.dilations, padding = window.padding;
+    SmallVector<int64_t> outputPadding(op.getOutputPadding().value_or(ArrayRef<int64_t>()));
+    if (outputPadding.empty())
+      outputPadding.assign(s, 0);
+    Value filter = op.getFilter();
+    ArrayRef<int64_t> shape = getShape(filter);
+    bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
+    unsigned spatialStart = spatialFirst ? 0 : 2, channelStart = spatialFirst ? s : 0;
+    SmallVector<int64_t> convPadding(2 * s);
+    for (unsigned i = 0; i < s; ++i) {
+      int64_t extent = dilations[i] * (shape[spatialStart + i] - 1);
+      convPadding[i] = extent - padding[i];
+      convPadding[s + i] = extent - padding[s + i] + outputPadding[i];
+      if (convPadding[i] < 0 || convPadding[s + i] < 0)
+        return rewriter.notifyMatchFailure(op, "padding larger than the kernel extent");
+    }
+
+    Location loc = op.getLoc();
+    auto create = [&](StringRef name, ValueRange operands,
+                      ArrayRef<NamedAttribute> attrs) -> Value {
+      Operation *created = createInferredOp(rewriter, loc, name, operands, attrs);
+      return created ? created->getResult(0) : Value();
+    };
+    // [.., Cin, Cout/g, ..] -> [.., g, Cin/g, Cout/g, ..] -> swap -> merge.
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    int64_t in = shape[channelStart], outPerGroup = shape[channelStart + 1];
+    SmallVector<int64_t> split(shape);
+    split[channelStart] = in / groups;
+    split.insert(split.begin() + channelStart, groups);
+    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, split.size()));
+    SmallVector<int64_t> merged(shape);
+    if (spatialFirst) { // [k.., g, Cin/g, Cout/g] -> [k.., Cin/g, g, Cout/g]
+      std::swap(perm[channelStart], perm[channelStart + 1]);
+      merged[channelStart] = in / groups;
+      merged[channelStart + 1] = outPerGroup * groups;
+    } else { // [g, Cin/g, Cout/g, k..] -> [g, Cout/g, Cin/g, k..]
+      std::swap(perm[1], perm[2]);
+      merged[0] = outPerGroup * groups;
+      merged[1] = in / groups;
+    }
+    Value w = create("tessel.reshape", filter,
+                     {rewriter.getNamedAttr("shape", rewriter.getDenseI64ArrayAttr(split))});
+    if (w)
+      w = create("tessel.transpose", w,
+                 {rewriter.getNamedAttr("perm", rewriter.getDenseI64ArrayAttr(perm))});
+    if (w)
+      w = create("tessel.reshape", w,
+                 {rewriter.getNamedAttr("shape", rewriter.getDenseI64ArrayAttr(merged))});
+    // Flip the kernel.
+    SmallVector<int64_t> offsets(merged.size(), 0), steps(merged.size(), 1);
+    for (unsigned i = 0; i < s; ++i) {
+      offsets[spatialStart + i] = merged[spatialStart + i] - 1;
+      steps[spatialStart + i] = -1;
+    }
+    if (w)
+      w = create("tessel.slice", w,
+                 {rewriter.getNamedAttr("offsets", rewriter.getDenseI64ArrayAttr(offsets)),
+                  rewriter.getNamedAttr("sizes", rewriter.getDenseI64ArrayAttr(merged)),
+                  rewriter.getNamedAttr("strides", rewriter.getDenseI64ArrayAttr(steps))});
+    if (!w)
+      return failure();
+    FilterLayout convLayout = op.getFilterLayout();
+    switch (convLayout) {
+    case FilterLayout::IOW: convLayout = FilterLayout::OIW; break;
+    case FilterLayout::IOHW: convLayout = FilterLayout::OIHW; break;
+    case FilterLayout::IODHW: convLayout = FilterLayout::OIDHW; break;
+    default: break;
+    }
+    SmallVector<Value> operands{op.getInput(), w};
+    if (op.getBias())
+      operands.push_back(op.getBias());
+    Value conv = create(
+        "tessel.conv", operands,
+        {rewriter.getNamedAttr("layout", op.getLayoutAttr()),
+         rewriter.getNamedAttr("filter_layout",
+                               FilterLayoutAttr::get(getContext(), convLayout)),
+         rewriter.getNamedAttr("dilations", rewriter.getDenseI64ArrayAttr(dilations)),
+         rewriter.getNamedAttr("padding", rewriter.getDenseI64ArrayAttr(convPadding)),
+         rewriter.getNamedAttr("groups", op.getGroupsAttr())});
+    if (!conv || conv.getType() != op.getType())
+      return failure();
+    rewriter.replaceOp(op, conv);
+    return success();
+  }
+};
+
+/// dW[k, ci, co] = sum_{n, o} x[n, o * stride + k * dilation, ci] dy[n, o, co]
+/// is a channels-last conv of x' = x as [ci, spatial..., n] with dy' = dy as
+/// a [o..., n, co] filter, stride `dilation` and dilation `stride`, whose
+/// result [ci, k..., co] is the filter gradient. The high padding is cut
+/// (or the input cropped) so that exactly k outputs are computed.
+struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvBackwardFilterOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getGroups() != 1)
+      return rewriter.notifyMatchFailure(op, "grouped");
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout), rank = s + 2;
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    WindowAttrs window = getWindowAttrs(op);
+    ArrayRef<int64_t> strides = window.strides, dilations = window.dilations;
+    ArrayRef<int64_t> padding = window.padding;
+    ArrayRef<int64_t> kernel = op.getKernel();
+    ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getGradOutput());
+
+    Location loc = op.getLoc();
+    auto create = [&](StringRef name, Value operand, ArrayRef<NamedAttribute> attrs) {
+      Operation *created = createInferredOp(rewriter, loc, name, operand, attrs);
+      return created ? created->getResult(0) : Value();
+    };
+    auto array = [&](StringRef name, ArrayRef<int64_t> v) {
+      return rewriter.getNamedAttr(name, rewriter.getDenseI64ArrayAttr(v));
+    };
+    // Exactly k outputs: padded size s * (o - 1) + d * (k - 1) + 1.
+    Value x = op.getInput();
+    SmallVector<int64_t> convPadding(padding);
+    SmallVector<int64_t> sizes(in), offsets(rank, 0), steps(rank, 1);
+    bool crop = false;
+    for (unsigned i = 0; i < s; ++i) {
+      int64_t need = strides[i] * (out[spatialDims[i]] - 1) + dilations[i] * (kernel[i] - 1) + 1;
+      int64_t high = need - in[spatialDims[i]] - padding[i];
+      convPadding[s + i] = std::max<int64_t>(high, 0);
+      if (high < 0) {
+        sizes[spatialDims[i]] += high;
+        crop = true;
+      }
+    }
+    if (crop)
+      x = create("tessel.slice", x,
+                 {array("offsets", offsets), array("sizes", sizes), array("strides", steps)});
+    // x' = [ci, spatial..., n], dy' = [o..., n, co].
+    SmallVector<int64_t> xPerm, dyPerm;
+    unsigned channel = getChannelDim(layout);
+    xPerm.push_back(channel);
+    dyPerm.assign(spatialDims.begin(), spatialDims.end());
+    xPerm.append(spatialDims.begin(), spatialDims.end());
+    xPerm.push_back(0);
+    dyPerm.append({0, channel});
+    if (x)
+      x = create("tessel.transpose", x, {array("perm", xPerm)});
+    Value dy = create("tessel.transpose", op.getGradOutput(), {array("perm", dyPerm)});
+    if (!x || !dy)
+      return failure();
+    static const ActivationLayout lastLayouts[] = {ActivationLayout::NWC, ActivationLayout::NHWC,
+                                                   ActivationLayout::NDHWC};
+    static const FilterLayout spatialFirst[] = {FilterLayout::WIO, FilterLayout::HWIO,
+                                                FilterLayout::DHWIO};
+    Operation *conv = createInferredOp(
+        rewriter, loc, "tessel.conv", {x, dy},
+        {rewriter.getNamedAttr("layout", ActivationLayoutAttr::get(getContext(), lastLayouts[s - 1])),
+         rewriter.getNamedAttr("filter_layout",
+                               FilterLayoutAttr::get(getContext(), spatialFirst[s - 1])),
+         array("strides", dilations), array("dilations", strides), array("padding", convPadding)});
+    if (!conv)
+      return failure();
+    // [ci, k..., co] -> the filter layout.
+    SmallVector<int64_t> resultPerm;
+    if (getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst) {
+      for (unsigned i = 0; i < s; ++i)
+        resultPerm.push_back(1 + i);
+      resultPerm.append({0, s + 1});
+    } else {
+      resultPerm = {s + 1, 0};
+      for (unsigned i = 0; i < s; ++i)
+        resultPerm.push_back(1 + i);
+    }
+    Value result = create("tessel.transpose", conv->getResult(0), {array("perm", resultPerm)});
+    if (!result || result.getType() != op.getType())
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// A strided transposed conv (dilation 1) is the interleaving of
+/// prod(strides) stride-1 transposed convs, one per output phase r (output
+/// positions o = s * j + r): phase r only meets the kernel taps
+/// k = k0 + s * m with k0 = (r + pad_low) mod s, so it is a transposed conv
+/// of the input with that strided slice of the filter, unit stride and low
+/// padding (pad_low + r - k0) / s; StrideOneTransposeToConv then makes each
+/// a conv. Every phase is computed with ceil(out / s) rows so that the
+/// phases interleave by concat and reshape; the result is sliced to size.
+struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    ActivationLayout layout = op.getLayout();
+    unsigned s = getSpatialRank(layout), rank = s + 2;
+    WindowAttrs window = getWindowAttrs(op);
+    if (llvm::all_of(window.strides, [](int64_t v) { return v == 1; }) ||
+        llvm::any_of(window.dilations, [](int64_t v) { return v != 1; }))
+      return rewriter.notifyMatchFailure(op, "unit strides or dilated");
+    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+    ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getResult());
+    ArrayRef<int64_t> filterShape = getShape(op.getFilter());
+    bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
+    unsigned kernelStart = spatialFirst ? 0 : 2;
+    Location loc = op.getLoc();
+    MLIRContext *context = getContext();
+    auto array = [&](StringRef name, ArrayRef<int64_t> v) {
+      return rewriter.getNamedAttr(name, rewriter.getDenseI64ArrayAttr(v));
+    };
+    auto create = [&](StringRef name, ValueRange operands,
+                      ArrayRef<NamedAttribute> attrs) -> Value {
+      Operation *created = createInferredOp(rewriter, loc, name, operands, attrs);
+      return created ? created->getResult(0) : Value();
+    };
+
+    // Rows per phase, and the phases in row-major order of r.
+    SmallVector<int64_t> rows(s), phaseCounts(window.strides);
+    for (unsigned d = 0; d < s; ++d)
+      rows[d] = llvm::divideCeil(out[spatialDims[d]], window.strides[d]);
+    int64_t numPhases = 1;
+    for (int64_t c : phaseCounts)
+      numPhases *= c;
+    SmallVector<Value> phases;
+    for (int64_t flat = 0; flat < numPhases; ++flat) {
+      SmallVector<int64_t> r(s);
+      for (int64_t d = s - 1, rest = flat; d >= 0; --d) {
+        r[d] = rest % phaseCounts[d];
+        rest /= phaseCounts[d];
+      }
+      SmallVector<int64_t> offsets(filterShape.size(), 0), sizes(filterShape),
+          steps(filterShape.size(), 1), padding(2 * s), grow(2 * rank, 0);
+      bool empty = false;
+      for (unsigned d = 0; d < s; ++d) {
+        int64_t stride = window.strides[d], k = filterShape[kernelStart + d];
+        int64_t k0 = (r[d] + window.padding[d]) % stride;
+        int64_t taps = k0 < k ? llvm::divideCeil(k - k0, stride) : 0;
+        empty |= taps == 0;
+        offsets[kernelStart + d] = k0;
+        sizes[kernelStart + d] = std::max<int64_t>(taps, 1);
+        steps[kernelStart + d] = stride;
+        int64_t low = (window.padding[d] + r[d] - k0) / stride;
+        int64_t natural = in[spatialDims[d]] + taps - 1 - low; // rows without high pad
+        padding[d] = low;
+        padding[s + d] = std::max<int64_t>(natural - rows[d], 0);
+        grow[rank + spatialDims[d]] = std::max<int64_t>(rows[d] - natural, 0);
+      }
+      Value phase;
+      if (empty) {
+        // No tap reaches this phase: zeros, plus the bias.
+        SmallVector<int64_t> shape(out);
+        for (unsigned d = 0; d < s; ++d)
+          shape[spatialDims[d]] = rows[d];
+        auto type = RankedTensorType::get(
+            shape, cast<RankedTensorType>(op.getType()).getElementType());
+        phase = create("tessel.constant", {},
+                       {rewriter.getNamedAttr(
+                           "value", DenseElementsAttr::get(
+                                        type, rewriter.getZeroAttr(type.getElementType())))});
+        if (phase && op.getBias()) {
+          SmallVector<int64_t> biasShape(rank, 1);
+          biasShape[getChannelDim(layout)] = out[getChannelDim(layout)];
+          Value bias = create("tessel.reshape", op.getBias(),
+                              {array("shape", ArrayRef<int64_t>(biasShape).drop_front())});
+          phase = bias ? create("tessel.add", {phase, bias}, {}) : Value();
+        }
+      } else {
+        Value filter = create("tessel.slice", op.getFilter(),
+                              {array("offsets", offsets), array("sizes", sizes),
+                               array("strides", steps)});
+        SmallVector<Value> operands{op.getInput(), filter};
+        if (op.getBias())
+          operands.push_back(op.getBias());
+        if (filter)
+          phase = create("tessel.conv_transpose", operands,
+                         {rewriter.getNamedAttr("layout", op.getLayoutAttr()),
+                          rewriter.getNamedAttr("filter_layout", op.getFilterLayoutAttr()),
+                          array("padding", padding),
+                          rewriter.getNamedAttr("groups", op.getGroupsAttr())});
+        if (phase && llvm::any_of(grow, [](int64_t v) { return v != 0; }))
+          phase = create("tessel.pad", phase,
+                         {rewriter.getNamedAttr("mode",
+                                                PadModeAttr::get(context, PadMode::Constant)),
+                          array("padding", grow)});
+      }
+      if (!phase)
+        return failure();
+      // Insert a unit dim after each spatial dim, for the interleaving.
+      SmallVector<int64_t> expanded;
+      for (unsigned dim = 0; dim < rank; ++dim) {
+        expanded.push_back(getShape(phase)[dim]);
+        if (llvm::is_contained(spatialDims, dim))
+          expanded.push_back(1);
+      }
+      phase = create("tessel.reshape", phase, {array("shape", expanded)});
+      if (!phase)
+        return failure();
+      phases.push_back(phase);
+    }
+    // Interleave: concat along the unit dims, innermost spatial dim first.
+    for (int64_t d = s - 1; d >= 0; --d) {
+      int64_t axis = spatialDims[d] + d + 1; // the unit dim after spatial dim d
+      SmallVector<Value> merged;
+      for (size_t i = 0; i < phases.size(); i += phaseCounts[d]) {
+        Value joined = create(
+            "tessel.concat",
+            ValueRange(phases).slice(i, phaseCounts[d]),
+            {rewriter.getNamedAttr("axis", rewriter.getI64IntegerAttr(axis))});
+        if (!joined)
+          return failure();
+        merged.push_back(joined);
+      }
+      phases = merged;
+    }
+    SmallVector<int64_t> full(out);
+    for (unsigned d = 0; d < s; ++d)
+      full[spatialDims[d]] = rows[d] * window.strides[d];
+    Value result = create("tessel.reshape", phases.front(), {array("shape", full)});
+    if (result && ArrayRef<int64_t>(full) != out)
+      result = create("tessel.slice", result,
+                      {array("offsets", SmallVector<int64_t>(rank, 0)), array("sizes", out),
+                       array("strides", SmallVector<int64_t>(rank, 1))});
+    if (!result || result.getType() != op.getType())
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tessel::populateConvTransposeDecompositionPatterns(RewritePatternSet &patterns) {
+  patterns.add<StrideOneTransposeToConv, StridedTransposeToPhases>(patterns.getContext());
+}
+
+void mlir::tessel::populateFilterGradientDecompositionPatterns(RewritePatternSet &patterns) {
+  patterns.add<FilterGradientToConv>(patterns.getContext());
+}
