@@ -80,12 +80,13 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   // would otherwise build miscompile, see docs/performance.md).
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().setTargetRank(1).enableFullUnroll()));
-  pm.addPass(createLowerAffinePass());
 
   // Everything to the LLVM dialect. MemRefs go first: the OpenMP loop bodies
   // sit in single-block memref.alloca_scope ops, which must be lowered before
   // their nested loops become branches.
   pm.addPass(memref::createExpandStridedMetadataPass());
+  // Once, after the last pass that creates affine ops (the strided-metadata
+  // expansion's index arithmetic).
   pm.addPass(createLowerAffinePass());
   // Buffers come from the runtime's caching allocator (runtime/Allocator.c).
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
