@@ -382,7 +382,8 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   // The C entry points write every output to a buffer of its own: results
   // tied to an input (a training step's updates) are written out too.
   for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    fn.removeResultAttr(i, mlir::StringAttr::get(fn.getContext(), "tessel.updates"));
+    fn.removeResultAttr(i, mlir::StringAttr::get(fn.getContext(),
+                                               mlir::tessel::TesselDialect::kUpdatesAttrName));
   auto signature = detail::getSignature(fn, inputNames, outputNames);
   if (!signature)
     return signature.status();

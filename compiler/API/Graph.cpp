@@ -69,7 +69,8 @@ mlir::OwningOpRef<mlir::ModuleOp> Graph::Impl::finish() const {
                                mlir::ValueRange(results).getTypes()));
   for (auto [i, output] : llvm::enumerate(outputs))
     if (auto it = updates.find(output.first); it != updates.end())
-      fn.setResultAttr(i, "tessel.updates", b.getI64IntegerAttr(it->second));
+      fn.setResultAttr(i, mt::TesselDialect::kUpdatesAttrName,
+                       b.getI64IntegerAttr(it->second));
   return copy;
 }
 

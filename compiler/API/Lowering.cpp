@@ -70,8 +70,9 @@ Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
            << ", more than the 2^47 bytes a Tessel tensor may hold";
         return Status::error(text);
       }
-      auto attr = isInput ? fn.getArgAttrOfType<mlir::StringAttr>(i, "tessel.name")
-                          : fn.getResultAttrOfType<mlir::StringAttr>(i, "tessel.name");
+      llvm::StringRef nameAttr = mlir::tessel::TesselDialect::kNameAttrName;
+      auto attr = isInput ? fn.getArgAttrOfType<mlir::StringAttr>(i, nameAttr)
+                          : fn.getResultAttrOfType<mlir::StringAttr>(i, nameAttr);
       std::string name = i < names.size() ? names[i]
                          : attr           ? attr.str()
                                           : (isInput ? "arg" : "result") + std::to_string(i);
@@ -86,7 +87,8 @@ Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
     return s;
   // Results tied to an argument; tessel-tie-results checks them.
   for (auto [i, info] : llvm::enumerate(signature.outputs))
-    if (auto tied = fn.getResultAttrOfType<mlir::IntegerAttr>(i, "tessel.updates"))
+    if (auto tied = fn.getResultAttrOfType<mlir::IntegerAttr>(
+            i, mlir::tessel::TesselDialect::kUpdatesAttrName))
       if (tied.getInt() >= 0 && tied.getInt() < static_cast<int64_t>(fn.getNumArguments()))
         info.updates = static_cast<int>(tied.getInt());
   return signature;

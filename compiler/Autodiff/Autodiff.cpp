@@ -143,13 +143,13 @@ mlir::tessel::buildGradients(OpBuilder &b, Location loc, ArrayRef<Value> outputs
 }
 
 std::string mlir::tessel::getArgumentName(func::FuncOp fn, unsigned i) {
-  if (auto name = fn.getArgAttrOfType<StringAttr>(i, "tessel.name"))
+  if (auto name = fn.getArgAttrOfType<StringAttr>(i, TesselDialect::kNameAttrName))
     return name.str();
   return "arg" + std::to_string(i);
 }
 
 std::string mlir::tessel::getResultName(func::FuncOp fn, unsigned i) {
-  if (auto name = fn.getResultAttrOfType<StringAttr>(i, "tessel.name"))
+  if (auto name = fn.getResultAttrOfType<StringAttr>(i, TesselDialect::kNameAttrName))
     return name.str();
   return "result" + std::to_string(i);
 }
@@ -203,7 +203,7 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
         found = fn.getArgument(i);
     }
     fn.walk([&](Operation *op) {
-      if (auto attr = op->getAttrOfType<StringAttr>("tessel.name")) {
+      if (auto attr = op->getAttrOfType<StringAttr>(TesselDialect::kNameAttrName)) {
         known.push_back(attr.str());
         if (!found && attr.getValue() == name && op->getNumResults() == 1)
           found = op->getResult(0);
@@ -233,7 +233,7 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
       if (failed(fn.insertArgument(
               at, type,
               b.getDictionaryAttr(b.getNamedAttr(
-                  "tessel.name", b.getStringAttr("seed_" + name))),
+                  TesselDialect::kNameAttrName, b.getStringAttr("seed_" + name))),
               loc)))
         return failure();
       seeds.push_back(fn.getArgument(at));
@@ -261,9 +261,10 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
   SmallVector<Value> results(ret.getOperands());
   for (auto [name, g] : llvm::zip_equal(wrtNames, *grads)) {
     unsigned at = fn.getNumResults();
-    if (failed(fn.insertResult(at, g.getType(),
-                               b.getDictionaryAttr(b.getNamedAttr(
-                                   "tessel.name", b.getStringAttr("grad_" + name))))))
+    if (failed(fn.insertResult(
+            at, g.getType(),
+            b.getDictionaryAttr(b.getNamedAttr(TesselDialect::kNameAttrName,
+                                               b.getStringAttr("grad_" + name))))))
       return failure();
     results.push_back(g);
   }

@@ -248,7 +248,7 @@ Result<Value> Importer::input(int i) {
   if (!(*e)->value) {
     (*e)->value = materialize(*(*e)->constant);
     if (initializerNames.count(node->input(i)))
-      (*e)->value.getDefiningOp()->setAttr("tessel.name",
+      (*e)->value.getDefiningOp()->setAttr(mt::TesselDialect::kNameAttrName,
                                           builder.getStringAttr(node->input(i)));
   }
   return (*e)->value;
@@ -519,9 +519,10 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
   fn.setType(builder.getFunctionType(body->getArgumentTypes(),
                                      mlir::ValueRange(results).getTypes()));
   for (auto [i, in] : llvm::enumerate(graphInputs))
-    fn.setArgAttr(i, "tessel.name", builder.getStringAttr(in.first));
+    fn.setArgAttr(i, mt::TesselDialect::kNameAttrName, builder.getStringAttr(in.first));
   for (int i = 0; i < graph.output_size(); ++i)
-    fn.setResultAttr(i, "tessel.name", builder.getStringAttr(graph.output(i).name()));
+    fn.setResultAttr(i, mt::TesselDialect::kNameAttrName,
+                     builder.getStringAttr(graph.output(i).name()));
   return module;
 }
 

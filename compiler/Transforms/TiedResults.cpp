@@ -24,7 +24,7 @@ using namespace mlir;
 
 namespace {
 
-constexpr StringLiteral kUpdates = "tessel.updates";
+constexpr StringLiteral kUpdates = tessel::TesselDialect::kUpdatesAttrName;
 
 /// The argument each result of `fn` is tied to, if any; an error when an
 /// attribute names no argument.

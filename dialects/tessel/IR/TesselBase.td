@@ -36,6 +36,13 @@ def Tessel_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let extraClassDeclaration = [{
+    /// A function argument's or result's name as users see it (graph input
+    /// and output names, ONNX value names); also on named constants.
+    static constexpr ::llvm::StringLiteral kNameAttrName = "tessel.name";
+    /// On a function result: the index of the argument whose new value it
+    /// is (a training step's updates), computed in that argument's buffer.
+    static constexpr ::llvm::StringLiteral kUpdatesAttrName = "tessel.updates";
+
     // Each op family registers its ops from its own file.
     void registerConvOps();
     void registerPoolOps();
