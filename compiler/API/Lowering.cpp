@@ -149,10 +149,10 @@ detail::createTargetMachine(const std::string &tripleName, const std::string &cp
   // Named: iterating getFeatures() of a temporary reads a destroyed vector.
   llvm::SubtargetFeatures extra(features);
   for (const std::string &f : extra.getFeatures()) {
-    llvm::StringRef name = llvm::StringRef(f).drop_front(f.front() == '+' || f.front() == '-');
     if (f.size() < 2 || (f[0] != '+' && f[0] != '-'))
       return R::error("target feature '" + f +
                       "' needs a sign: +NAME enables it, -NAME disables it (e.g. -avx512f)");
+    llvm::StringRef name = llvm::StringRef(f).drop_front();
     if (llvm::none_of(generic->getAllProcessorFeatures(),
                       [&](const llvm::SubtargetFeatureKV &kv) { return name == kv.Key; }))
       return R::error("unknown target feature '" + name.str() + "' for '" + triple.str() +
