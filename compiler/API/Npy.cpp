@@ -8,6 +8,8 @@
 
 #include "tessel/Npy.h"
 
+#include "dialects/tessel/IR/TesselDialect.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -91,11 +93,9 @@ Result<Tensor> tessel::readNpy(const std::string &path) {
   in.seekg(0, std::ios::end);
   int64_t available = static_cast<int64_t>(in.tellg() - dataStart);
   in.seekg(dataStart);
-  int64_t n = 1;
-  bool overflow = false;
-  for (int64_t d : shape)
-    overflow |= __builtin_mul_overflow(n, d, &n);
-  if (overflow || n > available / int64_t(elementBytes))
+  std::optional<int64_t> count = mlir::tessel::getCheckedNumElements(shape);
+  int64_t n = count.value_or(0);
+  if (!count || n > available / int64_t(elementBytes))
     return Result<Tensor>::error("'" + path + "' holds fewer values than its shape " +
                                    shapeString(shape));
   Tensor tensor = Tensor::zeros(shape);

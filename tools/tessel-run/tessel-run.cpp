@@ -24,7 +24,6 @@
 #include "tools/common/ThreadsOption.h"
 #include "tools/common/Version.h"
 
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -163,17 +162,15 @@ int main(int argc, char **argv) {
       missing.push_back(inputDir.empty() ? "'" + info.name + "'"
                                          : "'" + info.name + "' (no " + inputDir + "/" +
                                                info.name + ".npy)");
-  if (!missing.empty() && !randomInputs) {
-    std::string list;
-    for (auto [i, name] : llvm::enumerate(missing))
-      list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + name;
+  std::string list;
+  for (auto [i, name] : llvm::enumerate(missing))
+    list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + name;
+  if (!missing.empty() && !randomInputs)
     return fail("no value for input" + std::string(missing.size() > 1 ? "s " : " ") + list +
                 ": give it with --input NAME=FILE.npy or --input-dir DIR, or pass "
                 "--random-inputs");
-  }
   if (!missing.empty())
-    llvm::errs() << "tessel-run: random inputs (seed " << seed << ") for "
-                 << llvm::join(missing, ", ") << "\n";
+    llvm::errs() << "tessel-run: random inputs (seed " << seed << ") for " << list << "\n";
 
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> uniform(-1.f, 1.f);
