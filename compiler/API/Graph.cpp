@@ -8,6 +8,7 @@
 
 #include "compiler/API/GraphImpl.h"
 #include "compiler/InitAll.h"
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -83,13 +84,12 @@ void fail(Graph::Impl &g, const std::string &message) {
                              std::to_string(g.opCount) + ": " + message);
 }
 
-/// Creates `opName` on `operands` with `attrs`, takes its result types from
-/// the op's type inference and verifies it. Returns handles to its results,
-/// or none after recording the op's diagnostic as the graph's error.
-std::vector<Value> createOp(Graph::Impl &g, llvm::StringRef opName,
-                            const std::vector<Value> &operands,
-                            llvm::ArrayRef<NamedAttribute> attrs,
-                            unsigned numResults = 1) {
+/// Checks and maps `operands`, then creates the op with `create` at a location
+/// naming the graph and the op's position. Returns handles to its results, or
+/// none after recording the op's diagnostic as the graph's error.
+std::vector<Value>
+createWith(Graph::Impl &g, llvm::StringRef opName, const std::vector<Value> &operands,
+           llvm::function_ref<mlir::Operation *(mlir::Location, mlir::ValueRange)> create) {
   ++g.opCount;
   if (!g.status.ok())
     return {};
@@ -112,8 +112,7 @@ std::vector<Value> createOp(Graph::Impl &g, llvm::StringRef opName,
     return mlir::success();
   });
 
-  mlir::Operation *op =
-      mt::createInferredOp(g.builder, loc, opName, ins, attrs, numResults);
+  mlir::Operation *op = create(loc, ins);
   if (!op) {
     fail(g, message.empty() ? "'" + opName.str() + "' is invalid" : message);
     return {};
@@ -126,10 +125,21 @@ std::vector<Value> createOp(Graph::Impl &g, llvm::StringRef opName,
   return handles;
 }
 
-Value createOne(Graph::Impl &g, llvm::StringRef opName,
-                const std::vector<Value> &operands,
-                llvm::ArrayRef<NamedAttribute> attrs = {}) {
-  std::vector<Value> results = createOp(g, opName, operands, attrs);
+/// Creates an `OpTy` on `operands` with `properties` (its inherent
+/// attributes); its result types come from the op's shape function.
+template <typename OpTy>
+std::vector<Value> createOp(Graph::Impl &g, const std::vector<Value> &operands,
+                            const mt::PropertiesOf<OpTy> &properties = {}) {
+  return createWith(g, OpTy::getOperationName(), operands,
+                    [&](mlir::Location loc, mlir::ValueRange ins) -> mlir::Operation * {
+                      return mt::createInferred<OpTy>(g.builder, loc, ins, properties);
+                    });
+}
+
+template <typename OpTy>
+Value createOne(Graph::Impl &g, const std::vector<Value> &operands,
+                const mt::PropertiesOf<OpTy> &properties = {}) {
+  std::vector<Value> results = createOp<OpTy>(g, operands, properties);
   return results.empty() ? Value() : results.front();
 }
 
@@ -140,33 +150,20 @@ mt::FilterLayout toMlir(FilterLayout layout) {
   return static_cast<mt::FilterLayout>(static_cast<int>(layout));
 }
 
-/// Builds the attribute list of an op.
-struct Attrs {
+/// Attribute values of the op properties the builder methods fill in.
+struct AttrValues {
   mlir::Builder b;
-  llvm::SmallVector<NamedAttribute> list;
-  explicit Attrs(mlir::MLIRContext *ctx) : b(ctx) {}
-  Attrs &add(llvm::StringRef name, mlir::Attribute value) {
-    list.push_back(b.getNamedAttr(name, value));
-    return *this;
+  explicit AttrValues(mlir::MLIRContext *ctx) : b(ctx) {}
+  /// An optional array: unset when empty.
+  mlir::DenseI64ArrayAttr array(const std::vector<int64_t> &values) {
+    return mt::optionalArray(b.getContext(), values);
   }
-  Attrs &array(llvm::StringRef name, const std::vector<int64_t> &values) {
-    if (!values.empty())
-      add(name, b.getDenseI64ArrayAttr(values));
-    return *this;
-  }
-  Attrs &i64(llvm::StringRef name, int64_t value) {
-    return add(name, b.getI64IntegerAttr(value));
-  }
-  Attrs &f64(llvm::StringRef name, double value) {
-    return add(name, b.getF64FloatAttr(value));
-  }
-  Attrs &flag(llvm::StringRef name, bool set) {
-    if (set)
-      add(name, b.getUnitAttr());
-    return *this;
-  }
-  Attrs &layout(llvm::StringRef name, Layout value) {
-    return add(name, mt::ActivationLayoutAttr::get(b.getContext(), toMlir(value)));
+  mlir::IntegerAttr i64(int64_t value) { return b.getI64IntegerAttr(value); }
+  mlir::FloatAttr f64(double value) { return b.getF64FloatAttr(value); }
+  /// A unit attribute: unset when false.
+  mlir::UnitAttr flag(bool set) { return set ? b.getUnitAttr() : mlir::UnitAttr(); }
+  mt::ActivationLayoutAttr layout(Layout value) {
+    return mt::ActivationLayoutAttr::get(b.getContext(), toMlir(value));
   }
 };
 
@@ -296,36 +293,38 @@ static std::vector<Value> withOptional(std::vector<Value> operands,
   return operands;
 }
 
-static Attrs convAttrs(mlir::MLIRContext *ctx, const ConvOptions &o) {
-  Attrs a(ctx);
-  a.layout("layout", o.layout)
-      .add("filter_layout", mt::FilterLayoutAttr::get(ctx, toMlir(o.filterLayout)))
-      .array("strides", o.strides)
-      .array("dilations", o.dilations)
-      .array("padding", o.padding)
-      .i64("groups", o.groups);
-  return a;
+template <typename Properties>
+static Properties convProperties(mlir::MLIRContext *ctx, const ConvOptions &o) {
+  AttrValues a(ctx);
+  Properties p;
+  p.setLayout(a.layout(o.layout));
+  p.setFilterLayout(mt::FilterLayoutAttr::get(ctx, toMlir(o.filterLayout)));
+  p.setStrides(a.array(o.strides));
+  p.setDilations(a.array(o.dilations));
+  p.setPadding(a.array(o.padding));
+  p.setGroups(a.i64(o.groups));
+  return p;
 }
 
 Value Graph::conv(Value input, Value filter, const ConvOptions &options,
                   std::optional<Value> bias) {
   Impl &g = *impl_;
-  Attrs a = convAttrs(g.context.get(), options);
   if (!options.outputPadding.empty()) {
     ++g.opCount;
     fail(g, "'tessel.conv' output padding applies to conv_transpose only");
     return {};
   }
-  return createOne(g, "tessel.conv", withOptional({input, filter}, bias), a.list);
+  return createOne<mt::ConvOp>(
+      g, withOptional({input, filter}, bias),
+      convProperties<mt::ConvOp::Properties>(g.context.get(), options));
 }
 
 Value Graph::convTranspose(Value input, Value filter, const ConvOptions &options,
                            std::optional<Value> bias) {
   Impl &g = *impl_;
-  Attrs a = convAttrs(g.context.get(), options);
-  a.array("output_padding", options.outputPadding);
-  return createOne(g, "tessel.conv_transpose", withOptional({input, filter}, bias),
-                   a.list);
+  auto p = convProperties<mt::ConvTransposeOp::Properties>(g.context.get(), options);
+  p.setOutputPadding(AttrValues(g.context.get()).array(options.outputPadding));
+  return createOne<mt::ConvTransposeOp>(g, withOptional({input, filter}, bias), p);
 }
 
 static mt::PoolKindAttr poolKind(mlir::MLIRContext *ctx, PoolKind kind) {
@@ -334,117 +333,124 @@ static mt::PoolKindAttr poolKind(mlir::MLIRContext *ctx, PoolKind kind) {
 
 Value Graph::pool(PoolKind kind, Value input, const PoolOptions &o) {
   Impl &g = *impl_;
-  Attrs a(g.context.get());
-  a.add("kind", poolKind(g.context.get(), kind))
-      .layout("layout", o.layout)
-      .add("kernel", a.b.getDenseI64ArrayAttr(o.kernel))
-      .array("strides", o.strides)
-      .array("padding", o.padding)
-      .array("dilations", o.dilations)
-      .flag("ceil_mode", o.ceilMode)
-      .flag("count_include_pad", o.countIncludePad);
+  AttrValues a(g.context.get());
+  mt::PoolOp::Properties p;
+  p.setKind(poolKind(g.context.get(), kind));
+  p.setLayout(a.layout(o.layout));
+  p.setKernel(a.b.getDenseI64ArrayAttr(o.kernel));
+  p.setStrides(a.array(o.strides));
+  p.setPadding(a.array(o.padding));
+  p.setDilations(a.array(o.dilations));
+  p.setCeilMode(a.flag(o.ceilMode));
+  p.setCountIncludePad(a.flag(o.countIncludePad));
   if (kind == PoolKind::Lp)
-    a.f64("p", o.p);
-  return createOne(g, "tessel.pool", {input}, a.list);
+    p.setP(a.f64(o.p));
+  return createOne<mt::PoolOp>(g, {input}, p);
 }
 
 Value Graph::adaptivePool(PoolKind kind, Value input, Layout layout,
                           std::vector<int64_t> outputSize) {
   Impl &g = *impl_;
-  Attrs a(g.context.get());
-  a.add("kind", poolKind(g.context.get(), kind))
-      .layout("layout", layout)
-      .add("output_size", a.b.getDenseI64ArrayAttr(outputSize));
-  return createOne(g, "tessel.adaptive_pool", {input}, a.list);
+  AttrValues a(g.context.get());
+  mt::AdaptivePoolOp::Properties p;
+  p.setKind(poolKind(g.context.get(), kind));
+  p.setLayout(a.layout(layout));
+  p.setOutputSize(a.b.getDenseI64ArrayAttr(outputSize));
+  return createOne<mt::AdaptivePoolOp>(g, {input}, p);
 }
 
-Value Graph::globalPool(PoolKind kind, Value input, Layout layout, double p) {
+Value Graph::globalPool(PoolKind kind, Value input, Layout layout, double pNorm) {
   Impl &g = *impl_;
-  Attrs a(g.context.get());
-  a.add("kind", poolKind(g.context.get(), kind)).layout("layout", layout);
+  AttrValues a(g.context.get());
+  mt::GlobalPoolOp::Properties p;
+  p.setKind(poolKind(g.context.get(), kind));
+  p.setLayout(a.layout(layout));
   if (kind == PoolKind::Lp)
-    a.f64("p", p);
-  return createOne(g, "tessel.global_pool", {input}, a.list);
+    p.setP(a.f64(pNorm));
+  return createOne<mt::GlobalPoolOp>(g, {input}, p);
 }
 
 Value Graph::batchNorm(Value input, Value scale, Value bias, Value mean,
                        Value variance, std::optional<Layout> layout,
                        double epsilon) {
   Impl &g = *impl_;
-  Attrs a(g.context.get());
+  AttrValues a(g.context.get());
+  mt::BatchNormOp::Properties p;
   if (layout)
-    a.layout("layout", *layout);
-  a.f64("epsilon", epsilon);
-  return createOne(g, "tessel.batch_norm", {input, scale, bias, mean, variance},
-                   a.list);
+    p.setLayout(a.layout(*layout));
+  p.setEpsilon(a.f64(epsilon));
+  return createOne<mt::BatchNormOp>(g, {input, scale, bias, mean, variance}, p);
 }
 
 std::vector<Value> Graph::batchNormTrain(Value input, Value scale, Value bias,
                                          std::optional<Layout> layout, double epsilon) {
   Impl &g = *impl_;
-  Attrs a(g.context.get());
+  AttrValues a(g.context.get());
+  mt::BatchNormTrainOp::Properties p;
   if (layout)
-    a.layout("layout", *layout);
-  a.f64("epsilon", epsilon);
-  return createOp(g, "tessel.batch_norm_train", {input, scale, bias}, a.list,
-                  /*numResults=*/3);
+    p.setLayout(a.layout(*layout));
+  p.setEpsilon(a.f64(epsilon));
+  return createOp<mt::BatchNormTrainOp>(g, {input, scale, bias}, p);
 }
 
-Value Graph::relu(Value x) { return createOne(*impl_, "tessel.relu", {x}); }
-Value Graph::sigmoid(Value x) { return createOne(*impl_, "tessel.sigmoid", {x}); }
-Value Graph::tanh(Value x) { return createOne(*impl_, "tessel.tanh", {x}); }
-Value Graph::abs(Value x) { return createOne(*impl_, "tessel.abs", {x}); }
-Value Graph::neg(Value x) { return createOne(*impl_, "tessel.neg", {x}); }
-Value Graph::sqrt(Value x) { return createOne(*impl_, "tessel.sqrt", {x}); }
-Value Graph::exp(Value x) { return createOne(*impl_, "tessel.exp", {x}); }
-Value Graph::log(Value x) { return createOne(*impl_, "tessel.log", {x}); }
-Value Graph::sign(Value x) { return createOne(*impl_, "tessel.sign", {x}); }
+Value Graph::relu(Value x) { return createOne<mt::ReluOp>(*impl_, {x}); }
+Value Graph::sigmoid(Value x) { return createOne<mt::SigmoidOp>(*impl_, {x}); }
+Value Graph::tanh(Value x) { return createOne<mt::TanhOp>(*impl_, {x}); }
+Value Graph::abs(Value x) { return createOne<mt::AbsOp>(*impl_, {x}); }
+Value Graph::neg(Value x) { return createOne<mt::NegOp>(*impl_, {x}); }
+Value Graph::sqrt(Value x) { return createOne<mt::SqrtOp>(*impl_, {x}); }
+Value Graph::exp(Value x) { return createOne<mt::ExpOp>(*impl_, {x}); }
+Value Graph::log(Value x) { return createOne<mt::LogOp>(*impl_, {x}); }
+Value Graph::sign(Value x) { return createOne<mt::SignOp>(*impl_, {x}); }
 
 Value Graph::leakyRelu(Value x, double alpha) {
-  Attrs a(impl_->context.get());
-  a.f64("alpha", alpha);
-  return createOne(*impl_, "tessel.leaky_relu", {x}, a.list);
+  mt::LeakyReluOp::Properties p;
+  p.setAlpha(AttrValues(impl_->context.get()).f64(alpha));
+  return createOne<mt::LeakyReluOp>(*impl_, {x}, p);
 }
 
 Value Graph::clamp(Value x, std::optional<double> min, std::optional<double> max) {
-  Attrs a(impl_->context.get());
+  AttrValues a(impl_->context.get());
+  mt::ClampOp::Properties p;
   if (min)
-    a.f64("min", *min);
+    p.setMin(a.f64(*min));
   if (max)
-    a.f64("max", *max);
-  return createOne(*impl_, "tessel.clamp", {x}, a.list);
+    p.setMax(a.f64(*max));
+  return createOne<mt::ClampOp>(*impl_, {x}, p);
 }
 
-Value Graph::add(Value l, Value r) { return createOne(*impl_, "tessel.add", {l, r}); }
-Value Graph::sub(Value l, Value r) { return createOne(*impl_, "tessel.sub", {l, r}); }
-Value Graph::mul(Value l, Value r) { return createOne(*impl_, "tessel.mul", {l, r}); }
-Value Graph::div(Value l, Value r) { return createOne(*impl_, "tessel.div", {l, r}); }
-Value Graph::pow(Value l, Value r) { return createOne(*impl_, "tessel.pow", {l, r}); }
+Value Graph::add(Value l, Value r) { return createOne<mt::AddOp>(*impl_, {l, r}); }
+Value Graph::sub(Value l, Value r) { return createOne<mt::SubOp>(*impl_, {l, r}); }
+Value Graph::mul(Value l, Value r) { return createOne<mt::MulOp>(*impl_, {l, r}); }
+Value Graph::div(Value l, Value r) { return createOne<mt::DivOp>(*impl_, {l, r}); }
+Value Graph::pow(Value l, Value r) { return createOne<mt::PowOp>(*impl_, {l, r}); }
 
 Value Graph::linear(Value input, Value weight, std::optional<Value> bias) {
-  return createOne(*impl_, "tessel.linear", withOptional({input, weight}, bias));
+  return createOne<mt::LinearOp>(*impl_, withOptional({input, weight}, bias));
 }
 
 Value Graph::matmul(Value lhs, Value rhs) {
-  return createOne(*impl_, "tessel.matmul", {lhs, rhs});
+  return createOne<mt::MatmulOp>(*impl_, {lhs, rhs});
 }
 
 Value Graph::reshape(Value x, std::vector<int64_t> shape) {
-  Attrs a(impl_->context.get());
-  a.add("shape", a.b.getDenseI64ArrayAttr(shape));
-  return createOne(*impl_, "tessel.reshape", {x}, a.list);
+  mt::ReshapeOp::Properties p;
+  p.setShape(mlir::DenseI64ArrayAttr::get(impl_->context.get(), shape));
+  return createOne<mt::ReshapeOp>(*impl_, {x}, p);
 }
 
 Value Graph::flatten(Value x, int64_t startDim, int64_t endDim) {
-  Attrs a(impl_->context.get());
-  a.i64("start_dim", startDim).i64("end_dim", endDim);
-  return createOne(*impl_, "tessel.flatten", {x}, a.list);
+  AttrValues a(impl_->context.get());
+  mt::FlattenOp::Properties p;
+  p.setStartDim(a.i64(startDim));
+  p.setEndDim(a.i64(endDim));
+  return createOne<mt::FlattenOp>(*impl_, {x}, p);
 }
 
 Value Graph::transpose(Value x, std::vector<int64_t> perm) {
-  Attrs a(impl_->context.get());
-  a.add("perm", a.b.getDenseI64ArrayAttr(perm));
-  return createOne(*impl_, "tessel.transpose", {x}, a.list);
+  mt::TransposeOp::Properties p;
+  p.setPerm(mlir::DenseI64ArrayAttr::get(impl_->context.get(), perm));
+  return createOne<mt::TransposeOp>(*impl_, {x}, p);
 }
 
 Value Graph::concat(const std::vector<Value> &values, int64_t axis) {
@@ -453,127 +459,136 @@ Value Graph::concat(const std::vector<Value> &values, int64_t axis) {
     fail(*impl_, "'tessel.concat' needs at least one input");
     return {};
   }
-  Attrs a(impl_->context.get());
-  a.i64("axis", axis);
-  return createOne(*impl_, "tessel.concat", values, a.list);
+  mt::ConcatOp::Properties p;
+  p.setAxis(AttrValues(impl_->context.get()).i64(axis));
+  return createOne<mt::ConcatOp>(*impl_, values, p);
 }
 
 Value Graph::relayout(Value x, Layout from, Layout to) {
-  Attrs a(impl_->context.get());
-  a.layout("source", from).layout("target", to);
-  return createOne(*impl_, "tessel.relayout", {x}, a.list);
+  AttrValues a(impl_->context.get());
+  mt::RelayoutOp::Properties p;
+  p.setSource(a.layout(from));
+  p.setTarget(a.layout(to));
+  return createOne<mt::RelayoutOp>(*impl_, {x}, p);
 }
 
 Value Graph::pad(Value x, PadMode mode, std::vector<int64_t> padding, double value) {
-  Attrs a(impl_->context.get());
-  a.add("mode", mt::PadModeAttr::get(impl_->context.get(),
-                                     static_cast<mt::PadMode>(static_cast<int>(mode))))
-      .add("padding", a.b.getDenseI64ArrayAttr(padding));
+  mlir::MLIRContext *ctx = impl_->context.get();
+  mt::PadOp::Properties p;
+  p.setMode(mt::PadModeAttr::get(ctx, static_cast<mt::PadMode>(static_cast<int>(mode))));
+  p.setPadding(mlir::DenseI64ArrayAttr::get(ctx, padding));
   if (mode == PadMode::Constant)
-    a.f64("value", value);
-  return createOne(*impl_, "tessel.pad", {x}, a.list);
+    p.setValue(AttrValues(ctx).f64(value));
+  return createOne<mt::PadOp>(*impl_, {x}, p);
 }
 
 Value Graph::upsample(Value x, UpsampleMode mode, Layout layout,
                       std::vector<int64_t> size, std::vector<double> scales,
                       bool alignCorners) {
-  Attrs a(impl_->context.get());
-  a.add("mode", mt::UpsampleModeAttr::get(
-                    impl_->context.get(),
-                    static_cast<mt::UpsampleMode>(static_cast<int>(mode))))
-      .layout("layout", layout)
-      .array("size", size)
-      .flag("align_corners", alignCorners);
+  mlir::MLIRContext *ctx = impl_->context.get();
+  AttrValues a(ctx);
+  mt::UpsampleOp::Properties p;
+  p.setMode(mt::UpsampleModeAttr::get(
+      ctx, static_cast<mt::UpsampleMode>(static_cast<int>(mode))));
+  p.setLayout(a.layout(layout));
+  p.setSize(a.array(size));
+  p.setAlignCorners(a.flag(alignCorners));
   if (!scales.empty())
-    a.add("scales", a.b.getDenseF64ArrayAttr(scales));
-  return createOne(*impl_, "tessel.upsample", {x}, a.list);
+    p.setScales(a.b.getDenseF64ArrayAttr(scales));
+  return createOne<mt::UpsampleOp>(*impl_, {x}, p);
+}
+
+template <typename OpTy>
+static Value shuffle(Graph::Impl &g, Value x, Layout layout, int64_t factor) {
+  AttrValues a(g.context.get());
+  typename OpTy::Properties p;
+  p.setLayout(a.layout(layout));
+  p.setFactor(a.i64(factor));
+  return createOne<OpTy>(g, {x}, p);
 }
 
 Value Graph::pixelShuffle(Value x, Layout layout, int64_t factor) {
-  Attrs a(impl_->context.get());
-  a.layout("layout", layout).i64("factor", factor);
-  return createOne(*impl_, "tessel.pixel_shuffle", {x}, a.list);
+  return shuffle<mt::PixelShuffleOp>(*impl_, x, layout, factor);
 }
 
 Value Graph::pixelUnshuffle(Value x, Layout layout, int64_t factor) {
-  Attrs a(impl_->context.get());
-  a.layout("layout", layout).i64("factor", factor);
-  return createOne(*impl_, "tessel.pixel_unshuffle", {x}, a.list);
+  return shuffle<mt::PixelUnshuffleOp>(*impl_, x, layout, factor);
+}
+
+template <typename OpTy>
+static Value softmaxOp(Graph::Impl &g, Value x, int64_t axis) {
+  typename OpTy::Properties p;
+  p.setAxis(AttrValues(g.context.get()).i64(axis));
+  return createOne<OpTy>(g, {x}, p);
 }
 
 Value Graph::softmax(Value x, int64_t axis) {
-  Attrs a(impl_->context.get());
-  a.i64("axis", axis);
-  return createOne(*impl_, "tessel.softmax", {x}, a.list);
+  return softmaxOp<mt::SoftmaxOp>(*impl_, x, axis);
 }
 
 Value Graph::logSoftmax(Value x, int64_t axis) {
-  Attrs a(impl_->context.get());
-  a.i64("axis", axis);
-  return createOne(*impl_, "tessel.log_softmax", {x}, a.list);
+  return softmaxOp<mt::LogSoftmaxOp>(*impl_, x, axis);
 }
 
-static Attrs reduceAttrs(mlir::MLIRContext *ctx,
-                         const std::optional<std::vector<int64_t>> &axes,
-                         bool keepDims) {
-  Attrs a(ctx);
+template <typename OpTy>
+static Value reduce(Graph::Impl &g, Value x,
+                    const std::optional<std::vector<int64_t>> &axes, bool keepDims) {
+  AttrValues a(g.context.get());
+  typename OpTy::Properties p;
   if (axes)
-    a.add("axes", a.b.getDenseI64ArrayAttr(*axes));
-  a.flag("keepdims", keepDims);
-  return a;
+    p.setAxes(a.b.getDenseI64ArrayAttr(*axes));
+  p.setKeepdims(a.flag(keepDims));
+  return createOne<OpTy>(g, {x}, p);
 }
 
 Value Graph::sum(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims) {
-  return createOne(*impl_, "tessel.sum", {x},
-                   reduceAttrs(impl_->context.get(), axes, keepDims).list);
+  return reduce<mt::SumOp>(*impl_, x, axes, keepDims);
 }
 
 Value Graph::mean(Value x, std::optional<std::vector<int64_t>> axes, bool keepDims) {
-  return createOne(*impl_, "tessel.mean", {x},
-                   reduceAttrs(impl_->context.get(), axes, keepDims).list);
+  return reduce<mt::MeanOp>(*impl_, x, axes, keepDims);
 }
 
 Value Graph::reduceMax(Value x, std::optional<std::vector<int64_t>> axes,
                        bool keepDims) {
-  return createOne(*impl_, "tessel.max", {x},
-                   reduceAttrs(impl_->context.get(), axes, keepDims).list);
+  return reduce<mt::MaxOp>(*impl_, x, axes, keepDims);
 }
 
 Value Graph::reduceMin(Value x, std::optional<std::vector<int64_t>> axes,
                        bool keepDims) {
-  return createOne(*impl_, "tessel.min", {x},
-                   reduceAttrs(impl_->context.get(), axes, keepDims).list);
+  return reduce<mt::MinOp>(*impl_, x, axes, keepDims);
 }
 
 Value Graph::slice(Value x, std::vector<int64_t> offsets, std::vector<int64_t> sizes,
                    std::vector<int64_t> strides) {
-  Attrs a(impl_->context.get());
+  mlir::MLIRContext *ctx = impl_->context.get();
   if (strides.empty())
     strides.assign(offsets.size(), 1);
-  a.add("offsets", a.b.getDenseI64ArrayAttr(offsets))
-      .add("sizes", a.b.getDenseI64ArrayAttr(sizes))
-      .add("strides", a.b.getDenseI64ArrayAttr(strides));
-  return createOne(*impl_, "tessel.slice", {x}, a.list);
+  mt::SliceOp::Properties p;
+  p.setOffsets(mlir::DenseI64ArrayAttr::get(ctx, offsets));
+  p.setSizes(mlir::DenseI64ArrayAttr::get(ctx, sizes));
+  p.setStrides(mlir::DenseI64ArrayAttr::get(ctx, strides));
+  return createOne<mt::SliceOp>(*impl_, {x}, p);
 }
 
 Value Graph::gather(Value x, Value indices, int64_t axis) {
-  Attrs a(impl_->context.get());
-  a.i64("axis", axis);
-  return createOne(*impl_, "tessel.gather", {x, indices}, a.list);
+  mt::GatherOp::Properties p;
+  p.setAxis(AttrValues(impl_->context.get()).i64(axis));
+  return createOne<mt::GatherOp>(*impl_, {x, indices}, p);
+}
+
+template <typename OpTy>
+static Value loss(Graph::Impl &g, Value lhs, Value rhs, Reduction reduction) {
+  typename OpTy::Properties p;
+  p.setReduction(mt::ReductionAttr::get(
+      g.context.get(), static_cast<mt::Reduction>(static_cast<int>(reduction))));
+  return createOne<OpTy>(g, {lhs, rhs}, p);
 }
 
 Value Graph::mseLoss(Value lhs, Value rhs, Reduction reduction) {
-  Attrs a(impl_->context.get());
-  a.add("reduction",
-        mt::ReductionAttr::get(impl_->context.get(),
-                               static_cast<mt::Reduction>(static_cast<int>(reduction))));
-  return createOne(*impl_, "tessel.mse_loss", {lhs, rhs}, a.list);
+  return loss<mt::MseLossOp>(*impl_, lhs, rhs, reduction);
 }
 
 Value Graph::crossEntropy(Value logits, Value labels, Reduction reduction) {
-  Attrs a(impl_->context.get());
-  a.add("reduction",
-        mt::ReductionAttr::get(impl_->context.get(),
-                               static_cast<mt::Reduction>(static_cast<int>(reduction))));
-  return createOne(*impl_, "tessel.cross_entropy", {logits, labels}, a.list);
+  return loss<mt::CrossEntropyOp>(*impl_, logits, labels, reduction);
 }

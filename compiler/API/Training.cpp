@@ -10,6 +10,7 @@
 
 #include "compiler/API/GraphImpl.h"
 #include "compiler/Autodiff/Autodiff.h"
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -210,19 +211,22 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
   Graph::Impl &g = copy.impl();
   mlir::OpBuilder &b = g.builder;
   bool adam = optimizer.kind == Optimizer::Kind::Adam;
-  llvm::SmallVector<mlir::NamedAttribute> attrs{
-      b.getNamedAttr("learning_rate", b.getF64FloatAttr(optimizer.learningRate)),
-      b.getNamedAttr("weight_decay", b.getF64FloatAttr(optimizer.weightDecay))};
+  mt::AdamUpdateOp::Properties adamProperties;
+  mt::SgdUpdateOp::Properties sgdProperties;
   if (adam) {
-    attrs.push_back(b.getNamedAttr("beta1", b.getF64FloatAttr(optimizer.beta1)));
-    attrs.push_back(b.getNamedAttr("beta2", b.getF64FloatAttr(optimizer.beta2)));
-    attrs.push_back(b.getNamedAttr("epsilon", b.getF64FloatAttr(optimizer.epsilon)));
+    adamProperties.setLearningRate(b.getF64FloatAttr(optimizer.learningRate));
+    adamProperties.setWeightDecay(b.getF64FloatAttr(optimizer.weightDecay));
+    adamProperties.setBeta1(b.getF64FloatAttr(optimizer.beta1));
+    adamProperties.setBeta2(b.getF64FloatAttr(optimizer.beta2));
+    adamProperties.setEpsilon(b.getF64FloatAttr(optimizer.epsilon));
     if (optimizer.decoupled)
-      attrs.push_back(b.getNamedAttr("decoupled", b.getUnitAttr()));
+      adamProperties.setDecoupled(b.getUnitAttr());
   } else {
-    attrs.push_back(b.getNamedAttr("momentum", b.getF64FloatAttr(optimizer.momentum)));
+    sgdProperties.setLearningRate(b.getF64FloatAttr(optimizer.learningRate));
+    sgdProperties.setWeightDecay(b.getF64FloatAttr(optimizer.weightDecay));
+    sgdProperties.setMomentum(b.getF64FloatAttr(optimizer.momentum));
     if (optimizer.nesterov)
-      attrs.push_back(b.getNamedAttr("nesterov", b.getUnitAttr()));
+      sgdProperties.setNesterov(b.getUnitAttr());
   }
   // The step's new inputs and its outputs are found by name: no name may
   // stand for two tensors.
@@ -264,9 +268,12 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
     }
     if (adam)
       operands.push_back(g.values[step.id()]);
-    mlir::Operation *update = mt::createInferredOp(
-        b, g.function.getLoc(), adam ? "tessel.adam_update" : "tessel.sgd_update",
-        operands, attrs, 1 + stateNames.size());
+    mlir::Location loc = g.function.getLoc();
+    mlir::Operation *update =
+        adam ? mt::createInferred<mt::AdamUpdateOp>(b, loc, operands, adamProperties)
+                   .getOperation()
+             : mt::createInferred<mt::SgdUpdateOp>(b, loc, operands, sgdProperties)
+                   .getOperation();
     if (!update)
       return Result<Graph>::error("training step of graph '" + src.name + "': " + message);
     // The updates are the new values of their inputs, written in place.

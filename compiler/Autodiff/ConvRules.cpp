@@ -63,15 +63,22 @@ Value swapSpatialFirstChannels(GradientBuilder &gb, Value filter, FilterLayout l
   return gb.transposeLast2(filter);
 }
 
-SmallVector<NamedAttribute> sharedAttrs(GradientBuilder &gb, const ConvAttrs &a,
-                                        FilterLayout filterLayout) {
+/// The properties of a conv, conv_transpose or conv_backward_filter that
+/// reads the filter in `filterLayout` with `a`'s window.
+template <typename OpTy>
+PropertiesOf<OpTy> sharedProperties(GradientBuilder &gb, const ConvAttrs &a,
+                                    FilterLayout filterLayout) {
   MLIRContext *context = gb.builder().getContext();
-  return {gb.attr("layout", ActivationLayoutAttr::get(context, a.layout)),
-          gb.attr("filter_layout", FilterLayoutAttr::get(context, filterLayout)),
-          gb.i64Array("strides", a.strides),
-          gb.i64Array("dilations", a.dilations),
-          gb.i64Array("padding", a.padding),
-          gb.i64("groups", a.groups)};
+  PropertiesOf<OpTy> p;
+  p.setLayout(ActivationLayoutAttr::get(context, a.layout));
+  p.setFilterLayout(FilterLayoutAttr::get(context, filterLayout));
+  p.setStrides(gb.i64Array(a.strides));
+  p.setDilations(gb.i64Array(a.dilations));
+  p.setPadding(gb.i64Array(a.padding));
+  p.setGroups(gb.i64(a.groups));
+  if constexpr (std::is_same_v<OpTy, ConvBackwardFilterOp>)
+    p.setKernel(gb.i64Array(a.kernel));
+  return p;
 }
 
 Value biasGradient(GradientBuilder &gb, Value dy, ActivationLayout layout) {
@@ -91,17 +98,14 @@ void convRule(GradientBuilder &gb, ConvOp op, Value dy, ArrayRef<bool> needed,
       outputPadding.push_back(in[dims[i]] + a.padding[i] + a.padding[a.spatialRank + i] -
                               extent - (out[dims[i]] - 1) * a.strides[i]);
     }
-    SmallVector<NamedAttribute> attrs =
-        sharedAttrs(gb, a, otherFilterLayout(a.filterLayout));
-    attrs.push_back(gb.i64Array("output_padding", outputPadding));
-    grads[0] = gb.create1(
-        "tessel.conv_transpose",
-        {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)}, attrs);
+    auto p = sharedProperties<ConvTransposeOp>(gb, a, otherFilterLayout(a.filterLayout));
+    p.setOutputPadding(gb.i64Array(outputPadding));
+    grads[0] = gb.create1<ConvTransposeOp>(
+        {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)}, p);
   }
   if (needed[1]) {
-    SmallVector<NamedAttribute> attrs = sharedAttrs(gb, a, a.filterLayout);
-    attrs.push_back(gb.i64Array("kernel", a.kernel));
-    grads[1] = gb.create1("tessel.conv_backward_filter", {op.getInput(), dy}, attrs);
+    grads[1] = gb.create1<ConvBackwardFilterOp>(
+        {op.getInput(), dy}, sharedProperties<ConvBackwardFilterOp>(gb, a, a.filterLayout));
   }
   if (op.getBias() && needed[2])
     grads[2] = biasGradient(gb, dy, a.layout);
@@ -112,16 +116,13 @@ void convTransposeRule(GradientBuilder &gb, ConvTransposeOp op, Value dy,
   ConvAttrs a = getAttrs(op);
   FilterLayout convLayout = otherFilterLayout(a.filterLayout);
   if (needed[0])
-    grads[0] = gb.create1(
-        "tessel.conv",
+    grads[0] = gb.create1<ConvOp>(
         {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)},
-        sharedAttrs(gb, a, convLayout));
+        sharedProperties<ConvOp>(gb, a, convLayout));
   if (needed[1]) {
     // The filter gradient of the conv that maps dy back onto the input.
-    SmallVector<NamedAttribute> attrs = sharedAttrs(gb, a, convLayout);
-    attrs.push_back(gb.i64Array("kernel", a.kernel));
-    Value dw =
-        gb.create1("tessel.conv_backward_filter", {dy, op.getInput()}, attrs);
+    Value dw = gb.create1<ConvBackwardFilterOp>(
+        {dy, op.getInput()}, sharedProperties<ConvBackwardFilterOp>(gb, a, convLayout));
     grads[1] = swapSpatialFirstChannels(gb, dw, a.filterLayout);
   }
   if (op.getBias() && needed[2])

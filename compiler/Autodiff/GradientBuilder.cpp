@@ -7,27 +7,6 @@
 using namespace mlir;
 using namespace mlir::tessel;
 
-SmallVector<Value> GradientBuilder::create(StringRef name, ValueRange operands,
-                                           ArrayRef<NamedAttribute> attrs,
-                                           unsigned numResults) {
-  if (hasFailed || llvm::any_of(operands, [](Value v) { return !v; })) {
-    hasFailed = true;
-    return {};
-  }
-  Operation *op = createInferredOp(b, loc, name, operands, attrs, numResults);
-  if (!op) {
-    hasFailed = true;
-    return {};
-  }
-  return op->getResults();
-}
-
-Value GradientBuilder::create1(StringRef name, ValueRange operands,
-                               ArrayRef<NamedAttribute> attrs) {
-  SmallVector<Value> results = create(name, operands, attrs);
-  return results.empty() ? Value() : results.front();
-}
-
 Value GradientBuilder::scalar(double value, Type elementType) {
   return splat(value, RankedTensorType::get({}, elementType));
 }
@@ -35,7 +14,9 @@ Value GradientBuilder::scalar(double value, Type elementType) {
 Value GradientBuilder::splat(double value, RankedTensorType type) {
   auto attr = DenseElementsAttr::get(
       type, FloatAttr::get(type.getElementType(), value).getValue());
-  return create1("tessel.constant", {}, {this->attr("value", attr)});
+  ConstantOp::Properties p;
+  p.setValue(attr);
+  return create1<ConstantOp>({}, p);
 }
 
 Value GradientBuilder::dense(ArrayRef<int64_t> shape, ArrayRef<double> values,
@@ -44,8 +25,9 @@ Value GradientBuilder::dense(ArrayRef<int64_t> shape, ArrayRef<double> values,
   SmallVector<APFloat> floats;
   for (double v : values)
     floats.push_back(FloatAttr::get(elementType, v).getValue());
-  return create1("tessel.constant", {},
-                 {attr("value", DenseElementsAttr::get(type, floats))});
+  ConstantOp::Properties p;
+  p.setValue(DenseElementsAttr::get(type, floats));
+  return create1<ConstantOp>({}, p);
 }
 
 Value GradientBuilder::identity(int64_t size, Type elementType) {
@@ -66,18 +48,36 @@ Value GradientBuilder::scale(Value a, double value) {
 Value GradientBuilder::reshape(Value a, ArrayRef<int64_t> shape) {
   if (a && shapeOf(a) == shape)
     return a;
-  return create1("tessel.reshape", {a}, {i64Array("shape", shape)});
+  ReshapeOp::Properties p;
+  p.setShape(i64Array(shape));
+  return create1<ReshapeOp>({a}, p);
 }
 
 Value GradientBuilder::transpose(Value a, ArrayRef<int64_t> perm) {
-  return create1("tessel.transpose", {a}, {i64Array("perm", perm)});
+  TransposeOp::Properties p;
+  p.setPerm(i64Array(perm));
+  return create1<TransposeOp>({a}, p);
 }
 
 Value GradientBuilder::slice(Value a, ArrayRef<int64_t> offsets,
                              ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
-  return create1("tessel.slice", {a},
-                 {i64Array("offsets", offsets), i64Array("sizes", sizes),
-                  i64Array("strides", strides)});
+  SliceOp::Properties p;
+  p.setOffsets(i64Array(offsets));
+  p.setSizes(i64Array(sizes));
+  p.setStrides(i64Array(strides));
+  return create1<SliceOp>({a}, p);
+}
+
+Value GradientBuilder::gather(Value a, Value indices, int64_t axis) {
+  GatherOp::Properties p;
+  p.setAxis(i64(axis));
+  return create1<GatherOp>({a, indices}, p);
+}
+
+Value GradientBuilder::softmax(Value a, int64_t axis) {
+  SoftmaxOp::Properties p;
+  p.setAxis(i64(axis));
+  return create1<SoftmaxOp>({a}, p);
 }
 
 Value GradientBuilder::padConstant(Value a, ArrayRef<int64_t> low,
@@ -87,9 +87,10 @@ Value GradientBuilder::padConstant(Value a, ArrayRef<int64_t> low,
     return a;
   SmallVector<int64_t> padding(low);
   padding.append(high.begin(), high.end());
-  return create1("tessel.pad", {a},
-                 {attr("mode", PadModeAttr::get(b.getContext(), PadMode::Constant)),
-                  i64Array("padding", padding)});
+  PadOp::Properties p;
+  p.setMode(PadModeAttr::get(b.getContext(), PadMode::Constant));
+  p.setPadding(i64Array(padding));
+  return create1<PadOp>({a}, p);
 }
 
 Value GradientBuilder::transposeLast2(Value a) {
@@ -106,10 +107,11 @@ Value GradientBuilder::sum(Value a, ArrayRef<int64_t> axes, bool keepDims) {
     return {};
   if (axes.empty())
     return a;
-  SmallVector<NamedAttribute> attrs{i64Array("axes", axes)};
+  SumOp::Properties p;
+  p.setAxes(i64Array(axes));
   if (keepDims)
-    attrs.push_back(attr("keepdims", b.getUnitAttr()));
-  return create1("tessel.sum", {a}, attrs);
+    p.setKeepdims(b.getUnitAttr());
+  return create1<SumOp>({a}, p);
 }
 
 Value GradientBuilder::broadcastTo(Value a, ArrayRef<int64_t> shape) {

@@ -1,7 +1,7 @@
 //===- GradientBuilder.h - Building gradient graphs -------------*- C++ -*-===//
 //
 // The helpers the gradient rules build their tessel ops with. Every op goes
-// through createInferredOp, so the dialect's shape rules check each one; the
+// through createInferred, so the dialect's shape rules check each one; the
 // first op that fails leaves the builder failed (its diagnostic emitted) and
 // every later helper returns null.
 //
@@ -10,6 +10,7 @@
 #ifndef TESSEL_COMPILER_AUTODIFF_GRADIENTBUILDER_H
 #define TESSEL_COMPILER_AUTODIFF_GRADIENTBUILDER_H
 
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Builders.h"
@@ -25,23 +26,33 @@ public:
   void setLoc(Location l) { loc = l; }
   bool failed() const { return hasFailed; }
 
-  /// Creates tessel op `name` and returns its results (empty on failure).
-  SmallVector<Value> create(StringRef name, ValueRange operands,
-                            ArrayRef<NamedAttribute> attrs = {},
-                            unsigned numResults = 1);
-  /// Creates a single-result tessel op (null on failure).
-  Value create1(StringRef name, ValueRange operands,
-                ArrayRef<NamedAttribute> attrs = {});
+  /// Creates an `OpTy` with `properties` and returns its results (empty on
+  /// failure).
+  template <typename OpTy>
+  SmallVector<Value> create(ValueRange operands,
+                            const PropertiesOf<OpTy> &properties = {}) {
+    if (hasFailed || llvm::any_of(operands, [](Value v) { return !v; })) {
+      hasFailed = true;
+      return {};
+    }
+    OpTy op = createInferred<OpTy>(b, loc, operands, properties);
+    if (!op) {
+      hasFailed = true;
+      return {};
+    }
+    return op->getResults();
+  }
+  /// Creates a single-result `OpTy` (null on failure).
+  template <typename OpTy>
+  Value create1(ValueRange operands, const PropertiesOf<OpTy> &properties = {}) {
+    SmallVector<Value> results = create<OpTy>(operands, properties);
+    return results.empty() ? Value() : results.front();
+  }
 
-  NamedAttribute attr(StringRef name, Attribute value) {
-    return b.getNamedAttr(name, value);
+  DenseI64ArrayAttr i64Array(ArrayRef<int64_t> values) {
+    return b.getDenseI64ArrayAttr(values);
   }
-  NamedAttribute i64Array(StringRef name, ArrayRef<int64_t> values) {
-    return attr(name, b.getDenseI64ArrayAttr(values));
-  }
-  NamedAttribute i64(StringRef name, int64_t value) {
-    return attr(name, b.getI64IntegerAttr(value));
-  }
+  IntegerAttr i64(int64_t value) { return b.getI64IntegerAttr(value); }
 
   // Constants -----------------------------------------------------------------
   /// A 0-D constant of `elementType`, which broadcasts against anything.
@@ -54,17 +65,17 @@ public:
   Value dense(ArrayRef<int64_t> shape, ArrayRef<double> values, Type elementType);
 
   // Elementwise (numpy broadcasting) ------------------------------------------
-  Value add(Value a, Value c) { return create1("tessel.add", {a, c}); }
-  Value sub(Value a, Value c) { return create1("tessel.sub", {a, c}); }
-  Value mul(Value a, Value c) { return create1("tessel.mul", {a, c}); }
-  Value div(Value a, Value c) { return create1("tessel.div", {a, c}); }
-  Value pow(Value a, Value c) { return create1("tessel.pow", {a, c}); }
-  Value neg(Value a) { return create1("tessel.neg", {a}); }
-  Value sign(Value a) { return create1("tessel.sign", {a}); }
-  Value abs(Value a) { return create1("tessel.abs", {a}); }
-  Value relu(Value a) { return create1("tessel.relu", {a}); }
-  Value exp(Value a) { return create1("tessel.exp", {a}); }
-  Value log(Value a) { return create1("tessel.log", {a}); }
+  Value add(Value a, Value c) { return create1<AddOp>({a, c}); }
+  Value sub(Value a, Value c) { return create1<SubOp>({a, c}); }
+  Value mul(Value a, Value c) { return create1<MulOp>({a, c}); }
+  Value div(Value a, Value c) { return create1<DivOp>({a, c}); }
+  Value pow(Value a, Value c) { return create1<PowOp>({a, c}); }
+  Value neg(Value a) { return create1<NegOp>({a}); }
+  Value sign(Value a) { return create1<SignOp>({a}); }
+  Value abs(Value a) { return create1<AbsOp>({a}); }
+  Value relu(Value a) { return create1<ReluOp>({a}); }
+  Value exp(Value a) { return create1<ExpOp>({a}); }
+  Value log(Value a) { return create1<LogOp>({a}); }
   /// `a * value` for a scalar `value`.
   Value scale(Value a, double value);
   /// 1 where `a > 0`, else 0.
@@ -76,7 +87,10 @@ public:
   Value slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
               ArrayRef<int64_t> strides);
   Value padConstant(Value a, ArrayRef<int64_t> low, ArrayRef<int64_t> high);
-  Value matmul(Value a, Value c) { return create1("tessel.matmul", {a, c}); }
+  Value matmul(Value a, Value c) { return create1<MatmulOp>({a, c}); }
+  /// Rows of `a` along `axis` picked by the integer `indices`.
+  Value gather(Value a, Value indices, int64_t axis);
+  Value softmax(Value a, int64_t axis);
   /// Swaps the last two dims.
   Value transposeLast2(Value a);
   /// Sums `a` over `axes`.

@@ -29,40 +29,34 @@ Value lpGradient(GradientBuilder &gb, Value x, Value y, Value dy, double p,
 void poolRule(GradientBuilder &gb, PoolOp op, Value dy, ArrayRef<bool>,
               SmallVectorImpl<Value> &grads) {
   MLIRContext *context = gb.builder().getContext();
-  auto attrsFor = [&](PoolKind kind) {
-    SmallVector<NamedAttribute> attrs{
-        gb.attr("kind", PoolKindAttr::get(context, kind)),
-        gb.attr("layout", op.getLayoutAttr()), gb.attr("kernel", op.getKernelAttr())};
-    if (auto v = op.getStridesAttr())
-      attrs.push_back(gb.attr("strides", v));
-    if (auto v = op.getDilationsAttr())
-      attrs.push_back(gb.attr("dilations", v));
-    if (auto v = op.getPaddingAttr())
-      attrs.push_back(gb.attr("padding", v));
-    if (op.getCeilMode())
-      attrs.push_back(gb.attr("ceil_mode", gb.builder().getUnitAttr()));
-    if (op.getCountIncludePad())
-      attrs.push_back(gb.attr("count_include_pad", gb.builder().getUnitAttr()));
-    return attrs;
+  auto backward = [&](PoolKind kind, Value g) {
+    PoolBackwardOp::Properties p;
+    p.setKind(PoolKindAttr::get(context, kind));
+    p.setLayout(op.getLayoutAttr());
+    p.setKernel(op.getKernelAttr());
+    p.setStrides(op.getStridesAttr());
+    p.setDilations(op.getDilationsAttr());
+    p.setPadding(op.getPaddingAttr());
+    p.setCeilMode(op.getCeilModeAttr());
+    p.setCountIncludePad(op.getCountIncludePadAttr());
+    return gb.create1<PoolBackwardOp>({op.getInput(), g}, p);
   };
   if (op.getKind() != PoolKind::Lp) {
-    grads[0] = gb.create1("tessel.pool_backward", {op.getInput(), dy},
-                          attrsFor(op.getKind()));
+    grads[0] = backward(op.getKind(), dy);
     return;
   }
   double p = op.getP() ? op.getP()->convertToDouble() : 2.0;
-  grads[0] = lpGradient(gb, op.getInput(), op.getResult(), dy, p, [&](Value g) {
-    return gb.create1("tessel.pool_backward", {op.getInput(), g},
-                      attrsFor(PoolKind::Lp));
-  });
+  grads[0] = lpGradient(gb, op.getInput(), op.getResult(), dy, p,
+                        [&](Value g) { return backward(PoolKind::Lp, g); });
 }
 
 void adaptivePoolRule(GradientBuilder &gb, AdaptivePoolOp op, Value dy,
                       ArrayRef<bool>, SmallVectorImpl<Value> &grads) {
-  grads[0] = gb.create1("tessel.adaptive_pool_backward", {op.getInput(), dy},
-                        {gb.attr("kind", op.getKindAttr()),
-                         gb.attr("layout", op.getLayoutAttr()),
-                         gb.attr("output_size", op.getOutputSizeAttr())});
+  AdaptivePoolBackwardOp::Properties p;
+  p.setKind(op.getKindAttr());
+  p.setLayout(op.getLayoutAttr());
+  p.setOutputSize(op.getOutputSizeAttr());
+  grads[0] = gb.create1<AdaptivePoolBackwardOp>({op.getInput(), dy}, p);
 }
 
 void globalPoolRule(GradientBuilder &gb, GlobalPoolOp op, Value dy, ArrayRef<bool>,
@@ -72,10 +66,11 @@ void globalPoolRule(GradientBuilder &gb, GlobalPoolOp op, Value dy, ArrayRef<boo
   for (unsigned d : getSpatialDims(op.getLayout()))
     kernel.push_back(shapeOf(op.getInput())[d]);
   auto backward = [&](PoolKind kind, Value g) {
-    return gb.create1("tessel.pool_backward", {op.getInput(), g},
-                      {gb.attr("kind", PoolKindAttr::get(context, kind)),
-                       gb.attr("layout", op.getLayoutAttr()),
-                       gb.i64Array("kernel", kernel)});
+    PoolBackwardOp::Properties p;
+    p.setKind(PoolKindAttr::get(context, kind));
+    p.setLayout(op.getLayoutAttr());
+    p.setKernel(gb.i64Array(kernel));
+    return gb.create1<PoolBackwardOp>({op.getInput(), g}, p);
   };
   if (op.getKind() != PoolKind::Lp) {
     grads[0] = backward(op.getKind(), dy);

@@ -86,15 +86,14 @@ void crossEntropyRule(GradientBuilder &gb, CrossEntropyOp op, Value dy,
   ArrayRef<int64_t> shape = shapeOf(logits);
   int64_t rank = shape.size(), classes = shape[1];
   Type t = elementTypeOf(logits);
-  Value oneHot = gb.create1("tessel.gather", {gb.identity(classes, t), op.getLabels()},
-                            {gb.i64("axis", 0)});
+  Value oneHot = gb.gather(gb.identity(classes, t), op.getLabels(), 0);
   if (rank > 2) { // [N, d..., C] -> [N, C, d...]
     SmallVector<int64_t> perm{0, rank - 1};
     for (int64_t i = 1; i < rank - 1; ++i)
       perm.push_back(i);
     oneHot = gb.transpose(oneHot, perm);
   }
-  Value softmax = gb.create1("tessel.softmax", {logits}, {gb.i64("axis", 1)});
+  Value softmax = gb.softmax(logits, 1);
   double count = static_cast<double>(
       cast<RankedTensorType>(op.getLabels().getType()).getNumElements());
   Value scale = lossScale(gb, op.getReduction(), dy, count, [&](Value g) {

@@ -136,13 +136,16 @@ void upsampleRule(GradientBuilder &gb, UpsampleOp op, Value dy, ArrayRef<bool>,
   grads[0] = g;
 }
 
-template <typename OpTy>
-void addShuffle(RuleTable &table, StringRef inverse) {
-  addRule<OpTy>(table, [inverse](GradientBuilder &gb, OpTy op, Value dy, ArrayRef<bool>,
-                                 SmallVectorImpl<Value> &grads) {
-    grads[0] = gb.create1(inverse, {dy},
-                          {gb.attr("layout", op.getLayoutAttr()),
-                           gb.attr("factor", op.getFactorAttr())});
+/// The gradient of a pixel (un)shuffle is its `InverseOp` with the same
+/// layout and factor.
+template <typename OpTy, typename InverseOp>
+void addShuffle(RuleTable &table) {
+  addRule<OpTy>(table, [](GradientBuilder &gb, OpTy op, Value dy, ArrayRef<bool>,
+                          SmallVectorImpl<Value> &grads) {
+    typename InverseOp::Properties p;
+    p.setLayout(op.getLayoutAttr());
+    p.setFactor(op.getFactorAttr());
+    grads[0] = gb.create1<InverseOp>({dy}, p);
   });
 }
 
@@ -151,6 +154,6 @@ void addShuffle(RuleTable &table, StringRef inverse) {
 void mlir::tessel::registerResampleRules(RuleTable &table) {
   addRule<PadOp>(table, padRule);
   addRule<UpsampleOp>(table, upsampleRule);
-  addShuffle<PixelShuffleOp>(table, "tessel.pixel_unshuffle");
-  addShuffle<PixelUnshuffleOp>(table, "tessel.pixel_shuffle");
+  addShuffle<PixelShuffleOp, PixelUnshuffleOp>(table);
+  addShuffle<PixelUnshuffleOp, PixelShuffleOp>(table);
 }

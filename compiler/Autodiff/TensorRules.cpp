@@ -55,8 +55,7 @@ void gatherRule(GradientBuilder &gb, GatherOp op, Value dy, ArrayRef<bool>,
   int64_t size = in[axis];
   int64_t count = cast<RankedTensorType>(op.getIndices().getType()).getNumElements();
   Type t = elementTypeOf(dy);
-  Value oneHot = gb.create1("tessel.gather", {gb.identity(size, t), op.getIndices()},
-                            {gb.i64("axis", 0)});
+  Value oneHot = gb.gather(gb.identity(size, t), op.getIndices(), 0);
   oneHot = gb.reshape(oneHot, {count, size});
   SmallVector<int64_t> flat(in.take_front(axis));
   flat.push_back(count);
@@ -99,9 +98,10 @@ void mlir::tessel::registerTensorRules(RuleTable &table) {
   });
   addRule<RelayoutOp>(table, [](GradientBuilder &gb, RelayoutOp op, Value dy,
                                 ArrayRef<bool>, SmallVectorImpl<Value> &grads) {
-    grads[0] = gb.create1("tessel.relayout", {dy},
-                          {gb.attr("source", op.getTargetAttr()),
-                           gb.attr("target", op.getSourceAttr())});
+    RelayoutOp::Properties p;
+    p.setSource(op.getTargetAttr());
+    p.setTarget(op.getSourceAttr());
+    grads[0] = gb.create1<RelayoutOp>({dy}, p);
   });
   addRule<SliceOp>(table, sliceRule);
   addRule<GatherOp>(table, gatherRule);

@@ -8,7 +8,7 @@
 // (Shape -> Gather -> Concat -> Reshape, ...) fold away. Constants become
 // tessel.constant ops when a run-time op needs them.
 //
-// Ops are created with createInferredOp, so the dialect's own shape rules
+// Ops are created with mt::createInferred, so the dialect's own shape rules
 // check every node; their messages get the node's name and op type. The
 // converters live in one file per op family (OnnxImporterImpl.h).
 //
@@ -294,20 +294,10 @@ Status Importer::setOutput(int i, OnnxTensor constant) {
   return Status();
 }
 
-Result<mlir::Operation *> Importer::build(llvm::StringRef name, mlir::ValueRange operands,
-                                          llvm::ArrayRef<NamedAttribute> attrs,
-                                          unsigned numResults) {
-  diagnostics.clear();
-  mlir::Operation *op = mt::createInferredOp(builder, loc, name, operands, attrs, numResults);
-  if (!op)
-    return fail(diagnostics.empty() ? "'" + name.str() + "' is invalid" : diagnostics);
-  return op;
-}
-
-Result<Value> Importer::scalarOp(llvm::StringRef name, Value v, double scalar) {
+Result<Value> Importer::scale(Value v, double scalar) {
   OnnxTensor s;
   s.floats = {scalar};
-  return build1(name, {v, materialize(s)});
+  return build1<mt::MulOp>({v, materialize(s)});
 }
 
 //===----------------------------------------------------------------------===//
@@ -328,45 +318,7 @@ void Importer::registerConverters() {
   add({"GlobalMaxPool"}, [this] { return convertGlobalPool(mt::PoolKind::Max); });
   add({"GlobalLpPool"}, [this] { return convertGlobalPool(mt::PoolKind::Lp); });
   add({"BatchNormalization"}, [this] { return convertBatchNorm(); });
-  const std::pair<const char *, const char *> unary[] = {
-      {"Relu", "tessel.relu"}, {"Sigmoid", "tessel.sigmoid"}, {"Tanh", "tessel.tanh"},
-      {"Abs", "tessel.abs"},   {"Neg", "tessel.neg"},         {"Sqrt", "tessel.sqrt"},
-      {"Exp", "tessel.exp"},   {"Log", "tessel.log"},         {"Sign", "tessel.sign"},
-      {"LeakyRelu", "tessel.leaky_relu"}};
-  for (auto [onnxName, tesselName] : unary) {
-    std::string op = tesselName;
-    add({onnxName}, [this, op] { return convertUnary(op); });
-  }
-  const std::pair<const char *, const char *> binary[] = {
-      {"Add", "tessel.add"}, {"Sub", "tessel.sub"}, {"Mul", "tessel.mul"},
-      {"Div", "tessel.div"}, {"Pow", "tessel.pow"}};
-  for (auto [onnxName, tesselName] : binary) {
-    std::string op = tesselName;
-    add({onnxName}, [this, op] { return convertBinary(op); });
-  }
-  add({"Sum"}, [this]() -> Status {
-    auto acc = input(0);
-    for (int i = 1; acc && i < numInputs(); ++i) {
-      auto next = input(i);
-      if (!next)
-        return next.status();
-      acc = build1("tessel.add", {*acc, *next});
-    }
-    return setOutput(0, acc);
-  });
-  add({"Clip"}, [this] { return convertClip(); });
-  add({"PRelu"}, [this] { return convertPRelu(); });
-  add({"Gemm"}, [this] { return convertGemm(); });
-  add({"MatMul"}, [this]() -> Status {
-    auto a = input(0);
-    if (!a)
-      return a.status();
-    auto b = input(1);
-    if (!b)
-      return b.status();
-    auto y = build1("tessel.matmul", {*a, *b});
-    return setOutput(0, y);
-  });
+  registerMathConverters();
   for (const char *name : {"Flatten", "Reshape", "Squeeze", "Unsqueeze"}) {
     std::string type = name;
     add({name}, [this, type] { return convertReshapeLike(type); });
@@ -378,12 +330,6 @@ void Importer::registerConverters() {
   add({"Upsample"}, [this] { return convertResize(true); });
   add({"DepthToSpace"}, [this] { return convertDepthToSpace(false); });
   add({"SpaceToDepth"}, [this] { return convertDepthToSpace(true); });
-  add({"Softmax"}, [this] { return convertSoftmax(false); });
-  add({"LogSoftmax"}, [this] { return convertSoftmax(true); });
-  add({"ReduceMean"}, [this] { return convertReduce("tessel.mean"); });
-  add({"ReduceSum", "ReduceSumSquare"}, [this] { return convertReduce("tessel.sum"); });
-  add({"ReduceMax"}, [this] { return convertReduce("tessel.max"); });
-  add({"ReduceMin"}, [this] { return convertReduce("tessel.min"); });
   add({"Slice"}, [this] { return convertSlice(); });
   add({"Split"}, [this] { return convertSplit(); });
   add({"Gather"}, [this] { return convertGather(); });

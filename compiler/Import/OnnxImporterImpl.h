@@ -14,6 +14,7 @@
 
 #include "compiler/Import/OnnxImporter.h"
 
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 #include "dialects/tessel/IR/TesselDialect.h"
 
@@ -35,7 +36,6 @@
 namespace tessel::detail::importer {
 
 namespace mt = mlir::tessel;
-using mlir::NamedAttribute;
 using mlir::Value;
 using Shape = std::vector<int64_t>;
 
@@ -152,34 +152,40 @@ private:
   }
 
   // --- building ops ---
-  Result<mlir::Operation *> build(llvm::StringRef name, mlir::ValueRange operands,
-                                  llvm::ArrayRef<NamedAttribute> attrs,
-                                  unsigned numResults = 1);
-  Result<Value> build1(llvm::StringRef name, mlir::ValueRange operands,
-                       llvm::ArrayRef<NamedAttribute> attrs = {}) {
-    auto op = build(name, operands, attrs);
+  /// Creates an `OpTy` with `properties` through mt::createInferred; its
+  /// diagnostics become the node's error.
+  template <typename OpTy>
+  Result<OpTy> build(mlir::ValueRange operands,
+                     const mt::PropertiesOf<OpTy> &properties = {}) {
+    diagnostics.clear();
+    OpTy op = mt::createInferred<OpTy>(builder, loc, operands, properties);
+    if (!op)
+      return fail(diagnostics.empty()
+                      ? "'" + OpTy::getOperationName().str() + "' is invalid"
+                      : diagnostics);
+    return op;
+  }
+  template <typename OpTy>
+  Result<Value> build1(mlir::ValueRange operands,
+                       const mt::PropertiesOf<OpTy> &properties = {}) {
+    auto op = build<OpTy>(operands, properties);
     if (!op)
       return op.status();
     return (*op)->getResult(0);
   }
   Value materialize(const OnnxTensor &t);
-  NamedAttribute named(llvm::StringRef name, mlir::Attribute value) {
-    return builder.getNamedAttr(name, value);
+  mlir::DenseI64ArrayAttr i64s(llvm::ArrayRef<int64_t> values) {
+    return builder.getDenseI64ArrayAttr(values);
   }
-  NamedAttribute i64s(llvm::StringRef name, llvm::ArrayRef<int64_t> values) {
-    return named(name, builder.getDenseI64ArrayAttr(values));
-  }
-  NamedAttribute i64(llvm::StringRef name, int64_t value) {
-    return named(name, builder.getI64IntegerAttr(value));
-  }
-  NamedAttribute f64(llvm::StringRef name, double value) {
-    return named(name, builder.getF64FloatAttr(value));
-  }
-  NamedAttribute layoutAttr(size_t rank) {
+  mlir::IntegerAttr i64(int64_t value) { return builder.getI64IntegerAttr(value); }
+  mlir::FloatAttr f64(double value) { return builder.getF64FloatAttr(value); }
+  mlir::UnitAttr flag(bool set) { return set ? builder.getUnitAttr() : mlir::UnitAttr(); }
+  /// The channels-first layout of a rank-`rank` activation.
+  mt::ActivationLayoutAttr layoutAttr(size_t rank) {
     mt::ActivationLayout layout = rank == 3   ? mt::ActivationLayout::NCW
                                   : rank == 4 ? mt::ActivationLayout::NCHW
                                               : mt::ActivationLayout::NCDHW;
-    return named("layout", mt::ActivationLayoutAttr::get(&context, layout));
+    return mt::ActivationLayoutAttr::get(&context, layout);
   }
   static Shape shapeOf(Value v) {
     auto shape = llvm::cast<mlir::RankedTensorType>(v.getType()).getShape();
@@ -188,22 +194,37 @@ private:
   Result<Value> reshape(Value v, const Shape &shape) {
     if (shapeOf(v) == shape)
       return v;
-    return build1("tessel.reshape", v, {i64s("shape", shape)});
+    mt::ReshapeOp::Properties p;
+    p.setShape(i64s(shape));
+    return build1<mt::ReshapeOp>(v, p);
   }
   Result<Value> transpose(Value v, llvm::ArrayRef<int64_t> perm) {
-    return build1("tessel.transpose", v, {i64s("perm", perm)});
+    mt::TransposeOp::Properties p;
+    p.setPerm(i64s(perm));
+    return build1<mt::TransposeOp>(v, p);
   }
-  Result<Value> scalarOp(llvm::StringRef name, Value v, double scalar);
+  Result<Value> slice(Value v, llvm::ArrayRef<int64_t> offsets, llvm::ArrayRef<int64_t> sizes,
+                      llvm::ArrayRef<int64_t> strides) {
+    mt::SliceOp::Properties p;
+    p.setOffsets(i64s(offsets));
+    p.setSizes(i64s(sizes));
+    p.setStrides(i64s(strides));
+    return build1<mt::SliceOp>(v, p);
+  }
+  /// `v * scalar`.
+  Result<Value> scale(Value v, double scalar);
 
   // --- converters ---
   void registerConverters();
+  /// Registers the converters of OnnxMathConverters.cpp.
+  void registerMathConverters();
   Status convertNode();
   Status convertConv(bool transposed);
   Status convertPool(mt::PoolKind kind);
   Status convertGlobalPool(mt::PoolKind kind);
   Status convertBatchNorm();
-  Status convertUnary(llvm::StringRef name);
-  Status convertBinary(llvm::StringRef name);
+  template <typename OpTy> Status convertUnary();
+  template <typename OpTy> Status convertBinary();
   Status convertClip();
   Status convertPRelu();
   Status convertGemm();
@@ -213,8 +234,8 @@ private:
   Status convertPad();
   Status convertResize(bool upsample);
   Status convertDepthToSpace(bool inverse);
-  Status convertSoftmax(bool log);
-  Status convertReduce(llvm::StringRef name);
+  template <typename OpTy> Status convertSoftmax();
+  template <typename OpTy> Status convertReduce();
   Status convertSlice();
   Status convertSplit();
   Status convertGather();

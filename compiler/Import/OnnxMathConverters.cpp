@@ -19,15 +19,15 @@ namespace tessel::detail::importer {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-Status Importer::convertUnary(llvm::StringRef name) {
+template <typename OpTy>
+Status Importer::convertUnary() {
   auto x = input(0);
   if (!x)
     return x.status();
-  std::vector<NamedAttribute> attrs;
-  if (name == "tessel.leaky_relu")
-    attrs.push_back(f64("alpha", floatAttr("alpha", 0.01)));
-  auto y = build1(name, *x, attrs);
-  return setOutput(0, y);
+  mt::PropertiesOf<OpTy> p;
+  if constexpr (std::is_same_v<OpTy, mt::LeakyReluOp>)
+    p.setAlpha(f64(floatAttr("alpha", 0.01)));
+  return setOutput(0, build1<OpTy>(*x, p));
 }
 
 /// numpy broadcasting of two constant shapes; empty optional when they clash.
@@ -59,7 +59,24 @@ int64_t broadcastIndex(const Shape &shape, const Shape &out, int64_t i) {
   return index;
 }
 
-Status Importer::convertBinary(llvm::StringRef name) {
+/// `OpTy` on two integers; false for a division by zero.
+template <typename OpTy>
+bool evaluate(int64_t x, int64_t y, int64_t &result) {
+  if constexpr (std::is_same_v<OpTy, mt::AddOp>)
+    result = x + y;
+  else if constexpr (std::is_same_v<OpTy, mt::SubOp>)
+    result = x - y;
+  else if constexpr (std::is_same_v<OpTy, mt::MulOp>)
+    result = x * y;
+  else if constexpr (std::is_same_v<OpTy, mt::DivOp>)
+    result = y == 0 ? 0 : x / y;
+  else
+    result = static_cast<int64_t>(std::pow(x, y));
+  return !(std::is_same_v<OpTy, mt::DivOp> && y == 0);
+}
+
+template <typename OpTy>
+Status Importer::convertBinary() {
   auto ca = constantInput(0);
   if (!ca)
     return ca.status();
@@ -76,13 +93,9 @@ Status Importer::convertBinary(llvm::StringRef name) {
     for (int64_t i = 0, n = product(*out); i < n; ++i) {
       int64_t x = (*ca)->ints[broadcastIndex((*ca)->shape, *out, i)];
       int64_t y = (*cb)->ints[broadcastIndex((*cb)->shape, *out, i)];
-      if ((name == "tessel.div") && y == 0)
+      int64_t v;
+      if (!evaluate<OpTy>(x, y, v))
         return fail("integer division by zero");
-      int64_t v = name == "tessel.add"   ? x + y
-                  : name == "tessel.sub" ? x - y
-                  : name == "tessel.mul" ? x * y
-                  : name == "tessel.div" ? x / y
-                                         : static_cast<int64_t>(std::pow(x, y));
       r.ints.push_back(v);
     }
     return setOutput(0, std::move(r));
@@ -103,8 +116,7 @@ Status Importer::convertBinary(llvm::StringRef name) {
       return v.status();
     operands.push_back(*v);
   }
-  auto y = build1(name, operands);
-  return setOutput(0, y);
+  return setOutput(0, build1<OpTy>(operands));
 }
 
 Status Importer::convertClip() {
@@ -132,12 +144,12 @@ Status Importer::convertClip() {
   }
   if (!low && !high)
     return setOutput(0, *x);
-  std::vector<NamedAttribute> attrs;
+  mt::ClampOp::Properties p;
   if (low)
-    attrs.push_back(f64("min", *low));
+    p.setMin(f64(*low));
   if (high)
-    attrs.push_back(f64("max", *high));
-  auto y = build1("tessel.clamp", *x, attrs);
+    p.setMax(f64(*high));
+  auto y = build1<mt::ClampOp>(*x, p);
   return setOutput(0, y);
 }
 
@@ -149,19 +161,19 @@ Status Importer::convertPRelu() {
   auto slope = input(1);
   if (!slope)
     return slope.status();
-  auto positive = build1("tessel.relu", *x);
+  auto positive = build1<mt::ReluOp>(*x);
   if (!positive)
     return positive.status();
-  auto negated = build1("tessel.neg", *x);
+  auto negated = build1<mt::NegOp>(*x);
   if (!negated)
     return negated.status();
-  auto negative = build1("tessel.relu", *negated);
+  auto negative = build1<mt::ReluOp>(*negated);
   if (!negative)
     return negative.status();
-  auto scaled = build1("tessel.mul", {*negative, *slope});
+  auto scaled = build1<mt::MulOp>({*negative, *slope});
   if (!scaled)
     return scaled.status();
-  auto y = build1("tessel.sub", {*positive, *scaled});
+  auto y = build1<mt::SubOp>({*positive, *scaled});
   return setOutput(0, y);
 }
 
@@ -197,7 +209,7 @@ Status Importer::convertGemm() {
     llvm::SmallVector<Value> operands = {*a, *b};
     if (c)
       operands.push_back(*c);
-    auto y = build1("tessel.linear", operands);
+    auto y = build1<mt::LinearOp>(operands);
     return setOutput(0, y);
   }
   if (transB) {
@@ -206,23 +218,23 @@ Status Importer::convertGemm() {
       return t.status();
     b = *t;
   }
-  auto y = build1("tessel.matmul", {*a, *b});
+  auto y = build1<mt::MatmulOp>({*a, *b});
   if (!y)
     return y.status();
   if (alpha != 1.0) {
-    y = scalarOp("tessel.mul", *y, alpha);
+    y = scale(*y, alpha);
     if (!y)
       return y.status();
   }
   if (c && beta != 0.0) {
     Value bias = *c;
     if (beta != 1.0) {
-      auto scaled = scalarOp("tessel.mul", bias, beta);
+      auto scaled = scale(bias, beta);
       if (!scaled)
         return scaled.status();
       bias = *scaled;
     }
-    y = build1("tessel.add", {*y, bias});
+    y = build1<mt::AddOp>({*y, bias});
     if (!y)
       return y.status();
   }
@@ -231,17 +243,20 @@ Status Importer::convertGemm() {
 
 /// Opsets before 13 flatten the input to 2-D at `axis` (default 1) and
 /// normalize each row; from 13 on, `axis` (default -1) is one dim.
-Status Importer::convertSoftmax(bool log) {
+template <typename OpTy>
+Status Importer::convertSoftmax() {
   auto x = input(0);
   if (!x)
     return x.status();
   Shape xs = shapeOf(*x);
   int64_t rank = static_cast<int64_t>(xs.size());
-  llvm::StringRef name = log ? "tessel.log_softmax" : "tessel.softmax";
-  if (opset >= 13) {
-    auto y = build1(name, *x, {i64("axis", intAttr("axis", -1))});
-    return setOutput(0, y);
-  }
+  auto softmax = [&](Value v, int64_t axis) {
+    typename OpTy::Properties p;
+    p.setAxis(i64(axis));
+    return build1<OpTy>(v, p);
+  };
+  if (opset >= 13)
+    return setOutput(0, softmax(*x, intAttr("axis", -1)));
   auto axis = normalizeAxis(intAttr("axis", 1), rank);
   if (!axis)
     return failAttribute("axis", axis.message());
@@ -249,18 +264,19 @@ Status Importer::convertSoftmax(bool log) {
                 product(llvm::ArrayRef(xs).drop_front(*axis))};
   auto y = reshape(*x, flat);
   if (y)
-    y = build1(name, *y, {i64("axis", 1)});
+    y = softmax(*y, 1);
   if (y)
     y = reshape(*y, xs);
   return setOutput(0, y);
 }
 
-Status Importer::convertReduce(llvm::StringRef name) {
+template <typename OpTy>
+Status Importer::convertReduce() {
   auto x = input(0);
   if (!x)
     return x.status();
   if (node->op_type() == "ReduceSumSquare") {
-    x = build1("tessel.mul", {*x, *x});
+    x = build1<mt::MulOp>({*x, *x});
     if (!x)
       return x.status();
   }
@@ -281,13 +297,63 @@ Status Importer::convertReduce(llvm::StringRef name) {
   } else {
     axes = intsAttr("axes");
   }
-  std::vector<NamedAttribute> attrs;
+  typename OpTy::Properties p;
   if (axes)
-    attrs.push_back(i64s("axes", *axes));
-  if (keepDims)
-    attrs.push_back(named("keepdims", builder.getUnitAttr()));
-  auto y = build1(name, *x, attrs);
-  return setOutput(0, y);
+    p.setAxes(i64s(*axes));
+  p.setKeepdims(flag(keepDims));
+  return setOutput(0, build1<OpTy>(*x, p));
+}
+
+//===----------------------------------------------------------------------===//
+// Registration
+//===----------------------------------------------------------------------===//
+
+void Importer::registerMathConverters() {
+  auto add = [&](const char *name, Converter c) { converters[name] = std::move(c); };
+  add("Relu", [this] { return convertUnary<mt::ReluOp>(); });
+  add("Sigmoid", [this] { return convertUnary<mt::SigmoidOp>(); });
+  add("Tanh", [this] { return convertUnary<mt::TanhOp>(); });
+  add("Abs", [this] { return convertUnary<mt::AbsOp>(); });
+  add("Neg", [this] { return convertUnary<mt::NegOp>(); });
+  add("Sqrt", [this] { return convertUnary<mt::SqrtOp>(); });
+  add("Exp", [this] { return convertUnary<mt::ExpOp>(); });
+  add("Log", [this] { return convertUnary<mt::LogOp>(); });
+  add("Sign", [this] { return convertUnary<mt::SignOp>(); });
+  add("LeakyRelu", [this] { return convertUnary<mt::LeakyReluOp>(); });
+  add("Add", [this] { return convertBinary<mt::AddOp>(); });
+  add("Sub", [this] { return convertBinary<mt::SubOp>(); });
+  add("Mul", [this] { return convertBinary<mt::MulOp>(); });
+  add("Div", [this] { return convertBinary<mt::DivOp>(); });
+  add("Pow", [this] { return convertBinary<mt::PowOp>(); });
+  add("Sum", [this]() -> Status {
+    auto acc = input(0);
+    for (int i = 1; acc && i < numInputs(); ++i) {
+      auto next = input(i);
+      if (!next)
+        return next.status();
+      acc = build1<mt::AddOp>({*acc, *next});
+    }
+    return setOutput(0, acc);
+  });
+  add("Clip", [this] { return convertClip(); });
+  add("PRelu", [this] { return convertPRelu(); });
+  add("Gemm", [this] { return convertGemm(); });
+  add("MatMul", [this]() -> Status {
+    auto a = input(0);
+    if (!a)
+      return a.status();
+    auto b = input(1);
+    if (!b)
+      return b.status();
+    return setOutput(0, build1<mt::MatmulOp>({*a, *b}));
+  });
+  add("Softmax", [this] { return convertSoftmax<mt::SoftmaxOp>(); });
+  add("LogSoftmax", [this] { return convertSoftmax<mt::LogSoftmaxOp>(); });
+  add("ReduceMean", [this] { return convertReduce<mt::MeanOp>(); });
+  add("ReduceSum", [this] { return convertReduce<mt::SumOp>(); });
+  add("ReduceSumSquare", [this] { return convertReduce<mt::SumOp>(); });
+  add("ReduceMax", [this] { return convertReduce<mt::MaxOp>(); });
+  add("ReduceMin", [this] { return convertReduce<mt::MinOp>(); });
 }
 
 

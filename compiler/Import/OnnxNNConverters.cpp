@@ -88,9 +88,6 @@ Status Importer::convertConv(bool transposed) {
   if (!window)
     return window.status();
   int64_t groups = intAttr("group", 1);
-  std::vector<NamedAttribute> attrs = {
-      layoutAttr(xs.size()), i64s("strides", window->strides),
-      i64s("dilations", window->dilations), i64("groups", groups)};
   mt::FilterLayout filter =
       transposed ? (rank == 1 ? mt::FilterLayout::IOW
                     : rank == 2 ? mt::FilterLayout::IOHW
@@ -98,10 +95,9 @@ Status Importer::convertConv(bool transposed) {
                  : (rank == 1 ? mt::FilterLayout::OIW
                     : rank == 2 ? mt::FilterLayout::OIHW
                                 : mt::FilterLayout::OIDHW);
-  attrs.push_back(named("filter_layout", mt::FilterLayoutAttr::get(&context, filter)));
-  Shape padding = window->padding;
+  Shape padding = window->padding, outputPadding;
   if (transposed) {
-    Shape outputPadding = intsAttr("output_padding").value_or(Shape(rank, 0));
+    outputPadding = intsAttr("output_padding").value_or(Shape(rank, 0));
     if (outputPadding.size() != rank)
       return failAttribute("output_padding", "needs " + std::to_string(rank) + " entries");
     if (auto outputShape = intsAttr("output_shape")) {
@@ -137,9 +133,7 @@ Status Importer::convertConv(bool transposed) {
         padding[rank + i] = total - padding[i];
       }
     }
-    attrs.push_back(i64s("output_padding", outputPadding));
   }
-  attrs.push_back(i64s("padding", padding));
   llvm::SmallVector<Value> operands = {*x, *w};
   if (hasInput(2)) {
     auto b = input(2);
@@ -147,7 +141,22 @@ Status Importer::convertConv(bool transposed) {
       return b.status();
     operands.push_back(*b);
   }
-  auto y = build1(transposed ? "tessel.conv_transpose" : "tessel.conv", operands, attrs);
+  auto properties = [&](auto p) {
+    p.setLayout(layoutAttr(xs.size()));
+    p.setFilterLayout(mt::FilterLayoutAttr::get(&context, filter));
+    p.setStrides(i64s(window->strides));
+    p.setDilations(i64s(window->dilations));
+    p.setPadding(i64s(padding));
+    p.setGroups(i64(groups));
+    return p;
+  };
+  auto y = [&]() -> Result<Value> {
+    if (!transposed)
+      return build1<mt::ConvOp>(operands, properties(mt::ConvOp::Properties()));
+    auto p = properties(mt::ConvTransposeOp::Properties());
+    p.setOutputPadding(i64s(outputPadding));
+    return build1<mt::ConvTransposeOp>(operands, p);
+  }();
   return setOutput(0, y);
 }
 
@@ -168,17 +177,18 @@ Status Importer::convertPool(mt::PoolKind kind) {
     if (outputUsed(1))
       return fail("the Indices output is not supported");
   }
-  std::vector<NamedAttribute> attrs = {
-      named("kind", mt::PoolKindAttr::get(&context, kind)), layoutAttr(xs.size()),
-      i64s("kernel", window->kernel), i64s("strides", window->strides),
-      i64s("dilations", window->dilations), i64s("padding", window->padding)};
-  if (kind != mt::PoolKind::Lp && intAttr("ceil_mode", 0))
-    attrs.push_back(named("ceil_mode", builder.getUnitAttr()));
-  if (kind == mt::PoolKind::Avg && intAttr("count_include_pad", 0))
-    attrs.push_back(named("count_include_pad", builder.getUnitAttr()));
+  mt::PoolOp::Properties p;
+  p.setKind(mt::PoolKindAttr::get(&context, kind));
+  p.setLayout(layoutAttr(xs.size()));
+  p.setKernel(i64s(window->kernel));
+  p.setStrides(i64s(window->strides));
+  p.setDilations(i64s(window->dilations));
+  p.setPadding(i64s(window->padding));
+  p.setCeilMode(flag(kind != mt::PoolKind::Lp && intAttr("ceil_mode", 0)));
+  p.setCountIncludePad(flag(kind == mt::PoolKind::Avg && intAttr("count_include_pad", 0)));
   if (kind == mt::PoolKind::Lp)
-    attrs.push_back(f64("p", static_cast<double>(intAttr("p", 2))));
-  auto y = build1("tessel.pool", *x, attrs);
+    p.setP(f64(static_cast<double>(intAttr("p", 2))));
+  auto y = build1<mt::PoolOp>(*x, p);
   return setOutput(0, y);
 }
 
@@ -189,11 +199,12 @@ Status Importer::convertGlobalPool(mt::PoolKind kind) {
   Shape xs = shapeOf(*x);
   if (xs.size() < 3 || xs.size() > 5)
     return fail("input has rank " + std::to_string(xs.size()) + "; expected 3 to 5");
-  std::vector<NamedAttribute> attrs = {named("kind", mt::PoolKindAttr::get(&context, kind)),
-                                       layoutAttr(xs.size())};
+  mt::GlobalPoolOp::Properties p;
+  p.setKind(mt::PoolKindAttr::get(&context, kind));
+  p.setLayout(layoutAttr(xs.size()));
   if (kind == mt::PoolKind::Lp)
-    attrs.push_back(f64("p", static_cast<double>(intAttr("p", 2))));
-  auto y = build1("tessel.global_pool", *x, attrs);
+    p.setP(f64(static_cast<double>(intAttr("p", 2))));
+  auto y = build1<mt::GlobalPoolOp>(*x, p);
   return setOutput(0, y);
 }
 
@@ -213,9 +224,9 @@ Status Importer::convertBatchNorm() {
   if (opset < 9 && intAttr("spatial", 1) != 1)
     return failAttribute("spatial", "= 0 (per-element statistics) is not supported");
   bool training = intAttr("training_mode", 0) != 0;
-  std::vector<NamedAttribute> attrs = {f64("epsilon", epsilon)};
+  mt::ActivationLayoutAttr layout;
   if (xs.size() >= 3 && xs.size() <= 5)
-    attrs.push_back(layoutAttr(xs.size()));
+    layout = layoutAttr(xs.size());
   else if (xs.size() != 2)
     return fail("input has rank " + std::to_string(xs.size()) + "; expected 2 to 5");
   if (!training) {
@@ -223,13 +234,17 @@ Status Importer::convertBatchNorm() {
       if (outputUsed(i))
         return fail("output #" + std::to_string(i) +
                     " (running statistics) exists only with training_mode = 1");
-    auto y = build1("tessel.batch_norm", operands, attrs);
-    return setOutput(0, y);
+    mt::BatchNormOp::Properties p;
+    p.setEpsilon(f64(epsilon));
+    p.setLayout(layout);
+    return setOutput(0, build1<mt::BatchNormOp>(operands, p));
   }
   // Training mode: normalize with the batch statistics and update the
   // running ones, running = running * momentum + batch * (1 - momentum).
-  auto op = build("tessel.batch_norm_train", {operands[0], operands[1], operands[2]},
-                  attrs, 3);
+  mt::BatchNormTrainOp::Properties p;
+  p.setEpsilon(f64(epsilon));
+  p.setLayout(layout);
+  auto op = build<mt::BatchNormTrainOp>({operands[0], operands[1], operands[2]}, p);
   if (!op)
     return op.status();
   if (Status s = setOutput(0, (*op)->getResult(0)); !s)
@@ -237,13 +252,13 @@ Status Importer::convertBatchNorm() {
   for (int k = 1; k <= 2; ++k) {
     if (!outputUsed(k))
       continue;
-    auto kept = scalarOp("tessel.mul", operands[2 + k], momentum);
+    auto kept = scale(operands[2 + k], momentum);
     if (!kept)
       return kept.status();
-    auto fresh = scalarOp("tessel.mul", (*op)->getResult(k), 1.0 - momentum);
+    auto fresh = scale((*op)->getResult(k), 1.0 - momentum);
     if (!fresh)
       return fresh.status();
-    auto sum = build1("tessel.add", {*kept, *fresh});
+    auto sum = build1<mt::AddOp>({*kept, *fresh});
     if (!sum)
       return sum.status();
     if (Status s = setOutput(k, *sum); !s)

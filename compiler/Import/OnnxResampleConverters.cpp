@@ -74,8 +74,7 @@ Status Importer::convertPad() {
         return fail("pads " + formatShape(pads) + " remove more than dim " +
                     std::to_string(d) + " holds");
     }
-    auto sliced = build1("tessel.slice", data,
-                         {i64s("offsets", offsets), i64s("sizes", sizes), i64s("strides", strides)});
+    auto sliced = slice(data, offsets, sizes, strides);
     if (!sliced)
       return sliced.status();
     data = *sliced;
@@ -84,11 +83,12 @@ Status Importer::convertPad() {
   }
   if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
     return setOutput(0, data);
-  std::vector<NamedAttribute> attrs = {named("mode", mt::PadModeAttr::get(&context, padMode)),
-                                       i64s("padding", pads)};
+  mt::PadOp::Properties p;
+  p.setMode(mt::PadModeAttr::get(&context, padMode));
+  p.setPadding(i64s(pads));
   if (padMode == mt::PadMode::Constant && value != 0.0)
-    attrs.push_back(f64("value", value));
-  auto y = build1("tessel.pad", data, attrs);
+    p.setValue(f64(value));
+  auto y = build1<mt::PadOp>(data, p);
   return setOutput(0, y);
 }
 
@@ -213,15 +213,15 @@ Status Importer::convertResize(bool upsample) {
   } else {
     return failAttribute("mode", "value '" + mode + "' is not supported (nearest, linear)");
   }
-  std::vector<NamedAttribute> attrs = {
-      named("mode", mt::UpsampleModeAttr::get(&context, upsampleMode)), layoutAttr(rank)};
+  mt::UpsampleOp::Properties p;
+  p.setMode(mt::UpsampleModeAttr::get(&context, upsampleMode));
+  p.setLayout(layoutAttr(rank));
   if (scales && !alignCorners)
-    attrs.push_back(named("scales", builder.getDenseF64ArrayAttr(spatialScales)));
+    p.setScales(builder.getDenseF64ArrayAttr(spatialScales));
   else
-    attrs.push_back(i64s("size", out));
-  if (alignCorners)
-    attrs.push_back(named("align_corners", builder.getUnitAttr()));
-  auto y = build1("tessel.upsample", *x, attrs);
+    p.setSize(i64s(out));
+  p.setAlignCorners(flag(alignCorners));
+  auto y = build1<mt::UpsampleOp>(*x, p);
   return setOutput(0, y);
 }
 
@@ -245,8 +245,10 @@ Status Importer::convertDepthToSpace(bool inverse) {
     if (c % (b * b) != 0)
       return fail("channels (" + std::to_string(c) + ") must be divisible by blocksize^2");
     if (mode == "CRD") {
-      y = build1("tessel.pixel_shuffle", *x,
-                 {layoutAttr(4), i64("factor", b)});
+      mt::PixelShuffleOp::Properties p;
+      p.setLayout(layoutAttr(4));
+      p.setFactor(i64(b));
+      y = build1<mt::PixelShuffleOp>(*x, p);
     } else if (mode == "DCR") {
       y = reshape(*x, {n, b, b, c / (b * b), h, w});
       if (y)

@@ -182,7 +182,9 @@ Status Importer::convertConcat() {
       return v.status();
     operands.push_back(*v);
   }
-  auto y = build1("tessel.concat", operands, {i64("axis", axis)});
+  mt::ConcatOp::Properties p;
+  p.setAxis(i64(axis));
+  auto y = build1<mt::ConcatOp>(operands, p);
   return setOutput(0, y);
 }
 
@@ -275,8 +277,7 @@ Status Importer::convertSlice() {
     }
     return setOutput(0, std::move(r));
   }
-  auto y = build1("tessel.slice", (*e)->value,
-                  {i64s("offsets", offsets), i64s("sizes", sizes), i64s("strides", strides)});
+  auto y = slice((*e)->value, offsets, sizes, strides);
   return setOutput(0, y);
 }
 
@@ -317,8 +318,7 @@ Status Importer::convertSplit() {
     offset += parts[i];
     if (!outputUsed(i))
       continue;
-    auto y = build1("tessel.slice", *x,
-                    {i64s("offsets", offsets), i64s("sizes", sizes), i64s("strides", strides)});
+    auto y = slice(*x, offsets, sizes, strides);
     if (!y)
       return y.status();
     if (Status s = setOutput(i, *y); !s)
@@ -367,8 +367,9 @@ Status Importer::convertGather() {
       }
     return setOutput(0, std::move(r));
   }
-  auto y = build1("tessel.gather", {(*e)->value, materialize(**indices)},
-                  {i64("axis", *axis)});
+  mt::GatherOp::Properties p;
+  p.setAxis(i64(*axis));
+  auto y = build1<mt::GatherOp>({(*e)->value, materialize(**indices)}, p);
   return setOutput(0, y);
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Transforms/Decompositions.h"
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -15,6 +16,71 @@ using namespace mlir;
 using namespace mlir::tessel;
 
 namespace {
+
+/// Builds a decomposition's ops and remembers them. After the first op that
+/// fails to build, every later one is skipped; `replace` then erases what was
+/// built and fails, so a failing pattern leaves the IR as it found it (the
+/// greedy driver requires that).
+class DecompositionBuilder {
+public:
+  DecompositionBuilder(PatternRewriter &rewriter, Location loc)
+      : rewriter(rewriter), loc(loc) {}
+
+  template <typename OpTy>
+  Value create(ValueRange operands, const PropertiesOf<OpTy> &properties = {}) {
+    if (failed || llvm::any_of(operands, [](Value v) { return !v; })) {
+      failed = true;
+      return {};
+    }
+    OpTy op = createInferred<OpTy>(rewriter, loc, operands, properties);
+    if (!op) {
+      failed = true;
+      return {};
+    }
+    created.push_back(op);
+    return op->getResult(0);
+  }
+
+  Value reshape(Value v, ArrayRef<int64_t> shape) {
+    ReshapeOp::Properties p;
+    p.setShape(array(shape));
+    return create<ReshapeOp>(v, p);
+  }
+  Value transpose(Value v, ArrayRef<int64_t> perm) {
+    TransposeOp::Properties p;
+    p.setPerm(array(perm));
+    return create<TransposeOp>(v, p);
+  }
+  Value slice(Value v, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+              ArrayRef<int64_t> strides) {
+    SliceOp::Properties p;
+    p.setOffsets(array(offsets));
+    p.setSizes(array(sizes));
+    p.setStrides(array(strides));
+    return create<SliceOp>(v, p);
+  }
+  DenseI64ArrayAttr array(ArrayRef<int64_t> values) {
+    return rewriter.getDenseI64ArrayAttr(values);
+  }
+
+  /// Replaces `op` by `result` if everything was built and `result` has
+  /// `op`'s type; otherwise erases the ops built and fails.
+  LogicalResult replace(Operation *op, Value result) {
+    if (failed || !result || result.getType() != op->getResult(0).getType()) {
+      for (Operation *built : llvm::reverse(created))
+        rewriter.eraseOp(built);
+      return rewriter.notifyMatchFailure(op, "the decomposition does not verify");
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+private:
+  PatternRewriter &rewriter;
+  Location loc;
+  SmallVector<Operation *> created;
+  bool failed = false;
+};
 
 /// With unit strides, conv_transpose(x, w) is conv(x, w') where w' swaps
 /// each group's input and output channels and flips the kernel, padded by
@@ -47,12 +113,7 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
         return rewriter.notifyMatchFailure(op, "padding larger than the kernel extent");
     }
 
-    Location loc = op.getLoc();
-    auto create = [&](StringRef name, ValueRange operands,
-                      ArrayRef<NamedAttribute> attrs) -> Value {
-      Operation *created = createInferredOp(rewriter, loc, name, operands, attrs);
-      return created ? created->getResult(0) : Value();
-    };
+    DecompositionBuilder db(rewriter, op.getLoc());
     // [.., Cin, Cout/g, ..] -> [.., g, Cin/g, Cout/g, ..] -> swap -> merge.
     int64_t groups = static_cast<int64_t>(op.getGroups());
     int64_t in = shape[channelStart], outPerGroup = shape[channelStart + 1];
@@ -70,27 +131,14 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
       merged[0] = outPerGroup * groups;
       merged[1] = in / groups;
     }
-    Value w = create("tessel.reshape", filter,
-                     {rewriter.getNamedAttr("shape", rewriter.getDenseI64ArrayAttr(split))});
-    if (w)
-      w = create("tessel.transpose", w,
-                 {rewriter.getNamedAttr("perm", rewriter.getDenseI64ArrayAttr(perm))});
-    if (w)
-      w = create("tessel.reshape", w,
-                 {rewriter.getNamedAttr("shape", rewriter.getDenseI64ArrayAttr(merged))});
+    Value w = db.reshape(db.transpose(db.reshape(filter, split), perm), merged);
     // Flip the kernel.
     SmallVector<int64_t> offsets(merged.size(), 0), steps(merged.size(), 1);
     for (unsigned i = 0; i < s; ++i) {
       offsets[spatialStart + i] = merged[spatialStart + i] - 1;
       steps[spatialStart + i] = -1;
     }
-    if (w)
-      w = create("tessel.slice", w,
-                 {rewriter.getNamedAttr("offsets", rewriter.getDenseI64ArrayAttr(offsets)),
-                  rewriter.getNamedAttr("sizes", rewriter.getDenseI64ArrayAttr(merged)),
-                  rewriter.getNamedAttr("strides", rewriter.getDenseI64ArrayAttr(steps))});
-    if (!w)
-      return failure();
+    w = db.slice(w, offsets, merged, steps);
     FilterLayout convLayout = op.getFilterLayout();
     switch (convLayout) {
     case FilterLayout::IOW: convLayout = FilterLayout::OIW; break;
@@ -101,18 +149,13 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
     SmallVector<Value> operands{op.getInput(), w};
     if (op.getBias())
       operands.push_back(op.getBias());
-    Value conv = create(
-        "tessel.conv", operands,
-        {rewriter.getNamedAttr("layout", op.getLayoutAttr()),
-         rewriter.getNamedAttr("filter_layout",
-                               FilterLayoutAttr::get(getContext(), convLayout)),
-         rewriter.getNamedAttr("dilations", rewriter.getDenseI64ArrayAttr(dilations)),
-         rewriter.getNamedAttr("padding", rewriter.getDenseI64ArrayAttr(convPadding)),
-         rewriter.getNamedAttr("groups", op.getGroupsAttr())});
-    if (!conv || conv.getType() != op.getType())
-      return failure();
-    rewriter.replaceOp(op, conv);
-    return success();
+    ConvOp::Properties p;
+    p.setLayout(op.getLayoutAttr());
+    p.setFilterLayout(FilterLayoutAttr::get(getContext(), convLayout));
+    p.setDilations(db.array(dilations));
+    p.setPadding(db.array(convPadding));
+    p.setGroups(op.getGroupsAttr());
+    return db.replace(op, db.create<ConvOp>(operands, p));
   }
 };
 
@@ -137,14 +180,7 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     ArrayRef<int64_t> kernel = op.getKernel();
     ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getGradOutput());
 
-    Location loc = op.getLoc();
-    auto create = [&](StringRef name, Value operand, ArrayRef<NamedAttribute> attrs) {
-      Operation *created = createInferredOp(rewriter, loc, name, operand, attrs);
-      return created ? created->getResult(0) : Value();
-    };
-    auto array = [&](StringRef name, ArrayRef<int64_t> v) {
-      return rewriter.getNamedAttr(name, rewriter.getDenseI64ArrayAttr(v));
-    };
+    DecompositionBuilder db(rewriter, op.getLoc());
     // Exactly k outputs: padded size s * (o - 1) + d * (k - 1) + 1.
     Value x = op.getInput();
     SmallVector<int64_t> convPadding(padding);
@@ -160,8 +196,7 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
       }
     }
     if (crop)
-      x = create("tessel.slice", x,
-                 {array("offsets", offsets), array("sizes", sizes), array("strides", steps)});
+      x = db.slice(x, offsets, sizes, steps);
     // x' = [ci, spatial..., n], dy' = [o..., n, co].
     SmallVector<int64_t> xPerm, dyPerm;
     unsigned channel = getChannelDim(layout);
@@ -170,23 +205,19 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     xPerm.append(spatialDims.begin(), spatialDims.end());
     xPerm.push_back(0);
     dyPerm.append({0, channel});
-    if (x)
-      x = create("tessel.transpose", x, {array("perm", xPerm)});
-    Value dy = create("tessel.transpose", op.getGradOutput(), {array("perm", dyPerm)});
-    if (!x || !dy)
-      return failure();
+    x = db.transpose(x, xPerm);
+    Value dy = db.transpose(op.getGradOutput(), dyPerm);
     static const ActivationLayout lastLayouts[] = {ActivationLayout::NWC, ActivationLayout::NHWC,
                                                    ActivationLayout::NDHWC};
     static const FilterLayout spatialFirst[] = {FilterLayout::WIO, FilterLayout::HWIO,
                                                 FilterLayout::DHWIO};
-    Operation *conv = createInferredOp(
-        rewriter, loc, "tessel.conv", {x, dy},
-        {rewriter.getNamedAttr("layout", ActivationLayoutAttr::get(getContext(), lastLayouts[s - 1])),
-         rewriter.getNamedAttr("filter_layout",
-                               FilterLayoutAttr::get(getContext(), spatialFirst[s - 1])),
-         array("strides", dilations), array("dilations", strides), array("padding", convPadding)});
-    if (!conv)
-      return failure();
+    ConvOp::Properties p;
+    p.setLayout(ActivationLayoutAttr::get(getContext(), lastLayouts[s - 1]));
+    p.setFilterLayout(FilterLayoutAttr::get(getContext(), spatialFirst[s - 1]));
+    p.setStrides(db.array(dilations));
+    p.setDilations(db.array(strides));
+    p.setPadding(db.array(convPadding));
+    Value conv = db.create<ConvOp>({x, dy}, p);
     // [ci, k..., co] -> the filter layout.
     SmallVector<int64_t> resultPerm;
     if (getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst) {
@@ -198,11 +229,7 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
       for (unsigned i = 0; i < s; ++i)
         resultPerm.push_back(1 + i);
     }
-    Value result = create("tessel.transpose", conv->getResult(0), {array("perm", resultPerm)});
-    if (!result || result.getType() != op.getType())
-      return failure();
-    rewriter.replaceOp(op, result);
-    return success();
+    return db.replace(op, db.transpose(conv, resultPerm));
   }
 };
 
@@ -230,16 +257,8 @@ struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
     ArrayRef<int64_t> filterShape = getShape(op.getFilter());
     bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
     unsigned kernelStart = spatialFirst ? 0 : 2;
-    Location loc = op.getLoc();
     MLIRContext *context = getContext();
-    auto array = [&](StringRef name, ArrayRef<int64_t> v) {
-      return rewriter.getNamedAttr(name, rewriter.getDenseI64ArrayAttr(v));
-    };
-    auto create = [&](StringRef name, ValueRange operands,
-                      ArrayRef<NamedAttribute> attrs) -> Value {
-      Operation *created = createInferredOp(rewriter, loc, name, operands, attrs);
-      return created ? created->getResult(0) : Value();
-    };
+    DecompositionBuilder db(rewriter, op.getLoc());
 
     // Rows per phase, and the phases in row-major order of r.
     SmallVector<int64_t> rows(s), phaseCounts(window.strides);
@@ -280,38 +299,36 @@ struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
           shape[spatialDims[d]] = rows[d];
         auto type = RankedTensorType::get(
             shape, cast<RankedTensorType>(op.getType()).getElementType());
-        phase = create("tessel.constant", {},
-                       {rewriter.getNamedAttr(
-                           "value", DenseElementsAttr::get(
-                                        type, rewriter.getZeroAttr(type.getElementType())))});
-        if (phase && op.getBias()) {
+        ConstantOp::Properties zeros;
+        zeros.setValue(
+            DenseElementsAttr::get(type, rewriter.getZeroAttr(type.getElementType())));
+        phase = db.create<ConstantOp>({}, zeros);
+        if (op.getBias()) {
           SmallVector<int64_t> biasShape(rank, 1);
           biasShape[getChannelDim(layout)] = out[getChannelDim(layout)];
-          Value bias = create("tessel.reshape", op.getBias(),
-                              {array("shape", ArrayRef<int64_t>(biasShape).drop_front())});
-          phase = bias ? create("tessel.add", {phase, bias}, {}) : Value();
+          Value bias = db.reshape(op.getBias(), ArrayRef<int64_t>(biasShape).drop_front());
+          phase = db.create<AddOp>({phase, bias});
         }
       } else {
-        Value filter = create("tessel.slice", op.getFilter(),
-                              {array("offsets", offsets), array("sizes", sizes),
-                               array("strides", steps)});
+        Value filter = db.slice(op.getFilter(), offsets, sizes, steps);
         SmallVector<Value> operands{op.getInput(), filter};
         if (op.getBias())
           operands.push_back(op.getBias());
-        if (filter)
-          phase = create("tessel.conv_transpose", operands,
-                         {rewriter.getNamedAttr("layout", op.getLayoutAttr()),
-                          rewriter.getNamedAttr("filter_layout", op.getFilterLayoutAttr()),
-                          array("padding", padding),
-                          rewriter.getNamedAttr("groups", op.getGroupsAttr())});
-        if (phase && llvm::any_of(grow, [](int64_t v) { return v != 0; }))
-          phase = create("tessel.pad", phase,
-                         {rewriter.getNamedAttr("mode",
-                                                PadModeAttr::get(context, PadMode::Constant)),
-                          array("padding", grow)});
+        ConvTransposeOp::Properties p;
+        p.setLayout(op.getLayoutAttr());
+        p.setFilterLayout(op.getFilterLayoutAttr());
+        p.setPadding(db.array(padding));
+        p.setGroups(op.getGroupsAttr());
+        phase = db.create<ConvTransposeOp>(operands, p);
+        if (llvm::any_of(grow, [](int64_t v) { return v != 0; })) {
+          PadOp::Properties pad;
+          pad.setMode(PadModeAttr::get(context, PadMode::Constant));
+          pad.setPadding(db.array(grow));
+          phase = db.create<PadOp>(phase, pad);
+        }
       }
       if (!phase)
-        return failure();
+        return db.replace(op, Value());
       // Insert a unit dim after each spatial dim, for the interleaving.
       SmallVector<int64_t> expanded;
       for (unsigned dim = 0; dim < rank; ++dim) {
@@ -319,38 +336,27 @@ struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
         if (llvm::is_contained(spatialDims, dim))
           expanded.push_back(1);
       }
-      phase = create("tessel.reshape", phase, {array("shape", expanded)});
-      if (!phase)
-        return failure();
-      phases.push_back(phase);
+      phases.push_back(db.reshape(phase, expanded));
     }
     // Interleave: concat along the unit dims, innermost spatial dim first.
     for (int64_t d = s - 1; d >= 0; --d) {
       int64_t axis = spatialDims[d] + d + 1; // the unit dim after spatial dim d
       SmallVector<Value> merged;
       for (size_t i = 0; i < phases.size(); i += phaseCounts[d]) {
-        Value joined = create(
-            "tessel.concat",
-            ValueRange(phases).slice(i, phaseCounts[d]),
-            {rewriter.getNamedAttr("axis", rewriter.getI64IntegerAttr(axis))});
-        if (!joined)
-          return failure();
-        merged.push_back(joined);
+        ConcatOp::Properties p;
+        p.setAxis(rewriter.getI64IntegerAttr(axis));
+        merged.push_back(db.create<ConcatOp>(ValueRange(phases).slice(i, phaseCounts[d]), p));
       }
       phases = merged;
     }
     SmallVector<int64_t> full(out);
     for (unsigned d = 0; d < s; ++d)
       full[spatialDims[d]] = rows[d] * window.strides[d];
-    Value result = create("tessel.reshape", phases.front(), {array("shape", full)});
-    if (result && ArrayRef<int64_t>(full) != out)
-      result = create("tessel.slice", result,
-                      {array("offsets", SmallVector<int64_t>(rank, 0)), array("sizes", out),
-                       array("strides", SmallVector<int64_t>(rank, 1))});
-    if (!result || result.getType() != op.getType())
-      return failure();
-    rewriter.replaceOp(op, result);
-    return success();
+    Value result = db.reshape(phases.front(), full);
+    if (ArrayRef<int64_t>(full) != out)
+      result = db.slice(result, SmallVector<int64_t>(rank, 0), out,
+                        SmallVector<int64_t>(rank, 1));
+    return db.replace(op, result);
   }
 };
 

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Transforms/Decompositions.h"
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Matchers.h"
@@ -78,13 +79,17 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
           .getResult();
     };
     auto biasType = RankedTensorType::get({channels}, filter.getType().getElementType());
-    Operation *folded = createInferredOp(
-        rewriter, conv.getLoc(), ConvOp::getOperationName(),
-        {conv.getInput(), constant(filter.getType(), w), constant(biasType, b)},
-        conv->getAttrs());
-    if (!folded)
+    Value newFilter = constant(filter.getType(), w), newBias = constant(biasType, b);
+    auto folded = createInferred<ConvOp>(rewriter, conv.getLoc(),
+                                         {conv.getInput(), newFilter, newBias},
+                                         conv.getProperties());
+    if (!folded) {
+      // Leave the IR as it was: a failing pattern must not change it.
+      rewriter.eraseOp(newFilter.getDefiningOp());
+      rewriter.eraseOp(newBias.getDefiningOp());
       return rewriter.notifyMatchFailure(bn, "the folded conv does not verify");
-    rewriter.replaceOp(bn, folded->getResults());
+    }
+    rewriter.replaceOp(bn, folded);
     return success();
   }
 };

@@ -9,7 +9,6 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/Verifier.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -195,36 +194,4 @@ WindowAttrs mlir::tessel::getWindowAttrs(unsigned spatialRank,
   a.dilations = orFill(dilations, spatialRank, 1);
   a.padding = orFill(padding, 2 * spatialRank, 0);
   return a;
-}
-
-Operation *mlir::tessel::createInferredOp(OpBuilder &b, Location loc, StringRef name,
-                                          ValueRange operands,
-                                          ArrayRef<NamedAttribute> attrs,
-                                          unsigned numResults) {
-  OperationState state(loc, name);
-  state.addOperands(operands);
-  state.addAttributes(attrs);
-  // Placeholder types, replaced by the inferred ones below.
-  Type placeholder = operands.empty() ? b.getF32Type() : operands.front().getType();
-  state.addTypes(SmallVector<Type>(numResults, placeholder));
-  Operation *op = b.create(state);
-  SmallVector<Type> types;
-  auto infer = dyn_cast<InferTypeOpInterface>(op);
-  bool ok = infer && succeeded(infer.inferReturnTypes(
-                         b.getContext(), loc, op->getOperands(),
-                         op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-                         op->getRegions(), types));
-  if (ok && types.size() == numResults) {
-    for (auto [result, type] : llvm::zip(op->getResults(), types))
-      result.setType(type);
-    ok = succeeded(verify(op));
-  } else if (ok) {
-    ok = false;
-    op->emitOpError() << "has " << types.size() << " results, not " << numResults;
-  }
-  if (!ok) {
-    op->erase();
-    return nullptr;
-  }
-  return op;
 }

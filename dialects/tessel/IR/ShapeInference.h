@@ -201,15 +201,6 @@ LogicalResult inferFromOperand(
     llvm::function_ref<llvm::Expected<Shape>(llvm::ArrayRef<int64_t>)> shapeFn,
     llvm::SmallVectorImpl<Type> &types);
 
-/// Creates op `name` at `b`'s insertion point on `operands` with `attrs`,
-/// takes its `numResults` result types from the op's type inference and
-/// verifies it. On failure the diagnostics have been emitted, the op is
-/// erased and null is returned. The graph API and the ONNX importer build
-/// every op this way, so they check exactly the dialect's rules.
-Operation *createInferredOp(OpBuilder &b, Location loc, llvm::StringRef name,
-                            ValueRange operands, llvm::ArrayRef<NamedAttribute> attrs,
-                            unsigned numResults = 1);
-
 } // namespace mlir::tessel
 
 #endif // TESSEL_DIALECTS_TESSEL_IR_SHAPEINFERENCE_H
