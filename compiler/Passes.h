@@ -24,6 +24,11 @@ namespace mlir::tessel {
 /// few enough that the OpenMP runtime can always start them.
 constexpr unsigned kMaxThreads = 256;
 
+/// The symbol function `name` has after tessel-prepare-entry.
+inline std::string getEntrySymbol(llvm::StringRef name) {
+  return ("__tessel_entry_" + name).str();
+}
+
 #define GEN_PASS_DECL
 #include "compiler/Passes.h.inc"
 

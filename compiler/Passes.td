@@ -108,6 +108,35 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   ];
 }
 
+def TesselPrepareEntry : Pass<"tessel-prepare-entry", "::mlir::ModuleOp"> {
+  let summary = "Make one function the compiled entry point";
+  let description = [{
+    Renames function `entry` to `__tessel_entry_<entry>`: the reserved prefix
+    keeps a graph named like a libm function (`tanh`, `expf`) from capturing
+    the math library calls of the lowered code. With `c-interface`, marks it
+    `llvm.emit_c_interface` (the JIT calls it through that wrapper). The CPU
+    pipeline then makes every other function private (`symbol-privatize`)
+    and drops those the entry does not call (`symbol-dce`). Without `entry`
+    the pass does nothing.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"\"",
+           "The function to compile (empty: keep the module as it is)">,
+    Option<"cInterface", "c-interface", "bool", "false",
+           "Give the entry point MLIR's C interface wrapper">,
+  ];
+}
+
+def TesselCheckCompilable : Pass<"tessel-check-compilable", "::mlir::ModuleOp"> {
+  let summary = "Refuse what the lowering cannot compile";
+  let description = [{
+    Zero-size tensors are valid IR, but tiling and the bufferized slices do
+    not handle them; tensors beyond 2^47 bytes (a function's own arguments,
+    which no tessel op verified) would overflow the size computations. Each
+    is an error located at the op or argument that has it, naming its type.
+  }];
+}
+
 def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
   let summary = "Rewrite ops into others that take a faster path";
   let description = [{

@@ -15,6 +15,7 @@
 
 #include "compiler/API/GraphImpl.h"
 #include "compiler/API/Lowering.h"
+#include "compiler/Passes.h"
 
 #include "dialects/tessel/IR/TesselDialect.h"
 
@@ -403,11 +404,15 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   if (!machine)
     return machine.status();
   // Only the chosen function is compiled and exported.
-  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, name); !s)
+  detail::LoweringOptions lowering;
+  lowering.entry = name;
+  lowering.threads = threads;
+  lowering.dumpIR = options.dumpIR;
+  if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
 
   // The lowered function becomes internal; the entry points wrap it.
-  auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(detail::entrySymbol(name));
+  auto body = module.lookupSymbol<LLVM::LLVMFuncOp>(mlir::tessel::getEntrySymbol(name));
   if (!body)
     return Status::error("the lowered module lost function '" + name + "'");
   std::string bodyName = "__tessel_" + prefix + "_body";

@@ -8,6 +8,7 @@
 #include "compiler/API/GraphImpl.h"
 #include "compiler/API/Lowering.h"
 #include "compiler/Autodiff/Autodiff.h"
+#include "compiler/Passes.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -83,7 +84,6 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   if (!signature)
     return signature.status();
   double flops = countFlops(fn);
-  fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(context));
 
   // The target first: its vector width sizes the register tiles.
   auto machine = detail::createTargetMachine("", options.cpu, options.features);
@@ -91,7 +91,12 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
     return machine.status();
   unsigned threads = options.threads ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency());
-  if (Status s = detail::lowerToLLVMDialect(module, **machine, threads, name); !s)
+  detail::LoweringOptions lowering;
+  lowering.entry = name;
+  lowering.cInterface = true;
+  lowering.threads = threads;
+  lowering.dumpIR = options.dumpIR;
+  if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
   // The JIT maps code and data sections separately, wherever the address
   // space has room: they may end up more than 2 GiB apart (seen under
@@ -127,7 +132,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
 
   auto impl = std::make_shared<Executable::Impl>();
   impl->engine = std::move(*engine);
-  impl->entry = "_mlir_ciface_" + detail::entrySymbol(name);
+  impl->entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
   impl->inputs = signature->inputs;
   impl->outputs = signature->outputs;
   impl->flops = flops;

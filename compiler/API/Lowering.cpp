@@ -18,6 +18,7 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <cstdlib>
 #include <mutex>
 
 using namespace tessel;
@@ -169,6 +170,15 @@ detail::createTargetMachine(const std::string &tripleName, const std::string &cp
   return machine;
 }
 
+/// `options` as tessel-opt's --tessel-cpu-pipeline takes them.
+static std::string pipelineOptions(const mlir::tessel::CpuPipelineOptions &options) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  options.print(os);
+  // print() writes "{entry=f threads=1 ...}".
+  return llvm::StringRef(text).trim().drop_front().drop_back().trim().str();
+}
+
 /// The vector register width the register tiles are sized for.
 static int64_t getVectorBits(llvm::TargetMachine &machine) {
   const llvm::Triple &triple = machine.getTargetTriple();
@@ -177,68 +187,37 @@ static int64_t getVectorBits(llvm::TargetMachine &machine) {
   return 128; // NEON and the other 128-bit SIMD targets.
 }
 
-std::string detail::entrySymbol(const std::string &name) {
-  return "__tessel_entry_" + name;
-}
-
 Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
-                                  unsigned threads, const std::string &name) {
-  std::string what = "'" + name + "'";
-  if (threads > mlir::tessel::kMaxThreads)
-    return Status::error("compiling " + what + " for " + std::to_string(threads) +
+                                  const LoweringOptions &lowering) {
+  std::string what = "'" + lowering.entry + "'";
+  if (lowering.threads > mlir::tessel::kMaxThreads)
+    return Status::error("compiling " + what + " for " + std::to_string(lowering.threads) +
                          " threads: at most " +
                          std::to_string(mlir::tessel::kMaxThreads) + " are supported");
-  for (auto fn : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>())) {
-    if (fn.getName() == name) {
-      auto entry = mlir::StringAttr::get(module.getContext(), entrySymbol(name));
-      if (mlir::failed(mlir::SymbolTable::replaceAllSymbolUses(fn, entry, module)))
-        return Status::error("cannot rename function " + what);
-      fn.setSymName(entry);
-      continue;
-    }
-    if (mlir::SymbolTable::symbolKnownUseEmpty(fn, module))
-      fn.erase();
-    else
-      fn.setPrivate();
-  }
-
-  // Zero-size tensors are valid IR, but the lowering (tiling, bufferized
-  // slices) does not handle them: refuse them by name instead of crashing.
-  // Tensors beyond kMaxTensorBytes (a function's own arguments, which no
-  // tessel op verified) would overflow the size computations.
-  std::string badType;
-  module.walk([&](mlir::Operation *op) {
-    auto check = [&](mlir::Type type, mlir::Location loc) {
-      auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
-      if (!badType.empty() || !tensor)
-        return;
-      llvm::raw_string_ostream os(badType);
-      if (llvm::is_contained(tensor.getShape(), 0))
-        os << loc << ": '" << op->getName() << "' has the zero-size tensor type " << type
-           << "; Tessel does not compile zero-size tensors";
-      else if (tensor.hasStaticShape() && !mlir::tessel::fitsInMemory(tensor))
-        os << loc << ": '" << op->getName() << "' has the tensor type " << type
-           << ", more than the 2^47 bytes a Tessel tensor may hold";
-    };
-    for (mlir::Value result : op->getResults())
-      check(result.getType(), op->getLoc());
-    for (mlir::Region &region : op->getRegions())
-      for (mlir::Block &block : region)
-        for (mlir::BlockArgument arg : block.getArguments())
-          check(arg.getType(), arg.getLoc());
-  });
-  if (!badType.empty())
-    return Status::error("compiling " + what + " failed:\n" + badType);
-
   DiagnosticCollector diagnostics(module.getContext());
   mlir::tessel::CpuPipelineOptions options;
-  options.threads = threads;
+  options.entry = lowering.entry;
+  options.cInterface = lowering.cInterface;
+  options.threads = lowering.threads;
   options.vectorBits = getVectorBits(machine);
   mlir::PassManager pm(module.getContext());
   mlir::tessel::buildCpuPipeline(pm, options);
   if (mlir::failed(pm.run(module)))
     return Status::error("compiling " + what + " failed:\n" +
                          diagnostics.str("the lowering pipeline failed without a message"));
+  std::string dumpPath = lowering.dumpIR;
+  if (const char *env = std::getenv("TESSEL_DUMP_IR"); dumpPath.empty() && env)
+    dumpPath = env;
+  if (!dumpPath.empty()) {
+    std::error_code error;
+    llvm::raw_fd_ostream os(dumpPath, error);
+    if (error)
+      return Status::error("cannot write the lowered IR to '" + dumpPath +
+                           "': " + error.message());
+    os << "// tessel-opt --tessel-cpu-pipeline=\"" << pipelineOptions(options) << "\"\n";
+    module.print(os);
+    os << "\n";
+  }
   return Status();
 }
 

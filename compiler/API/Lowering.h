@@ -54,17 +54,22 @@ Result<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const std::string &triple, const std::string &cpu,
                     const std::string &features);
 
-/// The symbol function `name` has after lowerToLLVMDialect: a reserved
-/// prefix keeps a graph named like a libm function ("tanh", "expf") from
-/// capturing the math library calls of the lowered code.
-std::string entrySymbol(const std::string &name);
+/// What lowerToLLVMDialect compiles, and how.
+struct LoweringOptions {
+  /// The function compiled; it becomes mlir::tessel::getEntrySymbol(entry),
+  /// the functions it calls private, the module's others are dropped.
+  std::string entry;
+  /// Give the entry point MLIR's C interface wrapper (the JIT calls that).
+  bool cInterface = false;
+  unsigned threads = 1;
+  /// Write the lowered module here, headed by the tessel-opt options that
+  /// reproduce it (CompileOptions::dumpIR).
+  std::string dumpIR;
+};
 
-/// Runs the CPU pipeline on `module` for `machine` with `threads` parallel
-/// tiles, leaving the LLVM dialect. Only function `name` (and the functions
-/// it calls, made private) is compiled, renamed to entrySymbol(name); the
-/// module's other functions are dropped first.
+/// Runs the CPU pipeline on `module` for `machine`, leaving the LLVM dialect.
 Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
-                          unsigned threads, const std::string &name);
+                          const LoweringOptions &options);
 
 /// A model file read into a context of its own, with every dialect the
 /// pipeline needs. The context is declared first so that it outlives the

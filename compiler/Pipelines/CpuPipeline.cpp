@@ -16,8 +16,21 @@
 
 using namespace mlir;
 
-void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
-                                    const CpuPipelineOptions &options) {
+void mlir::tessel::buildEntryPipeline(OpPassManager &pm,
+                                      const CpuPipelineOptions &options) {
+  TesselPrepareEntryOptions entry;
+  entry.entry = options.entry;
+  entry.cInterface = options.cInterface;
+  pm.addPass(createTesselPrepareEntry(entry));
+  if (!options.entry.empty()) {
+    pm.addPass(createSymbolPrivatizePass({getEntrySymbol(options.entry)}));
+    pm.addPass(createSymbolDCEPass());
+  }
+  pm.addPass(createTesselCheckCompilable());
+}
+
+void mlir::tessel::buildTesselToLinalgPipeline(OpPassManager &pm,
+                                               const CpuPipelineOptions &) {
   // Decompositions onto the fast paths, then tessel -> linalg on tensors,
   // elementwise chains fused into one generic.
   OpPassManager &func = pm.nest<func::FuncOp>();
@@ -28,7 +41,9 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
+}
 
+void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   // Parallel tiles with their producers fused in.
   TesselTileAndDistributeOptions tileOptions;
   tileOptions.threads = options.threads;
@@ -43,7 +58,9 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+}
 
+void mlir::tessel::buildBufferizePipeline(OpPassManager &pm, const CpuPipelineOptions &) {
   // Bufferize; results tied to an argument (tessel.updates) are computed in
   // its buffer, the others become out-parameters the caller owns.
   pm.addNestedPass<func::FuncOp>(createTesselTieResults());
@@ -66,7 +83,10 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   // (each thread's temporaries) but silently leaves those in scf.forall.
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+}
 
+void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                            const CpuPipelineOptions &options) {
   // Loops: parallel tiles to OpenMP, the rest to sequential loops.
   if (options.threads > 1) {
     ConvertSCFToOpenMPPassOptions omp;
@@ -109,10 +129,41 @@ void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
+                                    const CpuPipelineOptions &options) {
+  buildEntryPipeline(pm, options);
+  buildTesselToLinalgPipeline(pm, options);
+  buildTilePipeline(pm, options);
+  buildBufferizePipeline(pm, options);
+  buildLowerToLLVMPipeline(pm, options);
+}
+
 void mlir::tessel::registerCpuPipeline() {
   PassPipelineRegistration<CpuPipelineOptions>(
       "tessel-cpu-pipeline",
       "Lower tessel IR to the LLVM dialect: linalg, fusion, tiling across "
-      "threads, bufferization, OpenMP",
+      "threads, bufferization, OpenMP (the five stages below)",
       buildCpuPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "tessel-entry-pipeline",
+      "Stage 1: the entry point renamed, other functions privatized or dropped, "
+      "uncompilable tensors refused",
+      buildEntryPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "tessel-to-linalg-pipeline",
+      "Stage 2: decompositions, channels-last layouts, tessel to linalg, "
+      "elementwise fusion",
+      buildTesselToLinalgPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "tessel-tile-pipeline",
+      "Stage 3: parallel tiles with fused producers, register tiles, vectorization",
+      buildTilePipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "tessel-bufferize-pipeline",
+      "Stage 4: bufferization, tied results and out-parameters, deallocation",
+      buildBufferizePipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "tessel-lower-to-llvm-pipeline",
+      "Stage 5: loops, OpenMP, vectors and everything else to the LLVM dialect",
+      buildLowerToLLVMPipeline);
 }

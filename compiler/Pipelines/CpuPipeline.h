@@ -1,8 +1,8 @@
 //===- CpuPipeline.h - tessel -> LLVM dialect for CPUs ----------*- C++ -*-===//
 //
-// The one pipeline that takes tessel IR to the LLVM dialect. tessel-opt
-// registers it as --tessel-cpu-pipeline; the JIT and the AOT driver build it
-// with the same function.
+// The one pipeline that takes tessel IR to the LLVM dialect, in five named
+// stages. tessel-opt registers it as --tessel-cpu-pipeline and each stage on
+// its own; the JIT and the AOT driver build it with the same function.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,16 @@
 namespace mlir::tessel {
 
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("The function to compile, renamed __tessel_entry_<name>; the "
+                     "others become private and unused ones are dropped (empty: "
+                     "compile every function as it is)"),
+      llvm::cl::init("")};
+  Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Give the entry point MLIR's C interface wrapper (the JIT's)"),
+      llvm::cl::init(false)};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Threads the parallel tiles run on (1: no threading; at most 256)"),
@@ -30,12 +40,29 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(true)};
 };
 
-/// Lowers tessel ops to linalg, fuses and tiles them across `threads`,
-/// bufferizes (function results become out-parameters) and lowers everything
-/// to the LLVM dialect, with OpenMP for the parallel tiles.
+/// The whole pipeline, tessel IR to the LLVM dialect: the five stages below
+/// in order. The JIT, the AOT driver and `tessel-opt --tessel-cpu-pipeline`
+/// all build it with this function, so tessel-opt reproduces what they
+/// compile for the same options.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
-/// Registers --tessel-cpu-pipeline.
+/// Stage 1 (--tessel-entry-pipeline): the entry point renamed, the other
+/// functions privatized or dropped, and what cannot be compiled refused.
+void buildEntryPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+/// Stage 2 (--tessel-to-linalg-pipeline): decompositions, channels-last
+/// layouts, tessel -> linalg on tensors, elementwise chains fused.
+void buildTesselToLinalgPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+/// Stage 3 (--tessel-tile-pipeline): parallel tiles with their producers
+/// fused in, then register tiles and vectorization.
+void buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+/// Stage 4 (--tessel-bufferize-pipeline): one-shot bufferization, results
+/// tied to their argument or made out-parameters, deallocation.
+void buildBufferizePipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+/// Stage 5 (--tessel-lower-to-llvm-pipeline): loops (OpenMP for the parallel
+/// tiles), vectors and everything else to the LLVM dialect.
+void buildLowerToLLVMPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Registers --tessel-cpu-pipeline and its five stages.
 void registerCpuPipeline();
 
 } // namespace mlir::tessel

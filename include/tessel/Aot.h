@@ -52,6 +52,9 @@ struct AotOptions {
   /// ONNX models: initializers become run-time arguments (after the graph's
   /// inputs) instead of being embedded in the object.
   bool initializersAsInputs = false;
+  /// Write the module as the pipeline leaves it to this file, as
+  /// CompileOptions::dumpIR does.
+  std::string dumpIR;
 };
 
 /// Compiles `graph` (its outputs must be declared) to an object file and a

@@ -32,6 +32,11 @@ struct CompileOptions {
   /// ONNX models: initializers become inputs (after the graph's own, under
   /// their ONNX names) instead of constants compiled into the code.
   bool initializersAsInputs = false;
+  /// Write the module as the pipeline leaves it (the LLVM dialect) to this
+  /// file, headed by the `tessel-opt --tessel-cpu-pipeline` options that
+  /// reproduce it; empty: don't. The TESSEL_DUMP_IR environment variable
+  /// sets it for every compilation that leaves it empty.
+  std::string dumpIR;
 };
 
 /// Name and shape of a compiled function's input or output. Functions read

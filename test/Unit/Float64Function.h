@@ -11,6 +11,7 @@
 #define TESSEL_TEST_UNIT_FLOAT64FUNCTION_H
 
 #include "compiler/API/Lowering.h"
+#include "compiler/Passes.h"
 #include "tessel/Runtime.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -53,13 +54,15 @@ public:
     auto result = std::unique_ptr<Float64Function>(new Float64Function);
     for (mlir::Type t : fn.getArgumentTypes())
       result->shapes.emplace_back(llvm::cast<mlir::RankedTensorType>(t).getShape().vec());
-    fn->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(fn.getContext()));
     auto machine = tessel::detail::createTargetMachine("", "", "");
     if (!machine) {
       error = machine.status().message();
       return nullptr;
     }
-    if (auto s = tessel::detail::lowerToLLVMDialect(*model->module, **machine, 1, name); !s) {
+    tessel::detail::LoweringOptions lowering;
+    lowering.entry = name;
+    lowering.cInterface = true;
+    if (auto s = tessel::detail::lowerToLLVMDialect(*model->module, **machine, lowering); !s) {
       error = s.message();
       return nullptr;
     }
@@ -82,7 +85,7 @@ public:
     });
     result->model = std::move(*model);
     result->engine = std::move(*engine);
-    result->entry = "_mlir_ciface_" + tessel::detail::entrySymbol(name);
+    result->entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
     return result;
   }
 

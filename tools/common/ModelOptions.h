@@ -39,6 +39,11 @@ static llvm::cl::opt<bool> initializersAsInputs(
     llvm::cl::desc("ONNX models: take the initializers as inputs instead of compiling "
                    "them in as constants"),
     llvm::cl::init(false), llvm::cl::cat(toolCategory));
+static llvm::cl::opt<std::string> dumpIR(
+    "dump-ir",
+    llvm::cl::desc("Write the module as the pipeline leaves it (LLVM dialect) to FILE, "
+                   "headed by the tessel-opt options that reproduce it"),
+    llvm::cl::value_desc("FILE"), llvm::cl::init(""), llvm::cl::cat(toolCategory));
 
 } // namespace tessel::tools
 

@@ -97,6 +97,7 @@ int main(int argc, char **argv) {
   options.features = targetFeatures;
   options.archive = archive;
   options.initializersAsInputs = initializersAsInputs;
+  options.dumpIR = dumpIR;
   options.runtimeArchive = runtimeArchive;
   for (const std::string &spec : embedFiles) {
     size_t eq = spec.find('=');

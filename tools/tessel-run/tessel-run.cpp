@@ -3,7 +3,7 @@
 // tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR]
 //            [--random-inputs [--seed N]] [--output-dir DIR] [--wrt NAME[,NAME...]] [--vjp OUTPUT=FILE.npy]...
 //            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
-//            [--mattr FEATURES]
+//            [--mattr FEATURES] [--dump-ir FILE]
 //
 // Compiles MODEL (a tessel .mlir file or an ONNX model), reads its inputs
 // (--input, --input-dir; --random-inputs fills those not given with seeded
@@ -90,6 +90,7 @@ int main(int argc, char **argv) {
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
+  options.dumpIR = dumpIR;
   if (!vjpFiles.empty() && wrtNames.empty())
     return fail("--vjp needs --wrt: name the values to differentiate with respect to");
   std::vector<std::string> wrt(wrtNames.begin(), wrtNames.end());
