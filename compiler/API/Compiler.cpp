@@ -76,7 +76,6 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &inputNames,
                                  const std::vector<std::string> &outputNames,
                                  const CompileOptions &options) {
-  mlir::MLIRContext *context = module.getContext();
   auto fn = module.lookupSymbol<mlir::func::FuncOp>(name);
   if (!fn)
     return Result<Executable>::error("no function named '" + name + "' to compile");

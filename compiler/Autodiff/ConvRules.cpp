@@ -14,48 +14,6 @@ using namespace mlir::tessel;
 
 namespace {
 
-/// The attributes conv and conv_transpose share, with every default filled.
-struct ConvAttrs {
-  ActivationLayout layout;
-  FilterLayout filterLayout;
-  unsigned spatialRank;
-  SmallVector<int64_t> strides, dilations, padding, kernel;
-  int64_t groups;
-};
-
-template <typename OpTy>
-ConvAttrs getAttrs(OpTy op) {
-  ConvAttrs a;
-  a.layout = op.getLayout();
-  a.filterLayout = op.getFilterLayout();
-  a.spatialRank = getSpatialRank(a.layout);
-  unsigned s = a.spatialRank;
-  WindowAttrs window = getWindowAttrs(op);
-  a.strides = window.strides;
-  a.dilations = window.dilations;
-  a.padding = window.padding;
-  a.groups = static_cast<int64_t>(op.getGroups());
-  ArrayRef<int64_t> filter = shapeOf(op.getFilter());
-  a.kernel.assign(getFilterFamily(a.filterLayout) == FilterFamily::SpatialFirst
-                      ? filter.take_front(s)
-                      : filter.drop_front(2));
-  return a;
-}
-
-/// The filter layout of the same tensor read by the other op of the pair:
-/// oi* <-> io*; *io stays *io (its channel dims are swapped separately).
-FilterLayout otherFilterLayout(FilterLayout layout) {
-  switch (layout) {
-  case FilterLayout::OIW: return FilterLayout::IOW;
-  case FilterLayout::OIHW: return FilterLayout::IOHW;
-  case FilterLayout::OIDHW: return FilterLayout::IODHW;
-  case FilterLayout::IOW: return FilterLayout::OIW;
-  case FilterLayout::IOHW: return FilterLayout::OIHW;
-  case FilterLayout::IODHW: return FilterLayout::OIDHW;
-  default: return layout;
-  }
-}
-
 /// Swaps the channel dims of a `*io` filter; other filters are unchanged.
 Value swapSpatialFirstChannels(GradientBuilder &gb, Value filter, FilterLayout layout) {
   if (getFilterFamily(layout) != FilterFamily::SpatialFirst)
@@ -66,7 +24,7 @@ Value swapSpatialFirstChannels(GradientBuilder &gb, Value filter, FilterLayout l
 /// The properties of a conv, conv_transpose or conv_backward_filter that
 /// reads the filter in `filterLayout` with `a`'s window.
 template <typename OpTy>
-PropertiesOf<OpTy> sharedProperties(GradientBuilder &gb, const ConvAttrs &a,
+PropertiesOf<OpTy> sharedProperties(GradientBuilder &gb, const ConvGeometry &a,
                                     FilterLayout filterLayout) {
   MLIRContext *context = gb.builder().getContext();
   PropertiesOf<OpTy> p;
@@ -87,7 +45,7 @@ Value biasGradient(GradientBuilder &gb, Value dy, ActivationLayout layout) {
 
 void convRule(GradientBuilder &gb, ConvOp op, Value dy, ArrayRef<bool> needed,
               SmallVectorImpl<Value> &grads) {
-  ConvAttrs a = getAttrs(op);
+  ConvGeometry a = getConvGeometry(op);
   if (needed[0]) {
     // output_padding recovers the input rows the forward stride skipped.
     ArrayRef<int64_t> in = shapeOf(op.getInput()), out = shapeOf(dy);
@@ -98,7 +56,7 @@ void convRule(GradientBuilder &gb, ConvOp op, Value dy, ArrayRef<bool> needed,
       outputPadding.push_back(in[dims[i]] + a.padding[i] + a.padding[a.spatialRank + i] -
                               extent - (out[dims[i]] - 1) * a.strides[i]);
     }
-    auto p = sharedProperties<ConvTransposeOp>(gb, a, otherFilterLayout(a.filterLayout));
+    auto p = sharedProperties<ConvTransposeOp>(gb, a, getTransposedFilterLayout(a.filterLayout));
     p.setOutputPadding(gb.i64Array(outputPadding));
     grads[0] = gb.create1<ConvTransposeOp>(
         {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)}, p);
@@ -113,8 +71,8 @@ void convRule(GradientBuilder &gb, ConvOp op, Value dy, ArrayRef<bool> needed,
 
 void convTransposeRule(GradientBuilder &gb, ConvTransposeOp op, Value dy,
                        ArrayRef<bool> needed, SmallVectorImpl<Value> &grads) {
-  ConvAttrs a = getAttrs(op);
-  FilterLayout convLayout = otherFilterLayout(a.filterLayout);
+  ConvGeometry a = getConvGeometry(op);
+  FilterLayout convLayout = getTransposedFilterLayout(a.filterLayout);
   if (needed[0])
     grads[0] = gb.create1<ConvOp>(
         {dy, swapSpatialFirstChannels(gb, op.getFilter(), a.filterLayout)},

@@ -26,28 +26,35 @@ Value lpGradient(GradientBuilder &gb, Value x, Value y, Value dy, double p,
   return gb.mul(factor, spread);
 }
 
+/// The gradient of a window or global pool: pool_backward with `properties`
+/// (all but the kind) scatters dy over the windows; Lp pools go through
+/// lpGradient.
+Value windowPoolGradient(GradientBuilder &gb, Value input, Value result, Value dy,
+                         PoolKind kind, std::optional<APFloat> p,
+                         PoolBackwardOp::Properties properties) {
+  MLIRContext *context = gb.builder().getContext();
+  auto backward = [&](PoolKind k, Value g) {
+    properties.setKind(PoolKindAttr::get(context, k));
+    return gb.create1<PoolBackwardOp>({input, g}, properties);
+  };
+  if (kind != PoolKind::Lp)
+    return backward(kind, dy);
+  return lpGradient(gb, input, result, dy, p ? p->convertToDouble() : 2.0,
+                    [&](Value g) { return backward(PoolKind::Lp, g); });
+}
+
 void poolRule(GradientBuilder &gb, PoolOp op, Value dy, ArrayRef<bool>,
               SmallVectorImpl<Value> &grads) {
-  MLIRContext *context = gb.builder().getContext();
-  auto backward = [&](PoolKind kind, Value g) {
-    PoolBackwardOp::Properties p;
-    p.setKind(PoolKindAttr::get(context, kind));
-    p.setLayout(op.getLayoutAttr());
-    p.setKernel(op.getKernelAttr());
-    p.setStrides(op.getStridesAttr());
-    p.setDilations(op.getDilationsAttr());
-    p.setPadding(op.getPaddingAttr());
-    p.setCeilMode(op.getCeilModeAttr());
-    p.setCountIncludePad(op.getCountIncludePadAttr());
-    return gb.create1<PoolBackwardOp>({op.getInput(), g}, p);
-  };
-  if (op.getKind() != PoolKind::Lp) {
-    grads[0] = backward(op.getKind(), dy);
-    return;
-  }
-  double p = op.getP() ? op.getP()->convertToDouble() : 2.0;
-  grads[0] = lpGradient(gb, op.getInput(), op.getResult(), dy, p,
-                        [&](Value g) { return backward(PoolKind::Lp, g); });
+  PoolBackwardOp::Properties p;
+  p.setLayout(op.getLayoutAttr());
+  p.setKernel(op.getKernelAttr());
+  p.setStrides(op.getStridesAttr());
+  p.setDilations(op.getDilationsAttr());
+  p.setPadding(op.getPaddingAttr());
+  p.setCeilMode(op.getCeilModeAttr());
+  p.setCountIncludePad(op.getCountIncludePadAttr());
+  grads[0] = windowPoolGradient(gb, op.getInput(), op.getResult(), dy, op.getKind(),
+                                op.getP(), p);
 }
 
 void adaptivePoolRule(GradientBuilder &gb, AdaptivePoolOp op, Value dy,
@@ -59,26 +66,17 @@ void adaptivePoolRule(GradientBuilder &gb, AdaptivePoolOp op, Value dy,
   grads[0] = gb.create1<AdaptivePoolBackwardOp>({op.getInput(), dy}, p);
 }
 
+/// A global pool's gradient is that of one window covering the input.
 void globalPoolRule(GradientBuilder &gb, GlobalPoolOp op, Value dy, ArrayRef<bool>,
                     SmallVectorImpl<Value> &grads) {
-  MLIRContext *context = gb.builder().getContext();
   SmallVector<int64_t> kernel;
   for (unsigned d : getSpatialDims(op.getLayout()))
     kernel.push_back(shapeOf(op.getInput())[d]);
-  auto backward = [&](PoolKind kind, Value g) {
-    PoolBackwardOp::Properties p;
-    p.setKind(PoolKindAttr::get(context, kind));
-    p.setLayout(op.getLayoutAttr());
-    p.setKernel(gb.i64Array(kernel));
-    return gb.create1<PoolBackwardOp>({op.getInput(), g}, p);
-  };
-  if (op.getKind() != PoolKind::Lp) {
-    grads[0] = backward(op.getKind(), dy);
-    return;
-  }
-  double p = op.getP() ? op.getP()->convertToDouble() : 2.0;
-  grads[0] = lpGradient(gb, op.getInput(), op.getResult(), dy, p,
-                        [&](Value g) { return backward(PoolKind::Lp, g); });
+  PoolBackwardOp::Properties p;
+  p.setLayout(op.getLayoutAttr());
+  p.setKernel(gb.i64Array(kernel));
+  grads[0] = windowPoolGradient(gb, op.getInput(), op.getResult(), dy, op.getKind(),
+                                op.getP(), p);
 }
 
 } // namespace

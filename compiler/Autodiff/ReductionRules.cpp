@@ -18,7 +18,7 @@ SmallVector<int64_t> reducedAxes(std::optional<ArrayRef<int64_t>> axes, int64_t 
     return llvm::to_vector(llvm::seq<int64_t>(0, rank));
   SmallVector<int64_t> result;
   for (int64_t a : *axes)
-    result.push_back(a < 0 ? a + rank : a);
+    result.push_back(wrapAxis(a, rank));
   return result;
 }
 
@@ -58,7 +58,7 @@ void reduceRule(GradientBuilder &gb, OpTy op, Value dy, ArrayRef<bool>,
 template <typename OpTy>
 int64_t softmaxAxis(OpTy op) {
   int64_t axis = op.getAxis();
-  return axis < 0 ? axis + static_cast<int64_t>(shapeOf(op.getInput()).size()) : axis;
+  return wrapAxis(axis, static_cast<int64_t>(shapeOf(op.getInput()).size()));
 }
 
 /// The per-element gradient scale of a loss reduction: dy itself for none

@@ -51,7 +51,7 @@ void gatherRule(GradientBuilder &gb, GatherOp op, Value dy, ArrayRef<bool>,
                 SmallVectorImpl<Value> &grads) {
   ArrayRef<int64_t> in = shapeOf(op.getInput());
   int64_t rank = in.size();
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t axis = wrapAxis(op.getAxis(), rank);
   int64_t size = in[axis];
   int64_t count = cast<RankedTensorType>(op.getIndices().getType()).getNumElements();
   Type t = elementTypeOf(dy);
@@ -68,7 +68,7 @@ void concatRule(GradientBuilder &gb, const GradientRequest &request,
   auto op = cast<ConcatOp>(request.op);
   ArrayRef<int64_t> out = shapeOf(dy);
   int64_t rank = out.size();
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t axis = wrapAxis(op.getAxis(), rank);
   int64_t offset = 0;
   for (auto [i, input] : llvm::enumerate(op.getInputs())) {
     ArrayRef<int64_t> shape = shapeOf(input);

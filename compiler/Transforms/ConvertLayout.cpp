@@ -23,29 +23,6 @@ using namespace mlir::tessel;
 
 namespace {
 
-/// The channels-last layout of the same spatial rank.
-ActivationLayout toChannelsLast(ActivationLayout layout) {
-  switch (getSpatialRank(layout)) {
-  case 1:
-    return ActivationLayout::NWC;
-  case 2:
-    return ActivationLayout::NHWC;
-  default:
-    return ActivationLayout::NDHWC;
-  }
-}
-
-FilterLayout toSpatialFirst(FilterLayout layout) {
-  switch (getSpatialRank(layout)) {
-  case 1:
-    return FilterLayout::WIO;
-  case 2:
-    return FilterLayout::HWIO;
-  default:
-    return FilterLayout::DHWIO;
-  }
-}
-
 Value relayout(PatternRewriter &rewriter, Location loc, Value value,
                ActivationLayout from, ActivationLayout to) {
   return RelayoutOp::create(rewriter, loc, value, from, to);
@@ -63,7 +40,7 @@ struct ConvToChannelsLast : OpRewritePattern<ConvOp> {
     if (isChannelsLast(layout) && family == FilterFamily::SpatialFirst)
       return failure();
     Location loc = op.getLoc();
-    ActivationLayout last = toChannelsLast(layout);
+    ActivationLayout last = getChannelsLastLayout(getSpatialRank(layout));
     Value input = op.getInput();
     if (!isChannelsLast(layout))
       input = relayout(rewriter, loc, input, layout, last);
@@ -82,7 +59,8 @@ struct ConvToChannelsLast : OpRewritePattern<ConvOp> {
     auto conv = ConvOp::create(
         rewriter, loc, input, filter, op.getBias(),
         ActivationLayoutAttr::get(context, last),
-        FilterLayoutAttr::get(context, toSpatialFirst(filterLayout)),
+        FilterLayoutAttr::get(context,
+                              getSpatialFirstFilterLayout(getSpatialRank(filterLayout))),
         op.getStridesAttr(), op.getDilationsAttr(), op.getPaddingAttr(),
         op.getGroupsAttr());
     Value result = conv.getResult();
@@ -105,7 +83,7 @@ struct ActivationToChannelsLast : OpRewritePattern<OpTy> {
     if (!layout || isChannelsLast(*layout))
       return failure();
     Location loc = op.getLoc();
-    ActivationLayout last = toChannelsLast(*layout);
+    ActivationLayout last = getChannelsLastLayout(getSpatialRank(*layout));
     SmallVector<Value> inputs;
     for (unsigned i = 0; i < numActivations; ++i)
       inputs.push_back(relayout(rewriter, loc, op->getOperand(i), *layout, last));

@@ -139,13 +139,8 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
       steps[spatialStart + i] = -1;
     }
     w = db.slice(w, offsets, merged, steps);
-    FilterLayout convLayout = op.getFilterLayout();
-    switch (convLayout) {
-    case FilterLayout::IOW: convLayout = FilterLayout::OIW; break;
-    case FilterLayout::IOHW: convLayout = FilterLayout::OIHW; break;
-    case FilterLayout::IODHW: convLayout = FilterLayout::OIDHW; break;
-    default: break;
-    }
+    // io* filters, now with O first, are read as oi*; *io ones stay *io.
+    FilterLayout convLayout = getTransposedFilterLayout(op.getFilterLayout());
     SmallVector<Value> operands{op.getInput(), w};
     if (op.getBias())
       operands.push_back(op.getBias());
@@ -207,13 +202,9 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     dyPerm.append({0, channel});
     x = db.transpose(x, xPerm);
     Value dy = db.transpose(op.getGradOutput(), dyPerm);
-    static const ActivationLayout lastLayouts[] = {ActivationLayout::NWC, ActivationLayout::NHWC,
-                                                   ActivationLayout::NDHWC};
-    static const FilterLayout spatialFirst[] = {FilterLayout::WIO, FilterLayout::HWIO,
-                                                FilterLayout::DHWIO};
     ConvOp::Properties p;
-    p.setLayout(ActivationLayoutAttr::get(getContext(), lastLayouts[s - 1]));
-    p.setFilterLayout(FilterLayoutAttr::get(getContext(), spatialFirst[s - 1]));
+    p.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s)));
+    p.setFilterLayout(FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s)));
     p.setStrides(db.array(dilations));
     p.setDilations(db.array(strides));
     p.setPadding(db.array(convPadding));

@@ -21,31 +21,6 @@ using namespace mlir::tessel;
 
 namespace {
 
-/// The geometry of one tessel.conv with every default filled in.
-struct ConvGeometry {
-  ActivationLayout layout;
-  FilterLayout filterLayout;
-  unsigned spatialRank;
-  SmallVector<int64_t> strides, dilations, padLow, padHigh;
-  int64_t groups;
-};
-
-template <typename ConvLikeOp>
-ConvGeometry getGeometry(ConvLikeOp op) {
-  ConvGeometry g;
-  g.layout = op.getLayout();
-  g.filterLayout = op.getFilterLayout();
-  g.spatialRank = getSpatialRank(g.layout);
-  WindowAttrs window = getWindowAttrs(op);
-  g.strides = window.strides;
-  g.dilations = window.dilations;
-  ArrayRef<int64_t> padding = window.padding;
-  g.padLow.assign(padding.begin(), padding.begin() + g.spatialRank);
-  g.padHigh.assign(padding.begin() + g.spatialRank, padding.end());
-  g.groups = static_cast<int64_t>(op.getGroups());
-  return g;
-}
-
 /// Pads the spatial dims of an activation in `layout`.
 Value padSpatial(OpBuilder &b, Location loc, Value input, ActivationLayout layout,
                  ArrayRef<int64_t> padLow, ArrayRef<int64_t> padHigh,
@@ -236,11 +211,11 @@ struct ConvOpLowering : OpConversionPattern<ConvOp> {
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    ConvGeometry g = getGeometry(op);
+    ConvGeometry g = getConvGeometry(op);
     auto resultType = cast<RankedTensorType>(op.getType());
     Value zero = createFloatConstant(rewriter, loc, resultType.getElementType(), 0.0);
     Value input = padSpatial(rewriter, loc, adaptor.getInput(), g.layout,
-                             g.padLow, g.padHigh, zero);
+                             g.padLow(), g.padHigh(), zero);
     Value init = createAccumulator(rewriter, loc, resultType, g.layout,
                                    adaptor.getBias());
     Value result =
@@ -265,24 +240,18 @@ struct ConvTransposeOpLowering : OpConversionPattern<ConvTransposeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
-    ActivationLayout layout = op.getLayout();
-    FilterLayout filterLayout = op.getFilterLayout();
-    bool inputFirst = getFilterFamily(filterLayout) == FilterFamily::InputFirst;
-    unsigned s = getSpatialRank(layout), channelDim = getChannelDim(layout);
+    ConvGeometry geometry = getConvGeometry(op);
+    ActivationLayout layout = geometry.layout;
+    bool inputFirst = getFilterFamily(geometry.filterLayout) == FilterFamily::InputFirst;
+    unsigned s = geometry.spatialRank, channelDim = getChannelDim(layout);
     SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
     auto resultType = cast<RankedTensorType>(op.getType());
     Value input = adaptor.getInput();
     ArrayRef<int64_t> inShape = cast<RankedTensorType>(input.getType()).getShape();
-    int64_t groups = static_cast<int64_t>(op.getGroups());
+    int64_t groups = geometry.groups;
     int64_t inGroup = inShape[channelDim] / groups;
-    auto orOnes = [&](std::optional<ArrayRef<int64_t>> v) {
-      return v ? SmallVector<int64_t>(*v) : SmallVector<int64_t>(s, 1);
-    };
-    SmallVector<int64_t> strides = orOnes(op.getStrides());
-    SmallVector<int64_t> dilations = orOnes(op.getDilations());
-    SmallVector<int64_t> padLow(s, 0);
-    if (auto padding = op.getPadding())
-      padLow.assign(padding->begin(), padding->begin() + s);
+    ArrayRef<int64_t> strides = geometry.strides, dilations = geometry.dilations;
+    ArrayRef<int64_t> padLow = geometry.padLow();
 
     // Filter [I, O/g, k...] or [k..., I, O/g] with I split into [g, I/g].
     Value filter = splitGroups(rewriter, loc, adaptor.getFilter(), inputFirst ? 0 : s,
@@ -370,11 +339,11 @@ struct ConvBackwardFilterOpLowering : OpConversionPattern<ConvBackwardFilterOp> 
   matchAndRewrite(ConvBackwardFilterOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    ConvGeometry g = getGeometry(op);
+    ConvGeometry g = getConvGeometry(op);
     auto resultType = cast<RankedTensorType>(op.getType());
     Value zero = createFloatConstant(rewriter, loc, resultType.getElementType(), 0.0);
-    Value input = padSpatial(rewriter, loc, adaptor.getInput(), g.layout, g.padLow,
-                             g.padHigh, zero);
+    Value input = padSpatial(rewriter, loc, adaptor.getInput(), g.layout, g.padLow(),
+                             g.padHigh(), zero);
     Value init = createFilledTensor(rewriter, loc, resultType, zero);
     rewriter.replaceOp(op, lowerToGenericConv(rewriter, loc, g, input,
                                               adaptor.getGradOutput(), init,

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
@@ -15,9 +16,7 @@ Value mlir::tessel::createFloatConstant(OpBuilder &b, Location loc, Type type,
 }
 
 Value mlir::tessel::createNegativeInfinity(OpBuilder &b, Location loc, Type type) {
-  auto floatType = cast<FloatType>(type);
-  APFloat inf = APFloat::getInf(floatType.getFloatSemantics(), /*Negative=*/true);
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, inf));
+  return arith::getIdentityValue(arith::AtomicRMWKind::maximumf, type, b, loc);
 }
 
 Value mlir::tessel::createFilledTensor(OpBuilder &b, Location loc,
@@ -92,7 +91,17 @@ Value mlir::tessel::reshapeTensor(OpBuilder &b, Location loc, Value value,
   auto sourceType = cast<RankedTensorType>(value.getType());
   if (sourceType == type)
     return value;
-  // Collapse everything into one dim (or none for a 0-D source), then expand.
+  // One collapse or one expand when whole dims group into the others.
+  if (sourceType.getRank() > 0 && type.getRank() > 0 &&
+      sourceType.getRank() != type.getRank()) {
+    if (auto groups = getReassociationIndicesForReshape(sourceType, type)) {
+      if (sourceType.getRank() > type.getRank())
+        return tensor::CollapseShapeOp::create(b, loc, type, value, *groups);
+      return tensor::ExpandShapeOp::create(b, loc, type, value, *groups);
+    }
+  }
+  // Otherwise collapse everything into one dim (or none for a 0-D source),
+  // then expand.
   Value flat = value;
   if (sourceType.getRank() > 1) {
     SmallVector<ReassociationIndices> all(1);

@@ -14,7 +14,8 @@ using BodyBuilder = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 /// A scalar float constant of `type`.
 Value createFloatConstant(OpBuilder &b, Location loc, Type type, double value);
-/// -infinity of `type`, the identity of max pooling.
+/// -infinity of `type`, the identity of max pooling and max reductions
+/// (upstream's arith::getIdentityValue of maximumf).
 Value createNegativeInfinity(OpBuilder &b, Location loc, Type type);
 /// A tensor of `type` filled with `scalar`.
 Value createFilledTensor(OpBuilder &b, Location loc, RankedTensorType type,

@@ -10,7 +10,6 @@
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/SmallBitVector.h"
 
-#include <cmath>
 
 using namespace mlir;
 using namespace mlir::tessel;
@@ -72,9 +71,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     Value x = adaptor.getInput();
     auto type = cast<RankedTensorType>(x.getType());
     Type elementType = type.getElementType();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += type.getRank();
+    int64_t axis = wrapAxis(op.getAxis(), type.getRank());
     llvm::SmallBitVector reduced(type.getRank());
     reduced.set(axis);
     Value maxima = reduce(rewriter, loc, x, reduced, /*keepDims=*/true,
@@ -111,7 +108,7 @@ llvm::SmallBitVector getReducedDims(std::optional<ArrayRef<int64_t>> axes,
   llvm::SmallBitVector reduced(rank, !axes.has_value());
   if (axes)
     for (int64_t axis : *axes)
-      reduced.set(axis < 0 ? axis + rank : axis);
+      reduced.set(wrapAxis(axis, rank));
   return reduced;
 }
 
@@ -128,10 +125,11 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     auto type = cast<RankedTensorType>(adaptor.getInput().getType());
     llvm::SmallBitVector reduced = getReducedDims(op.getAxes(), type.getRank());
     Type elementType = type.getElementType();
-    Value init = kind == ReduceKind::Max   ? createNegativeInfinity(rewriter, loc, elementType)
-                 : kind == ReduceKind::Min ? createFloatConstant(rewriter, loc, elementType,
-                                                                 INFINITY)
-                                           : createFloatConstant(rewriter, loc, elementType, 0.0);
+    // Each reduction starts from its identity: -inf, +inf or 0.
+    arith::AtomicRMWKind identity = kind == ReduceKind::Max   ? arith::AtomicRMWKind::maximumf
+                                    : kind == ReduceKind::Min ? arith::AtomicRMWKind::minimumf
+                                                              : arith::AtomicRMWKind::addf;
+    Value init = arith::getIdentityValue(identity, elementType, rewriter, loc);
     Combine combine = kind == ReduceKind::Max   ? Combine(max)
                       : kind == ReduceKind::Min ? Combine(min)
                                                 : Combine(add);

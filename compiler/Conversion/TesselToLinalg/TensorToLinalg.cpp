@@ -89,9 +89,7 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t rank = resultType.getRank();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += rank;
+    int64_t axis = wrapAxis(op.getAxis(), rank);
     Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                            resultType.getElementType());
     int64_t offset = 0;
@@ -162,9 +160,7 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
     auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
     auto indicesType = cast<RankedTensorType>(adaptor.getIndices().getType());
     int64_t rank = resultType.getRank(), indexRank = indicesType.getRank();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += inputType.getRank();
+    int64_t axis = wrapAxis(op.getAxis(), inputType.getRank());
     int64_t size = inputType.getDimSize(axis);
     MLIRContext *context = rewriter.getContext();
     SmallVector<AffineExpr> indexDims;

@@ -82,6 +82,36 @@ FilterFamily mlir::tessel::getFilterFamily(FilterLayout layout) {
   llvm_unreachable("unknown filter layout");
 }
 
+ActivationLayout mlir::tessel::getChannelsLastLayout(unsigned spatialRank) {
+  static const ActivationLayout layouts[] = {ActivationLayout::NWC, ActivationLayout::NHWC,
+                                             ActivationLayout::NDHWC};
+  assert(spatialRank >= 1 && spatialRank <= 3 && "1-D to 3-D");
+  return layouts[spatialRank - 1];
+}
+
+FilterLayout mlir::tessel::getSpatialFirstFilterLayout(unsigned spatialRank) {
+  static const FilterLayout layouts[] = {FilterLayout::WIO, FilterLayout::HWIO,
+                                         FilterLayout::DHWIO};
+  assert(spatialRank >= 1 && spatialRank <= 3 && "1-D to 3-D");
+  return layouts[spatialRank - 1];
+}
+
+FilterLayout mlir::tessel::getTransposedFilterLayout(FilterLayout layout) {
+  switch (layout) {
+  case FilterLayout::OIW: return FilterLayout::IOW;
+  case FilterLayout::OIHW: return FilterLayout::IOHW;
+  case FilterLayout::OIDHW: return FilterLayout::IODHW;
+  case FilterLayout::IOW: return FilterLayout::OIW;
+  case FilterLayout::IOHW: return FilterLayout::OIHW;
+  case FilterLayout::IODHW: return FilterLayout::OIDHW;
+  case FilterLayout::WIO:
+  case FilterLayout::HWIO:
+  case FilterLayout::DHWIO:
+    return layout;
+  }
+  llvm_unreachable("unknown filter layout");
+}
+
 llvm::Error mlir::tessel::shapeError(const Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -100,7 +130,7 @@ llvm::Expected<int64_t> mlir::tessel::normalizeAxis(int64_t axis, int64_t rank,
     return shapeError(llvm::formatv("{0} {1} is out of range for rank {2} "
                                     "(expected [{3}, {4}])",
                                     what, axis, rank, -rank, rank - 1));
-  return axis < 0 ? axis + rank : axis;
+  return wrapAxis(axis, rank);
 }
 
 llvm::Error mlir::tessel::checkLayoutRank(ArrayRef<int64_t> shape,

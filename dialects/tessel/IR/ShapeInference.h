@@ -19,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace mlir::tessel {
 
@@ -45,6 +46,22 @@ unsigned getSpatialRank(FilterLayout layout);
 /// dims first (hwio).
 enum class FilterFamily { OutputFirst, InputFirst, SpatialFirst };
 FilterFamily getFilterFamily(FilterLayout layout);
+
+/// The channels-last layout (nwc, nhwc, ndhwc) with `spatialRank` spatial
+/// dims.
+ActivationLayout getChannelsLastLayout(unsigned spatialRank);
+/// The spatial-first filter layout (wio, hwio, dhwio) with `spatialRank`
+/// spatial dims.
+FilterLayout getSpatialFirstFilterLayout(unsigned spatialRank);
+/// The layout that reads the same filter tensor with its channel dims named
+/// the other way, as the other op of the conv / conv_transpose pair does:
+/// oi* <-> io*; *io stays *io.
+FilterLayout getTransposedFilterLayout(FilterLayout layout);
+
+/// `axis` of an op that verified (so in [-rank, rank)) counted from 0.
+inline int64_t wrapAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
 
 //===----------------------------------------------------------------------===//
 // Shape functions, one block per op family
@@ -79,6 +96,45 @@ template <typename OpTy>
 WindowAttrs getWindowAttrs(OpTy op, llvm::ArrayRef<int64_t> defaultStrides = {}) {
   return getWindowAttrs(getSpatialRank(op.getLayout()), op.getStrides(),
                         op.getDilations(), op.getPadding(), defaultStrides);
+}
+
+/// The geometry of a tessel.conv, conv_transpose or conv_backward_filter with
+/// every default filled in; the lowering, the decompositions and the gradient
+/// rules all read it here.
+struct ConvGeometry {
+  ActivationLayout layout;
+  FilterLayout filterLayout;
+  unsigned spatialRank;
+  /// Padding holds the low pads, then the high pads.
+  llvm::SmallVector<int64_t> strides, dilations, padding, kernel;
+  int64_t groups;
+  llvm::ArrayRef<int64_t> padLow() const {
+    return llvm::ArrayRef(padding).take_front(spatialRank);
+  }
+  llvm::ArrayRef<int64_t> padHigh() const {
+    return llvm::ArrayRef(padding).drop_front(spatialRank);
+  }
+};
+template <typename OpTy>
+ConvGeometry getConvGeometry(OpTy op) {
+  ConvGeometry g;
+  g.layout = op.getLayout();
+  g.filterLayout = op.getFilterLayout();
+  g.spatialRank = getSpatialRank(g.layout);
+  WindowAttrs window = getWindowAttrs(op);
+  g.strides = std::move(window.strides);
+  g.dilations = std::move(window.dilations);
+  g.padding = std::move(window.padding);
+  g.groups = static_cast<int64_t>(op.getGroups());
+  if constexpr (std::is_same_v<OpTy, ConvBackwardFilterOp>) {
+    g.kernel.assign(op.getKernel().begin(), op.getKernel().end());
+  } else {
+    auto filter = llvm::cast<RankedTensorType>(op.getFilter().getType()).getShape();
+    g.kernel.assign(getFilterFamily(g.filterLayout) == FilterFamily::SpatialFirst
+                        ? filter.take_front(g.spatialRank)
+                        : filter.drop_front(2));
+  }
+  return g;
 }
 
 /// Attributes of tessel.pool. Empty strides default to the kernel.

@@ -12,12 +12,12 @@
 // CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG: #[[Y:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @linear_bias
-// CHECK: %[[FLAT:.+]] = tensor.expand_shape %{{.+}} output_shape [10, 4] : tensor<40xf32> into tensor<10x4xf32>
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<2x5x4xf32> into tensor<10x4xf32>
 // CHECK: %[[INIT:.+]] = linalg.generic {indexing_maps = [#[[BIAS]], #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%{{.+}} : tensor<3xf32>) outs(%{{.+}} : tensor<10x3xf32>)
 // CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[Y]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[FLAT]], %{{.+}} : tensor<10x4xf32>, tensor<3x4xf32>) outs(%[[INIT]] : tensor<10x3xf32>)
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: tensor.expand_shape %{{.+}} output_shape [2, 5, 3] : tensor<30xf32> into tensor<2x5x3xf32>
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [2, 5, 3] : tensor<10x3xf32> into tensor<2x5x3xf32>
 func.func @linear_bias(%x: tensor<2x5x4xf32>, %w: tensor<3x4xf32>, %b: tensor<3xf32>) -> tensor<2x5x3xf32> {
   %0 = tessel.linear %x, %w, %b : (tensor<2x5x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x5x3xf32>
   return %0 : tensor<2x5x3xf32>

@@ -25,22 +25,31 @@ func.func @constant() -> tensor<2xf32> {
 
 // -----
 
-// reshape only reinterprets the row-major order: collapse to 1-D, expand
-// to the new shape; no copy.
+// reshape only reinterprets the row-major order, without a copy: when whole
+// dims group into the new ones, one collapse_shape (or expand_shape).
 // CHECK-LABEL: func @reshape
-// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2]] : tensor<2x3x4xf32> into tensor<24xf32>
-// CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [6, 4] : tensor<24xf32> into tensor<6x4xf32>
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<2x3x4xf32> into tensor<6x4xf32>
+// CHECK-NOT: tensor.expand_shape
 // CHECK-NOT: linalg.
 func.func @reshape(%x: tensor<2x3x4xf32>) -> tensor<6x4xf32> {
   %0 = tessel.reshape %x {shape = array<i64: 6, 4>} : tensor<2x3x4xf32> -> tensor<6x4xf32>
   return %0 : tensor<6x4xf32>
 }
 
+// Dims that do not group ([2, 3] -> [3, 2]): collapse to 1-D, then expand.
+// CHECK-LABEL: func @reshape_regroup
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
+// CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [3, 2] : tensor<6xf32> into tensor<3x2xf32>
+func.func @reshape_regroup(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  %0 = tessel.reshape %x {shape = array<i64: 3, 2>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
 // -----
 
 // flatten is the same reinterpretation, to the shape its dims imply.
 // CHECK-LABEL: func @flatten
-// CHECK: tensor.expand_shape %{{.+}} output_shape [2, 60] : tensor<120xf32> into tensor<2x60xf32>
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3]] : tensor<2x3x4x5xf32> into tensor<2x60xf32>
 func.func @flatten(%x: tensor<2x3x4x5xf32>) -> tensor<2x60xf32> {
   %0 = tessel.flatten %x {start_dim = 1 : i64} : tensor<2x3x4x5xf32> -> tensor<2x60xf32>
   return %0 : tensor<2x60xf32>
