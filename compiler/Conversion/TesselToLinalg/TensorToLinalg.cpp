@@ -79,30 +79,24 @@ struct RelayoutLowering : OpConversionPattern<RelayoutOp> {
   }
 };
 
-/// Inserts each input at its offset along the axis of an empty result.
+/// tensor.concat, decomposed at once (upstream's decomposition) into
+/// insert_slices of each input at its offset along the axis of an empty
+/// result: the form tiling, fusion and bufferization take.
 struct ConcatLowering : OpConversionPattern<ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t rank = resultType.getRank();
-    int64_t axis = wrapAxis(op.getAxis(), rank);
-    Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                           resultType.getElementType());
-    int64_t offset = 0;
-    for (Value input : adaptor.getInputs()) {
-      ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
-      SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
-      offsets[axis] = offset;
-      result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
-                                             ValueRange{}, ValueRange{}, ValueRange{},
-                                             offsets, shape, strides);
-      offset += shape[axis];
-    }
-    rewriter.replaceOp(op, result);
+    auto concat = tensor::ConcatOp::create(rewriter, op.getLoc(), resultType,
+                                           wrapAxis(op.getAxis(), resultType.getRank()),
+                                           adaptor.getInputs());
+    FailureOr<SmallVector<Value>> decomposed = concat.decomposeOperation(rewriter);
+    if (failed(decomposed))
+      return rewriter.notifyMatchFailure(op, "tensor.concat did not decompose");
+    rewriter.replaceOp(op, decomposed->front());
+    rewriter.eraseOp(concat);
     return success();
   }
 };
