@@ -45,29 +45,6 @@ Value GradientBuilder::scale(Value a, double value) {
   return mul(a, scalar(value, elementTypeOf(a)));
 }
 
-Value GradientBuilder::reshape(Value a, ArrayRef<int64_t> shape) {
-  if (a && shapeOf(a) == shape)
-    return a;
-  ReshapeOp::Properties p;
-  p.setShape(i64Array(shape));
-  return create1<ReshapeOp>({a}, p);
-}
-
-Value GradientBuilder::transpose(Value a, ArrayRef<int64_t> perm) {
-  TransposeOp::Properties p;
-  p.setPerm(i64Array(perm));
-  return create1<TransposeOp>({a}, p);
-}
-
-Value GradientBuilder::slice(Value a, ArrayRef<int64_t> offsets,
-                             ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
-  SliceOp::Properties p;
-  p.setOffsets(i64Array(offsets));
-  p.setSizes(i64Array(sizes));
-  p.setStrides(i64Array(strides));
-  return create1<SliceOp>({a}, p);
-}
-
 Value GradientBuilder::gather(Value a, Value indices, int64_t axis) {
   GatherOp::Properties p;
   p.setAxis(i64(axis));

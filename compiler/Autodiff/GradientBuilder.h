@@ -17,42 +17,11 @@
 
 namespace mlir::tessel {
 
-class GradientBuilder {
+/// The builder of the gradient rules: InferredOpBuilder's chain of typed
+/// creations plus the tensor algebra the rules share.
+class GradientBuilder : public InferredOpBuilder {
 public:
-  GradientBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  OpBuilder &builder() { return b; }
-  Location getLoc() const { return loc; }
-  void setLoc(Location l) { loc = l; }
-  bool failed() const { return hasFailed; }
-
-  /// Creates an `OpTy` with `properties` and returns its results (empty on
-  /// failure).
-  template <typename OpTy>
-  SmallVector<Value> create(ValueRange operands,
-                            const PropertiesOf<OpTy> &properties = {}) {
-    if (hasFailed || llvm::any_of(operands, [](Value v) { return !v; })) {
-      hasFailed = true;
-      return {};
-    }
-    OpTy op = createInferred<OpTy>(b, loc, operands, properties);
-    if (!op) {
-      hasFailed = true;
-      return {};
-    }
-    return op->getResults();
-  }
-  /// Creates a single-result `OpTy` (null on failure).
-  template <typename OpTy>
-  Value create1(ValueRange operands, const PropertiesOf<OpTy> &properties = {}) {
-    SmallVector<Value> results = create<OpTy>(operands, properties);
-    return results.empty() ? Value() : results.front();
-  }
-
-  DenseI64ArrayAttr i64Array(ArrayRef<int64_t> values) {
-    return b.getDenseI64ArrayAttr(values);
-  }
-  IntegerAttr i64(int64_t value) { return b.getI64IntegerAttr(value); }
+  using InferredOpBuilder::InferredOpBuilder;
 
   // Constants -----------------------------------------------------------------
   /// A 0-D constant of `elementType`, which broadcasts against anything.
@@ -82,10 +51,6 @@ public:
   Value positive(Value a) { return relu(sign(a)); }
 
   // Shapes --------------------------------------------------------------------
-  Value reshape(Value a, ArrayRef<int64_t> shape);
-  Value transpose(Value a, ArrayRef<int64_t> perm);
-  Value slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
-              ArrayRef<int64_t> strides);
   Value padConstant(Value a, ArrayRef<int64_t> low, ArrayRef<int64_t> high);
   Value matmul(Value a, Value c) { return create1<MatmulOp>({a, c}); }
   /// Rows of `a` along `axis` picked by the integer `indices`.
@@ -107,11 +72,6 @@ public:
   Value perChannel(Value a, unsigned channelDim, unsigned rank);
   /// Sums over every dim but `channelDim` into [C].
   Value sumPerChannel(Value a, unsigned channelDim);
-
-private:
-  OpBuilder &b;
-  Location loc;
-  bool hasFailed = false;
 };
 
 /// The static shape of a tensor value.

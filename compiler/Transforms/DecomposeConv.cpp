@@ -17,57 +17,18 @@ using namespace mlir::tessel;
 
 namespace {
 
-/// Builds a decomposition's ops and remembers them. After the first op that
-/// fails to build, every later one is skipped; `replace` then erases what was
-/// built and fails, so a failing pattern leaves the IR as it found it (the
-/// greedy driver requires that).
-class DecompositionBuilder {
+/// An InferredOpBuilder whose `replace` ends a decomposition: if an op
+/// failed to build, or the result's type is not the replaced op's, it erases
+/// what was built and fails, so a failing pattern leaves the IR as it found
+/// it (the greedy driver requires that).
+class DecompositionBuilder : public InferredOpBuilder {
 public:
   DecompositionBuilder(PatternRewriter &rewriter, Location loc)
-      : rewriter(rewriter), loc(loc) {}
+      : InferredOpBuilder(rewriter, loc), rewriter(rewriter) {}
 
-  template <typename OpTy>
-  Value create(ValueRange operands, const PropertiesOf<OpTy> &properties = {}) {
-    if (failed || llvm::any_of(operands, [](Value v) { return !v; })) {
-      failed = true;
-      return {};
-    }
-    OpTy op = createInferred<OpTy>(rewriter, loc, operands, properties);
-    if (!op) {
-      failed = true;
-      return {};
-    }
-    created.push_back(op);
-    return op->getResult(0);
-  }
-
-  Value reshape(Value v, ArrayRef<int64_t> shape) {
-    ReshapeOp::Properties p;
-    p.setShape(array(shape));
-    return create<ReshapeOp>(v, p);
-  }
-  Value transpose(Value v, ArrayRef<int64_t> perm) {
-    TransposeOp::Properties p;
-    p.setPerm(array(perm));
-    return create<TransposeOp>(v, p);
-  }
-  Value slice(Value v, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
-              ArrayRef<int64_t> strides) {
-    SliceOp::Properties p;
-    p.setOffsets(array(offsets));
-    p.setSizes(array(sizes));
-    p.setStrides(array(strides));
-    return create<SliceOp>(v, p);
-  }
-  DenseI64ArrayAttr array(ArrayRef<int64_t> values) {
-    return rewriter.getDenseI64ArrayAttr(values);
-  }
-
-  /// Replaces `op` by `result` if everything was built and `result` has
-  /// `op`'s type; otherwise erases the ops built and fails.
   LogicalResult replace(Operation *op, Value result) {
-    if (failed || !result || result.getType() != op->getResult(0).getType()) {
-      for (Operation *built : llvm::reverse(created))
+    if (failed() || !result || result.getType() != op->getResult(0).getType()) {
+      for (Operation *built : llvm::reverse(getCreated()))
         rewriter.eraseOp(built);
       return rewriter.notifyMatchFailure(op, "the decomposition does not verify");
     }
@@ -77,9 +38,6 @@ public:
 
 private:
   PatternRewriter &rewriter;
-  Location loc;
-  SmallVector<Operation *> created;
-  bool failed = false;
 };
 
 /// With unit strides, conv_transpose(x, w) is conv(x, w') where w' swaps
@@ -147,10 +105,10 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
     ConvOp::Properties p;
     p.setLayout(op.getLayoutAttr());
     p.setFilterLayout(FilterLayoutAttr::get(getContext(), convLayout));
-    p.setDilations(db.array(dilations));
-    p.setPadding(db.array(convPadding));
+    p.setDilations(db.i64Array(dilations));
+    p.setPadding(db.i64Array(convPadding));
     p.setGroups(op.getGroupsAttr());
-    return db.replace(op, db.create<ConvOp>(operands, p));
+    return db.replace(op, db.create1<ConvOp>(operands, p));
   }
 };
 
@@ -205,10 +163,10 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     ConvOp::Properties p;
     p.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s)));
     p.setFilterLayout(FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s)));
-    p.setStrides(db.array(dilations));
-    p.setDilations(db.array(strides));
-    p.setPadding(db.array(convPadding));
-    Value conv = db.create<ConvOp>({x, dy}, p);
+    p.setStrides(db.i64Array(dilations));
+    p.setDilations(db.i64Array(strides));
+    p.setPadding(db.i64Array(convPadding));
+    Value conv = db.create1<ConvOp>({x, dy}, p);
     // [ci, k..., co] -> the filter layout.
     SmallVector<int64_t> resultPerm;
     if (getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst) {
@@ -293,12 +251,12 @@ struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
         ConstantOp::Properties zeros;
         zeros.setValue(
             DenseElementsAttr::get(type, rewriter.getZeroAttr(type.getElementType())));
-        phase = db.create<ConstantOp>({}, zeros);
+        phase = db.create1<ConstantOp>({}, zeros);
         if (op.getBias()) {
           SmallVector<int64_t> biasShape(rank, 1);
           biasShape[getChannelDim(layout)] = out[getChannelDim(layout)];
           Value bias = db.reshape(op.getBias(), ArrayRef<int64_t>(biasShape).drop_front());
-          phase = db.create<AddOp>({phase, bias});
+          phase = db.create1<AddOp>({phase, bias});
         }
       } else {
         Value filter = db.slice(op.getFilter(), offsets, sizes, steps);
@@ -308,14 +266,14 @@ struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
         ConvTransposeOp::Properties p;
         p.setLayout(op.getLayoutAttr());
         p.setFilterLayout(op.getFilterLayoutAttr());
-        p.setPadding(db.array(padding));
+        p.setPadding(db.i64Array(padding));
         p.setGroups(op.getGroupsAttr());
-        phase = db.create<ConvTransposeOp>(operands, p);
+        phase = db.create1<ConvTransposeOp>(operands, p);
         if (llvm::any_of(grow, [](int64_t v) { return v != 0; })) {
           PadOp::Properties pad;
           pad.setMode(PadModeAttr::get(context, PadMode::Constant));
-          pad.setPadding(db.array(grow));
-          phase = db.create<PadOp>(phase, pad);
+          pad.setPadding(db.i64Array(grow));
+          phase = db.create1<PadOp>(phase, pad);
         }
       }
       if (!phase)
@@ -336,7 +294,7 @@ struct StridedTransposeToPhases : OpRewritePattern<ConvTransposeOp> {
       for (size_t i = 0; i < phases.size(); i += phaseCounts[d]) {
         ConcatOp::Properties p;
         p.setAxis(rewriter.getI64IntegerAttr(axis));
-        merged.push_back(db.create<ConcatOp>(ValueRange(phases).slice(i, phaseCounts[d]), p));
+        merged.push_back(db.create1<ConcatOp>(ValueRange(phases).slice(i, phaseCounts[d]), p));
       }
       phases = merged;
     }

@@ -5,6 +5,7 @@
 #include "mlir/IR/Verifier.h"
 
 using namespace mlir;
+using namespace mlir::tessel;
 
 Operation *mlir::tessel::detail::insertIfValid(OpBuilder &b, OperationState &state) {
   Operation *op = Operation::create(state);
@@ -13,4 +14,27 @@ Operation *mlir::tessel::detail::insertIfValid(OpBuilder &b, OperationState &sta
     return nullptr;
   }
   return b.insert(op);
+}
+
+Value InferredOpBuilder::reshape(Value a, ArrayRef<int64_t> shape) {
+  if (a && cast<RankedTensorType>(a.getType()).getShape() == shape)
+    return a;
+  ReshapeOp::Properties p;
+  p.setShape(i64Array(shape));
+  return create1<ReshapeOp>({a}, p);
+}
+
+Value InferredOpBuilder::transpose(Value a, ArrayRef<int64_t> perm) {
+  TransposeOp::Properties p;
+  p.setPerm(i64Array(perm));
+  return create1<TransposeOp>({a}, p);
+}
+
+Value InferredOpBuilder::slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+                               ArrayRef<int64_t> strides) {
+  SliceOp::Properties p;
+  p.setOffsets(i64Array(offsets));
+  p.setSizes(i64Array(sizes));
+  p.setStrides(i64Array(strides));
+  return create1<SliceOp>({a}, p);
 }

@@ -60,6 +60,65 @@ OpTy createInferred(OpBuilder &b, Location loc, ValueRange operands,
   return cast_or_null<OpTy>(detail::insertIfValid(b, state));
 }
 
+/// Creates ops through createInferred at one location, in a chain: after the
+/// first op that fails (its diagnostics emitted), and for any null operand,
+/// every later creation returns null, so a chain needs one check at its end.
+/// Remembers the ops it created. The gradient rules and the decompositions
+/// build on it.
+class InferredOpBuilder {
+public:
+  InferredOpBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  OpBuilder &builder() { return b; }
+  Location getLoc() const { return loc; }
+  void setLoc(Location l) { loc = l; }
+  bool failed() const { return hasFailed; }
+  ArrayRef<Operation *> getCreated() const { return created; }
+
+  /// Creates an `OpTy` with `properties` and returns its results (none once
+  /// the chain failed).
+  template <typename OpTy>
+  SmallVector<Value> create(ValueRange operands,
+                            const PropertiesOf<OpTy> &properties = {}) {
+    if (hasFailed || llvm::any_of(operands, [](Value v) { return !v; })) {
+      hasFailed = true;
+      return {};
+    }
+    OpTy op = createInferred<OpTy>(b, loc, operands, properties);
+    if (!op) {
+      hasFailed = true;
+      return {};
+    }
+    created.push_back(op);
+    return op->getResults();
+  }
+  /// Creates a single-result `OpTy` (null once the chain failed).
+  template <typename OpTy>
+  Value create1(ValueRange operands, const PropertiesOf<OpTy> &properties = {}) {
+    SmallVector<Value> results = create<OpTy>(operands, properties);
+    return results.empty() ? Value() : results.front();
+  }
+
+  DenseI64ArrayAttr i64Array(ArrayRef<int64_t> values) {
+    return b.getDenseI64ArrayAttr(values);
+  }
+  IntegerAttr i64(int64_t value) { return b.getI64IntegerAttr(value); }
+
+  /// `a` as `shape` (itself when it has that shape).
+  Value reshape(Value a, ArrayRef<int64_t> shape);
+  Value transpose(Value a, ArrayRef<int64_t> perm);
+  Value slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+              ArrayRef<int64_t> strides);
+
+protected:
+  OpBuilder &b;
+  Location loc;
+
+private:
+  bool hasFailed = false;
+  SmallVector<Operation *> created;
+};
+
 /// A dense i64 array attribute, or null for an empty `values`: the way an
 /// optional array attribute is left unset.
 inline DenseI64ArrayAttr optionalArray(MLIRContext *ctx, ArrayRef<int64_t> values) {
