@@ -408,6 +408,7 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   lowering.entry = name;
   lowering.threads = threads;
   lowering.dumpIR = options.dumpIR;
+  lowering.timing = options.timing;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
 
@@ -429,19 +430,27 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
 
   llvm::LLVMContext llvmContext;
   detail::DiagnosticCollector diagnostics(module.getContext());
-  std::unique_ptr<llvm::Module> llvmModule =
-      mlir::translateModuleToLLVMIR(module, llvmContext, prefix);
+  std::unique_ptr<llvm::Module> llvmModule;
+  {
+    detail::ScopedPhase phase(options.timing, "translation to LLVM IR");
+    llvmModule = mlir::translateModuleToLLVMIR(module, llvmContext, prefix);
+  }
   if (!llvmModule)
     return Status::error("translating '" + name + "' to LLVM IR failed:\n" +
                          diagnostics.str("no message"));
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
-  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine->get())(
-          llvmModule.get()))
-    return Status::error("optimizing '" + name + "' failed: " + llvm::toString(std::move(e)));
+  {
+    detail::ScopedPhase phase(options.timing, "LLVM optimization");
+    if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine->get())(
+            llvmModule.get()))
+      return Status::error("optimizing '" + name + "' failed: " +
+                           llvm::toString(std::move(e)));
+  }
 
   llvm::SmallString<0> object;
   {
+    detail::ScopedPhase phase(options.timing, "code generation");
     llvm::raw_svector_ostream os(object);
     llvm::legacy::PassManager codegen;
     if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
@@ -515,7 +524,10 @@ Status tessel::compileToObject(const Graph &graph, const AotOptions &options) {
 
 Status tessel::compileFileToObject(const std::string &path, const AotOptions &options,
                                    const std::string &function) {
-  auto model = detail::loadModelFile(path, options.initializersAsInputs);
+  Result<detail::LoadedModel> model = [&] {
+    detail::ScopedPhase phase(options.timing, "import");
+    return detail::loadModelFile(path, options.initializersAsInputs);
+  }();
   if (!model)
     return model.status();
   auto name = detail::pickFunction(*model->module, path, function);

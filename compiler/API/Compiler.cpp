@@ -19,6 +19,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -95,6 +96,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   lowering.cInterface = true;
   lowering.threads = threads;
   lowering.dumpIR = options.dumpIR;
+  lowering.timing = options.timing;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
   // The JIT maps code and data sections separately, wherever the address
@@ -106,13 +108,29 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   (*machine)->setCodeModel(llvm::CodeModel::Large);
   mlir::ExecutionEngineOptions engineOptions;
   // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
+  // It runs inside create(), after the translation to LLVM IR; its time is
+  // told apart from the translation's.
+  std::chrono::duration<double> optimizeTime{0};
   std::function<llvm::Error(llvm::Module *)> optimize =
-      mlir::makeOptimizingTransformer(3, 0, machine->get());
+      [&optimizeTime, transform = mlir::makeOptimizingTransformer(3, 0, machine->get())](
+          llvm::Module *m) {
+        auto start = std::chrono::steady_clock::now();
+        llvm::Error error = transform(m);
+        optimizeTime += std::chrono::steady_clock::now() - start;
+        return error;
+      };
   engineOptions.transformer = optimize;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // Code generation uses the same machine (CPU, features) as optimization.
+  auto createStart = std::chrono::steady_clock::now();
   auto engine =
       mlir::ExecutionEngine::create(module, engineOptions, std::move(*machine));
+  if (options.timing) {
+    std::chrono::duration<double> created = std::chrono::steady_clock::now() - createStart;
+    options.timing->phases.push_back(
+        {"translation to LLVM IR", (created - optimizeTime).count()});
+    options.timing->phases.push_back({"LLVM optimization", optimizeTime.count()});
+  }
   if (!engine)
     return Result<Executable>::error("JIT compilation of '" + name +
                                      "' failed: " + llvm::toString(engine.takeError()));
@@ -130,8 +148,16 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   });
 
   auto impl = std::make_shared<Executable::Impl>();
-  impl->engine = std::move(*engine);
   impl->entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
+  {
+    // The JIT generates code lazily, at the first lookup: do it here, so that
+    // compile() returns runnable code and the first run is not the slow one.
+    detail::ScopedPhase phase(options.timing, "code generation");
+    if (auto entry = (*engine)->lookupPacked(impl->entry); !entry)
+      return Result<Executable>::error("JIT compilation of '" + name + "' failed: " +
+                                       llvm::toString(entry.takeError()));
+  }
+  impl->engine = std::move(*engine);
   impl->inputs = signature->inputs;
   impl->outputs = signature->outputs;
   impl->flops = flops;
@@ -173,13 +199,20 @@ Result<Executable> compileCached(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &inputNames,
                                  const std::vector<std::string> &outputNames,
                                  const CompileOptions &options) {
-  std::string key = cacheKey(module, name, inputNames, outputNames, options);
+  std::string key;
+  {
+    detail::ScopedPhase phase(options.timing, "cache key");
+    key = cacheKey(module, name, inputNames, outputNames, options);
+  }
   Cache &cache = getCache();
   {
     std::lock_guard<std::mutex> lock(cache.mutex);
     auto it = cache.entries.find(key);
-    if (it != cache.entries.end())
+    if (it != cache.entries.end()) {
+      if (options.timing)
+        options.timing->phases.push_back({"cache hit", 0.0});
       return it->second;
+    }
   }
   Result<Executable> compiled =
       compileModule(module, name, inputNames, outputNames, options);
@@ -214,15 +247,20 @@ static Result<Executable>
 compileModelFile(const std::string &path, const CompileOptions &options,
                  const std::string &function,
                  llvm::function_ref<Status(mlir::func::FuncOp)> transform = nullptr) {
-  auto model = detail::loadModelFile(path, options.initializersAsInputs);
+  Result<detail::LoadedModel> model = [&] {
+    detail::ScopedPhase phase(options.timing, "import");
+    return detail::loadModelFile(path, options.initializersAsInputs);
+  }();
   if (!model)
     return model.status();
   auto name = detail::pickFunction(*model->module, path, function);
   if (!name)
     return name.status();
-  if (transform)
+  if (transform) {
+    detail::ScopedPhase phase(options.timing, "differentiation");
     if (Status s = transform(model->module->lookupSymbol<mlir::func::FuncOp>(*name)); !s)
       return s;
+  }
   return compileCached(*model->module, *name, {}, {}, options);
 }
 

@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
@@ -93,6 +94,40 @@ Result<Signature> detail::getSignature(mlir::func::FuncOp fn,
       if (tied.getInt() >= 0 && tied.getInt() < static_cast<int64_t>(fn.getNumArguments()))
         info.updates = static_cast<int>(tied.getInt());
   return signature;
+}
+
+ScopedPhase::ScopedPhase(CompileTiming *timing, std::string name)
+    : timing(timing), name(std::move(name)), start(std::chrono::steady_clock::now()) {}
+
+ScopedPhase::~ScopedPhase() {
+  if (timing)
+    timing->phases.push_back(
+        {name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                   .count()});
+}
+
+double CompileTiming::totalSeconds() const {
+  double total = 0;
+  for (const Phase &p : phases)
+    total += p.seconds;
+  return total;
+}
+
+std::string CompileTiming::table() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  double total = totalSeconds();
+  size_t width = 5;
+  for (const Phase &p : phases)
+    width = std::max(width, p.name.size());
+  auto padded = [&](const std::string &name) {
+    return name + std::string(width - name.size(), ' ');
+  };
+  for (const Phase &p : phases)
+    os << llvm::formatv("  {0} {1,8:f3} s {2,5:f1}%\n", padded(p.name), p.seconds,
+                        total > 0 ? 100 * p.seconds / total : 0.0);
+  os << llvm::formatv("  {0} {1,8:f3} s\n", padded("total"), total);
+  return text;
 }
 
 std::string tessel::listNames(const std::vector<TensorInfo> &infos) {
@@ -200,11 +235,23 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
   options.cInterface = lowering.cInterface;
   options.threads = lowering.threads;
   options.vectorBits = getVectorBits(machine);
-  mlir::PassManager pm(module.getContext());
-  mlir::tessel::buildCpuPipeline(pm, options);
-  if (mlir::failed(pm.run(module)))
-    return Status::error("compiling " + what + " failed:\n" +
-                         diagnostics.str("the lowering pipeline failed without a message"));
+  // buildCpuPipeline's five stages, one pass manager each so that each is
+  // timed on its own; together they run exactly the passes it adds.
+  using Stage = void (*)(mlir::OpPassManager &, const mlir::tessel::CpuPipelineOptions &);
+  const std::pair<const char *, Stage> stages[] = {
+      {"entry point", mlir::tessel::buildEntryPipeline},
+      {"tessel to linalg", mlir::tessel::buildTesselToLinalgPipeline},
+      {"tiling and vectorization", mlir::tessel::buildTilePipeline},
+      {"bufferization", mlir::tessel::buildBufferizePipeline},
+      {"lowering to the LLVM dialect", mlir::tessel::buildLowerToLLVMPipeline}};
+  for (auto [stageName, build] : stages) {
+    ScopedPhase phase(lowering.timing, stageName);
+    mlir::PassManager pm(module.getContext());
+    build(pm, options);
+    if (mlir::failed(pm.run(module)))
+      return Status::error("compiling " + what + " failed:\n" +
+                           diagnostics.str("the lowering pipeline failed without a message"));
+  }
   std::string dumpPath = lowering.dumpIR;
   if (const char *env = std::getenv("TESSEL_DUMP_IR"); dumpPath.empty() && env)
     dumpPath = env;

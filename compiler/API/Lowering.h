@@ -17,6 +17,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,21 @@ Result<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const std::string &triple, const std::string &cpu,
                     const std::string &features);
 
+/// Appends the wall-clock time from its construction to its destruction to
+/// `timing` (when not null) as phase `name`.
+class ScopedPhase {
+public:
+  ScopedPhase(CompileTiming *timing, std::string name);
+  ~ScopedPhase();
+  ScopedPhase(const ScopedPhase &) = delete;
+  ScopedPhase &operator=(const ScopedPhase &) = delete;
+
+private:
+  CompileTiming *timing;
+  std::string name;
+  std::chrono::steady_clock::time_point start;
+};
+
 /// What lowerToLLVMDialect compiles, and how.
 struct LoweringOptions {
   /// The function compiled; it becomes mlir::tessel::getEntrySymbol(entry),
@@ -65,6 +81,8 @@ struct LoweringOptions {
   /// Write the lowered module here, headed by the tessel-opt options that
   /// reproduce it (CompileOptions::dumpIR).
   std::string dumpIR;
+  /// Each pipeline stage becomes a phase here when set.
+  CompileTiming *timing = nullptr;
 };
 
 /// Runs the CPU pipeline on `module` for `machine`, leaving the LLVM dialect.

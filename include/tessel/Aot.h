@@ -11,6 +11,7 @@
 #ifndef TESSEL_AOT_H
 #define TESSEL_AOT_H
 
+#include "tessel/Compiler.h"
 #include "tessel/Graph.h"
 #include "tessel/Result.h"
 #include "tessel/Tensor.h"
@@ -55,6 +56,9 @@ struct AotOptions {
   /// Write the module as the pipeline leaves it to this file, as
   /// CompileOptions::dumpIR does.
   std::string dumpIR;
+  /// When set, filled with the phases of this compilation, as
+  /// CompileOptions::timing.
+  CompileTiming *timing = nullptr;
 };
 
 /// Compiles `graph` (its outputs must be declared) to an object file and a

@@ -19,6 +19,21 @@ namespace tessel {
 /// (TESSEL_VERSION_STRING in tessel/Version.h is the headers' version).
 const char *version();
 
+/// Where the time of one compilation went: the phases in order, each with its
+/// wall-clock seconds. Filled when CompileOptions::timing (or
+/// AotOptions::timing) points at one.
+struct CompileTiming {
+  struct Phase {
+    std::string name;
+    double seconds = 0;
+  };
+  std::vector<Phase> phases;
+  double totalSeconds() const;
+  /// The phases as a table: seconds and share of the total, one per line,
+  /// then the total.
+  std::string table() const;
+};
+
 struct CompileOptions {
   /// Threads the parallel tiles run on; 0 means every core of this machine.
   /// At most 256: more is an error (the OpenMP runtime cannot start that many
@@ -37,6 +52,11 @@ struct CompileOptions {
   /// reproduce it; empty: don't. The TESSEL_DUMP_IR environment variable
   /// sets it for every compilation that leaves it empty.
   std::string dumpIR;
+  /// When set, filled with the phases of this compilation (import, the
+  /// pipeline's five stages, LLVM IR translation, optimization, code
+  /// generation); a compilation served from the in-process cache has one
+  /// phase, "cache hit". Never part of what is cached.
+  CompileTiming *timing = nullptr;
 };
 
 /// Name and shape of a compiled function's input or output. Functions read

@@ -529,6 +529,35 @@ TEST(Jit, ErrorsAreValues) {
   EXPECT_EQ(named->at("y").at({1, 1}), 0.0f);
 }
 
+TEST(Jit, CompileTimingPhases) {
+  // CompileOptions::timing receives every phase of a compilation in order;
+  // the same graph again is a cache hit. (Durations are not checked.)
+  Graph g("timed");
+  g.output("y", g.sigmoid(g.input("x", {4, 5})));
+  CompileTiming timing;
+  CompileOptions options;
+  options.timing = &timing;
+  Result<Executable> exe = compile(g, options);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  std::vector<std::string> names;
+  for (const CompileTiming::Phase &p : timing.phases) {
+    names.push_back(p.name);
+    EXPECT_GE(p.seconds, 0.0) << p.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "cache key", "entry point", "tessel to linalg",
+                       "tiling and vectorization", "bufferization",
+                       "lowering to the LLVM dialect", "translation to LLVM IR",
+                       "LLVM optimization", "code generation"}));
+  EXPECT_NE(timing.table().find("total"), std::string::npos);
+
+  CompileTiming again;
+  options.timing = &again;
+  ASSERT_TRUE(compile(g, options).ok());
+  ASSERT_EQ(again.phases.size(), 2u);
+  EXPECT_EQ(again.phases[1].name, "cache hit");
+}
+
 TEST(Jit, StridedInputsAreCopied) {
   // A transposed view as input: the executable reads it through its strides.
   std::vector<float> storage{1, 2, 3, 4, 5, 6};

@@ -39,6 +39,10 @@ static llvm::cl::opt<bool> initializersAsInputs(
     llvm::cl::desc("ONNX models: take the initializers as inputs instead of compiling "
                    "them in as constants"),
     llvm::cl::init(false), llvm::cl::cat(toolCategory));
+static llvm::cl::opt<bool> timing(
+    "timing",
+    llvm::cl::desc("Print where the compile time went, phase by phase, on stderr"),
+    llvm::cl::init(false), llvm::cl::cat(toolCategory));
 static llvm::cl::opt<std::string> dumpIR(
     "dump-ir",
     llvm::cl::desc("Write the module as the pipeline leaves it (LLVM dialect) to FILE, "

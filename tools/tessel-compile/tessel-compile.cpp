@@ -98,6 +98,9 @@ int main(int argc, char **argv) {
   options.archive = archive;
   options.initializersAsInputs = initializersAsInputs;
   options.dumpIR = dumpIR;
+  tessel::CompileTiming compileTiming;
+  if (timing)
+    options.timing = &compileTiming;
   options.runtimeArchive = runtimeArchive;
   for (const std::string &spec : embedFiles) {
     size_t eq = spec.find('=');
@@ -113,5 +116,7 @@ int main(int argc, char **argv) {
   if (tessel::Status s = tessel::compileFileToObject(modelPath, options, functionName);
       !s)
     return fail(s.message());
+  if (timing)
+    llvm::errs() << "compile time of '" << modelPath << "':\n" << compileTiming.table();
   return 0;
 }

@@ -3,7 +3,7 @@
 // tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR]
 //            [--random-inputs [--seed N]] [--output-dir DIR] [--wrt NAME[,NAME...]] [--vjp OUTPUT=FILE.npy]...
 //            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
-//            [--mattr FEATURES] [--dump-ir FILE]
+//            [--mattr FEATURES] [--dump-ir FILE] [--timing]
 //
 // Compiles MODEL (a tessel .mlir file or an ONNX model), reads its inputs
 // (--input, --input-dir; --random-inputs fills those not given with seeded
@@ -91,6 +91,9 @@ int main(int argc, char **argv) {
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
   options.dumpIR = dumpIR;
+  tessel::CompileTiming compileTiming;
+  if (timing)
+    options.timing = &compileTiming;
   if (!vjpFiles.empty() && wrtNames.empty())
     return fail("--vjp needs --wrt: name the values to differentiate with respect to");
   std::vector<std::string> wrt(wrtNames.begin(), wrtNames.end());
@@ -99,6 +102,8 @@ int main(int argc, char **argv) {
                   : tessel::compileFileGradient(modelPath, wrt, options, functionName);
   if (!exe)
     return fail(exe.message());
+  if (timing)
+    llvm::errs() << "compile time of '" << modelPath << "':\n" << compileTiming.table();
 
   // Cotangents are the inputs seed_<output>: from --vjp, else ones.
   std::map<std::string, tessel::Tensor> given;
