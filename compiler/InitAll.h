@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/Passes.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -77,7 +78,7 @@ inline void registerAllDialects(DialectRegistry &registry) {
 }
 
 /// Registers Tessel's passes and pipeline, and the upstream pass families the
-/// pipeline is made of (generic transforms, linalg, bufferization, scf), so
+/// pipeline is made of (generic transforms, linalg, bufferization, scf, func), so
 /// that each stage can be run and tested on its own.
 inline void registerAllPasses() {
   registerTesselPasses();
@@ -86,6 +87,7 @@ inline void registerAllPasses() {
   registerLinalgPasses();
   bufferization::registerBufferizationPasses();
   registerSCFPasses();
+  func::registerFuncPasses();
 }
 
 } // namespace mlir::tessel

@@ -137,6 +137,23 @@ def TesselCheckCompilable : Pass<"tessel-check-compilable", "::mlir::ModuleOp"> 
   }];
 }
 
+def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Give each layer's loop nest a function of its own";
+  let description = [{
+    After bufferization, each top-level op with regions of a function (a
+    layer's parallel tiles, loop nest or linalg op on buffers) moves into a
+    private function `__tessel_kernel_<n>` that takes the buffers and values
+    it uses from outside as arguments (constants are cloned in) and is called
+    in its place. Layers that are the same up to their buffers — ResNet and
+    DenseNet repeat theirs many times — then give identical functions, which
+    upstream `duplicate-function-elimination` merges, so LLVM optimizes and
+    generates code once per distinct kernel and never for one giant
+    function. The kernels are `noinline` (an LLVM `passthrough`
+    attribute): inlining them back would undo that.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
   let summary = "Rewrite ops into others that take a faster path";
   let description = [{

@@ -7,6 +7,7 @@
 #include "compiler/Pipelines/CpuPipeline.h"
 #include "dialects/tessel/IR/TesselDialect.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -127,6 +128,8 @@ std::string CompileTiming::table() const {
     os << llvm::formatv("  {0} {1,8:f3} s {2,5:f1}%\n", padded(p.name), p.seconds,
                         total > 0 ? 100 * p.seconds / total : 0.0);
   os << llvm::formatv("  {0} {1,8:f3} s\n", padded("total"), total);
+  if (kernels > 0)
+    os << "  (" << kernels << " distinct kernels)\n";
   return text;
 }
 
@@ -252,6 +255,9 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
       return Status::error("compiling " + what + " failed:\n" +
                            diagnostics.str("the lowering pipeline failed without a message"));
   }
+  if (lowering.timing)
+    for (auto fn : module.getOps<mlir::LLVM::LLVMFuncOp>())
+      lowering.timing->kernels += fn.getName().starts_with("__tessel_kernel_");
   std::string dumpPath = lowering.dumpIR;
   if (const char *env = std::getenv("TESSEL_DUMP_IR"); dumpPath.empty() && env)
     dumpPath = env;

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -60,7 +61,8 @@ void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions
   }
 }
 
-void mlir::tessel::buildBufferizePipeline(OpPassManager &pm, const CpuPipelineOptions &) {
+void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
+                                          const CpuPipelineOptions &options) {
   // Bufferize; results tied to an argument (tessel.updates) are computed in
   // its buffer, the others become out-parameters the caller owns.
   pm.addNestedPass<func::FuncOp>(createTesselTieResults());
@@ -83,6 +85,12 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm, const CpuPipelineOp
   // (each thread's temporaries) but silently leaves those in scf.forall.
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  // One function per layer, identical ones merged: LLVM then works on each
+  // distinct kernel once instead of on one function of the whole network.
+  if (options.outlineKernels) {
+    pm.addPass(createTesselOutlineKernels());
+    pm.addPass(func::createDuplicateFunctionEliminationPass());
+  }
 }
 
 void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,

@@ -34,6 +34,10 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Vector register width of the target: 512 (AVX-512), "
                      "256 (AVX2) or 128 (NEON, SSE); sizes the register tiles"),
       llvm::cl::init(512)};
+  Option<bool> outlineKernels{
+      *this, "outline-kernels",
+      llvm::cl::desc("Give each layer a function of its own and merge identical ones"),
+      llvm::cl::init(true)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Register-tile convolutions and vectorize linalg ops"),

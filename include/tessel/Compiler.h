@@ -28,6 +28,9 @@ struct CompileTiming {
     double seconds = 0;
   };
   std::vector<Phase> phases;
+  /// Distinct kernel functions the pipeline outlined (layers that are the
+  /// same up to their buffers share one).
+  int kernels = 0;
   double totalSeconds() const;
   /// The phases as a table: seconds and share of the total, one per line,
   /// then the total.

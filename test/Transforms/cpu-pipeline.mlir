@@ -7,14 +7,21 @@
 // BITS: error: tessel-vectorize: vector-bits=100 is not a vector register width
 // THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256
 
-// The whole pipeline ends in the LLVM dialect; the result became an
-// out-parameter (two memref descriptors in, none returned) and the parallel
-// tiles became an OpenMP loop on two threads.
+// The whole pipeline ends in the LLVM dialect. Each layer's loops are a
+// kernel function of their own (noinline), defined before the function that
+// calls it; the parallel tiles became an OpenMP loop on two threads; the
+// result became an out-parameter (two memref descriptors in, none returned).
+// CHECK: llvm.func @[[PAD:__tessel_kernel_[0-9]+]](
+// CHECK-SAME: passthrough = ["noinline"]
+// CHECK: llvm.func @[[CONV:__tessel_kernel_[0-9]+]](
+// CHECK-SAME: passthrough = ["noinline"]
+// CHECK: omp.parallel num_threads
+// CHECK: omp.wsloop
 // CHECK-LABEL: llvm.func @main(
 // CHECK-SAME: %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: i64, {{.*}}, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr,
 // CHECK-NOT: -> !llvm.struct
-// CHECK: omp.parallel num_threads
-// CHECK: omp.wsloop
+// CHECK: llvm.call @[[PAD]](
+// CHECK: llvm.call @[[CONV]](
 // CHECK-LABEL: llvm.func @_mlir_ciface_main
 // SERIAL-LABEL: llvm.func @main(
 // SERIAL-NOT: omp.
@@ -28,11 +35,13 @@ func.func @main(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tensor<1x8
 // Each thread's temporaries are freed inside its parallel iteration: the
 // conv result a thread computes before its batch-norm epilogue is allocated
 // and freed within the OpenMP loop body, not leaked per run.
-// LEAK-LABEL: llvm.func @conv_epilogue
+// LEAK-LABEL: llvm.func @_mlir_ciface_main
+// LEAK: llvm.func @__tessel_kernel
 // LEAK: omp.loop_nest
 // LEAK: llvm.call @_mlir_memref_to_llvm_alloc
 // LEAK: llvm.call @_mlir_memref_to_llvm_free
 // LEAK: omp.yield
+// LEAK-LABEL: llvm.func @conv_epilogue
 func.func @conv_epilogue(%x: tensor<1x8x8x4xf32>, %s: tensor<16xf32>) -> tensor<1x8x8x16xf32> {
   %w = tessel.constant dense<0.5> : tensor<1x1x4x16xf32>
   %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x8x8x4xf32>, tensor<1x1x4x16xf32>) -> tensor<1x8x8x16xf32>

@@ -16,6 +16,10 @@
 // max pools alone (batch norms, activations and adds not counted, so it is
 // a lower bound for a oneDNN-based runtime).
 //
+// --compile times compilation instead: each model of a fixed set compiled
+// once (JIT, every core), its time split into the phases of
+// CompileOptions::timing.
+//
 // --backward times the two gradients of ResNet-50's 3x3 convolutions that
 // autodiff emits: backward-data (tessel.conv_transpose of the output
 // gradient with the filter) and backward-filter (tessel.conv_backward_filter
@@ -26,6 +30,7 @@
 
 #include "tessel/Compiler.h"
 #include "tessel/Graph.h"
+#include "tessel/Training.h"
 #include "test/Models/OnnxModels.h"
 #include "tools/common/Version.h"
 
@@ -411,24 +416,88 @@ std::vector<Layer> modelLayers(const onnx::ModelProto &model) {
   return layers;
 }
 
-Result<double> benchModel(const onnx::ModelProto &model, unsigned threads, int runs) {
+/// Writes `model` to a file in /tmp and returns its path.
+Result<std::string> writeModel(const onnx::ModelProto &model) {
   std::string path = "/tmp/tessel-bench-" + model.graph().name() + ".onnx";
-  {
-    std::ofstream file(path, std::ios::binary);
-    if (!model.SerializeToOstream(&file))
-      return Result<double>::error("cannot write " + path);
+  std::ofstream file(path, std::ios::binary);
+  if (!model.SerializeToOstream(&file))
+    return Result<std::string>::error("cannot write " + path);
+  return path;
+}
+
+Result<double> benchModel(const onnx::ModelProto &model, unsigned threads, int runs) {
+  Result<std::string> path = writeModel(model);
+  if (!path)
+    return path.status();
+  return timeModelFile(*path, threads, runs);
+}
+
+/// Compiles each model once and prints where the time went: import, the
+/// pipeline's five stages together, LLVM IR translation and optimization,
+/// code generation. "gradient" compiles the vector-Jacobian product with
+/// respect to every initializer (a training step's backward pass).
+int benchCompile() {
+  struct Model {
+    const char *name;
+    onnx::ModelProto proto;
+    bool gradient;
+  };
+  const Model models[] = {{"ResNet-18, 224x224", models::resnet18(1, 224), false},
+                          {"MobileNetV2, 224x224", models::mobilenetV2(1, 224), false},
+                          {"VGG-style, 32x32", models::vgg(1), false},
+                          {"ResNet-18 gradient, 64x64", models::resnet18(1, 64), true}};
+  std::printf("| model | ONNX nodes | kernels | import | cache key | MLIR pipeline | "
+              "LLVM IR translation | LLVM optimization | code generation | total |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  const char *stages[] = {"entry point", "tessel to linalg", "tiling and vectorization",
+                          "bufferization", "lowering to the LLVM dialect"};
+  for (const Model &m : models) {
+    Result<std::string> path = writeModel(m.proto);
+    if (!path) {
+      std::fprintf(stderr, "%s: %s\n", m.name, path.message().c_str());
+      return 1;
+    }
+    CompileTiming timing;
+    CompileOptions options;
+    options.timing = &timing;
+    Result<Executable> exe = [&] {
+      if (!m.gradient)
+        return compileFile(*path, options);
+      std::vector<std::string> wrt;
+      for (const onnx::TensorProto &init : m.proto.graph().initializer())
+        wrt.push_back(init.name());
+      return compileFileGradient(*path, wrt, options);
+    }();
+    std::remove(path->c_str());
+    if (!exe) {
+      std::fprintf(stderr, "%s: %s\n", m.name, exe.message().c_str());
+      return 1;
+    }
+    std::map<std::string, double> seconds;
+    for (const CompileTiming::Phase &p : timing.phases)
+      seconds[p.name] += p.seconds;
+    double pipeline = 0;
+    for (const char *stage : stages)
+      pipeline += seconds[stage];
+    std::printf("| %s | %d | %d | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s |\n",
+                m.name, m.proto.graph().node_size(), timing.kernels,
+                seconds["import"] + seconds["differentiation"], seconds["cache key"], pipeline,
+                seconds["translation to LLVM IR"], seconds["LLVM optimization"],
+                seconds["code generation"], timing.totalSeconds());
+    std::fflush(stdout);
   }
-  return timeModelFile(path, threads, runs);
+  return 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   int runs = 20;
-  bool modelsOnly = false, backward = false;
+  bool modelsOnly = false, backward = false, compileTimes = false;
   std::vector<int64_t> batches{1, 8};
   const char *usage =
-      "usage: tessel-bench [--runs N] [--batch N] [--models | --backward] [--version]\n";
+      "usage: tessel-bench [--runs N] [--batch N] [--models | --backward | --compile] "
+      "[--version]\n";
   // A count in [1, limit]; anything else (0, negative, not a number) is an error.
   auto count = [&](const char *option, const char *text, int limit, int &value) {
     char *end = nullptr;
@@ -454,6 +523,8 @@ int main(int argc, char **argv) {
       modelsOnly = true;
     } else if (!std::strcmp(argv[i], "--backward")) {
       backward = true;
+    } else if (!std::strcmp(argv[i], "--compile")) {
+      compileTimes = true;
     } else if (!std::strcmp(argv[i], "--version")) {
       tessel::tools::printVersion(llvm::outs(), "tessel-bench");
       return 0;
@@ -462,10 +533,13 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (modelsOnly && backward) {
-    std::fprintf(stderr, "tessel-bench: --models and --backward exclude each other\n%s", usage);
+  if (modelsOnly + backward + compileTimes > 1) {
+    std::fprintf(stderr, "tessel-bench: --models, --backward and --compile exclude each other\n%s",
+                 usage);
     return 1;
   }
+  if (compileTimes)
+    return benchCompile();
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<unsigned> threadCounts{1};
   if (cores > 1)

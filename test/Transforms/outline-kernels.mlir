@@ -1,0 +1,48 @@
+// RUN: tessel-opt --tessel-outline-kernels %s | FileCheck %s
+// RUN: tessel-opt --tessel-outline-kernels --duplicate-function-elimination %s | FileCheck %s --check-prefix=DEDUP
+
+// Each top-level op with regions becomes a call to a private, noinline
+// kernel that takes the buffers it uses as arguments and clones the
+// constants it uses; ops without regions stay.
+// CHECK-LABEL: func.func private @__tessel_kernel_0(
+// CHECK-SAME: %[[IN:.+]]: memref<8xf32>, %[[OUT:.+]]: memref<8xf32>)
+// CHECK-SAME: passthrough = ["noinline"]
+// CHECK-DAG: arith.constant 0 : index
+// CHECK-DAG: arith.constant 8 : index
+// CHECK: scf.for
+// CHECK: memref.load %[[IN]]
+// CHECK: memref.store %{{.+}}, %[[OUT]]
+// CHECK: return
+// CHECK-LABEL: func.func private @__tessel_kernel_1(
+// CHECK-LABEL: func.func @layers(
+// CHECK: %[[A:.+]] = memref.alloc
+// CHECK: call @__tessel_kernel_0(%arg0, %[[A]])
+// CHECK: call @__tessel_kernel_1(%[[A]], %arg1)
+// CHECK-NOT: scf.for
+
+// The two layers are the same up to their buffers, so their kernels are
+// identical and duplicate-function-elimination keeps one, called twice.
+// DEDUP: func.func private @__tessel_kernel_0(
+// DEDUP-NOT: func.func private @__tessel_kernel_1(
+// DEDUP-LABEL: func.func @layers(
+// DEDUP: call @__tessel_kernel_0(%arg0, %{{.+}})
+// DEDUP: call @__tessel_kernel_0(%{{.+}}, %arg1)
+func.func @layers(%x: memref<8xf32>, %y: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<8xf32>
+  scf.for %i = %c0 to %c8 step %c1 {
+    %v = memref.load %x[%i] : memref<8xf32>
+    %r = arith.maximumf %v, %zero : f32
+    memref.store %r, %a[%i] : memref<8xf32>
+  }
+  scf.for %i = %c0 to %c8 step %c1 {
+    %v = memref.load %a[%i] : memref<8xf32>
+    %r = arith.maximumf %v, %zero : f32
+    memref.store %r, %y[%i] : memref<8xf32>
+  }
+  memref.dealloc %a : memref<8xf32>
+  return
+}
