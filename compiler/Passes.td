@@ -149,9 +149,10 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
     upstream `duplicate-function-elimination` merges, so LLVM optimizes and
     generates code once per distinct kernel and never for one giant
     function. The kernels are `noinline` (an LLVM `passthrough`
-    attribute): inlining them back would undo that.
+    attribute): inlining them back would undo that; and internal, so that
+    the kernels of two ahead-of-time compiled models never clash.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
 def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {

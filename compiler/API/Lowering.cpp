@@ -240,17 +240,10 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
   options.vectorBits = getVectorBits(machine);
   // buildCpuPipeline's five stages, one pass manager each so that each is
   // timed on its own; together they run exactly the passes it adds.
-  using Stage = void (*)(mlir::OpPassManager &, const mlir::tessel::CpuPipelineOptions &);
-  const std::pair<const char *, Stage> stages[] = {
-      {"entry point", mlir::tessel::buildEntryPipeline},
-      {"tessel to linalg", mlir::tessel::buildTesselToLinalgPipeline},
-      {"tiling and vectorization", mlir::tessel::buildTilePipeline},
-      {"bufferization", mlir::tessel::buildBufferizePipeline},
-      {"lowering to the LLVM dialect", mlir::tessel::buildLowerToLLVMPipeline}};
-  for (auto [stageName, build] : stages) {
-    ScopedPhase phase(lowering.timing, stageName);
+  for (const mlir::tessel::CpuPipelineStage &stage : mlir::tessel::getCpuPipelineStages()) {
+    ScopedPhase phase(lowering.timing, stage.name);
     mlir::PassManager pm(module.getContext());
-    build(pm, options);
+    stage.build(pm, options);
     if (mlir::failed(pm.run(module)))
       return Status::error("compiling " + what + " failed:\n" +
                            diagnostics.str("the lowering pipeline failed without a message"));

@@ -137,13 +137,33 @@ void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+ArrayRef<tessel::CpuPipelineStage> mlir::tessel::getCpuPipelineStages() {
+  static const CpuPipelineStage stages[] = {
+      {"entry point", "tessel-entry-pipeline",
+       "Stage 1: the entry point renamed, other functions privatized or dropped, "
+       "uncompilable tensors refused",
+       buildEntryPipeline},
+      {"tessel to linalg", "tessel-to-linalg-pipeline",
+       "Stage 2: decompositions, channels-last layouts, tessel to linalg, "
+       "elementwise fusion",
+       buildTesselToLinalgPipeline},
+      {"tiling and vectorization", "tessel-tile-pipeline",
+       "Stage 3: parallel tiles with fused producers, register tiles, vectorization",
+       buildTilePipeline},
+      {"bufferization", "tessel-bufferize-pipeline",
+       "Stage 4: bufferization, tied results and out-parameters, deallocation, "
+       "one function per kernel",
+       buildBufferizePipeline},
+      {"lowering to the LLVM dialect", "tessel-lower-to-llvm-pipeline",
+       "Stage 5: loops, OpenMP, vectors and everything else to the LLVM dialect",
+       buildLowerToLLVMPipeline}};
+  return stages;
+}
+
 void mlir::tessel::buildCpuPipeline(OpPassManager &pm,
                                     const CpuPipelineOptions &options) {
-  buildEntryPipeline(pm, options);
-  buildTesselToLinalgPipeline(pm, options);
-  buildTilePipeline(pm, options);
-  buildBufferizePipeline(pm, options);
-  buildLowerToLLVMPipeline(pm, options);
+  for (const CpuPipelineStage &stage : getCpuPipelineStages())
+    stage.build(pm, options);
 }
 
 void mlir::tessel::registerCpuPipeline() {
@@ -152,26 +172,7 @@ void mlir::tessel::registerCpuPipeline() {
       "Lower tessel IR to the LLVM dialect: linalg, fusion, tiling across "
       "threads, bufferization, OpenMP (the five stages below)",
       buildCpuPipeline);
-  PassPipelineRegistration<CpuPipelineOptions>(
-      "tessel-entry-pipeline",
-      "Stage 1: the entry point renamed, other functions privatized or dropped, "
-      "uncompilable tensors refused",
-      buildEntryPipeline);
-  PassPipelineRegistration<CpuPipelineOptions>(
-      "tessel-to-linalg-pipeline",
-      "Stage 2: decompositions, channels-last layouts, tessel to linalg, "
-      "elementwise fusion",
-      buildTesselToLinalgPipeline);
-  PassPipelineRegistration<CpuPipelineOptions>(
-      "tessel-tile-pipeline",
-      "Stage 3: parallel tiles with fused producers, register tiles, vectorization",
-      buildTilePipeline);
-  PassPipelineRegistration<CpuPipelineOptions>(
-      "tessel-bufferize-pipeline",
-      "Stage 4: bufferization, tied results and out-parameters, deallocation",
-      buildBufferizePipeline);
-  PassPipelineRegistration<CpuPipelineOptions>(
-      "tessel-lower-to-llvm-pipeline",
-      "Stage 5: loops, OpenMP, vectors and everything else to the LLVM dialect",
-      buildLowerToLLVMPipeline);
+  for (const CpuPipelineStage &stage : getCpuPipelineStages())
+    PassPipelineRegistration<CpuPipelineOptions>(stage.argument, stage.summary,
+                                                 stage.build);
 }

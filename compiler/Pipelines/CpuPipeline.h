@@ -66,6 +66,17 @@ void buildBufferizePipeline(OpPassManager &pm, const CpuPipelineOptions &options
 /// tiles), vectors and everything else to the LLVM dialect.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
+/// One stage of the pipeline: its name in timings, its tessel-opt pipeline
+/// argument and summary, and the function that builds it.
+struct CpuPipelineStage {
+  const char *name;
+  const char *argument;
+  const char *summary;
+  void (*build)(OpPassManager &, const CpuPipelineOptions &);
+};
+/// The five stages in order; buildCpuPipeline builds them one after another.
+ArrayRef<CpuPipelineStage> getCpuPipelineStages();
+
 /// Registers --tessel-cpu-pipeline and its five stages.
 void registerCpuPipeline();
 

@@ -2,6 +2,7 @@
 
 #include "compiler/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -67,8 +68,12 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
             b, op.getLoc(), name,
             b.getFunctionType(ValueRange(arguments).getTypes(), {}));
         kernel.setPrivate();
-        // Carried to the llvm.func by the func-to-llvm conversion.
+        // Both carried to the llvm.func by the func-to-llvm conversion: the
+        // kernels stay out of the inliner and out of the object's symbols
+        // (two AOT models linked into one program each have kernel 0).
         kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+        kernel->setAttr("llvm.linkage",
+                        LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
         symbols.insert(kernel);
         Block *body = kernel.addEntryBlock();
         IRMapping mapping;

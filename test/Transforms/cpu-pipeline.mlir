@@ -11,9 +11,9 @@
 // kernel function of their own (noinline), defined before the function that
 // calls it; the parallel tiles became an OpenMP loop on two threads; the
 // result became an out-parameter (two memref descriptors in, none returned).
-// CHECK: llvm.func @[[PAD:__tessel_kernel_[0-9]+]](
+// CHECK: llvm.func internal @[[PAD:__tessel_kernel_[0-9]+]](
 // CHECK-SAME: passthrough = ["noinline"]
-// CHECK: llvm.func @[[CONV:__tessel_kernel_[0-9]+]](
+// CHECK: llvm.func internal @[[CONV:__tessel_kernel_[0-9]+]](
 // CHECK-SAME: passthrough = ["noinline"]
 // CHECK: omp.parallel num_threads
 // CHECK: omp.wsloop
@@ -36,7 +36,7 @@ func.func @main(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tensor<1x8
 // conv result a thread computes before its batch-norm epilogue is allocated
 // and freed within the OpenMP loop body, not leaked per run.
 // LEAK-LABEL: llvm.func @_mlir_ciface_main
-// LEAK: llvm.func @__tessel_kernel
+// LEAK: llvm.func internal @__tessel_kernel
 // LEAK: omp.loop_nest
 // LEAK: llvm.call @_mlir_memref_to_llvm_alloc
 // LEAK: llvm.call @_mlir_memref_to_llvm_free

@@ -1,12 +1,12 @@
 // RUN: tessel-opt --tessel-outline-kernels %s | FileCheck %s
 // RUN: tessel-opt --tessel-outline-kernels --duplicate-function-elimination %s | FileCheck %s --check-prefix=DEDUP
 
-// Each top-level op with regions becomes a call to a private, noinline
-// kernel that takes the buffers it uses as arguments and clones the
+// Each top-level op with regions becomes a call to a private, internal,
+// noinline kernel that takes the buffers it uses as arguments and clones the
 // constants it uses; ops without regions stay.
 // CHECK-LABEL: func.func private @__tessel_kernel_0(
 // CHECK-SAME: %[[IN:.+]]: memref<8xf32>, %[[OUT:.+]]: memref<8xf32>)
-// CHECK-SAME: passthrough = ["noinline"]
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]
 // CHECK-DAG: arith.constant 0 : index
 // CHECK-DAG: arith.constant 8 : index
 // CHECK: scf.for
