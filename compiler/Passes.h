@@ -30,6 +30,11 @@ inline std::string getEntrySymbol(llvm::StringRef name) {
   return ("__tessel_entry_" + name).str();
 }
 
+/// Adds an LLVM function attribute to `fn`'s `passthrough` list (which
+/// func-to-llvm carries to the `llvm.func`): `key` alone, or `key`=`value`.
+/// Kernels outlined from `fn` inherit the list.
+void addPassthrough(func::FuncOp fn, llvm::StringRef key, llvm::StringRef value = {});
+
 #define GEN_PASS_DECL
 #include "compiler/Passes.h.inc"
 

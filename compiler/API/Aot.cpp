@@ -20,7 +20,6 @@
 #include "dialects/tessel/IR/TesselDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -442,10 +441,7 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   llvmModule->setDataLayout((*machine)->createDataLayout());
   {
     detail::ScopedPhase phase(options.timing, "LLVM optimization");
-    if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine->get())(
-            llvmModule.get()))
-      return Status::error("optimizing '" + name + "' failed: " +
-                           llvm::toString(std::move(e)));
+    detail::optimizeLLVMModule(*llvmModule, **machine);
   }
 
   llvm::SmallString<0> object;

@@ -12,7 +12,6 @@
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -112,12 +111,11 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   // told apart from the translation's.
   std::chrono::duration<double> optimizeTime{0};
   std::function<llvm::Error(llvm::Module *)> optimize =
-      [&optimizeTime, transform = mlir::makeOptimizingTransformer(3, 0, machine->get())](
-          llvm::Module *m) {
+      [&optimizeTime, target = machine->get()](llvm::Module *m) {
         auto start = std::chrono::steady_clock::now();
-        llvm::Error error = transform(m);
+        detail::optimizeLLVMModule(*m, *target);
         optimizeTime += std::chrono::steady_clock::now() - start;
-        return error;
+        return llvm::Error::success();
       };
   engineOptions.transformer = optimize;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

@@ -16,6 +16,18 @@ namespace mlir::tessel {
 
 using namespace mlir;
 
+void tessel::addPassthrough(func::FuncOp fn, StringRef key, StringRef value) {
+  Builder b(fn.getContext());
+  SmallVector<Attribute> list;
+  if (auto existing = fn->getAttrOfType<ArrayAttr>("passthrough"))
+    list.append(existing.begin(), existing.end());
+  if (value.empty())
+    list.push_back(b.getStringAttr(key));
+  else
+    list.push_back(b.getArrayAttr({b.getStringAttr(key), b.getStringAttr(value)}));
+  fn->setAttr("passthrough", b.getArrayAttr(list));
+}
+
 namespace {
 
 /// Whether the kernel should clone `op` rather than take its result as an
@@ -68,10 +80,13 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
             b, op.getLoc(), name,
             b.getFunctionType(ValueRange(arguments).getTypes(), {}));
         kernel.setPrivate();
-        // Both carried to the llvm.func by the func-to-llvm conversion: the
+        // Both carried to the llvm.func by the func-to-llvm conversion
+        // (with what `fn` passes through, e.g. its vector width): the
         // kernels stay out of the inliner and out of the object's symbols
         // (two AOT models linked into one program each have kernel 0).
-        kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+        if (Attribute inherited = fn->getAttr("passthrough"))
+          kernel->setAttr("passthrough", inherited);
+        tessel::addPassthrough(kernel, "noinline");
         kernel->setAttr("llvm.linkage",
                         LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
         symbols.insert(kernel);

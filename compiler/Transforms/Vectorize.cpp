@@ -210,6 +210,13 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     func.walk([&](scf::ForOp loop) { loops.push_back(loop); }); // innermost first
     for (scf::ForOp loop : loops)
       hoistLoopInvariantSubsets(rewriter, loop);
+
+    // 5. The register tiles assume vectors this wide stay whole: say so to
+    // LLVM (an `llvm.func` passthrough once lowered), whose X86 backend would
+    // otherwise split 512-bit vectors in two on CPUs that prefer 256 bits
+    // (Skylake-X).
+    if (vectorBits > 256)
+      tessel::addPassthrough(func, "prefer-vector-width", std::to_string(vectorBits));
   }
 };
 

@@ -8,13 +8,14 @@
 // THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256
 
 // The whole pipeline ends in the LLVM dialect. Each layer's loops are a
-// kernel function of their own (noinline), defined before the function that
+// kernel function of their own (noinline, and told to keep the 512-bit
+// vectors the register tiles assume), defined before the function that
 // calls it; the parallel tiles became an OpenMP loop on two threads; the
 // result became an out-parameter (two memref descriptors in, none returned).
 // CHECK: llvm.func internal @[[PAD:__tessel_kernel_[0-9]+]](
-// CHECK-SAME: passthrough = ["noinline"]
+// CHECK-SAME: passthrough = [{{.*}}["prefer-vector-width", "512"], "noinline"]
 // CHECK: llvm.func internal @[[CONV:__tessel_kernel_[0-9]+]](
-// CHECK-SAME: passthrough = ["noinline"]
+// CHECK-SAME: passthrough = [{{.*}}["prefer-vector-width", "512"], "noinline"]
 // CHECK: omp.parallel num_threads
 // CHECK: omp.wsloop
 // CHECK-LABEL: llvm.func @main(
@@ -24,6 +25,7 @@
 // CHECK: llvm.call @[[CONV]](
 // CHECK-LABEL: llvm.func @_mlir_ciface_main
 // SERIAL-LABEL: llvm.func @main(
+// SERIAL-SAME: passthrough = {{\[\["prefer-vector-width", "512"\]\]}}
 // SERIAL-NOT: omp.
 func.func @main(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tensor<1x8x8x16xf32> attributes {llvm.emit_c_interface} {
   %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
