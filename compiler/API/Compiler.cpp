@@ -12,13 +12,17 @@
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -26,7 +30,16 @@
 
 using namespace tessel;
 
+/// Memory aligned for the vector loads of the kernels.
+struct AlignedFree {
+  void operator()(void *p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<char, AlignedFree>;
+
 struct Executable::Impl {
+  /// The compiled graph's constants (weights), which the code reads in place.
+  /// Declared before the engine: they must outlive the code.
+  std::vector<AlignedBuffer> constants;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::string entry;
   std::vector<TensorInfo> inputs, outputs;
@@ -71,6 +84,50 @@ double countFlops(mlir::func::FuncOp fn) {
   return flops;
 }
 
+/// The smallest constant kept in the LLVM module; larger ones become buffers.
+constexpr size_t kMinExternalConstantBytes = 256;
+
+/// A constant global moved out of the LLVM module: its symbol and contents.
+struct ExternalConstant {
+  std::string symbol;
+  AlignedBuffer data;
+};
+
+/// Takes the initializers of the module's large constant globals (the
+/// weights, which memref.global lowered to dense `llvm.mlir.global`s) out of
+/// the module, leaving external declarations that the JIT resolves to
+/// buffers holding the same bytes. LLVM then neither translates, optimizes
+/// nor emits millions of constant elements (a ResNet's weights), and the
+/// code reads them where the Executable keeps them.
+Result<std::vector<ExternalConstant>> externalizeConstants(mlir::ModuleOp module) {
+  using R = Result<std::vector<ExternalConstant>>;
+  std::vector<ExternalConstant> constants;
+  for (auto global : module.getOps<mlir::LLVM::GlobalOp>()) {
+    auto dense = llvm::dyn_cast_or_null<mlir::DenseElementsAttr>(global.getValueOrNull());
+    // Raw data is the row-major bytes of the array for whole-byte elements
+    // (i1 is bit-packed) unless it is a splat (stored once).
+    if (!global.getConstant() || !dense || dense.isSplat() ||
+        dense.getElementType().getIntOrFloatBitWidth() % 8 != 0)
+      continue;
+    llvm::ArrayRef<char> raw = dense.getRawData();
+    if (raw.size() < kMinExternalConstantBytes)
+      continue;
+    size_t alignment = std::max<size_t>(64, global.getAlignment().value_or(0));
+    size_t size = llvm::alignTo(raw.size(), alignment);
+    AlignedBuffer data(static_cast<char *>(std::aligned_alloc(alignment, size)));
+    if (!data)
+      return R::error(llvm::formatv("out of memory for the {0} bytes of constant '{1}'",
+                                    raw.size(), global.getSymName())
+                          .str());
+    std::memcpy(data.get(), raw.data(), raw.size());
+    constants.push_back({global.getSymName().str(), std::move(data)});
+    global.removeValueAttr();
+    global.setLinkage(mlir::LLVM::Linkage::External);
+    global.setVisibility_(mlir::LLVM::Visibility::Default);
+  }
+  return constants;
+}
+
 /// Compiles function `name` of `module` (which it consumes) to machine code.
 Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &inputNames,
@@ -98,6 +155,9 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   lowering.timing = options.timing;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
+  Result<std::vector<ExternalConstant>> constants = externalizeConstants(module);
+  if (!constants)
+    return constants.status();
   // The JIT maps code and data sections separately, wherever the address
   // space has room: they may end up more than 2 GiB apart (seen under
   // AddressSanitizer, whose reservations fragment the address space), past
@@ -133,19 +193,24 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
     return Result<Executable>::error("JIT compilation of '" + name +
                                      "' failed: " + llvm::toString(engine.takeError()));
 
-  // Temporary buffers come from the runtime's caching allocator.
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  // Temporary buffers come from the runtime's caching allocator; the
+  // constants are where externalizeConstants put them.
+  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    auto add = [&](llvm::StringRef name, auto *function) {
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+    auto add = [&](llvm::StringRef name, const void *address) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     };
-    add("_mlir_memref_to_llvm_alloc", &tessel_runtime_alloc);
-    add("_mlir_memref_to_llvm_free", &tessel_runtime_free);
+    add("_mlir_memref_to_llvm_alloc", reinterpret_cast<const void *>(&tessel_runtime_alloc));
+    add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
+    for (const ExternalConstant &constant : *constants)
+      add(constant.symbol, constant.data.get());
     return symbols;
   });
 
   auto impl = std::make_shared<Executable::Impl>();
+  for (ExternalConstant &constant : *constants)
+    impl->constants.push_back(std::move(constant.data));
   impl->entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
   {
     // The JIT generates code lazily, at the first lookup: do it here, so that
@@ -176,13 +241,18 @@ Cache &getCache() {
   return *cache;
 }
 
+/// A BLAKE3 digest of the module and everything else the machine code
+/// depends on. The IR is printed with large constants elided (printing 11M
+/// weights as hex took 0.7 s for ResNet-18); their raw bytes are hashed
+/// instead, in the order the ops hold them.
 std::string cacheKey(mlir::ModuleOp module, const std::string &name,
                      const std::vector<std::string> &inputNames,
                      const std::vector<std::string> &outputNames,
                      const CompileOptions &options) {
-  std::string key;
-  llvm::raw_string_ostream os(key);
-  module.print(os, mlir::OpPrintingFlags().printGenericOpForm());
+  llvm::BLAKE3 hasher;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, mlir::OpPrintingFlags().printGenericOpForm().elideLargeElementsAttrs(16));
   os << "\nfunction=" << name << " threads=" << options.threads
      << " cpu=" << options.cpu << " features=" << options.features
      << " initializersAsInputs=" << options.initializersAsInputs;
@@ -190,7 +260,33 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
     os << "\ninput " << n;
   for (const std::string &n : outputNames)
     os << "\noutput " << n;
-  return key;
+  hasher.update(text);
+  auto hashElements = [&](mlir::Attribute attr) {
+    if (attr)
+      attr.walk([&](mlir::ElementsAttr elements) {
+        auto update = [&](llvm::ArrayRef<char> raw) {
+          hasher.update(llvm::ArrayRef<uint8_t>(
+              reinterpret_cast<const uint8_t *>(raw.data()), raw.size()));
+        };
+        if (auto dense = llvm::dyn_cast<mlir::DenseElementsAttr>(elements)) {
+          update(dense.getRawData());
+        } else if (auto resource =
+                       llvm::dyn_cast<mlir::DenseResourceElementsAttr>(elements)) {
+          // Printed as its name only; the name is not unique across contexts.
+          if (mlir::AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+            update(blob->getData());
+        } else { // printed whole
+          std::string printed;
+          llvm::raw_string_ostream(printed) << elements;
+          hasher.update(printed);
+        }
+      });
+  };
+  module.walk([&](mlir::Operation *op) {
+    hashElements(op->getPropertiesAsAttribute());
+    hashElements(op->getRawDictionaryAttrs());
+  });
+  return llvm::toHex(hasher.final());
 }
 
 Result<Executable> compileCached(mlir::ModuleOp module, const std::string &name,
