@@ -19,6 +19,7 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SwapByteOrder.h"
 
 #include "onnx/defs/parser.h"
 
@@ -105,20 +106,60 @@ double halfToDouble(uint16_t bits, bool brain) {
 
 } // namespace
 
+namespace {
+
+/// The shape of `proto`, checked: no negative dims, data in the file, a
+/// readable element count.
+Result<std::vector<int64_t>> checkedShape(const onnx::TensorProto &proto,
+                                          const std::string &what) {
+  using R = Result<std::vector<int64_t>>;
+  std::vector<int64_t> shape;
+  for (int64_t d : proto.dims()) {
+    if (d < 0)
+      return R::error(what + " has a negative dim (" + std::to_string(d) + ")");
+    shape.push_back(d);
+  }
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL)
+    return R::error(what + " keeps its data in an external file, which is not supported");
+  int64_t count = product(shape);
+  if (count > (int64_t{1} << 34))
+    return R::error(what + " has " + std::to_string(count) + " elements, too many");
+  return shape;
+}
+
+Status sizeMismatch(const std::string &what, llvm::ArrayRef<int64_t> shape, int64_t got) {
+  return Status::error(llvm::formatv("{0} has shape {1} ({2} elements) but holds {3} values",
+                                     what, formatShape(shape), product(shape), got)
+                           .str());
+}
+
+} // namespace
+
+bool tessel::detail::isRawFloat32(const onnx::TensorProto &proto) {
+  return llvm::sys::IsLittleEndianHost && proto.data_type() == onnx::TensorProto::FLOAT &&
+         proto.has_raw_data() && proto.data_location() != onnx::TensorProto::EXTERNAL;
+}
+
+Status tessel::detail::checkRawFloat32(const onnx::TensorProto &proto,
+                                       const std::string &what) {
+  auto shape = checkedShape(proto, what);
+  if (!shape)
+    return shape.status();
+  size_t bytes = proto.raw_data().size();
+  if (bytes != static_cast<size_t>(product(*shape)) * sizeof(float))
+    return sizeMismatch(what, *shape, static_cast<int64_t>(bytes / sizeof(float)));
+  return Status();
+}
+
 Result<OnnxTensor> tessel::detail::readOnnxTensor(const onnx::TensorProto &proto,
                                                   const std::string &what) {
   using R = Result<OnnxTensor>;
   OnnxTensor t;
-  for (int64_t d : proto.dims()) {
-    if (d < 0)
-      return R::error(what + " has a negative dim (" + std::to_string(d) + ")");
-    t.shape.push_back(d);
-  }
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL)
-    return R::error(what + " keeps its data in an external file, which is not supported");
+  auto shape = checkedShape(proto, what);
+  if (!shape)
+    return shape.status();
+  t.shape = std::move(*shape);
   int64_t count = t.numElements();
-  if (count > (int64_t{1} << 34))
-    return R::error(what + " has " + std::to_string(count) + " elements, too many");
   int type = proto.data_type();
   size_t width = 0;
   switch (type) {
@@ -136,11 +177,7 @@ Result<OnnxTensor> tessel::detail::readOnnxTensor(const onnx::TensorProto &proto
   }
   t.isFloat = type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::DOUBLE ||
               type == onnx::TensorProto::FLOAT16 || type == onnx::TensorProto::BFLOAT16;
-  auto sizeError = [&](int64_t got) {
-    return R::error(llvm::formatv("{0} has shape {1} ({2} elements) but holds {3} values",
-                                  what, formatShape(t.shape), count, got)
-                        .str());
-  };
+  auto sizeError = [&](int64_t got) -> R { return sizeMismatch(what, t.shape, got); };
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
     if (raw.size() != static_cast<size_t>(count) * width)
@@ -224,7 +261,39 @@ Result<Entry *> Importer::entry(int i) {
   if (it == values.end())
     return fail("input #" + std::to_string(i) + " '" + node->input(i) +
                 "' is not defined by an earlier node, an input or an initializer");
+  if (Status s = decode(it->second); !s)
+    return s;
   return &it->second;
+}
+
+Status Importer::decode(Entry &e) {
+  if (!e.raw || e.constant)
+    return Status();
+  auto t = readOnnxTensor(*e.raw, "initializer '" + e.raw->name() + "'");
+  if (!t)
+    return Status::error(file + ": " + t.message());
+  e.constant = std::make_shared<const OnnxTensor>(std::move(*t));
+  return Status();
+}
+
+Result<Value> Importer::materialize(Entry &e, const std::string &name) {
+  if (e.value)
+    return e.value;
+  if (e.raw && !e.constant) {
+    // Raw float32 bytes are the element attribute's own layout.
+    std::vector<int64_t> shape(e.raw->dims().begin(), e.raw->dims().end());
+    auto type = mlir::RankedTensorType::get(shape, builder.getF32Type());
+    const std::string &bytes = e.raw->raw_data();
+    auto attr = mlir::DenseElementsAttr::getFromRawBuffer(
+        type, llvm::ArrayRef<char>(bytes.data(), bytes.size()));
+    e.value = mt::ConstantOp::create(builder, loc, attr).getResult();
+  } else {
+    e.value = materialize(*e.constant);
+  }
+  if (initializerNames.count(name))
+    e.value.getDefiningOp()->setAttr(mt::TesselDialect::kNameAttrName,
+                                     builder.getStringAttr(name));
+  return e.value;
 }
 
 Value Importer::materialize(const OnnxTensor &t) {
@@ -242,16 +311,12 @@ Value Importer::materialize(const OnnxTensor &t) {
 }
 
 Result<Value> Importer::input(int i) {
-  auto e = entry(i);
-  if (!e)
-    return e.status();
-  if (!(*e)->value) {
-    (*e)->value = materialize(*(*e)->constant);
-    if (initializerNames.count(node->input(i)))
-      (*e)->value.getDefiningOp()->setAttr(mt::TesselDialect::kNameAttrName,
-                                          builder.getStringAttr(node->input(i)));
-  }
-  return (*e)->value;
+  if (!hasInput(i))
+    return entry(i).status();
+  auto it = values.find(node->input(i));
+  if (it == values.end())
+    return entry(i).status();
+  return materialize(it->second, node->input(i));
 }
 
 Result<ConstPtr> Importer::constantInput(int i) {
@@ -393,6 +458,13 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
   // Initializers are constants (or, when asked, inputs after the graph's).
   std::vector<std::pair<std::string, Shape>> arguments;
   for (const onnx::TensorProto &init : graph.initializer()) {
+    if (isRawFloat32(init) && !options.initializersAsInputs) {
+      if (Status s = checkRawFloat32(init, "initializer '" + init.name() + "'"); !s)
+        return R::error(file + ": " + s.message());
+      initializerNames.insert(init.name());
+      values[init.name()] = Entry{Value(), nullptr, &init};
+      continue;
+    }
     auto t = readOnnxTensor(init, "initializer '" + init.name() + "'");
     if (!t)
       return R::error(file + ": " + t.message());
@@ -451,13 +523,13 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
     auto it = values.find(out.name());
     if (it == values.end())
       return R::error(file + ": output '" + out.name() + "' is not computed by any node");
-    if (!it->second.value) {
-      if (!it->second.constant->isFloat)
-        return R::error(file + ": output '" + out.name() +
-                        "' is an integer constant; Tessel returns float32 tensors");
-      it->second.value = materialize(*it->second.constant);
-    }
-    results.push_back(it->second.value);
+    if (!it->second.value && it->second.constant && !it->second.constant->isFloat)
+      return R::error(file + ": output '" + out.name() +
+                      "' is an integer constant; Tessel returns float32 tensors");
+    auto value = materialize(it->second, out.name());
+    if (!value)
+      return value.status();
+    results.push_back(*value);
   }
   if (results.empty())
     return R::error(file + ": the graph has no outputs");

@@ -69,6 +69,11 @@ struct OnnxTensor {
 
 /// Reads a TensorProto (typed fields or raw_data); `what` names it in errors.
 Result<OnnxTensor> readOnnxTensor(const onnx::TensorProto &tensor, const std::string &what);
+/// Whether `tensor` holds float32 raw bytes in this machine's byte order:
+/// then they are the layout of a tensor constant as they are.
+bool isRawFloat32(const onnx::TensorProto &tensor);
+/// Checks what readOnnxTensor would of such a tensor, without decoding it.
+Status checkRawFloat32(const onnx::TensorProto &tensor, const std::string &what);
 /// Reads a serialized TensorProto file (the backend tests' input_N.pb).
 Result<OnnxTensor> readOnnxTensorFile(const std::string &path);
 

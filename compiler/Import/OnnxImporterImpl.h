@@ -54,10 +54,14 @@ Result<int64_t> normalizeAxis(int64_t axis, int64_t rank, bool inclusiveEnd = fa
 using ConstPtr = std::shared_ptr<const OnnxTensor>;
 
 /// An ONNX value: a run-time tensor, a constant, or a constant that has
-/// also been materialized as a tessel.constant.
+/// also been materialized as a tessel.constant. A float initializer stored
+/// as raw bytes starts as `raw` alone: a tessel.constant is made from its
+/// bytes directly, and it is decoded into `constant` only when a converter
+/// reads its values (weights, megabytes of them, never are).
 struct Entry {
   Value value;
   ConstPtr constant;
+  const onnx::TensorProto *raw = nullptr;
 };
 
 inline OnnxTensor scalarInts(std::vector<int64_t> values, Shape shape) {
@@ -102,6 +106,7 @@ private:
   // --- inputs and outputs of the current node ---
   int numInputs() const { return node->input_size(); }
   bool hasInput(int i) const { return i < node->input_size() && !node->input(i).empty(); }
+  /// Input i's entry, its constant decoded when it is one.
   Result<Entry *> entry(int i);
   Result<Value> input(int i);
   /// The constant input i, or null when it is computed at run time.
@@ -174,6 +179,11 @@ private:
     return (*op)->getResult(0);
   }
   Value materialize(const OnnxTensor &t);
+  /// `e`'s value, materializing its constant (named `name` when it is an
+  /// initializer) if it has none yet.
+  Result<Value> materialize(Entry &e, const std::string &name);
+  /// Decodes `e.raw` into `e.constant`.
+  Status decode(Entry &e);
   mlir::DenseI64ArrayAttr i64s(llvm::ArrayRef<int64_t> values) {
     return builder.getDenseI64ArrayAttr(values);
   }

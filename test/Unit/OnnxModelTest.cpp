@@ -4,7 +4,8 @@
 // (test/Models/OnnxModels.h), compiled with compileFile and checked against
 // a naive evaluator of the same ModelProto, node by node, on the reference
 // loops of Reference.h. The evaluator reads the ONNX graph itself: it shares
-// no code with the importer.
+// no code with the importer. Small hand-made models check how raw float
+// initializers are read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -143,6 +144,69 @@ void checkModel(const onnx::ModelProto &model, const Shape &imageShape, unsigned
   EXPECT_LE(ratio, 1.0) << model.graph().name() << ": worst error " << ratio
                         << " of the tolerance";
   std::remove(path.c_str());
+}
+
+/// Writes `model` to a temporary file and compiles it.
+Result<Executable> compileModel(const onnx::ModelProto &model, const std::string &file) {
+  std::string path = testing::TempDir() + "/tessel-" + file + ".onnx";
+  {
+    std::ofstream out(path, std::ios::binary);
+    model.SerializeToOstream(&out);
+  }
+  Result<Executable> exe = compileFile(path);
+  std::remove(path.c_str());
+  return exe;
+}
+
+// Float initializers in raw bytes become constants without being decoded,
+// unless a converter reads their values: a raw initializer that is a graph
+// output, one that is an operand, and one that Reshape folds at import.
+TEST(OnnxModels, RawInitializers) {
+  models::OnnxModelBuilder b("raw");
+  std::string x = b.input("x", {2, 3});
+  std::vector<float> wValues = {1, -2, 3.5f, 0.25f, 5, -6};
+  std::string w = b.constant({2, 3}, wValues);
+  std::string sum, reshaped;
+  b.node("Add", {x, w}, sum);
+  onnx::TensorProto *shape = b.model.mutable_graph()->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(3);
+  shape->add_int64_data(2);
+  b.node("Reshape", {w, "shape"}, reshaped);
+  b.output(sum);
+  b.output(w);
+  b.output(reshaped);
+  Result<Executable> exe = compileModel(b.model, "raw");
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  Tensor xValue = Tensor::fromValues({2, 3}, {0.5f, 0.5f, 0.5f, -1, -1, -1});
+  Result<std::vector<Tensor>> out = exe->run({xValue});
+  ASSERT_TRUE(out.ok()) << out.message();
+  ASSERT_EQ(out->size(), 3u);
+  EXPECT_EQ((*out)[1].shape(), (Shape{2, 3}));
+  EXPECT_EQ((*out)[2].shape(), (Shape{3, 2}));
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ((*out)[0].data()[i], xValue.data()[i] + wValues[i]);
+    EXPECT_EQ((*out)[1].data()[i], wValues[i]);
+    EXPECT_EQ((*out)[2].data()[i], wValues[i]);
+  }
+}
+
+TEST(OnnxModels, RawInitializerOfTheWrongSize) {
+  models::OnnxModelBuilder b("short");
+  std::string x = b.input("x", {2, 3});
+  std::string w = b.constant({2, 3}, {1, 2, 3, 4, 5, 6});
+  b.model.mutable_graph()->mutable_initializer(0)->mutable_raw_data()->resize(5 * sizeof(float));
+  std::string sum;
+  b.node("Add", {x, w}, sum);
+  b.output(sum);
+  Result<Executable> exe = compileModel(b.model, "short");
+  ASSERT_FALSE(exe.ok());
+  EXPECT_NE(exe.message().find("initializer '" + w + "' has shape [2, 3] (6 elements) but "
+                               "holds 5 values"),
+            std::string::npos)
+      << exe.message();
 }
 
 TEST(OnnxModels, ResNet18) { checkModel(models::resnet18(1, 64), {1, 3, 64, 64}, 2); }
