@@ -150,6 +150,18 @@ public:
     ints(n, "pads", {pad, pad, pad, pad});
     return out;
   }
+  std::string avgPool(const std::string &x, int64_t k, int64_t stride) {
+    std::string out;
+    onnx::NodeProto *n = node("AveragePool", {x}, out);
+    ints(n, "kernel_shape", {k, k});
+    ints(n, "strides", {stride, stride});
+    return out;
+  }
+  std::string concat(const std::vector<std::string> &xs) {
+    std::string out;
+    integer(node("Concat", xs, out), "axis", 1);
+    return out;
+  }
   std::string globalAvgPool(const std::string &x) {
     std::string out;
     node("GlobalAveragePool", {x}, out);
@@ -204,6 +216,59 @@ inline onnx::ModelProto resnet18(int64_t batch, int64_t size, int64_t classes = 
       channels = width;
     }
   }
+  std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), channels, classes);
+  b.output(logits);
+  return b.model;
+}
+
+/// torchvision's ResNet-50 (Bottleneck, [3, 4, 6, 3], stride on the 3x3).
+inline onnx::ModelProto resnet50(int64_t batch, int64_t size, int64_t classes = 1000) {
+  OnnxModelBuilder b("resnet50");
+  std::string x = b.input("image", {batch, 3, size, size});
+  x = b.maxPool(b.relu(b.batchNorm(b.conv(x, 3, 64, 7, 2), 64)), 3, 2, 1);
+  int64_t channels = 64;
+  const int blocks[] = {3, 4, 6, 3};
+  for (int64_t stage = 0; stage < 4; ++stage) {
+    int64_t width = 64 << stage, out = width * 4;
+    for (int block = 0; block < blocks[stage]; ++block) {
+      int64_t stride = stage > 0 && block == 0 ? 2 : 1;
+      std::string y = b.relu(b.batchNorm(b.conv(x, channels, width, 1, 1), width));
+      y = b.relu(b.batchNorm(b.conv(y, width, width, 3, stride), width));
+      y = b.batchNorm(b.conv(y, width, out, 1, 1), out);
+      std::string shortcut = x;
+      if (stride != 1 || channels != out)
+        shortcut = b.batchNorm(b.conv(x, channels, out, 1, stride), out);
+      x = b.relu(b.add(y, shortcut));
+      channels = out;
+    }
+  }
+  std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), channels, classes);
+  b.output(logits);
+  return b.model;
+}
+
+/// torchvision's DenseNet-121 (growth 32, blocks [6, 12, 24, 16], each
+/// layer BN-ReLU-1x1 conv-BN-ReLU-3x3 conv concatenated to its input).
+inline onnx::ModelProto densenet121(int64_t batch, int64_t size, int64_t classes = 1000) {
+  OnnxModelBuilder b("densenet121");
+  std::string x = b.input("image", {batch, 3, size, size});
+  x = b.maxPool(b.relu(b.batchNorm(b.conv(x, 3, 64, 7, 2), 64)), 3, 2, 1);
+  int64_t channels = 64;
+  const int64_t growth = 32, layers[] = {6, 12, 24, 16};
+  for (int stage = 0; stage < 4; ++stage) {
+    for (int64_t i = 0; i < layers[stage]; ++i) {
+      std::string y = b.conv(b.relu(b.batchNorm(x, channels)), channels, 4 * growth, 1, 1);
+      y = b.conv(b.relu(b.batchNorm(y, 4 * growth)), 4 * growth, growth, 3, 1);
+      x = b.concat({x, y});
+      channels += growth;
+    }
+    if (stage < 3) {
+      x = b.conv(b.relu(b.batchNorm(x, channels)), channels, channels / 2, 1, 1);
+      x = b.avgPool(x, 2, 2);
+      channels /= 2;
+    }
+  }
+  x = b.relu(b.batchNorm(x, channels));
   std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), channels, classes);
   b.output(logits);
   return b.model;

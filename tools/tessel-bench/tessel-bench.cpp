@@ -443,7 +443,9 @@ int benchCompile() {
     bool gradient;
   };
   const Model models[] = {{"ResNet-18, 224x224", models::resnet18(1, 224), false},
+                          {"ResNet-50, 224x224", models::resnet50(1, 224), false},
                           {"MobileNetV2, 224x224", models::mobilenetV2(1, 224), false},
+                          {"DenseNet-121, 224x224", models::densenet121(1, 224), false},
                           {"VGG-style, 32x32", models::vgg(1), false},
                           {"ResNet-18 gradient, 64x64", models::resnet18(1, 64), true}};
   std::printf("| model | ONNX nodes | kernels | import | cache key | MLIR pipeline | "
