@@ -101,40 +101,46 @@ void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,
     omp.numThreads = options.threads;
     pm.addPass(createConvertSCFToOpenMPPass(omp));
   }
-  pm.addNestedPass<func::FuncOp>(createTesselCopiesToLinalg());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createTesselLowerVectors());
+  // Each function (one per kernel) is lowered on its own, in parallel over
+  // MLIR's threads, wherever a pass allows it; only the passes that add
+  // declarations or convert functions themselves see the whole module.
+  OpPassManager &loops = pm.nest<func::FuncOp>();
+  loops.addPass(createTesselCopiesToLinalg());
+  loops.addPass(createConvertLinalgToLoopsPass());
+  loops.addPass(createTesselLowerVectors());
   // n-D transfers become unrolled rank-1 ones (the n-D loops VectorToSCF
   // would otherwise build miscompile, see docs/performance.md).
-  pm.addPass(createConvertVectorToSCFPass(
+  loops.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().setTargetRank(1).enableFullUnroll()));
 
   // Everything to the LLVM dialect. MemRefs go first: the OpenMP loop bodies
   // sit in single-block memref.alloca_scope ops, which must be lowered before
   // their nested loops become branches.
-  pm.addPass(memref::createExpandStridedMetadataPass());
+  loops.addPass(memref::createExpandStridedMetadataPass());
   // Once, after the last pass that creates affine ops (the strided-metadata
   // expansion's index arithmetic).
-  pm.addPass(createLowerAffinePass());
+  loops.addPass(createLowerAffinePass());
   // Buffers come from the runtime's caching allocator (runtime/Allocator.c).
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
   memrefToLLVM.useGenericFunctions = true;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
-  pm.addPass(createSCFToControlFlowPass());
+  OpPassManager &bodies = pm.nest<func::FuncOp>();
+  bodies.addPass(createSCFToControlFlowPass());
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering = vector::VectorContractLowering::OuterProduct;
   vectorToLLVM.x86Vector = true;
-  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
+  bodies.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  bodies.addPass(createConvertMathToLLVMPass());
+  bodies.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
+  OpPassManager &scalars = pm.nest<func::FuncOp>();
+  scalars.addPass(createArithToLLVMConversionPass());
+  scalars.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<LLVM::LLVMFuncOp>(createCanonicalizerPass());
 }
 
 ArrayRef<tessel::CpuPipelineStage> mlir::tessel::getCpuPipelineStages() {

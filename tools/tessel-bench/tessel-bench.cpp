@@ -18,7 +18,8 @@
 //
 // --compile times compilation instead: each model of a fixed set compiled
 // once (JIT, every core), its time split into the phases of
-// CompileOptions::timing.
+// CompileOptions::timing. --keep DIR leaves the ONNX files there, to rerun
+// one with `tessel-run --timing`.
 //
 // --backward times the two gradients of ResNet-50's 3x3 convolutions that
 // autodiff emits: backward-data (tessel.conv_transpose of the output
@@ -416,9 +417,13 @@ std::vector<Layer> modelLayers(const onnx::ModelProto &model) {
   return layers;
 }
 
-/// Writes `model` to a file in /tmp and returns its path.
-Result<std::string> writeModel(const onnx::ModelProto &model) {
-  std::string path = "/tmp/tessel-bench-" + model.graph().name() + ".onnx";
+/// Writes `model` to `dir` (named after the graph and the image size) and
+/// returns its path.
+Result<std::string> writeModel(const onnx::ModelProto &model,
+                               const std::string &dir = "/tmp") {
+  int64_t size = model.graph().input(0).type().tensor_type().shape().dim(2).dim_value();
+  std::string path =
+      dir + "/tessel-bench-" + model.graph().name() + "-" + std::to_string(size) + ".onnx";
   std::ofstream file(path, std::ios::binary);
   if (!model.SerializeToOstream(&file))
     return Result<std::string>::error("cannot write " + path);
@@ -436,7 +441,7 @@ Result<double> benchModel(const onnx::ModelProto &model, unsigned threads, int r
 /// pipeline's five stages together, LLVM IR translation and optimization,
 /// code generation. "gradient" compiles the vector-Jacobian product with
 /// respect to every initializer (a training step's backward pass).
-int benchCompile() {
+int benchCompile(const std::string &keepDir) {
   struct Model {
     const char *name;
     onnx::ModelProto proto;
@@ -452,7 +457,7 @@ int benchCompile() {
               "LLVM IR translation | LLVM optimization | code generation | total |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (const Model &m : models) {
-    Result<std::string> path = writeModel(m.proto);
+    Result<std::string> path = writeModel(m.proto, keepDir.empty() ? "/tmp" : keepDir);
     if (!path) {
       std::fprintf(stderr, "%s: %s\n", m.name, path.message().c_str());
       return 1;
@@ -468,7 +473,8 @@ int benchCompile() {
         wrt.push_back(init.name());
       return compileFileGradient(*path, wrt, options);
     }();
-    std::remove(path->c_str());
+    if (keepDir.empty())
+      std::remove(path->c_str());
     if (!exe) {
       std::fprintf(stderr, "%s: %s\n", m.name, exe.message().c_str());
       return 1;
@@ -498,10 +504,11 @@ int benchCompile() {
 int main(int argc, char **argv) {
   int runs = 20;
   bool modelsOnly = false, backward = false, compileTimes = false;
+  std::string keepDir;
   std::vector<int64_t> batches{1, 8};
   const char *usage =
-      "usage: tessel-bench [--runs N] [--batch N] [--models | --backward | --compile] "
-      "[--version]\n";
+      "usage: tessel-bench [--runs N] [--batch N] [--models | --backward | --compile "
+      "[--keep DIR]] [--version]\n";
   // A count in [1, limit]; anything else (0, negative, not a number) is an error.
   auto count = [&](const char *option, const char *text, int limit, int &value) {
     char *end = nullptr;
@@ -529,6 +536,8 @@ int main(int argc, char **argv) {
       backward = true;
     } else if (!std::strcmp(argv[i], "--compile")) {
       compileTimes = true;
+    } else if (!std::strcmp(argv[i], "--keep") && i + 1 < argc) {
+      keepDir = argv[++i];
     } else if (!std::strcmp(argv[i], "--version")) {
       tessel::tools::printVersion(llvm::outs(), "tessel-bench");
       return 0;
@@ -542,8 +551,12 @@ int main(int argc, char **argv) {
                  usage);
     return 1;
   }
+  if (!keepDir.empty() && !compileTimes) {
+    std::fprintf(stderr, "tessel-bench: --keep goes with --compile\n%s", usage);
+    return 1;
+  }
   if (compileTimes)
-    return benchCompile();
+    return benchCompile(keepDir);
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<unsigned> threadCounts{1};
   if (cores > 1)
