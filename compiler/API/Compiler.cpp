@@ -11,11 +11,17 @@
 #include "compiler/Passes.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ExecutionEngine/JITEventListener.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h"
+#include "llvm/ExecutionEngine/SectionMemoryManager.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Target/TargetMachine.h"
@@ -38,10 +44,11 @@ using AlignedBuffer = std::unique_ptr<char, AlignedFree>;
 
 struct Executable::Impl {
   /// The compiled graph's constants (weights), which the code reads in place.
-  /// Declared before the engine: they must outlive the code.
+  /// Declared before the JIT: they must outlive the code.
   std::vector<AlignedBuffer> constants;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
-  std::string entry;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  /// kPackedEntry.
+  void (*entry)(void **) = nullptr;
   std::vector<TensorInfo> inputs, outputs;
   double flops = 0;
 };
@@ -128,6 +135,80 @@ Result<std::vector<ExternalConstant>> externalizeConstants(mlir::ModuleOp module
   return constants;
 }
 
+/// The function the JIT calls: `void f(void **arguments)`, each argument
+/// a pointer to one of the entry point's arguments (as the C interface takes
+/// them: memref descriptors by pointer).
+constexpr const char *kPackedEntry = "__tessel_packed_entry";
+
+/// Adds kPackedEntry to `module`, unpacking its argument array into a call
+/// of `entry` (what mlir::ExecutionEngine's packed functions do).
+Status addPackedEntry(llvm::Module &module, llvm::StringRef entry) {
+  llvm::Function *callee = module.getFunction(entry);
+  if (!callee || callee->isDeclaration())
+    return Status::error("the compiled module has no function '" + entry.str() + "'");
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  auto *type = llvm::FunctionType::get(builder.getVoidTy(), {builder.getPtrTy()}, false);
+  auto *packed = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                        kPackedEntry, module);
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", packed));
+  llvm::SmallVector<llvm::Value *> arguments;
+  for (auto [i, argument] : llvm::enumerate(callee->args())) {
+    llvm::Value *slot = builder.CreateConstGEP1_64(builder.getPtrTy(), packed->getArg(0), i);
+    llvm::Value *pointer = builder.CreateLoad(builder.getPtrTy(), slot);
+    arguments.push_back(builder.CreateLoad(argument.getType(), pointer));
+  }
+  builder.CreateCall(callee, arguments);
+  builder.CreateRetVoid();
+  return Status();
+}
+
+using SymbolAdder = llvm::function_ref<void(llvm::StringRef, const void *)>;
+
+/// An ORC JIT holding `objects`, their external symbols resolved in this
+/// process (the OpenMP runtime, libm) and to what `define` adds.
+Result<std::unique_ptr<llvm::orc::LLJIT>>
+loadObjects(llvm::ArrayRef<llvm::SmallString<0>> objects, const llvm::DataLayout &dataLayout,
+            llvm::function_ref<void(SymbolAdder)> define) {
+  using R = Result<std::unique_ptr<llvm::orc::LLJIT>>;
+  auto jit =
+      llvm::orc::LLJITBuilder()
+          .setDataLayout(dataLayout)
+          .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession &session)
+                                            -> llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>> {
+            auto layer = std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
+                session, [](const llvm::MemoryBuffer &) {
+                  return std::make_unique<llvm::SectionMemoryManager>();
+                });
+            // gdb sees the JIT-ed code, as under mlir::ExecutionEngine.
+            layer->registerJITEventListener(
+                *llvm::JITEventListener::createGDBRegistrationListener());
+            return layer;
+          })
+          .create();
+  if (!jit)
+    return R::error(llvm::toString(jit.takeError()));
+  llvm::orc::JITDylib &library = (*jit)->getMainJITDylib();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      dataLayout.getGlobalPrefix());
+  if (!process)
+    return R::error(llvm::toString(process.takeError()));
+  library.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap symbols;
+  llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(), dataLayout);
+  define([&](llvm::StringRef symbol, const void *address) {
+    symbols[mangle(symbol)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                               llvm::JITSymbolFlags::Exported};
+  });
+  if (llvm::Error e = library.define(llvm::orc::absoluteSymbols(std::move(symbols))))
+    return R::error(llvm::toString(std::move(e)));
+  for (const llvm::SmallString<0> &object : objects)
+    if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
+            llvm::StringRef(object.data(), object.size()), "tessel-kernels")))
+      return R::error(llvm::toString(std::move(e)));
+  return std::move(*jit);
+}
+
 /// Compiles function `name` of `module` (which it consumes) to machine code.
 Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &inputNames,
@@ -158,69 +239,73 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   Result<std::vector<ExternalConstant>> constants = externalizeConstants(module);
   if (!constants)
     return constants.status();
+  std::string entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
+
+  auto llvmContext = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> llvmModule;
+  {
+    detail::ScopedPhase phase(options.timing, "translation to LLVM IR");
+    detail::DiagnosticCollector diagnostics(module.getContext());
+    llvmModule = mlir::translateModuleToLLVMIR(module, *llvmContext, name);
+    if (!llvmModule)
+      return Result<Executable>::error("translating '" + name + "' to LLVM IR failed:\n" +
+                                       diagnostics.str("no message"));
+  }
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvm::DataLayout dataLayout = (*machine)->createDataLayout();
+  llvmModule->setDataLayout(dataLayout);
+  if (Status s = addPackedEntry(*llvmModule, entry); !s)
+    return s;
+
   // The JIT maps code and data sections separately, wherever the address
   // space has room: they may end up more than 2 GiB apart (seen under
   // AddressSanitizer, whose reservations fragment the address space), past
   // the reach of the small code model's 32-bit relocations, which the JIT
   // then truncates into wild addresses. The large code model addresses data
   // and calls with 64 bits.
-  (*machine)->setCodeModel(llvm::CodeModel::Large);
-  mlir::ExecutionEngineOptions engineOptions;
-  // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
-  // It runs inside create(), after the translation to LLVM IR; its time is
-  // told apart from the translation's.
-  std::chrono::duration<double> optimizeTime{0};
-  std::function<llvm::Error(llvm::Module *)> optimize =
-      [&optimizeTime, target = machine->get()](llvm::Module *m) {
-        auto start = std::chrono::steady_clock::now();
-        detail::optimizeLLVMModule(*m, *target);
-        optimizeTime += std::chrono::steady_clock::now() - start;
-        return llvm::Error::success();
-      };
-  engineOptions.transformer = optimize;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // Code generation uses the same machine (CPU, features) as optimization.
-  auto createStart = std::chrono::steady_clock::now();
-  auto engine =
-      mlir::ExecutionEngine::create(module, engineOptions, std::move(*machine));
-  if (options.timing) {
-    std::chrono::duration<double> created = std::chrono::steady_clock::now() - createStart;
-    options.timing->phases.push_back(
-        {"translation to LLVM IR", (created - optimizeTime).count()});
-    options.timing->phases.push_back({"LLVM optimization", optimizeTime.count()});
-  }
-  if (!engine)
-    return Result<Executable>::error("JIT compilation of '" + name +
-                                     "' failed: " + llvm::toString(engine.takeError()));
-
-  // Temporary buffers come from the runtime's caching allocator; the
-  // constants are where externalizeConstants put them.
-  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    auto add = [&](llvm::StringRef name, const void *address) {
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                 llvm::JITSymbolFlags::Exported};
-    };
-    add("_mlir_memref_to_llvm_alloc", reinterpret_cast<const void *>(&tessel_runtime_alloc));
-    add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
-    for (const ExternalConstant &constant : *constants)
-      add(constant.symbol, constant.data.get());
-    return symbols;
-  });
+  detail::TargetMachineFactory makeMachine = [&options] {
+    auto made = detail::createTargetMachine("", options.cpu, options.features);
+    if (made)
+      (*made)->setCodeModel(llvm::CodeModel::Large);
+    return made;
+  };
+  if (options.compileThreads > mlir::tessel::kMaxThreads)
+    return Result<Executable>::error(
+        "compiling '" + name + "' on " + std::to_string(options.compileThreads) +
+        " compile threads: at most " + std::to_string(mlir::tessel::kMaxThreads) +
+        " are supported");
+  unsigned compileThreads = options.compileThreads
+                                ? options.compileThreads
+                                : std::max(1u, std::thread::hardware_concurrency());
+  auto objects = detail::generateObjects(std::move(llvmModule), makeMachine, compileThreads,
+                                         options.timing);
+  if (!objects)
+    return Result<Executable>::error("compiling '" + name + "' failed: " + objects.message());
 
   auto impl = std::make_shared<Executable::Impl>();
   for (ExternalConstant &constant : *constants)
     impl->constants.push_back(std::move(constant.data));
-  impl->entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
   {
-    // The JIT generates code lazily, at the first lookup: do it here, so that
-    // compile() returns runnable code and the first run is not the slow one.
-    detail::ScopedPhase phase(options.timing, "code generation");
-    if (auto entry = (*engine)->lookupPacked(impl->entry); !entry)
-      return Result<Executable>::error("JIT compilation of '" + name + "' failed: " +
-                                       llvm::toString(entry.takeError()));
+    detail::ScopedPhase phase(options.timing, "linking");
+    auto jit = loadObjects(*objects, dataLayout, [&](SymbolAdder add) {
+      // Temporary buffers come from the runtime's caching allocator; the
+      // constants are where externalizeConstants put them.
+      add("_mlir_memref_to_llvm_alloc",
+          reinterpret_cast<const void *>(&tessel_runtime_alloc));
+      add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
+      for (auto [constant, data] : llvm::zip_equal(*constants, impl->constants))
+        add(constant.symbol, data.get());
+    });
+    if (!jit)
+      return Result<Executable>::error("linking the code of '" + name +
+                                       "' failed: " + jit.message());
+    impl->jit = std::move(*jit);
+    auto address = impl->jit->lookup(kPackedEntry);
+    if (!address)
+      return Result<Executable>::error("linking the code of '" + name + "' failed: " +
+                                       llvm::toString(address.takeError()));
+    impl->entry = address->toPtr<void (*)(void **)>();
   }
-  impl->engine = std::move(*engine);
   impl->inputs = signature->inputs;
   impl->outputs = signature->outputs;
   impl->flops = flops;
@@ -490,9 +575,7 @@ Result<std::vector<Tensor>> Executable::runImpl(const std::vector<Tensor> &input
     pointers.push_back(d.data());
   for (void *&p : pointers)
     packed.push_back(&p);
-  if (llvm::Error error = impl_->engine->invokePacked(impl_->entry, packed))
-    return R::error("running the compiled graph failed: " +
-                    llvm::toString(std::move(error)));
+  impl_->entry(packed.data());
   return outputs;
 }
 

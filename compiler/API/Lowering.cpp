@@ -13,7 +13,12 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -114,6 +119,110 @@ void detail::optimizeLLVMModule(llvm::Module &module, llvm::TargetMachine &machi
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, sccs, modules);
   builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(module, modules);
+}
+
+namespace {
+
+/// One part of a module being compiled: its own context (LLVM contexts are
+/// not thread-safe), module and machine.
+struct ModulePart {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+  std::unique_ptr<llvm::TargetMachine> machine;
+  llvm::SmallString<0> object;
+  std::string error;
+};
+
+/// Runs `work` on every part, on up to `threads` threads.
+void forEachPart(std::vector<ModulePart> &parts, unsigned threads,
+                 llvm::function_ref<void(ModulePart &)> work) {
+  if (threads <= 1 || parts.size() <= 1) {
+    for (ModulePart &part : parts)
+      work(part);
+    return;
+  }
+  llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
+  for (ModulePart &part : parts)
+    pool.async([&work, &part] { work(part); });
+  pool.wait();
+}
+
+} // namespace
+
+Result<std::vector<llvm::SmallString<0>>>
+detail::generateObjects(std::unique_ptr<llvm::Module> module,
+                        const TargetMachineFactory &makeMachine, unsigned threads,
+                        CompileTiming *timing) {
+  using R = Result<std::vector<llvm::SmallString<0>>>;
+  unsigned functions = 0;
+  for (const llvm::Function &f : *module)
+    functions += !f.isDeclaration();
+  unsigned count = std::max(1u, std::min(threads, functions));
+  std::vector<ModulePart> parts;
+  if (count == 1) {
+    parts.push_back({nullptr, std::move(module), nullptr, {}, {}});
+  } else {
+    // Each part travels to its context as bitcode, as LLVM's own parallel
+    // code generation (llvm::splitCodeGen) does.
+    std::vector<llvm::SmallString<0>> bitcode;
+    {
+      ScopedPhase phase(timing, "module splitting");
+      llvm::SplitModule(
+          *module, count,
+          [&](std::unique_ptr<llvm::Module> part) {
+            llvm::raw_svector_ostream os(bitcode.emplace_back());
+            llvm::WriteBitcodeToFile(*part, os);
+          },
+          /*PreserveLocals=*/false, /*RoundRobin=*/true);
+    }
+    module.reset();
+    parts.resize(bitcode.size());
+    forEachPart(parts, threads, [&](ModulePart &part) {
+      size_t i = &part - parts.data();
+      part.context = std::make_unique<llvm::LLVMContext>();
+      auto parsed = llvm::parseBitcodeFile(
+          llvm::MemoryBufferRef(bitcode[i].str(), "part"), *part.context);
+      if (!parsed)
+        part.error = llvm::toString(parsed.takeError());
+      else
+        part.module = std::move(*parsed);
+    });
+  }
+  for (ModulePart &part : parts) {
+    if (!part.error.empty())
+      return R::error("reading a split module back failed: " + part.error);
+    auto machine = makeMachine();
+    if (!machine)
+      return machine.status();
+    part.machine = std::move(*machine);
+  }
+  {
+    ScopedPhase phase(timing, "LLVM optimization");
+    forEachPart(parts, threads, [](ModulePart &part) {
+      optimizeLLVMModule(*part.module, *part.machine);
+    });
+  }
+  {
+    ScopedPhase phase(timing, "code generation");
+    forEachPart(parts, threads, [](ModulePart &part) {
+      llvm::raw_svector_ostream os(part.object);
+      llvm::legacy::PassManager codegen;
+      if (part.machine->addPassesToEmitFile(codegen, os, nullptr,
+                                            llvm::CodeGenFileType::ObjectFile)) {
+        part.error = "the target '" + part.machine->getTargetTriple().str() +
+                     "' cannot emit object files";
+        return;
+      }
+      codegen.run(*part.module);
+    });
+  }
+  std::vector<llvm::SmallString<0>> objects;
+  for (ModulePart &part : parts) {
+    if (!part.error.empty())
+      return R::error(part.error);
+    objects.push_back(std::move(part.object));
+  }
+  return objects;
 }
 
 ScopedPhase::ScopedPhase(CompileTiming *timing, std::string name)

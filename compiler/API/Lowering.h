@@ -15,10 +15,12 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +97,20 @@ Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
 /// register-tiled and vectorized, and unrolling them again multiplies the
 /// code LLVM then has to generate (7x for ResNet-18) for no measured gain.
 void optimizeLLVMModule(llvm::Module &module, llvm::TargetMachine &machine);
+
+/// Makes a target machine; called once per thread of generateObjects.
+using TargetMachineFactory =
+    std::function<Result<std::unique_ptr<llvm::TargetMachine>>()>;
+
+/// Optimizes `module` (optimizeLLVMModule) and generates an object file for
+/// it with machines from `makeMachine`. With `threads` > 1 the module is
+/// first split into up to that many parts (llvm::SplitModule, kernels spread
+/// by size), each optimized and compiled on a thread of its own in a context
+/// of its own; one object per part. Its phases "LLVM optimization" and
+/// "code generation" go to `timing` when set.
+Result<std::vector<llvm::SmallString<0>>>
+generateObjects(std::unique_ptr<llvm::Module> module, const TargetMachineFactory &makeMachine,
+                unsigned threads, CompileTiming *timing);
 
 /// A model file read into a context of its own, with every dialect the
 /// pipeline needs. The context is declared first so that it outlives the

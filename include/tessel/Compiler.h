@@ -47,6 +47,10 @@ struct CompileOptions {
   std::string cpu;
   /// Extra LLVM target features, e.g. "-avx512f" to stay on AVX2.
   std::string features;
+  /// Threads LLVM optimizes and generates code on: the module is split into
+  /// this many parts (the kernels spread by size), compiled concurrently.
+  /// 0 means every core of this machine. Results do not depend on it.
+  unsigned compileThreads = 0;
   /// ONNX models: initializers become inputs (after the graph's own, under
   /// their ONNX names) instead of constants compiled into the code.
   bool initializersAsInputs = false;

@@ -534,9 +534,11 @@ TEST(Jit, CompileTimingPhases) {
   // the same graph again is a cache hit. (Durations are not checked.)
   Graph g("timed");
   g.output("y", g.sigmoid(g.input("x", {4, 5})));
+  // On two compile threads the LLVM module is split in two first.
   CompileTiming timing;
   CompileOptions options;
   options.timing = &timing;
+  options.compileThreads = 2;
   Result<Executable> exe = compile(g, options);
   ASSERT_TRUE(exe.ok()) << exe.message();
   std::vector<std::string> names;
@@ -548,7 +550,8 @@ TEST(Jit, CompileTimingPhases) {
                        "cache key", "entry point", "tessel to linalg",
                        "tiling and vectorization", "bufferization",
                        "lowering to the LLVM dialect", "translation to LLVM IR",
-                       "LLVM optimization", "code generation"}));
+                       "module splitting", "LLVM optimization", "code generation",
+                       "linking"}));
   EXPECT_NE(timing.table().find("total"), std::string::npos);
 
   CompileTiming again;
@@ -556,6 +559,40 @@ TEST(Jit, CompileTimingPhases) {
   ASSERT_TRUE(compile(g, options).ok());
   ASSERT_EQ(again.phases.size(), 2u);
   EXPECT_EQ(again.phases[1].name, "cache hit");
+}
+
+TEST(Jit, CompileThreads) {
+  // The same graph compiled on 1, 2 and 3 LLVM threads (one module, or
+  // split in parts) matches the reference loops.
+  std::mt19937 rng(3);
+  Tensor w1 = reference::randomTensor({4, 3, 3, 3}, rng);
+  Tensor w2 = reference::randomTensor({2, 4, 3, 3}, rng);
+  Tensor in = reference::randomTensor({1, 3, 6, 6}, rng);
+  ConvOptions same;
+  same.padding = {1, 1, 1, 1};
+  Graph g("split");
+  Value hidden = g.relu(g.conv(g.input("x", {1, 3, 6, 6}), g.constant(w1), same));
+  g.output("y", g.conv(hidden, g.constant(w2), same));
+  reference::ConvSpec spec{Layout::NCHW, false, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+  Tensor want = reference::conv(
+      reference::mapUnary(reference::conv(in, w1, nullptr, spec, {1, 4, 6, 6}),
+                          [](double v) { return v > 0 ? v : 0; }),
+      w2, nullptr, spec, {1, 2, 6, 6});
+  for (unsigned threads : {1u, 2u, 3u}) {
+    CompileOptions options;
+    options.compileThreads = threads;
+    options.threads = threads; // a cache key of its own each time
+    Result<Executable> exe = compile(g, options);
+    ASSERT_TRUE(exe.ok()) << exe.message();
+    auto out = exe->run({in});
+    ASSERT_TRUE(out.ok()) << out.message();
+    EXPECT_LE(reference::toleranceRatio((*out)[0], want), 1.0) << threads << " threads";
+  }
+  CompileOptions absurd;
+  absurd.compileThreads = 100000;
+  Result<Executable> refused = compile(g, absurd);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("at most 256"), std::string::npos) << refused.message();
 }
 
 TEST(Jit, StridedInputsAreCopied) {

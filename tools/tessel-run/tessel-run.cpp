@@ -67,6 +67,11 @@ static cl::opt<unsigned> benchRuns("bench",
                                    cl::desc("Time N runs and print the median"),
                                    cl::init(0), cl::cat(toolCategory));
 
+static cl::opt<unsigned> compileThreads(
+    "compile-threads",
+    cl::desc("Threads LLVM compiles the model's kernels on (default 0: every core)"),
+    cl::init(0), cl::cat(toolCategory));
+
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-run: " << message << "\n";
   return 1;
@@ -87,6 +92,7 @@ int main(int argc, char **argv) {
 
   tessel::CompileOptions options;
   options.threads = threads;
+  options.compileThreads = compileThreads;
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
