@@ -32,6 +32,10 @@ config.substitutions.append(("%python", sys.executable))
 if os.path.exists(os.path.join(config.tessel_tools_dir, "tessel-onnx-fuzz")):
     config.available_features.add("libfuzzer")
 
+# The tools' disk cache stays off unless a test asks for it (--cache-dir):
+# each test compiles what it tests.
+config.environment["TESSEL_NO_CACHE"] = "1"
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(

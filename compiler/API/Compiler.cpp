@@ -5,6 +5,7 @@
 #include "tessel/Runtime.h"
 #include "tessel/Training.h"
 
+#include "compiler/API/DiskCache.h"
 #include "compiler/API/GraphImpl.h"
 #include "compiler/API/Lowering.h"
 #include "compiler/Autodiff/Autodiff.h"
@@ -36,16 +37,10 @@
 
 using namespace tessel;
 
-/// Memory aligned for the vector loads of the kernels.
-struct AlignedFree {
-  void operator()(void *p) const { std::free(p); }
-};
-using AlignedBuffer = std::unique_ptr<char, AlignedFree>;
-
 struct Executable::Impl {
   /// The compiled graph's constants (weights), which the code reads in place.
   /// Declared before the JIT: they must outlive the code.
-  std::vector<AlignedBuffer> constants;
+  std::vector<detail::CodeConstant> constants;
   std::unique_ptr<llvm::orc::LLJIT> jit;
   /// kPackedEntry.
   void (*entry)(void **) = nullptr;
@@ -94,21 +89,15 @@ double countFlops(mlir::func::FuncOp fn) {
 /// The smallest constant kept in the LLVM module; larger ones become buffers.
 constexpr size_t kMinExternalConstantBytes = 256;
 
-/// A constant global moved out of the LLVM module: its symbol and contents.
-struct ExternalConstant {
-  std::string symbol;
-  AlignedBuffer data;
-};
-
 /// Takes the initializers of the module's large constant globals (the
 /// weights, which memref.global lowered to dense `llvm.mlir.global`s) out of
 /// the module, leaving external declarations that the JIT resolves to
 /// buffers holding the same bytes. LLVM then neither translates, optimizes
 /// nor emits millions of constant elements (a ResNet's weights), and the
 /// code reads them where the Executable keeps them.
-Result<std::vector<ExternalConstant>> externalizeConstants(mlir::ModuleOp module) {
-  using R = Result<std::vector<ExternalConstant>>;
-  std::vector<ExternalConstant> constants;
+Result<std::vector<detail::CodeConstant>> externalizeConstants(mlir::ModuleOp module) {
+  using R = Result<std::vector<detail::CodeConstant>>;
+  std::vector<detail::CodeConstant> constants;
   for (auto global : module.getOps<mlir::LLVM::GlobalOp>()) {
     auto dense = llvm::dyn_cast_or_null<mlir::DenseElementsAttr>(global.getValueOrNull());
     // Raw data is the row-major bytes of the array for whole-byte elements
@@ -119,15 +108,17 @@ Result<std::vector<ExternalConstant>> externalizeConstants(mlir::ModuleOp module
     llvm::ArrayRef<char> raw = dense.getRawData();
     if (raw.size() < kMinExternalConstantBytes)
       continue;
-    size_t alignment = std::max<size_t>(64, global.getAlignment().value_or(0));
-    size_t size = llvm::alignTo(raw.size(), alignment);
-    AlignedBuffer data(static_cast<char *>(std::aligned_alloc(alignment, size)));
-    if (!data)
+    detail::CodeConstant constant;
+    constant.symbol = global.getSymName().str();
+    constant.size = raw.size();
+    constant.alignment = std::max<size_t>(64, global.getAlignment().value_or(0));
+    constant.data = detail::allocateAligned(constant.size, constant.alignment);
+    if (!constant.data)
       return R::error(llvm::formatv("out of memory for the {0} bytes of constant '{1}'",
                                     raw.size(), global.getSymName())
                           .str());
-    std::memcpy(data.get(), raw.data(), raw.size());
-    constants.push_back({global.getSymName().str(), std::move(data)});
+    std::memcpy(constant.data.get(), raw.data(), raw.size());
+    constants.push_back(std::move(constant));
     global.removeValueAttr();
     global.setLinkage(mlir::LLVM::Linkage::External);
     global.setVisibility_(mlir::LLVM::Visibility::Default);
@@ -209,11 +200,44 @@ loadObjects(llvm::ArrayRef<llvm::SmallString<0>> objects, const llvm::DataLayout
   return std::move(*jit);
 }
 
-/// Compiles function `name` of `module` (which it consumes) to machine code.
+/// Links `code` into a runnable Executable.
+Result<Executable> linkCode(detail::CompiledCode code, const std::string &name,
+                            const llvm::DataLayout &dataLayout,
+                            const detail::Signature &signature, double flops,
+                            CompileTiming *timing) {
+  detail::ScopedPhase phase(timing, "linking");
+  auto impl = std::make_shared<Executable::Impl>();
+  impl->constants = std::move(code.constants);
+  auto jit = loadObjects(code.objects, dataLayout, [&](SymbolAdder add) {
+    // Temporary buffers come from the runtime's caching allocator; the
+    // constants are where externalizeConstants put them.
+    add("_mlir_memref_to_llvm_alloc", reinterpret_cast<const void *>(&tessel_runtime_alloc));
+    add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
+    for (const detail::CodeConstant &constant : impl->constants)
+      add(constant.symbol, constant.data.get());
+  });
+  if (!jit)
+    return Result<Executable>::error("linking the code of '" + name + "' failed: " +
+                                     jit.message());
+  impl->jit = std::move(*jit);
+  auto address = impl->jit->lookup(kPackedEntry);
+  if (!address)
+    return Result<Executable>::error("linking the code of '" + name + "' failed: " +
+                                     llvm::toString(address.takeError()));
+  impl->entry = address->toPtr<void (*)(void **)>();
+  impl->inputs = signature.inputs;
+  impl->outputs = signature.outputs;
+  impl->flops = flops;
+  return Executable(std::move(impl));
+}
+
+/// Compiles function `name` of `module` (which it consumes) to machine code,
+/// or loads it from the disk cache, whose entries `key` (the in-process
+/// cache's) and the target name.
 Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                  const std::vector<std::string> &inputNames,
                                  const std::vector<std::string> &outputNames,
-                                 const CompileOptions &options) {
+                                 const CompileOptions &options, const std::string &key) {
   auto fn = module.lookupSymbol<mlir::func::FuncOp>(name);
   if (!fn)
     return Result<Executable>::error("no function named '" + name + "' to compile");
@@ -221,11 +245,36 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   if (!signature)
     return signature.status();
   double flops = countFlops(fn);
+  if (options.compileThreads > mlir::tessel::kMaxThreads)
+    return Result<Executable>::error(
+        "compiling '" + name + "' on " + std::to_string(options.compileThreads) +
+        " compile threads: at most " + std::to_string(mlir::tessel::kMaxThreads) +
+        " are supported");
 
   // The target first: its vector width sizes the register tiles.
   auto machine = detail::createTargetMachine("", options.cpu, options.features);
   if (!machine)
     return machine.status();
+  llvm::DataLayout dataLayout = (*machine)->createDataLayout();
+
+  // The disk cache's key adds what the in-process one leaves implicit: this
+  // build of Tessel and the CPU that "this machine" resolved to.
+  std::string cacheDir = detail::getCacheDirectory(options);
+  std::string diskKey;
+  std::optional<detail::CompiledCode> cached;
+  if (!cacheDir.empty()) {
+    detail::ScopedPhase phase(options.timing, "cache lookup");
+    llvm::BLAKE3 hasher;
+    hasher.update(key + "\n" + TESSEL_VERSION_STRING + "\n" +
+                  (*machine)->getTargetTriple().str() + "\n" +
+                  (*machine)->getTargetCPU().str() + "\n" +
+                  (*machine)->getTargetFeatureString().str());
+    diskKey = llvm::toHex(hasher.final(), /*LowerCase=*/true);
+    cached = detail::loadCachedCode(cacheDir, diskKey);
+  }
+  if (cached)
+    return linkCode(std::move(*cached), name, dataLayout, *signature, flops, options.timing);
+
   unsigned threads = options.threads ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency());
   detail::LoweringOptions lowering;
@@ -236,9 +285,11 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   lowering.timing = options.timing;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
-  Result<std::vector<ExternalConstant>> constants = externalizeConstants(module);
-  if (!constants)
+  detail::CompiledCode code;
+  if (auto constants = externalizeConstants(module); !constants)
     return constants.status();
+  else
+    code.constants = std::move(*constants);
   std::string entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
 
   auto llvmContext = std::make_unique<llvm::LLVMContext>();
@@ -252,7 +303,6 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                        diagnostics.str("no message"));
   }
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
-  llvm::DataLayout dataLayout = (*machine)->createDataLayout();
   llvmModule->setDataLayout(dataLayout);
   if (Status s = addPackedEntry(*llvmModule, entry); !s)
     return s;
@@ -269,11 +319,6 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
       (*made)->setCodeModel(llvm::CodeModel::Large);
     return made;
   };
-  if (options.compileThreads > mlir::tessel::kMaxThreads)
-    return Result<Executable>::error(
-        "compiling '" + name + "' on " + std::to_string(options.compileThreads) +
-        " compile threads: at most " + std::to_string(mlir::tessel::kMaxThreads) +
-        " are supported");
   unsigned compileThreads = options.compileThreads
                                 ? options.compileThreads
                                 : std::max(1u, std::thread::hardware_concurrency());
@@ -281,35 +326,16 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
                                          options.timing);
   if (!objects)
     return Result<Executable>::error("compiling '" + name + "' failed: " + objects.message());
+  code.objects = std::move(*objects);
 
-  auto impl = std::make_shared<Executable::Impl>();
-  for (ExternalConstant &constant : *constants)
-    impl->constants.push_back(std::move(constant.data));
-  {
-    detail::ScopedPhase phase(options.timing, "linking");
-    auto jit = loadObjects(*objects, dataLayout, [&](SymbolAdder add) {
-      // Temporary buffers come from the runtime's caching allocator; the
-      // constants are where externalizeConstants put them.
-      add("_mlir_memref_to_llvm_alloc",
-          reinterpret_cast<const void *>(&tessel_runtime_alloc));
-      add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
-      for (auto [constant, data] : llvm::zip_equal(*constants, impl->constants))
-        add(constant.symbol, data.get());
-    });
-    if (!jit)
-      return Result<Executable>::error("linking the code of '" + name +
-                                       "' failed: " + jit.message());
-    impl->jit = std::move(*jit);
-    auto address = impl->jit->lookup(kPackedEntry);
-    if (!address)
-      return Result<Executable>::error("linking the code of '" + name + "' failed: " +
-                                       llvm::toString(address.takeError()));
-    impl->entry = address->toPtr<void (*)(void **)>();
+  if (!cacheDir.empty()) {
+    // A cache that cannot be written costs the next compilation its hit,
+    // nothing more: say so and go on.
+    detail::ScopedPhase phase(options.timing, "cache store");
+    if (Status s = detail::storeCachedCode(cacheDir, diskKey, code); !s)
+      llvm::errs() << "tessel: warning: " << s.message() << "\n";
   }
-  impl->inputs = signature->inputs;
-  impl->outputs = signature->outputs;
-  impl->flops = flops;
-  return Executable(std::move(impl));
+  return linkCode(std::move(code), name, dataLayout, *signature, flops, options.timing);
 }
 
 /// Executables by (IR, options), so that compiling the same graph twice
@@ -394,7 +420,7 @@ Result<Executable> compileCached(mlir::ModuleOp module, const std::string &name,
     }
   }
   Result<Executable> compiled =
-      compileModule(module, name, inputNames, outputNames, options);
+      compileModule(module, name, inputNames, outputNames, options, key);
   if (compiled) {
     std::lock_guard<std::mutex> lock(cache.mutex);
     cache.entries.emplace(key, *compiled);

@@ -59,6 +59,13 @@ struct CompileOptions {
   /// reproduce it; empty: don't. The TESSEL_DUMP_IR environment variable
   /// sets it for every compilation that leaves it empty.
   std::string dumpIR;
+  /// Keep the machine code in this directory (created if need be), keyed
+  /// by the IR, these options, the target and Tessel's version, so that
+  /// compiling the same model in another process loads it instead. Empty:
+  /// the TESSEL_CACHE_DIR environment variable, else no disk cache. An
+  /// entry that does not check out is ignored and rebuilt; a directory that
+  /// cannot be written only costs a warning on stderr.
+  std::string cacheDir;
   /// When set, filled with the phases of this compilation (import, the
   /// pipeline's five stages, LLVM IR translation, optimization, code
   /// generation); a compilation served from the in-process cache has one

@@ -72,6 +72,34 @@ static cl::opt<unsigned> compileThreads(
     cl::desc("Threads LLVM compiles the model's kernels on (default 0: every core)"),
     cl::init(0), cl::cat(toolCategory));
 
+static cl::opt<std::string> cacheDir(
+    "cache-dir",
+    cl::desc("Keep compiled models here and reuse them (default: $TESSEL_CACHE_DIR, "
+             "else ~/.cache/tessel)"),
+    cl::value_desc("DIR"), cl::init(""), cl::cat(toolCategory));
+static cl::opt<bool> noCache(
+    "no-cache",
+    cl::desc("Compile without the disk cache (also when TESSEL_NO_CACHE is set and "
+             "--cache-dir is not given)"),
+    cl::init(false), cl::cat(toolCategory));
+
+/// The disk cache directory of this run; empty when caching is off.
+static std::string chooseCacheDir() {
+  if (noCache)
+    return "";
+  if (!cacheDir.empty())
+    return cacheDir;
+  if (std::getenv("TESSEL_NO_CACHE"))
+    return "";
+  if (const char *env = std::getenv("TESSEL_CACHE_DIR"); env && *env)
+    return env;
+  llvm::SmallString<256> dir;
+  if (!llvm::sys::path::cache_directory(dir))
+    return "";
+  llvm::sys::path::append(dir, "tessel");
+  return dir.str().str();
+}
+
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-run: " << message << "\n";
   return 1;
@@ -93,6 +121,7 @@ int main(int argc, char **argv) {
   tessel::CompileOptions options;
   options.threads = threads;
   options.compileThreads = compileThreads;
+  options.cacheDir = chooseCacheDir();
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
