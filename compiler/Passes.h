@@ -35,6 +35,13 @@ inline std::string getEntrySymbol(llvm::StringRef name) {
 /// Kernels outlined from `fn` inherit the list.
 void addPassthrough(func::FuncOp fn, llvm::StringRef key, llvm::StringRef value = {});
 
+/// The module attribute where tessel-profile-kernels lists its call sites.
+constexpr llvm::StringLiteral kProfileSitesAttrName = "tessel.profile_sites";
+
+/// The names of the NameLocs in `loc` (an ONNX node's "name (OpType)"),
+/// joined by " + "; empty when it has none.
+std::string getOpLabel(Location loc);
+
 #define GEN_PASS_DECL
 #include "compiler/Passes.h.inc"
 

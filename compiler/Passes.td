@@ -155,6 +155,22 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def TesselProfileKernels : Pass<"tessel-profile-kernels", "::mlir::ModuleOp"> {
+  let summary = "Time every kernel call";
+  let description = [{
+    After `tessel-outline-kernels`, brackets each call of a
+    `__tessel_kernel_<n>` function by a call of `tessel_profile_clock()`
+    (nanoseconds) and one of `tessel_profile_record(site, start)`, which the
+    JIT provides (`CompileOptions::profile`, `tessel-run --profile`). The
+    module's `tessel.profile_sites` attribute lists the call sites in order:
+    each one's kernel, its label (the ONNX node names of the ops fused into
+    the kernel, from their locations, joined by " + "), those of them whose
+    multiply-adds it computes (`computes`, for FLOP counts) and the bytes of
+    the buffers it is passed.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
 def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
   let summary = "Rewrite ops into others that take a faster path";
   let description = [{

@@ -29,8 +29,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -46,44 +48,66 @@ struct Executable::Impl {
   void (*entry)(void **) = nullptr;
   std::vector<TensorInfo> inputs, outputs;
   double flops = 0;
+  /// CompileOptions::profile: the call sites, and their counters.
+  std::vector<KernelProfile> sites;
+  std::unique_ptr<std::atomic<int64_t>[]> counters;
 };
 
 namespace {
 
-/// 2 * multiply-adds of the convolutions and matrix products of `fn`.
-double countFlops(mlir::func::FuncOp fn) {
-  double flops = 0;
+/// 2 * multiply-adds of `op` if it is a convolution or a matrix product,
+/// else 0.
+double opFlops(mlir::Operation *op) {
   auto elements = [](mlir::Value v) {
     return static_cast<double>(
         llvm::cast<mlir::RankedTensorType>(v.getType()).getNumElements());
   };
-  fn.walk([&](mlir::Operation *op) {
-    if (auto conv = llvm::dyn_cast<mlir::tessel::ConvOp>(op)) {
-      // Each output element sums (C_in / groups) * prod(kernel) products:
-      // the filter's elements divided by its output channels.
-      auto filter = llvm::cast<mlir::RankedTensorType>(conv.getFilter().getType());
-      auto layout = mlir::tessel::getFilterFamily(conv.getFilterLayout());
-      int64_t outChannels = layout == mlir::tessel::FilterFamily::OutputFirst
-                                ? filter.getShape().front()
-                                : filter.getShape().back();
-      flops += 2 * elements(conv.getResult()) * filter.getNumElements() / outChannels;
-    } else if (auto convT = llvm::dyn_cast<mlir::tessel::ConvTransposeOp>(op)) {
-      // Every input element meets (C_out / groups) * prod(kernel) weights.
-      auto filter = llvm::cast<mlir::RankedTensorType>(convT.getFilter().getType());
-      auto layout = mlir::tessel::getFilterFamily(convT.getFilterLayout());
-      int64_t inChannels = layout == mlir::tessel::FilterFamily::InputFirst
-                               ? filter.getShape().front()
-                               : filter.getShape()[filter.getRank() - 2];
-      flops += 2 * elements(convT.getInput()) * filter.getNumElements() / inChannels;
-    } else if (auto linear = llvm::dyn_cast<mlir::tessel::LinearOp>(op)) {
-      auto weight = llvm::cast<mlir::RankedTensorType>(linear.getWeight().getType());
-      flops += 2 * elements(linear.getResult()) * weight.getShape().back();
-    } else if (auto matmul = llvm::dyn_cast<mlir::tessel::MatmulOp>(op)) {
-      auto lhs = llvm::cast<mlir::RankedTensorType>(matmul.getLhs().getType());
-      flops += 2 * elements(matmul.getResult()) * lhs.getShape().back();
-    }
-  });
-  return flops;
+  if (auto conv = llvm::dyn_cast<mlir::tessel::ConvOp>(op)) {
+    // Each output element sums (C_in / groups) * prod(kernel) products:
+    // the filter's elements divided by its output channels.
+    auto filter = llvm::cast<mlir::RankedTensorType>(conv.getFilter().getType());
+    auto layout = mlir::tessel::getFilterFamily(conv.getFilterLayout());
+    int64_t outChannels = layout == mlir::tessel::FilterFamily::OutputFirst
+                              ? filter.getShape().front()
+                              : filter.getShape().back();
+    return 2 * elements(conv.getResult()) * filter.getNumElements() / outChannels;
+  }
+  if (auto convT = llvm::dyn_cast<mlir::tessel::ConvTransposeOp>(op)) {
+    // Every input element meets (C_out / groups) * prod(kernel) weights.
+    auto filter = llvm::cast<mlir::RankedTensorType>(convT.getFilter().getType());
+    auto layout = mlir::tessel::getFilterFamily(convT.getFilterLayout());
+    int64_t inChannels = layout == mlir::tessel::FilterFamily::InputFirst
+                             ? filter.getShape().front()
+                             : filter.getShape()[filter.getRank() - 2];
+    return 2 * elements(convT.getInput()) * filter.getNumElements() / inChannels;
+  }
+  if (auto linear = llvm::dyn_cast<mlir::tessel::LinearOp>(op)) {
+    auto weight = llvm::cast<mlir::RankedTensorType>(linear.getWeight().getType());
+    return 2 * elements(linear.getResult()) * weight.getShape().back();
+  }
+  if (auto matmul = llvm::dyn_cast<mlir::tessel::MatmulOp>(op)) {
+    auto lhs = llvm::cast<mlir::RankedTensorType>(matmul.getLhs().getType());
+    return 2 * elements(matmul.getResult()) * lhs.getShape().back();
+  }
+  return 0;
+}
+
+/// Where the running thread's profiled Executable counts its kernel calls
+/// (two counters per call site: nanoseconds, calls), set by run().
+thread_local std::atomic<int64_t> *profileCounters = nullptr;
+thread_local int64_t profileSites = 0;
+
+int64_t profileClock() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void profileRecord(int64_t site, int64_t start) {
+  if (!profileCounters || site < 0 || site >= profileSites)
+    return;
+  profileCounters[2 * site].fetch_add(profileClock() - start, std::memory_order_relaxed);
+  profileCounters[2 * site + 1].fetch_add(1, std::memory_order_relaxed);
 }
 
 /// The smallest constant kept in the LLVM module; larger ones become buffers.
@@ -204,15 +228,19 @@ loadObjects(llvm::ArrayRef<llvm::SmallString<0>> objects, const llvm::DataLayout
 Result<Executable> linkCode(detail::CompiledCode code, const std::string &name,
                             const llvm::DataLayout &dataLayout,
                             const detail::Signature &signature, double flops,
-                            CompileTiming *timing) {
+                            std::vector<KernelProfile> sites, CompileTiming *timing) {
   detail::ScopedPhase phase(timing, "linking");
   auto impl = std::make_shared<Executable::Impl>();
   impl->constants = std::move(code.constants);
+  impl->counters = std::make_unique<std::atomic<int64_t>[]>(2 * sites.size());
+  impl->sites = std::move(sites);
   auto jit = loadObjects(code.objects, dataLayout, [&](SymbolAdder add) {
     // Temporary buffers come from the runtime's caching allocator; the
     // constants are where externalizeConstants put them.
     add("_mlir_memref_to_llvm_alloc", reinterpret_cast<const void *>(&tessel_runtime_alloc));
     add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
+    add("tessel_profile_clock", reinterpret_cast<const void *>(&profileClock));
+    add("tessel_profile_record", reinterpret_cast<const void *>(&profileRecord));
     for (const detail::CodeConstant &constant : impl->constants)
       add(constant.symbol, constant.data.get());
   });
@@ -244,7 +272,14 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   auto signature = detail::getSignature(fn, inputNames, outputNames);
   if (!signature)
     return signature.status();
-  double flops = countFlops(fn);
+  double flops = 0;
+  std::map<std::string, double> labelFlops; // for the profile's rows
+  fn.walk([&](mlir::Operation *op) {
+    if (double f = opFlops(op)) {
+      flops += f;
+      labelFlops[mlir::tessel::getOpLabel(op->getLoc())] += f;
+    }
+  });
   if (options.compileThreads > mlir::tessel::kMaxThreads)
     return Result<Executable>::error(
         "compiling '" + name + "' on " + std::to_string(options.compileThreads) +
@@ -259,7 +294,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
 
   // The disk cache's key adds what the in-process one leaves implicit: this
   // build of Tessel and the CPU that "this machine" resolved to.
-  std::string cacheDir = detail::getCacheDirectory(options);
+  std::string cacheDir = options.profile ? "" : detail::getCacheDirectory(options);
   std::string diskKey;
   std::optional<detail::CompiledCode> cached;
   if (!cacheDir.empty()) {
@@ -273,7 +308,8 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
     cached = detail::loadCachedCode(cacheDir, diskKey);
   }
   if (cached)
-    return linkCode(std::move(*cached), name, dataLayout, *signature, flops, options.timing);
+    return linkCode(std::move(*cached), name, dataLayout, *signature, flops, {},
+                    options.timing);
 
   unsigned threads = options.threads ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency());
@@ -283,8 +319,23 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   lowering.threads = threads;
   lowering.dumpIR = options.dumpIR;
   lowering.timing = options.timing;
+  lowering.profile = options.profile;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)
     return s;
+  std::vector<KernelProfile> sites;
+  if (auto list = module->getAttrOfType<mlir::ArrayAttr>(mlir::tessel::kProfileSitesAttrName))
+    for (auto site : list.getAsRange<mlir::DictionaryAttr>()) {
+      KernelProfile p;
+      p.kernel = site.getAs<mlir::StringAttr>("kernel").str();
+      p.label = site.getAs<mlir::StringAttr>("label").str();
+      p.bytes = static_cast<double>(site.getAs<mlir::IntegerAttr>("bytes").getInt());
+      llvm::SmallVector<llvm::StringRef> layers;
+      site.getAs<mlir::StringAttr>("computes").getValue().split(layers, " + ", -1,
+                                                               /*KeepEmpty=*/false);
+      for (llvm::StringRef layer : layers)
+        p.flops += labelFlops[layer.str()];
+      sites.push_back(p);
+    }
   detail::CompiledCode code;
   if (auto constants = externalizeConstants(module); !constants)
     return constants.status();
@@ -335,7 +386,8 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
     if (Status s = detail::storeCachedCode(cacheDir, diskKey, code); !s)
       llvm::errs() << "tessel: warning: " << s.message() << "\n";
   }
-  return linkCode(std::move(code), name, dataLayout, *signature, flops, options.timing);
+  return linkCode(std::move(code), name, dataLayout, *signature, flops, std::move(sites),
+                  options.timing);
 }
 
 /// Executables by (IR, options), so that compiling the same graph twice
@@ -366,7 +418,8 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
   module.print(os, mlir::OpPrintingFlags().printGenericOpForm().elideLargeElementsAttrs(16));
   os << "\nfunction=" << name << " threads=" << options.threads
      << " cpu=" << options.cpu << " features=" << options.features
-     << " initializersAsInputs=" << options.initializersAsInputs;
+     << " initializersAsInputs=" << options.initializersAsInputs
+     << " profile=" << options.profile;
   for (const std::string &n : inputNames)
     os << "\ninput " << n;
   for (const std::string &n : outputNames)
@@ -513,6 +566,51 @@ const std::vector<TensorInfo> &Executable::inputs() const { return impl_->inputs
 const std::vector<TensorInfo> &Executable::outputs() const { return impl_->outputs; }
 double Executable::flops() const { return impl_->flops; }
 
+std::vector<KernelProfile> Executable::profile() const {
+  std::vector<KernelProfile> sites = impl_->sites;
+  for (auto [i, site] : llvm::enumerate(sites)) {
+    site.seconds = impl_->counters[2 * i].load(std::memory_order_relaxed) * 1e-9;
+    site.calls = impl_->counters[2 * i + 1].load(std::memory_order_relaxed);
+  }
+  return sites;
+}
+
+void Executable::resetProfile() const {
+  for (size_t i = 0; i < 2 * impl_->sites.size(); ++i)
+    impl_->counters[i].store(0, std::memory_order_relaxed);
+}
+
+std::string Executable::profileTable() const {
+  std::vector<KernelProfile> sites = profile();
+  if (sites.empty())
+    return "no kernel profile: compile with CompileOptions::profile (tessel-run --profile)\n";
+  double total = 0;
+  for (const KernelProfile &s : sites)
+    total += s.seconds;
+  std::stable_sort(sites.begin(), sites.end(),
+                   [](const KernelProfile &a, const KernelProfile &b) {
+                     return a.seconds > b.seconds;
+                   });
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0,6}  {1,10}  {2,8}  {3,8}  {4,-18} {5}\n", "share", "ms/call",
+                      "GFLOP/s", "GB/s", "kernel", "layer");
+  for (const KernelProfile &s : sites) {
+    double perCall = s.calls ? s.seconds / s.calls : 0;
+    auto rate = [&](double amount) {
+      return perCall > 0 && amount > 0 ? llvm::formatv("{0,8:f1}", amount / perCall * 1e-9).str()
+                                       : std::string(8, ' ');
+    };
+    os << llvm::formatv("{0,5:f1}%  {1,10:f3}  {2}  {3}  {4,-18} {5}\n",
+                        total > 0 ? 100 * s.seconds / total : 0.0, perCall * 1e3,
+                        rate(s.flops), rate(s.bytes), s.kernel, s.label);
+  }
+  os << llvm::formatv("total {0:f3} ms per run over {1} kernel calls per run\n",
+                      sites.front().calls ? total / sites.front().calls * 1e3 : 0.0,
+                      sites.size());
+  return text;
+}
+
 namespace {
 
 /// A memref descriptor {allocated, aligned, offset, sizes[], strides[]} for a
@@ -601,7 +699,17 @@ Result<std::vector<Tensor>> Executable::runImpl(const std::vector<Tensor> &input
     pointers.push_back(d.data());
   for (void *&p : pointers)
     packed.push_back(&p);
-  impl_->entry(packed.data());
+  if (impl_->sites.empty()) {
+    impl_->entry(packed.data());
+  } else {
+    std::atomic<int64_t> *outerCounters = profileCounters;
+    int64_t outerSites = profileSites;
+    profileCounters = impl_->counters.get();
+    profileSites = static_cast<int64_t>(impl_->sites.size());
+    impl_->entry(packed.data());
+    profileCounters = outerCounters;
+    profileSites = outerSites;
+  }
   return outputs;
 }
 

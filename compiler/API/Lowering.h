@@ -84,6 +84,8 @@ struct LoweringOptions {
   /// Write the lowered module here, headed by the tessel-opt options that
   /// reproduce it (CompileOptions::dumpIR).
   std::string dumpIR;
+  /// Instrument the kernel calls (tessel-profile-kernels).
+  bool profile = false;
   /// Each pipeline stage becomes a phase here when set.
   CompileTiming *timing = nullptr;
 };
@@ -95,7 +97,8 @@ Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
 /// LLVM's -O3 function and module passes on `module` for `machine`, without
 /// partial and runtime loop unrolling: the pipeline's loops are already
 /// register-tiled and vectorized, and unrolling them again multiplies the
-/// code LLVM then has to generate (7x for ResNet-18) for no measured gain.
+/// code LLVM then has to generate (7x for ResNet-18) for no measured gain;
+/// and without LoopLoadElimination, quadratic on those register tiles.
 void optimizeLLVMModule(llvm::Module &module, llvm::TargetMachine &machine);
 
 /// Makes a target machine; called once per thread of generateObjects.

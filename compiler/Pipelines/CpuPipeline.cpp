@@ -90,6 +90,8 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
   if (options.outlineKernels) {
     pm.addPass(createTesselOutlineKernels());
     pm.addPass(func::createDuplicateFunctionEliminationPass());
+    if (options.profile)
+      pm.addPass(createTesselProfileKernels());
   }
 }
 

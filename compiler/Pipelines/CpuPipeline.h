@@ -38,6 +38,10 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "outline-kernels",
       llvm::cl::desc("Give each layer a function of its own and merge identical ones"),
       llvm::cl::init(true)};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time every kernel call (tessel-profile-kernels; needs outline-kernels)"),
+      llvm::cl::init(false)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Register-tile convolutions and vectorize linalg ops"),

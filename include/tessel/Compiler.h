@@ -66,6 +66,10 @@ struct CompileOptions {
   /// entry that does not check out is ignored and rebuilt; a directory that
   /// cannot be written only costs a warning on stderr.
   std::string cacheDir;
+  /// Time every kernel call of every run (Executable::profile()). The
+  /// instrumented code is a little slower and never comes from or goes to
+  /// the disk cache.
+  bool profile = false;
   /// When set, filled with the phases of this compilation (import, the
   /// pipeline's five stages, LLVM IR translation, optimization, code
   /// generation); a compilation served from the in-process cache has one
@@ -89,6 +93,19 @@ struct TensorInfo {
 /// `tessel.name` attribute).
 std::string listNames(const std::vector<TensorInfo> &infos);
 
+/// One kernel call site of a profiled Executable (CompileOptions::profile):
+/// what its calls took over all runs so far.
+struct KernelProfile {
+  /// The kernel function, and the ONNX node names ("name (OpType)") of the
+  /// layer it computes; empty for graphs built with the C++ API.
+  std::string kernel, label;
+  int64_t calls = 0;
+  double seconds = 0;
+  /// Per call: floating-point operations of the layer's convolution or
+  /// matrix product (0 for other layers), and bytes of the buffers passed.
+  double flops = 0, bytes = 0;
+};
+
 /// A graph compiled to machine code in this process. Copies share the code.
 /// run() may be called from several threads at once.
 class Executable {
@@ -98,6 +115,14 @@ public:
   /// Floating-point operations of one run, counted on the convolutions and
   /// matrix products (2 per multiply-add), for GFLOP/s figures.
   double flops() const;
+  /// The kernel calls' times over every run so far, in call order; empty
+  /// unless compiled with CompileOptions::profile.
+  std::vector<KernelProfile> profile() const;
+  /// Sets profile()'s counts back to zero (e.g. after a warm-up run).
+  void resetProfile() const;
+  /// profile() as a table sorted by time: share, time per run, GFLOP/s,
+  /// GB/s, kernel and layer.
+  std::string profileTable() const;
 
   /// Runs on inputs given in declaration order; returns the outputs in
   /// declaration order. Shapes are checked against the compiled ones.

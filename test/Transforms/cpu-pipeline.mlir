@@ -1,6 +1,12 @@
 // RUN: tessel-opt --tessel-cpu-pipeline="threads=2" %s | FileCheck %s
 // RUN: tessel-opt --tessel-cpu-pipeline %s | FileCheck %s --check-prefix=SERIAL
 // RUN: tessel-opt --tessel-cpu-pipeline="threads=2" %s | FileCheck %s --check-prefix=LEAK
+// RUN: tessel-opt --tessel-cpu-pipeline="profile=true" %s | FileCheck %s --check-prefix=PROFILE
+// With profile, each kernel call is timed and the module lists the sites.
+// PROFILE: module attributes {tessel.profile_sites = [{bytes = {{[0-9]+}} : i64, computes = "", kernel = "__tessel_kernel_{{[0-9]+}}", label = ""},
+// PROFILE: %[[START:.+]] = llvm.call @tessel_profile_clock() : () -> i64
+// PROFILE: llvm.call @__tessel_kernel_
+// PROFILE: llvm.call @tessel_profile_record(%{{.+}}, %[[START]]) : (i64, i64) -> ()
 // The pipeline's options reach the passes' checks.
 // RUN: not tessel-opt --tessel-cpu-pipeline="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not tessel-opt --tessel-cpu-pipeline="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS

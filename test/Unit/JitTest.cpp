@@ -561,6 +561,46 @@ TEST(Jit, CompileTimingPhases) {
   EXPECT_EQ(again.phases[1].name, "cache hit");
 }
 
+TEST(Jit, KernelProfile) {
+  // A profiled executable counts every kernel call of every run, computes
+  // what the reference loops do, and its sites' FLOPs add up to the graph's.
+  std::mt19937 rng(4);
+  Tensor w = reference::randomTensor({4, 3, 3, 3}, rng);
+  Tensor in = reference::randomTensor({1, 3, 6, 6}, rng);
+  ConvOptions same;
+  same.padding = {1, 1, 1, 1};
+  Graph g("profiled");
+  g.output("y", g.relu(g.conv(g.input("x", {1, 3, 6, 6}), g.constant(w), same)));
+  reference::ConvSpec spec{Layout::NCHW, false, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+  Tensor want = reference::mapUnary(reference::conv(in, w, nullptr, spec, {1, 4, 6, 6}),
+                                    [](double v) { return v > 0 ? v : 0; });
+  CompileOptions options;
+  options.profile = true;
+  Result<Executable> exe = compile(g, options);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  for (int i = 0; i < 3; ++i) {
+    auto out = exe->run({in});
+    ASSERT_TRUE(out.ok()) << out.message();
+    EXPECT_LE(reference::toleranceRatio((*out)[0], want), 1.0);
+  }
+  std::vector<KernelProfile> sites = exe->profile();
+  ASSERT_FALSE(sites.empty());
+  for (const KernelProfile &site : sites) {
+    EXPECT_EQ(site.calls, 3) << site.kernel;
+    EXPECT_GT(site.bytes, 0) << site.kernel;
+  }
+  EXPECT_NE(exe->profileTable().find(sites.front().kernel), std::string::npos);
+  exe->resetProfile();
+  for (const KernelProfile &site : exe->profile())
+    EXPECT_EQ(site.calls, 0) << site.kernel;
+
+  // Not asked for: no sites, and the table says how to get one.
+  Result<Executable> plain = compile(g);
+  ASSERT_TRUE(plain.ok()) << plain.message();
+  EXPECT_TRUE(plain->profile().empty());
+  EXPECT_NE(plain->profileTable().find("CompileOptions::profile"), std::string::npos);
+}
+
 TEST(Jit, CompileThreads) {
   // The same graph compiled on 1, 2 and 3 LLVM threads (one module, or
   // split in parts) matches the reference loops.

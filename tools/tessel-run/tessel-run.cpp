@@ -100,6 +100,12 @@ static std::string chooseCacheDir() {
   return dir.str().str();
 }
 
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("Time each kernel call and print a table of where the run time went "
+             "(over the --bench runs, else the one run)"),
+    cl::init(false), cl::cat(toolCategory));
+
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-run: " << message << "\n";
   return 1;
@@ -122,6 +128,7 @@ int main(int argc, char **argv) {
   options.threads = threads;
   options.compileThreads = compileThreads;
   options.cacheDir = chooseCacheDir();
+  options.profile = profile;
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
@@ -245,6 +252,8 @@ int main(int argc, char **argv) {
   }
 
   if (benchRuns > 0) {
+    // The profile covers the timed runs, not the first (threads starting).
+    exe->resetProfile();
     std::vector<double> seconds;
     for (unsigned i = 0; i < benchRuns; ++i) {
       auto start = std::chrono::steady_clock::now();
@@ -262,5 +271,9 @@ int main(int argc, char **argv) {
       llvm::outs() << llvm::format(", %.1f GFLOP/s", exe->flops() / median * 1e-9);
     llvm::outs() << "\n";
   }
+  if (profile)
+    llvm::outs() << "kernel profile over " << std::max(1u, (unsigned)benchRuns) << " run"
+                 << (benchRuns > 1 ? "s" : "") << ":\n"
+                 << exe->profileTable();
   return 0;
 }
