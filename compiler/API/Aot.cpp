@@ -22,7 +22,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/ArchiveWriter.h"
@@ -439,22 +438,17 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
                          diagnostics.str("no message"));
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
-  {
-    detail::ScopedPhase phase(options.timing, "LLVM optimization");
-    detail::optimizeLLVMModule(*llvmModule, **machine);
-  }
-
-  llvm::SmallString<0> object;
-  {
-    detail::ScopedPhase phase(options.timing, "code generation");
-    llvm::raw_svector_ostream os(object);
-    llvm::legacy::PassManager codegen;
-    if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
-                                        llvm::CodeGenFileType::ObjectFile))
-      return Status::error("the target '" + (*machine)->getTargetTriple().str() +
-                           "' cannot emit object files");
-    codegen.run(*llvmModule);
-  }
+  // One object (the header and archive describe one), from the same
+  // optimization and code generation as the JIT's.
+  auto objects = detail::generateObjects(
+      std::move(llvmModule),
+      [&options] {
+        return detail::createTargetMachine(options.triple, options.cpu, options.features);
+      },
+      /*threads=*/1, options.timing);
+  if (!objects)
+    return Status::error("compiling '" + name + "' failed: " + objects.message());
+  const llvm::SmallString<0> &object = objects->front();
 
   std::string objectName = llvm::sys::path::filename(options.outputPath).str();
   std::string contents = object.str().str();

@@ -183,6 +183,16 @@ public:
     return out;
   }
 
+  /// The ImageNet stem of ResNet and DenseNet: 7x7/2 conv to 64 channels,
+  /// batch norm, ReLU, 3x3/2 max pool.
+  std::string stem(const std::string &x) {
+    return maxPool(relu(batchNorm(conv(x, 3, 64, 7, 2), 64)), 3, 2, 1);
+  }
+  /// Global average pool, flatten, linear: the classifier of them all.
+  std::string classifier(const std::string &x, int64_t channels, int64_t classes) {
+    return linear(flatten(globalAvgPool(x)), channels, classes);
+  }
+
   bool write(const std::string &path) const {
     std::ofstream file(path, std::ios::binary);
     return model.SerializeToOstream(&file);
@@ -201,7 +211,7 @@ private:
 inline onnx::ModelProto resnet18(int64_t batch, int64_t size, int64_t classes = 1000) {
   OnnxModelBuilder b("resnet18");
   std::string x = b.input("image", {batch, 3, size, size});
-  x = b.maxPool(b.relu(b.batchNorm(b.conv(x, 3, 64, 7, 2), 64)), 3, 2, 1);
+  x = b.stem(x);
   int64_t channels = 64;
   for (int64_t stage = 0; stage < 4; ++stage) {
     int64_t width = 64 << stage;
@@ -216,7 +226,7 @@ inline onnx::ModelProto resnet18(int64_t batch, int64_t size, int64_t classes = 
       channels = width;
     }
   }
-  std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), channels, classes);
+  std::string logits = b.classifier(x, channels, classes);
   b.output(logits);
   return b.model;
 }
@@ -225,7 +235,7 @@ inline onnx::ModelProto resnet18(int64_t batch, int64_t size, int64_t classes = 
 inline onnx::ModelProto resnet50(int64_t batch, int64_t size, int64_t classes = 1000) {
   OnnxModelBuilder b("resnet50");
   std::string x = b.input("image", {batch, 3, size, size});
-  x = b.maxPool(b.relu(b.batchNorm(b.conv(x, 3, 64, 7, 2), 64)), 3, 2, 1);
+  x = b.stem(x);
   int64_t channels = 64;
   const int blocks[] = {3, 4, 6, 3};
   for (int64_t stage = 0; stage < 4; ++stage) {
@@ -242,7 +252,7 @@ inline onnx::ModelProto resnet50(int64_t batch, int64_t size, int64_t classes = 
       channels = out;
     }
   }
-  std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), channels, classes);
+  std::string logits = b.classifier(x, channels, classes);
   b.output(logits);
   return b.model;
 }
@@ -252,7 +262,7 @@ inline onnx::ModelProto resnet50(int64_t batch, int64_t size, int64_t classes = 
 inline onnx::ModelProto densenet121(int64_t batch, int64_t size, int64_t classes = 1000) {
   OnnxModelBuilder b("densenet121");
   std::string x = b.input("image", {batch, 3, size, size});
-  x = b.maxPool(b.relu(b.batchNorm(b.conv(x, 3, 64, 7, 2), 64)), 3, 2, 1);
+  x = b.stem(x);
   int64_t channels = 64;
   const int64_t growth = 32, layers[] = {6, 12, 24, 16};
   for (int stage = 0; stage < 4; ++stage) {
@@ -269,7 +279,7 @@ inline onnx::ModelProto densenet121(int64_t batch, int64_t size, int64_t classes
     }
   }
   x = b.relu(b.batchNorm(x, channels));
-  std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), channels, classes);
+  std::string logits = b.classifier(x, channels, classes);
   b.output(logits);
   return b.model;
 }
@@ -296,7 +306,7 @@ inline onnx::ModelProto mobilenetV2(int64_t batch, int64_t size, int64_t classes
     }
   }
   x = b.relu6(b.batchNorm(b.conv(x, channels, 1280, 1, 1), 1280));
-  std::string logits = b.linear(b.flatten(b.globalAvgPool(x)), 1280, classes);
+  std::string logits = b.classifier(x, 1280, classes);
   b.output(logits);
   return b.model;
 }
