@@ -216,8 +216,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     from 2-D/3-D to a 1-D convolution, vectorized with the upstream linalg
     vectorizer (output channels on the vector lanes), and the output tile is
     hoisted out of the reduction loops so it stays in registers. Statically
-    shaped elementwise ops are vectorized too; anything the vectorizer
-    declines stays as it is and lowers to scalar loops.
+    shaped ops of up to 1024 iterations that read and write their operands
+    in loop order (no transposition: a transposing one would become a scalar
+    load and store per element) are vectorized whole too; anything the
+    vectorizer declines stays as it is and lowers to loops.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

@@ -31,6 +31,27 @@ namespace {
 /// Ops with more iterations than this are not vectorized whole.
 constexpr int64_t kMaxVectorElements = 1024;
 
+/// Whether every operand of `op` walks its loops in order (identity or
+/// broadcast maps, no transposition): vectorized whole, a transposing op
+/// (a layout change) becomes one scalar load and store per element, which
+/// bloats the function it sits in; its loop nest is as fast and far smaller.
+bool walksLoopsInOrder(linalg::LinalgOp op) {
+  return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
+    if (!map.isProjectedPermutation())
+      return false;
+    int64_t previous = -1;
+    for (AffineExpr e : map.getResults()) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      if (!dim)
+        continue; // a zero of a broadcast
+      if (static_cast<int64_t>(dim.getPosition()) <= previous)
+        return false;
+      previous = dim.getPosition();
+    }
+    return true;
+  });
+}
+
 /// The largest divisor of `size` that is at most `limit`.
 int64_t divisorAtMost(int64_t size, int64_t limit) {
   for (int64_t d = std::min(size, limit); d > 1; --d)
@@ -179,7 +200,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         volume *= r;
       bool registerTile = isa<linalg::ConvolutionOpInterface>(op.getOperation()) &&
                           op.getNumLoops() <= 6;
-      if (registerTile || volume <= kMaxVectorElements)
+      if (registerTile || (volume <= kMaxVectorElements && walksLoopsInOrder(op)))
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {

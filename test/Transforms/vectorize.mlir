@@ -51,3 +51,15 @@ func.func @elementwise(%a: tensor<4x8xf32>, %b: tensor<64x64xf32>) -> (tensor<4x
   %1 = tessel.relu %b : tensor<64x64xf32>
   return %0, %1 : tensor<4x8xf32>, tensor<64x64xf32>
 }
+
+// -----
+
+// A small transpose is not vectorized whole (one scalar load and store per
+// element once lowered): it stays a loop nest.
+// CHECK-LABEL: func @small_transpose
+// CHECK-NOT: vector.transfer_read
+// CHECK: linalg.transpose
+func.func @small_transpose(%a: tensor<2x256xf32>) -> tensor<256x2xf32> {
+  %0 = tessel.transpose %a {perm = array<i64: 1, 0>} : tensor<2x256xf32> -> tensor<256x2xf32>
+  return %0 : tensor<256x2xf32>
+}
