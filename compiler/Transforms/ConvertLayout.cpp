@@ -202,6 +202,48 @@ struct SinkRelayoutThroughChannelBroadcast : OpRewritePattern<OpTy> {
   }
 };
 
+/// reduce(relayout(x)) -> reduce(x) over the same dims, where the dims the
+/// reduction keeps come out in the same order either way (a batch norm
+/// gradient's sum over all but the channels); with `keepdims` the small
+/// result is relayouted instead of the input.
+template <typename OpTy>
+struct SinkRelayoutIntoReduction : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    auto producer = op.getInput().template getDefiningOp<RelayoutOp>();
+    if (!producer)
+      return failure();
+    int64_t rank = getRank(producer.getTarget());
+    // Result dim i of the relayout is input dim perm[i].
+    SmallVector<int64_t> perm =
+        getRelayoutPermutation(producer.getSource(), producer.getTarget());
+    SmallVector<bool> reduced(rank, !op.getAxes().has_value());
+    if (std::optional<ArrayRef<int64_t>> axes = op.getAxes())
+      for (int64_t axis : *axes)
+        reduced[wrapAxis(axis, rank)] = true;
+    SmallVector<int64_t> axes;
+    int64_t previous = -1;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (reduced[d]) {
+        axes.push_back(perm[d]);
+        continue;
+      }
+      if (!op.getKeepdims() && perm[d] < previous)
+        return failure(); // the kept dims would come out transposed
+      previous = perm[d];
+    }
+    llvm::sort(axes);
+    Location loc = op.getLoc();
+    Value inner = OpTy::create(rewriter, loc, producer.getInput(),
+                               rewriter.getDenseI64ArrayAttr(axes), op.getKeepdims());
+    if (op.getKeepdims())
+      inner = relayout(rewriter, loc, inner, producer.getSource(), producer.getTarget());
+    rewriter.replaceOp(op, inner);
+    return success();
+  }
+};
+
 struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPass> {
   using Base::Base;
 
@@ -218,8 +260,11 @@ struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPa
                  SinkRelayoutThroughChannelBroadcast<AddOp>,
                  SinkRelayoutThroughChannelBroadcast<SubOp>,
                  SinkRelayoutThroughChannelBroadcast<MulOp>,
-                 SinkRelayoutThroughChannelBroadcast<DivOp>>(context);
+                 SinkRelayoutThroughChannelBroadcast<DivOp>,
+                 SinkRelayoutIntoReduction<SumOp>, SinkRelayoutIntoReduction<MeanOp>,
+                 SinkRelayoutIntoReduction<MaxOp>, SinkRelayoutIntoReduction<MinOp>>(context);
     RelayoutOp::getCanonicalizationPatterns(patterns, context);
+    TransposeOp::getCanonicalizationPatterns(patterns, context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

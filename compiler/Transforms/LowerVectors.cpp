@@ -25,6 +25,24 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
       populate(patterns);
       return applyPatternsGreedily(getOperation(), std::move(patterns));
     };
+    // Reductions over leading dims only (a channels-last sum over batch and
+    // space, keeping the channels) become elementwise adds of whole rows;
+    // the inner-reduction lowering below would first transpose them.
+    SmallVector<Operation *> outerReductions;
+    getOperation()->walk([&](vector::MultiDimReductionOp op) {
+      SmallVector<bool> mask = op.getReductionMask();
+      if (llvm::is_sorted(mask, std::greater<bool>()) && !mask.back())
+        outerReductions.push_back(op);
+    });
+    if (!outerReductions.empty()) {
+      RewritePatternSet patterns(context);
+      vector::populateVectorMultiReductionLoweringPatterns(
+          patterns, vector::VectorMultiReductionLowering::InnerParallel);
+      GreedyRewriteConfig config;
+      config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+      if (failed(applyOpPatternsGreedily(outerReductions, std::move(patterns), config)))
+        return signalPassFailure();
+    }
     if (failed(apply([](RewritePatternSet &p) {
           vector::populateVectorContractLoweringPatterns(
               p, vector::VectorContractLowering::OuterProduct);

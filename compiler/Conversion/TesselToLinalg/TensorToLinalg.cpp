@@ -64,17 +64,10 @@ struct RelayoutLowering : OpConversionPattern<RelayoutOp> {
   LogicalResult
   matchAndRewrite(RelayoutOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    ActivationLayout source = op.getSource(), target = op.getTarget();
-    // Result dim perm[j] of the transpose reads input dim j's meaning.
-    SmallVector<int64_t> perm(getRank(target));
-    perm[0] = 0;
-    perm[getChannelDim(target)] = getChannelDim(source);
-    for (auto [from, to] :
-         llvm::zip_equal(getSpatialDims(source), getSpatialDims(target)))
-      perm[to] = from;
     rewriter.replaceOp(op, createTranspose(rewriter, op.getLoc(), adaptor.getInput(),
                                            cast<RankedTensorType>(op.getType()),
-                                           perm));
+                                           getRelayoutPermutation(op.getSource(),
+                                                                  op.getTarget())));
     return success();
   }
 };

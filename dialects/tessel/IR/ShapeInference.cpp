@@ -46,6 +46,16 @@ SmallVector<unsigned, 3> mlir::tessel::getSpatialDims(ActivationLayout layout) {
   return dims;
 }
 
+SmallVector<int64_t> mlir::tessel::getRelayoutPermutation(ActivationLayout source,
+                                                         ActivationLayout target) {
+  SmallVector<int64_t> perm(getRank(target));
+  perm[0] = 0;
+  perm[getChannelDim(target)] = getChannelDim(source);
+  for (auto [from, to] : llvm::zip_equal(getSpatialDims(source), getSpatialDims(target)))
+    perm[to] = from;
+  return perm;
+}
+
 unsigned mlir::tessel::getSpatialRank(FilterLayout layout) {
   switch (layout) {
   case FilterLayout::OIW:

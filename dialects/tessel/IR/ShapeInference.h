@@ -40,6 +40,10 @@ unsigned getChannelDim(ActivationLayout layout);
 /// Positions of the spatial dims of a tensor in `layout`, in D, H, W order.
 llvm::SmallVector<unsigned, 3> getSpatialDims(ActivationLayout layout);
 
+/// The transpose a relayout is: result dim `i` is input dim `perm[i]`.
+llvm::SmallVector<int64_t> getRelayoutPermutation(ActivationLayout source,
+                                                  ActivationLayout target);
+
 /// Number of spatial dims of a filter layout.
 unsigned getSpatialRank(FilterLayout layout);
 /// The family of a filter layout: O first (oihw), I first (iohw) or spatial

@@ -374,6 +374,64 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 }
 
 namespace {
+/// transpose(transpose(x)) and transpose(relayout(x)) are one transpose of x:
+/// a layout pass's relayout followed by an autodiff rule's transpose (a
+/// filter gradient's operands) then moves the data once, or not at all.
+struct ComposeTransposes : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    Value input;
+    SmallVector<int64_t> inner;
+    if (auto producer = op.getInput().getDefiningOp<TransposeOp>()) {
+      input = producer.getInput();
+      llvm::append_range(inner, producer.getPerm());
+    } else if (auto producer = op.getInput().getDefiningOp<RelayoutOp>()) {
+      input = producer.getInput();
+      inner = getRelayoutPermutation(producer.getSource(), producer.getTarget());
+    } else {
+      return failure();
+    }
+    SmallVector<int64_t> perm;
+    for (int64_t p : op.getPerm())
+      perm.push_back(inner[p]);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(), input,
+                                             rewriter.getDenseI64ArrayAttr(perm));
+    return success();
+  }
+};
+
+/// A transpose that keeps the dims of size > 1 in order moves no data: it is
+/// a reshape.
+struct TransposeOfUnitDimsToReshape : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> shape = op.getInput().getType().getShape();
+    int64_t previous = -1;
+    for (int64_t p : op.getPerm()) {
+      if (shape[p] == 1)
+        continue;
+      if (p < previous)
+        return failure();
+      previous = p;
+    }
+    auto type = cast<RankedTensorType>(op.getType());
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, type, op.getInput(),
+                                           rewriter.getDenseI64ArrayAttr(type.getShape()));
+    return success();
+  }
+};
+} // namespace
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                              MLIRContext *context) {
+  patterns.add<ComposeTransposes, TransposeOfUnitDimsToReshape>(context);
+}
+
+namespace {
 /// A relayout of a tensor whose spatial dims are all 1 moves no data: it is a
 /// reshape, which folds with the shape ops around it.
 struct RelayoutOfUnitSpatialToReshape : OpRewritePattern<RelayoutOp> {

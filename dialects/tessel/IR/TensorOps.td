@@ -68,6 +68,7 @@ def Tessel_TransposeOp : Tessel_InferredOp<"transpose"> {
   let results = (outs Tessel_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Tessel_SliceOp : Tessel_InferredOp<"slice"> {
