@@ -12,6 +12,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -135,6 +136,30 @@ public:
   std::string relu6(const std::string &x) {
     std::string out;
     node("Clip", {x, constant({}, {0.f}), constant({}, {6.f})}, out);
+    return out;
+  }
+  std::string sigmoid(const std::string &x) {
+    std::string out;
+    node("Sigmoid", {x}, out);
+    return out;
+  }
+  std::string mul(const std::string &a, const std::string &b) {
+    std::string out;
+    node("Mul", {a, b}, out);
+    return out;
+  }
+  /// SiLU (swish) as PyTorch exports it: x * sigmoid(x).
+  std::string silu(const std::string &x) { return mul(x, sigmoid(x)); }
+  /// A k x k transposed conv with stride k (a learned 2x upsampling for k = 2).
+  std::string convTranspose(const std::string &x, int64_t cin, int64_t cout, int64_t k) {
+    std::string out;
+    onnx::NodeProto *n =
+        node("ConvTranspose",
+             {x, random({cin, cout, k, k}, std::sqrt(6.0f / float(cin * k * k))),
+              random({cout}, 0.1f)},
+             out);
+    ints(n, "kernel_shape", {k, k});
+    ints(n, "strides", {k, k});
     return out;
   }
   std::string add(const std::string &a, const std::string &b) {
@@ -307,6 +332,81 @@ inline onnx::ModelProto mobilenetV2(int64_t batch, int64_t size, int64_t classes
   }
   x = b.relu6(b.batchNorm(b.conv(x, channels, 1280, 1, 1), 1280));
   std::string logits = b.classifier(x, 1280, classes);
+  b.output(logits);
+  return b.model;
+}
+
+/// torchvision's VGG-16 (configuration D, no batch norm) on `size` x `size`
+/// images, `size` a multiple of 32; the adaptive pool to 7x7 before the
+/// classifier is left out, so at 224 the model is torchvision's exactly (138
+/// million weights, 528 MB).
+inline onnx::ModelProto vgg16(int64_t batch, int64_t size, int64_t classes = 1000) {
+  OnnxModelBuilder b("vgg16");
+  std::string x = b.input("image", {batch, 3, size, size});
+  const int64_t config[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0,
+                            512, 512, 512, 0, 512, 512, 512, 0};
+  int64_t channels = 3;
+  for (int64_t c : config) {
+    if (c == 0) {
+      x = b.maxPool(x, 2, 2, 0);
+      continue;
+    }
+    x = b.relu(b.conv(x, channels, c, 3, 1, 1, /*bias=*/true));
+    channels = c;
+  }
+  int64_t features = 512 * (size / 32) * (size / 32);
+  x = b.relu(b.linear(b.flatten(x), features, 4096));
+  x = b.relu(b.linear(x, 4096, 4096));
+  std::string logits = b.linear(x, 4096, classes);
+  b.output(logits);
+  return b.model;
+}
+
+/// torchvision's EfficientNet-B0: MBConv blocks (1x1 expansion, depthwise
+/// k x k, squeeze-and-excitation, 1x1 projection) with SiLU, eval mode.
+inline onnx::ModelProto efficientnetB0(int64_t batch, int64_t size, int64_t classes = 1000) {
+  OnnxModelBuilder b("efficientnet_b0");
+  std::string x = b.input("image", {batch, 3, size, size});
+  x = b.silu(b.batchNorm(b.conv(x, 3, 32, 3, 2), 32));
+  int64_t channels = 32;
+  // expansion, output channels, repeats, first stride, kernel
+  const int64_t stages[][5] = {{1, 16, 1, 1, 3},  {6, 24, 2, 2, 3},  {6, 40, 2, 2, 5},
+                               {6, 80, 3, 2, 3},  {6, 112, 3, 1, 5}, {6, 192, 4, 2, 5},
+                               {6, 320, 1, 1, 3}};
+  for (const auto &s : stages) {
+    for (int64_t i = 0; i < s[2]; ++i) {
+      int64_t stride = i == 0 ? s[3] : 1, hidden = channels * s[0];
+      std::string y = x;
+      if (s[0] != 1)
+        y = b.silu(b.batchNorm(b.conv(y, channels, hidden, 1, 1), hidden));
+      y = b.silu(b.batchNorm(b.conv(y, hidden, hidden, s[4], stride, hidden), hidden));
+      int64_t squeeze = std::max<int64_t>(1, channels / 4);
+      std::string scale = b.globalAvgPool(y);
+      scale = b.silu(b.conv(scale, hidden, squeeze, 1, 1, 1, /*bias=*/true));
+      scale = b.sigmoid(b.conv(scale, squeeze, hidden, 1, 1, 1, /*bias=*/true));
+      y = b.batchNorm(b.conv(b.mul(y, scale), hidden, s[1], 1, 1), s[1]);
+      x = stride == 1 && channels == s[1] ? b.add(x, y) : y;
+      channels = s[1];
+    }
+  }
+  x = b.silu(b.batchNorm(b.conv(x, channels, 1280, 1, 1), 1280));
+  std::string logits = b.classifier(x, 1280, classes);
+  b.output(logits);
+  return b.model;
+}
+
+/// A small UNet: two 3x3 conv + ReLU encoder levels (3 -> 8 -> 16 channels)
+/// with a 2x2 max pool between, a 2x2 stride-2 transposed conv back up,
+/// the skip connection concatenated, a 3x3 conv + ReLU and a 1x1 conv to
+/// `classes` channels, on `size` x `size` images (size even).
+inline onnx::ModelProto unet(int64_t batch, int64_t size, int64_t classes = 3) {
+  OnnxModelBuilder b("unet");
+  std::string x = b.input("image", {batch, 3, size, size});
+  std::string skip = b.relu(b.conv(x, 3, 8, 3, 1, 1, /*bias=*/true));
+  std::string y = b.relu(b.conv(b.maxPool(skip, 2, 2, 0), 8, 16, 3, 1, 1, /*bias=*/true));
+  y = b.concat({skip, b.convTranspose(y, 16, 8, 2)});
+  y = b.relu(b.conv(y, 16, 8, 3, 1, 1, /*bias=*/true));
+  std::string logits = b.conv(y, 8, classes, 1, 1, 1, /*bias=*/true);
   b.output(logits);
   return b.model;
 }

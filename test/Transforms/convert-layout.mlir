@@ -104,3 +104,25 @@ func.func @pool_gradient(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x3x3x3xf32>) -> t
   %0 = tessel.pool_backward max %x, %dy layout nchw {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x3x6x6xf32>, tensor<1x3x3x3xf32>) -> tensor<1x3x6x6xf32>
   return %0 : tensor<1x3x6x6xf32>
 }
+
+// -----
+
+// A reduction of a relayout reduces the channels-last tensor over the same
+// dims: the per-channel sum of a batch-norm gradient needs no NCHW copy. With
+// keepdims the small result is relayouted instead (a relayout of 1x1 spatial
+// dims is then a reshape). A reduction whose kept dims would come out
+// transposed keeps its relayout.
+// CHECK-LABEL: func @reduction_of_relayout
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4x4x8xf32>)
+// CHECK: %[[BACK:.+]] = tessel.relayout %[[X]] from nhwc to nchw
+// CHECK: tessel.sum %[[X]] {axes = array<i64: 0, 1, 2>} : tensor<2x4x4x8xf32> -> tensor<8xf32>
+// CHECK: %[[MEAN:.+]] = tessel.mean %[[X]] {axes = array<i64: 1, 2>, keepdims} : tensor<2x4x4x8xf32> -> tensor<2x1x1x8xf32>
+// CHECK: tessel.reshape %[[MEAN]] {shape = array<i64: 2, 8, 1, 1>} : tensor<2x1x1x8xf32> -> tensor<2x8x1x1xf32>
+// CHECK: tessel.max %[[BACK]] {axes = array<i64: 0>}
+func.func @reduction_of_relayout(%x: tensor<2x4x4x8xf32>) -> (tensor<8xf32>, tensor<2x8x1x1xf32>, tensor<8x4x4xf32>) {
+  %0 = tessel.relayout %x from nhwc to nchw : tensor<2x4x4x8xf32> -> tensor<2x8x4x4xf32>
+  %1 = tessel.sum %0 {axes = array<i64: 0, 2, -1>} : tensor<2x8x4x4xf32> -> tensor<8xf32>
+  %2 = tessel.mean %0 {axes = array<i64: 2, 3>, keepdims} : tensor<2x8x4x4xf32> -> tensor<2x8x1x1xf32>
+  %3 = tessel.max %0 {axes = array<i64: 0>} : tensor<2x8x4x4xf32> -> tensor<8x4x4xf32>
+  return %1, %2, %3 : tensor<8xf32>, tensor<2x8x1x1xf32>, tensor<8x4x4xf32>
+}

@@ -27,3 +27,18 @@ func.func @multi_reduction(%v: vector<2x8xf32>, %acc: vector<2xf32>) -> vector<2
   %0 = vector.multi_reduction <maximumf>, %v, %acc [1] : vector<2x8xf32> to vector<2xf32>
   return %0 : vector<2xf32>
 }
+
+// -----
+
+// A reduction over the leading dims only (a channels-last sum over batch and
+// space) becomes elementwise adds of whole channel vectors, with no
+// transposition and no horizontal reduction.
+// CHECK-LABEL: func @leading_dims_reduction
+// CHECK-NOT: vector.multi_reduction
+// CHECK-NOT: vector.transpose
+// CHECK-NOT: vector.reduction
+// CHECK-COUNT-4: arith.addf {{.*}} : vector<256xf32>
+func.func @leading_dims_reduction(%v: vector<1x2x2x256xf32>, %acc: vector<256xf32>) -> vector<256xf32> {
+  %0 = vector.multi_reduction <add>, %v, %acc [0, 1, 2] : vector<1x2x2x256xf32> to vector<256xf32>
+  return %0 : vector<256xf32>
+}

@@ -77,3 +77,33 @@ func.func @no_decomposition(%x: tensor<1x2x5x5xf32>, %w: tensor<2x3x3x3xf32>) ->
          : (tensor<1x3x5x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x5x5xf32>
   return %1 : tensor<1x3x5x5xf32>
 }
+
+// -----
+
+// A transpose of a relayout, or of a transpose, is one transpose of the
+// original tensor.
+// CHECK-LABEL: func @transpose_of_relayout
+// CHECK-SAME: (%[[X:.+]]: tensor<1x4x4x8xf32>, %[[Y:.+]]: tensor<2x3x5xf32>)
+// CHECK-NOT: tessel.relayout
+// CHECK: tessel.transpose %[[X]] {perm = array<i64: 3, 1, 2, 0>} : tensor<1x4x4x8xf32> -> tensor<8x4x4x1xf32>
+// CHECK: tessel.transpose %[[Y]] {perm = array<i64: 2, 0, 1>} : tensor<2x3x5xf32> -> tensor<5x2x3xf32>
+func.func @transpose_of_relayout(%x: tensor<1x4x4x8xf32>, %y: tensor<2x3x5xf32>) -> (tensor<8x4x4x1xf32>, tensor<5x2x3xf32>) {
+  %0 = tessel.relayout %x from nhwc to nchw : tensor<1x4x4x8xf32> -> tensor<1x8x4x4xf32>
+  %1 = tessel.transpose %0 {perm = array<i64: 1, 2, 3, 0>} : tensor<1x8x4x4xf32> -> tensor<8x4x4x1xf32>
+  %2 = tessel.transpose %y {perm = array<i64: 1, 2, 0>} : tensor<2x3x5xf32> -> tensor<3x5x2xf32>
+  %3 = tessel.transpose %2 {perm = array<i64: 1, 2, 0>} : tensor<3x5x2xf32> -> tensor<5x2x3xf32>
+  return %1, %3 : tensor<8x4x4x1xf32>, tensor<5x2x3xf32>
+}
+
+// -----
+
+// A transpose that only moves dims of size 1 is a reshape; one that reorders
+// two larger dims is not.
+// CHECK-LABEL: func @transpose_of_unit_dims
+// CHECK: tessel.reshape %{{.+}} {shape = array<i64: 2, 2, 1, 512>} : tensor<1x2x2x512xf32> -> tensor<2x2x1x512xf32>
+// CHECK: tessel.transpose %{{.+}} {perm = array<i64: 0, 2, 1>}
+func.func @transpose_of_unit_dims(%x: tensor<1x2x2x512xf32>, %y: tensor<1x2x3xf32>) -> (tensor<2x2x1x512xf32>, tensor<1x3x2xf32>) {
+  %0 = tessel.transpose %x {perm = array<i64: 1, 2, 0, 3>} : tensor<1x2x2x512xf32> -> tensor<2x2x1x512xf32>
+  %1 = tessel.transpose %y {perm = array<i64: 0, 2, 1>} : tensor<1x2x3xf32> -> tensor<1x3x2xf32>
+  return %0, %1 : tensor<2x2x1x512xf32>, tensor<1x3x2xf32>
+}
