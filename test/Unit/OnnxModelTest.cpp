@@ -1,10 +1,10 @@
 //===- OnnxModelTest.cpp - Whole CNNs from ONNX files through the JIT -----===//
 //
-// ResNet-18, MobileNetV2 and a VGG-style network are written as ONNX files
-// (test/Models/OnnxModels.h), compiled with compileFile and checked against
-// a naive evaluator of the same ModelProto, node by node, on the reference
-// loops of Reference.h. The evaluator reads the ONNX graph itself: it shares
-// no code with the importer. Small hand-made models check how raw float
+// ResNet-18, MobileNetV2, EfficientNet-B0, a VGG-style network and a small
+// UNet are written as ONNX files (test/Models/OnnxModels.h), compiled with
+// compileFile and checked against a naive evaluator of the same ModelProto,
+// node by node, on the reference loops of Reference.h. The evaluator reads
+// the ONNX graph itself: it shares no code with the importer. Small hand-made models check how raw float
 // initializers are read.
 //
 //===----------------------------------------------------------------------===//
@@ -37,9 +37,9 @@ int64_t intOf(const onnx::NodeProto &n, const std::string &name, int64_t fallbac
   return fallback;
 }
 
-/// Evaluates the models of OnnxModels.h (Conv, BatchNormalization, Relu,
-/// Clip, MaxPool, Add, GlobalAveragePool, Flatten, Gemm with transB) in
-/// double precision per output element.
+/// Evaluates the models of OnnxModels.h (Conv, ConvTranspose, BatchNormalization,
+/// Relu, Clip, Sigmoid, MaxPool, Add, Mul, Concat, GlobalAveragePool, Flatten,
+/// Gemm with transB) in double precision per output element.
 Tensor evaluate(const onnx::ModelProto &model, const Tensor &image) {
   std::map<std::string, Tensor> v;
   for (const onnx::TensorProto &t : model.graph().initializer()) {
@@ -88,6 +88,35 @@ Tensor evaluate(const onnx::ModelProto &model, const Tensor &image) {
       y = reference::mapUnary(x, [&](double a) { return std::min(std::max(a, lo), hi); });
     } else if (op == "Add") {
       y = reference::broadcastBinary(x, v.at(n.input(1)), xs, std::plus<double>());
+    } else if (op == "Mul") {
+      y = reference::broadcastBinary(x, v.at(n.input(1)), xs, std::multiplies<double>());
+    } else if (op == "Sigmoid") {
+      y = reference::mapUnary(x, [](double a) { return 1.0 / (1.0 + std::exp(-a)); });
+    } else if (op == "Concat") { // along the channels
+      Shape out = xs;
+      for (int i = 1; i < n.input_size(); ++i)
+        out[1] += v.at(n.input(i)).shape()[1];
+      y = Tensor::zeros(out);
+      int64_t offset = 0;
+      for (const std::string &name : n.input()) {
+        const Tensor &part = v.at(name);
+        reference::forEachIndex(part.shape(), [&](const Shape &i) {
+          y.at({i[0], i[1] + offset, i[2], i[3]}) = part.at(i);
+        });
+        offset += part.shape()[1];
+      }
+    } else if (op == "ConvTranspose") { // kernel == stride, no padding
+      const Tensor &w = v.at(n.input(1)), &b = v.at(n.input(2));
+      int64_t k = intsOf(n, "kernel_shape", {})[0], outChannels = w.shape()[1];
+      EXPECT_EQ(intsOf(n, "strides", {}), Shape({k, k}));
+      y = Tensor::zeros({xs[0], outChannels, xs[2] * k, xs[3] * k});
+      reference::forEachIndex(y.shape(), [&](const Shape &o) {
+        double acc = b.at({o[1]});
+        for (int64_t c = 0; c < xs[1]; ++c)
+          acc += double(x.at({o[0], c, o[2] / k, o[3] / k})) *
+                 w.at({c, o[1], o[2] % k, o[3] % k});
+        y.at(o) = float(acc);
+      });
     } else if (op == "GlobalAveragePool") {
       y = Tensor::zeros({xs[0], xs[1], 1, 1});
       for (int64_t b = 0; b < xs[0]; ++b)
@@ -214,5 +243,11 @@ TEST(OnnxModels, ResNet18) { checkModel(models::resnet18(1, 64), {1, 3, 64, 64},
 TEST(OnnxModels, MobileNetV2) { checkModel(models::mobilenetV2(1, 96), {1, 3, 96, 96}, 2); }
 
 TEST(OnnxModels, VggBatch2) { checkModel(models::vgg(2), {2, 3, 32, 32}, 1); }
+
+TEST(OnnxModels, EfficientNetB0) {
+  checkModel(models::efficientnetB0(1, 64), {1, 3, 64, 64}, 2);
+}
+
+TEST(OnnxModels, UNet) { checkModel(models::unet(2, 32), {2, 3, 32, 32}, 2); }
 
 } // namespace
