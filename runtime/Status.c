@@ -25,6 +25,14 @@ const char *tessel_status_string(int status) {
     return "a tensor has the wrong shape";
   case TESSEL_ERROR_ABI:
     return "the linked Tessel runtime implements another ABI version";
+  case TESSEL_ERROR_NO_WEIGHTS:
+    return "the model's weights were not loaded (call <prefix>_load_weights first)";
+  case TESSEL_ERROR_WEIGHTS_UNREADABLE:
+    return "the weights file cannot be read";
+  case TESSEL_ERROR_WEIGHTS_MISMATCH:
+    return "the weights file does not hold this model's weights";
+  case TESSEL_ERROR_OUT_OF_MEMORY:
+    return "out of memory";
   default:
     return "unknown status";
   }

@@ -25,6 +25,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -95,11 +96,107 @@ Status embedInputs(mlir::func::FuncOp fn, detail::Signature &signature,
   return Status();
 }
 
-/// Adds `<prefix>_run` and `<prefix>_run_tensors` to the lowered module.
+/// The weights of a module, packed by packWeights.
+struct PackedWeights {
+  /// Every large constant, each at a multiple of 64 bytes (of its own
+  /// alignment if larger) from the start.
+  std::string bytes;
+  /// Identifies `bytes` in a weights file: the first 8 bytes of their
+  /// BLAKE3 hash, little-endian.
+  uint64_t id = 0;
+  /// With the weights in a file: the global holding the loaded weights'
+  /// address (null until <prefix>_load_weights succeeds).
+  LLVM::GlobalOp slot;
+};
+
+/// Moves the module's large constants (detail::getLargeConstantData: the
+/// weights) into one blob, and points every use at its offset there: a
+/// constant global `__tessel_<prefix>_weights` holding the blob, or with
+/// `toFile` a pointer global of that name the weights are loaded to at run
+/// time. LLVM then translates and emits one byte array, not an array per
+/// tensor row.
+PackedWeights packWeights(mlir::ModuleOp module, const std::string &prefix, bool toFile) {
+  PackedWeights packed;
+  llvm::StringMap<uint64_t> offsets;
+  std::vector<std::pair<LLVM::GlobalOp, llvm::ArrayRef<char>>> globals;
+  uint64_t alignment = 64, size = 0;
+  for (auto global : module.getOps<LLVM::GlobalOp>()) {
+    std::optional<llvm::ArrayRef<char>> data = detail::getLargeConstantData(global);
+    if (!data)
+      continue;
+    uint64_t align = std::max<uint64_t>(64, global.getAlignment().value_or(0));
+    alignment = std::max(alignment, align);
+    size = llvm::alignTo(size, align);
+    offsets[global.getSymName()] = size;
+    size += data->size();
+    globals.push_back({global, *data});
+  }
+  if (globals.empty())
+    return packed;
+  // One allocation, each tensor copied once (appending would copy the blob
+  // again at every growth: seconds for a VGG's 528 MB).
+  packed.bytes.resize(size);
+  for (auto [global, data] : globals)
+    std::memcpy(&packed.bytes[offsets[global.getSymName()]], data.data(), data.size());
+  auto digest = llvm::BLAKE3::hash<8>(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(packed.bytes.data()), packed.bytes.size()));
+  for (int i = 7; i >= 0; --i)
+    packed.id = packed.id << 8 | digest[i];
+
+  mlir::MLIRContext *context = module.getContext();
+  mlir::Location loc = module.getLoc();
+  mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(context);
+  auto i8 = b.getI8Type();
+  std::string name = "__tessel_" + prefix + "_weights";
+  LLVM::GlobalOp blob;
+  if (toFile) {
+    blob = LLVM::GlobalOp::create(b, loc, ptr, /*isConstant=*/false, LLVM::Linkage::Internal,
+                                  name, mlir::Attribute());
+    b.setInsertionPointToStart(b.createBlock(&blob.getInitializerRegion()));
+    LLVM::ReturnOp::create(b, loc, LLVM::ZeroOp::create(b, loc, ptr).getResult());
+    packed.slot = blob;
+  } else {
+    auto size = static_cast<int64_t>(packed.bytes.size());
+    auto value = mlir::DenseElementsAttr::getFromRawBuffer(
+        mlir::RankedTensorType::get({size}, i8),
+        llvm::ArrayRef<char>(packed.bytes.data(), packed.bytes.size()));
+    blob = LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i8, size),
+                                  /*isConstant=*/true, LLVM::Linkage::Internal, name, value,
+                                  alignment);
+  }
+  llvm::SmallVector<LLVM::AddressOfOp> uses;
+  module.walk([&](LLVM::AddressOfOp op) {
+    if (offsets.count(op.getGlobalName()))
+      uses.push_back(op);
+  });
+  for (LLVM::AddressOfOp op : uses) {
+    b.setInsertionPoint(op);
+    mlir::Value base = LLVM::AddressOfOp::create(b, op.getLoc(), blob);
+    if (toFile)
+      base = LLVM::LoadOp::create(b, op.getLoc(), ptr, base);
+    mlir::Value offset = LLVM::ConstantOp::create(
+        b, op.getLoc(), b.getI64Type(),
+        b.getI64IntegerAttr(static_cast<int64_t>(offsets[op.getGlobalName()])));
+    auto address = LLVM::GEPOp::create(b, op.getLoc(), ptr, i8, base,
+                                       llvm::ArrayRef<LLVM::GEPArg>{offset},
+                                       LLVM::GEPNoWrapFlags::inbounds);
+    op.replaceAllUsesWith(address.getResult());
+    op.erase();
+  }
+  for (auto [global, data] : globals)
+    global.erase();
+  return packed;
+}
+
+/// Adds `<prefix>_run` and `<prefix>_run_tensors` to the lowered module,
+/// and with the weights in a file `<prefix>_load_weights` and
+/// `<prefix>_free_weights` (a run before a load is TESSEL_ERROR_NO_WEIGHTS).
 /// `body` is the lowered function: for each tensor, inputs then outputs, a
 /// memref descriptor (allocated, aligned, offset, sizes, strides).
 void buildEntryPoints(mlir::ModuleOp module, LLVM::LLVMFuncOp body,
-                      const detail::Signature &signature, const std::string &prefix) {
+                      const detail::Signature &signature, const std::string &prefix,
+                      const PackedWeights &weights) {
   mlir::MLIRContext *context = module.getContext();
   mlir::Location loc = body.getLoc();
   mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(module.getBody());
@@ -161,6 +258,14 @@ void buildEntryPoints(mlir::ModuleOp module, LLVM::LLVMFuncOp body,
   status = LLVM::SelectOp::create(b, loc, abiMismatch, constant(i32, TESSEL_ERROR_ABI),
                                   status);
   returnOnError(run, status);
+  if (weights.slot) {
+    mlir::Value loaded =
+        LLVM::LoadOp::create(b, loc, ptr, LLVM::AddressOfOp::create(b, loc, weights.slot));
+    mlir::Value missing = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, loaded, null);
+    returnOnError(run, LLVM::SelectOp::create(b, loc, missing,
+                                              constant(i32, TESSEL_ERROR_NO_WEIGHTS),
+                                              constant(i32, TESSEL_OK)));
+  }
   llvm::SmallVector<mlir::Value> descriptors;
   for (auto [info, data] : llvm::zip(tensors, run.getArguments())) {
     descriptors.append({data, data, constant(i64, 0)});
@@ -223,12 +328,39 @@ void buildEntryPoints(mlir::ModuleOp module, LLVM::LLVMFuncOp body,
   }
   mlir::Value result = LLVM::CallOp::create(b, loc, run, dataPointers).getResult();
   LLVM::ReturnOp::create(b, loc, result);
+
+  if (!weights.slot)
+    return;
+  // int32_t <prefix>_load_weights(const char *path)
+  b.setInsertionPointToEnd(module.getBody());
+  auto loadWeights = declare("tessel_runtime_load_weights", i32, {ptr, i64, i64, ptr});
+  auto freeWeights = declare("tessel_runtime_free_weights", LLVM::LLVMVoidType::get(context),
+                             {ptr});
+  auto load = declare(prefix + "_load_weights", i32, {ptr});
+  b.setInsertionPointToStart(load.addEntryBlock(b));
+  mlir::Value loaded =
+      LLVM::CallOp::create(
+          b, loc, loadWeights,
+          mlir::ValueRange{load.getArgument(0),
+                           constant(i64, static_cast<int64_t>(weights.bytes.size())),
+                           constant(i64, static_cast<int64_t>(weights.id)),
+                           LLVM::AddressOfOp::create(b, loc, weights.slot)})
+          .getResult();
+  LLVM::ReturnOp::create(b, loc, loaded);
+  // void <prefix>_free_weights(void)
+  b.setInsertionPointToEnd(module.getBody());
+  auto release = declare(prefix + "_free_weights", LLVM::LLVMVoidType::get(context), {});
+  b.setInsertionPointToStart(release.addEntryBlock(b));
+  LLVM::CallOp::create(b, loc, freeWeights,
+                       mlir::ValueRange{LLVM::AddressOfOp::create(b, loc, weights.slot)});
+  LLVM::ReturnOp::create(b, loc, mlir::ValueRange{});
 }
 
 /// The generated C header.
 std::string printHeader(const detail::Signature &signature, const std::string &prefix,
                         const std::string &source, const llvm::TargetMachine &machine,
-                        unsigned threads, const std::string &linkLine) {
+                        unsigned threads, const std::string &linkLine,
+                        const std::string &weightsFile, uint64_t weightsSize) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string macro = toUpper(prefix);
@@ -310,8 +442,20 @@ std::string printHeader(const detail::Signature &signature, const std::string &p
      << " * compiled ones (counts, ranks, sizes) before any buffer is read. */\n"
      << "int32_t " << prefix << "_run_tensors(const tessel_tensor *inputs, "
      << "int64_t num_inputs,\n"
-     << "        tessel_tensor *outputs, int64_t num_outputs);\n\n"
-     << "#ifdef __cplusplus\n}\n#endif\n\n"
+     << "        tessel_tensor *outputs, int64_t num_outputs);\n\n";
+  if (!weightsFile.empty())
+    os << "/* The weights are not in the object: " << prefix << "_load_weights reads\n"
+       << " * them from the file tessel-compile wrote with it (" << weightsFile << ", "
+       << weightsSize << " bytes\n"
+       << " * of weights after its header) and must succeed before the first run\n"
+       << " * (else TESSEL_ERROR_NO_WEIGHTS). A file of other weights is refused\n"
+       << " * (TESSEL_ERROR_WEIGHTS_MISMATCH). Not to be called while a run is in\n"
+       << " * progress; loading again replaces the weights. */\n"
+       << "#define " << macro << "_WEIGHTS_FILE \"" << weightsFile << "\"\n"
+       << "int32_t " << prefix << "_load_weights(const char *path);\n"
+       << "/* Frees the loaded weights. */\n"
+       << "void " << prefix << "_free_weights(void);\n\n";
+  os << "#ifdef __cplusplus\n}\n#endif\n\n"
      << "#endif /* TESSEL_MODEL_" << macro << "_H */\n";
   return text;
 }
@@ -424,7 +568,13 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
     if (module.lookupSymbol(taken))
       return Status::error("the module already defines '" + taken.str() +
                            "'; choose another prefix");
-  buildEntryPoints(module, body, *signature, prefix);
+  bool weightsToFile = options.weights == AotOptions::Weights::File;
+  PackedWeights weights;
+  {
+    detail::ScopedPhase phase(options.timing, "weights");
+    weights = packWeights(module, prefix, weightsToFile);
+  }
+  buildEntryPoints(module, body, *signature, prefix, weights);
 
   llvm::LLVMContext llvmContext;
   detail::DiagnosticCollector diagnostics(module.getContext());
@@ -474,25 +624,49 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   std::string linkLine = objectName + (options.archive ? "" : " -ltessel_runtime") +
                          " -lpthread -lm" +
                          (threads > 1 ? " -lomp (LLVM's OpenMP runtime)" : "");
-  std::string header =
-      printHeader(*signature, prefix, source, **machine, threads, linkLine);
+  // The weights file, when there are weights to put there.
+  std::string weightsPath;
+  if (weights.slot) {
+    weightsPath = options.weightsPath;
+    if (weightsPath.empty()) {
+      llvm::SmallString<256> path(options.outputPath);
+      llvm::sys::path::replace_extension(path, "bin");
+      weightsPath = path.str().str();
+    }
+    if (weightsPath == options.outputPath || weightsPath == headerPath)
+      return Status::error("the weights would be written to '" + weightsPath +
+                           "', over the object or the header");
+  }
+  std::string header = printHeader(
+      *signature, prefix, source, **machine, threads, linkLine,
+      weightsPath.empty() ? "" : llvm::sys::path::filename(weightsPath).str(),
+      weights.bytes.size());
 
-  auto objectFile = openOutput(options.outputPath);
-  if (!objectFile)
-    return objectFile.status();
-  auto headerFile = openOutput(headerPath);
-  if (!headerFile)
-    return headerFile.status();
-  (*objectFile)->os() << contents;
-  (*headerFile)->os() << header;
-  for (auto *file : {objectFile->get(), headerFile->get()}) {
+  std::vector<std::unique_ptr<llvm::ToolOutputFile>> files;
+  for (const std::string &path : {options.outputPath, headerPath, weightsPath}) {
+    if (path.empty())
+      continue;
+    auto file = openOutput(path);
+    if (!file)
+      return file.status();
+    files.push_back(std::move(*file));
+  }
+  files[0]->os() << contents;
+  files[1]->os() << header;
+  if (weights.slot) {
+    tessel_weights_header fileHeader = {{'T', 'E', 'S', 'S', 'E', 'L', 'W', 'T'},
+                                        weights.bytes.size(), weights.id};
+    files[2]->os().write(reinterpret_cast<const char *>(&fileHeader), sizeof fileHeader);
+    files[2]->os() << weights.bytes;
+  }
+  for (auto &file : files) {
     file->os().close();
     if (file->os().has_error())
       return Status::error("cannot write '" + file->getFilename().str() +
                            "': " + file->os().error().message());
   }
-  (*objectFile)->keep();
-  (*headerFile)->keep();
+  for (auto &file : files)
+    file->keep();
   return Status();
 }
 

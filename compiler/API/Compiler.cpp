@@ -110,9 +110,6 @@ void profileRecord(int64_t site, int64_t start) {
   profileCounters[2 * site + 1].fetch_add(1, std::memory_order_relaxed);
 }
 
-/// The smallest constant kept in the LLVM module; larger ones become buffers.
-constexpr size_t kMinExternalConstantBytes = 256;
-
 /// Takes the initializers of the module's large constant globals (the
 /// weights, which memref.global lowered to dense `llvm.mlir.global`s) out of
 /// the module, leaving external declarations that the JIT resolves to
@@ -123,15 +120,10 @@ Result<std::vector<detail::CodeConstant>> externalizeConstants(mlir::ModuleOp mo
   using R = Result<std::vector<detail::CodeConstant>>;
   std::vector<detail::CodeConstant> constants;
   for (auto global : module.getOps<mlir::LLVM::GlobalOp>()) {
-    auto dense = llvm::dyn_cast_or_null<mlir::DenseElementsAttr>(global.getValueOrNull());
-    // Raw data is the row-major bytes of the array for whole-byte elements
-    // (i1 is bit-packed) unless it is a splat (stored once).
-    if (!global.getConstant() || !dense || dense.isSplat() ||
-        dense.getElementType().getIntOrFloatBitWidth() % 8 != 0)
+    std::optional<llvm::ArrayRef<char>> data = detail::getLargeConstantData(global);
+    if (!data)
       continue;
-    llvm::ArrayRef<char> raw = dense.getRawData();
-    if (raw.size() < kMinExternalConstantBytes)
-      continue;
+    llvm::ArrayRef<char> raw = *data;
     detail::CodeConstant constant;
     constant.symbol = global.getSymName().str();
     constant.size = raw.size();

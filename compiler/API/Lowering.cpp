@@ -233,8 +233,23 @@ detail::generateObjects(std::unique_ptr<llvm::Module> module,
   return objects;
 }
 
+std::optional<llvm::ArrayRef<char>>
+tessel::detail::getLargeConstantData(mlir::LLVM::GlobalOp global) {
+  auto dense = llvm::dyn_cast_or_null<mlir::DenseElementsAttr>(global.getValueOrNull());
+  // Raw data is the row-major bytes of the array for whole-byte elements
+  // (i1 is bit-packed) unless it is a splat (stored once).
+  if (!global.getConstant() || !dense || dense.isSplat() ||
+      dense.getElementType().getIntOrFloatBitWidth() % 8 != 0 ||
+      dense.getRawData().size() < 256)
+    return std::nullopt;
+  return dense.getRawData();
+}
+
 ScopedPhase::ScopedPhase(CompileTiming *timing, std::string name)
-    : timing(timing), name(std::move(name)), start(std::chrono::steady_clock::now()) {}
+    : timing(timing), name(std::move(name)), start(std::chrono::steady_clock::now()) {
+  if (timing && timing->onPhaseStart)
+    timing->onPhaseStart(this->name);
+}
 
 ScopedPhase::~ScopedPhase() {
   if (timing)

@@ -12,6 +12,7 @@
 #include "tessel/Compiler.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +95,11 @@ struct LoweringOptions {
 /// Runs the CPU pipeline on `module` for `machine`, leaving the LLVM dialect.
 Status lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
                           const LoweringOptions &options);
+
+/// The bytes of a constant `llvm.mlir.global` worth keeping out of LLVM (a
+/// weight tensor: at least 256 bytes of whole-byte elements, not a splat),
+/// in the row-major order the code reads them; none for any other global.
+std::optional<llvm::ArrayRef<char>> getLargeConstantData(mlir::LLVM::GlobalOp global);
 
 /// LLVM's -O3 function and module passes on `module` for `machine`, without
 /// partial and runtime loop unrolling: the pipeline's loops are already

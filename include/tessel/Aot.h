@@ -47,6 +47,16 @@ struct AotOptions {
   /// The runtime archive bundled with `archive`; empty: libtessel_runtime.a
   /// in ../lib beside the running executable.
   std::string runtimeArchive;
+  /// Where the weights (the constants of 256 bytes or more) go: into the
+  /// object as one 64-byte-aligned blob (Embed), or into a file of their own
+  /// (File) that the program loads at run time with <prefix>_load_weights()
+  /// before the first run: smaller objects, weights replaced without
+  /// relinking.
+  enum class Weights { Embed, File };
+  Weights weights = Weights::Embed;
+  /// The weights file of Weights::File; empty: outputPath with extension
+  /// .bin.
+  std::string weightsPath;
   /// Function inputs bound to these values and embedded in the object
   /// (weights read from .npy files); the others stay run-time arguments.
   std::map<std::string, Tensor> embed;

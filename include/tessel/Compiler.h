@@ -7,6 +7,7 @@
 #include "tessel/Result.h"
 #include "tessel/Tensor.h"
 
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -35,6 +36,9 @@ struct CompileTiming {
   /// The phases as a table: seconds and share of the total, one per line,
   /// then the total.
   std::string table() const;
+  /// When set, called with each phase's name as the phase starts, on the
+  /// thread that compiles (the command-line tools show it as progress).
+  std::function<void(const std::string &phase)> onPhaseStart;
 };
 
 struct CompileOptions {

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define TESSEL_RUNTIME_ABI_VERSION 2
+#define TESSEL_RUNTIME_ABI_VERSION 3
 
 /// The ABI version this runtime implements. An AOT entry point refuses to
 /// run (TESSEL_ERROR_ABI) against a runtime of another version.
@@ -37,6 +37,16 @@ typedef enum tessel_status {
   TESSEL_ERROR_SHAPE = 5,
   /// The runtime linked in implements another ABI version.
   TESSEL_ERROR_ABI = 6,
+  /// A model compiled with its weights in a file ran before
+  /// <prefix>_load_weights succeeded.
+  TESSEL_ERROR_NO_WEIGHTS = 7,
+  /// The weights file cannot be read.
+  TESSEL_ERROR_WEIGHTS_UNREADABLE = 8,
+  /// The weights file is not the one written with this model (another
+  /// model's, truncated, or not a weights file).
+  TESSEL_ERROR_WEIGHTS_MISMATCH = 9,
+  /// No memory for the weights.
+  TESSEL_ERROR_OUT_OF_MEMORY = 10,
 } tessel_status;
 
 /// A short English description of a status code.
@@ -55,6 +65,25 @@ typedef struct tessel_tensor {
 /// first failing status, or TESSEL_OK. AOT entry points call it.
 int tessel_runtime_check_tensors(const tessel_tensor *tensors, int64_t count,
                                  const int64_t *expected, int64_t expected_count);
+
+/// A weights file (tessel-compile --weights=file) starts with this header;
+/// the weights follow it, `size` bytes, each tensor at a multiple of 64
+/// bytes from the start of the data.
+typedef struct tessel_weights_header {
+  char magic[8]; /* "TESSELWT" */
+  uint64_t size;
+  /* Identifies the weights a model was compiled with (a hash of them). */
+  uint64_t id;
+} tessel_weights_header;
+
+/// Reads the weights file at `path` into a new 64-byte-aligned buffer and
+/// stores it in `*slot` (freeing the one there), after checking that its
+/// header announces `size` bytes of the weights `id` and that they are all
+/// there. On error `*slot` is left as it was. AOT <prefix>_load_weights
+/// functions call it.
+int tessel_runtime_load_weights(const char *path, uint64_t size, uint64_t id, void **slot);
+/// Frees `*slot` (from tessel_runtime_load_weights) and sets it to null.
+void tessel_runtime_free_weights(void **slot);
 
 /// Allocates `size` bytes (64-byte aligned) for a compiled graph's temporary
 /// buffers. Freed blocks are kept per size class and handed out again, so a

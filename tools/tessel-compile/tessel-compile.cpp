@@ -4,9 +4,11 @@
 //                [--function NAME] [--target TRIPLE] [--mcpu CPU]
 //                [--mattr FEATURES] [--threads N] [--embed NAME=FILE.npy]...
 //                [--archive] [--runtime-archive PATH] [--emit-tessel]
+//                [--weights=embed|file] [--weights-file PATH]
 //
 // Writes a relocatable object exporting <prefix>_run and <prefix>_run_tensors
-// and a C header declaring them (docs/aot.md). On any error it exits non-zero
+// and a C header declaring them (docs/aot.md); with --weights=file also the
+// weights file <prefix>_load_weights reads. On any error it exits non-zero
 // and leaves no output file behind.
 //
 //===----------------------------------------------------------------------===//
@@ -15,6 +17,7 @@
 #include "tessel/Compiler.h"
 #include "tessel/Npy.h"
 #include "tools/common/ModelOptions.h"
+#include "tools/common/Progress.h"
 #include "tools/common/ThreadsOption.h"
 #include "tools/common/Version.h"
 
@@ -56,6 +59,18 @@ static cl::opt<std::string> runtimeArchive(
     cl::desc("The runtime archive --archive bundles (default: ../lib/libtessel_runtime.a "
              "beside this executable)"),
     cl::init(""), cl::cat(toolCategory));
+
+static cl::opt<tessel::AotOptions::Weights> weights(
+    "weights", cl::desc("Where the weights go"),
+    cl::values(clEnumValN(tessel::AotOptions::Weights::Embed, "embed",
+                          "into the object (the default)"),
+               clEnumValN(tessel::AotOptions::Weights::File, "file",
+                          "into a file the program loads with <prefix>_load_weights")),
+    cl::init(tessel::AotOptions::Weights::Embed), cl::cat(toolCategory));
+static cl::opt<std::string> weightsFile(
+    "weights-file",
+    cl::desc("The weights file of --weights=file (default: the output with extension .bin)"),
+    cl::value_desc("file"), cl::init(""), cl::cat(toolCategory));
 
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-compile: " << message << "\n";
@@ -99,9 +114,13 @@ int main(int argc, char **argv) {
   options.initializersAsInputs = initializersAsInputs;
   options.dumpIR = dumpIR;
   tessel::CompileTiming compileTiming;
-  if (timing)
-    options.timing = &compileTiming;
+  options.timing = &compileTiming;
+  tessel::tools::CompileProgress progress(compileTiming, "tessel-compile");
   options.runtimeArchive = runtimeArchive;
+  options.weights = weights;
+  if (!weightsFile.empty() && weights != tessel::AotOptions::Weights::File)
+    return fail("--weights-file goes with --weights=file");
+  options.weightsPath = weightsFile;
   for (const std::string &spec : embedFiles) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -113,9 +132,10 @@ int main(int argc, char **argv) {
       return fail(tensor.message());
     options.embed[spec.substr(0, eq)] = *tensor;
   }
-  if (tessel::Status s = tessel::compileFileToObject(modelPath, options, functionName);
-      !s)
-    return fail(s.message());
+  tessel::Status compiled = tessel::compileFileToObject(modelPath, options, functionName);
+  progress.clear();
+  if (!compiled)
+    return fail(compiled.message());
   if (timing)
     llvm::errs() << "compile time of '" << modelPath << "':\n" << compileTiming.table();
   return 0;

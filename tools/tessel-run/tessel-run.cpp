@@ -21,6 +21,7 @@
 #include "tessel/Npy.h"
 #include "tessel/Training.h"
 #include "tools/common/ModelOptions.h"
+#include "tools/common/Progress.h"
 #include "tools/common/ThreadsOption.h"
 #include "tools/common/Version.h"
 
@@ -134,14 +135,15 @@ int main(int argc, char **argv) {
   options.initializersAsInputs = initializersAsInputs;
   options.dumpIR = dumpIR;
   tessel::CompileTiming compileTiming;
-  if (timing)
-    options.timing = &compileTiming;
+  options.timing = &compileTiming;
+  tessel::tools::CompileProgress progress(compileTiming, "tessel-run");
   if (!vjpFiles.empty() && wrtNames.empty())
     return fail("--vjp needs --wrt: name the values to differentiate with respect to");
   std::vector<std::string> wrt(wrtNames.begin(), wrtNames.end());
   tessel::Result<tessel::Executable> exe =
       wrt.empty() ? tessel::compileFile(modelPath, options, functionName)
                   : tessel::compileFileGradient(modelPath, wrt, options, functionName);
+  progress.clear();
   if (!exe)
     return fail(exe.message());
   if (timing)

@@ -7,7 +7,8 @@
  *                            output with REF/<output>.npy (the JIT's)
  *
  * check prints one line per output and exits 1 when an output differs by
- * more than 1e-5 + 1e-4 * |reference|. */
+ * more than 1e-5 + 1e-4 * |reference|. A model compiled with
+ * --weights=file loads its weights from the file named by $WEIGHTS. */
 
 #include <math.h>
 #include <stdio.h>
@@ -105,7 +106,24 @@ int main(int argc, char **argv) {
     outputs[i] = (tessel_tensor){malloc(sizeof(float) * outputSizes[i]), outputRanks[i], shape};
     shape += outputRanks[i];
   }
+#ifdef MODEL_WEIGHTS_FILE
+  /* Weights in a file: a run before they are loaded is an error; then they
+   * are read from $WEIGHTS, whose status is printed. */
+  printf("run before loading: %s\n",
+         tessel_status_string(
+             model_run_tensors(inputs, MODEL_NUM_INPUTS, outputs, MODEL_NUM_OUTPUTS)));
+  int loaded = model_load_weights(getenv("WEIGHTS"));
+  printf("load_weights: %s\n", tessel_status_string(loaded));
+  if (loaded != TESSEL_OK)
+    return 1;
+#endif
   int status = model_run_tensors(inputs, MODEL_NUM_INPUTS, outputs, MODEL_NUM_OUTPUTS);
+#ifdef MODEL_WEIGHTS_FILE
+  model_free_weights();
+  printf("run after freeing: %s\n",
+         tessel_status_string(
+             model_run_tensors(inputs, MODEL_NUM_INPUTS, outputs, MODEL_NUM_OUTPUTS)));
+#endif
   if (status != TESSEL_OK) {
     printf("model_run_tensors: %s\n", tessel_status_string(status));
     return 1;
