@@ -141,7 +141,8 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Give each layer's loop nest a function of its own";
   let description = [{
     After bufferization, each top-level op with regions of a function (a
-    layer's parallel tiles, loop nest or linalg op on buffers) moves into a
+    layer's parallel tiles, loop nest or linalg op on buffers, a strided
+    copy as `tessel-copies-to-linalg` leaves it) moves into a
     private function `__tessel_kernel_<n>` that takes the buffers and values
     it uses from outside as arguments (constants are cloned in) and is called
     in its place. Layers that are the same up to their buffers — ResNet and

@@ -20,6 +20,7 @@
 #include "dialects/tessel/IR/TesselDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/Module.h"
@@ -102,7 +103,7 @@ struct PackedWeights {
   /// alignment if larger) from the start.
   std::string bytes;
   /// Identifies `bytes` in a weights file: the first 8 bytes of their
-  /// BLAKE3 hash, little-endian.
+  /// BLAKE3 hash, little-endian (computed for the file only).
   uint64_t id = 0;
   /// With the weights in a file: the global holding the loaded weights'
   /// address (null until <prefix>_load_weights succeeds).
@@ -138,10 +139,12 @@ PackedWeights packWeights(mlir::ModuleOp module, const std::string &prefix, bool
   packed.bytes.resize(size);
   for (auto [global, data] : globals)
     std::memcpy(&packed.bytes[offsets[global.getSymName()]], data.data(), data.size());
-  auto digest = llvm::BLAKE3::hash<8>(llvm::ArrayRef<uint8_t>(
-      reinterpret_cast<const uint8_t *>(packed.bytes.data()), packed.bytes.size()));
-  for (int i = 7; i >= 0; --i)
-    packed.id = packed.id << 8 | digest[i];
+  if (toFile) {
+    auto digest = llvm::BLAKE3::hash<8>(llvm::ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(packed.bytes.data()), packed.bytes.size()));
+    for (int i = 7; i >= 0; --i)
+      packed.id = packed.id << 8 | digest[i];
+  }
 
   mlir::MLIRContext *context = module.getContext();
   mlir::Location loc = module.getLoc();
@@ -157,10 +160,13 @@ PackedWeights packWeights(mlir::ModuleOp module, const std::string &prefix, bool
     LLVM::ReturnOp::create(b, loc, LLVM::ZeroOp::create(b, loc, ptr).getResult());
     packed.slot = blob;
   } else {
+    // A resource referring to the blob (which outlives the translation to
+    // LLVM IR), not a dense attribute: no copy into the context, no hashing.
     auto size = static_cast<int64_t>(packed.bytes.size());
-    auto value = mlir::DenseElementsAttr::getFromRawBuffer(
-        mlir::RankedTensorType::get({size}, i8),
-        llvm::ArrayRef<char>(packed.bytes.data(), packed.bytes.size()));
+    auto value = mlir::DenseResourceElementsAttr::get(
+        mlir::RankedTensorType::get({size}, i8), name,
+        mlir::UnmanagedAsmResourceBlob::allocateInferAlign(
+            llvm::ArrayRef<char>(packed.bytes.data(), packed.bytes.size())));
     blob = LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i8, size),
                                   /*isConstant=*/true, LLVM::Linkage::Internal, name, value,
                                   alignment);

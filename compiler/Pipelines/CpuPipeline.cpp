@@ -85,6 +85,10 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
   // (each thread's temporaries) but silently leaves those in scf.forall.
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Strided copies (into padded buffers, concatenations) become linalg.copy
+  // ops before the outlining, so that they too are kernels of their own
+  // rather than loop nests piling up in the entry function.
+  pm.addNestedPass<func::FuncOp>(createTesselCopiesToLinalg());
   // One function per layer, identical ones merged: LLVM then works on each
   // distinct kernel once instead of on one function of the whole network.
   if (options.outlineKernels) {
@@ -107,7 +111,6 @@ void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,
   // MLIR's threads, wherever a pass allows it; only the passes that add
   // declarations or convert functions themselves see the whole module.
   OpPassManager &loops = pm.nest<func::FuncOp>();
-  loops.addPass(createTesselCopiesToLinalg());
   loops.addPass(createConvertLinalgToLoopsPass());
   loops.addPass(createTesselLowerVectors());
   // n-D transfers become unrolled rank-1 ones (the n-D loops VectorToSCF
