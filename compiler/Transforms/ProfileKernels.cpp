@@ -55,9 +55,18 @@ struct ProfileKernelsPass : tessel::impl::TesselProfileKernelsBase<ProfileKernel
         if (!call.getCallee().starts_with("__tessel_kernel_"))
           return;
         int64_t bytes = 0;
-        for (Value v : call.getOperands())
-          if (auto type = dyn_cast<MemRefType>(v.getType()); type && type.hasStaticShape())
-            bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+        for (Value v : call.getOperands()) {
+          auto type = dyn_cast<MemRefType>(v.getType());
+          if (!type || !type.hasStaticShape())
+            continue;
+          // Index elements (a max pool's argmax, kept for its gradient) are
+          // 64-bit on every target Tessel compiles for.
+          Type element = type.getElementType();
+          int64_t bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth()
+                         : element.isIndex()    ? 64
+                                                : 0;
+          bytes += type.getNumElements() * bits / 8;
+        }
         // The layers fused into the kernel: the names of its ops' locations.
         // Those whose multiply-adds it computes (a layer whose padding
         // or packing is a kernel of its own names both) come apart.
