@@ -77,6 +77,28 @@ def TesselToLinalg : Pass<"tessel-to-linalg"> {
   ];
 }
 
+def TesselFuseElementwise : Pass<"tessel-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Upstream elementwise fusion, without reshaping large constants";
+  let description = [{
+    What upstream `linalg-fuse-elementwise-ops` does — elementwise
+    producers fused into their consumers, reshapes moved through
+    `linalg.generic` ops by expanding their loops, constants folded — except
+    that a reshape is not moved through a generic with a constant operand
+    larger than `max-reshaped-constant-bytes` (64 KiB). Expanding such a generic would reshape the constant: a
+    copy of it at compile time (a classifier's weights after a flatten:
+    VGG-16's first is 411 MB) and one reduction loop split into several.
+  }];
+  let options = [
+    Option<"maxConstantBytes", "max-reshaped-constant-bytes", "int64_t", "65536",
+           "Largest constant a reshape may be moved through (bytes)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
                                    "::mlir::func::FuncOp"> {
   let summary = "Tile each layer's fusion group across threads";

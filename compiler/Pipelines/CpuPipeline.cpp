@@ -41,7 +41,7 @@ void mlir::tessel::buildTesselToLinalgPipeline(OpPassManager &pm,
   func.addPass(createTesselToLinalg());
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createTesselFuseElementwise());
 }
 
 void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions &options) {

@@ -1,0 +1,75 @@
+//===- FuseElementwise.cpp - Elementwise fusion that keeps weights whole --===//
+//
+// Upstream's linalg-fuse-elementwise-ops with one control changed: reshapes
+// are not propagated through an op that reads a large constant, which would
+// be copied into the reshaped shape at compile time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::tessel {
+#define GEN_PASS_DEF_TESSELFUSEELEMENTWISE
+#include "compiler/Passes.h.inc"
+} // namespace mlir::tessel
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `op` reads a constant of more than `maxBytes`.
+bool readsLargeConstant(Operation *op, int64_t maxBytes) {
+  return llvm::any_of(op->getOperands(), [&](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
+        !matchPattern(v, m_Constant()))
+      return false;
+    return type.getNumElements() * type.getElementTypeBitWidth() / 8 > maxBytes;
+  });
+}
+
+struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElementwisePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    int64_t maxBytes = maxConstantBytes;
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    // Upstream's control: a producer with one use.
+    linalg::ControlFusionFn fuse = [](OpOperand *operand) {
+      Operation *producer = operand->get().getDefiningOp();
+      return producer && producer->hasOneUse();
+    };
+    // A reshape meets a generic either as its operand's producer or as the
+    // user of its result: neither generic may read a large constant.
+    linalg::ControlFusionFn reshape = [fuse, maxBytes](OpOperand *operand) {
+      if (!fuse(operand))
+        return false;
+      for (Operation *op : {operand->getOwner(), operand->get().getDefiningOp()})
+        if (isa<linalg::LinalgOp>(op) && readsLargeConstant(op, maxBytes))
+          return false;
+      return true;
+    };
+    linalg::populateElementwiseOpsFusionPatterns(patterns, fuse);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshape);
+    tensor::populateBubbleUpExpandShapePatterns(patterns);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, context);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, context);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, context);
+    context->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(patterns);
+    linalg::populateConstantFoldLinalgOperations(patterns, fuse);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

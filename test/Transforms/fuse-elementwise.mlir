@@ -1,0 +1,57 @@
+// RUN: tessel-opt --split-input-file --tessel-fuse-elementwise="max-reshaped-constant-bytes=256" %s | FileCheck %s
+// RUN: tessel-opt --split-input-file --tessel-fuse-elementwise %s | FileCheck %s --check-prefix=DEFAULT
+
+// A classifier after a flatten: the collapse_shape is not moved into the
+// contraction, which would reshape (copy) its weight, larger than the limit
+// (here 256 bytes; 64 KiB by default), and split its reduction loop in three.
+// CHECK-LABEL: func @large_weight
+// CHECK: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: tensor<4x32xf32>
+// With the default limit the reshape moves in, as upstream's pass does.
+// DEFAULT-LABEL: func @large_weight
+// DEFAULT-NOT: tensor.collapse_shape
+// DEFAULT: linalg.generic
+// DEFAULT-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]
+// DEFAULT-SAME: tensor<4x8x2x2xf32>
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @large_weight(%x: tensor<1x8x2x2xf32>, %init: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %w = arith.constant dense<[[-0.731, 0.695, 0.528, -0.490, -0.009, -0.101, 0.303, 0.577, -0.812, -0.943, 0.672, -0.134, 0.525, -0.996, -0.109, 0.443, -0.542, 0.891, 0.803, -0.939, -0.949, 0.083, 0.878, -0.238, -0.567, -0.156, -0.942, -0.557, -0.124, -0.008, -0.534, -0.538], [-0.562, -0.081, -0.420, -0.957, 0.675, 0.113, 0.285, -0.628, 0.985, 0.720, -0.758, -0.335, 0.443, 0.422, 0.873, -0.156, 0.660, 0.341, -0.393, 0.175, 0.765, 0.692, 0.011, 0.178, -0.931, -0.515, 0.595, -0.171, -0.654, 0.098, 0.406, 0.349], [-0.251, -0.122, 0.017, 0.557, 0.042, -0.213, -0.021, -0.941, -0.913, 0.407, 0.966, 0.186, -0.213, -0.659, 0.004, 0.964, 0.541, 0.079, 0.721, -0.536, 0.028, 0.905, 0.156, -0.082, -0.461, 0.096, 0.914, -0.989, 0.567, 0.641, 0.772, 0.481], [0.618, 0.037, 0.123, -0.148, -0.888, 0.740, 0.140, -0.600, 0.009, -0.030, -0.286, -0.308, 0.077, 0.247, 0.225, -0.084, -0.944, -0.541, -0.646, 0.169, 0.722, 0.597, 0.594, 0.633, -0.489, 0.683, 0.346, -0.834, -0.967, -0.971, 0.511, -0.501]]> : tensor<4x32xf32>
+  %flat = tensor.collapse_shape %x [[0], [1, 2, 3]] : tensor<1x8x2x2xf32> into tensor<1x32xf32>
+  %0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%flat, %w : tensor<1x32xf32>, tensor<4x32xf32>) outs(%init : tensor<1x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}
+
+// -----
+
+// Within the limit the reshape moves in (the weight is expanded with the
+// op's loops).
+// CHECK-LABEL: func @small_weight
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK-SAME: tensor<2x8x2x2xf32>
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @small_weight(%x: tensor<1x8x2x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[-0.781, 0.250, -0.311, -0.861, -0.681, 0.055, -0.664, -0.454, 0.423, -0.091, -0.356, -0.052, -0.953, -0.227, -0.158, -0.624, -0.782, 0.800, 0.020, -0.582, 0.211, 0.634, -0.958, -0.964, -0.707, 0.438, -0.680, 0.409, 0.356, 0.089, -0.559, 0.951], [0.596, 0.033, -0.554, 0.297, -0.210, 0.152, -0.358, 0.262, -0.882, -0.403, 0.936, 0.751, -0.387, 0.717, -0.379, 0.879, 0.488, -0.168, -0.495, -0.983, 0.757, -0.924, 0.639, 0.924, 0.141, -0.657, 0.736, 0.948, 0.408, 0.018, -0.244, -0.306]]> : tensor<2x32xf32>
+  %flat = tensor.collapse_shape %x [[0], [1, 2, 3]] : tensor<1x8x2x2xf32> into tensor<1x32xf32>
+  %0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+         ins(%flat, %w : tensor<1x32xf32>, tensor<2x32xf32>) outs(%init : tensor<1x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2xf32>
+  return %0 : tensor<1x2xf32>
+}
