@@ -2,8 +2,10 @@
 
 #include "compiler/Passes.h"
 
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -47,6 +49,7 @@ struct ProfileKernelsPass : tessel::impl::TesselProfileKernelsBase<ProfileKernel
     func::FuncOp clock = declare("tessel_profile_clock", b.getFunctionType({}, {i64}));
     func::FuncOp record = declare("tessel_profile_record", b.getFunctionType({i64, i64}, {}));
 
+    DataLayout dataLayout(module);
     SmallVector<Attribute> sites;
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (fn.isExternal() || fn.getSymName().starts_with("__tessel_kernel_"))
@@ -55,18 +58,12 @@ struct ProfileKernelsPass : tessel::impl::TesselProfileKernelsBase<ProfileKernel
         if (!call.getCallee().starts_with("__tessel_kernel_"))
           return;
         int64_t bytes = 0;
-        for (Value v : call.getOperands()) {
-          auto type = dyn_cast<MemRefType>(v.getType());
-          if (!type || !type.hasStaticShape())
-            continue;
-          // Index elements (a max pool's argmax, kept for its gradient) are
-          // 64-bit on every target Tessel compiles for.
-          Type element = type.getElementType();
-          int64_t bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth()
-                         : element.isIndex()    ? 64
-                                                : 0;
-          bytes += type.getNumElements() * bits / 8;
-        }
+        // Element sizes from the module's data layout: index buffers (a max
+        // pool's argmax, kept for its gradient) included.
+        for (Value v : call.getOperands())
+          if (auto type = dyn_cast<MemRefType>(v.getType()); type && type.hasStaticShape())
+            bytes += type.getNumElements() *
+                     static_cast<int64_t>(dataLayout.getTypeSize(type.getElementType()));
         // The layers fused into the kernel: the names of its ops' locations.
         // Those whose multiply-adds it computes (a layer whose padding
         // or packing is a kernel of its own names both) come apart.

@@ -217,6 +217,45 @@ public:
   std::string classifier(const std::string &x, int64_t channels, int64_t classes) {
     return linear(flatten(globalAvgPool(x)), channels, classes);
   }
+  /// VGG's feature stack: for each entry of `config` a 3x3 conv (with bias)
+  /// + ReLU to that many channels, or for a 0 a 2x2 max pool.
+  std::string vggFeatures(std::string x, int64_t &channels,
+                          const std::vector<int64_t> &config) {
+    for (int64_t c : config) {
+      if (c == 0) {
+        x = maxPool(x, 2, 2, 0);
+        continue;
+      }
+      x = relu(conv(x, channels, c, 3, 1, 1, /*bias=*/true));
+      channels = c;
+    }
+    return x;
+  }
+  /// MobileNetV2's inverted residual (EfficientNet's MBConv with
+  /// `squeezeExcite`): 1x1 expansion by `expansion` (none for 1), k x k
+  /// depthwise conv, optional squeeze-and-excitation (to a quarter of the
+  /// input channels), 1x1 projection to `out`, each conv batch-normed and
+  /// the first two followed by `activation`; the input added back when the
+  /// shapes allow.
+  std::string invertedResidual(const std::string &x, int64_t channels, int64_t out,
+                               int64_t expansion, int64_t kernel, int64_t stride,
+                               std::string (OnnxModelBuilder::*activation)(const std::string &),
+                               bool squeezeExcite) {
+    int64_t hidden = channels * expansion;
+    std::string y = x;
+    if (expansion != 1)
+      y = (this->*activation)(batchNorm(conv(y, channels, hidden, 1, 1), hidden));
+    y = (this->*activation)(batchNorm(conv(y, hidden, hidden, kernel, stride, hidden), hidden));
+    if (squeezeExcite) {
+      int64_t squeeze = std::max<int64_t>(1, channels / 4);
+      std::string scale = globalAvgPool(y);
+      scale = silu(conv(scale, hidden, squeeze, 1, 1, 1, /*bias=*/true));
+      scale = sigmoid(conv(scale, squeeze, hidden, 1, 1, 1, /*bias=*/true));
+      y = mul(y, scale);
+    }
+    y = batchNorm(conv(y, hidden, out, 1, 1), out);
+    return stride == 1 && channels == out ? add(x, y) : y;
+  }
 
   bool write(const std::string &path) const {
     std::ofstream file(path, std::ios::binary);
@@ -320,13 +359,8 @@ inline onnx::ModelProto mobilenetV2(int64_t batch, int64_t size, int64_t classes
                                  {6, 320, 1, 1}};
   for (const auto &s : settings) {
     for (int64_t i = 0; i < s[2]; ++i) {
-      int64_t stride = i == 0 ? s[3] : 1, hidden = channels * s[0];
-      std::string y = x;
-      if (s[0] != 1)
-        y = b.relu6(b.batchNorm(b.conv(y, channels, hidden, 1, 1), hidden));
-      y = b.relu6(b.batchNorm(b.conv(y, hidden, hidden, 3, stride, hidden), hidden));
-      y = b.batchNorm(b.conv(y, hidden, s[1], 1, 1), s[1]);
-      x = stride == 1 && channels == s[1] ? b.add(x, y) : y;
+      x = b.invertedResidual(x, channels, s[1], s[0], 3, i == 0 ? s[3] : 1,
+                             &OnnxModelBuilder::relu6, /*squeezeExcite=*/false);
       channels = s[1];
     }
   }
@@ -343,17 +377,9 @@ inline onnx::ModelProto mobilenetV2(int64_t batch, int64_t size, int64_t classes
 inline onnx::ModelProto vgg16(int64_t batch, int64_t size, int64_t classes = 1000) {
   OnnxModelBuilder b("vgg16");
   std::string x = b.input("image", {batch, 3, size, size});
-  const int64_t config[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0,
-                            512, 512, 512, 0, 512, 512, 512, 0};
   int64_t channels = 3;
-  for (int64_t c : config) {
-    if (c == 0) {
-      x = b.maxPool(x, 2, 2, 0);
-      continue;
-    }
-    x = b.relu(b.conv(x, channels, c, 3, 1, 1, /*bias=*/true));
-    channels = c;
-  }
+  x = b.vggFeatures(x, channels, {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0,
+                                  512, 512, 512, 0});
   int64_t features = 512 * (size / 32) * (size / 32);
   x = b.relu(b.linear(b.flatten(x), features, 4096));
   x = b.relu(b.linear(x, 4096, 4096));
@@ -375,17 +401,8 @@ inline onnx::ModelProto efficientnetB0(int64_t batch, int64_t size, int64_t clas
                                {6, 320, 1, 1, 3}};
   for (const auto &s : stages) {
     for (int64_t i = 0; i < s[2]; ++i) {
-      int64_t stride = i == 0 ? s[3] : 1, hidden = channels * s[0];
-      std::string y = x;
-      if (s[0] != 1)
-        y = b.silu(b.batchNorm(b.conv(y, channels, hidden, 1, 1), hidden));
-      y = b.silu(b.batchNorm(b.conv(y, hidden, hidden, s[4], stride, hidden), hidden));
-      int64_t squeeze = std::max<int64_t>(1, channels / 4);
-      std::string scale = b.globalAvgPool(y);
-      scale = b.silu(b.conv(scale, hidden, squeeze, 1, 1, 1, /*bias=*/true));
-      scale = b.sigmoid(b.conv(scale, squeeze, hidden, 1, 1, 1, /*bias=*/true));
-      y = b.batchNorm(b.conv(b.mul(y, scale), hidden, s[1], 1, 1), s[1]);
-      x = stride == 1 && channels == s[1] ? b.add(x, y) : y;
+      x = b.invertedResidual(x, channels, s[1], s[0], s[4], i == 0 ? s[3] : 1,
+                             &OnnxModelBuilder::silu, /*squeezeExcite=*/true);
       channels = s[1];
     }
   }
@@ -416,20 +433,8 @@ inline onnx::ModelProto unet(int64_t batch, int64_t size, int64_t classes = 3) {
 inline onnx::ModelProto vgg(int64_t batch) {
   OnnxModelBuilder b("vgg");
   std::string x = b.input("image", {batch, 3, 32, 32});
-  const int64_t config[] = {64, 0, 128, 0, 256, 256, 0, 512, 512, 0};
   int64_t channels = 3;
-  for (int64_t c : config) {
-    if (c == 0) {
-      std::string out;
-      onnx::NodeProto *n = b.node("MaxPool", {x}, out);
-      OnnxModelBuilder::ints(n, "kernel_shape", {2, 2});
-      OnnxModelBuilder::ints(n, "strides", {2, 2});
-      x = out;
-      continue;
-    }
-    x = b.relu(b.conv(x, channels, c, 3, 1, 1, /*bias=*/true));
-    channels = c;
-  }
+  x = b.vggFeatures(x, channels, {64, 0, 128, 0, 256, 256, 0, 512, 512, 0});
   x = b.relu(b.linear(b.flatten(x), 512 * 2 * 2, 256));
   std::string logits = b.linear(x, 256, 10);
   b.output(logits);
