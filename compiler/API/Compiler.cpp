@@ -10,6 +10,7 @@
 #include "compiler/API/Lowering.h"
 #include "compiler/Autodiff/Autodiff.h"
 #include "compiler/Passes.h"
+#include "dialects/tessel/IR/Constants.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
@@ -128,12 +129,21 @@ Result<std::vector<detail::CodeConstant>> externalizeConstants(mlir::ModuleOp mo
     constant.symbol = global.getSymName().str();
     constant.size = raw.size();
     constant.alignment = std::max<size_t>(64, global.getAlignment().value_or(0));
-    constant.data = detail::allocateAligned(constant.size, constant.alignment);
-    if (!constant.data)
-      return R::error(llvm::formatv("out of memory for the {0} bytes of constant '{1}'",
-                                    raw.size(), global.getSymName())
-                          .str());
-    std::memcpy(constant.data.get(), raw.data(), raw.size());
+    // A weight the importer or a fold stored as a resource is shared, not
+    // copied (when aligned as the code wants it).
+    constant.data = mlir::tessel::shareConstantStorage(raw);
+    if (constant.data &&
+        reinterpret_cast<uintptr_t>(constant.data.get()) % constant.alignment != 0)
+      constant.data = nullptr;
+    if (!constant.data) {
+      detail::AlignedBuffer copy = detail::allocateAligned(constant.size, constant.alignment);
+      if (!copy)
+        return R::error(llvm::formatv("out of memory for the {0} bytes of constant '{1}'",
+                                      raw.size(), global.getSymName())
+                            .str());
+      std::memcpy(copy.get(), raw.data(), raw.size());
+      constant.data = std::move(copy);
+    }
     constants.push_back(std::move(constant));
     global.removeValueAttr();
     global.setLinkage(mlir::LLVM::Linkage::External);
@@ -234,7 +244,7 @@ Result<Executable> linkCode(detail::CompiledCode code, const std::string &name,
     add("tessel_profile_clock", reinterpret_cast<const void *>(&profileClock));
     add("tessel_profile_record", reinterpret_cast<const void *>(&profileRecord));
     for (const detail::CodeConstant &constant : impl->constants)
-      add(constant.symbol, constant.data.get());
+      add(constant.symbol, const_cast<char *>(constant.data.get()));
   });
   if (!jit)
     return Result<Executable>::error("linking the code of '" + name + "' failed: " +
@@ -329,10 +339,13 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
       sites.push_back(p);
     }
   detail::CompiledCode code;
-  if (auto constants = externalizeConstants(module); !constants)
-    return constants.status();
-  else
+  {
+    detail::ScopedPhase phase(options.timing, "weights");
+    auto constants = externalizeConstants(module);
+    if (!constants)
+      return constants.status();
     code.constants = std::move(*constants);
+  }
   std::string entry = "_mlir_ciface_" + mlir::tessel::getEntrySymbol(name);
 
   auto llvmContext = std::make_unique<llvm::LLVMContext>();
@@ -407,7 +420,14 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
   llvm::BLAKE3 hasher;
   std::string text;
   llvm::raw_string_ostream os(text);
-  module.print(os, mlir::OpPrintingFlags().printGenericOpForm().elideLargeElementsAttrs(16));
+  // The module's ops one by one: printing the module itself would add its
+  // resources section, each weight as hex (elided only once printed).
+  auto flags = mlir::OpPrintingFlags().printGenericOpForm().elideLargeElementsAttrs(16);
+  os << module->getAttrDictionary() << "\n";
+  for (mlir::Operation &op : *module.getBody()) {
+    op.print(os, flags);
+    os << "\n";
+  }
   os << "\nfunction=" << name << " threads=" << options.threads
      << " cpu=" << options.cpu << " features=" << options.features
      << " initializersAsInputs=" << options.initializersAsInputs

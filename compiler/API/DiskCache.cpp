@@ -1,6 +1,7 @@
 //===- DiskCache.cpp - Compiled code kept on disk between processes -------===//
 
 #include "compiler/API/DiskCache.h"
+#include "dialects/tessel/IR/Constants.h"
 #include "tessel/Version.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -19,9 +20,7 @@ using namespace tessel::detail;
 void AlignedFree::operator()(void *p) const { std::free(p); }
 
 AlignedBuffer detail::allocateAligned(size_t size, size_t alignment) {
-  // aligned_alloc wants a multiple of the alignment.
-  size_t rounded = (std::max<size_t>(size, 1) + alignment - 1) / alignment * alignment;
-  return AlignedBuffer(static_cast<char *>(std::aligned_alloc(alignment, rounded)));
+  return AlignedBuffer(mlir::tessel::allocateConstantStorage(size, alignment));
 }
 
 namespace {
@@ -107,10 +106,11 @@ std::optional<CompiledCode> detail::loadCachedCode(const std::string &dir,
     if (!r.ok || c.alignment == 0 || (c.alignment & (c.alignment - 1)) != 0 ||
         c.alignment > 4096)
       return std::nullopt;
-    c.data = allocateAligned(c.size, c.alignment);
-    if (!c.data)
+    AlignedBuffer data = allocateAligned(c.size, c.alignment);
+    if (!data)
       return std::nullopt;
-    std::memcpy(c.data.get(), bytes.data(), c.size);
+    std::memcpy(data.get(), bytes.data(), c.size);
+    c.data = std::move(data);
     code.constants.push_back(std::move(c));
   }
   if (!r.ok || !r.rest.empty())

@@ -35,7 +35,9 @@ AlignedBuffer allocateAligned(size_t size, size_t alignment);
 /// A constant the compiled code reads by symbol (a weight tensor).
 struct CodeConstant {
   std::string symbol;
-  AlignedBuffer data;
+  /// Read-only for the code; shared with the constant that held it when it
+  /// was a resource (mlir::tessel::shareConstantStorage).
+  std::shared_ptr<const char> data;
   size_t size = 0, alignment = 64;
 };
 

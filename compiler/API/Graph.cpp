@@ -9,6 +9,7 @@
 #include "compiler/API/GraphImpl.h"
 #include "compiler/InitAll.h"
 #include "dialects/tessel/IR/Builders.h"
+#include "dialects/tessel/IR/Constants.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -240,9 +241,16 @@ Value Graph::constant(const Tensor &value) {
   }
   Tensor dense = value.isContiguous() ? value : value.clone();
   auto type = mlir::RankedTensorType::get(dense.shape(), g.builder.getF32Type());
-  auto attr = mlir::DenseElementsAttr::get(
-      type, llvm::ArrayRef<float>(dense.data(), dense.numElements()));
-  auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(), attr);
+  mlir::ElementsAttr attr = mt::getConstantAttr(
+      type, "graph_constant",
+      llvm::ArrayRef<char>(reinterpret_cast<const char *>(dense.data()),
+                           dense.numElements() * sizeof(float)));
+  if (!attr) {
+    fail(g, "out of memory for a constant of shape " + shapeString(dense.shape()));
+    return {};
+  }
+  auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(),
+                                   llvm::cast<mlir::TypedAttr>(attr));
   g.values.push_back(op.getResult());
   return g.value(static_cast<int>(g.values.size()) - 1);
 }

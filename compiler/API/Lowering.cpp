@@ -5,6 +5,7 @@
 #include "compiler/InitAll.h"
 #include "compiler/Passes.h"
 #include "compiler/Pipelines/CpuPipeline.h"
+#include "dialects/tessel/IR/Constants.h"
 #include "dialects/tessel/IR/TesselDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -235,14 +236,13 @@ detail::generateObjects(std::unique_ptr<llvm::Module> module,
 
 std::optional<llvm::ArrayRef<char>>
 tessel::detail::getLargeConstantData(mlir::LLVM::GlobalOp global) {
-  auto dense = llvm::dyn_cast_or_null<mlir::DenseElementsAttr>(global.getValueOrNull());
-  // Raw data is the row-major bytes of the array for whole-byte elements
-  // (i1 is bit-packed) unless it is a splat (stored once).
-  if (!global.getConstant() || !dense || dense.isSplat() ||
-      dense.getElementType().getIntOrFloatBitWidth() % 8 != 0 ||
-      dense.getRawData().size() < 256)
+  if (!global.getConstant())
     return std::nullopt;
-  return dense.getRawData();
+  std::optional<llvm::ArrayRef<char>> bytes =
+      mlir::tessel::getConstantBytes(global.getValueOrNull());
+  if (!bytes || bytes->size() < 256)
+    return std::nullopt;
+  return bytes;
 }
 
 ScopedPhase::ScopedPhase(CompileTiming *timing, std::string name)

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Import/OnnxImporterImpl.h"
+#include "dialects/tessel/IR/Constants.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -85,13 +86,22 @@ namespace {
 
 /// Decodes `count` little-endian values of `Raw` from `bytes` into `out`.
 template <typename Raw, typename Out>
-void decodeRaw(const std::string &bytes, int64_t count, std::vector<Out> &out) {
+void decodeRaw(llvm::StringRef bytes, int64_t count, std::vector<Out> &out) {
   out.resize(count);
   for (int64_t i = 0; i < count; ++i) {
     Raw v;
     std::memcpy(&v, bytes.data() + i * sizeof(Raw), sizeof(Raw));
     out[i] = static_cast<Out>(v);
   }
+}
+
+/// A resource key for initializer `name`: keys are identifiers in the
+/// printed IR, so other characters become '_'.
+std::string resourceName(llvm::StringRef name) {
+  std::string key = "onnx_";
+  for (char c : name)
+    key += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return key;
 }
 
 double halfToDouble(uint16_t bits, bool brain) {
@@ -135,24 +145,26 @@ Status sizeMismatch(const std::string &what, llvm::ArrayRef<int64_t> shape, int6
 
 } // namespace
 
-bool tessel::detail::isRawFloat32(const onnx::TensorProto &proto) {
+bool tessel::detail::isRawFloat32(const onnx::TensorProto &proto, bool cut) {
   return llvm::sys::IsLittleEndianHost && proto.data_type() == onnx::TensorProto::FLOAT &&
-         proto.has_raw_data() && proto.data_location() != onnx::TensorProto::EXTERNAL;
+         (cut || proto.has_raw_data()) &&
+         proto.data_location() != onnx::TensorProto::EXTERNAL;
 }
 
-Status tessel::detail::checkRawFloat32(const onnx::TensorProto &proto,
+Status tessel::detail::checkRawFloat32(const onnx::TensorProto &proto, llvm::StringRef raw,
                                        const std::string &what) {
   auto shape = checkedShape(proto, what);
   if (!shape)
     return shape.status();
-  size_t bytes = proto.raw_data().size();
+  size_t bytes = raw.size();
   if (bytes != static_cast<size_t>(product(*shape)) * sizeof(float))
     return sizeMismatch(what, *shape, static_cast<int64_t>(bytes / sizeof(float)));
   return Status();
 }
 
 Result<OnnxTensor> tessel::detail::readOnnxTensor(const onnx::TensorProto &proto,
-                                                  const std::string &what) {
+                                                  const std::string &what,
+                                                  std::optional<llvm::StringRef> cutRaw) {
   using R = Result<OnnxTensor>;
   OnnxTensor t;
   auto shape = checkedShape(proto, what);
@@ -178,8 +190,8 @@ Result<OnnxTensor> tessel::detail::readOnnxTensor(const onnx::TensorProto &proto
   t.isFloat = type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::DOUBLE ||
               type == onnx::TensorProto::FLOAT16 || type == onnx::TensorProto::BFLOAT16;
   auto sizeError = [&](int64_t got) -> R { return sizeMismatch(what, t.shape, got); };
-  if (proto.has_raw_data()) {
-    const std::string &raw = proto.raw_data();
+  if (cutRaw || proto.has_raw_data()) {
+    llvm::StringRef raw = cutRaw ? *cutRaw : llvm::StringRef(proto.raw_data());
     if (raw.size() != static_cast<size_t>(count) * width)
       return sizeError(static_cast<int64_t>(raw.size() / width));
     switch (type) {
@@ -269,7 +281,7 @@ Result<Entry *> Importer::entry(int i) {
 Status Importer::decode(Entry &e) {
   if (!e.raw || e.constant)
     return Status();
-  auto t = readOnnxTensor(*e.raw, "initializer '" + e.raw->name() + "'");
+  auto t = readOnnxTensor(*e.raw, "initializer '" + e.raw->name() + "'", e.rawBytes);
   if (!t)
     return Status::error(file + ": " + t.message());
   e.constant = std::make_shared<const OnnxTensor>(std::move(*t));
@@ -283,10 +295,15 @@ Result<Value> Importer::materialize(Entry &e, const std::string &name) {
     // Raw float32 bytes are the element attribute's own layout.
     std::vector<int64_t> shape(e.raw->dims().begin(), e.raw->dims().end());
     auto type = mlir::RankedTensorType::get(shape, builder.getF32Type());
-    const std::string &bytes = e.raw->raw_data();
-    auto attr = mlir::DenseElementsAttr::getFromRawBuffer(
-        type, llvm::ArrayRef<char>(bytes.data(), bytes.size()));
-    e.value = mt::ConstantOp::create(builder, loc, attr).getResult();
+    mlir::ElementsAttr attr = mt::getConstantAttr(
+        type, resourceName(name), llvm::ArrayRef<char>(e.rawBytes.data(), e.rawBytes.size()));
+    if (!attr)
+      return Status::error(llvm::formatv("{0}: out of memory for the {1} bytes of "
+                                         "initializer '{2}'",
+                                         file, e.rawBytes.size(), name)
+                               .str());
+    e.value = mt::ConstantOp::create(builder, loc, llvm::cast<mlir::TypedAttr>(attr))
+                  .getResult();
   } else {
     e.value = materialize(*e.constant);
   }
@@ -428,7 +445,8 @@ Status Importer::convertNode() {
   return Status();
 }
 
-Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &model) {
+Result<mlir::OwningOpRef<mlir::ModuleOp>>
+Importer::run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cutRawData) {
   using R = Result<mlir::OwningOpRef<mlir::ModuleOp>>;
   for (const onnx::OperatorSetIdProto &set : model.opset_import())
     if (set.domain().empty() || set.domain() == "ai.onnx")
@@ -457,15 +475,19 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
 
   // Initializers are constants (or, when asked, inputs after the graph's).
   std::vector<std::pair<std::string, Shape>> arguments;
-  for (const onnx::TensorProto &init : graph.initializer()) {
-    if (isRawFloat32(init) && !options.initializersAsInputs) {
-      if (Status s = checkRawFloat32(init, "initializer '" + init.name() + "'"); !s)
+  for (const auto &[index, init] : llvm::enumerate(graph.initializer())) {
+    std::optional<llvm::StringRef> cut;
+    if (index < cutRawData.size() && !cutRawData[index].empty())
+      cut = cutRawData[index];
+    if (isRawFloat32(init, cut.has_value()) && !options.initializersAsInputs) {
+      llvm::StringRef bytes = cut ? *cut : llvm::StringRef(init.raw_data());
+      if (Status s = checkRawFloat32(init, bytes, "initializer '" + init.name() + "'"); !s)
         return R::error(file + ": " + s.message());
       initializerNames.insert(init.name());
-      values[init.name()] = Entry{Value(), nullptr, &init};
+      values[init.name()] = Entry{Value(), nullptr, &init, bytes};
       continue;
     }
-    auto t = readOnnxTensor(init, "initializer '" + init.name() + "'");
+    auto t = readOnnxTensor(init, "initializer '" + init.name() + "'", cut);
     if (!t)
       return R::error(file + ": " + t.message());
     initializerNames.insert(init.name());
@@ -548,8 +570,11 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>> Importer::run(const onnx::ModelProto &
 
 namespace {
 
+/// Parses a binary or (`text`) a text model. A binary one's large
+/// initializers are cut out first (their bytes go to `cutRawData`), so that
+/// protobuf does not copy them.
 Result<onnx::ModelProto> parseModel(llvm::StringRef bytes, const std::string &name,
-                                    bool text) {
+                                    bool text, std::vector<llvm::StringRef> &cutRawData) {
   using R = Result<onnx::ModelProto>;
   onnx::ModelProto model;
   if (text) {
@@ -569,6 +594,11 @@ Result<onnx::ModelProto> parseModel(llvm::StringRef bytes, const std::string &na
       return R::error(name + ": the model has no graph");
     return model;
   }
+  std::optional<SplitModel> split = splitLargeInitializers(bytes, mt::kResourceConstantBytes);
+  if (split && llvm::any_of(split->rawData, [](llvm::StringRef r) { return !r.empty(); })) {
+    bytes = split->skeleton;
+    cutRawData = std::move(split->rawData);
+  }
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return R::error(name + ": not a valid ONNX model (the protobuf does not parse; "
@@ -583,16 +613,20 @@ Result<onnx::ModelProto> parseModel(llvm::StringRef bytes, const std::string &na
 Result<mlir::OwningOpRef<mlir::ModuleOp>>
 tessel::detail::importOnnxBytes(mlir::MLIRContext &context, llvm::StringRef bytes,
                                 const std::string &name, const OnnxImportOptions &options) {
-  auto model = parseModel(bytes, name, llvm::StringRef(name).ends_with(".onnxtxt"));
+  std::vector<llvm::StringRef> cutRawData;
+  auto model =
+      parseModel(bytes, name, llvm::StringRef(name).ends_with(".onnxtxt"), cutRawData);
   if (!model)
     return model.status();
-  return Importer(context, name, options).run(*model);
+  return Importer(context, name, options).run(*model, cutRawData);
 }
 
 Result<mlir::OwningOpRef<mlir::ModuleOp>>
 tessel::detail::importOnnxFile(mlir::MLIRContext &context, const std::string &path,
                                const OnnxImportOptions &options) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
+  // Mapped, not read: the weights are copied once, into their constants.
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
   if (!buffer)
     return Result<mlir::OwningOpRef<mlir::ModuleOp>>::error(
         "cannot read '" + path + "': " + buffer.getError().message());

@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,18 @@ Result<mlir::OwningOpRef<mlir::ModuleOp>>
 importOnnxBytes(mlir::MLIRContext &context, llvm::StringRef bytes, const std::string &name,
                 const OnnxImportOptions &options = {});
 
+/// A binary ModelProto with the raw_data of its large float32 initializers
+/// cut out (OnnxWire.cpp): `skeleton` is the rest of the model, `rawData`
+/// the cut bytes by initializer index (as the parsed graph numbers them;
+/// empty where nothing was cut). They point into the model's bytes.
+struct SplitModel {
+  std::string skeleton;
+  std::vector<llvm::StringRef> rawData;
+};
+/// Splits `model` so, cutting initializers of `minBytes` or more; nullopt
+/// when the bytes are not a well-formed message (the parser then says why).
+std::optional<SplitModel> splitLargeInitializers(llvm::StringRef model, size_t minBytes);
+
 /// Whether `path` names an ONNX model (.onnx or .onnxtxt).
 bool isOnnxPath(llvm::StringRef path);
 
@@ -68,12 +81,17 @@ struct OnnxTensor {
 };
 
 /// Reads a TensorProto (typed fields or raw_data); `what` names it in errors.
-Result<OnnxTensor> readOnnxTensor(const onnx::TensorProto &tensor, const std::string &what);
-/// Whether `tensor` holds float32 raw bytes in this machine's byte order:
-/// then they are the layout of a tensor constant as they are.
-bool isRawFloat32(const onnx::TensorProto &tensor);
-/// Checks what readOnnxTensor would of such a tensor, without decoding it.
-Status checkRawFloat32(const onnx::TensorProto &tensor, const std::string &what);
+/// `raw`, when given, stands for raw_data (the bytes of a cut initializer).
+Result<OnnxTensor> readOnnxTensor(const onnx::TensorProto &tensor, const std::string &what,
+                                  std::optional<llvm::StringRef> raw = std::nullopt);
+/// Whether `tensor` holds float32 raw bytes in this machine's byte order
+/// (in raw_data, or cut out of it when `cut`): then they are the layout of a
+/// tensor constant as they are.
+bool isRawFloat32(const onnx::TensorProto &tensor, bool cut = false);
+/// Checks what readOnnxTensor would of such a tensor holding `raw`, without
+/// decoding it.
+Status checkRawFloat32(const onnx::TensorProto &tensor, llvm::StringRef raw,
+                       const std::string &what);
 /// Reads a serialized TensorProto file (the backend tests' input_N.pb).
 Result<OnnxTensor> readOnnxTensorFile(const std::string &path);
 

@@ -57,11 +57,14 @@ using ConstPtr = std::shared_ptr<const OnnxTensor>;
 /// also been materialized as a tessel.constant. A float initializer stored
 /// as raw bytes starts as `raw` alone: a tessel.constant is made from its
 /// bytes directly, and it is decoded into `constant` only when a converter
-/// reads its values (weights, megabytes of them, never are).
+/// reads its values (weights, megabytes of them, never are). `rawBytes` are
+/// its bytes: in `raw`, or where the model file holds them when the
+/// importer cut them out (splitLargeInitializers).
 struct Entry {
   Value value;
   ConstPtr constant;
   const onnx::TensorProto *raw = nullptr;
+  llvm::StringRef rawBytes;
 };
 
 inline OnnxTensor scalarInts(std::vector<int64_t> values, Shape shape) {
@@ -86,7 +89,10 @@ public:
     context.loadDialect<mt::TesselDialect, mlir::func::FuncDialect>();
   }
 
-  Result<mlir::OwningOpRef<mlir::ModuleOp>> run(const onnx::ModelProto &model);
+  /// Imports `model`; `cutRawData` holds the raw_data of the initializers
+  /// the model's bytes had cut out, by index (splitLargeInitializers).
+  Result<mlir::OwningOpRef<mlir::ModuleOp>>
+  run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cutRawData = {});
 
 private:
   using Converter = std::function<Status()>;

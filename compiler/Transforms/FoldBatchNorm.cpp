@@ -6,6 +6,7 @@
 
 #include "compiler/Transforms/Decompositions.h"
 #include "dialects/tessel/IR/Builders.h"
+#include "dialects/tessel/IR/Constants.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/Matchers.h"
@@ -34,34 +35,51 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
     unsigned bnChannelDim = bn.getLayout() ? getChannelDim(*bn.getLayout()) : 1;
     if (bnChannelDim != getChannelDim(conv.getLayout()))
       return rewriter.notifyMatchFailure(bn, "layouts differ");
-    DenseElementsAttr filter, bias, scale, shift, mean, variance;
-    if (!matchPattern(conv.getFilter(), m_Constant(&filter)) ||
-        !matchPattern(bn.getScale(), m_Constant(&scale)) ||
-        !matchPattern(bn.getBias(), m_Constant(&shift)) ||
-        !matchPattern(bn.getMean(), m_Constant(&mean)) ||
-        !matchPattern(bn.getVariance(), m_Constant(&variance)) ||
-        (conv.getBias() && !matchPattern(conv.getBias(), m_Constant(&bias))))
-      return rewriter.notifyMatchFailure(bn, "weights or statistics are not constants");
-
-    // f32 and f64 read and write their raw data; APFloat per element (other
-    // float types) costs seconds on a ResNet's 11M weights.
-    auto values = [](DenseElementsAttr attr) {
+    // The values of a constant operand: a dense attribute, or for f32 and
+    // f64 also a resource (a weight the importer kept as one). f32 and f64
+    // read their raw data; APFloat per element (other float types) costs
+    // seconds on a ResNet's 11M weights.
+    auto values = [](Value operand) -> std::optional<SmallVector<double>> {
+      Attribute attr;
+      if (!matchPattern(operand, m_Constant(&attr)))
+        return std::nullopt;
+      Type type = cast<ShapedType>(operand.getType()).getElementType();
       SmallVector<double> v;
-      v.reserve(attr.getNumElements());
-      Type type = attr.getElementType();
+      if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+        v.reserve(dense.getNumElements());
+        if (type.isF32())
+          llvm::append_range(v, dense.getValues<float>());
+        else if (type.isF64())
+          llvm::append_range(v, dense.getValues<double>());
+        else
+          for (const APFloat &x : dense.getValues<APFloat>())
+            v.push_back(x.convertToDouble());
+        return v;
+      }
+      std::optional<ArrayRef<char>> raw = getConstantBytes(attr);
+      if (!raw || !(type.isF32() || type.isF64()))
+        return std::nullopt;
       if (type.isF32())
-        llvm::append_range(v, attr.getValues<float>());
-      else if (type.isF64())
-        llvm::append_range(v, attr.getValues<double>());
+        llvm::append_range(v, ArrayRef<float>(reinterpret_cast<const float *>(raw->data()),
+                                              raw->size() / sizeof(float)));
       else
-        for (const APFloat &x : attr.getValues<APFloat>())
-          v.push_back(x.convertToDouble());
+        llvm::append_range(v, ArrayRef<double>(reinterpret_cast<const double *>(raw->data()),
+                                               raw->size() / sizeof(double)));
       return v;
     };
-    SmallVector<double> w = values(filter), g = values(scale), beta = values(shift),
-                        mu = values(mean), var = values(variance);
+    std::optional<SmallVector<double>> filter = values(conv.getFilter()),
+                                       scale = values(bn.getScale()),
+                                       shift = values(bn.getBias()),
+                                       mean = values(bn.getMean()),
+                                       variance = values(bn.getVariance()), bias;
+    if (conv.getBias())
+      bias = values(conv.getBias());
+    if (!filter || !scale || !shift || !mean || !variance || (conv.getBias() && !bias))
+      return rewriter.notifyMatchFailure(bn, "weights or statistics are not constants");
+    SmallVector<double> &w = *filter, &g = *scale, &beta = *shift, &mu = *mean,
+                        &var = *variance;
     int64_t channels = static_cast<int64_t>(g.size());
-    SmallVector<double> b = bias ? values(bias) : SmallVector<double>(channels, 0.0);
+    SmallVector<double> b = bias ? *bias : SmallVector<double>(channels, 0.0);
     double epsilon = bn.getEpsilon().convertToDouble();
     SmallVector<double> factor(channels);
     for (int64_t o = 0; o < channels; ++o)
@@ -76,10 +94,15 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
 
     auto constant = [&](ShapedType type, ArrayRef<double> data) -> Value {
       auto elementType = cast<FloatType>(type.getElementType());
-      DenseElementsAttr attr;
+      ElementsAttr attr;
       if (elementType.isF32()) {
         SmallVector<float> narrowed(data.begin(), data.end());
-        attr = DenseElementsAttr::get(type, ArrayRef<float>(narrowed));
+        attr = getConstantAttr(
+            type, "tessel_folded",
+            ArrayRef<char>(reinterpret_cast<const char *>(narrowed.data()),
+                           narrowed.size() * sizeof(float)));
+        if (!attr)
+          return nullptr;
       } else if (elementType.isF64()) {
         attr = DenseElementsAttr::get(type, data);
       } else {
@@ -92,10 +115,17 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
         }
         attr = DenseElementsAttr::get(type, converted);
       }
-      return ConstantOp::create(rewriter, bn.getLoc(), attr).getResult();
+      return ConstantOp::create(rewriter, bn.getLoc(), cast<TypedAttr>(attr)).getResult();
     };
-    auto biasType = RankedTensorType::get({channels}, filter.getType().getElementType());
-    Value newFilter = constant(filter.getType(), w), newBias = constant(biasType, b);
+    auto filterType = cast<ShapedType>(conv.getFilter().getType());
+    auto biasType = RankedTensorType::get({channels}, filterType.getElementType());
+    Value newFilter = constant(filterType, w), newBias = constant(biasType, b);
+    if (!newFilter || !newBias) {
+      for (Value v : {newFilter, newBias})
+        if (v)
+          rewriter.eraseOp(v.getDefiningOp());
+      return rewriter.notifyMatchFailure(bn, "out of memory for the folded weights");
+    }
     auto folded = createInferred<ConvOp>(rewriter, conv.getLoc(),
                                          {conv.getInput(), newFilter, newBias},
                                          conv.getProperties());

@@ -75,8 +75,8 @@ struct CompileOptions {
   /// the disk cache.
   bool profile = false;
   /// When set, filled with the phases of this compilation (import, the
-  /// pipeline's five stages, LLVM IR translation, optimization, code
-  /// generation); a compilation served from the in-process cache has one
+  /// pipeline's five stages, handing the weights to the executable, LLVM IR
+  /// translation, optimization, code generation); a compilation served from the in-process cache has one
   /// phase, "cache hit". Never part of what is cached.
   CompileTiming *timing = nullptr;
 };

@@ -134,3 +134,34 @@ func.func @filter_gradient_grouped(%x: tensor<1x4x6x6xf32>, %dy: tensor<1x4x4x4x
   %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>, groups = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32>
   return %0 : tensor<4x2x3x3xf32>
 }
+
+// -----
+
+// The same fold when the filter is a resource (as the ONNX importer makes
+// weights of 16 KiB or more): filter [2, 4] as raw f32 bytes.
+// CHECK-LABEL: func @fold_batch_norm_resource_filter
+// CHECK-DAG: %[[W:.+]] = tessel.constant dense<{{\[\[\[\[}}3.000000e+00, 4.000000e+00]]]]> : tensor<1x1x1x2xf32>
+// CHECK-DAG: %[[B:.+]] = tessel.constant dense<[1.750000e+00, 1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.+]] = tessel.conv %{{.+}}, %[[W]], %[[B]] layout nhwc, hwio
+// CHECK-NOT: tessel.batch_norm
+// CHECK: return %[[Y]]
+func.func @fold_batch_norm_resource_filter(%x: tensor<1x4x4x1xf32>) -> tensor<1x4x4x2xf32> {
+  %w = tessel.constant dense_resource<filter> : tensor<1x1x1x2xf32>
+  %b = tessel.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %scale = tessel.constant dense<[3.0, 1.0]> : tensor<2xf32>
+  %shift = tessel.constant dense<[1.0, 0.0]> : tensor<2xf32>
+  %mean = tessel.constant dense<[0.5, 1.0]> : tensor<2xf32>
+  %var = tessel.constant dense<[3.0, 0.0]> : tensor<2xf32>
+  %0 = tessel.conv %x, %w, %b layout nhwc, hwio : (tensor<1x4x4x1xf32>, tensor<1x1x1x2xf32>, tensor<2xf32>) -> tensor<1x4x4x2xf32>
+  %1 = tessel.batch_norm %0, %scale, %shift, %mean, %var layout nhwc {epsilon = 1.0 : f64}
+         : (tensor<1x4x4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x4x4x2xf32>
+  return %1 : tensor<1x4x4x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      filter: "0x040000000000004000008040"
+    }
+  }
+#-}

@@ -549,7 +549,7 @@ TEST(Jit, CompileTimingPhases) {
   EXPECT_EQ(names, (std::vector<std::string>{
                        "cache key", "entry point", "tessel to linalg",
                        "tiling and vectorization", "bufferization",
-                       "lowering to the LLVM dialect", "translation to LLVM IR",
+                       "lowering to the LLVM dialect", "weights", "translation to LLVM IR",
                        "module splitting", "LLVM optimization", "code generation",
                        "linking"}));
   EXPECT_NE(timing.table().find("total"), std::string::npos);

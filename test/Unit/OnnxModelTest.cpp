@@ -4,12 +4,13 @@
 // UNet are written as ONNX files (test/Models/OnnxModels.h), compiled with
 // compileFile and checked against a naive evaluator of the same ModelProto,
 // node by node, on the reference loops of Reference.h. The evaluator reads
-// the ONNX graph itself: it shares no code with the importer. Small hand-made models check how raw float
-// initializers are read.
+// the ONNX graph itself: it shares no code with the importer. Small hand-made
+// models check how raw float initializers are read.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "compiler/Import/OnnxImporter.h"
 #include "test/Models/OnnxModels.h"
 #include "tessel/Compiler.h"
 
@@ -236,6 +237,148 @@ TEST(OnnxModels, RawInitializerOfTheWrongSize) {
                                "holds 5 values"),
             std::string::npos)
       << exe.message();
+}
+
+// Raw float initializers of 16 KiB or more are cut out of the model's bytes
+// before protobuf parses it and read where the file holds them: the same
+// three uses as above, an initializer of the wrong size, and the
+// initializers taken as inputs.
+TEST(OnnxModels, LargeRawInitializers) {
+  constexpr int64_t rows = 64, cols = 96; // 24 KiB
+  models::OnnxModelBuilder b("large");
+  std::string x = b.input("x", {rows, cols});
+  std::vector<float> wValues(rows * cols);
+  for (size_t i = 0; i < wValues.size(); ++i)
+    wValues[i] = static_cast<float>(i % 251) * 0.5f - 60.0f;
+  std::string w = b.constant({rows, cols}, wValues);
+  std::string sum, reshaped;
+  b.node("Add", {x, w}, sum);
+  onnx::TensorProto *shape = b.model.mutable_graph()->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(cols);
+  shape->add_int64_data(rows);
+  b.node("Reshape", {w, "shape"}, reshaped);
+  b.output(sum);
+  b.output(w);
+  b.output(reshaped);
+  std::mt19937 rng(3);
+  Tensor xValue = reference::randomTensor({rows, cols}, rng);
+  auto check = [&](const std::vector<Tensor> &out) {
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[2].shape(), (Shape{cols, rows}));
+    for (size_t i = 0; i < wValues.size(); ++i) {
+      ASSERT_EQ(out[0].data()[i], xValue.data()[i] + wValues[i]) << i;
+      ASSERT_EQ(out[1].data()[i], wValues[i]) << i;
+      ASSERT_EQ(out[2].data()[i], wValues[i]) << i;
+    }
+  };
+  Result<Executable> exe = compileModel(b.model, "large");
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  Result<std::vector<Tensor>> out = exe->run({xValue});
+  ASSERT_TRUE(out.ok()) << out.message();
+  check(*out);
+
+  std::string path = testing::TempDir() + "/tessel-large-inputs.onnx";
+  {
+    std::ofstream file(path, std::ios::binary);
+    ASSERT_TRUE(b.model.SerializeToOstream(&file));
+  }
+  CompileOptions asInputs;
+  asInputs.initializersAsInputs = true;
+  Result<Executable> withInputs = compileFile(path, asInputs);
+  std::remove(path.c_str());
+  ASSERT_TRUE(withInputs.ok()) << withInputs.message();
+  ASSERT_EQ(withInputs->inputs().size(), 2u);
+  out = withInputs->run({xValue, Tensor::fromValues({rows, cols}, wValues)});
+  ASSERT_TRUE(out.ok()) << out.message();
+  check(*out);
+
+  b.model.mutable_graph()->mutable_initializer(0)->mutable_raw_data()->resize(
+      (rows * cols - 1) * sizeof(float));
+  exe = compileModel(b.model, "large-short");
+  ASSERT_FALSE(exe.ok());
+  EXPECT_NE(exe.message().find("initializer '" + w + "' has shape [64, 96] (6144 elements) "
+                               "but holds 6143 values"),
+            std::string::npos)
+      << exe.message();
+}
+
+// What splitLargeInitializers cuts: the raw_data of float initializers of
+// the minimum size or more, not of other types, of smaller ones, of typed
+// fields or of external data; everything else is the model as it was.
+// Truncated and corrupted bytes are refused or split, never a crash.
+TEST(OnnxModels, SplitLargeInitializers) {
+  models::OnnxModelBuilder b("split");
+  std::string x = b.input("x", {2});
+  b.output(x);
+  auto add = [&](const std::string &name, int type, size_t bytes) {
+    onnx::TensorProto *t = b.model.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->add_dims(static_cast<int64_t>(bytes / 4));
+    t->set_raw_data(std::string(bytes, static_cast<char>(name.size())));
+    t->set_data_type(type); // written after raw_data: the scan reads the whole tensor
+    return t;
+  };
+  add("big", onnx::TensorProto::FLOAT, 4096);
+  add("small", onnx::TensorProto::FLOAT, 1024);
+  add("ints", onnx::TensorProto::INT32, 4096);
+  add("external", onnx::TensorProto::FLOAT, 4096)
+      ->set_data_location(onnx::TensorProto::EXTERNAL);
+  onnx::TensorProto *typed = b.model.mutable_graph()->add_initializer();
+  typed->set_name("typed");
+  typed->set_data_type(onnx::TensorProto::FLOAT);
+  for (int i = 0; i < 1024; ++i)
+    typed->add_float_data(static_cast<float>(i));
+  add("big2", onnx::TensorProto::FLOAT, 8192);
+  std::string bytes = b.model.SerializeAsString();
+
+  std::optional<detail::SplitModel> split = detail::splitLargeInitializers(bytes, 4096);
+  ASSERT_TRUE(split.has_value());
+  onnx::ModelProto skeleton;
+  ASSERT_TRUE(skeleton.ParseFromString(split->skeleton));
+  const auto &original = b.model.graph().initializer();
+  ASSERT_EQ(skeleton.graph().initializer_size(), original.size());
+  ASSERT_EQ(split->rawData.size(), static_cast<size_t>(original.size()));
+  for (int i = 0; i < original.size(); ++i) {
+    bool cut = original[i].name() == "big" || original[i].name() == "big2";
+    SCOPED_TRACE(original[i].name());
+    EXPECT_EQ(skeleton.graph().initializer(i).has_raw_data(), !cut && original[i].has_raw_data());
+    if (cut)
+      EXPECT_EQ(split->rawData[i].str(), original[i].raw_data());
+    else
+      EXPECT_TRUE(split->rawData[i].empty());
+    onnx::TensorProto expected = original[i];
+    if (cut)
+      expected.clear_raw_data();
+    EXPECT_EQ(skeleton.graph().initializer(i).SerializeAsString(),
+              expected.SerializeAsString());
+  }
+  onnx::ModelProto rest = b.model, skeletonRest = skeleton;
+  rest.mutable_graph()->clear_initializer();
+  skeletonRest.mutable_graph()->clear_initializer();
+  EXPECT_EQ(skeletonRest.SerializeAsString(), rest.SerializeAsString());
+
+  std::mt19937 rng(7);
+  for (size_t length = 0; length < bytes.size(); length += 1 + length / 64) {
+    std::optional<detail::SplitModel> part =
+        detail::splitLargeInitializers(llvm::StringRef(bytes).take_front(length), 4096);
+    if (part)
+      for (llvm::StringRef raw : part->rawData)
+        EXPECT_TRUE(raw.empty() || (raw.data() >= bytes.data() &&
+                                    raw.data() + raw.size() <= bytes.data() + length));
+  }
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string corrupt = bytes;
+    for (int k = 0; k < 3; ++k)
+      corrupt[rng() % corrupt.size()] = static_cast<char>(rng());
+    std::optional<detail::SplitModel> part = detail::splitLargeInitializers(corrupt, 4096);
+    if (part)
+      for (llvm::StringRef raw : part->rawData)
+        EXPECT_TRUE(raw.empty() || (raw.data() >= corrupt.data() &&
+                                    raw.data() + raw.size() <= corrupt.data() + corrupt.size()));
+  }
 }
 
 TEST(OnnxModels, ResNet18) { checkModel(models::resnet18(1, 64), {1, 3, 64, 64}, 2); }

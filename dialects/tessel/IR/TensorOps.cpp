@@ -1,7 +1,9 @@
 //===- TensorOps.cpp - Constants, shape and layout ops --------------------===//
 
+#include "dialects/tessel/IR/Constants.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/Sequence.h"
@@ -334,6 +336,10 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   }
   if (auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
     return constant.reshape(cast<ShapedType>(getType()));
+  // The same bytes under another shape: the new attribute shares the blob.
+  if (auto resource = dyn_cast_if_present<DenseResourceElementsAttr>(adaptor.getInput()))
+    return DenseResourceElementsAttr::get(cast<ShapedType>(getType()),
+                                          resource.getRawHandle());
   return {};
 }
 
@@ -342,35 +348,31 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
 OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
     return getInput();
-  auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   auto resultType = cast<RankedTensorType>(getType());
-  if (!constant)
+  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+    return splat.resizeSplat(resultType);
+  std::optional<ArrayRef<char>> raw = getConstantBytes(adaptor.getInput());
+  if (!raw)
     return {};
-  if (constant.isSplat())
-    return constant.resizeSplat(resultType);
-  size_t bits = constant.getElementType().getIntOrFloatBitWidth();
-  if (bits % 8 != 0)
-    return {};
-  size_t bytes = bits / 8;
-  ArrayRef<char> raw = constant.getRawData();
+  size_t bytes = resultType.getElementTypeBitWidth() / 8;
   ArrayRef<int64_t> inShape = getInput().getType().getShape();
   SmallVector<int64_t> inStrides(inShape.size(), 1);
   for (int64_t d = static_cast<int64_t>(inShape.size()) - 2; d >= 0; --d)
     inStrides[d] = inStrides[d + 1] * inShape[d + 1];
-  std::vector<char> out(raw.size());
-  SmallVector<int64_t> index(resultType.getRank(), 0);
-  for (int64_t flat = 0, n = resultType.getNumElements(); flat < n; ++flat) {
-    int64_t source = 0;
-    for (auto [d, p] : llvm::enumerate(getPerm()))
-      source += index[d] * inStrides[p];
-    std::memcpy(&out[flat * bytes], &raw[source * bytes], bytes);
-    for (int64_t d = resultType.getRank() - 1; d >= 0; --d) {
-      if (++index[d] < resultType.getShape()[d])
-        break;
-      index[d] = 0;
+  return getConstantAttr(resultType, "tessel_transposed", [&](MutableArrayRef<char> out) {
+    SmallVector<int64_t> index(resultType.getRank(), 0);
+    for (int64_t flat = 0, n = resultType.getNumElements(); flat < n; ++flat) {
+      int64_t source = 0;
+      for (auto [d, p] : llvm::enumerate(getPerm()))
+        source += index[d] * inStrides[p];
+      std::memcpy(&out[flat * bytes], &(*raw)[source * bytes], bytes);
+      for (int64_t d = resultType.getRank() - 1; d >= 0; --d) {
+        if (++index[d] < resultType.getShape()[d])
+          break;
+        index[d] = 0;
+      }
     }
-  }
-  return DenseElementsAttr::getFromRawBuffer(resultType, out);
+  });
 }
 
 namespace {

@@ -107,3 +107,28 @@ func.func @transpose_of_unit_dims(%x: tensor<1x2x2x512xf32>, %y: tensor<1x2x3xf3
   %1 = tessel.transpose %y {perm = array<i64: 0, 2, 1>} : tensor<1x2x3xf32> -> tensor<1x3x2xf32>
   return %0, %1 : tensor<2x2x1x512xf32>, tensor<1x3x2xf32>
 }
+
+// -----
+
+// Constants that are resources (the ONNX importer's weights) fold like dense
+// ones: a transpose writes the moved bytes into a new constant, a reshape
+// keeps the resource under its new shape. [[1, 2, 3], [4, 5, 6]] as raw f32.
+// CHECK-LABEL: func @fold_resources
+// CHECK-DAG: tessel.constant dense<{{\[\[}}1.000000e+00, 4.000000e+00], [2.000000e+00, 5.000000e+00], [3.000000e+00, 6.000000e+00]]> : tensor<3x2xf32>
+// CHECK-DAG: tessel.constant dense_resource<w> : tensor<6xf32>
+// CHECK-NOT: tessel.transpose
+// CHECK-NOT: tessel.reshape
+func.func @fold_resources() -> (tensor<3x2xf32>, tensor<6xf32>) {
+  %w = tessel.constant dense_resource<w> : tensor<2x3xf32>
+  %t = tessel.transpose %w {perm = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  %r = tessel.reshape %w {shape = array<i64: 6>} : tensor<2x3xf32> -> tensor<6xf32>
+  return %t, %r : tensor<3x2xf32>, tensor<6xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}
