@@ -356,21 +356,56 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return {};
   size_t bytes = resultType.getElementTypeBitWidth() / 8;
   ArrayRef<int64_t> inShape = getInput().getType().getShape();
-  SmallVector<int64_t> inStrides(inShape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(inShape.size()) - 2; d >= 0; --d)
+  ArrayRef<int64_t> outShape = resultType.getShape();
+  int64_t rank = resultType.getRank(), count = resultType.getNumElements();
+  if (count == 0)
+    return getConstantAttr(resultType, "tessel_transposed", [](MutableArrayRef<char>) {});
+  // The source stride of each result dim, in elements.
+  SmallVector<int64_t> inStrides(rank, 1), strides(rank);
+  for (int64_t d = rank - 2; d >= 0; --d)
     inStrides[d] = inStrides[d + 1] * inShape[d + 1];
-  return getConstantAttr(resultType, "tessel_transposed", [&](MutableArrayRef<char> out) {
-    SmallVector<int64_t> index(resultType.getRank(), 0);
-    for (int64_t flat = 0, n = resultType.getNumElements(); flat < n; ++flat) {
-      int64_t source = 0;
-      for (auto [d, p] : llvm::enumerate(getPerm()))
-        source += index[d] * inStrides[p];
-      std::memcpy(&out[flat * bytes], &(*raw)[source * bytes], bytes);
-      for (int64_t d = resultType.getRank() - 1; d >= 0; --d) {
-        if (++index[d] < resultType.getShape()[d])
+  for (auto [d, p] : llvm::enumerate(getPerm()))
+    strides[d] = inStrides[p];
+  // Rows of the result's last dim, each a strided walk of the source (a
+  // model's weights are millions of elements: no per-element index math).
+  auto copy = [&](auto element, MutableArrayRef<char> out) {
+    using T = decltype(element);
+    const auto *in = reinterpret_cast<const T *>(raw->data());
+    auto *to = reinterpret_cast<T *>(out.data());
+    int64_t inner = outShape[rank - 1], step = strides[rank - 1], base = 0;
+    SmallVector<int64_t> index(rank, 0);
+    for (int64_t row = 0, rows = count / inner; row < rows; ++row) {
+      for (int64_t j = 0; j < inner; ++j)
+        std::memcpy(to++, in + base + j * step, sizeof(T));
+      for (int64_t d = rank - 2; d >= 0; --d) {
+        base += strides[d];
+        if (++index[d] < outShape[d])
           break;
+        base -= strides[d] * outShape[d];
         index[d] = 0;
       }
+    }
+  };
+  return getConstantAttr(resultType, "tessel_transposed", [&](MutableArrayRef<char> out) {
+    switch (bytes) {
+    case 1: copy(uint8_t(), out); break;
+    case 2: copy(uint16_t(), out); break;
+    case 4: copy(uint32_t(), out); break;
+    case 8: copy(uint64_t(), out); break;
+    default: { // wider elements, byte by byte
+      SmallVector<int64_t> index(rank, 0);
+      for (int64_t flat = 0; flat < count; ++flat) {
+        int64_t source = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          source += index[d] * strides[d];
+        std::memcpy(&out[flat * bytes], &(*raw)[source * bytes], bytes);
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          if (++index[d] < outShape[d])
+            break;
+          index[d] = 0;
+        }
+      }
+    }
     }
   });
 }

@@ -116,13 +116,18 @@ func.func @transpose_of_unit_dims(%x: tensor<1x2x2x512xf32>, %y: tensor<1x2x3xf3
 // CHECK-LABEL: func @fold_resources
 // CHECK-DAG: tessel.constant dense<{{\[\[}}1.000000e+00, 4.000000e+00], [2.000000e+00, 5.000000e+00], [3.000000e+00, 6.000000e+00]]> : tensor<3x2xf32>
 // CHECK-DAG: tessel.constant dense_resource<w> : tensor<6xf32>
+// A rank-3 transpose of 8-byte elements: [[[1, 2], [3, 4], [5, 6]]] with
+// perm [2, 0, 1] is [[[1, 3, 5]], [[2, 4, 6]]].
+// CHECK-DAG: tessel.constant dense<{{\[\[\[}}1, 3, 5]], {{\[\[}}2, 4, 6]]]> : tensor<2x1x3xi64>
 // CHECK-NOT: tessel.transpose
 // CHECK-NOT: tessel.reshape
-func.func @fold_resources() -> (tensor<3x2xf32>, tensor<6xf32>) {
+func.func @fold_resources() -> (tensor<3x2xf32>, tensor<6xf32>, tensor<2x1x3xi64>) {
   %w = tessel.constant dense_resource<w> : tensor<2x3xf32>
   %t = tessel.transpose %w {perm = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
   %r = tessel.reshape %w {shape = array<i64: 6>} : tensor<2x3xf32> -> tensor<6xf32>
-  return %t, %r : tensor<3x2xf32>, tensor<6xf32>
+  %i = tessel.constant dense<[[[1, 2], [3, 4], [5, 6]]]> : tensor<1x3x2xi64>
+  %u = tessel.transpose %i {perm = array<i64: 2, 0, 1>} : tensor<1x3x2xi64> -> tensor<2x1x3xi64>
+  return %t, %r, %u : tensor<3x2xf32>, tensor<6xf32>, tensor<2x1x3xi64>
 }
 
 {-#
