@@ -236,7 +236,7 @@ Result<Executable> linkCode(detail::CompiledCode code, const std::string &name,
     add("tessel_profile_clock", reinterpret_cast<const void *>(&profileClock));
     add("tessel_profile_record", reinterpret_cast<const void *>(&profileRecord));
     for (const detail::CodeConstant &constant : impl->constants)
-      add(constant.symbol, const_cast<char *>(constant.data.get()));
+      add(constant.symbol, constant.data.get());
   });
   if (!jit)
     return Result<Executable>::error("linking the code of '" + name + "' failed: " +
