@@ -561,6 +561,35 @@ TEST(Jit, CompileTimingPhases) {
   EXPECT_EQ(again.phases[1].name, "cache hit");
 }
 
+TEST(Jit, IdenticalGraphsShareTheCache) {
+  // Two graphs built alike, with a constant large enough to be a resource
+  // (whose name differs between them), are one entry of the in-process
+  // cache; a different value of the constant is another.
+  std::mt19937 rng(9);
+  Tensor w = reference::randomTensor({64, 128}, rng); // 32 KiB
+  auto build = [&](const Tensor &weights) {
+    auto g = std::make_unique<Graph>("cached");
+    g->output("y", g->add(g->input("x", {64, 128}), g->constant(weights)));
+    return g;
+  };
+  auto phases = [](const Graph &g) {
+    CompileTiming timing;
+    CompileOptions options;
+    options.timing = &timing;
+    EXPECT_TRUE(compile(g, options).ok());
+    std::vector<std::string> names;
+    for (const CompileTiming::Phase &p : timing.phases)
+      names.push_back(p.name);
+    return names;
+  };
+  auto first = build(w), second = build(w);
+  EXPECT_GT(phases(*first).size(), 2u);
+  EXPECT_EQ(phases(*second), (std::vector<std::string>{"cache key", "cache hit"}));
+  Tensor other = w.clone();
+  other.data()[100] += 1.0f;
+  EXPECT_GT(phases(*build(other)).size(), 2u);
+}
+
 TEST(Jit, KernelProfile) {
   // A profiled executable counts every kernel call of every run, computes
   // what the reference loops do, and its sites' FLOPs add up to the graph's.
