@@ -17,10 +17,12 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
-#include "llvm/ExecutionEngine/Orc/Debugging/DebuggerSupport.h"
+#include "llvm/ExecutionEngine/JITEventListener.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h"
+#include "llvm/ExecutionEngine/SectionMemoryManager.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/Support/BLAKE3.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -186,17 +188,23 @@ Result<std::unique_ptr<llvm::orc::LLJIT>>
 loadObjects(llvm::ArrayRef<llvm::SmallString<0>> objects, const llvm::DataLayout &dataLayout,
             llvm::function_ref<void(SymbolAdder)> define) {
   using R = Result<std::unique_ptr<llvm::orc::LLJIT>>;
-  // LLJIT links with JITLink here (x86-64 and AArch64 ELF): each object's
-  // sections in one allocation, so the small code model's 32-bit
-  // displacements reach its constants, and calls and data outside it go
-  // through the stubs and GOT entries JITLink builds next to them.
-  auto jit = llvm::orc::LLJITBuilder().setDataLayout(dataLayout).create();
+  auto jit =
+      llvm::orc::LLJITBuilder()
+          .setDataLayout(dataLayout)
+          .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession &session)
+                                            -> llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>> {
+            auto layer = std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
+                session, [](const llvm::MemoryBuffer &) {
+                  return std::make_unique<llvm::SectionMemoryManager>();
+                });
+            // gdb sees the JIT-ed code, as under mlir::ExecutionEngine.
+            layer->registerJITEventListener(
+                *llvm::JITEventListener::createGDBRegistrationListener());
+            return layer;
+          })
+          .create();
   if (!jit)
     return R::error(llvm::toString(jit.takeError()));
-  // gdb sees the JIT-ed code, as under mlir::ExecutionEngine, where this
-  // process can register it (the registration is a debugging aid: without
-  // it the code runs the same).
-  llvm::consumeError(llvm::orc::enableDebuggerSupport(**jit));
   llvm::orc::JITDylib &library = (*jit)->getMainJITDylib();
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       dataLayout.getGlobalPrefix());
@@ -355,8 +363,17 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   if (Status s = addPackedEntry(*llvmModule, entry); !s)
     return s;
 
+  // The JIT maps code and data sections separately, wherever the address
+  // space has room: they may end up more than 2 GiB apart (seen under
+  // AddressSanitizer, whose reservations fragment the address space), past
+  // the reach of the small code model's 32-bit relocations, which the JIT
+  // then truncates into wild addresses. The large code model addresses data
+  // and calls with 64 bits.
   detail::TargetMachineFactory makeMachine = [&options] {
-    return detail::createTargetMachine("", options.cpu, options.features);
+    auto made = detail::createTargetMachine("", options.cpu, options.features);
+    if (made)
+      (*made)->setCodeModel(llvm::CodeModel::Large);
+    return made;
   };
   unsigned compileThreads = options.compileThreads
                                 ? options.compileThreads
