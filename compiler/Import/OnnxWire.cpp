@@ -3,16 +3,24 @@
 // protobuf's parser copies every bytes field into a std::string of its
 // own: VGG-16's 528 MB of weights, copied into fresh memory page by page,
 // took a second before the importer saw a node. This scans the protobuf wire
-// format of a ModelProto, which is simple and documented
-// (protobuf.dev/programming-guides/encoding), and cuts the raw_data of the
-// large float32 initializers out of a copy of the model's other bytes: the
-// parser gets that skeleton, the importer reads those initializers' bytes
-// where the file holds them.
+// format of a ModelProto with protobuf's own field reader (CodedInputStream)
+// and cuts the raw_data of the large float32 initializers out of a copy of
+// the model's other bytes: the parser gets that skeleton, the importer reads
+// those initializers' bytes where the file holds them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Import/OnnxImporter.h"
 
+#include "onnx/onnx_pb.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <climits>
 #include <cstdint>
 
 using namespace tessel;
@@ -20,15 +28,15 @@ using namespace tessel::detail;
 
 namespace {
 
-// Field numbers of onnx.proto that the scan follows.
-constexpr uint64_t kModelGraph = 7;            // ModelProto.graph
-constexpr uint64_t kGraphInitializer = 5;      // GraphProto.initializer
-constexpr uint64_t kTensorDataType = 2;        // TensorProto.data_type
-constexpr uint64_t kTensorRawData = 9;         // TensorProto.raw_data
-constexpr uint64_t kTensorDataLocation = 14;   // TensorProto.data_location
-constexpr uint64_t kFloat = 1, kExternal = 1;  // TensorProto.FLOAT, .EXTERNAL
+// The fields of onnx.proto that the scan follows, as its generated classes
+// number them.
+constexpr uint64_t kModelGraph = onnx::ModelProto::kGraphFieldNumber;
+constexpr uint64_t kGraphInitializer = onnx::GraphProto::kInitializerFieldNumber;
+constexpr uint64_t kTensorDataType = onnx::TensorProto::kDataTypeFieldNumber;
+constexpr uint64_t kTensorRawData = onnx::TensorProto::kRawDataFieldNumber;
+constexpr uint64_t kTensorDataLocation = onnx::TensorProto::kDataLocationFieldNumber;
 
-enum WireType : uint64_t { Varint = 0, Fixed64 = 1, Length = 2, Fixed32 = 5 };
+using google::protobuf::internal::WireFormatLite;
 
 /// One field of a message: its number, wire type, all its bytes (`whole`,
 /// tag included), and its value (a varint) or payload (a length-delimited
@@ -38,68 +46,70 @@ struct Field {
   llvm::StringRef whole, payload;
 };
 
-bool readVarint(llvm::StringRef &rest, uint64_t &value) {
-  value = 0;
-  for (unsigned shift = 0; shift < 64 && !rest.empty(); shift += 7) {
-    auto byte = static_cast<uint8_t>(rest.front());
-    rest = rest.drop_front();
-    value |= uint64_t(byte & 0x7f) << shift;
-    if (!(byte & 0x80))
-      return true;
-  }
-  return false;
-}
-
-/// Reads the next field of `rest`; false when the bytes are not a valid
-/// field (groups, which ONNX never uses, included).
-bool readField(llvm::StringRef &rest, Field &field) {
-  const char *start = rest.data();
-  uint64_t tag;
-  if (!readVarint(rest, tag))
+/// Reads the next field of `in`, which reads `message`, with protobuf's own
+/// reader; false when the bytes are not a valid field (groups, which ONNX
+/// never uses, included).
+bool readField(google::protobuf::io::CodedInputStream &in, llvm::StringRef message,
+               Field &field) {
+  int start = in.CurrentPosition();
+  uint32_t tag = in.ReadTag();
+  if (tag == 0)
     return false;
-  field.number = tag >> 3;
-  field.type = tag & 7;
+  field.number = WireFormatLite::GetTagFieldNumber(tag);
+  field.type = WireFormatLite::GetTagWireType(tag);
+  uint32_t size32;
+  uint64_t size64;
   switch (field.type) {
-  case Varint:
-    if (!readVarint(rest, field.value))
+  case WireFormatLite::WIRETYPE_VARINT:
+    if (!in.ReadVarint64(&field.value))
       return false;
     break;
-  case Fixed64:
-  case Fixed32: {
-    size_t size = field.type == Fixed64 ? 8 : 4;
-    if (rest.size() < size)
+  case WireFormatLite::WIRETYPE_FIXED64:
+    if (!in.ReadLittleEndian64(&size64))
       return false;
-    rest = rest.drop_front(size);
     break;
-  }
-  case Length: {
-    uint64_t size;
-    if (!readVarint(rest, size) || size > rest.size())
+  case WireFormatLite::WIRETYPE_FIXED32:
+    if (!in.ReadLittleEndian32(&size32))
       return false;
-    field.payload = rest.take_front(size);
-    rest = rest.drop_front(size);
+    break;
+  case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
+    if (!in.ReadVarint32(&size32) || size32 > static_cast<uint32_t>(INT_MAX))
+      return false;
+    int at = in.CurrentPosition();
+    if (!in.Skip(static_cast<int>(size32)))
+      return false;
+    field.payload = message.substr(at, size32);
     break;
   }
   default:
     return false;
   }
-  field.whole = llvm::StringRef(start, rest.data() - start);
+  field.whole = message.slice(start, in.CurrentPosition());
   return true;
 }
 
-void appendVarint(std::string &out, uint64_t value) {
-  do {
-    uint8_t byte = value & 0x7f;
-    value >>= 7;
-    out.push_back(static_cast<char>(value ? byte | 0x80 : byte));
-  } while (value);
+/// Calls `each` on every field of `message`; false when one does not read
+/// or `each` fails.
+bool forEachField(llvm::StringRef message, llvm::function_ref<bool(const Field &)> each) {
+  if (message.size() > static_cast<size_t>(INT_MAX))
+    return false;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t *>(message.data()), static_cast<int>(message.size()));
+  Field f;
+  while (static_cast<size_t>(in.CurrentPosition()) < message.size())
+    if (!readField(in, message, f) || !each(f))
+      return false;
+  return true;
 }
 
 /// Appends field `number` holding `payload`.
 void appendLengthField(std::string &out, uint64_t number, llvm::StringRef payload) {
-  appendVarint(out, number << 3 | Length);
-  appendVarint(out, payload.size());
-  out.append(payload.data(), payload.size());
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.WriteTag(WireFormatLite::MakeTag(static_cast<int>(number),
+                                         WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint64(payload.size());
+  coded.WriteRaw(payload.data(), static_cast<int>(payload.size()));
 }
 
 struct Splitter {
@@ -110,67 +120,66 @@ struct Splitter {
   /// tensor's other fields.
   bool tensor(llvm::StringRef tensor, bool &cut, std::string &out) {
     uint64_t dataType = 0, location = 0;
-    llvm::StringRef raw;
-    bool hasRaw = false;
-    Field f;
-    for (llvm::StringRef rest = tensor; !rest.empty();) {
-      if (!readField(rest, f))
-        return false;
-      if (f.number == kTensorDataType && f.type == Varint)
-        dataType = f.value;
-      else if (f.number == kTensorDataLocation && f.type == Varint)
-        location = f.value;
-      else if (f.number == kTensorRawData && f.type == Length) {
-        raw = f.payload; // the last one counts, as for the parser
-        hasRaw = true;
-      }
-    }
-    cut = hasRaw && dataType == kFloat && location != kExternal && raw.size() >= minBytes;
-    split.rawData.push_back(cut ? raw : llvm::StringRef());
+    std::optional<llvm::StringRef> raw; // the last one counts, as for the parser
+    auto isRaw = [](const Field &f) {
+      return f.number == kTensorRawData && f.type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    };
+    auto isVarint = [](const Field &f, uint64_t number) {
+      return f.number == number && f.type == WireFormatLite::WIRETYPE_VARINT;
+    };
+    if (!forEachField(tensor, [&](const Field &f) {
+          if (isVarint(f, kTensorDataType))
+            dataType = f.value;
+          else if (isVarint(f, kTensorDataLocation))
+            location = f.value;
+          else if (isRaw(f))
+            raw = f.payload;
+          return true;
+        }))
+      return false;
+    cut = raw && dataType == onnx::TensorProto::FLOAT &&
+          location != onnx::TensorProto::EXTERNAL && raw->size() >= minBytes;
+    split.rawData.push_back(cut ? *raw : llvm::StringRef());
     if (!cut)
       return true;
-    for (llvm::StringRef rest = tensor; readField(rest, f);)
-      if (!(f.number == kTensorRawData && f.type == Length))
+    return forEachField(tensor, [&](const Field &f) {
+      if (!isRaw(f))
         out.append(f.whole.data(), f.whole.size());
-    return true;
+      return true;
+    });
   }
 
-  bool graph(llvm::StringRef graph, std::string &out) {
-    Field f;
-    for (llvm::StringRef rest = graph; !rest.empty();) {
-      if (!readField(rest, f))
-        return false;
-      if (f.number != kGraphInitializer || f.type != Length) {
+  /// Appends `message` to `out` with each length-delimited field `number`
+  /// rewritten by `rewrite` (which reports whether it changed it).
+  bool rewriteFields(llvm::StringRef message, uint64_t number, std::string &out,
+                     llvm::function_ref<bool(llvm::StringRef, bool &, std::string &)> rewrite) {
+    return forEachField(message, [&](const Field &f) {
+      if (f.number != number || f.type != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
         out.append(f.whole.data(), f.whole.size());
-        continue;
+        return true;
       }
-      std::string initializer;
-      bool cut;
-      if (!tensor(f.payload, cut, initializer))
+      std::string rewritten;
+      bool changed = false;
+      if (!rewrite(f.payload, changed, rewritten))
         return false;
-      if (cut)
-        appendLengthField(out, kGraphInitializer, initializer);
+      if (changed)
+        appendLengthField(out, number, rewritten);
       else
         out.append(f.whole.data(), f.whole.size());
-    }
-    return true;
+      return true;
+    });
   }
 
   bool model(llvm::StringRef model) {
-    Field f;
-    for (llvm::StringRef rest = model; !rest.empty();) {
-      if (!readField(rest, f))
-        return false;
-      if (f.number != kModelGraph || f.type != Length) {
-        split.skeleton.append(f.whole.data(), f.whole.size());
-        continue;
-      }
-      std::string graphBytes;
-      if (!graph(f.payload, graphBytes))
-        return false;
-      appendLengthField(split.skeleton, kModelGraph, graphBytes);
-    }
-    return true;
+    return rewriteFields(model, kModelGraph, split.skeleton,
+                         [&](llvm::StringRef graph, bool &changed, std::string &out) {
+                           changed = true;
+                           return rewriteFields(graph, kGraphInitializer, out,
+                                                [&](llvm::StringRef t, bool &cut,
+                                                    std::string &o) {
+                                                  return tensor(t, cut, o);
+                                                });
+                         });
   }
 };
 

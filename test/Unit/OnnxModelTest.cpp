@@ -177,15 +177,38 @@ void checkModel(const onnx::ModelProto &model, const Shape &imageShape, unsigned
 }
 
 /// Writes `model` to a temporary file and compiles it.
-Result<Executable> compileModel(const onnx::ModelProto &model, const std::string &file) {
+Result<Executable> compileModel(const onnx::ModelProto &model, const std::string &file,
+                                const CompileOptions &options = {}) {
   std::string path = testing::TempDir() + "/tessel-" + file + ".onnx";
   {
     std::ofstream out(path, std::ios::binary);
     model.SerializeToOstream(&out);
   }
-  Result<Executable> exe = compileFile(path);
+  Result<Executable> exe = compileFile(path, options);
   std::remove(path.c_str());
   return exe;
+}
+
+/// x + w, w, and reshape(w) to [cols, rows] (Reshape folds it at import,
+/// decoding w's values), with w = `values` a raw float initializer of shape
+/// [rows, cols]. Returns w's name.
+std::string rawInitializerModel(models::OnnxModelBuilder &b, int64_t rows, int64_t cols,
+                                const std::vector<float> &values) {
+  std::string x = b.input("x", {rows, cols});
+  std::string w = b.constant({rows, cols}, values);
+  std::string sum, reshaped;
+  b.node("Add", {x, w}, sum);
+  onnx::TensorProto *shape = b.model.mutable_graph()->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(cols);
+  shape->add_int64_data(rows);
+  b.node("Reshape", {w, "shape"}, reshaped);
+  b.output(sum);
+  b.output(w);
+  b.output(reshaped);
+  return w;
 }
 
 // Float initializers in raw bytes become constants without being decoded,
@@ -193,21 +216,8 @@ Result<Executable> compileModel(const onnx::ModelProto &model, const std::string
 // output, one that is an operand, and one that Reshape folds at import.
 TEST(OnnxModels, RawInitializers) {
   models::OnnxModelBuilder b("raw");
-  std::string x = b.input("x", {2, 3});
   std::vector<float> wValues = {1, -2, 3.5f, 0.25f, 5, -6};
-  std::string w = b.constant({2, 3}, wValues);
-  std::string sum, reshaped;
-  b.node("Add", {x, w}, sum);
-  onnx::TensorProto *shape = b.model.mutable_graph()->add_initializer();
-  shape->set_name("shape");
-  shape->set_data_type(onnx::TensorProto::INT64);
-  shape->add_dims(2);
-  shape->add_int64_data(3);
-  shape->add_int64_data(2);
-  b.node("Reshape", {w, "shape"}, reshaped);
-  b.output(sum);
-  b.output(w);
-  b.output(reshaped);
+  rawInitializerModel(b, 2, 3, wValues);
   Result<Executable> exe = compileModel(b.model, "raw");
   ASSERT_TRUE(exe.ok()) << exe.message();
   Tensor xValue = Tensor::fromValues({2, 3}, {0.5f, 0.5f, 0.5f, -1, -1, -1});
@@ -246,23 +256,10 @@ TEST(OnnxModels, RawInitializerOfTheWrongSize) {
 TEST(OnnxModels, LargeRawInitializers) {
   constexpr int64_t rows = 64, cols = 96; // 24 KiB
   models::OnnxModelBuilder b("large");
-  std::string x = b.input("x", {rows, cols});
   std::vector<float> wValues(rows * cols);
   for (size_t i = 0; i < wValues.size(); ++i)
     wValues[i] = static_cast<float>(i % 251) * 0.5f - 60.0f;
-  std::string w = b.constant({rows, cols}, wValues);
-  std::string sum, reshaped;
-  b.node("Add", {x, w}, sum);
-  onnx::TensorProto *shape = b.model.mutable_graph()->add_initializer();
-  shape->set_name("shape");
-  shape->set_data_type(onnx::TensorProto::INT64);
-  shape->add_dims(2);
-  shape->add_int64_data(cols);
-  shape->add_int64_data(rows);
-  b.node("Reshape", {w, "shape"}, reshaped);
-  b.output(sum);
-  b.output(w);
-  b.output(reshaped);
+  std::string w = rawInitializerModel(b, rows, cols, wValues);
   std::mt19937 rng(3);
   Tensor xValue = reference::randomTensor({rows, cols}, rng);
   auto check = [&](const std::vector<Tensor> &out) {
@@ -280,15 +277,9 @@ TEST(OnnxModels, LargeRawInitializers) {
   ASSERT_TRUE(out.ok()) << out.message();
   check(*out);
 
-  std::string path = testing::TempDir() + "/tessel-large-inputs.onnx";
-  {
-    std::ofstream file(path, std::ios::binary);
-    ASSERT_TRUE(b.model.SerializeToOstream(&file));
-  }
   CompileOptions asInputs;
   asInputs.initializersAsInputs = true;
-  Result<Executable> withInputs = compileFile(path, asInputs);
-  std::remove(path.c_str());
+  Result<Executable> withInputs = compileModel(b.model, "large-inputs", asInputs);
   ASSERT_TRUE(withInputs.ok()) << withInputs.message();
   ASSERT_EQ(withInputs->inputs().size(), 2u);
   out = withInputs->run({xValue, Tensor::fromValues({rows, cols}, wValues)});
@@ -360,24 +351,21 @@ TEST(OnnxModels, SplitLargeInitializers) {
   skeletonRest.mutable_graph()->clear_initializer();
   EXPECT_EQ(skeletonRest.SerializeAsString(), rest.SerializeAsString());
 
-  std::mt19937 rng(7);
-  for (size_t length = 0; length < bytes.size(); length += 1 + length / 64) {
-    std::optional<detail::SplitModel> part =
-        detail::splitLargeInitializers(llvm::StringRef(bytes).take_front(length), 4096);
+  // Whatever a split of `input` cuts lies inside `input`.
+  auto checkSplit = [](llvm::StringRef input) {
+    std::optional<detail::SplitModel> part = detail::splitLargeInitializers(input, 4096);
     if (part)
       for (llvm::StringRef raw : part->rawData)
-        EXPECT_TRUE(raw.empty() || (raw.data() >= bytes.data() &&
-                                    raw.data() + raw.size() <= bytes.data() + length));
-  }
+        EXPECT_TRUE(raw.empty() || (raw.data() >= input.begin() && raw.end() <= input.end()));
+  };
+  for (size_t length = 0; length < bytes.size(); length += 1 + length / 64)
+    checkSplit(llvm::StringRef(bytes).take_front(length));
+  std::mt19937 rng(7);
   for (int trial = 0; trial < 2000; ++trial) {
     std::string corrupt = bytes;
     for (int k = 0; k < 3; ++k)
       corrupt[rng() % corrupt.size()] = static_cast<char>(rng());
-    std::optional<detail::SplitModel> part = detail::splitLargeInitializers(corrupt, 4096);
-    if (part)
-      for (llvm::StringRef raw : part->rawData)
-        EXPECT_TRUE(raw.empty() || (raw.data() >= corrupt.data() &&
-                                    raw.data() + raw.size() <= corrupt.data() + corrupt.size()));
+    checkSplit(corrupt);
   }
 }
 
