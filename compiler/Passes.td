@@ -178,6 +178,23 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {
+  let summary = "Merge kernels that differ only in scalar constants";
+  let description = [{
+    On the LLVM dialect, after `tessel-outline-kernels` and the lowering:
+    kernels whose code is the same up to the values of some scalar integer
+    or float constants — loop bounds and strides: DenseNet's dense layers
+    differ only in their input's channel count — become one function that
+    takes those values as trailing arguments, and their calls pass them.
+    Constants that must stay immediate are left alone: an alloca's size,
+    a vector lane index or shuffle, any operand of an op outside the LLVM
+    and OpenMP dialects or of a generic intrinsic call. LLVM then optimizes
+    and generates code once per group instead of once per layer. The
+    module's `tessel.profile_sites` name the merged kernel.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def TesselProfileKernels : Pass<"tessel-profile-kernels", "::mlir::ModuleOp"> {
   let summary = "Time every kernel call";
   let description = [{

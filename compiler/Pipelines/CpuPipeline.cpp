@@ -146,6 +146,9 @@ void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addNestedPass<LLVM::LLVMFuncOp>(createCanonicalizerPass());
+  // Kernels that differ only in loop bounds and strides become one.
+  if (options.outlineKernels)
+    pm.addPass(createTesselMergeKernels());
 }
 
 ArrayRef<tessel::CpuPipelineStage> mlir::tessel::getCpuPipelineStages() {

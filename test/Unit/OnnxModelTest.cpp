@@ -39,7 +39,7 @@ int64_t intOf(const onnx::NodeProto &n, const std::string &name, int64_t fallbac
 }
 
 /// Evaluates the models of OnnxModels.h (Conv, ConvTranspose, BatchNormalization,
-/// Relu, Clip, Sigmoid, MaxPool, Add, Mul, Concat, GlobalAveragePool, Flatten,
+/// Relu, Clip, Sigmoid, MaxPool, AveragePool, Add, Mul, Concat, GlobalAveragePool, Flatten,
 /// Gemm with transB) in double precision per output element.
 Tensor evaluate(const onnx::ModelProto &model, const Tensor &image) {
   std::map<std::string, Tensor> v;
@@ -54,7 +54,7 @@ Tensor evaluate(const onnx::ModelProto &model, const Tensor &image) {
     const Tensor &x = v.at(n.input(0));
     const Shape &xs = x.shape();
     Tensor y;
-    if (op == "Conv" || op == "MaxPool") {
+    if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
       Shape k = intsOf(n, "kernel_shape", {}), s = intsOf(n, "strides", {1, 1});
       Shape p = intsOf(n, "pads", {0, 0, 0, 0});
       Shape out = {xs[0], 0, (xs[2] + p[0] + p[2] - k[0]) / s[0] + 1,
@@ -68,8 +68,9 @@ Tensor evaluate(const onnx::ModelProto &model, const Tensor &image) {
         y = reference::conv(x, w, bias, spec, out);
       } else {
         out[1] = xs[1];
-        reference::PoolSpec spec{PoolKind::Max, Layout::NCHW, k, s, {1, 1}, {p[0], p[1]},
-                                 {p[2], p[3]}, false, 2.0};
+        reference::PoolSpec spec{op == "MaxPool" ? PoolKind::Max : PoolKind::Avg,
+                                 Layout::NCHW, k, s, {1, 1}, {p[0], p[1]}, {p[2], p[3]},
+                                 intOf(n, "count_include_pad", 0) != 0, 2.0};
         y = reference::pool(x, spec, out);
       }
     } else if (op == "BatchNormalization") {
@@ -380,5 +381,12 @@ TEST(OnnxModels, EfficientNetB0) {
 }
 
 TEST(OnnxModels, UNet) { checkModel(models::unet(2, 32), {2, 3, 32, 32}, 2); }
+
+// 58 dense layers whose batch norms, 1x1 convolutions and concatenation
+// copies differ only in their input's channel count: tessel-merge-kernels
+// makes each kind one kernel that takes the count as an argument.
+TEST(OnnxModels, DenseNet121) {
+  checkModel(models::densenet121(1, 32), {1, 3, 32, 32}, 2);
+}
 
 } // namespace

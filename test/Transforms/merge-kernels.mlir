@@ -1,0 +1,191 @@
+// RUN: tessel-opt --tessel-merge-kernels --split-input-file %s | FileCheck %s
+
+// Three kernels that differ only in a loop bound and a float constant become
+// the first one, which takes both as trailing arguments; the constant they
+// share (the step) stays in its body. Each call passes its kernel's values,
+// and the profile's call sites name the kernel that remains.
+// CHECK-LABEL: module attributes
+// CHECK-SAME: kernel = "__tessel_kernel_0", label = "a"
+// CHECK-SAME: kernel = "__tessel_kernel_0", label = "b"
+// CHECK-SAME: kernel = "__tessel_kernel_0", label = "c"
+// CHECK: llvm.func internal @__tessel_kernel_0(%[[P:.+]]: !llvm.ptr, %[[N:.+]]: i64, %[[S:.+]]: f32)
+// CHECK-NOT: llvm.mlir.constant(8 : i64)
+// CHECK-NOT: llvm.mlir.constant(2.0
+// CHECK: %[[ONE:.+]] = llvm.mlir.constant(1 : i64)
+// CHECK: llvm.icmp "slt" %{{.+}}, %[[N]]
+// CHECK: llvm.fmul %{{.+}}, %[[S]]
+// CHECK: llvm.add %{{.+}}, %[[ONE]]
+// CHECK-NOT: @__tessel_kernel_1(
+// CHECK-NOT: @__tessel_kernel_2(
+// CHECK-LABEL: llvm.func @entry(
+// CHECK: %[[N0:.+]] = llvm.mlir.constant(8 : i64)
+// CHECK: %[[S0:.+]] = llvm.mlir.constant(2.000000e+00 : f32)
+// CHECK: llvm.call @__tessel_kernel_0(%arg0, %[[N0]], %[[S0]])
+// CHECK: %[[N1:.+]] = llvm.mlir.constant(16 : i64)
+// CHECK: %[[S1:.+]] = llvm.mlir.constant(3.000000e+00 : f32)
+// CHECK: llvm.call @__tessel_kernel_0(%arg0, %[[N1]], %[[S1]])
+// CHECK: %[[N2:.+]] = llvm.mlir.constant(8 : i64)
+// CHECK: %[[S2:.+]] = llvm.mlir.constant(3.000000e+00 : f32)
+// CHECK: llvm.call @__tessel_kernel_0(%arg0, %[[N2]], %[[S2]])
+module attributes {tessel.profile_sites = [
+    {kernel = "__tessel_kernel_0", label = "a"},
+    {kernel = "__tessel_kernel_1", label = "b"},
+    {kernel = "__tessel_kernel_2", label = "c"}]} {
+  llvm.func internal @__tessel_kernel_0(%p: !llvm.ptr) {
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    %c1 = llvm.mlir.constant(1 : i64) : i64
+    %n = llvm.mlir.constant(8 : i64) : i64
+    %s = llvm.mlir.constant(2.0 : f32) : f32
+    llvm.br ^loop(%c0 : i64)
+  ^loop(%i: i64):
+    %more = llvm.icmp "slt" %i, %n : i64
+    llvm.cond_br %more, ^body, ^done
+  ^body:
+    %a = llvm.getelementptr %p[%i] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %a : !llvm.ptr -> f32
+    %w = llvm.fmul %v, %s : f32
+    llvm.store %w, %a : f32, !llvm.ptr
+    %next = llvm.add %i, %c1 : i64
+    llvm.br ^loop(%next : i64)
+  ^done:
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_1(%p: !llvm.ptr) {
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    %c1 = llvm.mlir.constant(1 : i64) : i64
+    %n = llvm.mlir.constant(16 : i64) : i64
+    %s = llvm.mlir.constant(3.0 : f32) : f32
+    llvm.br ^loop(%c0 : i64)
+  ^loop(%i: i64):
+    %more = llvm.icmp "slt" %i, %n : i64
+    llvm.cond_br %more, ^body, ^done
+  ^body:
+    %a = llvm.getelementptr %p[%i] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %a : !llvm.ptr -> f32
+    %w = llvm.fmul %v, %s : f32
+    llvm.store %w, %a : f32, !llvm.ptr
+    %next = llvm.add %i, %c1 : i64
+    llvm.br ^loop(%next : i64)
+  ^done:
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_2(%p: !llvm.ptr) {
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    %c1 = llvm.mlir.constant(1 : i64) : i64
+    %n = llvm.mlir.constant(8 : i64) : i64
+    %s = llvm.mlir.constant(3.0 : f32) : f32
+    llvm.br ^loop(%c0 : i64)
+  ^loop(%i: i64):
+    %more = llvm.icmp "slt" %i, %n : i64
+    llvm.cond_br %more, ^body, ^done
+  ^body:
+    %a = llvm.getelementptr %p[%i] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %a : !llvm.ptr -> f32
+    %w = llvm.fmul %v, %s : f32
+    llvm.store %w, %a : f32, !llvm.ptr
+    %next = llvm.add %i, %c1 : i64
+    llvm.br ^loop(%next : i64)
+  ^done:
+    llvm.return
+  }
+  llvm.func @entry(%p: !llvm.ptr) {
+    llvm.call @__tessel_kernel_0(%p) : (!llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_1(%p) : (!llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_2(%p) : (!llvm.ptr) -> ()
+    llvm.return
+  }
+}
+
+// -----
+
+// Constants that must stay immediate keep kernels apart: an alloca's size
+// (a dynamic alloca would not be promoted to registers) and a vector lane.
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_0(%{{.+}}: !llvm.ptr)
+// CHECK: llvm.mlir.constant(4 : i64)
+// CHECK: llvm.alloca
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_1(%{{.+}}: !llvm.ptr)
+// CHECK: llvm.mlir.constant(8 : i64)
+// CHECK: llvm.alloca
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_2(%{{.+}}: vector<4xf32>, %{{.+}}: !llvm.ptr)
+// CHECK: llvm.mlir.constant(1 : i32)
+// CHECK: llvm.extractelement
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_3(%{{.+}}: vector<4xf32>, %{{.+}}: !llvm.ptr)
+// CHECK: llvm.mlir.constant(2 : i32)
+// CHECK: llvm.extractelement
+// CHECK-LABEL: llvm.func @entry(
+// CHECK: llvm.call @__tessel_kernel_0(%{{.+}}) :
+// CHECK: llvm.call @__tessel_kernel_1(%{{.+}}) :
+// CHECK: llvm.call @__tessel_kernel_2(%{{.+}}, %{{.+}}) :
+// CHECK: llvm.call @__tessel_kernel_3(%{{.+}}, %{{.+}}) :
+module {
+  llvm.func internal @__tessel_kernel_0(%p: !llvm.ptr) {
+    %n = llvm.mlir.constant(4 : i64) : i64
+    %a = llvm.alloca %n x f32 : (i64) -> !llvm.ptr
+    %v = llvm.load %a : !llvm.ptr -> f32
+    llvm.store %v, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_1(%p: !llvm.ptr) {
+    %n = llvm.mlir.constant(8 : i64) : i64
+    %a = llvm.alloca %n x f32 : (i64) -> !llvm.ptr
+    %v = llvm.load %a : !llvm.ptr -> f32
+    llvm.store %v, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_2(%x: vector<4xf32>, %p: !llvm.ptr) {
+    %lane = llvm.mlir.constant(1 : i32) : i32
+    %v = llvm.extractelement %x[%lane : i32] : vector<4xf32>
+    llvm.store %v, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_3(%x: vector<4xf32>, %p: !llvm.ptr) {
+    %lane = llvm.mlir.constant(2 : i32) : i32
+    %v = llvm.extractelement %x[%lane : i32] : vector<4xf32>
+    llvm.store %v, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func @entry(%x: vector<4xf32>, %p: !llvm.ptr) {
+    llvm.call @__tessel_kernel_0(%p) : (!llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_1(%p) : (!llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_2(%x, %p) : (vector<4xf32>, !llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_3(%x, %p) : (vector<4xf32>, !llvm.ptr) -> ()
+    llvm.return
+  }
+}
+
+// -----
+
+// Kernels that differ in anything else (here an op) and functions that are
+// not kernels are left as they are.
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_0(
+// CHECK: llvm.fadd
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_1(
+// CHECK: llvm.fmul
+// CHECK-LABEL: llvm.func internal @helper_0(
+// CHECK-LABEL: llvm.func internal @helper_1(
+module {
+  llvm.func internal @__tessel_kernel_0(%p: !llvm.ptr) {
+    %s = llvm.mlir.constant(2.0 : f32) : f32
+    %v = llvm.load %p : !llvm.ptr -> f32
+    %w = llvm.fadd %v, %s : f32
+    llvm.store %w, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_1(%p: !llvm.ptr) {
+    %s = llvm.mlir.constant(3.0 : f32) : f32
+    %v = llvm.load %p : !llvm.ptr -> f32
+    %w = llvm.fmul %v, %s : f32
+    llvm.store %w, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func internal @helper_0(%p: !llvm.ptr) {
+    %s = llvm.mlir.constant(2.0 : f32) : f32
+    llvm.store %s, %p : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func internal @helper_1(%p: !llvm.ptr) {
+    %s = llvm.mlir.constant(3.0 : f32) : f32
+    llvm.store %s, %p : f32, !llvm.ptr
+    llvm.return
+  }
+}
