@@ -179,7 +179,7 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
 }
 
 def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {
-  let summary = "Merge kernels that differ only in scalar constants";
+  let summary = "Merge kernels that differ only in scalar constants; drop unread arguments";
   let description = [{
     On the LLVM dialect, after `tessel-outline-kernels` and the lowering:
     kernels whose code is the same up to the values of some scalar integer
@@ -191,6 +191,10 @@ def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {
     and OpenMP dialects or of a generic intrinsic call. LLVM then optimizes
     and generates code once per group instead of once per layer. The
     module's `tessel.profile_sites` name the merged kernel.
+
+    Then every kernel loses the arguments it never reads — most fields of
+    its buffers' descriptors, whose sizes and strides are constants in its
+    code — and its calls lose them too, with what computed them.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

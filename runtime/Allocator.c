@@ -56,6 +56,15 @@ void *tessel_runtime_alloc(size_t size) {
   return (char *)block + kHeader;
 }
 
+void *tessel_runtime_aligned_alloc(size_t alignment, size_t size) {
+  if (alignment > kHeader || (alignment & (alignment - 1)) != 0) {
+    fprintf(stderr, "tessel runtime: cannot align a buffer to %zu bytes (at most %d)\n",
+            alignment, kHeader);
+    abort();
+  }
+  return tessel_runtime_alloc(size);
+}
+
 void tessel_runtime_free(void *pointer) {
   if (!pointer)
     return;
@@ -87,4 +96,7 @@ void tessel_runtime_trim(void) {
 
 /* The names MLIR's memref lowering calls with use-generic-functions. */
 void *_mlir_memref_to_llvm_alloc(size_t size) { return tessel_runtime_alloc(size); }
+void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
+  return tessel_runtime_aligned_alloc(alignment, size);
+}
 void _mlir_memref_to_llvm_free(void *pointer) { tessel_runtime_free(pointer); }

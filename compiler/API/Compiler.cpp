@@ -240,6 +240,8 @@ Result<Executable> linkCode(detail::CompiledCode code, const std::string &name,
     // Temporary buffers come from the runtime's caching allocator; the
     // constants are where externalizeConstants put them.
     add("_mlir_memref_to_llvm_alloc", reinterpret_cast<const void *>(&tessel_runtime_alloc));
+    add("_mlir_memref_to_llvm_aligned_alloc",
+        reinterpret_cast<const void *>(&tessel_runtime_aligned_alloc));
     add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
     add("tessel_profile_clock", reinterpret_cast<const void *>(&profileClock));
     add("tessel_profile_record", reinterpret_cast<const void *>(&profileRecord));

@@ -11,6 +11,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -114,118 +116,192 @@ struct KernelShape {
   }
 };
 
+/// Each kernel's calls; nullopt when a kernel is used other than by a call.
+std::optional<DenseMap<StringAttr, SmallVector<LLVM::CallOp>>> collectCalls(ModuleOp module) {
+  if (auto uses = SymbolTable::getSymbolUses(module))
+    for (const SymbolTable::SymbolUse &use : *uses)
+      if (!isa<LLVM::CallOp>(use.getUser()) &&
+          use.getSymbolRef().getRootReference().getValue().starts_with(kKernelPrefix))
+        return std::nullopt;
+  DenseMap<StringAttr, SmallVector<LLVM::CallOp>> calls;
+  module.walk([&](LLVM::CallOp call) {
+    if (auto callee = call.getCalleeAttr())
+      calls[callee.getAttr()].push_back(call);
+  });
+  return calls;
+}
+
+SmallVector<LLVM::LLVMFuncOp> getKernels(ModuleOp module) {
+  SmallVector<LLVM::LLVMFuncOp> kernels;
+  for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
+    if (!fn.isExternal() && fn.getSymName().starts_with(kKernelPrefix))
+      kernels.push_back(fn);
+  return kernels;
+}
+
+/// Merges the kernels of the same shape; returns the names of those merged
+/// into another, mapped to its name.
+llvm::StringMap<std::string>
+mergeKernels(ModuleOp module, DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &calls) {
+  // Kernels grouped by shape, in module order.
+  SmallVector<LLVM::LLVMFuncOp> kernels = getKernels(module);
+  std::vector<std::unique_ptr<KernelShape>> shapes;
+  llvm::MapVector<unsigned, SmallVector<unsigned>> groups;
+  DenseMap<llvm::hash_code, SmallVector<unsigned>> byHash;
+  for (auto [index, fn] : llvm::enumerate(kernels)) {
+    shapes.push_back(std::make_unique<KernelShape>(fn));
+    KernelShape &shape = *shapes.back();
+    SmallVector<unsigned> &candidates = byHash[shape.hash];
+    auto leader = llvm::find_if(
+        candidates, [&](unsigned other) { return shapes[other]->words == shape.words; });
+    if (leader != candidates.end()) {
+      groups[*leader].push_back(index);
+    } else {
+      candidates.push_back(index);
+      groups[index].push_back(index);
+    }
+  }
+
+  llvm::StringMap<std::string> renamed;
+  MLIRContext *context = module.getContext();
+  for (auto &[leaderIndex, members] : groups) {
+    if (members.size() < 2)
+      continue;
+    LLVM::LLVMFuncOp leader = kernels[leaderIndex];
+    KernelShape &leaderShape = *shapes[leaderIndex];
+    // The parameters whose values differ between members.
+    SmallVector<unsigned> varying;
+    for (unsigned p = 0, e = leaderShape.parameters.size(); p != e; ++p) {
+      Attribute value = leaderShape.parameters[p].getValue();
+      if (llvm::any_of(members, [&](unsigned m) {
+            return shapes[m]->parameters[p].getValue() != value;
+          }))
+        varying.push_back(p);
+    }
+
+    // The leader takes them as trailing arguments.
+    unsigned firstNew = leader.getNumArguments();
+    LLVM::LLVMFunctionType oldType = leader.getFunctionType();
+    SmallVector<Type> inputs(oldType.getParams());
+    Block &entry = leader.getBody().front();
+    for (unsigned p : varying) {
+      LLVM::ConstantOp constant = leaderShape.parameters[p];
+      inputs.push_back(constant.getType());
+      entry.addArgument(constant.getType(), constant.getLoc());
+    }
+    leader.setFunctionType(
+        LLVM::LLVMFunctionType::get(oldType.getReturnType(), inputs, oldType.isVarArg()));
+    if (ArrayAttr argAttrs = leader.getArgAttrsAttr()) {
+      SmallVector<Attribute> extended(argAttrs.begin(), argAttrs.end());
+      extended.resize(inputs.size(), DictionaryAttr::get(context));
+      leader.setArgAttrsAttr(ArrayAttr::get(context, extended));
+    }
+    for (auto [i, p] : llvm::enumerate(varying))
+      leaderShape.parameters[p].getResult().replaceAllUsesWith(
+          leader.getArgument(firstNew + i));
+
+    // Every member's calls call the leader with their values.
+    SmallVector<LLVM::CallOp> &leaderCalls = calls[leader.getSymNameAttr()];
+    for (unsigned m : members) {
+      LLVM::LLVMFuncOp member = kernels[m];
+      for (LLVM::CallOp call : calls.lookup(member.getSymNameAttr())) {
+        OpBuilder b(call);
+        SmallVector<Value> operands(call.getArgOperands());
+        for (unsigned p : varying) {
+          LLVM::ConstantOp constant = shapes[m]->parameters[p];
+          operands.push_back(LLVM::ConstantOp::create(b, call.getLoc(), constant.getType(),
+                                                      constant.getValue()));
+        }
+        call.setCallee(leader.getSymName());
+        call.getCalleeOperandsMutable().assign(operands);
+        if (m != leaderIndex)
+          leaderCalls.push_back(call);
+      }
+      if (m != leaderIndex) {
+        renamed[member.getSymName()] = leader.getSymName().str();
+        calls.erase(member.getSymNameAttr());
+      }
+    }
+    for (unsigned p : varying)
+      leaderShape.parameters[p].erase();
+    for (unsigned m : members)
+      if (m != leaderIndex)
+        kernels[m].erase();
+  }
+  return renamed;
+}
+
+/// Drops the arguments a kernel never reads — most of its buffers'
+/// descriptors: their sizes and strides are constants in its code — from it
+/// and from its calls, and what computed them in the callers. The entry
+/// function then passes 2-3 values per buffer instead of 5 or more.
+void dropUnusedArguments(ModuleOp module,
+                         DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &calls) {
+  SmallVector<Operation *> maybeDead;
+  for (LLVM::LLVMFuncOp kernel : getKernels(module)) {
+    llvm::BitVector unused(kernel.getNumArguments());
+    for (BlockArgument arg : kernel.getArguments())
+      if (arg.use_empty())
+        unused.set(arg.getArgNumber());
+    if (unused.none())
+      continue;
+    for (LLVM::CallOp call : calls.lookup(kernel.getSymNameAttr())) {
+      SmallVector<Value> kept;
+      for (auto [i, operand] : llvm::enumerate(call.getArgOperands())) {
+        if (!unused.test(i))
+          kept.push_back(operand);
+        else if (Operation *def = operand.getDefiningOp())
+          maybeDead.push_back(def);
+      }
+      call.getCalleeOperandsMutable().assign(kept);
+    }
+    LLVM::LLVMFunctionType oldType = kernel.getFunctionType();
+    SmallVector<Type> inputs;
+    SmallVector<Attribute> argAttrs;
+    ArrayAttr oldAttrs = kernel.getArgAttrsAttr();
+    for (unsigned i = 0, e = oldType.getNumParams(); i != e; ++i) {
+      if (unused.test(i))
+        continue;
+      inputs.push_back(oldType.getParamType(i));
+      if (oldAttrs)
+        argAttrs.push_back(oldAttrs[i]);
+    }
+    kernel.getBody().front().eraseArguments(unused);
+    kernel.setFunctionType(
+        LLVM::LLVMFunctionType::get(oldType.getReturnType(), inputs, oldType.isVarArg()));
+    if (oldAttrs)
+      kernel.setArgAttrsAttr(ArrayAttr::get(module.getContext(), argAttrs));
+  }
+  // What only computed the dropped arguments (descriptor fields, constants).
+  // An op can be listed more than once: it is erased at its last listing.
+  llvm::DenseMap<Operation *, unsigned> listings;
+  for (Operation *op : maybeDead)
+    ++listings[op];
+  while (!maybeDead.empty()) {
+    Operation *op = maybeDead.pop_back_val();
+    if (--listings[op] != 0 || !isOpTriviallyDead(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp()) {
+        maybeDead.push_back(def);
+        ++listings[def];
+      }
+    op->erase();
+  }
+}
+
 struct MergeKernelsPass : tessel::impl::TesselMergeKernelsBase<MergeKernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTable symbols(module);
-
-    // Kernels grouped by shape, in module order.
-    std::vector<std::unique_ptr<KernelShape>> shapes;
-    SmallVector<LLVM::LLVMFuncOp> kernels;
-    llvm::MapVector<unsigned, SmallVector<unsigned>> groups;
-    DenseMap<llvm::hash_code, SmallVector<unsigned>> byHash;
-    for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
-      if (fn.isExternal() || !fn.getSymName().starts_with(kKernelPrefix))
-        continue;
-      unsigned index = kernels.size();
-      kernels.push_back(fn);
-      shapes.push_back(std::make_unique<KernelShape>(fn));
-      KernelShape &shape = *shapes.back();
-      SmallVector<unsigned> &candidates = byHash[shape.hash];
-      auto leader = llvm::find_if(candidates, [&](unsigned other) {
-        return shapes[other]->words == shape.words;
-      });
-      if (leader != candidates.end()) {
-        groups[*leader].push_back(index);
-      } else {
-        candidates.push_back(index);
-        groups[index].push_back(index);
-      }
-    }
-
-    // Each kernel's callers, which must all be plain calls.
-    DenseMap<StringAttr, SmallVector<LLVM::CallOp>> calls;
-    bool onlyCalls = true;
-    module.walk([&](LLVM::CallOp call) {
-      if (auto callee = call.getCalleeAttr())
-        calls[callee.getAttr()].push_back(call);
-    });
-    if (auto uses = SymbolTable::getSymbolUses(module)) {
-      for (const SymbolTable::SymbolUse &use : *uses)
-        if (!isa<LLVM::CallOp>(use.getUser()) &&
-            use.getSymbolRef().getRootReference().getValue().starts_with(kKernelPrefix))
-          onlyCalls = false;
-    }
-    if (!onlyCalls)
+    auto calls = collectCalls(module);
+    if (!calls)
       return;
-
-    llvm::StringMap<std::string> renamed;
-    for (auto &[leaderIndex, members] : groups) {
-      if (members.size() < 2)
-        continue;
-      LLVM::LLVMFuncOp leader = kernels[leaderIndex];
-      KernelShape &leaderShape = *shapes[leaderIndex];
-      // The parameters whose values differ between members.
-      SmallVector<unsigned> varying;
-      for (unsigned p = 0, e = leaderShape.parameters.size(); p != e; ++p) {
-        Attribute value = leaderShape.parameters[p].getValue();
-        if (llvm::any_of(members, [&](unsigned m) {
-              return shapes[m]->parameters[p].getValue() != value;
-            }))
-          varying.push_back(p);
-      }
-
-      // The leader takes them as trailing arguments.
-      unsigned firstNew = leader.getNumArguments();
-      LLVM::LLVMFunctionType oldType = leader.getFunctionType();
-      SmallVector<Type> inputs(oldType.getParams());
-      Block &entry = leader.getBody().front();
-      for (unsigned p : varying) {
-        LLVM::ConstantOp constant = leaderShape.parameters[p];
-        inputs.push_back(constant.getType());
-        entry.addArgument(constant.getType(), constant.getLoc());
-      }
-      leader.setFunctionType(LLVM::LLVMFunctionType::get(
-          oldType.getReturnType(), inputs, oldType.isVarArg()));
-      if (ArrayAttr argAttrs = leader.getArgAttrsAttr()) {
-        SmallVector<Attribute> extended(argAttrs.begin(), argAttrs.end());
-        extended.resize(inputs.size(), DictionaryAttr::get(&getContext()));
-        leader.setArgAttrsAttr(ArrayAttr::get(&getContext(), extended));
-      }
-      for (auto [i, p] : llvm::enumerate(varying)) {
-        LLVM::ConstantOp constant = leaderShape.parameters[p];
-        constant.getResult().replaceAllUsesWith(leader.getArgument(firstNew + i));
-      }
-
-      // Every member's callers call the leader with their values.
-      for (unsigned m : members) {
-        LLVM::LLVMFuncOp member = kernels[m];
-        for (LLVM::CallOp call : calls.lookup(member.getSymNameAttr())) {
-          OpBuilder b(call);
-          SmallVector<Value> operands(call.getArgOperands());
-          for (unsigned p : varying) {
-            LLVM::ConstantOp constant = shapes[m]->parameters[p];
-            operands.push_back(LLVM::ConstantOp::create(
-                b, call.getLoc(), constant.getType(), constant.getValue()));
-          }
-          call.setCallee(leader.getSymName());
-          call.getCalleeOperandsMutable().assign(operands);
-        }
-        if (m != leaderIndex)
-          renamed[member.getSymName()] = leader.getSymName().str();
-      }
-      for (auto [i, p] : llvm::enumerate(varying))
-        leaderShape.parameters[p].erase();
-      for (unsigned m : members)
-        if (m != leaderIndex)
-          kernels[m].erase();
-    }
+    llvm::StringMap<std::string> renamed = mergeKernels(module, *calls);
+    dropUnusedArguments(module, *calls);
 
     // The profile's call sites name the kernel each one calls.
-    if (renamed.empty())
-      return;
     auto sites = module->getAttrOfType<ArrayAttr>(tessel::kProfileSitesAttrName);
-    if (!sites)
+    if (renamed.empty() || !sites)
       return;
     Builder b(module.getContext());
     SmallVector<Attribute> updated;

@@ -47,6 +47,7 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (fn.isExternal() || fn.getSymName().starts_with("__tessel_kernel_"))
         continue;
+      unsigned first = counter;
       for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
         if (op.getNumRegions() == 0 || op.getNumResults() != 0 ||
             op.hasTrait<OpTrait::IsTerminator>())
@@ -103,6 +104,17 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         b.setInsertionPoint(&op);
         func::CallOp::create(b, op.getLoc(), kernel, arguments);
         op.erase();
+      }
+      // What is left of `fn` is glue — buffers, views, calls — that LLVM's
+      // optimizer and instruction scheduling cannot speed up, but spent
+      // 0.9 s on for ResNet-18's gradient (thousands of descriptor values
+      // in one function): it is compiled without optimization.
+      bool glue = counter != first && fn.getBody().hasOneBlock() &&
+                  llvm::none_of(fn.getBody().front(),
+                                [](Operation &op) { return op.getNumRegions() != 0; });
+      if (glue) {
+        tessel::addPassthrough(fn, "noinline");
+        tessel::addPassthrough(fn, "optnone");
       }
     }
   }

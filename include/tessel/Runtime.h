@@ -92,6 +92,10 @@ void tessel_runtime_free_weights(void **slot);
 /// has no way to unwind. Compiled code reaches it as
 /// `_mlir_memref_to_llvm_alloc`.
 void *tessel_runtime_alloc(size_t size);
+/// tessel_runtime_alloc for an alignment of at most 64 bytes (a power of
+/// two; others print a message and abort). Compiled code reaches it as
+/// `_mlir_memref_to_llvm_aligned_alloc`.
+void *tessel_runtime_aligned_alloc(size_t alignment, size_t size);
 /// Returns a block from tessel_runtime_alloc to the cache (or to the system
 /// when the cache is full). Null is ignored.
 void tessel_runtime_free(void *pointer);

@@ -31,7 +31,7 @@
 // CHECK: llvm.call @[[CONV]](
 // CHECK-LABEL: llvm.func @_mlir_ciface_main
 // SERIAL-LABEL: llvm.func @main(
-// SERIAL-SAME: passthrough = {{\[\["prefer-vector-width", "512"\]\]}}
+// SERIAL-SAME: passthrough = {{\[\["prefer-vector-width", "512"\], "noinline", "optnone"\]}}
 // SERIAL-NOT: omp.
 func.func @main(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tensor<1x8x8x16xf32> attributes {llvm.emit_c_interface} {
   %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
@@ -46,7 +46,7 @@ func.func @main(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tensor<1x8
 // LEAK-LABEL: llvm.func @_mlir_ciface_main
 // LEAK: llvm.func internal @__tessel_kernel
 // LEAK: omp.loop_nest
-// LEAK: llvm.call @_mlir_memref_to_llvm_alloc
+// LEAK: llvm.call @_mlir_memref_to_llvm_aligned_alloc
 // LEAK: llvm.call @_mlir_memref_to_llvm_free
 // LEAK: omp.yield
 // LEAK-LABEL: llvm.func @conv_epilogue

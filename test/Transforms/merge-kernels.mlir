@@ -189,3 +189,33 @@ module {
     llvm.return
   }
 }
+
+// -----
+
+// Arguments a kernel never reads are dropped from it and from its calls,
+// and what computed them in the caller goes too; arguments it reads stay.
+// CHECK: llvm.func internal @__tessel_kernel_0(%[[P:.+]]: !llvm.ptr, %[[N:.+]]: i64)
+// CHECK: llvm.getelementptr %[[P]][%[[N]]]
+// CHECK: llvm.func @entry(%[[D:[^:]+]]: !llvm.struct
+// CHECK-NOT: llvm.mul
+// CHECK-NOT: llvm.extractvalue %[[D]][2]
+// CHECK: %[[PTR:.+]] = llvm.extractvalue %[[D]][1]
+// CHECK-NOT: llvm.mul
+// CHECK: llvm.call @__tessel_kernel_0(%[[PTR]], %{{.+}}) : (!llvm.ptr, i64) -> ()
+module {
+  llvm.func internal @__tessel_kernel_0(%base: !llvm.ptr, %p: !llvm.ptr, %offset: i64, %n: i64, %stride: i64) {
+    %one = llvm.mlir.constant(1.0 : f32) : f32
+    %a = llvm.getelementptr %p[%n] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    llvm.store %one, %a : f32, !llvm.ptr
+    llvm.return
+  }
+  llvm.func @entry(%d: !llvm.struct<(ptr, ptr, i64)>, %n: i64) {
+    %base = llvm.extractvalue %d[0] : !llvm.struct<(ptr, ptr, i64)>
+    %p = llvm.extractvalue %d[1] : !llvm.struct<(ptr, ptr, i64)>
+    %offset = llvm.extractvalue %d[2] : !llvm.struct<(ptr, ptr, i64)>
+    %c4 = llvm.mlir.constant(4 : i64) : i64
+    %stride = llvm.mul %n, %c4 : i64
+    llvm.call @__tessel_kernel_0(%base, %p, %offset, %n, %stride) : (!llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()
+    llvm.return
+  }
+}

@@ -14,7 +14,9 @@
 // CHECK: memref.store %{{.+}}, %[[OUT]]
 // CHECK: return
 // CHECK-LABEL: func.func private @__tessel_kernel_1(
+// What is left of the function is glue, compiled without optimization.
 // CHECK-LABEL: func.func @layers(
+// CHECK-SAME: passthrough = ["noinline", "optnone"]
 // CHECK: %[[A:.+]] = memref.alloc
 // CHECK: call @__tessel_kernel_0(%arg0, %[[A]])
 // CHECK: call @__tessel_kernel_1(%[[A]], %arg1)

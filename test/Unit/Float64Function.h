@@ -78,6 +78,9 @@ public:
       symbols[interner("_mlir_memref_to_llvm_alloc")] = {
           llvm::orc::ExecutorAddr::fromPtr(&tessel_runtime_alloc),
           llvm::JITSymbolFlags::Exported};
+      symbols[interner("_mlir_memref_to_llvm_aligned_alloc")] = {
+          llvm::orc::ExecutorAddr::fromPtr(&tessel_runtime_aligned_alloc),
+          llvm::JITSymbolFlags::Exported};
       symbols[interner("_mlir_memref_to_llvm_free")] = {
           llvm::orc::ExecutorAddr::fromPtr(&tessel_runtime_free),
           llvm::JITSymbolFlags::Exported};
