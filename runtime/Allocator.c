@@ -34,8 +34,10 @@ static unsigned classOf(size_t size) {
   return c;
 }
 
-void *tessel_runtime_alloc(size_t size) {
+void *tessel_runtime_try_alloc(size_t size) {
   unsigned c = classOf(size);
+  if (c == kClasses - 1 && ((size_t)1 << c) < size)
+    return NULL;
   Block *block = NULL;
   pthread_mutex_lock(&lock);
   if (freeLists[c]) {
@@ -46,14 +48,21 @@ void *tessel_runtime_alloc(size_t size) {
   pthread_mutex_unlock(&lock);
   if (!block) {
     void *memory = NULL;
-    if (posix_memalign(&memory, kHeader, kHeader + ((size_t)1 << c)) != 0) {
-      fprintf(stderr, "tessel runtime: out of memory allocating %zu bytes\n", size);
-      abort();
-    }
+    if (posix_memalign(&memory, kHeader, kHeader + ((size_t)1 << c)) != 0)
+      return NULL;
     block = (Block *)memory;
     block->sizeClass = c;
   }
   return (char *)block + kHeader;
+}
+
+void *tessel_runtime_alloc(size_t size) {
+  void *memory = tessel_runtime_try_alloc(size);
+  if (!memory) {
+    fprintf(stderr, "tessel runtime: out of memory allocating %zu bytes\n", size);
+    abort();
+  }
+  return memory;
 }
 
 void *tessel_runtime_aligned_alloc(size_t alignment, size_t size) {

@@ -44,6 +44,17 @@ Tensor Tensor::zeros(std::vector<int64_t> shape) {
   return t;
 }
 
+Tensor Tensor::adopt(std::shared_ptr<float[]> storage, std::vector<int64_t> shape) {
+  if (!storage || !validCount(shape))
+    return Tensor();
+  Tensor t;
+  t.data_ = storage.get();
+  t.storage_ = std::move(storage);
+  t.strides_ = rowMajorStrides(shape);
+  t.shape_ = std::move(shape);
+  return t;
+}
+
 Tensor Tensor::fromValues(std::vector<int64_t> shape, std::vector<float> values) {
   std::optional<int64_t> n = validCount(shape);
   if (!n || static_cast<int64_t>(values.size()) != *n)

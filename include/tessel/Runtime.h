@@ -92,6 +92,9 @@ void tessel_runtime_free_weights(void **slot);
 /// has no way to unwind. Compiled code reaches it as
 /// `_mlir_memref_to_llvm_alloc`.
 void *tessel_runtime_alloc(size_t size);
+/// tessel_runtime_alloc, but null when memory runs out (or `size` is
+/// beyond 2^47 bytes). The executables allocate their outputs with it.
+void *tessel_runtime_try_alloc(size_t size);
 /// tessel_runtime_alloc for an alignment of at most 64 bytes (a power of
 /// two; others print a message and abort). Compiled code reaches it as
 /// `_mlir_memref_to_llvm_aligned_alloc`.

@@ -29,6 +29,11 @@ public:
   /// An owning row-major tensor holding `values`, as many as the shape has
   /// elements (empty otherwise).
   static Tensor fromValues(std::vector<int64_t> shape, std::vector<float> values);
+  /// An owning row-major tensor over `storage`, which must hold at least as
+  /// many floats as the shape has elements (not checked); copies share it,
+  /// and the last one releases it through the shared_ptr's deleter. Empty
+  /// for a null `storage`.
+  static Tensor adopt(std::shared_ptr<float[]> storage, std::vector<int64_t> shape);
   /// A view of caller-owned memory, row-major unless `strides` (one per
   /// dim) is given. The memory must outlive every use of the tensor.
   static Tensor borrow(float *data, std::vector<int64_t> shape,

@@ -161,9 +161,30 @@ TEST(BadInput, TensorFactoriesReturnEmptyTensors) {
   float data[6] = {};
   EXPECT_TRUE(Tensor::borrow(data, {-1, 6}).empty());
   EXPECT_TRUE(Tensor::borrow(data, {2, 3}, {3}).empty());
+  EXPECT_TRUE(Tensor::adopt(nullptr, {2, 3}).empty());
+  EXPECT_TRUE(Tensor::adopt(std::shared_ptr<float[]>(new float[6]), {-2, 3}).empty());
   Tensor ok = Tensor::zeros({2, 3});
   ASSERT_FALSE(ok.empty());
   EXPECT_EQ(ok.numElements(), 6);
+
+  // An adopted buffer is released once, when the last copy goes.
+  int released = 0;
+  {
+    float *buffer = new float[6]{1, 2, 3, 4, 5, 6};
+    Tensor adopted = Tensor::adopt(
+        std::shared_ptr<float[]>(buffer, [&released](float *p) { ++released, delete[] p; }),
+        {3, 2});
+    ASSERT_FALSE(adopted.empty());
+    EXPECT_TRUE(adopted.ownsMemory());
+    EXPECT_EQ(adopted.data(), buffer);
+    EXPECT_EQ(adopted.strides(), (std::vector<int64_t>{2, 1}));
+    EXPECT_EQ(adopted.at({2, 1}), 6.0f);
+    Tensor copy = adopted;
+    adopted = Tensor();
+    EXPECT_EQ(released, 0);
+    EXPECT_EQ(copy.at({0, 1}), 2.0f);
+  }
+  EXPECT_EQ(released, 1);
 
   // Running on an empty tensor names the input.
   Graph g("g");
