@@ -35,6 +35,9 @@ inline std::string getEntrySymbol(llvm::StringRef name) {
 /// Kernels outlined from `fn` inherit the list.
 void addPassthrough(func::FuncOp fn, llvm::StringRef key, llvm::StringRef value = {});
 
+/// The name prefix of the functions tessel-outline-kernels makes.
+constexpr llvm::StringLiteral kKernelPrefix = "__tessel_kernel_";
+
 /// The module attribute where tessel-profile-kernels lists its call sites.
 constexpr llvm::StringLiteral kProfileSitesAttrName = "tessel.profile_sites";
 

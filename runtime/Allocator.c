@@ -104,7 +104,6 @@ void tessel_runtime_trim(void) {
 }
 
 /* The names MLIR's memref lowering calls with use-generic-functions. */
-void *_mlir_memref_to_llvm_alloc(size_t size) { return tessel_runtime_alloc(size); }
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
   return tessel_runtime_aligned_alloc(alignment, size);
 }

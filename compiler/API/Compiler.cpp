@@ -239,7 +239,6 @@ Result<Executable> linkCode(detail::CompiledCode code, const std::string &name,
   auto jit = loadObjects(code.objects, dataLayout, [&](SymbolAdder add) {
     // Temporary buffers come from the runtime's caching allocator; the
     // constants are where externalizeConstants put them.
-    add("_mlir_memref_to_llvm_alloc", reinterpret_cast<const void *>(&tessel_runtime_alloc));
     add("_mlir_memref_to_llvm_aligned_alloc",
         reinterpret_cast<const void *>(&tessel_runtime_aligned_alloc));
     add("_mlir_memref_to_llvm_free", reinterpret_cast<const void *>(&tessel_runtime_free));
@@ -704,10 +703,9 @@ Result<std::vector<Tensor>> Executable::runImpl(const std::vector<Tensor> &input
       outputs.push_back(args[info.updates]);
       continue;
     }
-    size_t bytes = sizeof(float);
-    for (int64_t d : info.shape)
-      bytes *= static_cast<size_t>(d);
-    auto *memory = static_cast<float *>(tessel_runtime_try_alloc(std::max(bytes, sizeof(float))));
+    // The shape passed the verifier's 2^47-byte limit.
+    int64_t count = std::max<int64_t>(mlir::tessel::getCheckedNumElements(info.shape).value_or(0), 1);
+    auto *memory = static_cast<float *>(tessel_runtime_try_alloc(count * sizeof(float)));
     outputs.push_back(Tensor::adopt(
         memory ? std::shared_ptr<float[]>(memory, [](float *p) { tessel_runtime_free(p); })
                : nullptr,

@@ -411,7 +411,7 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
   }
   if (lowering.timing)
     for (auto fn : module.getOps<mlir::LLVM::LLVMFuncOp>())
-      lowering.timing->kernels += fn.getName().starts_with("__tessel_kernel_");
+      lowering.timing->kernels += fn.getName().starts_with(mlir::tessel::kKernelPrefix);
   std::string dumpPath = lowering.dumpIR;
   if (const char *env = std::getenv("TESSEL_DUMP_IR"); dumpPath.empty() && env)
     dumpPath = env;

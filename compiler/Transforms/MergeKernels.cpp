@@ -25,8 +25,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kKernelPrefix = "__tessel_kernel_";
-
 /// Whether `use` could take a run-time value instead of a constant without
 /// making the code slower or invalid: not an alloca's size (a dynamic alloca
 /// is not promoted to registers), not a vector lane index, not an operand
@@ -116,12 +114,27 @@ struct KernelShape {
   }
 };
 
+/// Makes `kernel`'s type take its entry block's arguments, padding its
+/// argument attributes with empty ones for new trailing arguments.
+void updateSignature(LLVM::LLVMFuncOp kernel) {
+  MLIRContext *context = kernel.getContext();
+  LLVM::LLVMFunctionType type = kernel.getFunctionType();
+  SmallVector<Type> inputs(kernel.getBody().getArgumentTypes());
+  kernel.setFunctionType(
+      LLVM::LLVMFunctionType::get(type.getReturnType(), inputs, type.isVarArg()));
+  if (ArrayAttr argAttrs = kernel.getArgAttrsAttr()) {
+    SmallVector<Attribute> padded(argAttrs.begin(), argAttrs.end());
+    padded.resize(inputs.size(), DictionaryAttr::get(context));
+    kernel.setArgAttrsAttr(ArrayAttr::get(context, padded));
+  }
+}
+
 /// Each kernel's calls; nullopt when a kernel is used other than by a call.
 std::optional<DenseMap<StringAttr, SmallVector<LLVM::CallOp>>> collectCalls(ModuleOp module) {
   if (auto uses = SymbolTable::getSymbolUses(module))
     for (const SymbolTable::SymbolUse &use : *uses)
       if (!isa<LLVM::CallOp>(use.getUser()) &&
-          use.getSymbolRef().getRootReference().getValue().starts_with(kKernelPrefix))
+          use.getSymbolRef().getRootReference().getValue().starts_with(tessel::kKernelPrefix))
         return std::nullopt;
   DenseMap<StringAttr, SmallVector<LLVM::CallOp>> calls;
   module.walk([&](LLVM::CallOp call) {
@@ -134,7 +147,7 @@ std::optional<DenseMap<StringAttr, SmallVector<LLVM::CallOp>>> collectCalls(Modu
 SmallVector<LLVM::LLVMFuncOp> getKernels(ModuleOp module) {
   SmallVector<LLVM::LLVMFuncOp> kernels;
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
-    if (!fn.isExternal() && fn.getSymName().starts_with(kKernelPrefix))
+    if (!fn.isExternal() && fn.getSymName().starts_with(tessel::kKernelPrefix))
       kernels.push_back(fn);
   return kernels;
 }
@@ -163,7 +176,6 @@ mergeKernels(ModuleOp module, DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &c
   }
 
   llvm::StringMap<std::string> renamed;
-  MLIRContext *context = module.getContext();
   for (auto &[leaderIndex, members] : groups) {
     if (members.size() < 2)
       continue;
@@ -181,21 +193,12 @@ mergeKernels(ModuleOp module, DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &c
 
     // The leader takes them as trailing arguments.
     unsigned firstNew = leader.getNumArguments();
-    LLVM::LLVMFunctionType oldType = leader.getFunctionType();
-    SmallVector<Type> inputs(oldType.getParams());
     Block &entry = leader.getBody().front();
     for (unsigned p : varying) {
       LLVM::ConstantOp constant = leaderShape.parameters[p];
-      inputs.push_back(constant.getType());
       entry.addArgument(constant.getType(), constant.getLoc());
     }
-    leader.setFunctionType(
-        LLVM::LLVMFunctionType::get(oldType.getReturnType(), inputs, oldType.isVarArg()));
-    if (ArrayAttr argAttrs = leader.getArgAttrsAttr()) {
-      SmallVector<Attribute> extended(argAttrs.begin(), argAttrs.end());
-      extended.resize(inputs.size(), DictionaryAttr::get(context));
-      leader.setArgAttrsAttr(ArrayAttr::get(context, extended));
-    }
+    updateSignature(leader);
     for (auto [i, p] : llvm::enumerate(varying))
       leaderShape.parameters[p].getResult().replaceAllUsesWith(
           leader.getArgument(firstNew + i));
@@ -255,22 +258,15 @@ void dropUnusedArguments(ModuleOp module,
       }
       call.getCalleeOperandsMutable().assign(kept);
     }
-    LLVM::LLVMFunctionType oldType = kernel.getFunctionType();
-    SmallVector<Type> inputs;
-    SmallVector<Attribute> argAttrs;
-    ArrayAttr oldAttrs = kernel.getArgAttrsAttr();
-    for (unsigned i = 0, e = oldType.getNumParams(); i != e; ++i) {
-      if (unused.test(i))
-        continue;
-      inputs.push_back(oldType.getParamType(i));
-      if (oldAttrs)
-        argAttrs.push_back(oldAttrs[i]);
+    if (ArrayAttr argAttrs = kernel.getArgAttrsAttr()) {
+      SmallVector<Attribute> kept;
+      for (auto [i, attr] : llvm::enumerate(argAttrs))
+        if (!unused.test(i))
+          kept.push_back(attr);
+      kernel.setArgAttrsAttr(ArrayAttr::get(module.getContext(), kept));
     }
     kernel.getBody().front().eraseArguments(unused);
-    kernel.setFunctionType(
-        LLVM::LLVMFunctionType::get(oldType.getReturnType(), inputs, oldType.isVarArg()));
-    if (oldAttrs)
-      kernel.setArgAttrsAttr(ArrayAttr::get(module.getContext(), argAttrs));
+    updateSignature(kernel);
   }
   // What only computed the dropped arguments (descriptor fields, constants).
   // An op can be listed more than once: it is erased at its last listing.

@@ -45,7 +45,7 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
     MLIRContext *context = &getContext();
     unsigned counter = 0;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      if (fn.isExternal() || fn.getSymName().starts_with("__tessel_kernel_"))
+      if (fn.isExternal() || fn.getSymName().starts_with(tessel::kKernelPrefix))
         continue;
       unsigned first = counter;
       for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
@@ -75,7 +75,7 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         b.setInsertionPoint(fn);
         std::string name;
         do
-          name = "__tessel_kernel_" + std::to_string(counter++);
+          name = (tessel::kKernelPrefix + std::to_string(counter++)).str();
         while (symbols.lookup(name));
         auto kernel = func::FuncOp::create(
             b, op.getLoc(), name,

@@ -52,10 +52,10 @@ struct ProfileKernelsPass : tessel::impl::TesselProfileKernelsBase<ProfileKernel
     DataLayout dataLayout(module);
     SmallVector<Attribute> sites;
     for (auto fn : module.getOps<func::FuncOp>()) {
-      if (fn.isExternal() || fn.getSymName().starts_with("__tessel_kernel_"))
+      if (fn.isExternal() || fn.getSymName().starts_with(tessel::kKernelPrefix))
         continue;
       fn.walk([&](func::CallOp call) {
-        if (!call.getCallee().starts_with("__tessel_kernel_"))
+        if (!call.getCallee().starts_with(tessel::kKernelPrefix))
           return;
         int64_t bytes = 0;
         // Element sizes from the module's data layout: index buffers (a max

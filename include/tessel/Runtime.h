@@ -89,8 +89,8 @@ void tessel_runtime_free_weights(void **slot);
 /// buffers. Freed blocks are kept per size class and handed out again, so a
 /// graph run repeatedly does not map and fault fresh pages on every call.
 /// Thread-safe. Out of memory, it prints a message and aborts: compiled code
-/// has no way to unwind. Compiled code reaches it as
-/// `_mlir_memref_to_llvm_alloc`.
+/// has no way to unwind. Compiled code reaches it through
+/// tessel_runtime_aligned_alloc.
 void *tessel_runtime_alloc(size_t size);
 /// tessel_runtime_alloc, but null when memory runs out (or `size` is
 /// beyond 2^47 bytes). The executables allocate their outputs with it.

@@ -75,9 +75,6 @@ public:
     // Temporary buffers come from the runtime's allocator, as in the JIT.
     (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
       llvm::orc::SymbolMap symbols;
-      symbols[interner("_mlir_memref_to_llvm_alloc")] = {
-          llvm::orc::ExecutorAddr::fromPtr(&tessel_runtime_alloc),
-          llvm::JITSymbolFlags::Exported};
       symbols[interner("_mlir_memref_to_llvm_aligned_alloc")] = {
           llvm::orc::ExecutorAddr::fromPtr(&tessel_runtime_aligned_alloc),
           llvm::JITSymbolFlags::Exported};
