@@ -181,20 +181,24 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
 def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {
   let summary = "Merge kernels that differ only in scalar constants; drop unread arguments";
   let description = [{
-    On the LLVM dialect, after `tessel-outline-kernels` and the lowering:
-    kernels whose code is the same up to the values of some scalar integer
-    or float constants — loop bounds and strides: DenseNet's dense layers
-    differ only in their input's channel count — become one function that
-    takes those values as trailing arguments, and their calls pass them.
-    Constants that must stay immediate are left alone: an alloca's size,
-    a vector lane index or shuffle, any operand of an op outside the LLVM
-    and OpenMP dialects or of a generic intrinsic call. LLVM then optimizes
-    and generates code once per group instead of once per layer. The
-    module's `tessel.profile_sites` name the merged kernel.
-
-    Then every kernel loses the arguments it never reads — most fields of
+    On the LLVM dialect, after `tessel-outline-kernels` and the lowering.
+    First every kernel loses the arguments it never reads — most fields of
     its buffers' descriptors, whose sizes and strides are constants in its
     code — and its calls lose them too, with what computed them.
+
+    Then kernels whose code is the same up to the values of some scalar
+    integer or float constants — loop bounds, strides, the constant offset
+    of a `getelementptr`: DenseNet's dense layers differ only in their
+    input's channel count — become one function that takes those values as
+    trailing arguments, and their calls pass them. Constants are compared
+    use by use, not by where the canonicalizer put them: one constant used
+    twice in a kernel matches two equal-or-not constants in another.
+    Parameters whose values agree in every member share an argument.
+    Constants that must stay immediate are left alone: an alloca's size,
+    a vector lane index or shuffle, an `i1`, any operand of an op outside
+    the LLVM and OpenMP dialects or of a generic intrinsic call. LLVM then
+    optimizes and generates code once per group instead of once per layer.
+    The module's `tessel.profile_sites` name the merged kernel.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

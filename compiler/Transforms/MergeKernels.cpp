@@ -1,8 +1,9 @@
 //===- MergeKernels.cpp - The tessel-merge-kernels pass -------------------===//
 //
 // Kernels that are the same LLVM-dialect code up to the values of some scalar
-// constants (loop bounds and strides: DenseNet's layers differ only in their
-// channel counts) become one function that takes those values as arguments.
+// constants (loop bounds, strides, buffer offsets: DenseNet's layers differ
+// only in their channel counts) become one function that takes those values
+// as arguments.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,9 @@
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <map>
 
 namespace mlir::tessel {
 #define GEN_PASS_DEF_TESSELMERGEKERNELS
@@ -41,30 +45,62 @@ bool acceptsRuntimeValue(OpOperand &use) {
   return dialect && isa<LLVM::LLVMDialect, omp::OpenMPDialect>(dialect);
 }
 
-/// Whether constant `op` of kernel `kernel` may become an argument.
-bool isParameter(LLVM::ConstantOp op, LLVM::LLVMFuncOp kernel) {
-  Type type = op.getType();
-  if (!type.isIntOrFloat() || type.isInteger(1))
-    return false;
-  if (op->getParentWithTrait<OpTrait::IsIsolatedFromAbove>() != kernel)
-    return false;
-  return llvm::all_of(op->getUses(),
-                      [](OpOperand &use) { return acceptsRuntimeValue(use); });
+/// Whether `op` is a scalar constant of `kernel`'s own body (not of a
+/// region isolated from it). Such constants are compared by their uses, not
+/// by where they stand: the canonicalizer hoists and uniques them, so two
+/// kernels of the same code can define them in different orders, or share
+/// one constant for two uses whose values coincide in one kernel only.
+bool isScalarConstant(Operation *op, LLVM::LLVMFuncOp kernel) {
+  auto constant = dyn_cast_or_null<LLVM::ConstantOp>(op);
+  return constant && constant.getType().isIntOrFloat() &&
+         constant->getParentWithTrait<OpTrait::IsIsolatedFromAbove>() == kernel;
 }
 
-/// A kernel's code with the values of its parameter constants left out:
-/// two kernels with equal shapes are the same function of those values.
-/// Every op contributes its name, attributes (uniqued, so pointers compare),
-/// result types, operands (numbered in order of definition) and regions.
+/// A value a merged kernel can take as an argument: a use of a scalar
+/// constant (not i1) that could take a run-time value, or the constant
+/// first index of a getelementptr (an offset into a buffer).
+struct Parameter {
+  OpOperand *use = nullptr;
+  mutable LLVM::GEPOp gep; // Op handles' accessors are not const.
+
+  Type getType() const {
+    return use ? use->get().getType() : IntegerType::get(gep.getContext(), 64);
+  }
+  Attribute getValue() const {
+    if (use)
+      return use->get().getDefiningOp<LLVM::ConstantOp>().getValue();
+    return IntegerAttr::get(getType(), gep.getRawConstantIndices().front());
+  }
+  /// Makes the kernel read it from `value`.
+  void replaceWith(Value value) const {
+    if (use) {
+      use->set(value);
+      return;
+    }
+    SmallVector<int32_t> raw(gep.getRawConstantIndices());
+    raw.front() = LLVM::GEPOp::kDynamicIndex;
+    SmallVector<Value> dynamic{value};
+    llvm::append_range(dynamic, gep.getDynamicIndices());
+    gep.setRawConstantIndicesAttr(DenseI32ArrayAttr::get(gep.getContext(), raw));
+    gep.getDynamicIndicesMutable().assign(dynamic);
+  }
+};
+
+/// A kernel's code with the values of its parameters left out: two kernels
+/// with equal shapes are the same function of those values. Every op
+/// contributes its name, attributes (uniqued, so pointers compare), result
+/// types, operands (numbered in order of definition, scalar constants by
+/// their value) and regions; scalar constants themselves do not appear.
 struct KernelShape {
   SmallVector<const void *> words;
-  SmallVector<LLVM::ConstantOp> parameters;
+  SmallVector<Parameter> parameters;
   llvm::hash_code hash;
 
   explicit KernelShape(LLVM::LLVMFuncOp kernel) {
     DenseMap<Value, uintptr_t> numbers;
     DenseMap<Block *, uintptr_t> blocks;
     auto word = [&](uintptr_t w) { words.push_back(reinterpret_cast<const void *>(w)); };
+    enum : uintptr_t { kParameter = ~uintptr_t(0), kConstant = ~uintptr_t(1) };
     for (NamedAttribute attr : kernel->getAttrs())
       if (attr.getName() != SymbolTable::getSymbolAttrName())
         words.push_back(attr.getValue().getAsOpaquePointer());
@@ -78,22 +114,44 @@ struct KernelShape {
           words.push_back(arg.getType().getAsOpaquePointer());
         }
         for (Operation &op : block) {
+          if (isScalarConstant(&op, kernel))
+            continue;
           words.push_back(op.getName().getAsOpaquePointer());
-          auto constant = dyn_cast<LLVM::ConstantOp>(op);
-          if (constant && isParameter(constant, kernel)) {
-            parameters.push_back(constant);
-            words.push_back(constant.getType().getAsOpaquePointer());
+          words.push_back(op.getRawDictionaryAttrs().getAsOpaquePointer());
+          auto gep = dyn_cast<LLVM::GEPOp>(op);
+          if (gep && gep.getRawConstantIndices().front() != LLVM::GEPOp::kDynamicIndex &&
+              gep->getParentWithTrait<OpTrait::IsIsolatedFromAbove>() == kernel) {
+            word(kParameter);
+            parameters.push_back({nullptr, gep});
+            words.push_back(gep.getElemTypeAttr().getAsOpaquePointer());
+            word(static_cast<uintptr_t>(gep.getNoWrapFlags()));
+            words.push_back(DenseI32ArrayAttr::get(gep.getContext(),
+                                                   gep.getRawConstantIndices().drop_front())
+                                .getAsOpaquePointer());
           } else {
-            words.push_back(op.getRawDictionaryAttrs().getAsOpaquePointer());
             words.push_back(op.getPropertiesAsAttribute().getAsOpaquePointer());
           }
           word(op.getNumOperands());
-          for (Value operand : op.getOperands()) {
+          for (OpOperand &use : op.getOpOperands()) {
+            Value operand = use.get();
+            if (isScalarConstant(operand.getDefiningOp(), kernel)) {
+              auto constant = operand.getDefiningOp<LLVM::ConstantOp>();
+              if (!constant.getType().isInteger(1) && acceptsRuntimeValue(use)) {
+                word(kParameter);
+                words.push_back(constant.getType().getAsOpaquePointer());
+                parameters.push_back({&use, {}});
+              } else {
+                word(kConstant);
+                words.push_back(constant.getValue().getAsOpaquePointer());
+              }
+              continue;
+            }
             auto it = numbers.find(operand);
             // A value from outside the kernel: never the case for an
             // llvm.func, but compare by identity if it were.
             word(it == numbers.end() ? ~reinterpret_cast<uintptr_t>(
-                                           operand.getAsOpaquePointer())
+                                           operand.getAsOpaquePointer()) -
+                                           2
                                      : it->second);
           }
           word(op.getNumSuccessors());
@@ -181,27 +239,22 @@ mergeKernels(ModuleOp module, DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &c
       continue;
     LLVM::LLVMFuncOp leader = kernels[leaderIndex];
     KernelShape &leaderShape = *shapes[leaderIndex];
-    // The parameters whose values differ between members.
-    SmallVector<unsigned> varying;
+    // The parameters whose values differ between members; those with the
+    // same type and values in every member share one argument.
+    std::map<SmallVector<const void *>, unsigned> argumentOf;
+    SmallVector<std::pair<unsigned, unsigned>> varying; // (parameter, argument)
+    SmallVector<unsigned> firstOfArgument;              // a parameter per argument
     for (unsigned p = 0, e = leaderShape.parameters.size(); p != e; ++p) {
-      Attribute value = leaderShape.parameters[p].getValue();
-      if (llvm::any_of(members, [&](unsigned m) {
-            return shapes[m]->parameters[p].getValue() != value;
-          }))
-        varying.push_back(p);
+      SmallVector<const void *> key{leaderShape.parameters[p].getType().getAsOpaquePointer()};
+      for (unsigned m : members)
+        key.push_back(shapes[m]->parameters[p].getValue().getAsOpaquePointer());
+      if (llvm::all_equal(llvm::drop_begin(key)))
+        continue;
+      auto [it, inserted] = argumentOf.try_emplace(key, firstOfArgument.size());
+      if (inserted)
+        firstOfArgument.push_back(p);
+      varying.push_back({p, it->second});
     }
-
-    // The leader takes them as trailing arguments.
-    unsigned firstNew = leader.getNumArguments();
-    Block &entry = leader.getBody().front();
-    for (unsigned p : varying) {
-      LLVM::ConstantOp constant = leaderShape.parameters[p];
-      entry.addArgument(constant.getType(), constant.getLoc());
-    }
-    updateSignature(leader);
-    for (auto [i, p] : llvm::enumerate(varying))
-      leaderShape.parameters[p].getResult().replaceAllUsesWith(
-          leader.getArgument(firstNew + i));
 
     // Every member's calls call the leader with their values.
     SmallVector<LLVM::CallOp> &leaderCalls = calls[leader.getSymNameAttr()];
@@ -210,10 +263,10 @@ mergeKernels(ModuleOp module, DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &c
       for (LLVM::CallOp call : calls.lookup(member.getSymNameAttr())) {
         OpBuilder b(call);
         SmallVector<Value> operands(call.getArgOperands());
-        for (unsigned p : varying) {
-          LLVM::ConstantOp constant = shapes[m]->parameters[p];
-          operands.push_back(LLVM::ConstantOp::create(b, call.getLoc(), constant.getType(),
-                                                      constant.getValue()));
+        for (unsigned p : firstOfArgument) {
+          const Parameter &parameter = shapes[m]->parameters[p];
+          operands.push_back(LLVM::ConstantOp::create(b, call.getLoc(), parameter.getType(),
+                                                      parameter.getValue()));
         }
         call.setCallee(leader.getSymName());
         call.getCalleeOperandsMutable().assign(operands);
@@ -225,8 +278,28 @@ mergeKernels(ModuleOp module, DenseMap<StringAttr, SmallVector<LLVM::CallOp>> &c
         calls.erase(member.getSymNameAttr());
       }
     }
-    for (unsigned p : varying)
-      leaderShape.parameters[p].erase();
+
+    // The leader takes them as trailing arguments; the constants left
+    // without uses go. Uses are replaced before getelementptr indices: an
+    // index rewrite reallocates its op's operands.
+    unsigned firstNew = leader.getNumArguments();
+    Block &entry = leader.getBody().front();
+    for (unsigned p : firstOfArgument)
+      entry.addArgument(leaderShape.parameters[p].getType(), leader.getLoc());
+    updateSignature(leader);
+    SetVector<Operation *> replaced;
+    for (bool indices : {false, true})
+      for (auto [p, argument] : varying) {
+        const Parameter &parameter = leaderShape.parameters[p];
+        if (indices != !parameter.use)
+          continue;
+        if (parameter.use)
+          replaced.insert(parameter.use->get().getDefiningOp());
+        parameter.replaceWith(leader.getArgument(firstNew + argument));
+      }
+    for (Operation *constant : replaced)
+      if (constant->use_empty())
+        constant->erase();
     for (unsigned m : members)
       if (m != leaderIndex)
         kernels[m].erase();
@@ -292,8 +365,9 @@ struct MergeKernelsPass : tessel::impl::TesselMergeKernelsBase<MergeKernelsPass>
     auto calls = collectCalls(module);
     if (!calls)
       return;
-    llvm::StringMap<std::string> renamed = mergeKernels(module, *calls);
+    // Unread arguments first: kernels that differ in them alone then merge.
     dropUnusedArguments(module, *calls);
+    llvm::StringMap<std::string> renamed = mergeKernels(module, *calls);
 
     // The profile's call sites name the kernel each one calls.
     auto sites = module->getAttrOfType<ArrayAttr>(tessel::kProfileSitesAttrName);

@@ -219,3 +219,100 @@ module {
     llvm.return
   }
 }
+
+// -----
+
+// Constants are compared by their uses, not by where they stand: kernel 0
+// uses one constant (8) as its bound and as its scale where kernel 1 has two
+// (16 and 8), and defines its constants in another order. Only the bound
+// varies, so it is the one argument; the scale stays 8 in the body. The
+// constant first index of a getelementptr (a buffer offset) is a parameter
+// too, and parameters with the same values in every member (that offset and
+// the constant added to the index: 4, 6, 4) share one argument.
+// CHECK-LABEL: llvm.func internal @__tessel_kernel_10(
+// CHECK-SAME: %[[P:[^:]+]]: !llvm.ptr, %[[N:[^:]+]]: i64, %[[OFF:[^:]+]]: i64)
+// CHECK-DAG: %[[EIGHT:.+]] = llvm.mlir.constant(8 : i64)
+// CHECK: llvm.icmp "slt" %{{.+}}, %[[N]]
+// CHECK: %[[Q:.+]] = llvm.getelementptr %[[P]][%[[OFF]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK: llvm.mul %{{.+}}, %[[EIGHT]]
+// CHECK: llvm.add %{{.+}}, %[[OFF]]
+// CHECK-NOT: @__tessel_kernel_11(
+// CHECK-NOT: @__tessel_kernel_12(
+// CHECK-LABEL: llvm.func @entry(
+// CHECK: %[[N0:.+]] = llvm.mlir.constant(8 : i64)
+// CHECK: %[[O0:.+]] = llvm.mlir.constant(4 : i64)
+// CHECK: llvm.call @__tessel_kernel_10(%arg0, %[[N0]], %[[O0]])
+// CHECK: %[[N1:.+]] = llvm.mlir.constant(16 : i64)
+// CHECK: %[[O1:.+]] = llvm.mlir.constant(6 : i64)
+// CHECK: llvm.call @__tessel_kernel_10(%arg0, %[[N1]], %[[O1]])
+// CHECK: llvm.call @__tessel_kernel_10(%arg0, %{{.+}}, %{{.+}})
+module {
+  llvm.func internal @__tessel_kernel_10(%p: !llvm.ptr) {
+    %n = llvm.mlir.constant(8 : i64) : i64
+    %c4 = llvm.mlir.constant(4 : i64) : i64
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    llvm.br ^loop(%c0 : i64)
+  ^loop(%i: i64):
+    %more = llvm.icmp "slt" %i, %n : i64
+    llvm.cond_br %more, ^body, ^done
+  ^body:
+    %q = llvm.getelementptr %p[4] : (!llvm.ptr) -> !llvm.ptr, f32
+    %j = llvm.mul %i, %n : i64
+    %k = llvm.add %j, %c4 : i64
+    %a = llvm.getelementptr %q[%k] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %a : !llvm.ptr -> f32
+    llvm.store %v, %p : f32, !llvm.ptr
+    %next = llvm.add %i, %k : i64
+    llvm.br ^loop(%next : i64)
+  ^done:
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_11(%p: !llvm.ptr) {
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    %c6 = llvm.mlir.constant(6 : i64) : i64
+    %c8 = llvm.mlir.constant(8 : i64) : i64
+    %n = llvm.mlir.constant(16 : i64) : i64
+    llvm.br ^loop(%c0 : i64)
+  ^loop(%i: i64):
+    %more = llvm.icmp "slt" %i, %n : i64
+    llvm.cond_br %more, ^body, ^done
+  ^body:
+    %q = llvm.getelementptr %p[6] : (!llvm.ptr) -> !llvm.ptr, f32
+    %j = llvm.mul %i, %c8 : i64
+    %k = llvm.add %j, %c6 : i64
+    %a = llvm.getelementptr %q[%k] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %a : !llvm.ptr -> f32
+    llvm.store %v, %p : f32, !llvm.ptr
+    %next = llvm.add %i, %k : i64
+    llvm.br ^loop(%next : i64)
+  ^done:
+    llvm.return
+  }
+  llvm.func internal @__tessel_kernel_12(%p: !llvm.ptr) {
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    %c4 = llvm.mlir.constant(4 : i64) : i64
+    %c8 = llvm.mlir.constant(8 : i64) : i64
+    %n = llvm.mlir.constant(32 : i64) : i64
+    llvm.br ^loop(%c0 : i64)
+  ^loop(%i: i64):
+    %more = llvm.icmp "slt" %i, %n : i64
+    llvm.cond_br %more, ^body, ^done
+  ^body:
+    %q = llvm.getelementptr %p[4] : (!llvm.ptr) -> !llvm.ptr, f32
+    %j = llvm.mul %i, %c8 : i64
+    %k = llvm.add %j, %c4 : i64
+    %a = llvm.getelementptr %q[%k] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %a : !llvm.ptr -> f32
+    llvm.store %v, %p : f32, !llvm.ptr
+    %next = llvm.add %i, %k : i64
+    llvm.br ^loop(%next : i64)
+  ^done:
+    llvm.return
+  }
+  llvm.func @entry(%p: !llvm.ptr) {
+    llvm.call @__tessel_kernel_10(%p) : (!llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_11(%p) : (!llvm.ptr) -> ()
+    llvm.call @__tessel_kernel_12(%p) : (!llvm.ptr) -> ()
+    llvm.return
+  }
+}
