@@ -336,6 +336,25 @@ Result<Value> Importer::input(int i) {
   return materialize(it->second, node->input(i));
 }
 
+std::optional<std::vector<ConstPtr>> Importer::evaluableInputs() {
+  std::vector<ConstPtr> constants;
+  for (int i = 0; i < numInputs(); ++i) {
+    if (!hasInput(i)) {
+      constants.push_back(nullptr);
+      continue;
+    }
+    auto it = values.find(node->input(i));
+    if (it == values.end() || it->second.raw)
+      return std::nullopt;
+    const ConstPtr &c = it->second.constant;
+    if (!c || (c->isFloat && initializerNames.count(node->input(i))) ||
+        c->numElements() > kMaxEvaluatedElements)
+      return std::nullopt;
+    constants.push_back(c);
+  }
+  return constants;
+}
+
 Result<ConstPtr> Importer::constantInput(int i) {
   auto e = entry(i);
   if (!e)
@@ -427,14 +446,20 @@ void Importer::registerConverters() {
 Status Importer::convertNode() {
   if (!node->domain().empty() && node->domain() != "ai.onnx")
     return fail("domain '" + node->domain() + "' is not supported (only the default ONNX domain)");
+  // A node of constants is evaluated, whatever its op; others are converted.
+  std::optional<std::vector<ConstPtr>> constants;
+  if (isEvaluable(node->op_type()))
+    constants = evaluableInputs();
   auto it = converters.find(node->op_type());
-  if (it == converters.end())
-    return fail("op type '" + node->op_type() + "' is not supported");
+  if (!constants && it == converters.end())
+    return fail("op type '" + node->op_type() + "' is not supported" +
+                (isEvaluable(node->op_type()) ? " on run-time tensors (only on constants)"
+                                              : ""));
   handled.clear();
   std::string label = nodeLabel() + " (" + node->op_type() + ")";
   loc = mlir::NameLoc::get(builder.getStringAttr(label),
                            mlir::FileLineColLoc::get(&context, file, 0, 0));
-  if (Status s = it->second(); !s)
+  if (Status s = constants ? evaluateConstantNode(*constants) : it->second(); !s)
     return s;
   for (const onnx::AttributeProto &a : node->attribute())
     if (!handled.count(a.name()))
@@ -545,7 +570,8 @@ Importer::run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cut
     auto it = values.find(out.name());
     if (it == values.end())
       return R::error(file + ": output '" + out.name() + "' is not computed by any node");
-    if (!it->second.value && it->second.constant && !it->second.constant->isFloat)
+    if (!it->second.value && it->second.constant && !it->second.constant->isFloat &&
+        !options.integerConstantOutputs)
       return R::error(file + ": output '" + out.name() +
                       "' is an integer constant; Tessel returns float32 tensors");
     auto value = materialize(it->second, out.name());

@@ -31,6 +31,10 @@ struct OnnxImportOptions {
   /// Initializers become function inputs, after the graph's own inputs,
   /// instead of constants compiled into the code.
   bool initializersAsInputs = false;
+  /// Let an output be an integer constant (an i64 tessel.constant), which
+  /// does not compile: for the conformance runner's --fold, which reads the
+  /// evaluator's results from the imported module.
+  bool integerConstantOutputs = false;
 };
 
 /// The opset range of the default ONNX domain the importer accepts. Opsets

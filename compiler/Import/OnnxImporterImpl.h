@@ -5,7 +5,8 @@
 // converter files, one per op family (OnnxNNConverters.cpp: conv, pool,
 // batch norm; OnnxMathConverters.cpp: elementwise, Gemm, softmax,
 // reductions; OnnxShapeConverters.cpp: shapes, slices, gathers, constants;
-// OnnxResampleConverters.cpp: pad, resize, depth/space).
+// OnnxResampleConverters.cpp: pad, resize, depth/space) and the evaluator
+// of nodes whose inputs are all constants (OnnxConstantEvaluator.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -229,6 +230,19 @@ private:
   }
   /// `v * scalar`.
   Result<Value> scale(Value v, double scalar);
+
+  // --- the evaluator of constant nodes (OnnxConstantEvaluator.cpp) ---
+  /// The most elements a constant node's result may have.
+  static constexpr int64_t kMaxEvaluatedElements = int64_t{1} << 20;
+  /// Whether the evaluator knows op `opType`.
+  static bool isEvaluable(const std::string &opType);
+  /// The inputs of the current node when each is an import-time constant
+  /// other than a float initializer (a weight, which stays an op's operand
+  /// so autodiff can differentiate with respect to it); absent optional
+  /// inputs are null. nullopt otherwise.
+  std::optional<std::vector<ConstPtr>> evaluableInputs();
+  /// Evaluates the current node on `inputs`.
+  Status evaluateConstantNode(llvm::ArrayRef<ConstPtr> inputs);
 
   // --- converters ---
   void registerConverters();

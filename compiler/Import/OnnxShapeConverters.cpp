@@ -1,7 +1,7 @@
 //===- OnnxShapeConverters.cpp - Shapes, slices, gathers and constants ----===//
 //
 // Reshape-like ops, Transpose, Concat, Slice, Split, Gather, Constant and
-// the shape ops folded at import (Shape, Cast, ConstantOfShape, Range).
+// the shape ops folded at import (Shape, ConstantOfShape, Range).
 //
 //===----------------------------------------------------------------------===//
 
@@ -444,7 +444,8 @@ Status Importer::convertShape() {
   return setOutput(0, scalarInts(std::move(dims), shape));
 }
 
-/// Cast: evaluated on constants; on run-time tensors only float to float.
+/// Cast of a run-time tensor: only to a float type (the evaluator casts
+/// constants).
 Status Importer::convertCast() {
   const onnx::AttributeProto *to = attribute("to");
   if (!to)
@@ -452,34 +453,6 @@ Status Importer::convertCast() {
   bool toFloat = to->i() == onnx::TensorProto::FLOAT ||
                  to->i() == onnx::TensorProto::DOUBLE ||
                  to->i() == onnx::TensorProto::FLOAT16;
-  bool toInt = to->i() == onnx::TensorProto::INT64 || to->i() == onnx::TensorProto::INT32 ||
-               to->i() == onnx::TensorProto::INT8 || to->i() == onnx::TensorProto::UINT8 ||
-               to->i() == onnx::TensorProto::INT16 || to->i() == onnx::TensorProto::BOOL;
-  if (!toFloat && !toInt)
-    return failAttribute("to", std::string("casts to ") + dataTypeName(to->i()) +
-                                   ", which is not supported");
-  auto e = entry(0);
-  if (!e)
-    return e.status();
-  if (ConstPtr c = (*e)->constant) {
-    OnnxTensor r = *c;
-    if (toFloat && !c->isFloat) {
-      r.isFloat = true;
-      r.floats.assign(c->ints.begin(), c->ints.end());
-      r.ints.clear();
-    } else if (toInt && c->isFloat) {
-      r.isFloat = false;
-      r.ints.clear();
-      for (double v : c->floats)
-        r.ints.push_back(to->i() == onnx::TensorProto::BOOL ? v != 0.0
-                                                             : static_cast<int64_t>(v));
-      r.floats.clear();
-    } else if (to->i() == onnx::TensorProto::BOOL) {
-      for (int64_t &v : r.ints)
-        v = v != 0;
-    }
-    return setOutput(0, std::move(r));
-  }
   if (!toFloat)
     return fail(std::string("casting a run-time tensor to ") + dataTypeName(to->i()) +
                 " is not supported; Tessel computes in float32");
