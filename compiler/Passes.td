@@ -330,8 +330,10 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
   let description = [{
     Lowers contractions to outer products and then FMAs, multi-reductions to
     inner reductions, and broadcasts, transposes, shape casts, masks and
-    transfer permutation maps to simpler vector ops. Each group runs as its
-    own greedy application: running contraction lowering together with
+    transfer permutation maps to simpler vector ops, and `math.erf` (no
+    LLVM intrinsic; libm's cannot be called on LLVM vectors) to MLIR's
+    float32 polynomial approximation. Each group runs as its own greedy
+    application: running contraction lowering together with
     canonicalization can loop (docs/performance.md).
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect"];

@@ -408,6 +408,7 @@ Value Graph::abs(Value x) { return createOne<mt::AbsOp>(*impl_, {x}); }
 Value Graph::neg(Value x) { return createOne<mt::NegOp>(*impl_, {x}); }
 Value Graph::sqrt(Value x) { return createOne<mt::SqrtOp>(*impl_, {x}); }
 Value Graph::exp(Value x) { return createOne<mt::ExpOp>(*impl_, {x}); }
+Value Graph::erf(Value x) { return createOne<mt::ErfOp>(*impl_, {x}); }
 Value Graph::log(Value x) { return createOne<mt::LogOp>(*impl_, {x}); }
 Value Graph::sign(Value x) { return createOne<mt::SignOp>(*impl_, {x}); }
 

@@ -9,6 +9,8 @@
 
 #include "compiler/Autodiff/Rules.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::tessel;
 
@@ -53,6 +55,11 @@ void mlir::tessel::registerElementwiseRules(RuleTable &table) {
   });
   addUnary<AbsOp>(table, +[](GradientBuilder &gb, AbsOp op, Value dy) {
     return gb.mul(dy, gb.sign(op.getInput()));
+  });
+  // d erf(x) = 2/sqrt(pi) exp(-x^2).
+  addUnary<ErfOp>(table, +[](GradientBuilder &gb, ErfOp op, Value dy) {
+    Value x = op.getInput();
+    return gb.mul(dy, gb.scale(gb.exp(gb.neg(gb.mul(x, x))), 1.1283791670955126 /* 2 / sqrt(pi) */));
   });
   addUnary<NegOp>(table, +[](GradientBuilder &gb, NegOp, Value dy) { return gb.neg(dy); });
   addUnary<SqrtOp>(table, +[](GradientBuilder &gb, SqrtOp op, Value dy) {

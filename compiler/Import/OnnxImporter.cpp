@@ -419,6 +419,8 @@ void Importer::registerConverters() {
   add({"GlobalMaxPool"}, [this] { return convertGlobalPool(mt::PoolKind::Max); });
   add({"GlobalLpPool"}, [this] { return convertGlobalPool(mt::PoolKind::Lp); });
   add({"BatchNormalization"}, [this] { return convertBatchNorm(); });
+  add({"LayerNormalization"}, [this] { return convertLayerNorm(); });
+  add({"InstanceNormalization"}, [this] { return convertInstanceNorm(); });
   registerMathConverters();
   for (const char *name : {"Flatten", "Reshape", "Squeeze", "Unsqueeze"}) {
     std::string type = name;

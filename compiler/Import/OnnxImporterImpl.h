@@ -230,6 +230,27 @@ private:
   }
   /// `v * scalar`.
   Result<Value> scale(Value v, double scalar);
+  /// A rank-0 float constant.
+  Value scalar(double value) {
+    OnnxTensor t;
+    t.floats = {value};
+    return materialize(t);
+  }
+  /// Builds an `OpTy` for a composition of ops unless `status` already
+  /// holds an error, which then makes every later step a no-op; records
+  /// the op's own error there.
+  template <typename OpTy>
+  Value chain(Status &status, mlir::ValueRange operands,
+              const mt::PropertiesOf<OpTy> &properties = {}) {
+    if (!status)
+      return Value();
+    auto v = build1<OpTy>(operands, properties);
+    if (!v) {
+      status = v.status();
+      return Value();
+    }
+    return *v;
+  }
 
   // --- the evaluator of constant nodes (OnnxConstantEvaluator.cpp) ---
   /// The most elements a constant node's result may have.
@@ -257,6 +278,19 @@ private:
   template <typename OpTy> Status convertBinary();
   Status convertClip();
   Status convertPRelu();
+  /// The activations composed of other tessel ops: HardSigmoid, HardSwish,
+  /// Elu, Selu, Celu, Softplus, Softsign, Mish, Gelu, Reciprocal.
+  Status convertComposedActivation(llvm::StringRef opType);
+  Status convertMean();
+  /// `(x - mean) / sqrt(var + epsilon)` over the dims `axes` of `x`, with
+  /// the mean and `1 / sqrt(var + epsilon)` (dims kept): the norms composed
+  /// of reductions and arithmetic. Errors go to `s` (see chain).
+  struct Normalized {
+    Value y, mean, invStdDev;
+  };
+  Normalized normalize(Status &s, Value x, llvm::ArrayRef<int64_t> axes, double epsilon);
+  Status convertLayerNorm();
+  Status convertInstanceNorm();
   Status convertGemm();
   Status convertReshapeLike(llvm::StringRef opType);
   Status convertTranspose();

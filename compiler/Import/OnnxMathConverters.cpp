@@ -1,7 +1,7 @@
 //===- OnnxMathConverters.cpp - Elementwise ops, Gemm, softmax, reductions ---===//
 //
-// Activations, broadcasting arithmetic (integer arithmetic on constants is
-// evaluated here), Clip, PRelu, Gemm, Softmax/LogSoftmax and the Reduce ops.
+// Activations (those without a tessel op composed of others), broadcasting
+// arithmetic, Clip, PRelu, Gemm, Softmax/LogSoftmax and the Reduce ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,51 +30,6 @@ Status Importer::convertUnary() {
   return setOutput(0, build1<OpTy>(*x, p));
 }
 
-/// numpy broadcasting of two constant shapes; empty optional when they clash.
-std::optional<Shape> broadcastShapes(const Shape &a, const Shape &b) {
-  Shape out(std::max(a.size(), b.size()));
-  for (size_t i = 0; i < out.size(); ++i) {
-    int64_t x = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
-    int64_t y = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
-    if (x != y && x != 1 && y != 1)
-      return std::nullopt;
-    out[i] = x == 1 ? y : x;
-  }
-  return out;
-}
-
-/// Index into a tensor of `shape` broadcast to `out` at the flat index `i`.
-int64_t broadcastIndex(const Shape &shape, const Shape &out, int64_t i) {
-  int64_t index = 0, stride = 1;
-  for (int64_t d = static_cast<int64_t>(out.size()) - 1; d >= 0; --d) {
-    int64_t coord = i % out[d];
-    i /= out[d];
-    int64_t sd = d - static_cast<int64_t>(out.size() - shape.size());
-    if (sd >= 0) {
-      if (shape[sd] != 1)
-        index += coord * stride;
-      stride *= shape[sd];
-    }
-  }
-  return index;
-}
-
-/// `OpTy` on two integers; false for a division by zero.
-template <typename OpTy>
-bool evaluate(int64_t x, int64_t y, int64_t &result) {
-  if constexpr (std::is_same_v<OpTy, mt::AddOp>)
-    result = x + y;
-  else if constexpr (std::is_same_v<OpTy, mt::SubOp>)
-    result = x - y;
-  else if constexpr (std::is_same_v<OpTy, mt::MulOp>)
-    result = x * y;
-  else if constexpr (std::is_same_v<OpTy, mt::DivOp>)
-    result = y == 0 ? 0 : x / y;
-  else
-    result = static_cast<int64_t>(std::pow(x, y));
-  return !(std::is_same_v<OpTy, mt::DivOp> && y == 0);
-}
-
 template <typename OpTy>
 Status Importer::convertBinary() {
   auto ca = constantInput(0);
@@ -83,23 +38,11 @@ Status Importer::convertBinary() {
   auto cb = constantInput(1);
   if (!cb)
     return cb.status();
-  // Integer arithmetic on constants: shape computations, done here.
-  if (*ca && *cb && !(*ca)->isFloat && !(*cb)->isFloat) {
-    std::optional<Shape> out = broadcastShapes((*ca)->shape, (*cb)->shape);
-    if (!out)
-      return fail("operand shapes " + formatShape((*ca)->shape) + " and " +
-                  formatShape((*cb)->shape) + " do not broadcast");
-    OnnxTensor r = scalarInts({}, *out);
-    for (int64_t i = 0, n = product(*out); i < n; ++i) {
-      int64_t x = (*ca)->ints[broadcastIndex((*ca)->shape, *out, i)];
-      int64_t y = (*cb)->ints[broadcastIndex((*cb)->shape, *out, i)];
-      int64_t v;
-      if (!evaluate<OpTy>(x, y, v))
-        return fail("integer division by zero");
-      r.ints.push_back(v);
-    }
-    return setOutput(0, std::move(r));
-  }
+  // Integer arithmetic on constants is the evaluator's; it declines only
+  // results beyond its size limit.
+  if (*ca && *cb && !(*ca)->isFloat && !(*cb)->isFloat)
+    return fail("integer arithmetic on more than " + std::to_string(kMaxEvaluatedElements) +
+                " elements is not supported");
   // Integer constants feeding float math (e.g. Pow's exponent) become floats.
   llvm::SmallVector<Value> operands;
   for (int i = 0; i < 2; ++i) {
@@ -175,6 +118,117 @@ Status Importer::convertPRelu() {
     return scaled.status();
   auto y = build1<mt::SubOp>({*positive, *scaled});
   return setOutput(0, y);
+}
+
+/// Activations without a tessel op of their own, as compositions of those
+/// that have one (their lowering and gradients are the parts'):
+///   HardSigmoid  clamp(alpha x + beta, 0, 1)          (alpha 0.2, beta 0.5)
+///   HardSwish    x hardsigmoid(x) with alpha 1/6
+///   Elu          relu(x) + alpha (exp(min(x, 0)) - 1)   (alpha 1)
+///   Selu         gamma elu(x) with its alpha            (ONNX's constants)
+///   Celu         relu(x) + alpha (exp(min(x, 0) / alpha) - 1)
+///   Softplus     log(1 + exp(min(x, 20))) + relu(x - 20)  (PyTorch's
+///                threshold: exact in float32 beyond it, and no overflow)
+///   Reciprocal   1 / x
+///   Softsign     x / (1 + |x|)
+///   Mish         x tanh(softplus(x))
+///   Gelu         0.5 x (1 + erf(x / sqrt 2)), or with approximate = "tanh"
+///                0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+/// The kinks (min, clamp, relu) follow PyTorch's gradients at the kink:
+/// Elu's at 0 is alpha, HardSigmoid's at its bounds passes.
+Status Importer::convertComposedActivation(llvm::StringRef type) {
+  auto in = input(0);
+  if (!in)
+    return in.status();
+  Value x = *in;
+  Status s;
+  auto add = [&](Value a, Value b) { return chain<mt::AddOp>(s, {a, b}); };
+  auto sub = [&](Value a, Value b) { return chain<mt::SubOp>(s, {a, b}); };
+  auto mul = [&](Value a, Value b) { return chain<mt::MulOp>(s, {a, b}); };
+  auto div = [&](Value a, Value b) { return chain<mt::DivOp>(s, {a, b}); };
+  auto unary = [&](auto op, Value a) { return chain<decltype(op)>(s, {a}); };
+  auto clamp = [&](Value a, std::optional<double> low, std::optional<double> high) {
+    mt::ClampOp::Properties p;
+    if (low)
+      p.setMin(f64(*low));
+    if (high)
+      p.setMax(f64(*high));
+    return chain<mt::ClampOp>(s, {a}, p);
+  };
+  auto hardSigmoid = [&](Value a, double alpha, double beta) {
+    return clamp(add(mul(a, scalar(alpha)), scalar(beta)), 0.0, 1.0);
+  };
+  // relu(a) + alpha (exp(min(a, 0) / divisor) - 1)
+  auto elu = [&](Value a, double alpha, double divisor) {
+    Value negative = clamp(a, std::nullopt, 0.0);
+    if (divisor != 1.0)
+      negative = mul(negative, scalar(1.0 / divisor));
+    Value e = sub(unary(mt::ExpOp(), negative), scalar(1.0));
+    return add(unary(mt::ReluOp(), a), mul(e, scalar(alpha)));
+  };
+  auto softplus = [&](Value a) {
+    constexpr double threshold = 20.0;
+    Value low = clamp(a, std::nullopt, threshold);
+    Value soft = unary(mt::LogOp(), add(unary(mt::ExpOp(), low), scalar(1.0)));
+    return add(soft, unary(mt::ReluOp(), sub(a, scalar(threshold))));
+  };
+
+  Value y;
+  if (type == "HardSigmoid") {
+    y = hardSigmoid(x, floatAttr("alpha", 0.2), floatAttr("beta", 0.5));
+  } else if (type == "HardSwish") {
+    y = mul(x, hardSigmoid(x, 1.0 / 6.0, 0.5));
+  } else if (type == "Elu") {
+    y = elu(x, floatAttr("alpha", 1.0), 1.0);
+  } else if (type == "Selu") {
+    double alpha = floatAttr("alpha", 1.67326319217681884765625);
+    double gamma = floatAttr("gamma", 1.05070102214813232421875);
+    y = mul(elu(x, alpha, 1.0), scalar(gamma));
+  } else if (type == "Celu") {
+    double alpha = floatAttr("alpha", 1.0);
+    if (alpha == 0)
+      return failAttribute("alpha", "must not be 0");
+    y = elu(x, alpha, alpha);
+  } else if (type == "Softplus") {
+    y = softplus(x);
+  } else if (type == "Reciprocal") {
+    y = div(scalar(1.0), x);
+  } else if (type == "Softsign") {
+    y = div(x, add(unary(mt::AbsOp(), x), scalar(1.0)));
+  } else if (type == "Mish") {
+    y = mul(x, unary(mt::TanhOp(), softplus(x)));
+  } else { // Gelu
+    std::string approximate = stringAttr("approximate", "none");
+    Value inner;
+    if (approximate == "none") {
+      inner = unary(mt::ErfOp(), mul(x, scalar(M_SQRT1_2)));
+    } else if (approximate == "tanh") {
+      Value cube = mul(mul(x, x), x);
+      Value arg = mul(add(x, mul(cube, scalar(0.044715))), scalar(std::sqrt(2.0 / M_PI)));
+      inner = unary(mt::TanhOp(), arg);
+    } else {
+      return failAttribute("approximate", "value '" + approximate +
+                                              "' is not one of none, tanh");
+    }
+    y = mul(mul(x, scalar(0.5)), add(inner, scalar(1.0)));
+  }
+  if (!s)
+    return s;
+  return setOutput(0, y);
+}
+
+/// Mean of run-time tensors: their sum over their count.
+Status Importer::convertMean() {
+  auto acc = input(0);
+  for (int i = 1; acc && i < numInputs(); ++i) {
+    auto next = input(i);
+    if (!next)
+      return next.status();
+    acc = build1<mt::AddOp>({*acc, *next});
+  }
+  if (!acc)
+    return acc.status();
+  return setOutput(0, scale(*acc, 1.0 / numInputs()));
 }
 
 /// Y = alpha * A' B' + beta * C; PyTorch's Linear (transB, alpha = beta = 1,
@@ -319,6 +373,13 @@ void Importer::registerMathConverters() {
   add("Exp", [this] { return convertUnary<mt::ExpOp>(); });
   add("Log", [this] { return convertUnary<mt::LogOp>(); });
   add("Sign", [this] { return convertUnary<mt::SignOp>(); });
+  add("Erf", [this] { return convertUnary<mt::ErfOp>(); });
+  for (const char *name : {"HardSigmoid", "HardSwish", "Elu", "Selu", "Celu", "Softplus",
+                           "Softsign", "Mish", "Gelu", "Reciprocal"}) {
+    std::string type = name;
+    add(name, [this, type] { return convertComposedActivation(type); });
+  }
+  add("Mean", [this] { return convertMean(); });
   add("LeakyRelu", [this] { return convertUnary<mt::LeakyReluOp>(); });
   add("Add", [this] { return convertBinary<mt::AddOp>(); });
   add("Sub", [this] { return convertBinary<mt::SubOp>(); });

@@ -268,4 +268,91 @@ Status Importer::convertBatchNorm() {
 }
 
 
+Importer::Normalized Importer::normalize(Status &s, Value x, llvm::ArrayRef<int64_t> axes,
+                               double epsilon) {
+  mt::MeanOp::Properties p;
+  p.setAxes(i64s(axes));
+  p.setKeepdims(flag(true));
+  Normalized n;
+  n.mean = chain<mt::MeanOp>(s, {x}, p);
+  Value centered = chain<mt::SubOp>(s, {x, n.mean});
+  Value variance = chain<mt::MeanOp>(s, {chain<mt::MulOp>(s, {centered, centered})}, p);
+  Value stdDev = chain<mt::SqrtOp>(s, {chain<mt::AddOp>(s, {variance, scalar(epsilon)})});
+  n.invStdDev = chain<mt::DivOp>(s, {scalar(1.0), stdDev});
+  n.y = chain<mt::MulOp>(s, {centered, n.invStdDev});
+  return n;
+}
+
+/// LayerNormalization (opset 17): normalized over the dims from `axis` on,
+/// times Scale plus B (broadcast against those dims); outputs Mean and
+/// InvStdDev when used.
+Status Importer::convertLayerNorm() {
+  auto x = input(0);
+  if (!x)
+    return x.status();
+  int64_t rank = static_cast<int64_t>(shapeOf(*x).size());
+  auto axis = normalizeAxis(intAttr("axis", -1), rank);
+  if (!axis)
+    return failAttribute("axis", axis.message());
+  int64_t stash = intAttr("stash_type", 1);
+  if (stash != 1)
+    return failAttribute("stash_type", "must be 1 (float32); Tessel computes in float32");
+  Shape axes;
+  for (int64_t d = *axis; d < rank; ++d)
+    axes.push_back(d);
+  Status s;
+  Normalized n = normalize(s, *x, axes, floatAttr("epsilon", 1e-5));
+  Value y = n.y;
+  for (int i = 1; i <= 2; ++i) {
+    if (!hasInput(i))
+      continue;
+    auto operand = input(i);
+    if (!operand)
+      return operand.status();
+    y = i == 1 ? chain<mt::MulOp>(s, {y, *operand}) : chain<mt::AddOp>(s, {y, *operand});
+  }
+  if (!s)
+    return s;
+  if (Status st = setOutput(0, y); !st)
+    return st;
+  if (Status st = setOutput(1, n.mean); !st)
+    return st;
+  return setOutput(2, n.invStdDev);
+}
+
+/// InstanceNormalization: each sample's channels normalized over their
+/// spatial dims, times scale plus B (one per channel).
+Status Importer::convertInstanceNorm() {
+  llvm::SmallVector<Value> operands;
+  for (int i = 0; i < 3; ++i) {
+    auto v = input(i);
+    if (!v)
+      return v.status();
+    operands.push_back(*v);
+  }
+  Shape xs = shapeOf(operands[0]);
+  if (xs.size() < 3)
+    return fail("input has rank " + std::to_string(xs.size()) + "; expected 3 or more");
+  Shape axes, perChannel(xs.size() - 1, 1);
+  for (size_t d = 2; d < xs.size(); ++d)
+    axes.push_back(static_cast<int64_t>(d));
+  perChannel[0] = xs[1];
+  for (int i = 1; i <= 2; ++i) {
+    if (shapeOf(operands[i]) != Shape{xs[1]})
+      return fail(std::string("input '") + (i == 1 ? "scale" : "B") + "' has shape " +
+                  formatShape(shapeOf(operands[i])) + "; expected [" +
+                  std::to_string(xs[1]) + "]");
+    auto r = reshape(operands[i], perChannel);
+    if (!r)
+      return r.status();
+    operands[i] = *r;
+  }
+  Status s;
+  Normalized n = normalize(s, operands[0], axes, floatAttr("epsilon", 1e-5));
+  Value y = chain<mt::AddOp>(s, {chain<mt::MulOp>(s, {n.y, operands[1]}), operands[2]});
+  if (!s)
+    return s;
+  return setOutput(0, y);
+}
+
 } // namespace tessel::detail::importer

@@ -2,6 +2,8 @@
 
 #include "compiler/Passes.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -17,6 +19,18 @@ namespace {
 
 struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass> {
   using Base::Base;
+
+  /// math.erf has no LLVM intrinsic, and MathToLibm cannot unroll a vector
+  /// one once vectors are LLVM's: MLIR's float32 polynomial approximation
+  /// instead, where there is one.
+  template <typename Apply>
+  LogicalResult lowerErf(Apply &apply) {
+    WalkResult found =
+        getOperation()->walk([](math::ErfOp) { return WalkResult::interrupt(); });
+    if (!found.wasInterrupted())
+      return success();
+    return apply([](RewritePatternSet &p) { populatePolynomialApproximateErfPattern(p); });
+  }
 
   void runOnOperation() override {
     MLIRContext *context = &getContext();
@@ -53,6 +67,7 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
           vector::populateVectorMultiReductionLoweringPatterns(
               p, vector::VectorMultiReductionLowering::InnerReduction);
         })) ||
+        failed(lowerErf(apply)) ||
         failed(apply([](RewritePatternSet &p) {
           vector::populateVectorTransferPermutationMapLoweringPatterns(p);
           vector::populateVectorBroadcastLoweringPatterns(p);

@@ -122,6 +122,8 @@ public:
   Value neg(Value x);
   Value sqrt(Value x);
   Value exp(Value x);
+  /// The Gauss error function (exact GELU is 0.5 x (1 + erf(x / sqrt 2))).
+  Value erf(Value x);
   Value log(Value x);
   Value sign(Value x);
   Value leakyRelu(Value x, double alpha = 0.01);

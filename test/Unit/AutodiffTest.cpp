@@ -465,6 +465,7 @@ TEST(Autodiff, Elementwise) {
   checkGradients(unary("neg", &Graph::neg));
   checkGradients(unary("sqrt", &Graph::sqrt, 0.2f, 2.f));
   checkGradients(unary("exp", &Graph::exp));
+  checkGradients(unary("erf", &Graph::erf, -2.f, 2.f));
   checkGradients(unary("log", &Graph::log, 0.2f, 2.f));
   checkGradients(unary("sign", &Graph::sign));
   checkGradients({"leaky_relu", {{"x", {3, 5}}},

@@ -248,6 +248,7 @@ TEST(Jit, UnaryOps) {
       {"abs", [](Graph &g, Value v) { return g.abs(v); }, [](double a) { return std::abs(a); }, false},
       {"neg", [](Graph &g, Value v) { return g.neg(v); }, [](double a) { return -a; }, false},
       {"exp", [](Graph &g, Value v) { return g.exp(v); }, [](double a) { return std::exp(a); }, false},
+      {"erf", [](Graph &g, Value v) { return g.erf(v); }, [](double a) { return std::erf(a); }, false},
       {"sign", [](Graph &g, Value v) { return g.sign(v); }, [](double a) { return double((a > 0) - (a < 0)); }, false},
       {"leaky_relu", [](Graph &g, Value v) { return g.leakyRelu(v, 0.2); }, [](double a) { return a >= 0 ? a : 0.2 * a; }, false},
       {"relu6", [](Graph &g, Value v) { return g.clamp(v, 0.0, 6.0); }, [](double a) { return std::min(std::max(a, 0.0), 6.0); }, false},

@@ -36,6 +36,7 @@ Value computeScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args) 
       .Case([&](NegOp) { return arith::NegFOp::create(b, loc, x); })
       .Case([&](SqrtOp) { return math::SqrtOp::create(b, loc, x); })
       .Case([&](ExpOp) { return math::ExpOp::create(b, loc, x); })
+      .Case([&](ErfOp) { return math::ErfOp::create(b, loc, x); })
       .Case([&](LogOp) { return math::LogOp::create(b, loc, x); })
       .Case([&](SignOp) -> Value {
         // +1 and -1 off zero; zero (either sign) and NaN pass through.
@@ -91,7 +92,8 @@ void mlir::tessel::populateElementwiseToLinalgPatterns(
   patterns.add<ElementwiseLowering<ReluOp>, ElementwiseLowering<SigmoidOp>,
                ElementwiseLowering<TanhOp>, ElementwiseLowering<AbsOp>,
                ElementwiseLowering<NegOp>, ElementwiseLowering<SqrtOp>,
-               ElementwiseLowering<ExpOp>, ElementwiseLowering<LogOp>,
+               ElementwiseLowering<ExpOp>, ElementwiseLowering<ErfOp>,
+               ElementwiseLowering<LogOp>,
                ElementwiseLowering<SignOp>, ElementwiseLowering<LeakyReluOp>,
                ElementwiseLowering<ClampOp>, ElementwiseLowering<AddOp>,
                ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,

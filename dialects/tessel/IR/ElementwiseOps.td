@@ -34,6 +34,16 @@ def Tessel_SqrtOp : Tessel_UnaryOp<"sqrt", "sqrt(x)">;
 def Tessel_ExpOp : Tessel_UnaryOp<"exp", "exp(x)">;
 def Tessel_LogOp : Tessel_UnaryOp<"log", "log(x)">;
 def Tessel_SignOp : Tessel_UnaryOp<"sign", "sign(x) (-1, 0 or 1)">;
+def Tessel_ErfOp : Tessel_UnaryOp<"erf", "erf(x)"> {
+  let description = [{
+    The Gauss error function, `2/sqrt(pi) * integral(0, x) exp(-t^2) dt`:
+    exact GELU is `0.5 * x * (1 + erf(x / sqrt(2)))`.
+
+    ```mlir
+    %y = tessel.erf %x : tensor<1x96x56x56xf32>
+    ```
+  }];
+}
 
 def Tessel_LeakyReluOp : Tessel_UnaryOp<"leaky_relu", "x >= 0 ? x : alpha * x"> {
   let description = [{

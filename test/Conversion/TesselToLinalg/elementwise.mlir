@@ -59,6 +59,17 @@ func.func @clamp_max_only(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
   return %0 : tensor<3x4xf32>
 }
 
+// erf: math.erf (tessel-lower-vectors approximates it).
+// CHECK-LABEL: func @erf
+// CHECK: linalg.generic
+// CHECK: math.erf %{{.+}} : f32
+func.func @erf(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %0 = tessel.erf %x : tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
 // sigmoid: 1 / (1 + exp(-x)).
 // CHECK-LABEL: func @sigmoid
 // CHECK: %[[NEG:.+]] = arith.negf %{{.+}} : f32

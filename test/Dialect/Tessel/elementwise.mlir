@@ -22,7 +22,9 @@ func.func @unary(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %7 = tessel.log %6 : tensor<2x3xf32>
   // CHECK: tessel.sign
   %8 = tessel.sign %7 : tensor<2x3xf32>
-  return %8 : tensor<2x3xf32>
+  // CHECK: tessel.erf
+  %9 = tessel.erf %8 : tensor<2x3xf32>
+  return %9 : tensor<2x3xf32>
 }
 
 // -----
