@@ -12,7 +12,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "Tessel"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "Unit", "conformance.cpp", "fuzz-importer.cpp", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "Unit", "zoo.py", "conformance.cpp", "fuzz-importer.cpp", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tessel_obj_root, "test")
 
@@ -27,6 +27,13 @@ config.substitutions.append(("%llvm_lib", config.llvm_lib_dir))
 # ONNX's backend tests, from Debian's libonnx-testdata.
 config.substitutions.append(("%onnx_data", "/usr/share/libonnx-testdata/data"))
 config.substitutions.append(("%python", sys.executable))
+# PyTorch, the zoo's oracle (test/Zoo/): Debian's python3-torch and
+# python3-torchvision, which tools/install-deps.sh installs, for Debian's
+# Python. The exported models are kept between runs (zoo.py regenerates them
+# when it changes) in TESSEL_ZOO_DIR, by default under the build folder.
+config.substitutions.append(("%torch_python", "/usr/bin/python3"))
+config.substitutions.append(("%zoo_dir", os.environ.get(
+    "TESSEL_ZOO_DIR", os.path.join(config.tessel_obj_root, "test", "Zoo", "models"))))
 
 # The importer's fuzz target exists when clang's libFuzzer was installed.
 if os.path.exists(os.path.join(config.tessel_tools_dir, "tessel-onnx-fuzz")):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Tessel needs to build and test. Idempotent: it
-# only calls apt-get when a package is missing. Debian bookworm, as root (or
-# with sudo). With --bench it also installs oneDNN, the benchmark's peer.
+# Installs the Debian packages Tessel needs to build and test (PyTorch and
+# torchvision are the test zoo's oracle, test/Zoo/). Idempotent: it only
+# calls apt-get when a package is missing. Debian bookworm, as root (or with
+# sudo). With --bench it also installs oneDNN, the benchmark's peer.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libgtest-dev libomp-22-dev
   libonnx-dev libprotobuf-dev libonnx-testdata libclang-rt-22-dev
+  python3-torch python3-torchvision
 )
 [ "${1:-}" = "--bench" ] && packages+=(libdnnl-dev)
 

@@ -336,6 +336,34 @@ Result<Value> Importer::input(int i) {
   return materialize(it->second, node->input(i));
 }
 
+bool Importer::isWeight(int i) const {
+  if (!hasInput(i) || !initializerNames.count(node->input(i)))
+    return false;
+  auto it = values.find(node->input(i));
+  return it != values.end() &&
+         (it->second.raw || (it->second.constant && it->second.constant->isFloat));
+}
+
+Result<Importer::Operand> Importer::operand(int i) {
+  Operand o;
+  if (!isWeight(i)) {
+    auto e = entry(i);
+    if (!e)
+      return e.status();
+    if ((*e)->constant) {
+      o.constant = (*e)->constant;
+      o.shape = o.constant->shape;
+      return o;
+    }
+  }
+  auto v = input(i);
+  if (!v)
+    return v.status();
+  o.value = *v;
+  o.shape = shapeOf(*v);
+  return o;
+}
+
 std::optional<std::vector<ConstPtr>> Importer::evaluableInputs() {
   std::vector<ConstPtr> constants;
   for (int i = 0; i < numInputs(); ++i) {
@@ -344,11 +372,10 @@ std::optional<std::vector<ConstPtr>> Importer::evaluableInputs() {
       continue;
     }
     auto it = values.find(node->input(i));
-    if (it == values.end() || it->second.raw)
+    if (it == values.end() || isWeight(i))
       return std::nullopt;
     const ConstPtr &c = it->second.constant;
-    if (!c || (c->isFloat && initializerNames.count(node->input(i))) ||
-        c->numElements() > kMaxEvaluatedElements)
+    if (!c || c->numElements() > kMaxEvaluatedElements)
       return std::nullopt;
     constants.push_back(c);
   }
@@ -559,6 +586,11 @@ Importer::run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cut
     values[inName] = Entry{arg, nullptr};
   }
 
+  for (const onnx::NodeProto &n : graph.node())
+    for (const std::string &in : n.input())
+      consumed.insert(in);
+  for (const onnx::ValueInfoProto &out : graph.output())
+    consumed.insert(out.name());
   for (const onnx::NodeProto &n : graph.node()) {
     node = &n;
     if (Status s = convertNode(); !s)

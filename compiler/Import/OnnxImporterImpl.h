@@ -116,6 +116,18 @@ private:
   /// Input i's entry, its constant decoded when it is one.
   Result<Entry *> entry(int i);
   Result<Value> input(int i);
+  /// Whether input i is a weight: a float initializer. Weights stay named
+  /// operands (never folded into new constants), so that autodiff can
+  /// differentiate with respect to them.
+  bool isWeight(int i) const;
+  /// Input i as a converter that folds constants sees it: its constant
+  /// (not a weight's), or else its value; and its shape.
+  struct Operand {
+    ConstPtr constant;
+    Value value;
+    Shape shape;
+  };
+  Result<Operand> operand(int i);
   /// The constant input i, or null when it is computed at run time.
   Result<ConstPtr> constantInput(int i);
   /// The constant input i; an error when it is computed at run time.
@@ -127,7 +139,12 @@ private:
   Status setOutput(int i, const Result<Value> &value) {
     return value ? setOutput(i, *value) : value.status();
   }
-  bool outputUsed(int i) const { return i < node->output_size() && !node->output(i).empty(); }
+  /// Whether output i has a name (ONNX's way of asking for an optional
+  /// output).
+  bool outputNamed(int i) const { return i < node->output_size() && !node->output(i).empty(); }
+  /// Whether output i is read: by a later node or as a graph output.
+  /// Exporters name outputs nothing reads (batch norm's saved statistics).
+  bool outputUsed(int i) const { return outputNamed(i) && consumed.count(node->output(i)); }
 
   // --- attributes (each read marks it handled) ---
   const onnx::AttributeProto *attribute(llvm::StringRef name) {
@@ -334,6 +351,8 @@ private:
   /// Names of the graph's initializers: their constants keep the name (as
   /// `tessel.name`), so autodiff can differentiate with respect to them.
   std::set<std::string> initializerNames;
+  /// The values some node or the graph's outputs read.
+  std::set<std::string> consumed;
   mlir::Location loc = builder.getUnknownLoc();
 };
 

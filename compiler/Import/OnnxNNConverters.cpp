@@ -223,7 +223,18 @@ Status Importer::convertBatchNorm() {
   intsAttr("consumed_inputs");        // opsets before 6
   if (opset < 9 && intAttr("spatial", 1) != 1)
     return failAttribute("spatial", "= 0 (per-element statistics) is not supported");
+  // Training mode is an attribute from opset 14 on; before, a node in
+  // training mode is one that names its running statistics (outputs 1 and
+  // 2), read or not. Its saved mean and variance (outputs 3 and 4) are not
+  // supported where something reads them.
   bool training = intAttr("training_mode", 0) != 0;
+  if (opset < 14) {
+    training = outputNamed(1) || outputNamed(2);
+    for (int i = 3; i <= 4; ++i)
+      if (outputUsed(i))
+        return fail("output #" + std::to_string(i) +
+                    " (saved statistics) is not supported");
+  }
   mt::ActivationLayoutAttr layout;
   if (xs.size() >= 3 && xs.size() <= 5)
     layout = layoutAttr(xs.size());

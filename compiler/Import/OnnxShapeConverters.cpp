@@ -31,10 +31,10 @@ Result<int64_t> normalizeAxis(int64_t axis, int64_t rank, bool inclusiveEnd) {
 
 /// Flatten, Reshape, Squeeze, Unsqueeze: a new shape for the same elements.
 Status Importer::convertReshapeLike(llvm::StringRef opType) {
-  auto e = entry(0);
-  if (!e)
-    return e.status();
-  Shape in = (*e)->constant ? (*e)->constant->shape : shapeOf((*e)->value);
+  auto x = operand(0);
+  if (!x)
+    return x.status();
+  const Shape &in = x->shape;
   int64_t rank = static_cast<int64_t>(in.size());
   Shape out;
   auto axesOf = [&](int inputIndex) -> Result<std::vector<int64_t>> {
@@ -113,12 +113,12 @@ Status Importer::convertReshapeLike(llvm::StringRef opType) {
   }
   if (product(out) != product(in))
     return fail("cannot reshape " + formatShape(in) + " to " + formatShape(out));
-  if ((*e)->constant) {
-    OnnxTensor r = *(*e)->constant;
+  if (x->constant) {
+    OnnxTensor r = *x->constant;
     r.shape = out;
     return setOutput(0, std::move(r));
   }
-  auto y = reshape((*e)->value, out);
+  auto y = reshape(x->value, out);
   return setOutput(0, y);
 }
 
@@ -143,24 +143,28 @@ Status Importer::convertConcat() {
   if (!axisAttr)
     return failAttribute("axis", "is required");
   int64_t axis = axisAttr->i();
-  bool allConstant = true, anyFloat = false;
+  // Constants (not weights) of one element kind are concatenated here:
+  // shape vectors, Resize's scales.
+  bool allConstant = true;
   std::vector<ConstPtr> constants;
   for (int i = 0; i < numInputs(); ++i) {
-    auto c = constantInput(i);
+    auto c = isWeight(i) ? Result<ConstPtr>(ConstPtr()) : constantInput(i);
     if (!c)
       return c.status();
-    allConstant &= *c != nullptr;
-    anyFloat |= *c && (*c)->isFloat;
+    allConstant &= *c != nullptr &&
+                   (constants.empty() || (*c)->isFloat == constants.front()->isFloat);
+    if (!allConstant)
+      break;
     constants.push_back(*c);
   }
-  if (allConstant && !anyFloat && !constants.empty()) {
-    // Integer concatenation: shape vectors.
+  if (allConstant && !constants.empty()) {
     Shape shape = constants.front()->shape;
     auto a = normalizeAxis(axis, static_cast<int64_t>(shape.size()));
     if (!a)
       return failAttribute("axis", a.message());
     int64_t outer = product(llvm::ArrayRef(shape).take_front(*a));
     OnnxTensor r = scalarInts({}, shape);
+    r.isFloat = constants.front()->isFloat;
     r.shape[*a] = 0;
     for (const ConstPtr &c : constants) {
       if (c->shape.size() != shape.size())
@@ -170,8 +174,12 @@ Status Importer::convertConcat() {
     for (int64_t o = 0; o < outer; ++o)
       for (const ConstPtr &c : constants) {
         int64_t chunk = c->numElements() / std::max<int64_t>(outer, 1);
-        r.ints.insert(r.ints.end(), c->ints.begin() + o * chunk,
-                      c->ints.begin() + (o + 1) * chunk);
+        if (c->isFloat)
+          r.floats.insert(r.floats.end(), c->floats.begin() + o * chunk,
+                          c->floats.begin() + (o + 1) * chunk);
+        else
+          r.ints.insert(r.ints.end(), c->ints.begin() + o * chunk,
+                        c->ints.begin() + (o + 1) * chunk);
       }
     return setOutput(0, std::move(r));
   }
@@ -191,11 +199,11 @@ Status Importer::convertConcat() {
 /// Slice with ONNX's clamping rules, on constants (shape vectors) or as a
 /// tessel.slice.
 Status Importer::convertSlice() {
-  auto e = entry(0);
-  if (!e)
-    return e.status();
-  ConstPtr constant = (*e)->constant;
-  Shape in = constant ? constant->shape : shapeOf((*e)->value);
+  auto x = operand(0);
+  if (!x)
+    return x.status();
+  ConstPtr constant = x->constant;
+  const Shape &in = x->shape;
   int64_t rank = static_cast<int64_t>(in.size());
   std::vector<int64_t> starts, ends, axes, steps;
   if (opset < 10) {
@@ -277,7 +285,7 @@ Status Importer::convertSlice() {
     }
     return setOutput(0, std::move(r));
   }
-  auto y = slice((*e)->value, offsets, sizes, strides);
+  auto y = slice(x->value, offsets, sizes, strides);
   return setOutput(0, y);
 }
 
@@ -328,16 +336,16 @@ Status Importer::convertSplit() {
 }
 
 Status Importer::convertGather() {
-  auto e = entry(0);
-  if (!e)
-    return e.status();
+  auto x = operand(0);
+  if (!x)
+    return x.status();
   auto indices = requireConstant(1, "indices");
   if (!indices)
     return indices.status();
   if ((*indices)->isFloat)
     return fail("input 'indices' must hold integers");
-  ConstPtr data = (*e)->constant;
-  Shape in = data ? data->shape : shapeOf((*e)->value);
+  ConstPtr data = x->constant;
+  const Shape &in = x->shape;
   auto axis = normalizeAxis(intAttr("axis", 0), static_cast<int64_t>(in.size()));
   if (!axis)
     return failAttribute("axis", axis.message());
@@ -369,7 +377,7 @@ Status Importer::convertGather() {
   }
   mt::GatherOp::Properties p;
   p.setAxis(i64(*axis));
-  auto y = build1<mt::GatherOp>({(*e)->value, materialize(**indices)}, p);
+  auto y = build1<mt::GatherOp>({x->value, materialize(**indices)}, p);
   return setOutput(0, y);
 }
 

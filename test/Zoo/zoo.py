@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""PyTorch as the oracle for Tessel's ONNX import.
+
+  zoo.py generate DIR [--only NAME,...]
+      Exports the zoo with Debian's PyTorch/torchvision into DIR: for each
+      model MODEL.onnx, MODEL.in.npy (its input) and MODEL.out.npy (PyTorch's
+      output). Weights are random (seeded) and batch-norm statistics are
+      randomized too: with the defaults (mean 0, variance 1) many models'
+      outputs are nearly constant and hide errors. Skipped when DIR holds
+      the zoo of this very script already (DIR/stamp).
+  zoo.py check DIR TESSEL_RUN
+      Runs each model through `TESSEL_RUN MODEL.onnx` and compares with
+      PyTorch's output: |tessel - torch| <= 1e-4 * max|torch| elementwise
+      (1e-4 relative to the output's scale). The nets exported in training
+      mode also run with --wrt (the input and every parameter) and --vjp,
+      against PyTorch's autograd, each gradient relative to its own scale
+      (at least 1e-3 of the largest gradient's). Prints one line per model
+      and "N passed, M failed"; exits 1 when any fails.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def zoo():
+    """(name, module factory, input shape, opset) of every zoo entry."""
+    import torch
+    import torch.nn as nn
+    import torchvision.models as tv
+    import torchvision.models.segmentation as seg
+    import torchvision.models.video as video
+
+    class Pads(nn.Module):
+        """Every padding layer and padding_mode of torch.nn."""
+
+        def __init__(self):
+            super().__init__()
+            self.reflect = nn.ReflectionPad2d((1, 2, 3, 0))
+            self.replicate = nn.ReplicationPad2d(2)
+            self.zero = nn.ZeroPad2d((0, 1, 1, 0))
+            self.constant = nn.ConstantPad2d((1, 1, 2, 0), 0.5)
+            self.conv_reflect = nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect")
+            self.conv_replicate = nn.Conv2d(4, 4, 3, padding=2, padding_mode="replicate")
+            self.conv_zeros = nn.Conv2d(4, 4, 3, padding=1)
+            self.reflect1d = nn.ReflectionPad1d(2)
+            self.replicate3d = nn.ReplicationPad3d(1)
+
+        def forward(self, x):
+            y = self.constant(self.zero(self.replicate(self.reflect(x))))
+            y = self.conv_zeros(self.conv_replicate(self.conv_reflect(y)))
+            line = self.reflect1d(y.flatten(2))
+            cube = self.replicate3d(y.unsqueeze(1))
+            return torch.cat([line.flatten(1), cube.flatten(1)], 1)
+
+    class Activations(nn.Module):
+        """The activations of torch.nn around convolutions."""
+
+        def __init__(self, opset):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.acts = nn.ModuleList([
+                nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.1), nn.PReLU(8), nn.ELU(0.7),
+                nn.SELU(), nn.GELU(), nn.SiLU(), nn.Mish(), nn.Hardswish(),
+                nn.Hardsigmoid(), nn.Hardtanh(-0.5, 0.8), nn.Softplus(), nn.Softsign(),
+                nn.Sigmoid(), nn.Tanh(), nn.Identity()])
+            if opset >= 12:  # PyTorch exports CELU from opset 12 on
+                self.acts.append(nn.CELU(1.3))
+
+        def forward(self, x):
+            y = self.conv(x) * 2.0
+            return torch.cat([a(y) for a in self.acts], 1)
+
+    class Upsampling(nn.Module):
+        """Every upsampling mode of nn.Upsample / F.interpolate on 2-D maps."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.ups = nn.ModuleList([
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+                nn.Upsample(size=(20, 18), mode="bilinear"),
+                nn.Upsample(size=(20, 18), mode="nearest"),
+                nn.PixelShuffle(2)])
+
+        def forward(self, x):
+            y = self.conv(x)
+            return torch.cat([u(y).flatten(1) for u in self.ups], 1)
+
+    class Norms(nn.Module):
+        """Batch, instance, group and layer norm, and pools around them."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.inorm = nn.InstanceNorm2d(8, affine=True)
+            self.ln = nn.LayerNorm([8, 10, 10])
+            self.pools = nn.ModuleList([
+                nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+                nn.AvgPool2d(3, ceil_mode=True), nn.LPPool2d(2, 2), nn.AdaptiveAvgPool2d(5),
+                nn.AdaptiveMaxPool2d(1)])
+
+        def forward(self, x):
+            y = self.ln(self.inorm(self.bn(self.conv(x))))
+            return torch.cat([p(y).flatten(1) for p in self.pools], 1)
+
+    def small_head(factory, channels):
+        """VGG and AlexNet with global average pooling and a 10-class head:
+        their own heads hold hundreds of megabytes of weights, which the zoo
+        need not test."""
+        def build():
+            model = factory()
+            model.avgpool = nn.AdaptiveAvgPool2d(1)
+            model.classifier = nn.Linear(channels, 10)
+            return model
+        return build
+
+    # The deep and wide members of a family are its shallow ones with more
+    # blocks and weights: each family once, one block per stage, where
+    # torchvision's smallest member is large.
+    from torchvision.models.resnet import Bottleneck, ResNet
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+    from torchvision.models.video.resnet import (BasicBlock as VideoBlock, BasicStem,
+                                                 Conv2Plus1D, Conv3DNoTemporal, Conv3DSimple,
+                                                 R2Plus1dStem, VideoResNet)
+    from torchvision.models.segmentation.fcn import FCN, FCNHead
+    from torchvision.models._utils import IntermediateLayerGetter
+
+    def bottleneck_resnet(**kwargs):
+        return lambda: ResNet(Bottleneck, [1, 1, 1, 1], num_classes=10, **kwargs)
+
+    def fcn():
+        backbone = ResNet(Bottleneck, [1, 1, 1, 1], replace_stride_with_dilation=[False, True, True])
+        return FCN(IntermediateLayerGetter(backbone, {"layer4": "out"}), FCNHead(2048, 5))
+
+    def video_resnet(convs, stem):
+        return lambda: VideoResNet(VideoBlock, convs, [1, 1, 1, 1], stem, num_classes=10)
+
+    def small_convnext():
+        return ConvNeXt([CNBlockConfig(24, 48, 1), CNBlockConfig(48, 96, 1),
+                         CNBlockConfig(96, 192, 2), CNBlockConfig(192, None, 1)],
+                        num_classes=10)
+
+    image = lambda size: (1, 3, size, size)
+    entries = []
+    for opset in (11, 13, 17):
+        entries += [
+            (f"pads_op{opset}", Pads, (1, 3, 8, 9), opset),
+            (f"activations_op{opset}", lambda opset=opset: Activations(opset), (1, 3, 10, 10),
+             opset),
+            (f"upsampling_op{opset}", Upsampling, (1, 3, 10, 9), opset),
+            (f"norms_op{opset}", Norms, (1, 3, 10, 10), opset),
+        ]
+    classification = [
+        ("resnet18", tv.resnet18, 64), ("resnet_bottleneck", bottleneck_resnet(), 64),
+        ("resnext", bottleneck_resnet(groups=32, width_per_group=4), 64),
+        ("wide_resnet", bottleneck_resnet(width_per_group=128), 32),
+        ("vgg11_bn", small_head(tv.vgg11_bn, 512), 32),
+        ("alexnet", small_head(tv.alexnet, 256), 64),
+        ("squeezenet1_1", tv.squeezenet1_1, 64), ("densenet121", tv.densenet121, 32),
+        ("googlenet", lambda: tv.googlenet(aux_logits=False, init_weights=True), 32),
+        ("inception_v3", lambda: tv.inception_v3(aux_logits=False, init_weights=True), 75),
+        ("mobilenet_v2", tv.mobilenet_v2, 32), ("mobilenet_v3_small", tv.mobilenet_v3_small, 64),
+        ("mobilenet_v3_large", tv.mobilenet_v3_large, 32), ("mnasnet0_5", tv.mnasnet0_5, 32),
+        ("shufflenet_v2_x0_5", tv.shufflenet_v2_x0_5, 32),
+        ("efficientnet_b0", tv.efficientnet_b0, 32), ("regnet_y_400mf", tv.regnet_y_400mf, 32),
+        ("convnext", small_convnext, 64),
+    ]
+    entries += [(n, f, image(s), 13) for n, f, s in classification]
+    entries += [
+        ("fcn", fcn, image(32), 13),
+        ("deeplabv3_mobilenet_v3_large",
+         lambda: seg.deeplabv3_mobilenet_v3_large(weights_backbone=None, aux_loss=False), image(32), 13),
+        ("lraspp_mobilenet_v3_large",
+         lambda: seg.lraspp_mobilenet_v3_large(weights_backbone=None), image(32), 13),
+        ("r3d", video_resnet([Conv3DSimple] * 4, BasicStem), (1, 3, 4, 32, 32), 13),
+        ("mc3", video_resnet([Conv3DSimple] + [Conv3DNoTemporal] * 3, BasicStem),
+         (1, 3, 4, 32, 32), 13),
+        ("r2plus1d", video_resnet([Conv2Plus1D] * 4, R2Plus1dStem), (1, 3, 4, 32, 32), 13),
+        ("resnet18_op11", tv.resnet18, image(32), 11),
+        ("resnet18_op17", tv.resnet18, image(32), 17),
+        ("mobilenet_v3_small_op17", tv.mobilenet_v3_small, image(32), 17),
+        ("convnext_op17", small_convnext, image(32), 17),
+    ]
+    return entries
+
+
+def gradient_zoo():
+    """(name, module factory, input shape, opset) of the nets exported in
+    training mode whose gradients (with respect to the input and every
+    parameter) Tessel computes with `tessel-run --wrt` and PyTorch with
+    autograd."""
+    import torch.nn as nn
+    entries = [e for e in zoo() if e[0].split("_op")[0] in ("pads", "upsampling", "activations")
+               and e[3] == 13]
+
+    class Pools(nn.Module):
+        """Convolutions (strided, dilated, grouped, transposed) and pools,
+        with batch norm on batch statistics (training mode)."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.dilated = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=2)
+            self.depthwise = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+            self.up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
+            self.pools = nn.ModuleList([
+                nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(3, 2, 1), nn.LPPool2d(2, 2),
+                nn.AdaptiveAvgPool2d(2), nn.AdaptiveMaxPool2d(1)])
+
+        def forward(self, x):
+            y = self.up(self.depthwise(self.dilated(self.bn(self.conv(x)).relu())))
+            return torch.cat([p(y).flatten(1) for p in self.pools], 1)
+
+    import torch
+    entries.append(("pools_op13", Pools, (2, 3, 12, 12), 13))
+    return [("grad_" + n, f, shape, opset) for n, f, shape, opset in entries]
+
+
+def randomize(model, torch):
+    """Random batch-norm statistics and affine parameters (seeded)."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            with torch.no_grad():
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+                if m.weight is not None:
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.5, 0.5)
+
+
+def stamp():
+    with open(__file__, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def generate(out, only):
+    import torch
+    os.makedirs(out, exist_ok=True)
+    stamp_path = os.path.join(out, "stamp")
+    if not only and os.path.exists(stamp_path) and open(stamp_path).read() == stamp():
+        return 0
+    manifest = []
+    for name, factory, shape, opset in zoo():
+        if only and name not in only:
+            continue
+        torch.manual_seed(0)
+        model = factory()
+        randomize(model, torch)
+        model.eval()
+        x = torch.randn(*shape)
+        with torch.no_grad():
+            y = model(x)
+        if isinstance(y, dict):  # segmentation models
+            y = y["out"]
+        path = os.path.join(out, name)
+        torch.onnx.export(model, x, path + ".onnx", opset_version=opset,
+                          input_names=["x"], output_names=["y"])
+        np.save(path + ".in.npy", x.numpy())
+        np.save(path + ".out.npy", y.numpy())
+        manifest.append({"name": name})
+    for name, factory, shape, opset in gradient_zoo():
+        if only and name not in only:
+            continue
+        torch.manual_seed(0)
+        model = factory()
+        randomize(model, torch)
+        model.train()
+        x = torch.randn(*shape, requires_grad=True)
+        path = os.path.join(out, name)
+        # Exported before the step below changes the running statistics.
+        torch.onnx.export(model, x, path + ".onnx", opset_version=opset,
+                          input_names=["x"], output_names=["y"],
+                          training=torch.onnx.TrainingMode.TRAINING,
+                          do_constant_folding=False)
+        y = model(x)
+        v = torch.randn(*y.shape)
+        (y * v).sum().backward()
+        np.save(path + ".in.npy", x.detach().numpy())
+        np.save(path + ".out.npy", y.detach().numpy())
+        np.save(path + ".vjp.npy", v.numpy())
+        wrt = ["x"]
+        np.save(path + ".grad.x.npy", x.grad.numpy())
+        for param, value in model.named_parameters():
+            wrt.append(param)
+            np.save(path + ".grad." + param + ".npy", value.grad.numpy())
+        manifest.append({"name": name, "wrt": wrt})
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    if not only:
+        with open(stamp_path, "w") as f:
+            f.write(stamp())
+    return 0
+
+
+def check(out, tessel_run):
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    failed = 0
+    for entry in manifest:
+        name = entry["name"]
+        path = os.path.join(out, name)
+        result = os.path.join(out, name + ".result")
+        command = [tessel_run, path + ".onnx", "--input", "x=" + path + ".in.npy",
+                   "--output-dir", result]
+        # Tessel's file names for the outputs, PyTorch's for the same values.
+        compared = [("y", path + ".out.npy")]
+        if "wrt" in entry:
+            command += ["--wrt=" + ",".join(entry["wrt"]), "--vjp", "y=" + path + ".vjp.npy"]
+            compared += [("grad_" + w, path + ".grad." + w + ".npy") for w in entry["wrt"]]
+        run = subprocess.run(command, capture_output=True, text=True)
+        if run.returncode != 0:
+            failed += 1
+            print(f"FAIL {name}: {run.stderr.strip().splitlines()[-1] if run.stderr else run.returncode}")
+            continue
+        errors = []
+        worst = (0.0, 1.0)
+        wanted = [np.load(torch_path) for _, torch_path in compared]
+        # A gradient that is zero analytically (a conv's bias before a batch
+        # norm on batch statistics) is rounding noise in both: each tensor's
+        # scale is at least 1e-3 of the largest one's.
+        floor = 1e-3 * max(float(np.abs(w).max()) for w in wanted)
+        for (tessel_name, _), want in zip(compared, wanted):
+            got = np.load(os.path.join(result, tessel_name + ".npy"))
+            if got.shape != want.shape:
+                errors.append(f"{tessel_name}: shape {got.shape}, PyTorch's {want.shape}")
+                continue
+            scale = max(float(np.abs(want).max()), floor) or 1.0
+            error = float(np.abs(got.astype(np.float64) - want).max()) / scale
+            if not error <= 1e-4:
+                errors.append(f"{tessel_name}: max error {error:.2e} of its scale {scale:.3g}")
+            worst = max(worst, (error, scale))
+        if errors:
+            failed += 1
+            print(f"FAIL {name}: " + "; ".join(errors))
+        else:
+            print(f"PASS {name} ({len(compared)} tensors; max error {worst[0]:.1e} "
+                  f"of {worst[1]:.3g})")
+    print(f"{len(manifest) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "generate":
+        only = sys.argv[4].split(",") if len(sys.argv) > 4 and sys.argv[3] == "--only" else []
+        sys.exit(generate(sys.argv[2], only))
+    if len(sys.argv) == 4 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2], sys.argv[3]))
+    print(__doc__, file=sys.stderr)
+    sys.exit(2)
