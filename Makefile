@@ -55,6 +55,7 @@ check: build
 # through MLIR's inline storage allocator) but not in Debian's uninstrumented
 # libMLIR, so libMLIR's own allocations from a slab our code started read as
 # poisoned; ASan's own heap checks stay on.
+# The PyTorch zoo (test/Zoo/) reuses the models the main build exported.
 check-sanitize: deps
 	cmake -G Ninja -S . -B $(SANITIZE_BUILD) \
 	  -DCMAKE_BUILD_TYPE=Release \
@@ -66,6 +67,7 @@ check-sanitize: deps
 	cmake --build $(SANITIZE_BUILD)
 	ASAN_OPTIONS=abort_on_error=1:allocator_may_return_null=1:detect_leaks=0:allow_user_poisoning=0 \
 	UBSAN_OPTIONS=abort_on_error=1:halt_on_error=1:print_stacktrace=1 \
+	TESSEL_ZOO_DIR=$(abspath $(BUILD))/test/Zoo/models \
 	  bash test/run-tests.sh $(SANITIZE_BUILD)
 
 # Tessel against oneDNN, layer by layer (installs oneDNN first).

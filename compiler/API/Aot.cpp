@@ -700,7 +700,7 @@ Status tessel::compileFileToObject(const std::string &path, const AotOptions &op
                                    const std::string &function) {
   Result<detail::LoadedModel> model = [&] {
     detail::ScopedPhase phase(options.timing, "import");
-    return detail::loadModelFile(path, options.initializersAsInputs);
+    return detail::loadModelFile(path, options.initializersAsInputs, options.inputShapes);
   }();
   if (!model)
     return model.status();

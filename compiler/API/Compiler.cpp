@@ -520,7 +520,7 @@ compileModelFile(const std::string &path, const CompileOptions &options,
                  llvm::function_ref<Status(mlir::func::FuncOp)> transform = nullptr) {
   Result<detail::LoadedModel> model = [&] {
     detail::ScopedPhase phase(options.timing, "import");
-    return detail::loadModelFile(path, options.initializersAsInputs);
+    return detail::loadModelFile(path, options.initializersAsInputs, options.inputShapes);
   }();
   if (!model)
     return model.status();
@@ -561,8 +561,10 @@ Result<Executable> tessel::compileFileGradient(const std::string &path,
   });
 }
 
-Result<std::string> tessel::importToTessel(const std::string &path) {
-  auto model = detail::loadModelFile(path);
+Result<std::string> tessel::importToTessel(const std::string &path,
+                                           const CompileOptions &options) {
+  auto model =
+      detail::loadModelFile(path, options.initializersAsInputs, options.inputShapes);
   if (!model)
     return model.status();
   std::string text;

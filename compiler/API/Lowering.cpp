@@ -448,8 +448,9 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
   return Status();
 }
 
-Result<LoadedModel> detail::loadModelFile(const std::string &path,
-                                          bool initializersAsInputs) {
+Result<LoadedModel>
+detail::loadModelFile(const std::string &path, bool initializersAsInputs,
+                      const std::map<std::string, std::vector<int64_t>> &inputShapes) {
   mlir::DialectRegistry registry;
   mlir::tessel::registerAllDialects(registry);
   LoadedModel model;
@@ -458,11 +459,16 @@ Result<LoadedModel> detail::loadModelFile(const std::string &path,
   if (isOnnxPath(path)) {
     OnnxImportOptions options;
     options.initializersAsInputs = initializersAsInputs;
+    options.inputShapes = inputShapes;
     auto imported = importOnnxFile(*model.context, path, options);
     if (!imported)
       return imported.status();
     model.module = std::move(*imported);
   } else {
+    if (!inputShapes.empty())
+      return Result<LoadedModel>::error(
+          "'" + path + "': input shapes can be given for ONNX models only; a tessel .mlir "
+          "function's types fix its shapes");
     model.module = mlir::parseSourceFile<mlir::ModuleOp>(path, model.context.get());
     if (!model.module)
       return Result<LoadedModel>::error(diagnostics.str("cannot read '" + path + "'"));

@@ -131,10 +131,11 @@ struct LoadedModel {
 };
 
 /// Reads a tessel .mlir file, or imports an ONNX model (.onnx, .onnxtxt).
-/// `initializersAsInputs` applies to ONNX models: their initializers become
-/// function inputs instead of constants.
-Result<LoadedModel> loadModelFile(const std::string &path,
-                                  bool initializersAsInputs = false);
+/// `initializersAsInputs` and `inputShapes` apply to ONNX models only (see
+/// CompileOptions); `inputShapes` for another file is an error.
+Result<LoadedModel>
+loadModelFile(const std::string &path, bool initializersAsInputs = false,
+              const std::map<std::string, std::vector<int64_t>> &inputShapes = {});
 
 /// The name of `function` in `module`, or of its only function when
 /// `function` is empty; `path` names the file in messages.

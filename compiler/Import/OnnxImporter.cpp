@@ -550,6 +550,13 @@ Importer::run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cut
     else
       values[init.name()] = Entry{Value(), std::make_shared<const OnnxTensor>(std::move(*t))};
   }
+  for (const auto &[inputName, shape] : options.inputShapes)
+    if (initializerNames.count(inputName) ||
+        llvm::none_of(graph.input(), [&, &inputName = inputName](const auto &in) {
+          return in.name() == inputName;
+        }))
+      return R::error(file + ": a shape is given for '" + inputName +
+                      "', which is not an input of the graph");
   std::vector<std::pair<std::string, Shape>> graphInputs;
   for (const onnx::ValueInfoProto &in : graph.input()) {
     if (initializerNames.count(in.name()))
@@ -561,14 +568,36 @@ Importer::run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cut
     if (tensor.elem_type() != onnx::TensorProto::FLOAT)
       return R::error(what + " has data type " + dataTypeName(tensor.elem_type()) +
                       "; Tessel compiles float32 inputs");
-    if (!tensor.has_shape())
-      return R::error(what + " has no shape; Tessel compiles static shapes");
+    auto given = options.inputShapes.find(in.name());
+    std::string hint = "; Tessel compiles static shapes: give them with --input-shape " +
+                       in.name() + "=DxDx... (CompileOptions::inputShapes)";
+    if (!tensor.has_shape() && given == options.inputShapes.end())
+      return R::error(what + " has no shape" + hint);
     Shape shape;
-    for (const onnx::TensorShapeProto::Dimension &d : tensor.shape().dim()) {
-      if (!d.has_dim_value() || d.dim_value() < 0)
+    if (given != options.inputShapes.end()) {
+      shape = given->second;
+      if (tensor.has_shape() && tensor.shape().dim_size() != static_cast<int>(shape.size()))
+        return R::error(what + " has rank " + std::to_string(tensor.shape().dim_size()) +
+                        ", but its given shape " + formatShape(shape) + " has rank " +
+                        std::to_string(shape.size()));
+      for (auto [i, d] : llvm::enumerate(shape))
+        if (d <= 0)
+          return R::error(what + ": its given shape " + formatShape(shape) +
+                          " has a dim that is not positive");
+    }
+    for (const auto &[i, d] : llvm::enumerate(tensor.shape().dim())) {
+      bool known = d.has_dim_value() && d.dim_value() >= 0;
+      if (given != options.inputShapes.end()) {
+        if (known && d.dim_value() != shape[i])
+          return R::error(what + " has dim " + std::to_string(i) + " = " +
+                          std::to_string(d.dim_value()) + ", but its given shape is " +
+                          formatShape(shape));
+        continue;
+      }
+      if (!known)
         return R::error(what + " has a symbolic or unknown dim" +
                         (d.has_dim_param() ? " '" + d.dim_param() + "'" : std::string()) +
-                        "; Tessel compiles static shapes");
+                        hint);
       shape.push_back(d.dim_value());
     }
     if (!mt::fitsInMemory(mlir::RankedTensorType::get(shape, builder.getF32Type())))

@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ struct OnnxImportOptions {
   /// does not compile: for the conformance runner's --fold, which reads the
   /// evaluator's results from the imported module.
   bool integerConstantOutputs = false;
+  /// Shapes for graph inputs by name: they fix symbolic dims (dynamic batch,
+  /// as torch.onnx.export(dynamic_axes=...) writes) and must agree with the
+  /// model's static ones. Every name must be an input of the graph.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
 };
 
 /// The opset range of the default ONNX domain the importer accepts. Opsets

@@ -63,6 +63,9 @@ struct AotOptions {
   /// ONNX models: initializers become run-time arguments (after the graph's
   /// inputs) instead of being embedded in the object.
   bool initializersAsInputs = false;
+  /// ONNX models: shapes fixing the graph inputs' symbolic dims, as
+  /// CompileOptions::inputShapes.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Write the module as the pipeline leaves it to this file, as
   /// CompileOptions::dumpIR does.
   std::string dumpIR;

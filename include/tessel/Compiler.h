@@ -58,6 +58,10 @@ struct CompileOptions {
   /// ONNX models: initializers become inputs (after the graph's own, under
   /// their ONNX names) instead of constants compiled into the code.
   bool initializersAsInputs = false;
+  /// ONNX models: the shapes of graph inputs, by name, fixing their
+  /// symbolic dims (a dynamic batch: {{"x", {1, 3, 224, 224}}}). Each must
+  /// agree with the model's static dims; an error names the input and dim.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Write the module as the pipeline leaves it (the LLVM dialect) to this
   /// file, headed by the `tessel-opt --tessel-cpu-pipeline` options that
   /// reproduce it; empty: don't. The TESSEL_DUMP_IR environment variable
@@ -170,7 +174,10 @@ Result<Executable> compileFile(const std::string &path,
 
 /// The tessel IR of a .mlir file or an imported ONNX model, as text: what
 /// compileFile would lower (`tessel-compile --emit-tessel` prints it).
-Result<std::string> importToTessel(const std::string &path);
+/// Of `options`, the ONNX import's (initializersAsInputs, inputShapes)
+/// apply.
+Result<std::string> importToTessel(const std::string &path,
+                                   const CompileOptions &options = {});
 
 } // namespace tessel
 

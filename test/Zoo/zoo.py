@@ -100,6 +100,7 @@ def zoo():
             self.conv = nn.Conv2d(3, 8, 3, padding=1)
             self.bn = nn.BatchNorm2d(8)
             self.inorm = nn.InstanceNorm2d(8, affine=True)
+            self.gn = nn.GroupNorm(2, 8)
             self.ln = nn.LayerNorm([8, 10, 10])
             self.pools = nn.ModuleList([
                 nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(3, 2, 1, count_include_pad=False),
@@ -107,7 +108,7 @@ def zoo():
                 nn.AdaptiveMaxPool2d(1)])
 
         def forward(self, x):
-            y = self.ln(self.inorm(self.bn(self.conv(x))))
+            y = self.ln(self.gn(self.inorm(self.bn(self.conv(x)))))
             return torch.cat([p(y).flatten(1) for p in self.pools], 1)
 
     def small_head(factory, channels):

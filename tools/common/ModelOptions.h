@@ -8,9 +8,16 @@
 #ifndef TESSEL_TOOLS_COMMON_MODELOPTIONS_H
 #define TESSEL_TOOLS_COMMON_MODELOPTIONS_H
 
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace tessel::tools {
 
@@ -39,6 +46,37 @@ static llvm::cl::opt<bool> initializersAsInputs(
     llvm::cl::desc("ONNX models: take the initializers as inputs instead of compiling "
                    "them in as constants"),
     llvm::cl::init(false), llvm::cl::cat(toolCategory));
+static llvm::cl::list<std::string> inputShapeTexts(
+    "input-shape",
+    llvm::cl::desc("ONNX models: the shape of input NAME, fixing its symbolic dims "
+                   "(repeatable)"),
+    llvm::cl::value_desc("NAME=DxDx..."), llvm::cl::cat(toolCategory));
+
+/// The --input-shape options as a map; nullopt, after a message on stderr
+/// naming the tool, when one is malformed.
+inline std::optional<std::map<std::string, std::vector<int64_t>>>
+parseInputShapes(const char *tool) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const std::string &text : inputShapeTexts) {
+    auto [name, dims] = llvm::StringRef(text).split('=');
+    std::vector<int64_t> shape;
+    llvm::SmallVector<llvm::StringRef> parts;
+    dims.split(parts, 'x');
+    bool ok = !name.empty() && !dims.empty();
+    for (llvm::StringRef part : parts) {
+      int64_t d = 0;
+      ok &= !part.getAsInteger(10, d) && d > 0 && d < (int64_t{1} << 47);
+      shape.push_back(d);
+    }
+    if (!ok || !shapes.emplace(name.str(), shape).second) {
+      llvm::errs() << tool << ": --input-shape '" << text
+                   << "' is not NAME=DxDx... with positive dims, or names an input twice\n";
+      return std::nullopt;
+    }
+  }
+  return shapes;
+}
+
 static llvm::cl::opt<bool> timing(
     "timing",
     llvm::cl::desc("Print where the compile time went, phase by phase, on stderr"),

@@ -91,8 +91,14 @@ int main(int argc, char **argv) {
       "Tessel ahead-of-time compiler\n\n  --threads N   threads the compiled code "
       "runs on (default 1; more needs libomp)\n");
 
+  auto inputShapes = tessel::tools::parseInputShapes("tessel-compile");
+  if (!inputShapes)
+    return 1;
   if (emitTessel) {
-    tessel::Result<std::string> ir = tessel::importToTessel(modelPath);
+    tessel::CompileOptions importOptions;
+    importOptions.initializersAsInputs = initializersAsInputs;
+    importOptions.inputShapes = *inputShapes;
+    tessel::Result<std::string> ir = tessel::importToTessel(modelPath, importOptions);
     if (!ir)
       return fail(ir.message());
     std::error_code ec;
@@ -112,6 +118,7 @@ int main(int argc, char **argv) {
   options.features = targetFeatures;
   options.archive = archive;
   options.initializersAsInputs = initializersAsInputs;
+  options.inputShapes = *inputShapes;
   options.dumpIR = dumpIR;
   tessel::CompileTiming compileTiming;
   options.timing = &compileTiming;

@@ -133,6 +133,10 @@ int main(int argc, char **argv) {
   options.cpu = targetCpu;
   options.features = targetFeatures;
   options.initializersAsInputs = initializersAsInputs;
+  auto inputShapes = tessel::tools::parseInputShapes("tessel-run");
+  if (!inputShapes)
+    return 1;
+  options.inputShapes = *inputShapes;
   options.dumpIR = dumpIR;
   tessel::CompileTiming compileTiming;
   options.timing = &compileTiming;
