@@ -18,8 +18,10 @@
 #include "dialects/tessel/IR/Constants.h"
 
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SwapByteOrder.h"
 
 #include "onnx/defs/parser.h"
@@ -697,17 +699,86 @@ Result<onnx::ModelProto> parseModel(llvm::StringRef bytes, const std::string &na
   return model;
 }
 
-} // namespace
+/// Reads the initializers that keep their data in external files (as
+/// exporters write large models: `location` relative to the model's
+/// directory `directory`, optional `offset` and `length`) into their
+/// raw_data. Without a directory (a model from bytes) they are an error.
+Status readExternalData(onnx::ModelProto &model, const std::string &name,
+                        std::optional<llvm::StringRef> directory) {
+  for (onnx::TensorProto &init : *model.mutable_graph()->mutable_initializer()) {
+    if (init.data_location() != onnx::TensorProto::EXTERNAL)
+      continue;
+    std::string what = name + ": initializer '" + init.name() + "'";
+    std::string location;
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+    for (const onnx::StringStringEntryProto &entry : init.external_data()) {
+      uint64_t value = 0;
+      bool number = !llvm::StringRef(entry.value()).getAsInteger(10, value);
+      if (entry.key() == "location")
+        location = entry.value();
+      else if (entry.key() == "offset" && number)
+        offset = value;
+      else if (entry.key() == "length" && number)
+        length = value;
+      else if (entry.key() != "checksum")
+        return Status::error(what + ": external data entry '" + entry.key() + "' = '" +
+                             entry.value() + "' is not supported");
+    }
+    if (location.empty())
+      return Status::error(what + " keeps its data in an external file but names none");
+    if (!directory)
+      return Status::error(what + " keeps its data in the external file '" + location +
+                           "', which only a model read from its own file can find");
+    // Beside the model, never elsewhere: no absolute paths, no '..'.
+    llvm::SmallString<256> path(*directory);
+    llvm::sys::path::append(path, location);
+    if (llvm::sys::path::is_absolute(location) ||
+        llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
+                                            llvm::sys::path::end(location)),
+                           ".."))
+      return Status::error(what + ": its external data file '" + location +
+                           "' must be a path inside the model's directory");
+    uint64_t fileSize = 0;
+    if (std::error_code ec = llvm::sys::fs::file_size(path, fileSize))
+      return Status::error(what + ": cannot read its external data file '" +
+                           path.str().str() + "': " + ec.message());
+    uint64_t bytes = length.value_or(fileSize >= offset ? fileSize - offset : 0);
+    if (offset > fileSize || bytes > fileSize - offset)
+      return Status::error(llvm::formatv("{0}: its external data ({1} bytes at offset {2}) "
+                                         "lies beyond the end of '{3}' ({4} bytes)",
+                                         what, bytes, offset, path, fileSize)
+                               .str());
+    auto buffer = llvm::MemoryBuffer::getFileSlice(path, bytes, offset, /*IsVolatile=*/false);
+    if (!buffer)
+      return Status::error(what + ": cannot read its external data file '" +
+                           path.str().str() + "': " + buffer.getError().message());
+    init.set_raw_data((*buffer)->getBufferStart(), (*buffer)->getBufferSize());
+    init.clear_external_data();
+    init.set_data_location(onnx::TensorProto::DEFAULT);
+  }
+  return Status();
+}
 
 Result<mlir::OwningOpRef<mlir::ModuleOp>>
-tessel::detail::importOnnxBytes(mlir::MLIRContext &context, llvm::StringRef bytes,
-                                const std::string &name, const OnnxImportOptions &options) {
+importModel(mlir::MLIRContext &context, llvm::StringRef bytes, const std::string &name,
+            const OnnxImportOptions &options, std::optional<llvm::StringRef> directory) {
   std::vector<llvm::StringRef> cutRawData;
   auto model =
       parseModel(bytes, name, llvm::StringRef(name).ends_with(".onnxtxt"), cutRawData);
   if (!model)
     return model.status();
+  if (Status s = readExternalData(*model, name, directory); !s)
+    return s;
   return Importer(context, name, options).run(*model, cutRawData);
+}
+
+} // namespace
+
+Result<mlir::OwningOpRef<mlir::ModuleOp>>
+tessel::detail::importOnnxBytes(mlir::MLIRContext &context, llvm::StringRef bytes,
+                                const std::string &name, const OnnxImportOptions &options) {
+  return importModel(context, bytes, name, options, std::nullopt);
 }
 
 Result<mlir::OwningOpRef<mlir::ModuleOp>>
@@ -719,6 +790,7 @@ tessel::detail::importOnnxFile(mlir::MLIRContext &context, const std::string &pa
   if (!buffer)
     return Result<mlir::OwningOpRef<mlir::ModuleOp>>::error(
         "cannot read '" + path + "': " + buffer.getError().message());
-  return importOnnxBytes(context, (*buffer)->getBuffer(), path, options);
+  return importModel(context, (*buffer)->getBuffer(), path, options,
+                     llvm::sys::path::parent_path(path));
 }
 

@@ -17,6 +17,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace tessel;
@@ -248,6 +250,78 @@ TEST(OnnxModels, RawInitializerOfTheWrongSize) {
                                "holds 5 values"),
             std::string::npos)
       << exe.message();
+}
+
+// Weights in external files beside the model, as exporters write large
+// models: w's values at an offset of a shared file (and a second weight
+// filling a file of its own), read back bit for bit through x + w, and the
+// errors for a missing file, data beyond its end and a path outside the
+// model's directory.
+TEST(OnnxModels, ExternalData) {
+  std::string dir = testing::TempDir() + "/tessel-external";
+  std::filesystem::create_directories(dir);
+  std::vector<float> wValues = {1, -2, 3.5f, 0.25f, 5, -6};
+  std::vector<float> vValues = {0.5f, 0.75f, -1};
+  {
+    std::ofstream data(dir + "/weights.data", std::ios::binary);
+    data.write("padding!", 8);
+    data.write(reinterpret_cast<const char *>(wValues.data()), 6 * sizeof(float));
+    std::ofstream own(dir + "/v.data", std::ios::binary);
+    own.write(reinterpret_cast<const char *>(vValues.data()), 3 * sizeof(float));
+  }
+  auto build = [&](const std::string &location, const std::string &offset) {
+    models::OnnxModelBuilder b("external");
+    std::string x = b.input("x", {2, 3});
+    std::string w = b.constant({2, 3}, wValues);
+    std::string v = b.constant({3}, vValues);
+    for (int i = 0; i < 2; ++i) {
+      onnx::TensorProto *init = b.model.mutable_graph()->mutable_initializer(i);
+      init->clear_raw_data();
+      init->clear_float_data();
+      init->set_data_location(onnx::TensorProto::EXTERNAL);
+      auto entry = [&](const std::string &key, const std::string &value) {
+        onnx::StringStringEntryProto *e = init->add_external_data();
+        e->set_key(key);
+        e->set_value(value);
+      };
+      if (i == 0) {
+        entry("location", location);
+        entry("offset", offset);
+        entry("length", std::to_string(6 * sizeof(float)));
+      } else {
+        entry("location", "v.data");
+      }
+    }
+    std::string sum, out;
+    b.node("Add", {x, w}, sum);
+    b.node("Add", {sum, v}, out);
+    b.output(out);
+    std::string path = dir + "/model.onnx";
+    std::ofstream file(path, std::ios::binary);
+    b.model.SerializeToOstream(&file);
+    return path;
+  };
+  Result<Executable> exe = compileFile(build("weights.data", "8"));
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  Tensor x = Tensor::fromValues({2, 3}, {0.5f, 0.5f, 0.5f, -1, -1, -1});
+  Result<std::vector<Tensor>> out = exe->run({x});
+  ASSERT_TRUE(out.ok()) << out.message();
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ((*out)[0].data()[i], (x.data()[i] + wValues[i]) + vValues[i % 3]);
+
+  struct Case {
+    std::string location, offset, error;
+  };
+  for (const Case &c : {Case{"missing.data", "0", "cannot read its external data file"},
+                        Case{"weights.data", "12", "lies beyond the end of"},
+                        Case{"../weights.data", "8", "must be a path inside the model's"},
+                        Case{"/etc/passwd", "0", "must be a path inside the model's"}}) {
+    Result<Executable> bad = compileFile(build(c.location, c.offset));
+    ASSERT_FALSE(bad.ok()) << c.location;
+    EXPECT_NE(bad.message().find(c.error), std::string::npos) << bad.message();
+    EXPECT_NE(bad.message().find("initializer '"), std::string::npos) << bad.message();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // Raw float initializers of 16 KiB or more are cut out of the model's bytes
