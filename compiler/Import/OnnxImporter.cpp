@@ -469,9 +469,17 @@ void Importer::registerConverters() {
   add({"Identity"}, [this] { return convertIdentity(); });
   add({"Dropout"}, [this] { return convertDropout(); });
   add({"Shape"}, [this] { return convertShape(); });
+  add({"Size"}, [this]() -> Status {
+    auto x = operand(0);
+    if (!x)
+      return x.status();
+    return setOutput(0, scalarInts({product(x->shape)}, {}));
+  });
   add({"Cast"}, [this] { return convertCast(); });
   add({"ConstantOfShape"}, [this] { return convertConstantOfShape(); });
   add({"Range"}, [this] { return convertRange(); });
+  add({"Expand"}, [this] { return convertExpand(); });
+  add({"Tile"}, [this] { return convertTile(); });
 }
 
 Status Importer::convertNode() {

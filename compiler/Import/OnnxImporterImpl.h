@@ -299,6 +299,9 @@ private:
   /// Elu, Selu, Celu, Softplus, Softsign, Mish, Gelu, Reciprocal.
   Status convertComposedActivation(llvm::StringRef opType);
   Status convertMean();
+  /// Expand and Tile of run-time tensors (the evaluator does constants).
+  Status convertExpand();
+  Status convertTile();
   /// `(x - mean) / sqrt(var + epsilon)` over the dims `axes` of `x`, with
   /// the mean and `1 / sqrt(var + epsilon)` (dims kept): the norms composed
   /// of reductions and arithmetic. Errors go to `s` (see chain).

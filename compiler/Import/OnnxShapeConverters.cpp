@@ -452,6 +452,65 @@ Status Importer::convertShape() {
   return setOutput(0, scalarInts(std::move(dims), shape));
 }
 
+/// Expand of a run-time tensor: x times ones of the broadcast shape (exact:
+/// x * 1 is x, signed zeros, infinities and NaNs included), so the
+/// broadcasting multiply does the work and its gradient sums back.
+Status Importer::convertExpand() {
+  auto x = input(0);
+  if (!x)
+    return x.status();
+  auto shape = intsInput(1, "shape");
+  if (!shape)
+    return shape.status();
+  Shape in = shapeOf(*x), out(std::max(in.size(), shape->size()), 1);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t a = i + in.size() >= out.size() ? in[i + in.size() - out.size()] : 1;
+    int64_t b = i + shape->size() >= out.size() ? (*shape)[i + shape->size() - out.size()] : 1;
+    if (a != b && a != 1 && b != 1)
+      return fail("cannot expand " + formatShape(in) + " to " + formatShape(*shape));
+    if (b < 0)
+      return fail("input 'shape' " + formatShape(*shape) + " has a negative entry");
+    out[i] = a == 1 ? b : a;
+  }
+  if (out == in)
+    return setOutput(0, *x);
+  auto type = mlir::RankedTensorType::get(out, builder.getF32Type());
+  if (!mt::fitsInMemory(type))
+    return fail("the expanded shape " + formatShape(out) + " is too large");
+  Value ones = mt::ConstantOp::create(
+      builder, loc, mlir::DenseElementsAttr::get(type, builder.getF32FloatAttr(1.0f)));
+  return setOutput(0, build1<mt::MulOp>({*x, ones}));
+}
+
+/// Tile of a run-time tensor: along each dim, `repeats` copies concatenated.
+Status Importer::convertTile() {
+  auto x = input(0);
+  if (!x)
+    return x.status();
+  auto repeats = intsInput(1, "repeats");
+  if (!repeats)
+    return repeats.status();
+  Shape in = shapeOf(*x);
+  if (repeats->size() != in.size())
+    return fail("input 'repeats' has " + std::to_string(repeats->size()) +
+                " entries; the input has rank " + std::to_string(in.size()));
+  Value y = *x;
+  for (auto [axis, count] : llvm::enumerate(*repeats)) {
+    if (count < 1 || count > 4096)
+      return fail("repeat " + std::to_string(count) + " of dim " + std::to_string(axis) +
+                  " is not in [1, 4096]");
+    if (count == 1)
+      continue;
+    mt::ConcatOp::Properties p;
+    p.setAxis(i64(static_cast<int64_t>(axis)));
+    auto tiled = build1<mt::ConcatOp>(llvm::SmallVector<Value>(count, y), p);
+    if (!tiled)
+      return tiled.status();
+    y = *tiled;
+  }
+  return setOutput(0, y);
+}
+
 /// Cast of a run-time tensor: only to a float type (the evaluator casts
 /// constants).
 Status Importer::convertCast() {

@@ -220,8 +220,20 @@ def gradient_zoo():
             y = self.up(self.depthwise(self.dilated(self.bn(self.conv(x)).relu())))
             return torch.cat([p(y).flatten(1) for p in self.pools], 1)
 
+    class Broadcasts(nn.Module):
+        """expand and repeat (ONNX Expand and Tile) of run-time tensors."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y[:, :1].expand(-1, 3, -1, -1) * y[:, 1:] + y.repeat(1, 1, 2, 3)[:, 1:, :6, :6]
+
     import torch
     entries.append(("pools_op13", Pools, (2, 3, 12, 12), 13))
+    entries.append(("broadcasts_op13", Broadcasts, (1, 3, 6, 6), 13))
     return [("grad_" + n, f, shape, opset) for n, f, shape, opset in entries]
 
 
