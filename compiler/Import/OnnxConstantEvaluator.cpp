@@ -79,14 +79,13 @@ double asDouble(const OnnxTensor &t, int64_t i) {
 /// An element map's operation: on int64 when every operand holds integers,
 /// else on doubles whose result is rounded to float32. `boolResult` ops
 /// (comparisons, logic) produce integers 0/1 either way.
+using IntFn = std::function<Result<int64_t>(llvm::ArrayRef<int64_t>)>;
+
 struct ElementOp {
-  std::function<Result<int64_t>(llvm::ArrayRef<int64_t>)> ints;
+  IntFn ints; // null: not defined on integers
   std::function<double(llvm::ArrayRef<double>)> floats;
   bool boolResult = false;
 };
-
-using IntFn = std::function<Result<int64_t>(llvm::ArrayRef<int64_t>)>;
-using FloatFn = std::function<double(llvm::ArrayRef<double>)>;
 
 ElementOp binary(std::function<int64_t(int64_t, int64_t)> i,
                  std::function<double(double, double)> f, bool boolResult = false) {
@@ -220,7 +219,8 @@ const std::map<std::string, ElementOp> &elementOps() {
   return ops;
 }
 
-const std::set<std::string> &indexOps() {
+/// The ops evaluated by the index maps, Cast, Where, Size and reductions.
+const std::set<std::string> &otherOps() {
   static const std::set<std::string> ops = {"Transpose", "Expand", "Tile", "GatherElements",
                                             "Where", "Cast", "Size", "ReduceProd",
                                             "ReduceSum", "ReduceMin", "ReduceMax",
@@ -232,7 +232,7 @@ const std::set<std::string> &indexOps() {
 } // namespace
 
 bool Importer::isEvaluable(const std::string &opType) {
-  return elementOps().count(opType) || indexOps().count(opType);
+  return elementOps().count(opType) || otherOps().count(opType);
 }
 
 /// numpy's broadcast of `shapes`.
