@@ -235,8 +235,7 @@ bool Importer::isEvaluable(const std::string &opType) {
   return elementOps().count(opType) || otherOps().count(opType);
 }
 
-/// numpy's broadcast of `shapes`.
-static Result<Shape> broadcast(llvm::ArrayRef<Shape> shapes) {
+Result<Shape> broadcastShapes(llvm::ArrayRef<Shape> shapes) {
   size_t rank = 0;
   for (const Shape &s : shapes)
     rank = std::max(rank, s.size());
@@ -263,7 +262,7 @@ static Result<OnnxTensor> mapElements(llvm::ArrayRef<const OnnxTensor *> operand
     shapes.push_back(t->shape);
     anyFloat |= t->isFloat;
   }
-  auto out = broadcast(shapes);
+  auto out = broadcastShapes(shapes);
   if (!out)
     return out.status();
   if (!anyFloat && !op.ints)
@@ -494,7 +493,7 @@ Status Importer::evaluateConstantNode(llvm::ArrayRef<ConstPtr> inputs) {
       return arg.status();
     Shape out;
     if (type == "Expand") {
-      auto b = broadcast({in.shape, *arg});
+      auto b = broadcastShapes({in.shape, *arg});
       if (!b)
         return fail(b.message());
       out = *b;

@@ -338,6 +338,28 @@ Result<Value> Importer::input(int i) {
   return materialize(it->second, node->input(i));
 }
 
+Result<llvm::SmallVector<Value>> Importer::inputs(int count) {
+  llvm::SmallVector<Value> values;
+  for (int i = 0; i < count; ++i) {
+    auto v = input(i);
+    if (!v)
+      return v.status();
+    values.push_back(*v);
+  }
+  return values;
+}
+
+Result<Value> Importer::sumOfInputs() {
+  auto acc = input(0);
+  for (int i = 1; acc && i < numInputs(); ++i) {
+    auto next = input(i);
+    if (!next)
+      return next.status();
+    acc = build1<mt::AddOp>({*acc, *next});
+  }
+  return acc;
+}
+
 bool Importer::isWeight(int i) const {
   if (!hasInput(i) || !initializerNames.count(node->input(i)))
     return false;

@@ -42,6 +42,8 @@ using Shape = std::vector<int64_t>;
 
 /// The name of an ONNX data type, for messages.
 const char *dataTypeName(int type);
+/// numpy's broadcast of `shapes`; an error naming two that clash.
+Result<Shape> broadcastShapes(llvm::ArrayRef<Shape> shapes);
 /// The element count of a shape; INT64_MAX when it overflows (the tessel ops
 /// then reject the type as larger than kMaxTensorBytes).
 int64_t product(llvm::ArrayRef<int64_t> values);
@@ -116,6 +118,10 @@ private:
   /// Input i's entry, its constant decoded when it is one.
   Result<Entry *> entry(int i);
   Result<Value> input(int i);
+  /// Inputs 0 to count - 1.
+  Result<llvm::SmallVector<Value>> inputs(int count);
+  /// The sum of every input (Sum, Mean).
+  Result<Value> sumOfInputs();
   /// Whether input i is a weight: a float initializer. Weights stay named
   /// operands (never folded into new constants), so that autodiff can
   /// differentiate with respect to them.

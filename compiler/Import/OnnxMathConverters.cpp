@@ -219,13 +219,7 @@ Status Importer::convertComposedActivation(llvm::StringRef type) {
 
 /// Mean of run-time tensors: their sum over their count.
 Status Importer::convertMean() {
-  auto acc = input(0);
-  for (int i = 1; acc && i < numInputs(); ++i) {
-    auto next = input(i);
-    if (!next)
-      return next.status();
-    acc = build1<mt::AddOp>({*acc, *next});
-  }
+  auto acc = sumOfInputs();
   if (!acc)
     return acc.status();
   return setOutput(0, scale(*acc, 1.0 / numInputs()));
@@ -386,16 +380,7 @@ void Importer::registerMathConverters() {
   add("Mul", [this] { return convertBinary<mt::MulOp>(); });
   add("Div", [this] { return convertBinary<mt::DivOp>(); });
   add("Pow", [this] { return convertBinary<mt::PowOp>(); });
-  add("Sum", [this]() -> Status {
-    auto acc = input(0);
-    for (int i = 1; acc && i < numInputs(); ++i) {
-      auto next = input(i);
-      if (!next)
-        return next.status();
-      acc = build1<mt::AddOp>({*acc, *next});
-    }
-    return setOutput(0, acc);
-  });
+  add("Sum", [this] { return setOutput(0, sumOfInputs()); });
   add("Clip", [this] { return convertClip(); });
   add("PRelu", [this] { return convertPRelu(); });
   add("Gemm", [this] { return convertGemm(); });

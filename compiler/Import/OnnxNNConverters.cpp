@@ -209,13 +209,10 @@ Status Importer::convertGlobalPool(mt::PoolKind kind) {
 }
 
 Status Importer::convertBatchNorm() {
-  llvm::SmallVector<Value> operands;
-  for (int i = 0; i < 5; ++i) {
-    auto v = input(i);
-    if (!v)
-      return v.status();
-    operands.push_back(*v);
-  }
+  auto read = inputs(5);
+  if (!read)
+    return read.status();
+  llvm::SmallVector<Value> &operands = *read;
   Shape xs = shapeOf(operands[0]);
   double epsilon = floatAttr("epsilon", 1e-5);
   double momentum = floatAttr("momentum", 0.9);
@@ -334,13 +331,10 @@ Status Importer::convertLayerNorm() {
 /// InstanceNormalization: each sample's channels normalized over their
 /// spatial dims, times scale plus B (one per channel).
 Status Importer::convertInstanceNorm() {
-  llvm::SmallVector<Value> operands;
-  for (int i = 0; i < 3; ++i) {
-    auto v = input(i);
-    if (!v)
-      return v.status();
-    operands.push_back(*v);
-  }
+  auto read = inputs(3);
+  if (!read)
+    return read.status();
+  llvm::SmallVector<Value> &operands = *read;
   Shape xs = shapeOf(operands[0]);
   if (xs.size() < 3)
     return fail("input has rank " + std::to_string(xs.size()) + "; expected 3 or more");

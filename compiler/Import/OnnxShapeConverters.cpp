@@ -462,16 +462,14 @@ Status Importer::convertExpand() {
   auto shape = intsInput(1, "shape");
   if (!shape)
     return shape.status();
-  Shape in = shapeOf(*x), out(std::max(in.size(), shape->size()), 1);
-  for (size_t i = 0; i < out.size(); ++i) {
-    int64_t a = i + in.size() >= out.size() ? in[i + in.size() - out.size()] : 1;
-    int64_t b = i + shape->size() >= out.size() ? (*shape)[i + shape->size() - out.size()] : 1;
-    if (a != b && a != 1 && b != 1)
-      return fail("cannot expand " + formatShape(in) + " to " + formatShape(*shape));
-    if (b < 0)
-      return fail("input 'shape' " + formatShape(*shape) + " has a negative entry");
-    out[i] = a == 1 ? b : a;
-  }
+  if (llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+    return fail("input 'shape' " + formatShape(*shape) + " has a negative entry");
+  Shape in = shapeOf(*x);
+  auto broadcast = broadcastShapes({in, *shape});
+  if (!broadcast)
+    return fail("cannot expand " + formatShape(in) + " to " + formatShape(*shape) + ": " +
+                broadcast.message());
+  const Shape &out = *broadcast;
   if (out == in)
     return setOutput(0, *x);
   auto type = mlir::RankedTensorType::get(out, builder.getF32Type());

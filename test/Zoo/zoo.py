@@ -260,15 +260,19 @@ def generate(out, only):
     stamp_path = os.path.join(out, "stamp")
     if not only and os.path.exists(stamp_path) and open(stamp_path).read() == stamp():
         return 0
+    def seeded(factory, shape, training):
+        """The model with seeded weights and statistics, and its input."""
+        torch.manual_seed(0)
+        model = factory()
+        randomize(model, torch)
+        model.train(training)
+        return model, torch.randn(*shape, requires_grad=training)
+
     manifest = []
     for name, factory, shape, opset in zoo():
         if only and name not in only:
             continue
-        torch.manual_seed(0)
-        model = factory()
-        randomize(model, torch)
-        model.eval()
-        x = torch.randn(*shape)
+        model, x = seeded(factory, shape, training=False)
         with torch.no_grad():
             y = model(x)
         if isinstance(y, dict):  # segmentation models
@@ -282,11 +286,7 @@ def generate(out, only):
     for name, factory, shape, opset in gradient_zoo():
         if only and name not in only:
             continue
-        torch.manual_seed(0)
-        model = factory()
-        randomize(model, torch)
-        model.train()
-        x = torch.randn(*shape, requires_grad=True)
+        model, x = seeded(factory, shape, training=True)
         path = os.path.join(out, name)
         # Exported before the step below changes the running statistics.
         torch.onnx.export(model, x, path + ".onnx", opset_version=opset,
