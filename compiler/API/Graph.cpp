@@ -433,6 +433,8 @@ Value Graph::sub(Value l, Value r) { return createOne<mt::SubOp>(*impl_, {l, r})
 Value Graph::mul(Value l, Value r) { return createOne<mt::MulOp>(*impl_, {l, r}); }
 Value Graph::div(Value l, Value r) { return createOne<mt::DivOp>(*impl_, {l, r}); }
 Value Graph::pow(Value l, Value r) { return createOne<mt::PowOp>(*impl_, {l, r}); }
+Value Graph::maximum(Value l, Value r) { return createOne<mt::MaximumOp>(*impl_, {l, r}); }
+Value Graph::minimum(Value l, Value r) { return createOne<mt::MinimumOp>(*impl_, {l, r}); }
 
 Value Graph::linear(Value input, Value weight, std::optional<Value> bias) {
   return createOne<mt::LinearOp>(*impl_, withOptional({input, weight}, bias));

@@ -39,6 +39,12 @@ void addBinary(RuleTable &table, Value (*lhsFn)(GradientBuilder &, OpTy, Value),
   });
 }
 
+/// dy (1 + sign(larger - smaller)) / 2: dy where `larger` is the larger
+/// operand, half of it at a tie, zero elsewhere.
+Value toLarger(GradientBuilder &gb, Value larger, Value smaller, Value dy) {
+  return gb.mul(dy, gb.scale(gb.add(one(gb, dy), gb.sign(gb.sub(larger, smaller))), 0.5));
+}
+
 } // namespace
 
 void mlir::tessel::registerElementwiseRules(RuleTable &table) {
@@ -119,5 +125,23 @@ void mlir::tessel::registerElementwiseRules(RuleTable &table) {
       },
       +[](GradientBuilder &gb, PowOp op, Value dy) {
         return gb.mul(dy, gb.mul(op.getResult(), gb.log(op.getLhs())));
+      });
+  // max(a, b) and min(a, b): dy to the larger (smaller) operand, half to
+  // each at a tie, as PyTorch.
+  addBinary<MaximumOp>(
+      table,
+      +[](GradientBuilder &gb, MaximumOp op, Value dy) {
+        return toLarger(gb, op.getLhs(), op.getRhs(), dy);
+      },
+      +[](GradientBuilder &gb, MaximumOp op, Value dy) {
+        return toLarger(gb, op.getRhs(), op.getLhs(), dy);
+      });
+  addBinary<MinimumOp>(
+      table,
+      +[](GradientBuilder &gb, MinimumOp op, Value dy) {
+        return toLarger(gb, op.getRhs(), op.getLhs(), dy);
+      },
+      +[](GradientBuilder &gb, MinimumOp op, Value dy) {
+        return toLarger(gb, op.getLhs(), op.getRhs(), dy);
       });
 }

@@ -397,6 +397,7 @@ Status Importer::evaluateConstantNode(llvm::ArrayRef<ConstPtr> inputs) {
   }
 
   if (type == "Cast") {
+    intAttr("saturate", 1); // opset 19: for float8 targets only
     const onnx::AttributeProto *to = attribute("to");
     if (!to)
       return failAttribute("to", "is required");

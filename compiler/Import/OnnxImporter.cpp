@@ -349,17 +349,6 @@ Result<llvm::SmallVector<Value>> Importer::inputs(int count) {
   return values;
 }
 
-Result<Value> Importer::sumOfInputs() {
-  auto acc = input(0);
-  for (int i = 1; acc && i < numInputs(); ++i) {
-    auto next = input(i);
-    if (!next)
-      return next.status();
-    acc = build1<mt::AddOp>({*acc, *next});
-  }
-  return acc;
-}
-
 bool Importer::isWeight(int i) const {
   if (!hasInput(i) || !initializerNames.count(node->input(i)))
     return false;
@@ -472,6 +461,7 @@ void Importer::registerConverters() {
   add({"BatchNormalization"}, [this] { return convertBatchNorm(); });
   add({"LayerNormalization"}, [this] { return convertLayerNorm(); });
   add({"InstanceNormalization"}, [this] { return convertInstanceNorm(); });
+  add({"GroupNormalization"}, [this] { return convertGroupNorm(); });
   registerMathConverters();
   for (const char *name : {"Flatten", "Reshape", "Squeeze", "Unsqueeze"}) {
     std::string type = name;
@@ -501,6 +491,7 @@ void Importer::registerConverters() {
   add({"ConstantOfShape"}, [this] { return convertConstantOfShape(); });
   add({"Range"}, [this] { return convertRange(); });
   add({"Expand"}, [this] { return convertExpand(); });
+  add({"Where"}, [this] { return convertWhere(); });
   add({"Tile"}, [this] { return convertTile(); });
 }
 

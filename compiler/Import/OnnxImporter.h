@@ -43,12 +43,15 @@ struct OnnxImportOptions {
 };
 
 /// The opset range of the default ONNX domain the importer accepts. Opsets
-/// 7 to 17 are where the supported ops differ; older models (PyTorch's early
+/// 7 to 21 are where the supported ops differ (18: axes as inputs of the
+/// reductions and Pad, Split's num_outputs, Resize's axes; 18/21:
+/// GroupNormalization per group/per channel; 19: AveragePool's dilations);
+/// older models (PyTorch's early
 /// exporters wrote opset 6, some ops still say opset 1) import when their
 /// nodes mean the same, with the legacy attributes (is_test, spatial,
 /// consumed_inputs, broadcast) read.
 constexpr int64_t kMinOnnxOpset = 1;
-constexpr int64_t kMaxOnnxOpset = 17;
+constexpr int64_t kMaxOnnxOpset = 21;
 
 /// Imports the model in `path` into a module holding one function, named
 /// after the graph, whose arguments and results carry the ONNX names as

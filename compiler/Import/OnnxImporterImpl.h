@@ -120,8 +120,19 @@ private:
   Result<Value> input(int i);
   /// Inputs 0 to count - 1.
   Result<llvm::SmallVector<Value>> inputs(int count);
-  /// The sum of every input (Sum, Mean).
-  Result<Value> sumOfInputs();
+  /// Every input combined with the binary `OpTy`, left to right (Sum, Mean,
+  /// Max, Min).
+  template <typename OpTy>
+  Result<Value> foldInputs() {
+    auto acc = input(0);
+    for (int i = 1; acc && i < numInputs(); ++i) {
+      auto next = input(i);
+      if (!next)
+        return next.status();
+      acc = build1<OpTy>({*acc, *next});
+    }
+    return acc;
+  }
   /// Whether input i is a weight: a float initializer. Weights stay named
   /// operands (never folded into new constants), so that autodiff can
   /// differentiate with respect to them.
@@ -307,6 +318,10 @@ private:
   Status convertMean();
   /// Expand and Tile of run-time tensors (the evaluator does constants).
   Status convertExpand();
+  /// `x` broadcast to `shape` (a multiply by ones).
+  Result<Value> expandTo(Value x, const Shape &shape);
+  /// Where of run-time tensors under a constant condition.
+  Status convertWhere();
   Status convertTile();
   /// `(x - mean) / sqrt(var + epsilon)` over the dims `axes` of `x`, with
   /// the mean and `1 / sqrt(var + epsilon)` (dims kept): the norms composed
@@ -317,6 +332,7 @@ private:
   Normalized normalize(Status &s, Value x, llvm::ArrayRef<int64_t> axes, double epsilon);
   Status convertLayerNorm();
   Status convertInstanceNorm();
+  Status convertGroupNorm();
   Status convertGemm();
   Status convertReshapeLike(llvm::StringRef opType);
   Status convertTranspose();
@@ -325,7 +341,17 @@ private:
   Status convertResize(bool upsample);
   Status convertDepthToSpace(bool inverse);
   template <typename OpTy> Status convertSoftmax();
-  template <typename OpTy> Status convertReduce();
+  Status convertReduce(llvm::StringRef opType);
+  /// The reduction `OpTy` of `v` over `axes` (every dim when absent).
+  template <typename OpTy>
+  Result<Value> reduceOver(Value v, const std::optional<std::vector<int64_t>> &axes,
+                           bool keepDims) {
+    typename OpTy::Properties p;
+    if (axes)
+      p.setAxes(i64s(*axes));
+    p.setKeepdims(flag(keepDims));
+    return build1<OpTy>(v, p);
+  }
   Status convertSlice();
   Status convertSplit();
   Status convertGather();

@@ -219,7 +219,7 @@ Status Importer::convertComposedActivation(llvm::StringRef type) {
 
 /// Mean of run-time tensors: their sum over their count.
 Status Importer::convertMean() {
-  auto acc = sumOfInputs();
+  auto acc = foldInputs<mt::AddOp>();
   if (!acc)
     return acc.status();
   return setOutput(0, scale(*acc, 1.0 / numInputs()));
@@ -318,19 +318,18 @@ Status Importer::convertSoftmax() {
   return setOutput(0, y);
 }
 
-template <typename OpTy>
-Status Importer::convertReduce() {
+/// The Reduce ops. Axes are an attribute, or input 1 from opset 13
+/// (ReduceSum) or 18 (the others). ReduceL1, ReduceL2, ReduceSumSquare,
+/// ReduceLogSum and ReduceLogSumExp are composed of a sum and elementwise
+/// ops (LogSumExp shifted by the max, so that exp cannot overflow);
+/// ReduceProd is evaluated on constants only.
+Status Importer::convertReduce(llvm::StringRef opType) {
   auto x = input(0);
   if (!x)
     return x.status();
-  if (node->op_type() == "ReduceSumSquare") {
-    x = build1<mt::MulOp>({*x, *x});
-    if (!x)
-      return x.status();
-  }
   bool keepDims = intAttr("keepdims", 1) != 0;
   std::optional<std::vector<int64_t>> axes;
-  if (node->op_type() == "ReduceSum" && opset >= 13) {
+  if (opset >= (opType == "ReduceSum" ? 13 : 18)) {
     if (hasInput(1)) {
       auto a = intsInput(1, "axes");
       if (!a)
@@ -345,11 +344,41 @@ Status Importer::convertReduce() {
   } else {
     axes = intsAttr("axes");
   }
-  typename OpTy::Properties p;
-  if (axes)
-    p.setAxes(i64s(*axes));
-  p.setKeepdims(flag(keepDims));
-  return setOutput(0, build1<OpTy>(*x, p));
+  if (opType == "ReduceMean")
+    return setOutput(0, reduceOver<mt::MeanOp>(*x, axes, keepDims));
+  if (opType == "ReduceMax")
+    return setOutput(0, reduceOver<mt::MaxOp>(*x, axes, keepDims));
+  if (opType == "ReduceMin")
+    return setOutput(0, reduceOver<mt::MinOp>(*x, axes, keepDims));
+  auto sum = [&](Result<Value> v, bool keep) -> Result<Value> {
+    return v ? reduceOver<mt::SumOp>(*v, axes, keep) : v;
+  };
+  if (opType == "ReduceSum")
+    return setOutput(0, sum(*x, keepDims));
+  if (opType == "ReduceL1")
+    return setOutput(0, sum(build1<mt::AbsOp>(*x), keepDims));
+  if (opType == "ReduceSumSquare")
+    return setOutput(0, sum(build1<mt::MulOp>({*x, *x}), keepDims));
+  if (opType == "ReduceL2") {
+    auto y = sum(build1<mt::MulOp>({*x, *x}), keepDims);
+    return setOutput(0, y ? build1<mt::SqrtOp>(*y) : y);
+  }
+  if (opType == "ReduceLogSum") {
+    auto y = sum(*x, keepDims);
+    return setOutput(0, y ? build1<mt::LogOp>(*y) : y);
+  }
+  // ReduceLogSumExp: log(sum(exp(x - m))) + m, m the max over the axes.
+  auto shift = reduceOver<mt::MaxOp>(*x, axes, true);
+  auto m = reduceOver<mt::MaxOp>(*x, axes, keepDims);
+  if (!shift || !m)
+    return !shift ? shift.status() : m.status();
+  Status s;
+  Value e = chain<mt::ExpOp>(s, chain<mt::SubOp>(s, {*x, *shift}));
+  auto total = s ? sum(e, keepDims) : Result<Value>(s);
+  if (!total)
+    return total.status();
+  Value y = chain<mt::AddOp>(s, {chain<mt::LogOp>(s, *total), *m});
+  return s ? setOutput(0, y) : s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -380,7 +409,7 @@ void Importer::registerMathConverters() {
   add("Mul", [this] { return convertBinary<mt::MulOp>(); });
   add("Div", [this] { return convertBinary<mt::DivOp>(); });
   add("Pow", [this] { return convertBinary<mt::PowOp>(); });
-  add("Sum", [this] { return setOutput(0, sumOfInputs()); });
+  add("Sum", [this] { return setOutput(0, foldInputs<mt::AddOp>()); });
   add("Clip", [this] { return convertClip(); });
   add("PRelu", [this] { return convertPRelu(); });
   add("Gemm", [this] { return convertGemm(); });
@@ -395,11 +424,14 @@ void Importer::registerMathConverters() {
   });
   add("Softmax", [this] { return convertSoftmax<mt::SoftmaxOp>(); });
   add("LogSoftmax", [this] { return convertSoftmax<mt::LogSoftmaxOp>(); });
-  add("ReduceMean", [this] { return convertReduce<mt::MeanOp>(); });
-  add("ReduceSum", [this] { return convertReduce<mt::SumOp>(); });
-  add("ReduceSumSquare", [this] { return convertReduce<mt::SumOp>(); });
-  add("ReduceMax", [this] { return convertReduce<mt::MaxOp>(); });
-  add("ReduceMin", [this] { return convertReduce<mt::MinOp>(); });
+  for (const char *name : {"ReduceMean", "ReduceSum", "ReduceSumSquare", "ReduceMax",
+                           "ReduceMin", "ReduceL1", "ReduceL2", "ReduceLogSum",
+                           "ReduceLogSumExp"}) {
+    std::string type = name;
+    add(name, [this, type] { return convertReduce(type); });
+  }
+  add("Max", [this] { return setOutput(0, foldInputs<mt::MaximumOp>()); });
+  add("Min", [this] { return setOutput(0, foldInputs<mt::MinimumOp>()); });
 }
 
 

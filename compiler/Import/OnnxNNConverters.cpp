@@ -168,7 +168,9 @@ Status Importer::convertPool(mt::PoolKind kind) {
   if (xs.size() < 3 || xs.size() > 5)
     return fail("input has rank " + std::to_string(xs.size()) +
                 "; Tessel pools 1-D, 2-D and 3-D data (rank 3 to 5)");
-  bool hasDilations = kind == mt::PoolKind::Max;
+  // Dilations: MaxPool's, LpPool's from opset 18, AveragePool's from 19.
+  bool hasDilations = kind == mt::PoolKind::Max || (kind == mt::PoolKind::Lp && opset >= 18) ||
+                      (kind == mt::PoolKind::Avg && opset >= 19);
   auto window = readWindow(xs, std::nullopt, hasDilations);
   if (!window)
     return window.status();
@@ -184,7 +186,7 @@ Status Importer::convertPool(mt::PoolKind kind) {
   p.setStrides(i64s(window->strides));
   p.setDilations(i64s(window->dilations));
   p.setPadding(i64s(window->padding));
-  p.setCeilMode(flag(kind != mt::PoolKind::Lp && intAttr("ceil_mode", 0)));
+  p.setCeilMode(flag((kind != mt::PoolKind::Lp || opset >= 18) && intAttr("ceil_mode", 0)));
   p.setCountIncludePad(flag(kind == mt::PoolKind::Avg && intAttr("count_include_pad", 0)));
   if (kind == mt::PoolKind::Lp)
     p.setP(f64(static_cast<double>(intAttr("p", 2))));
@@ -358,6 +360,62 @@ Status Importer::convertInstanceNorm() {
   if (!s)
     return s;
   return setOutput(0, y);
+}
+
+/// GroupNormalization: each sample's channels in num_groups groups, each
+/// group normalized over its channels and spatial dims; then times scale
+/// plus bias, one per group at opset 18 and one per channel from opset 21
+/// (the spec's change; PyTorch's GroupNorm is the latter).
+Status Importer::convertGroupNorm() {
+  auto read = inputs(3);
+  if (!read)
+    return read.status();
+  llvm::SmallVector<Value> &operands = *read;
+  Shape xs = shapeOf(operands[0]);
+  if (xs.size() < 3)
+    return fail("input has rank " + std::to_string(xs.size()) + "; expected 3 or more");
+  const onnx::AttributeProto *groupsAttr = attribute("num_groups");
+  if (!groupsAttr)
+    return failAttribute("num_groups", "is required");
+  int64_t groups = groupsAttr->i();
+  if (groups <= 0 || xs[1] % groups != 0)
+    return failAttribute("num_groups", "(" + std::to_string(groups) +
+                                           ") must be positive and divide the " +
+                                           std::to_string(xs[1]) + " channels");
+  if (intAttr("stash_type", 1) != 1)
+    return failAttribute("stash_type", "must be 1 (float32); Tessel computes in float32");
+  bool perGroup = opset < 21;
+  int64_t affine = perGroup ? groups : xs[1];
+  // Grouped: [N, G, C/G * spatial]; the affine parameters broadcast over
+  // the grouped shape (per group) or the input's (per channel).
+  Shape grouped = {xs[0], groups, product(xs) / xs[0] / groups};
+  Shape affineShape(perGroup ? 2 : xs.size() - 1, 1);
+  affineShape[0] = affine;
+  for (int i = 1; i <= 2; ++i) {
+    if (shapeOf(operands[i]) != Shape{affine})
+      return fail(std::string("input '") + (i == 1 ? "scale" : "bias") + "' has shape " +
+                  formatShape(shapeOf(operands[i])) + "; expected [" + std::to_string(affine) +
+                  "] (one per " + (perGroup ? "group at opset 18-20" : "channel") + ")");
+    auto r = reshape(operands[i], affineShape);
+    if (!r)
+      return r.status();
+    operands[i] = *r;
+  }
+  auto x = reshape(operands[0], grouped);
+  if (!x)
+    return x.status();
+  Status s;
+  Value y = normalize(s, *x, {2}, floatAttr("epsilon", 1e-5)).y;
+  if (!perGroup && s) {
+    auto r = reshape(y, xs);
+    if (!r)
+      return r.status();
+    y = *r;
+  }
+  y = chain<mt::AddOp>(s, {chain<mt::MulOp>(s, {y, operands[1]}), operands[2]});
+  if (!s)
+    return s;
+  return setOutput(0, reshape(y, xs));
 }
 
 } // namespace tessel::detail::importer

@@ -44,10 +44,31 @@ Status Importer::convertPad() {
         return fail("input 'constant_value' must be a scalar");
       value = (*c)->isFloat ? (*c)->floats[0] : static_cast<double>((*c)->ints[0]);
     }
-    if (hasInput(3))
-      return fail("input 'axes' (opset 18) is not supported");
   }
   size_t rank = xs.size();
+  if (hasInput(3)) {
+    // Opset 18: the pads are for these axes only.
+    auto axes = intsInput(3, "axes");
+    if (!axes)
+      return axes.status();
+    if (pads.size() != 2 * axes->size())
+      return fail("pads " + formatShape(pads) + " needs " + std::to_string(2 * axes->size()) +
+                  " entries (begin and end of each of the " + std::to_string(axes->size()) +
+                  " axes)");
+    std::vector<int64_t> full(2 * rank, 0);
+    std::vector<bool> seen(rank, false);
+    for (size_t i = 0; i < axes->size(); ++i) {
+      auto axis = normalizeAxis((*axes)[i], static_cast<int64_t>(rank));
+      if (!axis)
+        return fail("input 'axes': " + axis.message());
+      if (seen[*axis])
+        return fail("input 'axes' " + formatShape(*axes) + " repeats an axis");
+      seen[*axis] = true;
+      full[*axis] = pads[i];
+      full[rank + *axis] = pads[axes->size() + i];
+    }
+    pads = std::move(full);
+  }
   if (pads.size() != 2 * rank)
     return fail("pads " + formatShape(pads) + " needs " + std::to_string(2 * rank) +
                 " entries (begin and end of each dim)");
@@ -148,6 +169,48 @@ Status Importer::convertResize(bool upsample) {
       }
     } else if (Status s = readScales(1); !s) {
       return s;
+    }
+  }
+  if (!upsample && opset >= 18) {
+    // Opset 18: scales or sizes for some axes only; antialiasing (which only
+    // changes downscaling); sizes fitted to keep the aspect ratio.
+    if (auto axes = intsAttr("axes")) {
+      size_t given = scales ? scales->size() : sizes ? sizes->size() : axes->size();
+      if (given != axes->size())
+        return fail("scales or sizes need " + std::to_string(axes->size()) +
+                    " entries (one per axis in 'axes')");
+      std::vector<double> fullScales(rank, 1.0);
+      Shape fullSizes(xs);
+      std::vector<bool> seen(rank, false);
+      for (size_t i = 0; i < axes->size(); ++i) {
+        auto axis = normalizeAxis((*axes)[i], static_cast<int64_t>(rank));
+        if (!axis)
+          return failAttribute("axes", axis.message());
+        if (seen[*axis])
+          return failAttribute("axes", formatShape(*axes) + " repeats an axis");
+        seen[*axis] = true;
+        if (scales)
+          fullScales[*axis] = (*scales)[i];
+        if (sizes)
+          fullSizes[*axis] = (*sizes)[i];
+      }
+      if (scales)
+        scales = fullScales;
+      if (sizes)
+        sizes = fullSizes;
+    }
+    std::string policy = stringAttr("keep_aspect_ratio_policy", "stretch");
+    if (policy != "stretch" && sizes)
+      return failAttribute("keep_aspect_ratio_policy",
+                           "'" + policy + "' is not supported (only 'stretch')");
+    if (intAttr("antialias", 0) != 0) {
+      bool downscales = false;
+      for (size_t i = 2; i < rank; ++i)
+        downscales |= scales && i < scales->size() ? (*scales)[i] < 1.0
+                      : sizes && i < sizes->size() ? (*sizes)[i] < xs[i]
+                                                   : false;
+      if (downscales && mode != "nearest")
+        return failAttribute("antialias", "= 1 is not supported when downscaling");
     }
   }
   if (scales && sizes)

@@ -307,6 +307,18 @@ Status Importer::convertSplit() {
     parts = *s;
   }
   int outputs = node->output_size();
+  if (parts.empty() && opset >= 18) {
+    // Opset 18: num_outputs parts of ceil(dim / num_outputs), the last smaller.
+    const onnx::AttributeProto *n = attribute("num_outputs");
+    if (!n)
+      return failAttribute("num_outputs", "is required without input 'split'");
+    if (n->i() != outputs)
+      return failAttribute("num_outputs", "(" + std::to_string(n->i()) + ") must equal the " +
+                                              std::to_string(outputs) + " outputs");
+    int64_t part = llvm::divideCeil(xs[*axis], outputs);
+    for (int64_t left = xs[*axis]; left > 0; left -= part)
+      parts.push_back(std::min(part, left));
+  }
   if (parts.empty()) {
     if (xs[*axis] % outputs != 0)
       return fail("dim " + std::to_string(*axis) + " (" + std::to_string(xs[*axis]) +
@@ -469,15 +481,86 @@ Status Importer::convertExpand() {
   if (!broadcast)
     return fail("cannot expand " + formatShape(in) + " to " + formatShape(*shape) + ": " +
                 broadcast.message());
-  const Shape &out = *broadcast;
-  if (out == in)
-    return setOutput(0, *x);
-  auto type = mlir::RankedTensorType::get(out, builder.getF32Type());
+  return setOutput(0, expandTo(*x, *broadcast));
+}
+
+Result<Value> Importer::expandTo(Value x, const Shape &shape) {
+  if (shapeOf(x) == shape)
+    return x;
+  auto type = mlir::RankedTensorType::get(shape, builder.getF32Type());
   if (!mt::fitsInMemory(type))
-    return fail("the expanded shape " + formatShape(out) + " is too large");
+    return fail("the expanded shape " + formatShape(shape) + " is too large");
   Value ones = mt::ConstantOp::create(
       builder, loc, mlir::DenseElementsAttr::get(type, builder.getF32FloatAttr(1.0f)));
-  return setOutput(0, build1<mt::MulOp>({*x, ones}));
+  return build1<mt::MulOp>({x, ones});
+}
+
+/// Where of run-time tensors under a constant condition: X and Y broadcast
+/// to the result, flattened and concatenated, and a gather picks each
+/// element from one of them: exact for every value (a blend by a mask
+/// would turn inf into NaN) and differentiable.
+Status Importer::convertWhere() {
+  auto condition = constantInput(0);
+  if (!condition)
+    return condition.status();
+  if (!*condition)
+    return fail("input 'condition' must be a constant (an initializer or computed from "
+                "constants); Where of a run-time condition is not supported");
+  const OnnxTensor &c = **condition;
+  auto x = input(1);
+  if (!x)
+    return x.status();
+  auto y = input(2);
+  if (!y)
+    return y.status();
+  auto out = broadcastShapes({c.shape, shapeOf(*x), shapeOf(*y)});
+  if (!out)
+    return fail(out.message());
+  int64_t n = product(*out);
+  if (n > kMaxEvaluatedElements)
+    return fail("the result " + formatShape(*out) + " of a constant condition is too large "
+                "(more than " + std::to_string(kMaxEvaluatedElements) + " elements)");
+  // Which of X (index i) and Y (n + i) each element of the result takes.
+  std::vector<int64_t> pick(n);
+  size_t rank = out->size(), offset = rank - c.shape.size();
+  bool anyX = false, anyY = false;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rest = i, at = 0, stride = 1;
+    for (size_t d = rank; d-- > 0;) {
+      int64_t coordinate = rest % (*out)[d];
+      rest /= (*out)[d];
+      if (d >= offset) {
+        if (c.shape[d - offset] != 1)
+          at += coordinate * stride;
+        stride *= c.shape[d - offset];
+      }
+    }
+    bool takeX = c.isFloat ? c.floats[at] != 0.0 : c.ints[at] != 0;
+    anyX |= takeX;
+    anyY |= !takeX;
+    pick[i] = takeX ? i : n + i;
+  }
+  auto xb = expandTo(*x, *out);
+  if (!xb || !anyY)
+    return setOutput(0, xb);
+  auto yb = expandTo(*y, *out);
+  if (!yb || !anyX)
+    return setOutput(0, yb);
+  auto xFlat = reshape(*xb, {n});
+  if (!xFlat)
+    return xFlat.status();
+  auto yFlat = reshape(*yb, {n});
+  if (!yFlat)
+    return yFlat.status();
+  mt::ConcatOp::Properties concat;
+  concat.setAxis(i64(0));
+  auto both = build1<mt::ConcatOp>({*xFlat, *yFlat}, concat);
+  if (!both)
+    return both.status();
+  mt::GatherOp::Properties gather;
+  gather.setAxis(i64(0));
+  return setOutput(
+      0, build1<mt::GatherOp>({*both, materialize(scalarInts(std::move(pick), *out))}, gather));
 }
 
 /// Tile of a run-time tensor: along each dim, `repeats` copies concatenated.
@@ -515,6 +598,7 @@ Status Importer::convertCast() {
   const onnx::AttributeProto *to = attribute("to");
   if (!to)
     return failAttribute("to", "is required");
+  intAttr("saturate", 1); // opset 19: for float8 targets only
   bool toFloat = to->i() == onnx::TensorProto::FLOAT ||
                  to->i() == onnx::TensorProto::DOUBLE ||
                  to->i() == onnx::TensorProto::FLOAT16;

@@ -133,6 +133,10 @@ public:
   Value mul(Value lhs, Value rhs);
   Value div(Value lhs, Value rhs);
   Value pow(Value lhs, Value rhs);
+  /// Elementwise max and min (torch.maximum/minimum): NaN propagates; at a
+  /// tie each operand gets half the gradient, as in PyTorch.
+  Value maximum(Value lhs, Value rhs);
+  Value minimum(Value lhs, Value rhs);
 
   // Linear algebra ------------------------------------------------------------
   Value linear(Value input, Value weight, std::optional<Value> bias = std::nullopt);

@@ -483,6 +483,9 @@ TEST(Autodiff, Elementwise) {
   checkGradients(binary("mul_broadcast", &Graph::mul, {2, 1, 4}, {3, 1}));
   checkGradients(binary("div_broadcast", &Graph::div, {2, 3}, {3}));
   checkGradients(binary("pow", &Graph::pow, {2, 3}, {1, 3}, 0.5f, 1.5f));
+  // a in [-1, 3] against b in [0.5, 1.5]: each operand the larger somewhere.
+  checkGradients(binary("maximum_broadcast", &Graph::maximum, {2, 3}, {3}, -1.f, 3.f));
+  checkGradients(binary("minimum_broadcast", &Graph::minimum, {2, 1, 3}, {4, 1}, -1.f, 3.f));
   // A value used twice sums both paths.
   checkGradients({"reuse", {{"x", {4, 3}}},
                   [](Graph &g, const std::vector<Value> &in) {

@@ -270,7 +270,7 @@ TEST(Jit, BinaryOpsBroadcast) {
   std::mt19937 rng(8);
   const std::vector<std::pair<Shape, Shape>> shapes = {
       {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{1, 5, 3, 3}, {5, 1, 1}},
-      {{4, 1, 3}, {2, 1}}, {{}, {3, 2}}};
+      {{4, 1, 3}, {2, 1}}, {{}, {3, 2}}, {{3, 1, 4}, {1, 2, 1}}, {{2, 5}, {2, 5}}};
   struct Case {
     const char *name;
     std::function<Value(Graph &, Value, Value)> build;
@@ -283,6 +283,10 @@ TEST(Jit, BinaryOpsBroadcast) {
       {"div", [](Graph &g, Value a, Value b) { return g.div(a, b); }, std::divides<double>()},
       {"pow", [](Graph &g, Value a, Value b) { return g.pow(a, b); },
        [](double a, double b) { return std::pow(a, b); }},
+      {"maximum", [](Graph &g, Value a, Value b) { return g.maximum(a, b); },
+       [](double a, double b) { return std::max(a, b); }},
+      {"minimum", [](Graph &g, Value a, Value b) { return g.minimum(a, b); },
+       [](double a, double b) { return std::min(a, b); }},
   };
   for (auto [i, shapePair] : llvm::enumerate(shapes)) {
     const Case &c = cases[i % cases.size()];

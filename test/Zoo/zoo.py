@@ -4,12 +4,12 @@
   zoo.py generate DIR [--only NAME,...]
       Exports the zoo with Debian's PyTorch/torchvision into DIR: for each
       model MODEL.onnx, MODEL.in.npy (its input) and MODEL.out.npy (PyTorch's
-      output). Weights are random (seeded) and batch-norm statistics are
+      output); the hand-written models (text_zoo) as MODEL.onnxtxt. Weights are random (seeded) and batch-norm statistics are
       randomized too: with the defaults (mean 0, variance 1) many models'
       outputs are nearly constant and hide errors. Skipped when DIR holds
       the zoo of this very script already (DIR/stamp).
   zoo.py check DIR TESSEL_RUN
-      Runs each model through `TESSEL_RUN MODEL.onnx` and compares with
+      Runs each model through `TESSEL_RUN MODEL.onnx[txt]` and compares with
       PyTorch's output: |tessel - torch| <= 1e-4 * max|torch| elementwise
       (1e-4 relative to the output's scale). The nets exported in training
       mode also run with --wrt (the input and every parameter) and --vjp,
@@ -173,22 +173,22 @@ def zoo():
         ("efficientnet_b0", tv.efficientnet_b0, 32), ("regnet_y_400mf", tv.regnet_y_400mf, 32),
         ("convnext", small_convnext, 64),
     ]
-    entries += [(n, f, image(s), 13) for n, f, s in classification]
-    entries += [
-        ("fcn", fcn, image(32), 13),
+    models = [(n, f, image(s)) for n, f, s in classification] + [
+        ("fcn", fcn, image(32)),
         ("deeplabv3_mobilenet_v3_large",
-         lambda: seg.deeplabv3_mobilenet_v3_large(weights_backbone=None, aux_loss=False), image(32), 13),
+         lambda: seg.deeplabv3_mobilenet_v3_large(weights_backbone=None, aux_loss=False), image(32)),
         ("lraspp_mobilenet_v3_large",
-         lambda: seg.lraspp_mobilenet_v3_large(weights_backbone=None), image(32), 13),
-        ("r3d", video_resnet([Conv3DSimple] * 4, BasicStem), (1, 3, 4, 32, 32), 13),
+         lambda: seg.lraspp_mobilenet_v3_large(weights_backbone=None), image(32)),
+        ("r3d", video_resnet([Conv3DSimple] * 4, BasicStem), (1, 3, 4, 32, 32)),
         ("mc3", video_resnet([Conv3DSimple] + [Conv3DNoTemporal] * 3, BasicStem),
-         (1, 3, 4, 32, 32), 13),
-        ("r2plus1d", video_resnet([Conv2Plus1D] * 4, R2Plus1dStem), (1, 3, 4, 32, 32), 13),
-        ("resnet18_op11", tv.resnet18, image(32), 11),
-        ("resnet18_op17", tv.resnet18, image(32), 17),
-        ("mobilenet_v3_small_op17", tv.mobilenet_v3_small, image(32), 17),
-        ("convnext_op17", small_convnext, image(32), 17),
+         (1, 3, 4, 32, 32)),
+        ("r2plus1d", video_resnet([Conv2Plus1D] * 4, R2Plus1dStem), (1, 3, 4, 32, 32)),
     ]
+    # Every model at opset 13, and at 11 and 17: the exporter's other
+    # versions of Resize, Pad, Split, Squeeze, the reductions and LayerNorm.
+    for name, factory, shape in models:
+        entries.append((name, factory, shape, 13))
+        entries += [(f"{name}_op{opset}", factory, shape, opset) for opset in (11, 17)]
     return entries
 
 
@@ -235,6 +235,179 @@ def gradient_zoo():
     entries.append(("pools_op13", Pools, (2, 3, 12, 12), 13))
     entries.append(("broadcasts_op13", Broadcasts, (1, 3, 6, 6), 13))
     return [("grad_" + n, f, shape, opset) for n, f, shape, opset in entries]
+
+
+def text_zoo():
+    """(name, input shape, build) of hand-written ONNX models: the opsets
+    18-21 that PyTorch 1.13's exporter does not write, and ops of run-time
+    tensors that it writes on constants only. build(torch) gives the model's
+    text, its seeded weights by name (float initializers) and the reference:
+    reference(x, weights) computes the same with torch; when the entry has
+    weights or is marked for gradients, autograd differentiates it."""
+    import torch.nn.functional as F
+
+    import torch
+
+    def tensor(name, t):
+        """An initializer in ONNX's text syntax."""
+        kind = {torch.bool: "bool", torch.int64: "int64"}.get(t.dtype, "float")
+        number = "{:.9g}" if kind == "float" else "{:d}"
+        values = ", ".join(number.format(v) for v in t.detach().flatten().tolist())
+        dims = ",".join(str(d) for d in t.shape)
+        return f"{kind}[{dims}] {name} = {{{values}}}"
+
+    def model(opset, signature, inits, body):
+        weights = "" if not inits else "<" + ", ".join(tensor(n, t) for n, t in inits) + ">"
+        return f'<ir_version: 8, opset_import: ["" : {opset}]>\n{signature}\n{weights}\n{{{body}\n}}\n'
+
+    def reductions(torch):
+        text = model(18, "g (float[1,3,4,5] x) => (float[1,93] y)", [], """
+  axes23 = Constant <value = int64[2] {2, 3}> ()
+  last = Constant <value = int64[1] {-1}> ()
+  one = Constant <value = int64[1] {1}> ()
+  two = Constant <value = int64[1] {2}> ()
+  three = Constant <value = int64[1] {3}> ()
+  a = ReduceMean (x, axes23)
+  b = ReduceL1 <keepdims = 0> (x, last)
+  c = ReduceL2 (x, one)
+  d = ReduceLogSumExp <keepdims = 0> (x, axes23)
+  e = ReduceMax <keepdims = 0> (x, one)
+  f = ReduceMin (x)
+  g = ReduceSumSquare (x, three)
+  ax = Abs (x)
+  h = ReduceLogSum (ax, two)
+  i = ReduceMean <noop_with_empty_axes = 1> (x)
+  i2 = ReduceSum (i, two)
+  fa = Flatten (a)
+  fb = Flatten (b)
+  fc = Flatten (c)
+  fd = Flatten (d)
+  fe = Flatten (e)
+  ff = Flatten (f)
+  fg = Flatten (g)
+  fh = Flatten (h)
+  fi = Flatten (i2)
+  y = Concat <axis = 1> (fa, fb, fc, fd, fe, ff, fg, fh, fi)""")
+
+        def reference(x, w):
+            parts = [x.mean((2, 3), keepdim=True), x.abs().sum(-1),
+                     x.pow(2).sum(1, keepdim=True).sqrt(), torch.logsumexp(x, (2, 3)),
+                     x.amax(1), x.amin().reshape(1, 1, 1, 1), x.pow(2).sum(3, keepdim=True),
+                     x.abs().sum(2, keepdim=True).log(), x.sum(2, keepdim=True)]
+            return torch.cat([p.flatten(1) for p in parts], 1)
+        return text, {}, reference
+
+    def pad_resize_split(torch):
+        text = model(18, "g (float[1,2,5,7] x) => (float[1,334] y)",
+                     [("pads", torch.tensor([1, 2, 0, 1])), ("axes", torch.tensor([2, -1])),
+                      ("scales", torch.tensor([2.0, 1.5]))], """
+  p = Pad <mode = "reflect"> (x, pads, , axes)
+  r = Resize <mode = "linear", axes = [2, 3]> (x, , scales)
+  a, b, c = Split <axis = 3, num_outputs = 3> (x)
+  c2 = Neg (c)
+  fp = Flatten (p)
+  fr = Flatten (r)
+  fa = Flatten (a)
+  fb = Flatten (b)
+  fc = Flatten (c2)
+  y = Concat <axis = 1> (fp, fr, fc, fb, fa)""")
+
+        def reference(x, w):
+            a, b, c = torch.split(x, 3, dim=3)
+            parts = [F.pad(x, (2, 1, 1, 0), mode="reflect"),
+                     F.interpolate(x, scale_factor=(2.0, 1.5), mode="bilinear",
+                                   align_corners=False), -c, b, a]
+            return torch.cat([p.flatten(1) for p in parts], 1)
+        return text, {}, reference
+
+    def pools(torch):
+        text = model(19, "g (float[1,2,9,9] x) => (float[1,202] y)", [], """
+  a = AveragePool <kernel_shape = [3, 3], dilations = [2, 2], pads = [2, 2, 2, 2]> (x)
+  l = LpPool <kernel_shape = [2, 2], dilations = [2, 1], strides = [2, 2], ceil_mode = 1> (x)
+  fa = Flatten (a)
+  fl = Flatten (l)
+  y = Concat <axis = 1> (fa, fl)""")
+
+        def reference(x, w):
+            n, c = x.shape[:2]
+            # Averages over the window's elements inside the input.
+            sums = F.unfold(x, 3, dilation=2, padding=2).view(n, c, 9, -1).sum(2)
+            counts = F.unfold(torch.ones_like(x), 3, dilation=2, padding=2).view(n, c, 9, -1).sum(2)
+            avg = (sums / counts).view(n, c, 9, 9)
+            # ceil_mode: the last window hangs over the right edge (zeros).
+            padded = F.pad(x, (0, 1, 0, 0))
+            lp = F.unfold(padded * padded, 2, dilation=(2, 1), stride=2).view(n, c, 4, -1)
+            lp = lp.sum(2).sqrt().view(n, c, 4, 5)
+            return torch.cat([avg.flatten(1), lp.flatten(1)], 1)
+        return text, {}, reference
+
+    def group_norm(opset):
+        def build(torch):
+            per = 3 if opset < 21 else 6
+            scale, bias = torch.rand(per) + 0.5, torch.rand(per) - 0.5
+            text = model(opset, "g (float[1,6,4,4] x) => (float[1,6,4,4] y)",
+                         [("scale", scale), ("bias", bias)], """
+  y = GroupNormalization <num_groups = 3, epsilon = 0.001> (x, scale, bias)""")
+
+            def reference(x, w):
+                s, b = w["scale"], w["bias"]
+                if opset < 21:
+                    s, b = s.repeat_interleave(2), b.repeat_interleave(2)
+                return F.group_norm(x, 3, s, b, eps=0.001)
+            return text, {"scale": scale, "bias": bias}, reference
+        return build
+
+    def gelu(torch):
+        text = model(20, "g (float[2,3,5] x) => (float[2,3,10] y)", [], """
+  a = Gelu (x)
+  b = Gelu <approximate = "tanh"> (x)
+  y = Concat <axis = 2> (a, b)""")
+        return text, {}, lambda x, w: torch.cat(
+            [F.gelu(x), F.gelu(x, approximate="tanh")], 2)
+
+    def conv(torch):
+        weight, bias = torch.randn(4, 2, 3, 3) * 0.3, torch.randn(4)
+        text = model(21, "g (float[1,2,6,6] x) => (float[1,64] y)",
+                     [("weight", weight), ("bias", bias)], """
+  c = Conv <pads = [0, 0, 0, 0], strides = [1, 1]> (x, weight, bias)
+  r = Relu (c)
+  t = Transpose <perm = [0, 2, 3, 1]> (r)
+  y = Flatten (t)""")
+        return text, {"weight": weight, "bias": bias}, lambda x, w: F.relu(
+            F.conv2d(x, w["weight"], w["bias"])).permute(0, 2, 3, 1).flatten(1)
+
+    def runtime_ops(torch):
+        weight, limit = torch.randn(2, 2, 1, 1), torch.randn(1, 1, 1, 5)
+        condition = torch.rand(1, 2, 1, 5) > 0.5
+        text = model(13, "g (float[1,2,4,5] x) => (float[1,120] y)",
+                     [("weight", weight), ("limit", limit), ("cond", condition)], """
+  a = Conv (x, weight)
+  b = Neg (x)
+  m = Max (x, b, limit)
+  n = Min (a, limit)
+  w = Where (cond, a, b)
+  fm = Flatten (m)
+  fn = Flatten (n)
+  fw = Flatten (w)
+  y = Concat <axis = 1> (fm, fn, fw)""")
+
+        def reference(x, w):
+            a = F.conv2d(x, w["weight"])
+            m = torch.maximum(torch.maximum(x, -x), w["limit"])
+            return torch.cat([m.flatten(1), torch.minimum(a, w["limit"]).flatten(1),
+                              torch.where(condition, a, -x).flatten(1)], 1)
+        return text, {"weight": weight, "limit": limit}, reference
+
+    return [
+        ("text_reductions_op18", (1, 3, 4, 5), reductions, True),
+        ("text_pad_resize_split_op18", (1, 2, 5, 7), pad_resize_split, True),
+        ("text_pools_op19", (1, 2, 9, 9), pools, True),
+        ("text_group_norm_op18", (1, 6, 4, 4), group_norm(18), True),
+        ("text_group_norm_op21", (1, 6, 4, 4), group_norm(21), True),
+        ("text_gelu_op20", (2, 3, 5), gelu, True),
+        ("text_conv_op21", (1, 2, 6, 6), conv, True),
+        ("text_runtime_ops_op13", (1, 2, 4, 5), runtime_ops, True),
+    ]
 
 
 def randomize(model, torch):
@@ -305,6 +478,30 @@ def generate(out, only):
             wrt.append(param)
             np.save(path + ".grad." + param + ".npy", value.grad.numpy())
         manifest.append({"name": name, "wrt": wrt})
+    for name, shape, build, gradients in text_zoo():
+        if only and name not in only:
+            continue
+        torch.manual_seed(0)
+        text, weights, reference = build(torch)
+        path = os.path.join(out, name)
+        with open(path + ".onnxtxt", "w") as f:
+            f.write(text)
+        x = torch.randn(*shape, requires_grad=gradients)
+        for w in weights.values():
+            w.requires_grad_(gradients)
+        y = reference(x, weights)
+        np.save(path + ".in.npy", x.detach().numpy())
+        np.save(path + ".out.npy", y.detach().numpy())
+        entry = {"name": name, "model": name + ".onnxtxt"}
+        if gradients:
+            v = torch.randn(*y.shape)
+            (y * v).sum().backward()
+            np.save(path + ".vjp.npy", v.numpy())
+            entry["wrt"] = ["x"] + list(weights)
+            np.save(path + ".grad.x.npy", x.grad.numpy())
+            for wname, w in weights.items():
+                np.save(path + ".grad." + wname + ".npy", w.grad.numpy())
+        manifest.append(entry)
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f)
     if not only:
@@ -321,7 +518,8 @@ def check(out, tessel_run):
         name = entry["name"]
         path = os.path.join(out, name)
         result = os.path.join(out, name + ".result")
-        command = [tessel_run, path + ".onnx", "--input", "x=" + path + ".in.npy",
+        model = os.path.join(out, entry.get("model", name + ".onnx"))
+        command = [tessel_run, model, "--input", "x=" + path + ".in.npy",
                    "--output-dir", result]
         # Tessel's file names for the outputs, PyTorch's for the same values.
         compared = [("y", path + ".out.npy")]

@@ -64,6 +64,8 @@ Value computeScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args) 
       .Case([&](MulOp) { return arith::MulFOp::create(b, loc, x, args[1]); })
       .Case([&](DivOp) { return arith::DivFOp::create(b, loc, x, args[1]); })
       .Case([&](PowOp) { return math::PowFOp::create(b, loc, x, args[1]); })
+      .Case([&](MaximumOp) { return arith::MaximumFOp::create(b, loc, x, args[1]); })
+      .Case([&](MinimumOp) { return arith::MinimumFOp::create(b, loc, x, args[1]); })
       .Default([](Operation *) -> Value { llvm_unreachable("not elementwise"); });
 }
 
@@ -97,6 +99,7 @@ void mlir::tessel::populateElementwiseToLinalgPatterns(
                ElementwiseLowering<SignOp>, ElementwiseLowering<LeakyReluOp>,
                ElementwiseLowering<ClampOp>, ElementwiseLowering<AddOp>,
                ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,
-               ElementwiseLowering<DivOp>, ElementwiseLowering<PowOp>>(
+               ElementwiseLowering<DivOp>, ElementwiseLowering<PowOp>,
+               ElementwiseLowering<MaximumOp>, ElementwiseLowering<MinimumOp>>(
       patterns.getContext());
 }

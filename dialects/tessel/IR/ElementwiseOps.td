@@ -108,5 +108,8 @@ def Tessel_SubOp : Tessel_BinaryOp<"sub", "lhs - rhs">;
 def Tessel_MulOp : Tessel_BinaryOp<"mul", "lhs * rhs", [Commutative]>;
 def Tessel_DivOp : Tessel_BinaryOp<"div", "lhs / rhs">;
 def Tessel_PowOp : Tessel_BinaryOp<"pow", "lhs ^ rhs">;
+// NaN in either operand gives NaN (numpy's and PyTorch's maximum/minimum).
+def Tessel_MaximumOp : Tessel_BinaryOp<"maximum", "max(lhs, rhs)", [Commutative]>;
+def Tessel_MinimumOp : Tessel_BinaryOp<"minimum", "min(lhs, rhs)", [Commutative]>;
 
 #endif // TESSEL_ELEMENTWISE_OPS_TD

@@ -3,11 +3,14 @@
  * macros alone.
  *
  *   harness gen DIR          writes seeded random inputs as DIR/<input>.npy
- *   harness check DIR REF    runs the model on DIR's inputs and compares each
- *                            output with REF/<output>.npy (the JIT's)
+ *   harness check DIR REF [--of-scale]
+ *                            runs the model on DIR's inputs and compares each
+ *                            output with REF/<output>.npy (the JIT's, or
+ *                            PyTorch's)
  *
  * check prints one line per output and exits 1 when an output differs by
- * more than 1e-5 + 1e-4 * |reference|. A model compiled with
+ * more than 1e-5 + 1e-4 * |reference|, or with --of-scale by more than
+ * 1e-4 * max |reference| (the PyTorch zoo's rule). A model compiled with
  * --weights=file loads its weights from the file named by $WEIGHTS. */
 
 #include <math.h>
@@ -73,9 +76,10 @@ static int readNpy(const char *file, float *data, int64_t size) {
 
 int main(int argc, char **argv) {
   if (argc < 3 || (strcmp(argv[1], "gen") && (strcmp(argv[1], "check") || argc < 4))) {
-    fprintf(stderr, "usage: %s gen DIR | check DIR REF\n", argv[0]);
+    fprintf(stderr, "usage: %s gen DIR | check DIR REF [--of-scale]\n", argv[0]);
     return 2;
   }
+  int ofScale = argc > 4 && !strcmp(argv[4], "--of-scale");
   char file[4096];
   tessel_tensor inputs[MODEL_NUM_INPUTS + 1], outputs[MODEL_NUM_OUTPUTS + 1];
   const int64_t *shape = inputShapes;
@@ -134,12 +138,14 @@ int main(int argc, char **argv) {
     path(file, argv[3], outputNames[i]);
     if (readNpy(file, reference, outputSizes[i]))
       return 1;
-    double worst = 0;
+    double worst = 0, scale = 0;
+    for (int64_t j = 0; j < outputSizes[i]; ++j)
+      scale = fabs(reference[j]) > scale ? fabs(reference[j]) : scale;
     int bad = 0;
     for (int64_t j = 0; j < outputSizes[i]; ++j) {
       double diff = fabs((double)outputs[i].data[j] - reference[j]);
       worst = diff > worst ? diff : worst;
-      bad |= !(diff <= 1e-5 + 1e-4 * fabs(reference[j]));
+      bad |= !(diff <= (ofScale ? 1e-4 * scale : 1e-5 + 1e-4 * fabs(reference[j])));
     }
     printf("output %s: %lld values, max abs diff %.3g: %s\n", outputNames[i],
            (long long)outputSizes[i], worst, bad ? "MISMATCH" : "ok");

@@ -68,6 +68,18 @@ func.func @erf(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
   return %0 : tensor<3x4xf32>
 }
 
+// maximum and minimum: arith's NaN-propagating maximumf / minimumf, broadcast.
+// CHECK-LABEL: func @maximum_minimum
+// CHECK: linalg.generic
+// CHECK: arith.maximumf %{{.+}}, %{{.+}} : f32
+// CHECK: linalg.generic
+// CHECK: arith.minimumf %{{.+}}, %{{.+}} : f32
+func.func @maximum_minimum(%a: tensor<3x4xf32>, %b: tensor<4xf32>) -> tensor<3x4xf32> {
+  %0 = tessel.maximum %a, %b : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  %1 = tessel.minimum %0, %b : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  return %1 : tensor<3x4xf32>
+}
+
 // -----
 
 // sigmoid: 1 / (1 + exp(-x)).

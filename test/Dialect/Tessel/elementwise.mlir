@@ -58,5 +58,9 @@ func.func @binary(%x: tensor<1x64x56x56xf32>, %b: tensor<64x1x1xf32>, %s: tensor
   %3 = tessel.div %2, %b : (tensor<8x64x56x56xf32>, tensor<64x1x1xf32>) -> tensor<8x64x56x56xf32>
   // CHECK: tessel.pow {{.*}} -> tensor<8x64x56x56xf32>
   %4 = tessel.pow %3, %s : (tensor<8x64x56x56xf32>, tensor<f32>) -> tensor<8x64x56x56xf32>
-  return %4 : tensor<8x64x56x56xf32>
+  // CHECK: tessel.maximum {{.*}} -> tensor<8x64x56x56xf32>
+  %5 = tessel.maximum %4, %b : (tensor<8x64x56x56xf32>, tensor<64x1x1xf32>) -> tensor<8x64x56x56xf32>
+  // CHECK: tessel.minimum {{.*}} -> tensor<8x64x56x56xf32>
+  %6 = tessel.minimum %s, %5 : (tensor<f32>, tensor<8x64x56x56xf32>) -> tensor<8x64x56x56xf32>
+  return %6 : tensor<8x64x56x56xf32>
 }
