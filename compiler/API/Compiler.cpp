@@ -303,7 +303,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   if (!cacheDir.empty()) {
     detail::ScopedPhase phase(options.timing, "cache lookup");
     llvm::BLAKE3 hasher;
-    hasher.update(key + "\n" + TESSEL_VERSION_STRING + "\n" +
+    hasher.update(key + "\n" + TESSEL_VERSION_STRING + "\n" + detail::getBuildIdentity() + "\n" +
                   (*machine)->getTargetTriple().str() + "\n" +
                   (*machine)->getTargetCPU().str() + "\n" +
                   (*machine)->getTargetFeatureString().str());

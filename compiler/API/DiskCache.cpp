@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 
 using namespace tessel;
 using namespace tessel::detail;
@@ -21,6 +22,22 @@ void AlignedFree::operator()(void *p) const { std::free(p); }
 
 AlignedBuffer detail::allocateAligned(size_t size, size_t alignment) {
   return AlignedBuffer(mlir::tessel::allocateConstantStorage(size, alignment));
+}
+
+const std::string &detail::getBuildIdentity() {
+  static const std::string identity = [] {
+    Dl_info info;
+    if (!dladdr(reinterpret_cast<void *>(&getBuildIdentity), &info) || !info.dli_fname)
+      return std::string("unknown build");
+    llvm::SmallString<256> path(info.dli_fname);
+    llvm::sys::fs::make_absolute(path);
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(path, status))
+      return std::string(path);
+    return std::string(path) + " " + std::to_string(status.getSize()) + " " +
+           std::to_string(status.getLastModificationTime().time_since_epoch().count());
+  }();
+  return identity;
 }
 
 namespace {

@@ -51,6 +51,12 @@ struct CompiledCode {
 /// else the TESSEL_CACHE_DIR environment variable; empty: no caching.
 std::string getCacheDirectory(const CompileOptions &options);
 
+/// This build of Tessel beyond its version: the file that holds this code
+/// (the executable, or the shared library), its size and modification
+/// time. Part of every cache key, so that a rebuilt compiler never loads
+/// what an older build of the same version cached.
+const std::string &getBuildIdentity();
+
 /// The entry `key` of `dir`, or nothing when there is none or it does not
 /// check out.
 std::optional<CompiledCode> loadCachedCode(const std::string &dir, const std::string &key);

@@ -89,14 +89,24 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
       merged[0] = outPerGroup * groups;
       merged[1] = in / groups;
     }
-    Value w = db.reshape(db.transpose(db.reshape(filter, split), perm), merged);
-    // Flip the kernel.
-    SmallVector<int64_t> offsets(merged.size(), 0), steps(merged.size(), 1);
+    // Flip the kernel first: a copy that streams through the filter (its
+    // reversed dims are the innermost or outermost ones, see
+    // ReversedLoops.h), which the channel transposes below do not fuse with.
+    SmallVector<int64_t> offsets(shape.size(), 0), steps(shape.size(), 1);
     for (unsigned i = 0; i < s; ++i) {
-      offsets[spatialStart + i] = merged[spatialStart + i] - 1;
+      offsets[spatialStart + i] = shape[spatialStart + i] - 1;
       steps[spatialStart + i] = -1;
     }
-    w = db.slice(w, offsets, merged, steps);
+    Value w = db.slice(filter, offsets, shape, steps);
+    // One group needs no group dim: io.. filters swap their channel dims,
+    // ..io ones stay as they are.
+    if (groups != 1) {
+      w = db.reshape(db.transpose(db.reshape(w, split), perm), merged);
+    } else if (!spatialFirst) {
+      SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, shape.size()));
+      std::swap(swap[0], swap[1]);
+      w = db.transpose(w, swap);
+    }
     // io* filters, now with O first, are read as oi*; *io ones stay *io.
     FilterLayout convLayout = getTransposedFilterLayout(op.getFilterLayout());
     SmallVector<Value> operands{op.getInput(), w};

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Passes.h"
+#include "compiler/Transforms/ReversedLoops.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -36,6 +37,18 @@ bool readsLargeConstant(Operation *op, int64_t maxBytes) {
   });
 }
 
+/// A linalg.transpose as the generic it is, so that elementwise fusion can
+/// merge it with the copies and ops around it: a conv_transpose's filter,
+/// its channels swapped and then laid out for the conv, is transposed once.
+struct GeneralizeTranspose : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    return linalg::generalizeNamedOp(rewriter, op);
+  }
+};
+
 struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElementwisePass> {
   using Base::Base;
 
@@ -43,10 +56,18 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
     int64_t maxBytes = maxConstantBytes;
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
-    // Upstream's control: a producer with one use.
+    // Upstream's control: a producer with one use. Copies that read
+    // backwards (flips) stay apart: fused with a transpose they would make
+    // one op that no tile may cut (see ReversedLoops.h).
     linalg::ControlFusionFn fuse = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
-      return producer && producer->hasOneUse();
+      if (!producer || !producer->hasOneUse())
+        return false;
+      for (Operation *op : {producer, operand->getOwner()})
+        if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+            linalgOp && tessel::getReversedLoops(linalgOp).any())
+          return false;
+      return true;
     };
     // A reshape meets a generic either as its operand's producer or as the
     // user of its result: neither generic may read a large constant.
@@ -58,6 +79,7 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
           return false;
       return true;
     };
+    patterns.add<GeneralizeTranspose>(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, fuse);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshape);
     tensor::populateBubbleUpExpandShapePatterns(patterns);

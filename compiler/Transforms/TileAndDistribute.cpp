@@ -1,6 +1,7 @@
 //===- TileAndDistribute.cpp - Tile fusion groups across threads ----------===//
 
 #include "compiler/Passes.h"
+#include "compiler/Transforms/ReversedLoops.h"
 
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
@@ -26,6 +27,9 @@ SmallVector<OpFoldResult> getThreadTileSizes(OpBuilder &b, linalg::LinalgOp op,
   if (llvm::is_contained(ranges, 0))
     return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  // Ops that read backwards stay whole (see ReversedLoops.h).
+  if (tessel::getReversedLoops(op).any())
+    return {};
   std::optional<size_t> even, any;
   for (auto [i, range] : llvm::enumerate(ranges)) {
     if (iterators[i] != utils::IteratorType::parallel || range <= 1 ||
@@ -68,7 +72,7 @@ bool hasTileableResults(linalg::LinalgOp op) {
 bool fusesIntoConsumer(Operation *producer) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
   if (!linalgOp || !hasTileableResults(linalgOp) || producer->getNumResults() != 1 ||
-      !producer->getResult(0).hasOneUse())
+      !producer->getResult(0).hasOneUse() || tessel::getReversedLoops(linalgOp).any())
     return false;
   OpOperand &use = *producer->getResult(0).getUses().begin();
   auto consumer = dyn_cast<linalg::LinalgOp>(use.getOwner());

@@ -9,7 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Passes.h"
+#include "compiler/Transforms/ReversedLoops.h"
 
+#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -127,6 +129,75 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   return tile;
 }
 
+/// Elements of a cache line of f32.
+constexpr int64_t kLineElements = 16;
+
+/// Cache tiles for a layout change: a copy (linalg.transpose, or a generic
+/// whose body only yields its one input, which may also flip dims) whose
+/// input and output are laid out in different loop orders reads or writes a new cache line per
+/// element, and on a tensor larger than the cache touches every line once
+/// per element in it. A tile that spans about a line of the input's
+/// trailing dims and a line of the output's uses every line it touches
+/// whole while it is in L1. Empty for other ops and in-order copies.
+SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != op.getNumParallelLoops())
+    return {};
+  if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation())) {
+    Block &body = generic.getRegion().front();
+    auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+    if (body.getOperations().size() != 1 || !yield || yield.getNumOperands() != 1 ||
+        yield.getOperand(0) != body.getArgument(0))
+      return {};
+  } else if (!isa<linalg::TransposeOp>(op.getOperation())) {
+    return {};
+  }
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0) ||
+      tessel::getReversedLoops(op).any())
+    return {};
+  // Each operand's dims, as the loop each one walks (a dim may be walked
+  // backwards, c - i: a flip): every loop exactly once.
+  auto loopsOf = [&](AffineMap map) -> SmallVector<unsigned> {
+    SmallVector<unsigned> loops;
+    llvm::SmallBitVector seen(map.getNumDims());
+    for (AffineExpr e : map.getResults()) {
+      std::optional<unsigned> loop;
+      bool single = true;
+      e.walk([&](AffineExpr sub) {
+        if (auto dim = dyn_cast<AffineDimExpr>(sub)) {
+          single &= !loop || *loop == dim.getPosition();
+          loop = dim.getPosition();
+        }
+      });
+      if (!loop || !single || seen.test(*loop))
+        return {};
+      seen.set(*loop);
+      loops.push_back(*loop);
+    }
+    return loops.size() == map.getNumDims() ? loops : SmallVector<unsigned>();
+  };
+  SmallVector<unsigned> in = loopsOf(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
+  SmallVector<unsigned> out = loopsOf(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  if (in.empty() || out.empty() || in.back() == out.back())
+    return {};
+  SmallVector<int64_t> tile(ranges.size(), 1);
+  // Each operand's trailing dims, whole while their product fits a line.
+  for (ArrayRef<unsigned> loops : {ArrayRef<unsigned>(in), ArrayRef<unsigned>(out)}) {
+    int64_t product = 1;
+    for (unsigned loop : llvm::reverse(loops)) {
+      int64_t size = product * ranges[loop] > kLineElements
+                         ? llvm::divideCeil(kLineElements, product)
+                         : ranges[loop];
+      tile[loop] = std::max(tile[loop], size);
+      product *= ranges[loop];
+      if (product >= kLineElements)
+        break;
+    }
+  }
+  return tile;
+}
+
 struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
   using Base::Base;
 
@@ -168,6 +239,22 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       if (failed(tiled))
         continue;
       rewriter.replaceOp(conv, tiled->replacements);
+    }
+
+    // 1b. Cache tiles for layout changes (transposing copies).
+    SmallVector<linalg::LinalgOp> copies;
+    func.walk([&](linalg::LinalgOp op) {
+      if (!getCacheTile(op).empty())
+        copies.push_back(op);
+    });
+    for (linalg::LinalgOp copy : copies) {
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(context, getCacheTile(copy)));
+      rewriter.setInsertionPoint(copy);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(copy.getOperation()), options);
+      if (succeeded(tiled))
+        rewriter.replaceOp(copy, tiled->replacements);
     }
 
     // 2. 2-D/3-D tiles with unit kernel rows become 1-D convolutions.

@@ -62,17 +62,31 @@ func.func @keep_batch_norm(%x: tensor<1x2x4x4xf32>, %mean: tensor<2xf32>) -> ten
 // -----
 
 // A stride-1 transposed conv is a conv of the flipped filter with each
-// group's channel dims swapped, padded by dilation * (k - 1) - pad.
+// group's channel dims swapped, padded by dilation * (k - 1) - pad. The
+// flip comes first, on the filter as given.
 // CHECK-LABEL: func @conv_transpose_stride_one
-// CHECK: %[[SPLIT:.+]] = tessel.reshape %arg1 {shape = array<i64: 2, 2, 6, 3, 3>}
+// CHECK: %[[FLIP:.+]] = tessel.slice %arg1 {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 4, 6, 3, 3>, strides = array<i64: 1, 1, -1, -1>}
+// CHECK: %[[SPLIT:.+]] = tessel.reshape %[[FLIP]] {shape = array<i64: 2, 2, 6, 3, 3>}
 // CHECK: %[[SWAP:.+]] = tessel.transpose %[[SPLIT]] {perm = array<i64: 0, 2, 1, 3, 4>} : tensor<2x2x6x3x3xf32> -> tensor<2x6x2x3x3xf32>
 // CHECK: %[[MERGED:.+]] = tessel.reshape %[[SWAP]] {shape = array<i64: 12, 2, 3, 3>}
-// CHECK: %[[FLIP:.+]] = tessel.slice %[[MERGED]] {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 12, 2, 3, 3>, strides = array<i64: 1, 1, -1, -1>}
-// CHECK: tessel.conv %arg0, %[[FLIP]] layout nchw, oihw {dilations = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 2, 1, 2, 2>} : (tensor<1x4x5x5xf32>, tensor<12x2x3x3xf32>) -> tensor<1x12x7x6xf32>
+// CHECK: tessel.conv %arg0, %[[MERGED]] layout nchw, oihw {dilations = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 2, 1, 2, 2>} : (tensor<1x4x5x5xf32>, tensor<12x2x3x3xf32>) -> tensor<1x12x7x6xf32>
 // CHECK-NOT: tessel.conv_transpose
 func.func @conv_transpose_stride_one(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3xf32>) -> tensor<1x12x7x6xf32> {
   %0 = tessel.conv_transpose %x, %w layout nchw, iohw {groups = 2 : i64, padding = array<i64: 0, 1, 0, 0>} : (tensor<1x4x5x5xf32>, tensor<4x6x3x3xf32>) -> tensor<1x12x7x6xf32>
   return %0 : tensor<1x12x7x6xf32>
+}
+
+// -----
+
+// One group: the channel swap is one transpose, without a group dim.
+// CHECK-LABEL: func @conv_transpose_one_group
+// CHECK: %[[FLIP:.+]] = tessel.slice %arg1 {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 4, 6, 3, 3>, strides = array<i64: 1, 1, -1, -1>}
+// CHECK-NOT: tessel.reshape
+// CHECK: %[[SWAP:.+]] = tessel.transpose %[[FLIP]] {perm = array<i64: 1, 0, 2, 3>} : tensor<4x6x3x3xf32> -> tensor<6x4x3x3xf32>
+// CHECK: tessel.conv %arg0, %[[SWAP]] layout nchw, oihw
+func.func @conv_transpose_one_group(%x: tensor<1x4x5x5xf32>, %w: tensor<4x6x3x3xf32>) -> tensor<1x6x7x7xf32> {
+  %0 = tessel.conv_transpose %x, %w layout nchw, iohw : (tensor<1x4x5x5xf32>, tensor<4x6x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return %0 : tensor<1x6x7x7xf32>
 }
 
 // -----

@@ -55,3 +55,31 @@ func.func @small_weight(%x: tensor<1x8x2x2xf32>, %init: tensor<1x2xf32>) -> tens
   } -> tensor<1x2xf32>
   return %0 : tensor<1x2xf32>
 }
+
+// -----
+
+// Transposes are generics here, so two in a row are one copy; a flip (a
+// copy that reads backwards) is not fused with them: the fused op could not
+// be tiled (see ReversedLoops.h).
+// CHECK-DAG: #[[FLIP:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, -d2 + 2, -d3 + 2)>
+// CHECK-DAG: #[[BOTH:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3, d0, d1)>
+// CHECK-LABEL: func @transposes_and_flip
+// CHECK: %[[F:.+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.+}}]
+// CHECK: linalg.generic {indexing_maps = [#[[BOTH]], #{{.+}}], {{.*}}} ins(%[[F]] : tensor<8x4x3x3xf32>) outs(%{{.+}} : tensor<3x3x8x4xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.generic
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#flip = affine_map<(d0, d1, d2, d3) -> (d0, d1, 2 - d2, 2 - d3)>
+func.func @transposes_and_flip(%w: tensor<8x4x3x3xf32>) -> tensor<3x3x8x4xf32> {
+  %e0 = tensor.empty() : tensor<8x4x3x3xf32>
+  %flipped = linalg.generic {indexing_maps = [#flip, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<8x4x3x3xf32>) outs(%e0 : tensor<8x4x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<8x4x3x3xf32>
+  %e1 = tensor.empty() : tensor<4x8x3x3xf32>
+  %swapped = linalg.transpose ins(%flipped : tensor<8x4x3x3xf32>) outs(%e1 : tensor<4x8x3x3xf32>) permutation = [1, 0, 2, 3]
+  %e2 = tensor.empty() : tensor<3x3x8x4xf32>
+  %moved = linalg.transpose ins(%swapped : tensor<4x8x3x3xf32>) outs(%e2 : tensor<3x3x8x4xf32>) permutation = [2, 3, 1, 0]
+  return %moved : tensor<3x3x8x4xf32>
+}

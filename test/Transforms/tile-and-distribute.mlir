@@ -90,3 +90,16 @@ func.func @untileable_reduction(%x: tensor<1x7x7x64xf32>) -> tensor<1x1x1x64xf32
   %1 = tessel.global_pool avg %0 layout nhwc : tensor<1x7x7x64xf32> -> tensor<1x1x1x64xf32>
   return %1 : tensor<1x1x1x64xf32>
 }
+
+// -----
+
+// A copy that reads backwards (a flip) is not cut across threads: upstream
+// tiling would slice its input as if the read grew with the loops (see
+// ReversedLoops.h). It runs whole, on one thread.
+// CHECK-LABEL: func @flip_stays_whole
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic
+func.func @flip_stays_whole(%x: tensor<8x4x3x3xf32>) -> tensor<8x4x3x3xf32> {
+  %0 = tessel.slice %x {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 8, 4, 3, 3>, strides = array<i64: 1, 1, -1, -1>} : tensor<8x4x3x3xf32> -> tensor<8x4x3x3xf32>
+  return %0 : tensor<8x4x3x3xf32>
+}

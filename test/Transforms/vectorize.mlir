@@ -63,3 +63,31 @@ func.func @small_transpose(%a: tensor<2x256xf32>) -> tensor<256x2xf32> {
   %0 = tessel.transpose %a {perm = array<i64: 1, 0>} : tensor<2x256xf32> -> tensor<256x2xf32>
   return %0 : tensor<256x2xf32>
 }
+
+// -----
+
+// A layout change that reads its input across cache lines is cut into
+// cache tiles: 16 of the loop that walks the input's innermost dim (here the
+// output's first) by about 16 elements of the output's trailing dims (2 x 3
+// x 3), each tile reading and writing whole lines.
+// CHECK-LABEL: func @transpose_cache_tiles
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c16
+// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c2
+// CHECK: linalg.transpose ins(%{{.+}} : tensor<2x3x3x16xf32>) outs(%{{.+}} : tensor<16x2x3x3xf32>) permutation = [3, 0, 1, 2]
+func.func @transpose_cache_tiles(%x: tensor<32x3x3x64xf32>) -> tensor<64x32x3x3xf32> {
+  %0 = tessel.transpose %x {perm = array<i64: 3, 0, 1, 2>} : tensor<32x3x3x64xf32> -> tensor<64x32x3x3xf32>
+  return %0 : tensor<64x32x3x3xf32>
+}
+
+// -----
+
+// A copy that walks its innermost dims in order, and one that reads
+// backwards (a flip, which no tile may cut), stay whole.
+// CHECK-LABEL: func @copies_left_whole
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+// CHECK-NOT: scf.for
+func.func @copies_left_whole(%x: tensor<32x64x3x3xf32>) -> tensor<32x64x3x3xf32> {
+  %0 = tessel.slice %x {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 32, 64, 3, 3>, strides = array<i64: 1, 1, -1, -1>} : tensor<32x64x3x3xf32> -> tensor<32x64x3x3xf32>
+  return %0 : tensor<32x64x3x3xf32>
+}

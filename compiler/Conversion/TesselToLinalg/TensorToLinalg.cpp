@@ -94,8 +94,10 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
   }
 };
 
-/// Positive strides are a tensor.extract_slice; any negative one becomes a
-/// generic that computes each read index.
+/// Positive strides are a tensor.extract_slice; any negative one makes a
+/// generic copy that reads index offset + stride * i along each dim (an
+/// affine map, so that elementwise fusion can fold a flip into the
+/// transpose or op that reads it).
 struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -112,23 +114,18 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
       return success();
     }
     int64_t rank = resultType.getRank();
+    MLIRContext *context = rewriter.getContext();
+    SmallVector<AffineExpr> reads;
+    for (int64_t d = 0; d < rank; ++d)
+      reads.push_back(getAffineConstantExpr(offsets[d], context) +
+                      getAffineDimExpr(d, context) * strides[d]);
     Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                          resultType.getElementType());
-    Value input = adaptor.getInput();
     Value result = buildGeneric(
-        rewriter, loc, {}, init, {rewriter.getMultiDimIdentityMap(rank)},
+        rewriter, loc, adaptor.getInput(), init,
+        {AffineMap::get(rank, 0, reads, context), rewriter.getMultiDimIdentityMap(rank)},
         SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          SmallVector<Value> indices;
-          for (int64_t d = 0; d < rank; ++d) {
-            Value i = linalg::IndexOp::create(b, l, d);
-            Value scaled = arith::MulIOp::create(
-                b, l, i, arith::ConstantIndexOp::create(b, l, strides[d]));
-            indices.push_back(arith::AddIOp::create(
-                b, l, scaled, arith::ConstantIndexOp::create(b, l, offsets[d])));
-          }
-          return tensor::ExtractOp::create(b, l, input, indices).getResult();
-        });
+        [&](OpBuilder &, Location, ValueRange args) { return args[0]; });
     rewriter.replaceOp(op, result);
     return success();
   }
