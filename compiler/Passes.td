@@ -87,6 +87,12 @@ def TesselFuseElementwise : Pass<"tessel-fuse-elementwise", "::mlir::ModuleOp"> 
     larger than `max-reshaped-constant-bytes` (64 KiB). Expanding such a generic would reshape the constant: a
     copy of it at compile time (a classifier's weights after a flatten:
     VGG-16's first is 411 MB) and one reduction loop split into several.
+    `linalg.transpose` ops are generalized first, so that consecutive
+    transposes (a transposed conv's filter, its channels swapped, then laid
+    out for the conv) fuse into one copy; ops that read backwards (a flip,
+    `c - i` in an indexing map) are not fused with anything, since no tile
+    could cut the result (upstream tiling slices every operand as if its map
+    grew with the loops).
   }];
   let options = [
     Option<"maxConstantBytes", "max-reshaped-constant-bytes", "int64_t", "65536",
@@ -117,7 +123,9 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     reduction into a broadcast shape) stay whole. A `tensor.pad` is not
     fused: padding once, outside the threads, keeps static shapes instead of
     a per-thread pad with tile-dependent bounds. After bufferization the
-    `scf.forall` becomes an OpenMP parallel loop.
+    `scf.forall` becomes an OpenMP parallel loop. A fill that several ops
+    accumulate into is first copied for each, so that it fuses into each
+    one's tiles; ops that read backwards (flips) are never tiled.
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
@@ -267,7 +275,13 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     shaped ops of up to 1024 iterations that read and write their operands
     in loop order (no transposition: a transposing one would become a scalar
     load and store per element) are vectorized whole too; anything the
-    vectorizer declines stays as it is and lowers to loops.
+    vectorizer declines stays as it is and lowers to loops. The fill of a
+    convolution's output is fused into its output tiles (the tile's
+    accumulators start from zero in registers, not from a zeroed tensor read
+    back), and layout changes — copies whose input and output dims run in
+    different orders — are cut into cache tiles: about a cache line of the
+    input's trailing dims by a line of the output's, so that every line a
+    tile touches is used whole.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

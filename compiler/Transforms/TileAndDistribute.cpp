@@ -93,6 +93,18 @@ struct TileAndDistributePass
   }
 
   void runOnOperation() override {
+    // A fill that several ops accumulate into (CSE merges equal ones) is
+    // copied for each: then each is fused into its consumer's tiles, here
+    // and into the register tiles of tessel-vectorize, which start from
+    // zeros in registers instead of reading back a zeroed tensor.
+    getOperation().walk([](linalg::FillOp fill) {
+      if (!fill->getNumResults() || fill->getResult(0).hasOneUse())
+        return;
+      OpBuilder b(fill);
+      for (OpOperand &use : llvm::make_early_inc_range(
+               llvm::drop_begin(fill->getResult(0).getUses())))
+        use.set(b.clone(*fill)->getResult(0));
+    });
     if (threads <= 1)
       return;
     // The ends of fusion groups: linalg ops not fused into a consumer,

@@ -231,14 +231,42 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
                           channelStep);
       if (tile.empty())
         continue;
-      scf::SCFTilingOptions options;
-      options.setTileSizes(getAsIndexOpFoldResult(context, tile));
+      // First the output tile, with the fill of the accumulator fused into
+      // it: the tile starts from zeros in registers instead of reading back
+      // a zeroed output (step 4 forwards the fill to the read).
+      SmallVector<utils::IteratorType> iterators = conv.getIteratorTypesArray();
+      SmallVector<int64_t> outputTile(tile), reductionTile(tile);
+      for (auto [i, iterator] : llvm::enumerate(iterators))
+        (iterator == utils::IteratorType::parallel ? reductionTile : outputTile)[i] = 0;
+      scf::SCFTileAndFuseOptions fuseOptions;
+      fuseOptions.tilingOptions.setTileSizes(getAsIndexOpFoldResult(context, outputTile));
+      fuseOptions.setFusionControlFn(
+          [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+              -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+            if (isDestinationOperand && isa<linalg::FillOp>(producer.getOwner()))
+              return scf::SCFTileAndFuseOptions::ControlFnResult{};
+            return std::nullopt;
+          });
       rewriter.setInsertionPoint(conv);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(conv.getOperation()), options);
-      if (failed(tiled))
+      FailureOr<scf::SCFTileAndFuseResult> fused = scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(conv.getOperation()), fuseOptions);
+      if (failed(fused))
         continue;
-      rewriter.replaceOp(conv, tiled->replacements);
+      for (OpResult value : conv->getResults())
+        rewriter.replaceAllUsesWith(value, fused->replacements.lookup(value));
+      rewriter.eraseOp(conv);
+      // Then its reduction loops (kernel taps, input-channel steps).
+      Operation *inner = fused->tiledAndFusedOps.front();
+      for (Operation *op : fused->tiledAndFusedOps)
+        if (isa<linalg::ConvolutionOpInterface>(op))
+          inner = op;
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(context, reductionTile));
+      rewriter.setInsertionPoint(inner);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(inner), options);
+      if (succeeded(tiled))
+        rewriter.replaceOp(inner, tiled->replacements);
     }
 
     // 1b. Cache tiles for layout changes (transposing copies).

@@ -103,3 +103,23 @@ func.func @flip_stays_whole(%x: tensor<8x4x3x3xf32>) -> tensor<8x4x3x3xf32> {
   %0 = tessel.slice %x {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 8, 4, 3, 3>, strides = array<i64: 1, 1, -1, -1>} : tensor<8x4x3x3xf32> -> tensor<8x4x3x3xf32>
   return %0 : tensor<8x4x3x3xf32>
 }
+
+// -----
+
+// Two convs accumulate into one fill (CSE merged theirs): each gets its
+// own copy, fused into its own threads' tiles.
+// CHECK-LABEL: func @shared_fill
+// CHECK: scf.forall
+// CHECK: linalg.fill
+// CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK: scf.forall
+// CHECK: linalg.fill
+// CHECK: linalg.conv_2d_nhwc_hwcf
+func.func @shared_fill(%x: tensor<1x6x6x4xf32>, %w1: tensor<3x3x4x8xf32>, %w2: tensor<3x3x4x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x8xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %a = linalg.conv_2d_nhwc_hwcf ins(%x, %w1 : tensor<1x6x6x4xf32>, tensor<3x3x4x8xf32>) outs(%f : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %b = linalg.conv_2d_nhwc_hwcf ins(%x, %w2 : tensor<1x6x6x4xf32>, tensor<3x3x4x8xf32>) outs(%f : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  return %a, %b : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
+}

@@ -91,3 +91,20 @@ func.func @copies_left_whole(%x: tensor<32x64x3x3xf32>) -> tensor<32x64x3x3xf32>
   %0 = tessel.slice %x {offsets = array<i64: 0, 0, 2, 2>, sizes = array<i64: 32, 64, 3, 3>, strides = array<i64: 1, 1, -1, -1>} : tensor<32x64x3x3xf32> -> tensor<32x64x3x3xf32>
   return %0 : tensor<32x64x3x3xf32>
 }
+
+// -----
+
+// The fill of a conv's output is fused into its output tiles: each tile
+// writes zeros and the accumulator is read from that write (LLVM forwards
+// it), instead of a zeroed output read back from memory.
+// CHECK-LABEL: func @fill_in_the_tile
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for
+// CHECK: %[[ZERO:.+]] = vector.transfer_write %cst{{.*}} : vector<1x1x8x32xf32>, tensor<1x1x8x32xf32>
+// CHECK: %[[TILE:.+]] = tensor.extract_slice %[[ZERO]]
+// CHECK: vector.transfer_read %[[TILE]]
+// CHECK-NOT: linalg.fill
+func.func @fill_in_the_tile(%x: tensor<1x10x10x16xf32>, %w: tensor<3x3x16x32xf32>) -> tensor<1x8x8x32xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x10x10x16xf32>, tensor<3x3x16x32xf32>) -> tensor<1x8x8x32xf32>
+  return %0 : tensor<1x8x8x32xf32>
+}
