@@ -331,6 +331,11 @@ private:
   };
   Normalized normalize(Status &s, Value x, llvm::ArrayRef<int64_t> axes, double epsilon);
   Status convertLayerNorm();
+  /// `y * scale + bias`, scale and bias (a norm's inputs 1 and 2) each
+  /// holding `count` values, one `per` (named in the error), reshaped to
+  /// `shape` to broadcast against `y`.
+  Result<Value> scaleAndShift(Value y, Value scale, Value bias, llvm::StringRef biasName,
+                              int64_t count, const Shape &shape, llvm::StringRef per);
   Status convertInstanceNorm();
   Status convertGroupNorm();
   Status convertGemm();

@@ -330,6 +330,27 @@ Status Importer::convertLayerNorm() {
   return setOutput(2, n.invStdDev);
 }
 
+Result<Value> Importer::scaleAndShift(Value y, Value scale, Value bias,
+                                      llvm::StringRef biasName, int64_t count,
+                                      const Shape &shape, llvm::StringRef per) {
+  Value params[2] = {scale, bias};
+  for (int i = 0; i < 2; ++i) {
+    if (shapeOf(params[i]) != Shape{count})
+      return fail("input '" + (i == 0 ? std::string("scale") : biasName.str()) +
+                  "' has shape " + formatShape(shapeOf(params[i])) + "; expected [" +
+                  std::to_string(count) + "] (one per " + per.str() + ")");
+    auto r = reshape(params[i], shape);
+    if (!r)
+      return r.status();
+    params[i] = *r;
+  }
+  Status s;
+  Value result = chain<mt::AddOp>(s, {chain<mt::MulOp>(s, {y, params[0]}), params[1]});
+  if (!s)
+    return s;
+  return result;
+}
+
 /// InstanceNormalization: each sample's channels normalized over their
 /// spatial dims, times scale plus B (one per channel).
 Status Importer::convertInstanceNorm() {
@@ -344,22 +365,12 @@ Status Importer::convertInstanceNorm() {
   for (size_t d = 2; d < xs.size(); ++d)
     axes.push_back(static_cast<int64_t>(d));
   perChannel[0] = xs[1];
-  for (int i = 1; i <= 2; ++i) {
-    if (shapeOf(operands[i]) != Shape{xs[1]})
-      return fail(std::string("input '") + (i == 1 ? "scale" : "B") + "' has shape " +
-                  formatShape(shapeOf(operands[i])) + "; expected [" +
-                  std::to_string(xs[1]) + "]");
-    auto r = reshape(operands[i], perChannel);
-    if (!r)
-      return r.status();
-    operands[i] = *r;
-  }
   Status s;
   Normalized n = normalize(s, operands[0], axes, floatAttr("epsilon", 1e-5));
-  Value y = chain<mt::AddOp>(s, {chain<mt::MulOp>(s, {n.y, operands[1]}), operands[2]});
   if (!s)
     return s;
-  return setOutput(0, y);
+  return setOutput(0, scaleAndShift(n.y, operands[1], operands[2], "B", xs[1], perChannel,
+                                    "channel"));
 }
 
 /// GroupNormalization: each sample's channels in num_groups groups, each
@@ -384,38 +395,27 @@ Status Importer::convertGroupNorm() {
                                            std::to_string(xs[1]) + " channels");
   if (intAttr("stash_type", 1) != 1)
     return failAttribute("stash_type", "must be 1 (float32); Tessel computes in float32");
-  bool perGroup = opset < 21;
-  int64_t affine = perGroup ? groups : xs[1];
-  // Grouped: [N, G, C/G * spatial]; the affine parameters broadcast over
-  // the grouped shape (per group) or the input's (per channel).
-  Shape grouped = {xs[0], groups, product(xs) / xs[0] / groups};
-  Shape affineShape(perGroup ? 2 : xs.size() - 1, 1);
-  affineShape[0] = affine;
-  for (int i = 1; i <= 2; ++i) {
-    if (shapeOf(operands[i]) != Shape{affine})
-      return fail(std::string("input '") + (i == 1 ? "scale" : "bias") + "' has shape " +
-                  formatShape(shapeOf(operands[i])) + "; expected [" + std::to_string(affine) +
-                  "] (one per " + (perGroup ? "group at opset 18-20" : "channel") + ")");
-    auto r = reshape(operands[i], affineShape);
-    if (!r)
-      return r.status();
-    operands[i] = *r;
-  }
-  auto x = reshape(operands[0], grouped);
+  // Normalized as [N, G, C/G * spatial]; the affine parameters broadcast
+  // over that shape (per group) or, reshaped back, the input's (per channel).
+  auto x = reshape(operands[0], {xs[0], groups, product(xs) / xs[0] / groups});
   if (!x)
     return x.status();
   Status s;
   Value y = normalize(s, *x, {2}, floatAttr("epsilon", 1e-5)).y;
-  if (!perGroup && s) {
-    auto r = reshape(y, xs);
-    if (!r)
-      return r.status();
-    y = *r;
-  }
-  y = chain<mt::AddOp>(s, {chain<mt::MulOp>(s, {y, operands[1]}), operands[2]});
   if (!s)
     return s;
-  return setOutput(0, reshape(y, xs));
+  if (opset < 21) {
+    auto scaled = scaleAndShift(y, operands[1], operands[2], "bias", groups, {groups, 1},
+                                "group at opset 18-20");
+    return setOutput(0, scaled ? reshape(*scaled, xs) : scaled);
+  }
+  auto back = reshape(y, xs);
+  if (!back)
+    return back.status();
+  Shape perChannel(xs.size() - 1, 1);
+  perChannel[0] = xs[1];
+  return setOutput(0, scaleAndShift(*back, operands[1], operands[2], "bias", xs[1], perChannel,
+                                    "channel"));
 }
 
 } // namespace tessel::detail::importer

@@ -72,23 +72,6 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
     }
 
     DecompositionBuilder db(rewriter, op.getLoc());
-    // [.., Cin, Cout/g, ..] -> [.., g, Cin/g, Cout/g, ..] -> swap -> merge.
-    int64_t groups = static_cast<int64_t>(op.getGroups());
-    int64_t in = shape[channelStart], outPerGroup = shape[channelStart + 1];
-    SmallVector<int64_t> split(shape);
-    split[channelStart] = in / groups;
-    split.insert(split.begin() + channelStart, groups);
-    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, split.size()));
-    SmallVector<int64_t> merged(shape);
-    if (spatialFirst) { // [k.., g, Cin/g, Cout/g] -> [k.., Cin/g, g, Cout/g]
-      std::swap(perm[channelStart], perm[channelStart + 1]);
-      merged[channelStart] = in / groups;
-      merged[channelStart + 1] = outPerGroup * groups;
-    } else { // [g, Cin/g, Cout/g, k..] -> [g, Cout/g, Cin/g, k..]
-      std::swap(perm[1], perm[2]);
-      merged[0] = outPerGroup * groups;
-      merged[1] = in / groups;
-    }
     // Flip the kernel first: a copy that streams through the filter (its
     // reversed dims are the innermost or outermost ones, see
     // ReversedLoops.h), which the channel transposes below do not fuse with.
@@ -98,11 +81,28 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
       steps[spatialStart + i] = -1;
     }
     Value w = db.slice(filter, offsets, shape, steps);
-    // One group needs no group dim: io.. filters swap their channel dims,
-    // ..io ones stay as they are.
+    int64_t groups = static_cast<int64_t>(op.getGroups());
     if (groups != 1) {
+      // [.., Cin, Cout/g, ..] -> [.., g, Cin/g, Cout/g, ..] -> swap -> merge.
+      int64_t in = shape[channelStart], outPerGroup = shape[channelStart + 1];
+      SmallVector<int64_t> split(shape);
+      split[channelStart] = in / groups;
+      split.insert(split.begin() + channelStart, groups);
+      SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, split.size()));
+      SmallVector<int64_t> merged(shape);
+      if (spatialFirst) { // [k.., g, Cin/g, Cout/g] -> [k.., Cin/g, g, Cout/g]
+        std::swap(perm[channelStart], perm[channelStart + 1]);
+        merged[channelStart] = in / groups;
+        merged[channelStart + 1] = outPerGroup * groups;
+      } else { // [g, Cin/g, Cout/g, k..] -> [g, Cout/g, Cin/g, k..]
+        std::swap(perm[1], perm[2]);
+        merged[0] = outPerGroup * groups;
+        merged[1] = in / groups;
+      }
       w = db.reshape(db.transpose(db.reshape(w, split), perm), merged);
     } else if (!spatialFirst) {
+      // One group needs no group dim: io.. filters swap their channel dims
+      // (..io ones stay as they are).
       SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, shape.size()));
       std::swap(swap[0], swap[1]);
       w = db.transpose(w, swap);

@@ -270,14 +270,14 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     }
 
     // 1b. Cache tiles for layout changes (transposing copies).
-    SmallVector<linalg::LinalgOp> copies;
+    SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> copies;
     func.walk([&](linalg::LinalgOp op) {
-      if (!getCacheTile(op).empty())
-        copies.push_back(op);
+      if (SmallVector<int64_t> tile = getCacheTile(op); !tile.empty())
+        copies.emplace_back(op, std::move(tile));
     });
-    for (linalg::LinalgOp copy : copies) {
+    for (auto &[copy, tile] : copies) {
       scf::SCFTilingOptions options;
-      options.setTileSizes(getAsIndexOpFoldResult(context, getCacheTile(copy)));
+      options.setTileSizes(getAsIndexOpFoldResult(context, tile));
       rewriter.setInsertionPoint(copy);
       FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
           rewriter, cast<TilingInterface>(copy.getOperation()), options);

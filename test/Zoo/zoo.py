@@ -260,6 +260,16 @@ def text_zoo():
         weights = "" if not inits else "<" + ", ".join(tensor(n, t) for n, t in inits) + ">"
         return f'<ir_version: 8, opset_import: ["" : {opset}]>\n{signature}\n{weights}\n{{{body}\n}}\n'
 
+    def flat_cat(parts):
+        """torch: the tensors, each flattened, concatenated (flat_concat's)."""
+        return torch.cat([p.flatten(1) for p in parts], 1)
+
+    def flat_concat(*names):
+        """ONNX text: y = the named values, each flattened, concatenated."""
+        lines = [f"  flat_{n} = Flatten ({n})" for n in names]
+        return "\n" + "\n".join(lines) + "\n  y = Concat <axis = 1> (" + \
+            ", ".join(f"flat_{n}" for n in names) + ")"
+
     def reductions(torch):
         text = model(18, "g (float[1,3,4,5] x) => (float[1,93] y)", [], """
   axes23 = Constant <value = int64[2] {2, 3}> ()
@@ -277,24 +287,14 @@ def text_zoo():
   ax = Abs (x)
   h = ReduceLogSum (ax, two)
   i = ReduceMean <noop_with_empty_axes = 1> (x)
-  i2 = ReduceSum (i, two)
-  fa = Flatten (a)
-  fb = Flatten (b)
-  fc = Flatten (c)
-  fd = Flatten (d)
-  fe = Flatten (e)
-  ff = Flatten (f)
-  fg = Flatten (g)
-  fh = Flatten (h)
-  fi = Flatten (i2)
-  y = Concat <axis = 1> (fa, fb, fc, fd, fe, ff, fg, fh, fi)""")
+  i2 = ReduceSum (i, two)""" + flat_concat("a", "b", "c", "d", "e", "f", "g", "h", "i2"))
 
         def reference(x, w):
             parts = [x.mean((2, 3), keepdim=True), x.abs().sum(-1),
                      x.pow(2).sum(1, keepdim=True).sqrt(), torch.logsumexp(x, (2, 3)),
                      x.amax(1), x.amin().reshape(1, 1, 1, 1), x.pow(2).sum(3, keepdim=True),
                      x.abs().sum(2, keepdim=True).log(), x.sum(2, keepdim=True)]
-            return torch.cat([p.flatten(1) for p in parts], 1)
+            return flat_cat(parts)
         return text, {}, reference
 
     def pad_resize_split(torch):
@@ -304,29 +304,21 @@ def text_zoo():
   p = Pad <mode = "reflect"> (x, pads, , axes)
   r = Resize <mode = "linear", axes = [2, 3]> (x, , scales)
   a, b, c = Split <axis = 3, num_outputs = 3> (x)
-  c2 = Neg (c)
-  fp = Flatten (p)
-  fr = Flatten (r)
-  fa = Flatten (a)
-  fb = Flatten (b)
-  fc = Flatten (c2)
-  y = Concat <axis = 1> (fp, fr, fc, fb, fa)""")
+  c2 = Neg (c)""" + flat_concat("p", "r", "c2", "b", "a"))
 
         def reference(x, w):
             a, b, c = torch.split(x, 3, dim=3)
             parts = [F.pad(x, (2, 1, 1, 0), mode="reflect"),
                      F.interpolate(x, scale_factor=(2.0, 1.5), mode="bilinear",
                                    align_corners=False), -c, b, a]
-            return torch.cat([p.flatten(1) for p in parts], 1)
+            return flat_cat(parts)
         return text, {}, reference
 
     def pools(torch):
         text = model(19, "g (float[1,2,9,9] x) => (float[1,202] y)", [], """
   a = AveragePool <kernel_shape = [3, 3], dilations = [2, 2], pads = [2, 2, 2, 2]> (x)
   l = LpPool <kernel_shape = [2, 2], dilations = [2, 1], strides = [2, 2], ceil_mode = 1> (x)
-  fa = Flatten (a)
-  fl = Flatten (l)
-  y = Concat <axis = 1> (fa, fl)""")
+""".rstrip() + flat_concat("a", "l"))
 
         def reference(x, w):
             n, c = x.shape[:2]
@@ -338,7 +330,7 @@ def text_zoo():
             padded = F.pad(x, (0, 1, 0, 0))
             lp = F.unfold(padded * padded, 2, dilation=(2, 1), stride=2).view(n, c, 4, -1)
             lp = lp.sum(2).sqrt().view(n, c, 4, 5)
-            return torch.cat([avg.flatten(1), lp.flatten(1)], 1)
+            return flat_cat([avg, lp])
         return text, {}, reference
 
     def group_norm(opset):
@@ -385,17 +377,12 @@ def text_zoo():
   b = Neg (x)
   m = Max (x, b, limit)
   n = Min (a, limit)
-  w = Where (cond, a, b)
-  fm = Flatten (m)
-  fn = Flatten (n)
-  fw = Flatten (w)
-  y = Concat <axis = 1> (fm, fn, fw)""")
+  w = Where (cond, a, b)""" + flat_concat("m", "n", "w"))
 
         def reference(x, w):
             a = F.conv2d(x, w["weight"])
             m = torch.maximum(torch.maximum(x, -x), w["limit"])
-            return torch.cat([m.flatten(1), torch.minimum(a, w["limit"]).flatten(1),
-                              torch.where(condition, a, -x).flatten(1)], 1)
+            return flat_cat([m, torch.minimum(a, w["limit"]), torch.where(condition, a, -x)])
         return text, {"weight": weight, "limit": limit}, reference
 
     return [
