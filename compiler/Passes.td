@@ -59,6 +59,43 @@ def TesselAutodiff : Pass<"tessel-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
+def TesselJvp : Pass<"tessel-jvp", "::mlir::ModuleOp"> {
+  let summary = "Append Jacobian-vector products (forward-mode derivatives) to a function";
+  let description = [{
+    Forward-mode differentiation on the tessel dialect. For the function
+    `function` (default: the module's only function), adds one argument
+    `tangent_<name>` per value named in `wrt` (arguments by their
+    `tessel.name` or `arg<i>`, or constants carrying a `tessel.name`
+    attribute; default: every float argument) and one result
+    `jvp_<output>` per output named in `outputs` (default: every output):
+    the derivative of that output when each wrt value moves along its
+    tangent. Values not named in `wrt` have tangent zero.
+
+    Each op's tangent is built from ordinary tessel ops (the op itself on the
+    tangents for linear ops, both operand orders for bilinear ones such as
+    conv, `pool_tangent` for max pooling), so it compiles like a forward
+    graph. Only ops reading a value with a tangent are differentiated; an op
+    there without a tangent rule (the optimizer updates) is an error naming
+    it. Run after `tessel-autodiff`, it gives forward-over-reverse
+    Hessian-vector products: the tangent of `grad_<name>` is the Hessian
+    times the tangents.
+
+    ```
+    tessel-opt --tessel-jvp="wrt=x,w1" model.mlir
+    tessel-opt --tessel-autodiff="wrt=w" --tessel-jvp="wrt=w outputs=grad_w" model.mlir
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", "\"\"",
+           "Function to differentiate (default: the only one)">,
+    ListOption<"wrt", "wrt", "std::string",
+               "Inputs or named constants given a tangent argument "
+               "(default: every float input)">,
+    ListOption<"outputs", "outputs", "std::string",
+               "Outputs whose tangent to append (default: every output)">,
+  ];
+}
+
 def TesselToLinalg : Pass<"tessel-to-linalg"> {
   let summary = "Lower tessel ops to linalg, tensor, arith and math on tensors";
   let description = [{

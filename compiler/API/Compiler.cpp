@@ -541,6 +541,31 @@ Result<Executable> tessel::compileFile(const std::string &path,
   return compileModelFile(path, options, function);
 }
 
+/// Compiles a model file after `transform` differentiated its function,
+/// reporting the transform's diagnostics.
+static Result<Executable>
+compileDerivative(const std::string &path, const CompileOptions &options,
+                  const std::string &function,
+                  llvm::function_ref<mlir::LogicalResult(mlir::func::FuncOp)> transform) {
+  return compileModelFile(path, options, function, [&](mlir::func::FuncOp fn) {
+    detail::DiagnosticCollector diagnostics(fn.getContext());
+    if (mlir::failed(transform(fn)))
+      return Status::error(path + ": " + diagnostics.str("differentiation failed"));
+    return Status();
+  });
+}
+
+/// Reverse mode over every output of `fn`, each output's cotangent an input.
+static mlir::tessel::DifferentiateOptions
+allOutputsWithSeeds(mlir::func::FuncOp fn, const std::vector<std::string> &wrt) {
+  mlir::tessel::DifferentiateOptions differentiate;
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
+  differentiate.wrt = wrt;
+  differentiate.seedsAsInputs = true;
+  return differentiate;
+}
+
 Result<Executable> tessel::compileFileGradient(const std::string &path,
                                                const std::vector<std::string> &wrt,
                                                const CompileOptions &options,
@@ -548,16 +573,33 @@ Result<Executable> tessel::compileFileGradient(const std::string &path,
   if (wrt.empty())
     return Result<Executable>::error(path + ": name the values to differentiate with "
                                             "respect to");
-  return compileModelFile(path, options, function, [&](mlir::func::FuncOp fn) {
-    mlir::tessel::DifferentiateOptions differentiate;
-    for (unsigned i = 0; i < fn.getNumResults(); ++i)
-      differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
-    differentiate.wrt = wrt;
-    differentiate.seedsAsInputs = true;
-    detail::DiagnosticCollector diagnostics(fn.getContext());
-    if (mlir::failed(mlir::tessel::differentiateFunction(fn, differentiate)))
-      return Status::error(path + ": " + diagnostics.str("differentiation failed"));
-    return Status();
+  return compileDerivative(path, options, function, [&](mlir::func::FuncOp fn) {
+    return mlir::tessel::differentiateFunction(fn, allOutputsWithSeeds(fn, wrt));
+  });
+}
+
+Result<Executable> tessel::compileFileJvp(const std::string &path,
+                                          const std::vector<std::string> &wrt,
+                                          const CompileOptions &options,
+                                          const std::string &function) {
+  if (wrt.empty())
+    return Result<Executable>::error(path + ": name the values given tangents");
+  return compileDerivative(path, options, function, [&](mlir::func::FuncOp fn) {
+    mlir::tessel::JvpOptions jvp;
+    jvp.wrt = wrt;
+    return mlir::tessel::jvpFunction(fn, jvp);
+  });
+}
+
+Result<Executable> tessel::compileFileHvp(const std::string &path,
+                                          const std::vector<std::string> &wrt,
+                                          const CompileOptions &options,
+                                          const std::string &function) {
+  if (wrt.empty())
+    return Result<Executable>::error(path + ": name the values to differentiate with "
+                                            "respect to");
+  return compileDerivative(path, options, function, [&](mlir::func::FuncOp fn) {
+    return mlir::tessel::hvpFunction(fn, allOutputsWithSeeds(fn, wrt));
   });
 }
 

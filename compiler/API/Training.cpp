@@ -173,6 +173,91 @@ Result<Graph> tessel::gradient(const Graph &graph, Value loss,
   return std::move(copy);
 }
 
+namespace {
+
+/// Adds an input `tangent_<name>` per wrt value of `g` and appends the
+/// tangents of `outputs` along them; `what` names the transform in errors.
+Result<std::vector<Value>> appendTangents(Graph &copy, const std::vector<Value> &wrt,
+                                          const std::vector<Value> &outputs,
+                                          const std::string &what) {
+  using R = Result<std::vector<Value>>;
+  Graph::Impl &g = copy.impl();
+  llvm::SmallVector<mlir::Value> wrtValues, tangents, outputValues;
+  for (Value v : wrt) {
+    mlir::Value value = g.values[v.id()];
+    std::string name = valueName(g, v);
+    wrtValues.push_back(value);
+    tangents.push_back(g.values[addInput(g, "tangent_" + name, value.getType()).id()]);
+  }
+  for (Value v : outputs)
+    outputValues.push_back(g.values[v.id()]);
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler(g.context.get(), [&](mlir::Diagnostic &diag) {
+    if (message.empty() && diag.getSeverity() == mlir::DiagnosticSeverity::Error)
+      message = diag.str();
+    return mlir::success();
+  });
+  auto result = mt::buildTangents(g.builder, g.function.getLoc(), wrtValues, tangents,
+                                  outputValues);
+  if (mlir::failed(result))
+    return R::error(what + " of graph '" + g.name + "': " +
+                    (message.empty() ? "autodiff failed" : message));
+  std::vector<Value> handles;
+  for (mlir::Value v : *result)
+    handles.push_back(addValue(g, v));
+  return handles;
+}
+
+} // namespace
+
+Result<Graph> tessel::jvp(const Graph &graph, const std::vector<Value> &wrt) {
+  const Graph::Impl &src = graph.impl();
+  if (!graph.status())
+    return graph.status();
+  for (size_t i = 0; i < wrt.size(); ++i) {
+    if (!isValid(src, wrt[i]))
+      return Result<Graph>::error("jvp of graph '" + src.name +
+                                  "': a wrt value is not a value of it");
+    auto type = llvm::cast<mlir::RankedTensorType>(src.values[wrt[i].id()].getType());
+    if (!type.getElementType().isF32())
+      return Result<Graph>::error("jvp of graph '" + src.name + "': '" +
+                                  valueName(src, wrt[i]) + "' is not a float tensor");
+    if (llvm::any_of(llvm::ArrayRef(wrt).take_front(i),
+                     [&](Value other) { return other.id() == wrt[i].id(); }))
+      return Result<Graph>::error("jvp of graph '" + src.name + "': '" +
+                                  valueName(src, wrt[i]) + "' is named twice in wrt");
+  }
+  auto copy = copyGraph(graph);
+  if (!copy)
+    return copy.status();
+  Graph::Impl &g = copy->impl();
+  std::vector<Value> outputs;
+  for (const auto &output : src.outputs)
+    outputs.push_back(g.value(output.second));
+  auto tangents = appendTangents(*copy, wrt, outputs, "jvp");
+  if (!tangents)
+    return tangents.status();
+  for (auto [output, t] : llvm::zip_equal(src.outputs, *tangents))
+    g.outputs.emplace_back("jvp_" + output.first, t.id());
+  return std::move(*copy);
+}
+
+Result<Graph> tessel::hvp(const Graph &graph, Value loss, const std::vector<Value> &wrt) {
+  auto built = buildGradientGraph(graph, loss, wrt);
+  if (!built)
+    return built.status();
+  auto &[copy, grads] = *built;
+  Graph::Impl &g = copy.impl();
+  for (auto [v, grad] : llvm::zip_equal(wrt, grads))
+    g.outputs.emplace_back("grad_" + valueName(g, v), grad.id());
+  auto tangents = appendTangents(copy, wrt, grads, "hvp");
+  if (!tangents)
+    return tangents.status();
+  for (auto [v, t] : llvm::zip_equal(wrt, *tangents))
+    g.outputs.emplace_back("hvp_" + valueName(g, v), t.id());
+  return std::move(copy);
+}
+
 Optimizer Optimizer::sgd(double learningRate, double momentum, double weightDecay,
                          bool nesterov) {
   Optimizer o;

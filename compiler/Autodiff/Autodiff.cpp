@@ -17,20 +17,20 @@
 using namespace mlir;
 using namespace mlir::tessel;
 
-static const RuleTable &getRules() {
-  static const RuleTable table = [] {
-    RuleTable t;
-    registerConvRules(t);
-    registerPoolRules(t);
-    registerNormRules(t);
-    registerElementwiseRules(t);
-    registerLinearRules(t);
-    registerTensorRules(t);
-    registerResampleRules(t);
-    registerReductionRules(t);
+const RuleTables &mlir::tessel::getRuleTables() {
+  static const RuleTables tables = [] {
+    RuleTables t;
+    registerConvRules(t.gradients, t.tangents);
+    registerPoolRules(t.gradients, t.tangents);
+    registerNormRules(t.gradients, t.tangents);
+    registerElementwiseRules(t.gradients, t.tangents);
+    registerLinearRules(t.gradients, t.tangents);
+    registerTensorRules(t.gradients, t.tangents);
+    registerResampleRules(t.gradients, t.tangents);
+    registerReductionRules(t.gradients, t.tangents);
     return t;
   }();
-  return table;
+  return tables;
 }
 
 static bool isFloatTensor(Value v) {
@@ -83,7 +83,7 @@ buildGradientsImpl(OpBuilder &b, Location loc, ArrayRef<Value> outputs,
     if (active.contains(output))
       accumulate(output, seed);
 
-  const RuleTable &rules = getRules();
+  const RuleTable &rules = getRuleTables().gradients;
   for (Operation *op : llvm::reverse(forward)) {
     SmallVector<Value> resultGrads;
     bool any = false;
@@ -154,47 +154,49 @@ std::string mlir::tessel::getResultName(func::FuncOp fn, unsigned i) {
   return "result" + std::to_string(i);
 }
 
-LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
-                                                  const DifferentiateOptions &options) {
-  if (!fn.getBody().hasOneBlock())
-    return fn.emitError("autodiff needs a function with one block");
-  auto ret = dyn_cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-  if (!ret)
-    return fn.emitError("autodiff needs a function ending in func.return");
-
-  // The outputs.
-  SmallVector<unsigned> outputIndices;
-  if (options.outputs.empty()) {
+FailureOr<SmallVector<unsigned>>
+mlir::tessel::lookupOutputs(func::FuncOp fn, ArrayRef<std::string> names,
+                            StringRef optionName) {
+  SmallVector<unsigned> indices;
+  if (names.empty()) {
     if (fn.getNumResults() != 1)
       return fn.emitError() << "function '" << fn.getName() << "' has "
                             << fn.getNumResults()
-                            << " outputs; name the one(s) to differentiate";
-    outputIndices.push_back(0);
+                            << " outputs; name the one(s) to differentiate",
+             failure();
+    indices.push_back(0);
   }
-  for (auto [position, name] : llvm::enumerate(options.outputs)) {
-    if (llvm::is_contained(ArrayRef(options.outputs).take_front(position), name))
-      return fn.emitError() << "output '" << name << "' is named twice in loss";
-    std::vector<std::string> known;
-    for (unsigned i = 0; i < fn.getNumResults(); ++i)
-      known.push_back(getResultName(fn, i));
+  std::vector<std::string> known;
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    known.push_back(getResultName(fn, i));
+  for (auto [position, name] : llvm::enumerate(names)) {
+    if (llvm::is_contained(names.take_front(position), name))
+      return fn.emitError() << "output '" << name << "' is named twice in "
+                            << optionName,
+             failure();
     auto it = llvm::find(known, name);
     if (it == known.end())
       return fn.emitError() << "function '" << fn.getName() << "' has no output named '"
-                            << name << "' (outputs: " << llvm::join(known, ", ") << ")";
-    outputIndices.push_back(it - known.begin());
+                            << name << "' (outputs: " << llvm::join(known, ", ") << ")",
+             failure();
+    indices.push_back(it - known.begin());
   }
+  return indices;
+}
 
-  // The values to differentiate with respect to.
-  SmallVector<Value> wrt;
-  std::vector<std::string> wrtNames = options.wrt;
-  if (wrtNames.empty())
+FailureOr<SmallVector<Value>>
+mlir::tessel::lookupDifferentiable(func::FuncOp fn, std::vector<std::string> &names,
+                                   StringRef optionName) {
+  if (names.empty())
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       if (isFloatTensor(fn.getArgument(i)))
-        wrtNames.push_back(getArgumentName(fn, i));
-  for (size_t position = 0; position < wrtNames.size(); ++position) {
-    const std::string &name = wrtNames[position];
-    if (llvm::is_contained(ArrayRef(wrtNames).take_front(position), name))
-      return fn.emitError() << "'" << name << "' is named twice in wrt";
+        names.push_back(getArgumentName(fn, i));
+  SmallVector<Value> values;
+  for (size_t position = 0; position < names.size(); ++position) {
+    const std::string &name = names[position];
+    if (llvm::is_contained(ArrayRef(names).take_front(position), name))
+      return fn.emitError() << "'" << name << "' is named twice in " << optionName,
+             failure();
     Value found;
     std::vector<std::string> known;
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
@@ -213,14 +215,37 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
       return fn.emitError() << "function '" << fn.getName()
                             << "' has no input or named constant '" << name
                             << "' to differentiate with respect to (known: "
-                            << llvm::join(known, ", ") << ")";
-    wrt.push_back(found);
+                            << llvm::join(known, ", ") << ")",
+             failure();
+    if (!isFloatTensor(found))
+      return fn.emitError() << "cannot differentiate with respect to '" << name
+                            << "': its type " << found.getType()
+                            << " is not a float tensor",
+             failure();
+    values.push_back(found);
   }
+  return values;
+}
+
+LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
+                                                  const DifferentiateOptions &options) {
+  if (!fn.getBody().hasOneBlock())
+    return fn.emitError("autodiff needs a function with one block");
+  auto ret = dyn_cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  if (!ret)
+    return fn.emitError("autodiff needs a function ending in func.return");
+  auto outputIndices = lookupOutputs(fn, options.outputs, "loss");
+  if (failed(outputIndices))
+    return failure();
+  std::vector<std::string> wrtNames = options.wrt;
+  auto wrt = lookupDifferentiable(fn, wrtNames, "wrt");
+  if (failed(wrt))
+    return failure();
 
   OpBuilder b(ret);
   Location loc = fn.getLoc();
   SmallVector<Value> outputs, seeds;
-  for (unsigned index : outputIndices) {
+  for (unsigned index : *outputIndices) {
     Value output = ret.getOperand(index);
     auto type = dyn_cast<RankedTensorType>(output.getType());
     std::string name = getResultName(fn, index);
@@ -250,7 +275,7 @@ LogicalResult mlir::tessel::differentiateFunction(func::FuncOp fn,
   }
 
   SmallVector<bool> reached;
-  auto grads = buildGradientsImpl(b, loc, outputs, seeds, wrt, wrtNames, reached);
+  auto grads = buildGradientsImpl(b, loc, outputs, seeds, *wrt, wrtNames, reached);
   if (failed(grads))
     return failure();
   for (auto [name, hit] : llvm::zip_equal(wrtNames, reached))

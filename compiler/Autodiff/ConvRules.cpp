@@ -4,6 +4,9 @@
 // same filter, its filter gradient a conv_backward_filter; conv_transpose's
 // are the other way round. `*io` filters swap their two channel dims between
 // the two ops; `oi*` and `io*` filters are the same tensor read either way.
+// All three ops are bilinear, so a tangent is the op applied to each
+// operand's tangent with the other operand kept, summed (plus the bias's
+// tangent broadcast per channel).
 //
 //===----------------------------------------------------------------------===//
 
@@ -87,9 +90,40 @@ void convTransposeRule(GradientBuilder &gb, ConvTransposeOp op, Value dy,
     grads[2] = biasGradient(gb, dy, a.layout);
 }
 
+/// d op(a, b) = op(da, b) + op(a, db) for a bilinear op, biases aside.
+template <typename OpTy>
+Value bilinearTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
+  Value a = op->getOperand(0), b = op->getOperand(1);
+  Value t;
+  if (tangents[0])
+    t = recreate(gb, op, {tangents[0], b});
+  if (tangents[1])
+    t = addTangents(gb, t, recreate(gb, op, {a, tangents[1]}));
+  return t;
+}
+
+/// A conv's or conv_transpose's tangent: bilinear in input and filter, plus
+/// the bias's tangent per channel.
+template <typename OpTy>
+Value convTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
+  Value t = bilinearTangent(gb, op, tangents);
+  if (op.getBias() && tangents[2]) {
+    ActivationLayout layout = op.getLayout();
+    ArrayRef<int64_t> shape = shapeOf(op.getResult());
+    t = addTangents(gb, t,
+                    gb.broadcastTo(gb.perChannel(tangents[2], getChannelDim(layout),
+                                                 shape.size()),
+                                   shape));
+  }
+  return t;
+}
+
 } // namespace
 
-void mlir::tessel::registerConvRules(RuleTable &table) {
-  addRule<ConvOp>(table, convRule);
-  addRule<ConvTransposeOp>(table, convTransposeRule);
+void mlir::tessel::registerConvRules(RuleTable &vjp, TangentRuleTable &jvp) {
+  addRule<ConvOp>(vjp, convRule);
+  addRule<ConvTransposeOp>(vjp, convTransposeRule);
+  addTangentRule<ConvOp>(jvp, convTangent<ConvOp>);
+  addTangentRule<ConvTransposeOp>(jvp, convTangent<ConvTransposeOp>);
+  addTangentRule<ConvBackwardFilterOp>(jvp, bilinearTangent<ConvBackwardFilterOp>);
 }

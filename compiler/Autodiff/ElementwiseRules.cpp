@@ -3,7 +3,9 @@
 // Activations follow PyTorch's conventions at their kinks: relu, leaky_relu
 // and clamp pass the gradient where x > 0 (relu), x > 0 else alpha (leaky),
 // min <= x <= max (clamp); sign has a zero gradient. Binary ops broadcast,
-// so each operand's gradient is summed back to its shape.
+// so each operand's gradient is summed back to its shape. The Jacobians are
+// diagonal (up to broadcasting), so the tangent rules reuse the same partial
+// derivatives.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,26 +18,45 @@ using namespace mlir::tessel;
 
 namespace {
 
-/// Registers `dx = fn(gb, op, dy)` for a unary op.
+/// Registers `dx = fn(gb, op, dy)` for a unary op. Its Jacobian is
+/// diagonal, so the same function maps a tangent of x to one of y.
 template <typename OpTy>
-void addUnary(RuleTable &table, Value (*fn)(GradientBuilder &, OpTy, Value)) {
-  addRule<OpTy>(table, [fn](GradientBuilder &gb, OpTy op, Value dy, ArrayRef<bool>,
-                            SmallVectorImpl<Value> &grads) { grads[0] = fn(gb, op, dy); });
+void addUnary(RuleTable &vjp, TangentRuleTable &jvp,
+              Value (*fn)(GradientBuilder &, OpTy, Value)) {
+  addRule<OpTy>(vjp, [fn](GradientBuilder &gb, OpTy op, Value dy, ArrayRef<bool>,
+                          SmallVectorImpl<Value> &grads) { grads[0] = fn(gb, op, dy); });
+  addTangentRule<OpTy>(jvp, [fn](GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
+    return fn(gb, op, tangents[0]);
+  });
 }
 
 Value one(GradientBuilder &gb, Value like) { return gb.scalar(1.0, elementTypeOf(like)); }
 
-/// Registers a binary op's rule from the gradients before broadcasting.
+/// Registers a binary op's rules from the gradients before broadcasting:
+/// `lhsFn(gb, op, dy)` is dy times the elementwise partial derivative in
+/// lhs. The tangent applies the same functions to each operand's tangent
+/// (broadcast to the result) and sums them.
 template <typename OpTy>
-void addBinary(RuleTable &table, Value (*lhsFn)(GradientBuilder &, OpTy, Value),
+void addBinary(RuleTable &vjp, TangentRuleTable &jvp,
+               Value (*lhsFn)(GradientBuilder &, OpTy, Value),
                Value (*rhsFn)(GradientBuilder &, OpTy, Value)) {
-  addRule<OpTy>(table, [lhsFn, rhsFn](GradientBuilder &gb, OpTy op, Value dy,
-                                      ArrayRef<bool> needed,
-                                      SmallVectorImpl<Value> &grads) {
+  addRule<OpTy>(vjp, [lhsFn, rhsFn](GradientBuilder &gb, OpTy op, Value dy,
+                                    ArrayRef<bool> needed,
+                                    SmallVectorImpl<Value> &grads) {
     if (needed[0])
       grads[0] = gb.sumTo(lhsFn(gb, op, dy), shapeOf(op.getLhs()));
     if (needed[1])
       grads[1] = gb.sumTo(rhsFn(gb, op, dy), shapeOf(op.getRhs()));
+  });
+  addTangentRule<OpTy>(jvp, [lhsFn, rhsFn](GradientBuilder &gb, OpTy op,
+                                           ArrayRef<Value> tangents) {
+    ArrayRef<int64_t> shape = shapeOf(op.getResult());
+    Value t;
+    if (tangents[0])
+      t = gb.broadcastTo(lhsFn(gb, op, tangents[0]), shape);
+    if (tangents[1])
+      t = addTangents(gb, t, gb.broadcastTo(rhsFn(gb, op, tangents[1]), shape));
+    return t;
   });
 }
 
@@ -47,41 +68,41 @@ Value toLarger(GradientBuilder &gb, Value larger, Value smaller, Value dy) {
 
 } // namespace
 
-void mlir::tessel::registerElementwiseRules(RuleTable &table) {
-  addUnary<ReluOp>(table, +[](GradientBuilder &gb, ReluOp op, Value dy) {
+void mlir::tessel::registerElementwiseRules(RuleTable &vjp, TangentRuleTable &jvp) {
+  addUnary<ReluOp>(vjp, jvp, +[](GradientBuilder &gb, ReluOp op, Value dy) {
     return gb.mul(dy, gb.positive(op.getInput()));
   });
-  addUnary<SigmoidOp>(table, +[](GradientBuilder &gb, SigmoidOp op, Value dy) {
+  addUnary<SigmoidOp>(vjp, jvp, +[](GradientBuilder &gb, SigmoidOp op, Value dy) {
     Value y = op.getResult();
     return gb.mul(dy, gb.mul(y, gb.sub(one(gb, y), y)));
   });
-  addUnary<TanhOp>(table, +[](GradientBuilder &gb, TanhOp op, Value dy) {
+  addUnary<TanhOp>(vjp, jvp, +[](GradientBuilder &gb, TanhOp op, Value dy) {
     Value y = op.getResult();
     return gb.mul(dy, gb.sub(one(gb, y), gb.mul(y, y)));
   });
-  addUnary<AbsOp>(table, +[](GradientBuilder &gb, AbsOp op, Value dy) {
+  addUnary<AbsOp>(vjp, jvp, +[](GradientBuilder &gb, AbsOp op, Value dy) {
     return gb.mul(dy, gb.sign(op.getInput()));
   });
   // d erf(x) = 2/sqrt(pi) exp(-x^2).
-  addUnary<ErfOp>(table, +[](GradientBuilder &gb, ErfOp op, Value dy) {
+  addUnary<ErfOp>(vjp, jvp, +[](GradientBuilder &gb, ErfOp op, Value dy) {
     Value x = op.getInput();
     return gb.mul(dy, gb.scale(gb.exp(gb.neg(gb.mul(x, x))), 1.1283791670955126 /* 2 / sqrt(pi) */));
   });
-  addUnary<NegOp>(table, +[](GradientBuilder &gb, NegOp, Value dy) { return gb.neg(dy); });
-  addUnary<SqrtOp>(table, +[](GradientBuilder &gb, SqrtOp op, Value dy) {
+  addUnary<NegOp>(vjp, jvp, +[](GradientBuilder &gb, NegOp, Value dy) { return gb.neg(dy); });
+  addUnary<SqrtOp>(vjp, jvp, +[](GradientBuilder &gb, SqrtOp op, Value dy) {
     Value y = op.getResult();
     return gb.div(gb.scale(dy, 0.5), y);
   });
-  addUnary<ExpOp>(table, +[](GradientBuilder &gb, ExpOp op, Value dy) {
+  addUnary<ExpOp>(vjp, jvp, +[](GradientBuilder &gb, ExpOp op, Value dy) {
     return gb.mul(dy, op.getResult());
   });
-  addUnary<LogOp>(table, +[](GradientBuilder &gb, LogOp op, Value dy) {
+  addUnary<LogOp>(vjp, jvp, +[](GradientBuilder &gb, LogOp op, Value dy) {
     return gb.div(dy, op.getInput());
   });
-  addUnary<SignOp>(table, +[](GradientBuilder &gb, SignOp op, Value) {
+  addUnary<SignOp>(vjp, jvp, +[](GradientBuilder &gb, SignOp op, Value) {
     return gb.splat(0.0, cast<RankedTensorType>(op.getType()));
   });
-  addUnary<LeakyReluOp>(table, +[](GradientBuilder &gb, LeakyReluOp op, Value dy) {
+  addUnary<LeakyReluOp>(vjp, jvp, +[](GradientBuilder &gb, LeakyReluOp op, Value dy) {
     double alpha = op.getAlpha().convertToDouble();
     Type t = elementTypeOf(dy);
     // alpha + (1 - alpha) [x > 0]
@@ -89,7 +110,7 @@ void mlir::tessel::registerElementwiseRules(RuleTable &table) {
                           gb.scale(gb.positive(op.getInput()), 1.0 - alpha));
     return gb.mul(dy, factor);
   });
-  addUnary<ClampOp>(table, +[](GradientBuilder &gb, ClampOp op, Value dy) {
+  addUnary<ClampOp>(vjp, jvp, +[](GradientBuilder &gb, ClampOp op, Value dy) {
     Value x = op.getInput();
     Type t = elementTypeOf(x);
     Value mask;
@@ -103,22 +124,22 @@ void mlir::tessel::registerElementwiseRules(RuleTable &table) {
   });
 
   addBinary<AddOp>(
-      table, +[](GradientBuilder &, AddOp, Value dy) { return dy; },
+      vjp, jvp, +[](GradientBuilder &, AddOp, Value dy) { return dy; },
       +[](GradientBuilder &, AddOp, Value dy) { return dy; });
   addBinary<SubOp>(
-      table, +[](GradientBuilder &, SubOp, Value dy) { return dy; },
+      vjp, jvp, +[](GradientBuilder &, SubOp, Value dy) { return dy; },
       +[](GradientBuilder &gb, SubOp, Value dy) { return gb.neg(dy); });
   addBinary<MulOp>(
-      table, +[](GradientBuilder &gb, MulOp op, Value dy) { return gb.mul(dy, op.getRhs()); },
+      vjp, jvp, +[](GradientBuilder &gb, MulOp op, Value dy) { return gb.mul(dy, op.getRhs()); },
       +[](GradientBuilder &gb, MulOp op, Value dy) { return gb.mul(dy, op.getLhs()); });
   addBinary<DivOp>(
-      table, +[](GradientBuilder &gb, DivOp op, Value dy) { return gb.div(dy, op.getRhs()); },
+      vjp, jvp, +[](GradientBuilder &gb, DivOp op, Value dy) { return gb.div(dy, op.getRhs()); },
       +[](GradientBuilder &gb, DivOp op, Value dy) {
         // -dy * lhs / rhs^2 = -dy * y / rhs
         return gb.neg(gb.div(gb.mul(dy, op.getResult()), op.getRhs()));
       });
   addBinary<PowOp>(
-      table,
+      vjp, jvp,
       +[](GradientBuilder &gb, PowOp op, Value dy) {
         Value b = op.getRhs();
         return gb.mul(dy, gb.mul(b, gb.pow(op.getLhs(), gb.sub(b, one(gb, b)))));
@@ -129,7 +150,7 @@ void mlir::tessel::registerElementwiseRules(RuleTable &table) {
   // max(a, b) and min(a, b): dy to the larger (smaller) operand, half to
   // each at a tie, as PyTorch.
   addBinary<MaximumOp>(
-      table,
+      vjp, jvp,
       +[](GradientBuilder &gb, MaximumOp op, Value dy) {
         return toLarger(gb, op.getLhs(), op.getRhs(), dy);
       },
@@ -137,7 +158,7 @@ void mlir::tessel::registerElementwiseRules(RuleTable &table) {
         return toLarger(gb, op.getRhs(), op.getLhs(), dy);
       });
   addBinary<MinimumOp>(
-      table,
+      vjp, jvp,
       +[](GradientBuilder &gb, MinimumOp op, Value dy) {
         return toLarger(gb, op.getRhs(), op.getLhs(), dy);
       },

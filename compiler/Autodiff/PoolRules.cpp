@@ -5,6 +5,14 @@
 // Lp pooling y = (sum |x|^p)^(1/p) has dy/dx = sign(x) |x|^(p-1) y^(1-p):
 // the window sum part is pool_backward's lp kind, the rest elementwise.
 //
+// Tangents: average pooling is linear, so its tangent is the pool of the
+// tangent; max pooling takes each window's tangent at its first maximum
+// (pool_tangent, the transpose of pool_backward); Lp pooling's tangent is
+// y^(1-p) times the window sum of sign(x) |x|^(p-1) dx. The gradient ops
+// are linear in their gradient operand and piecewise constant in the input,
+// so their tangents (for Hessian-vector products) are the same ops applied
+// to the gradient's tangent.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Autodiff/Rules.h"
@@ -79,10 +87,87 @@ void globalPoolRule(GradientBuilder &gb, GlobalPoolOp op, Value dy, ArrayRef<boo
                                 op.getP(), p);
 }
 
+/// The tangent of a window or global pool of `kind` from pool_tangent with
+/// `properties` (all but the kind); Lp pools scale it elementwise.
+Value windowPoolTangent(GradientBuilder &gb, Value input, Value result, Value dx,
+                        PoolKind kind, std::optional<APFloat> p,
+                        PoolTangentOp::Properties properties) {
+  MLIRContext *context = gb.builder().getContext();
+  auto windows = [&](PoolKind k, Value t) {
+    properties.setKind(PoolKindAttr::get(context, k));
+    return gb.create1<PoolTangentOp>({input, t}, properties);
+  };
+  if (kind != PoolKind::Lp)
+    return windows(kind, dx);
+  double pv = p ? p->convertToDouble() : 2.0;
+  Type t = elementTypeOf(input);
+  Value factor = pv == 2.0 ? input
+                           : gb.mul(gb.sign(input),
+                                    gb.pow(gb.abs(input), gb.scalar(pv - 1.0, t)));
+  return gb.mul(windows(PoolKind::Lp, gb.mul(factor, dx)),
+                gb.pow(result, gb.scalar(1.0 - pv, t)));
+}
+
+Value poolTangent(GradientBuilder &gb, PoolOp op, ArrayRef<Value> tangents) {
+  if (op.getKind() == PoolKind::Avg)
+    return recreate(gb, op, {tangents[0]});
+  PoolTangentOp::Properties p;
+  p.setLayout(op.getLayoutAttr());
+  p.setKernel(op.getKernelAttr());
+  p.setStrides(op.getStridesAttr());
+  p.setDilations(op.getDilationsAttr());
+  p.setPadding(op.getPaddingAttr());
+  p.setCeilMode(op.getCeilModeAttr());
+  p.setCountIncludePad(op.getCountIncludePadAttr());
+  return windowPoolTangent(gb, op.getInput(), op.getResult(), tangents[0], op.getKind(),
+                           op.getP(), p);
+}
+
+Value adaptivePoolTangent(GradientBuilder &gb, AdaptivePoolOp op,
+                          ArrayRef<Value> tangents) {
+  if (op.getKind() == PoolKind::Avg)
+    return recreate(gb, op, {tangents[0]});
+  AdaptivePoolTangentOp::Properties p;
+  p.setKind(op.getKindAttr());
+  p.setLayout(op.getLayoutAttr());
+  p.setOutputSize(op.getOutputSizeAttr());
+  return gb.create1<AdaptivePoolTangentOp>({op.getInput(), tangents[0]}, p);
+}
+
+Value globalPoolTangent(GradientBuilder &gb, GlobalPoolOp op, ArrayRef<Value> tangents) {
+  if (op.getKind() == PoolKind::Avg)
+    return recreate(gb, op, {tangents[0]});
+  SmallVector<int64_t> kernel;
+  for (unsigned d : getSpatialDims(op.getLayout()))
+    kernel.push_back(shapeOf(op.getInput())[d]);
+  PoolTangentOp::Properties p;
+  p.setLayout(op.getLayoutAttr());
+  p.setKernel(gb.i64Array(kernel));
+  return windowPoolTangent(gb, op.getInput(), op.getResult(), tangents[0], op.getKind(),
+                           op.getP(), p);
+}
+
+/// pool_backward, adaptive_pool_backward, pool_tangent and
+/// adaptive_pool_tangent: linear in their second operand, piecewise constant
+/// in the input.
+template <typename OpTy>
+Value secondOperandTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
+  if (!tangents[1])
+    return {};
+  return recreate(gb, op, {op->getOperand(0), tangents[1]});
+}
+
 } // namespace
 
-void mlir::tessel::registerPoolRules(RuleTable &table) {
-  addRule<PoolOp>(table, poolRule);
-  addRule<AdaptivePoolOp>(table, adaptivePoolRule);
-  addRule<GlobalPoolOp>(table, globalPoolRule);
+void mlir::tessel::registerPoolRules(RuleTable &vjp, TangentRuleTable &jvp) {
+  addRule<PoolOp>(vjp, poolRule);
+  addRule<AdaptivePoolOp>(vjp, adaptivePoolRule);
+  addRule<GlobalPoolOp>(vjp, globalPoolRule);
+  addTangentRule<PoolOp>(jvp, poolTangent);
+  addTangentRule<AdaptivePoolOp>(jvp, adaptivePoolTangent);
+  addTangentRule<GlobalPoolOp>(jvp, globalPoolTangent);
+  addTangentRule<PoolBackwardOp>(jvp, secondOperandTangent<PoolBackwardOp>);
+  addTangentRule<AdaptivePoolBackwardOp>(jvp, secondOperandTangent<AdaptivePoolBackwardOp>);
+  addTangentRule<PoolTangentOp>(jvp, secondOperandTangent<PoolTangentOp>);
+  addTangentRule<AdaptivePoolTangentOp>(jvp, secondOperandTangent<AdaptivePoolTangentOp>);
 }

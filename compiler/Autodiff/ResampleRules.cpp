@@ -1,4 +1,4 @@
-//===- ResampleRules.cpp - Gradients of pad, upsample and pixel shuffle ---===//
+//===- ResampleRules.cpp - Derivatives of pad, upsample and pixel shuffle -===//
 //
 // Padding in any mode is separable: each dim's pad reads the input through
 // its own index map. Its gradient undoes the dims one at a time: the centre
@@ -7,7 +7,8 @@
 // Upsampling is separable too: per spatial dim it multiplies by an
 // interpolation matrix [out, in], built here with the lowering's formulas,
 // and its gradient multiplies by the transpose. Pixel shuffle and unshuffle
-// are permutations, each the other's inverse.
+// are permutations, each the other's inverse. All are linear: a tangent is
+// the op applied to the input's tangent (constant padding filling zeros).
 //
 //===----------------------------------------------------------------------===//
 
@@ -149,11 +150,23 @@ void addShuffle(RuleTable &table) {
   });
 }
 
+/// Padding is linear but for the constant it fills with: the tangent pads
+/// the input's tangent with zeros (or mirrors it, in the other modes).
+Value padTangent(GradientBuilder &gb, PadOp op, ArrayRef<Value> tangents) {
+  PropertiesOf<PadOp> p = op.getProperties();
+  p.setValue(FloatAttr());
+  return gb.create1<PadOp>({tangents[0]}, p);
+}
+
 } // namespace
 
-void mlir::tessel::registerResampleRules(RuleTable &table) {
-  addRule<PadOp>(table, padRule);
-  addRule<UpsampleOp>(table, upsampleRule);
-  addShuffle<PixelShuffleOp, PixelUnshuffleOp>(table);
-  addShuffle<PixelUnshuffleOp, PixelShuffleOp>(table);
+void mlir::tessel::registerResampleRules(RuleTable &vjp, TangentRuleTable &jvp) {
+  addRule<PadOp>(vjp, padRule);
+  addRule<UpsampleOp>(vjp, upsampleRule);
+  addShuffle<PixelShuffleOp, PixelUnshuffleOp>(vjp);
+  addShuffle<PixelUnshuffleOp, PixelShuffleOp>(vjp);
+  addTangentRule<PadOp>(jvp, padTangent);
+  addTangentRule<UpsampleOp>(jvp, linearTangent<UpsampleOp>);
+  addTangentRule<PixelShuffleOp>(jvp, linearTangent<PixelShuffleOp>);
+  addTangentRule<PixelUnshuffleOp>(jvp, linearTangent<PixelUnshuffleOp>);
 }

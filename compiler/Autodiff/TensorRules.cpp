@@ -3,7 +3,8 @@
 // Reshapes, transposes and relayouts are undone on the gradient; concat
 // slices it. Slices and gathers pick elements, so their gradients scatter:
 // per dim, the gradient is multiplied by the 0/1 matrix of the selection,
-// which also sums the contributions of indices that repeat.
+// which also sums the contributions of indices that repeat. Every op here is
+// linear, so a tangent is the op applied to the tangents.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,7 +84,16 @@ void concatRule(GradientBuilder &gb, const GradientRequest &request,
 
 } // namespace
 
-void mlir::tessel::registerTensorRules(RuleTable &table) {
+void mlir::tessel::registerTensorRules(RuleTable &vjp, TangentRuleTable &jvp) {
+  // Every op here is linear in its float operands.
+  addTangentRule<ReshapeOp>(jvp, linearTangent<ReshapeOp>);
+  addTangentRule<FlattenOp>(jvp, linearTangent<FlattenOp>);
+  addTangentRule<TransposeOp>(jvp, linearTangent<TransposeOp>);
+  addTangentRule<RelayoutOp>(jvp, linearTangent<RelayoutOp>);
+  addTangentRule<SliceOp>(jvp, linearTangent<SliceOp>);
+  addTangentRule<GatherOp>(jvp, linearTangent<GatherOp>);
+  addTangentRule<ConcatOp>(jvp, linearTangent<ConcatOp>);
+  RuleTable &table = vjp;
   addRule<ReshapeOp>(table, [](GradientBuilder &gb, ReshapeOp op, Value dy,
                                ArrayRef<bool>, SmallVectorImpl<Value> &grads) {
     reshapeLike(gb, op.getInput(), dy, grads);

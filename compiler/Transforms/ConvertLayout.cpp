@@ -253,6 +253,8 @@ struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPa
     patterns.add<ConvToChannelsLast, ActivationToChannelsLast<PoolOp>,
                  ActivationToChannelsLast<PoolBackwardOp, 2>,
                  ActivationToChannelsLast<AdaptivePoolBackwardOp, 2>,
+                 ActivationToChannelsLast<PoolTangentOp, 2>,
+                 ActivationToChannelsLast<AdaptivePoolTangentOp, 2>,
                  ActivationToChannelsLast<GlobalPoolOp>,
                  ActivationToChannelsLast<BatchNormOp>, SinkRelayoutThroughUnary,
                  SinkRelayoutThroughBinary<AddOp>, SinkRelayoutThroughBinary<SubOp>,

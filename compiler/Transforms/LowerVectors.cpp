@@ -2,7 +2,9 @@
 
 #include "compiler/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -17,19 +19,46 @@ using namespace mlir;
 
 namespace {
 
+/// A vector math.erf with no polynomial approximation (float64) as one
+/// scalar erf per element, which MathToLibm turns into calls.
+struct ScalarizeErf : OpRewritePattern<math::ErfOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(math::ErfOp op, PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<VectorType>(op.getType());
+    if (!type || type.getElementType().isF32() || type.isScalable())
+      return failure();
+    Location loc = op.getLoc();
+    Value result = arith::ConstantOp::create(rewriter, loc, type,
+                                             rewriter.getZeroAttr(type));
+    SmallVector<int64_t> strides = computeStrides(type.getShape());
+    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+      SmallVector<int64_t> position = delinearize(i, strides);
+      Value x = vector::ExtractOp::create(rewriter, loc, op.getOperand(), position);
+      Value y = math::ErfOp::create(rewriter, loc, x);
+      result = vector::InsertOp::create(rewriter, loc, y, result, position);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass> {
   using Base::Base;
 
   /// math.erf has no LLVM intrinsic, and MathToLibm cannot unroll a vector
   /// one once vectors are LLVM's: MLIR's float32 polynomial approximation
-  /// instead, where there is one.
+  /// instead, scalar calls for other types.
   template <typename Apply>
   LogicalResult lowerErf(Apply &apply) {
     WalkResult found =
         getOperation()->walk([](math::ErfOp) { return WalkResult::interrupt(); });
     if (!found.wasInterrupted())
       return success();
-    return apply([](RewritePatternSet &p) { populatePolynomialApproximateErfPattern(p); });
+    return apply([](RewritePatternSet &p) {
+      populatePolynomialApproximateErfPattern(p);
+      p.add<ScalarizeErf>(p.getContext());
+    });
   }
 
   void runOnOperation() override {

@@ -1,8 +1,9 @@
 //===- Training.h - Gradients, optimizers and training steps ----*- C++ -*-===//
 //
 // Autodiff in Tessel is a transform on the graph: gradient() returns a new
-// graph that also computes gradients, with ordinary tessel ops that are
-// compiled like the forward ones. trainingStep() adds an optimizer update
+// graph that also computes gradients (reverse mode), jvp() one that computes
+// Jacobian-vector products (forward mode) and hvp() Hessian-vector products,
+// all with ordinary tessel ops that are compiled like the forward ones. trainingStep() adds an optimizer update
 // per parameter, so forward, backward and update compile into one function;
 // Trainer holds the parameters and optimizer state and runs that function.
 //
@@ -63,6 +64,41 @@ struct Optimizer {
   static Optimizer adam(double learningRate = 1e-3, double weightDecay = 0.0,
                         bool decoupled = false);
 };
+
+/// A copy of `graph` with one more input `tangent_<name>` per value of
+/// `wrt` (of that value's shape; names as for gradient()) and, after
+/// `graph`'s outputs, one output `jvp_<output>` per output: the
+/// Jacobian-vector product, the derivative of the output when each wrt
+/// value moves along its tangent (forward mode). Values not in `wrt` have
+/// tangent zero. Errors: an invalid graph, a non-float or repeated wrt
+/// value, or an op on the way without a tangent rule (named).
+Result<Graph> jvp(const Graph &graph, const std::vector<Value> &wrt);
+
+/// Hessian-vector products by forward over reverse: gradient(graph, loss,
+/// wrt) with one more input `tangent_<name>` per wrt value (the vector v,
+/// split by value) and, after the `grad_<name>` outputs, one output
+/// `hvp_<name>` per wrt value: the part of H v for that value, H the Hessian
+/// of the scalar `loss` with respect to all of `wrt`.
+Result<Graph> hvp(const Graph &graph, Value loss, const std::vector<Value> &wrt);
+
+/// Compiles the Jacobian-vector product of a model file (arguments as for
+/// compileFileGradient): the function's outputs, then `jvp_<output>` per
+/// output; one more input `tangent_<name>` per name in `wrt` (inputs, or
+/// ONNX initializers as constants). Values not named have tangent zero.
+Result<Executable> compileFileJvp(const std::string &path,
+                                  const std::vector<std::string> &wrt,
+                                  const CompileOptions &options = {},
+                                  const std::string &function = "");
+
+/// Compiles the Hessian-vector product of a model file: compileFileGradient's
+/// function (cotangent inputs `seed_<output>`, outputs `grad_<name>`) with
+/// one more input `tangent_<name>` per name in `wrt` and outputs
+/// `hvp_<name>`: the Hessian of sum_o <seed_o, o> with respect to `wrt`
+/// times the tangents.
+Result<Executable> compileFileHvp(const std::string &path,
+                                  const std::vector<std::string> &wrt,
+                                  const CompileOptions &options = {},
+                                  const std::string &function = "");
 
 /// One training step as a graph. Inputs: `graph`'s inputs, then the
 /// optimizer state of each parameter (`<p>.velocity` for SGD; `<p>.m`,

@@ -1,10 +1,15 @@
-//===- AutodiffTest.cpp - Gradient rules against finite differences ------===//
+//===- AutodiffTest.cpp - Derivative rules against finite differences ----===//
 //
 // Every case builds a small graph y = f(inputs), a random cotangent v and
 // the loss sum(v * y); tessel::gradient's compiled float32 gradients are
 // compared with central finite differences of the same graph run in
 // float64. Convolutions and pooling are also compared with naive reference
 // gradients written from PyTorch's definitions (Reference.h style loops).
+// Every case also checks forward mode: tessel::jvp's tangent of y along
+// random tangents against finite differences along them, and the transpose
+// identity <v, J t> = <J^T v, t> against the reverse-mode gradients.
+// Hessian-vector products (tessel::hvp) are checked against finite
+// differences of the float64 gradient and for symmetry.
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,6 +72,86 @@ void expectClose(const std::string &what, const Tensor &got,
       << want[worstAt];
 }
 
+double dot(const Tensor &a, const Tensor &b) {
+  double sum = 0;
+  for (int64_t i = 0; i < a.numElements(); ++i)
+    sum += double(a.data()[i]) * double(b.data()[i]);
+  return sum;
+}
+
+double absDot(const Tensor &a, const Tensor &b) {
+  double sum = 0;
+  for (int64_t i = 0; i < a.numElements(); ++i)
+    sum += std::abs(double(a.data()[i]) * double(b.data()[i]));
+  return sum;
+}
+
+/// Forward mode on the same case: tessel::jvp's compiled float32 tangent of
+/// y along random tangents of every input against central differences of
+/// the float64 graph along them, and the transpose identity
+/// <v, J t> = sum_i <J_i^T v, t_i> against the gradients `grads` that
+/// reverse mode computed for the cotangent v.
+void checkTangents(const GradCase &c, const std::vector<Tensor> &values,
+                   const Tensor &cotangent, const std::vector<Tensor> &grads,
+                   std::mt19937 &rng) {
+  Graph g(c.name);
+  std::vector<Value> inputs;
+  std::vector<Tensor> tangents;
+  for (const InputSpec &in : c.inputs) {
+    inputs.push_back(g.input(in.name, in.shape));
+    tangents.push_back(reference::randomTensor(in.shape, rng));
+  }
+  Value y = c.build(g, inputs);
+  g.output("y", y);
+  ASSERT_TRUE(g.status()) << g.status().message();
+  Shape yShape = g.shape(y);
+
+  auto forward = jvp(g, inputs);
+  ASSERT_TRUE(forward) << forward.status().message();
+  CompileOptions options;
+  options.threads = 2;
+  auto exe = compile(*forward, options);
+  ASSERT_TRUE(exe) << exe.status().message();
+  ASSERT_EQ(exe->inputs().size(), 2 * inputs.size());
+  EXPECT_EQ(exe->inputs()[inputs.size()].name, "tangent_" + c.inputs[0].name);
+  ASSERT_EQ(exe->outputs().size(), 2u);
+  EXPECT_EQ(exe->outputs()[1].name, "jvp_y");
+  std::vector<Tensor> feed(values);
+  feed.insert(feed.end(), tangents.begin(), tangents.end());
+  auto outputs = exe->run(feed);
+  ASSERT_TRUE(outputs) << outputs.status().message();
+  const Tensor &jt = (*outputs)[1];
+
+  std::string error;
+  auto f64 = Float64Function::compile(g.toMlir(), c.name, error);
+  ASSERT_TRUE(f64) << error;
+  const double h = 1e-6;
+  auto along = [&](double step) {
+    std::vector<std::vector<double>> args;
+    for (size_t i = 0; i < values.size(); ++i) {
+      args.emplace_back(values[i].data(), values[i].data() + values[i].numElements());
+      for (size_t e = 0; e < args.back().size(); ++e)
+        args.back()[e] += step * tangents[i].data()[e];
+    }
+    auto result = f64->runTensors(args, {yShape});
+    return result.empty() ? std::vector<double>() : result[0];
+  };
+  std::vector<double> plus = along(h), minus = along(-h);
+  ASSERT_EQ(plus.size(), static_cast<size_t>(jt.numElements()));
+  std::vector<double> fd(plus.size());
+  for (size_t e = 0; e < fd.size(); ++e)
+    fd[e] = (plus[e] - minus[e]) / (2 * h);
+  expectClose("the tangent of y vs finite differences", jt, fd, 2e-3);
+
+  double lhs = dot(cotangent, jt), rhs = 0, scale = absDot(cotangent, jt);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    rhs += dot(grads[i], tangents[i]);
+    scale += absDot(grads[i], tangents[i]);
+  }
+  EXPECT_LE(std::abs(lhs - rhs), 1e-4 * std::max(scale, 1.0))
+      << c.name << ": <v, J t> = " << lhs << " but <J^T v, t> = " << rhs;
+}
+
 void checkGradients(const GradCase &c, unsigned seed = 7) {
   SCOPED_TRACE(c.name);
   std::mt19937 rng(seed);
@@ -127,6 +212,8 @@ void checkGradients(const GradCase &c, unsigned seed = 7) {
     expectClose("d loss / d " + c.inputs[i].name + " vs finite differences",
                 (*outputs)[1 + i], fd, 2e-3);
   }
+  checkTangents(c, values, cotangent,
+                std::vector<Tensor>(outputs->begin() + 1, outputs->end()), rng);
   if (c.naive) {
     std::vector<Tensor> naive = c.naive(values, cotangent);
     for (size_t i = 0; i < naive.size(); ++i) {
@@ -665,4 +752,194 @@ TEST(Autodiff, MaxPoolTiesGoToTheFirstMaximum) {
   const Tensor &dx = (*out)[0];
   for (int i = 0; i < 12; ++i)
     EXPECT_EQ(dx.data()[i], want[i]) << "element " << i;
+}
+
+TEST(Autodiff, MaxPoolTangentTakesTheFirstMaximum) {
+  // The transpose of the tie rule above: each window's tangent is the
+  // tangent at its first maximum.
+  Graph g("tangent_ties");
+  Value x = g.input("x", {1, 1, 3, 4});
+  PoolOptions o;
+  o.kernel = {2, 2};
+  o.strides = {1, 1};
+  g.output("y", g.maxPool(x, o));
+  auto forward = jvp(g, {x});
+  ASSERT_TRUE(forward) << forward.status().message();
+  auto exe = compile(*forward);
+  ASSERT_TRUE(exe) << exe.status().message();
+  std::vector<float> tangent(12);
+  for (int i = 0; i < 12; ++i)
+    tangent[i] = float(i + 1);
+  auto out = exe->run({Tensor::fromValues({1, 1, 3, 4}, {1, 1, 1, 1,  //
+                                                         1, 1, 2, 1,  //
+                                                         1, 1, 1, 1}),
+                       Tensor::fromValues({1, 1, 3, 4}, tangent)});
+  ASSERT_TRUE(out) << out.status().message();
+  // Winners (see MaxPoolTiesGoToTheFirstMaximum): (0,0), the 2 at (1,2)
+  // four times, and (1,0); flat positions 0, 6, 6, 4, 6, 6.
+  std::vector<float> want{1, 7, 7, 5, 7, 7};
+  const Tensor &dy = (*out)[1];
+  ASSERT_EQ(dy.numElements(), 6);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(dy.data()[i], want[i]) << "element " << i;
+}
+
+namespace {
+
+/// Hessian-vector products of a scalar loss: tessel::hvp's compiled float32
+/// H v against central differences of the float64 gradient along v, and
+/// the symmetry <w, H v> = <v, H w>.
+void checkHessianVectorProducts(const GradCase &c, unsigned seed = 11) {
+  SCOPED_TRACE(c.name);
+  std::mt19937 rng(seed);
+  Graph g(c.name);
+  std::vector<Value> inputs;
+  std::vector<Tensor> values, v, w;
+  for (const InputSpec &in : c.inputs) {
+    inputs.push_back(g.input(in.name, in.shape));
+    values.push_back(reference::randomTensor(in.shape, rng, in.lo, in.hi));
+    v.push_back(reference::randomTensor(in.shape, rng));
+    w.push_back(reference::randomTensor(in.shape, rng));
+  }
+  Value loss = c.build(g, inputs);
+  g.output("loss", loss);
+  ASSERT_TRUE(g.status()) << g.status().message();
+  size_t n = inputs.size();
+
+  auto second = hvp(g, loss, inputs);
+  ASSERT_TRUE(second) << second.status().message();
+  CompileOptions options;
+  options.threads = 2;
+  auto exe = compile(*second, options);
+  ASSERT_TRUE(exe) << exe.status().message();
+  ASSERT_EQ(exe->outputs().size(), 1 + 2 * n);
+  EXPECT_EQ(exe->outputs()[1 + n].name, "hvp_" + c.inputs[0].name);
+  auto run = [&](const std::vector<Tensor> &direction) {
+    std::vector<Tensor> feed(values);
+    feed.insert(feed.end(), direction.begin(), direction.end());
+    auto out = exe->run(feed);
+    EXPECT_TRUE(out) << out.status().message();
+    return out ? std::vector<Tensor>(out->begin() + 1 + n, out->end())
+               : std::vector<Tensor>();
+  };
+  std::vector<Tensor> hv = run(v), hw = run(w);
+  ASSERT_EQ(hv.size(), n);
+  ASSERT_EQ(hw.size(), n);
+
+  // Central differences of the float64 gradient along v.
+  auto grads = gradient(g, loss, inputs);
+  ASSERT_TRUE(grads) << grads.status().message();
+  std::string error;
+  auto f64 = Float64Function::compile(grads->toMlir(), c.name, error);
+  ASSERT_TRUE(f64) << error;
+  std::vector<std::vector<int64_t>> shapes{{}};
+  for (const InputSpec &in : c.inputs)
+    shapes.push_back(in.shape);
+  const double h = 1e-5;
+  auto along = [&](double step) {
+    std::vector<std::vector<double>> args;
+    for (size_t i = 0; i < n; ++i) {
+      args.emplace_back(values[i].data(), values[i].data() + values[i].numElements());
+      for (size_t e = 0; e < args.back().size(); ++e)
+        args.back()[e] += step * v[i].data()[e];
+    }
+    return f64->runTensors(args, shapes);
+  };
+  auto plus = along(h), minus = along(-h);
+  ASSERT_EQ(plus.size(), 1 + n);
+  ASSERT_EQ(minus.size(), 1 + n);
+  double wHv = 0, vHw = 0, scale = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double> fd(plus[1 + i].size());
+    for (size_t e = 0; e < fd.size(); ++e)
+      fd[e] = (plus[1 + i][e] - minus[1 + i][e]) / (2 * h);
+    expectClose("(H v) for " + c.inputs[i].name + " vs finite differences of the gradient",
+                hv[i], fd, 3e-3);
+    wHv += dot(w[i], hv[i]);
+    vHw += dot(v[i], hw[i]);
+    scale += absDot(w[i], hv[i]) + absDot(v[i], hw[i]);
+  }
+  EXPECT_LE(std::abs(wHv - vHw), 1e-4 * std::max(scale, 1.0))
+      << "<w, H v> = " << wHv << " but <v, H w> = " << vHw;
+}
+
+} // namespace
+
+TEST(Autodiff, HessianVectorProducts) {
+  checkHessianVectorProducts(
+      {"hvp_smooth", {{"x", {3, 4}}, {"w", {5, 4}}, {"b", {5}}},
+       [](Graph &g, const std::vector<Value> &in) {
+         Value h = g.tanh(g.linear(in[0], in[1], in[2]));
+         return g.sum(g.mul(g.softmax(h, 1), g.sigmoid(h)), std::nullopt);
+       }});
+  // Through every backward op of a convolutional network: conv_transpose and
+  // conv_backward_filter, pool_backward (max, avg), batch norm's training
+  // gradient, cross-entropy.
+  checkHessianVectorProducts(
+      {"hvp_conv_network",
+       {{"x", {2, 2, 6, 6}},
+        {"w1", {3, 2, 3, 3}},
+        {"gamma", {3}, 0.5f, 1.5f},
+        {"beta", {3}},
+        {"fc", {4, 3}}},
+       [](Graph &g, const std::vector<Value> &in) {
+         ConvOptions same;
+         same.padding = {1, 1, 1, 1};
+         Value h = g.conv(in[0], in[1], same);
+         h = g.tanh(g.batchNormTrain(h, in[2], in[3])[0]);
+         PoolOptions pool;
+         pool.kernel = {2, 2};
+         h = g.pool(PoolKind::Max, h, pool);
+         h = g.pool(PoolKind::Avg, h, pool);
+         Value logits = g.linear(g.flatten(h), in[4]);
+         return g.crossEntropy(logits, g.labels({2}, {3, 1}));
+       }});
+  checkHessianVectorProducts(
+      {"hvp_depthwise_adaptive_mse",
+       {{"x", {1, 4, 5, 5}}, {"w", {4, 1, 3, 3}}, {"target", {1, 4, 2, 2}}},
+       [](Graph &g, const std::vector<Value> &in) {
+         ConvOptions depthwise;
+         depthwise.groups = 4;
+         depthwise.strides = {2, 2};
+         depthwise.padding = {1, 1, 1, 1};
+         Value h = g.sigmoid(g.conv(in[0], in[1], depthwise));
+         h = g.adaptivePool(PoolKind::Max, g.mul(h, h), Layout::NCHW, {2, 2});
+         return g.mseLoss(h, in[2]);
+       }});
+}
+
+TEST(Autodiff, ForwardModeErrors) {
+  Graph g("errors");
+  Value x = g.input("x", {2, 3});
+  Value y = g.relu(x);
+  g.output("y", y);
+  auto twice = jvp(g, {x, x});
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.message().find("'x' is named twice"), std::string::npos) << twice.message();
+  Graph other("other");
+  Value z = other.input("z", {2});
+  other.output("z2", other.neg(z));
+  auto foreign = jvp(g, {z});
+  ASSERT_FALSE(foreign);
+  EXPECT_NE(foreign.message().find("not a value of it"), std::string::npos)
+      << foreign.message();
+  // A wrong tangent shape is an error at run time naming the input.
+  auto forward = jvp(g, {x});
+  ASSERT_TRUE(forward) << forward.status().message();
+  auto exe = compile(*forward);
+  ASSERT_TRUE(exe) << exe.status().message();
+  auto out = exe->run({Tensor::zeros({2, 3}), Tensor::zeros({3, 2})});
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.message().find("tangent_x"), std::string::npos) << out.message();
+  // An optimizer update has no tangent rule.
+  Graph step("step");
+  Value p = step.input("p", {3});
+  Value loss = step.sum(step.mul(p, p), std::nullopt);
+  auto training = trainingStep(step, loss, {p}, Optimizer::sgd(0.1));
+  ASSERT_TRUE(training) << training.status().message();
+  auto noRule = jvp(*training, {p});
+  ASSERT_FALSE(noRule);
+  EXPECT_NE(noRule.message().find("no tangent rule for 'tessel.sgd_update'"),
+            std::string::npos)
+      << noRule.message();
 }

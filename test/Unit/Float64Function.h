@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-/// A compiled function of float64 tensors with one scalar result.
+/// A compiled function of float64 tensors with one result.
 class Float64Function {
 public:
   /// Compiles function `name` of `f32Text` (a module of tessel ops on f32)
@@ -91,6 +91,33 @@ public:
 
   /// Runs on row-major inputs; returns the scalar result.
   double run(std::vector<std::vector<double>> &inputs) {
+    double output = 0;
+    return runInto(inputs, {{&output, {}}}) ? output : std::nan("");
+  }
+
+  /// Runs on row-major inputs; returns the results, of `resultShapes` (empty
+  /// on failure).
+  std::vector<std::vector<double>>
+  runTensors(std::vector<std::vector<double>> &inputs,
+             const std::vector<std::vector<int64_t>> &resultShapes) {
+    std::vector<std::vector<double>> outputs;
+    std::vector<std::pair<double *, std::vector<int64_t>>> results;
+    for (const auto &shape : resultShapes) {
+      int64_t count = 1;
+      for (int64_t d : shape)
+        count *= d;
+      outputs.emplace_back(count);
+    }
+    for (size_t i = 0; i < outputs.size(); ++i)
+      results.emplace_back(outputs[i].data(), resultShapes[i]);
+    if (!runInto(inputs, results))
+      return {};
+    return outputs;
+  }
+
+private:
+  bool runInto(std::vector<std::vector<double>> &inputs,
+               const std::vector<std::pair<double *, std::vector<int64_t>>> &results) {
     std::vector<std::vector<int64_t>> descriptors;
     auto describe = [&](double *data, const std::vector<int64_t> &shape) {
       std::vector<int64_t> d{reinterpret_cast<intptr_t>(data),
@@ -104,8 +131,8 @@ public:
     };
     for (size_t i = 0; i < inputs.size(); ++i)
       describe(inputs[i].data(), shapes[i]);
-    double output = 0;
-    describe(&output, {});
+    for (const auto &[data, shape] : results)
+      describe(data, shape);
     std::vector<void *> pointers, packed;
     for (auto &d : descriptors)
       pointers.push_back(d.data());
@@ -113,12 +140,11 @@ public:
       packed.push_back(&p);
     if (llvm::Error e = engine->invokePacked(entry, packed)) {
       llvm::consumeError(std::move(e));
-      return std::nan("");
+      return false;
     }
-    return output;
+    return true;
   }
 
-private:
   tessel::detail::LoadedModel model;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::string entry;

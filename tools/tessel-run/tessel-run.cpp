@@ -2,6 +2,7 @@
 //
 // tessel-run MODEL [--input NAME=FILE.npy]... [--input-dir DIR]
 //            [--random-inputs [--seed N]] [--output-dir DIR] [--wrt NAME[,NAME...]] [--vjp OUTPUT=FILE.npy]...
+//            [--jvp NAME=TANGENT.npy]... [--hvp NAME=V.npy]...
 //            [--bench N] [--threads N] [--function NAME] [--mcpu CPU]
 //            [--mattr FEATURES] [--dump-ir FILE] [--timing]
 //
@@ -11,7 +12,10 @@
 // output as DIR/<output-name>.npy. With --wrt it also writes the
 // vector-Jacobian product DIR/grad_<name>.npy for each named input or ONNX
 // initializer: the gradient of sum over outputs of <cotangent, output>, each
-// output's cotangent read with --vjp or ones. --bench N also prints the
+// output's cotangent read with --vjp or ones. With --jvp it writes the
+// Jacobian-vector product DIR/jvp_<output>.npy of every output along the
+// given tangents; --hvp with --wrt writes DIR/hvp_<name>.npy, the Hessian
+// of the same sum times the given vector. --bench N also prints the
 // median latency of N runs and the GFLOP/s of the convolutions and matrix
 // products.
 //
@@ -64,6 +68,18 @@ static cl::list<std::string>
     vjpFiles("vjp",
              cl::desc("The cotangent of an output for --wrt (default: ones)"),
              cl::value_desc("OUTPUT=FILE.npy"), cl::cat(toolCategory));
+static cl::list<std::string>
+    jvpFiles("jvp",
+             cl::desc("Give an input or ONNX initializer a tangent and also write "
+                      "jvp_<output>.npy, the Jacobian-vector product of every output "
+                      "(values not named have tangent zero)"),
+             cl::value_desc("NAME=TANGENT.npy"), cl::cat(toolCategory));
+static cl::list<std::string>
+    hvpFiles("hvp",
+             cl::desc("With --wrt: the vector v for one of the --wrt values (zero for "
+                      "the others); also writes hvp_<name>.npy, the Hessian of "
+                      "sum <cotangent, output> times v"),
+             cl::value_desc("NAME=V.npy"), cl::cat(toolCategory));
 static cl::opt<unsigned> benchRuns("bench",
                                    cl::desc("Time N runs and print the median"),
                                    cl::init(0), cl::cat(toolCategory));
@@ -143,18 +159,61 @@ int main(int argc, char **argv) {
   tessel::tools::CompileProgress progress(compileTiming, "tessel-run");
   if (!vjpFiles.empty() && wrtNames.empty())
     return fail("--vjp needs --wrt: name the values to differentiate with respect to");
+  if (!hvpFiles.empty() && wrtNames.empty())
+    return fail("--hvp needs --wrt: name the values whose Hessian to multiply");
+  if (!jvpFiles.empty() && !wrtNames.empty())
+    return fail("--jvp and --wrt do not combine; for Hessian-vector products give "
+                "--wrt with --hvp");
   std::vector<std::string> wrt(wrtNames.begin(), wrtNames.end());
+
+  // Tangents (--jvp, --hvp) are the inputs tangent_<name>.
+  std::map<std::string, std::string> tangentFiles;
+  std::vector<std::string> jvpNames;
+  for (const auto *list : {&jvpFiles, &hvpFiles})
+    for (const std::string &spec : *list) {
+      const char *flag = list == &jvpFiles ? "--jvp" : "--hvp";
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail(std::string(flag) + " takes NAME=FILE.npy, got '" + spec + "'");
+      std::string name = spec.substr(0, eq);
+      if (tangentFiles.count("tangent_" + name))
+        return fail(std::string(flag) + ": '" + name + "' is given twice");
+      if (list == &hvpFiles && std::find(wrt.begin(), wrt.end(), name) == wrt.end())
+        return fail("--hvp: '" + name + "' is not one of the --wrt values");
+      tangentFiles["tangent_" + name] = spec.substr(eq + 1);
+      if (list == &jvpFiles)
+        jvpNames.push_back(name);
+    }
+
   tessel::Result<tessel::Executable> exe =
-      wrt.empty() ? tessel::compileFile(modelPath, options, functionName)
-                  : tessel::compileFileGradient(modelPath, wrt, options, functionName);
+      !jvpNames.empty()  ? tessel::compileFileJvp(modelPath, jvpNames, options, functionName)
+      : !hvpFiles.empty() ? tessel::compileFileHvp(modelPath, wrt, options, functionName)
+      : !wrt.empty()      ? tessel::compileFileGradient(modelPath, wrt, options, functionName)
+                          : tessel::compileFile(modelPath, options, functionName);
   progress.clear();
   if (!exe)
     return fail(exe.message());
   if (timing)
     llvm::errs() << "compile time of '" << modelPath << "':\n" << compileTiming.table();
 
-  // Cotangents are the inputs seed_<output>: from --vjp, else ones.
   std::map<std::string, tessel::Tensor> given;
+  for (const auto &[input, file] : tangentFiles) {
+    tessel::Result<tessel::Tensor> tensor = tessel::readNpy(file);
+    if (!tensor)
+      return fail(tensor.message());
+    given[input] = *tensor;
+  }
+  // The --wrt values without an --hvp vector move by zero.
+  if (!hvpFiles.empty())
+    for (const tessel::TensorInfo &info : exe->inputs())
+      if (llvm::StringRef(info.name).starts_with("tangent_") && !given.count(info.name)) {
+        tessel::Tensor zeros = tessel::Tensor::zeros(info.shape);
+        if (zeros.empty())
+          return fail("out of memory for the tangent '" + info.name + "'");
+        given[info.name] = zeros;
+      }
+
+  // Cotangents are the inputs seed_<output>: from --vjp, else ones.
   for (const std::string &spec : vjpFiles) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos)

@@ -495,6 +495,45 @@ struct WindowDim {
   }
 };
 
+/// The window dims of a pool_backward or pool_tangent op over an input of
+/// shape `in` pooled to `out`.
+template <typename OpTy>
+SmallVector<WindowDim> getWindowDims(OpTy op, ArrayRef<int64_t> in,
+                                     ArrayRef<int64_t> out) {
+  unsigned s = getSpatialRank(op.getLayout());
+  SmallVector<unsigned, 3> spatialDims = getSpatialDims(op.getLayout());
+  ArrayRef<int64_t> kernel = op.getKernel();
+  WindowAttrs window = getWindowAttrs(op, kernel);
+  SmallVector<WindowDim> dims;
+  for (unsigned i = 0; i < s; ++i) {
+    WindowDim d;
+    d.in = in[spatialDims[i]];
+    d.out = out[spatialDims[i]];
+    d.kernel = kernel[i];
+    d.stride = window.strides[i];
+    d.dilation = window.dilations[i];
+    d.padLow = window.padding[i];
+    d.padHigh = window.padding[s + i];
+    dims.push_back(d);
+  }
+  return dims;
+}
+
+/// The window dims of an adaptive_pool_backward or adaptive_pool_tangent op.
+template <typename OpTy>
+SmallVector<WindowDim> getAdaptiveWindowDims(OpTy op, ArrayRef<int64_t> in) {
+  SmallVector<unsigned, 3> spatialDims = getSpatialDims(op.getLayout());
+  SmallVector<WindowDim> dims;
+  for (auto [i, size] : llvm::enumerate(op.getOutputSize())) {
+    WindowDim d;
+    d.adaptive = true;
+    d.in = in[spatialDims[i]];
+    d.out = size;
+    dims.push_back(d);
+  }
+  return dims;
+}
+
 /// The gradient of window, adaptive or global pooling: `grad` (the forward
 /// result's shape) spread back over the windows of `input`.
 Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
@@ -618,35 +657,121 @@ Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
       });
 }
 
+/// The tangent of window, adaptive or global pooling, the transpose of
+/// buildPoolGradient: each window of `tangent` (the input's shape) reduces to
+/// one element of `resultType`. Max carries each window's running maximum of
+/// `input` with the tangent at it (the first maximum wins, as in the
+/// gradient); avg sums the tangent over the divisor; lp sums it.
+Value buildPoolTangent(OpBuilder &b, Location loc, ActivationLayout layout,
+                       PoolKind kind, bool includePad, ArrayRef<WindowDim> dims,
+                       Value input, Value tangent, RankedTensorType resultType) {
+  MLIRContext *context = b.getContext();
+  unsigned s = getSpatialRank(layout), rank = getRank(layout);
+  SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
+  Type elementType = resultType.getElementType();
+  unsigned numLoops = rank + s;
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  iterators.append(s, utils::IteratorType::reduction);
+  AffineMap outer =
+      AffineMap::getMultiDimIdentityMap(numLoops, context).getMajorSubMap(rank);
+  SmallVector<AffineExpr> innerExprs;
+  SmallVector<int64_t> extents;
+  for (unsigned i = 0; i < s; ++i) {
+    innerExprs.push_back(getAffineDimExpr(rank + i, context));
+    extents.push_back(dims[i].windowExtent());
+  }
+  AffineMap inner = AffineMap::get(numLoops, 0, innerExprs, context);
+  Value window = tensor::EmptyOp::create(b, loc, extents, elementType);
+  Value zeros =
+      createFilledTensor(b, loc, resultType, createFloatConstant(b, loc, elementType, 0.0));
+  bool isMax = kind == PoolKind::Max;
+  SmallVector<Value> inits{zeros};
+  SmallVector<Type> types{resultType};
+  SmallVector<AffineMap> maps{inner, outer};
+  if (isMax) {
+    inits.insert(inits.begin(), createFilledTensor(b, loc, resultType,
+                                                   createNegativeInfinity(b, loc, elementType)));
+    types.push_back(resultType);
+    maps.push_back(outer);
+  }
+  auto generic = linalg::GenericOp::create(
+      b, loc, types, ValueRange{window}, inits, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> index;
+        for (unsigned d = 0; d < rank; ++d)
+          index.push_back(linalg::IndexOp::create(nb, nl, d));
+        SmallVector<Value> windowIndex(index);
+        Value valid = arith::ConstantIntOp::create(nb, nl, 1, 1);
+        Value divisor = arith::ConstantIndexOp::create(nb, nl, 1);
+        for (unsigned i = 0; i < s; ++i) {
+          Value o = windowIndex[spatialDims[i]];
+          auto [at, inside] =
+              dims[i].element(nb, nl, o, linalg::IndexOp::create(nb, nl, rank + i));
+          valid = arith::AndIOp::create(nb, nl, valid, inside);
+          index[spatialDims[i]] = arith::MinSIOp::create(
+              nb, nl, arith::MaxSIOp::create(nb, nl, at, dims[i].cst(nb, nl, 0)),
+              dims[i].cst(nb, nl, dims[i].in - 1));
+          if (kind == PoolKind::Avg)
+            divisor = arith::MulIOp::create(nb, nl, divisor,
+                                            dims[i].divisor(nb, nl, o, includePad));
+        }
+        Value t = tensor::ExtractOp::create(nb, nl, tangent, index);
+        if (!isMax) {
+          if (kind == PoolKind::Avg)
+            t = arith::DivFOp::create(
+                nb, nl, t,
+                arith::SIToFPOp::create(
+                    nb, nl, elementType,
+                    arith::IndexCastOp::create(nb, nl, nb.getI64Type(), divisor)));
+          Value sum = arith::AddFOp::create(nb, nl, args[1], t);
+          linalg::YieldOp::create(nb, nl,
+                                  ValueRange{arith::SelectOp::create(nb, nl, valid, sum,
+                                                                     args[1])});
+          return;
+        }
+        Value x = tensor::ExtractOp::create(nb, nl, input, index);
+        // Strictly greater (or NaN) replaces: the first maximum wins.
+        Value better = arith::OrIOp::create(
+            nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x, args[1]),
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO, x, x));
+        Value take = arith::AndIOp::create(nb, nl, valid, better);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, take, x, args[1]),
+                       arith::SelectOp::create(nb, nl, take, t, args[2])});
+      });
+  return generic.getResult(isMax ? 1 : 0);
+}
+
 struct PoolBackwardOpLowering : OpConversionPattern<PoolBackwardOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(PoolBackwardOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    ActivationLayout layout = op.getLayout();
-    unsigned s = getSpatialRank(layout);
-    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
-    ArrayRef<int64_t> kernel = op.getKernel();
-    WindowAttrs window = getWindowAttrs(op, kernel);
-    ArrayRef<int64_t> in = getShape(adaptor.getInput());
-    ArrayRef<int64_t> out = getShape(adaptor.getGradOutput());
-    SmallVector<WindowDim> dims;
-    for (unsigned i = 0; i < s; ++i) {
-      WindowDim d;
-      d.in = in[spatialDims[i]];
-      d.out = out[spatialDims[i]];
-      d.kernel = kernel[i];
-      d.stride = window.strides[i];
-      d.dilation = window.dilations[i];
-      d.padLow = window.padding[i];
-      d.padHigh = window.padding[s + i];
-      dims.push_back(d);
-    }
-    rewriter.replaceOp(op, buildPoolGradient(rewriter, op.getLoc(), layout,
-                                             op.getKind(), op.getCountIncludePad(),
-                                             dims, adaptor.getInput(),
-                                             adaptor.getGradOutput()));
+    rewriter.replaceOp(
+        op, buildPoolGradient(rewriter, op.getLoc(), op.getLayout(), op.getKind(),
+                              op.getCountIncludePad(),
+                              getWindowDims(op, getShape(adaptor.getInput()),
+                                            getShape(adaptor.getGradOutput())),
+                              adaptor.getInput(), adaptor.getGradOutput()));
+    return success();
+  }
+};
+
+struct PoolTangentOpLowering : OpConversionPattern<PoolTangentOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PoolTangentOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    rewriter.replaceOp(
+        op, buildPoolTangent(rewriter, op.getLoc(), op.getLayout(), op.getKind(),
+                             op.getCountIncludePad(),
+                             getWindowDims(op, getShape(adaptor.getInput()),
+                                           resultType.getShape()),
+                             adaptor.getInput(), adaptor.getTangent(), resultType));
     return success();
   }
 };
@@ -657,21 +782,25 @@ struct AdaptivePoolBackwardOpLowering : OpConversionPattern<AdaptivePoolBackward
   LogicalResult
   matchAndRewrite(AdaptivePoolBackwardOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    ActivationLayout layout = op.getLayout();
-    SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
-    ArrayRef<int64_t> in = getShape(adaptor.getInput());
-    SmallVector<WindowDim> dims;
-    for (auto [i, size] : llvm::enumerate(op.getOutputSize())) {
-      WindowDim d;
-      d.adaptive = true;
-      d.in = in[spatialDims[i]];
-      d.out = size;
-      dims.push_back(d);
-    }
-    rewriter.replaceOp(op, buildPoolGradient(rewriter, op.getLoc(), layout,
-                                             op.getKind(), false, dims,
-                                             adaptor.getInput(),
-                                             adaptor.getGradOutput()));
+    rewriter.replaceOp(
+        op, buildPoolGradient(rewriter, op.getLoc(), op.getLayout(), op.getKind(), false,
+                              getAdaptiveWindowDims(op, getShape(adaptor.getInput())),
+                              adaptor.getInput(), adaptor.getGradOutput()));
+    return success();
+  }
+};
+
+struct AdaptivePoolTangentOpLowering : OpConversionPattern<AdaptivePoolTangentOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AdaptivePoolTangentOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, buildPoolTangent(rewriter, op.getLoc(), op.getLayout(), op.getKind(), false,
+                             getAdaptiveWindowDims(op, getShape(adaptor.getInput())),
+                             adaptor.getInput(), adaptor.getTangent(),
+                             cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
@@ -680,6 +809,7 @@ struct AdaptivePoolBackwardOpLowering : OpConversionPattern<AdaptivePoolBackward
 
 void mlir::tessel::populatePoolToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<PoolOpLowering, AdaptivePoolOpLowering, GlobalPoolOpLowering,
-               PoolBackwardOpLowering, AdaptivePoolBackwardOpLowering>(
+               PoolBackwardOpLowering, AdaptivePoolBackwardOpLowering,
+               PoolTangentOpLowering, AdaptivePoolTangentOpLowering>(
       patterns.getContext());
 }

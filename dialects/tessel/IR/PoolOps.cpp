@@ -238,3 +238,60 @@ LogicalResult AdaptivePoolBackwardOp::verify() {
     return emitOpError("adaptive pooling supports max and avg, not lp");
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Tangents
+//===----------------------------------------------------------------------===//
+
+/// A pooling tangent has the forward op's result shape; the tangent operand
+/// must have the input's.
+static llvm::Expected<Shape> inferPoolTangentShape(ArrayRef<int64_t> input,
+                                                   ArrayRef<int64_t> tangent,
+                                                   llvm::Expected<Shape> forwardShape) {
+  if (!forwardShape)
+    return forwardShape.takeError();
+  if (input != tangent)
+    return shapeError(llvm::formatv("tangent shape {0} differs from the input shape {1}",
+                                    formatArray(tangent), formatArray(input)));
+  return forwardShape;
+}
+
+LogicalResult PoolTangentOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  PoolParams params = getPoolParams(adaptor);
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        ArrayRef<int64_t> input = getShape(adaptor.getInput());
+        return inferPoolTangentShape(input, getShape(adaptor.getTangent()),
+                                     inferPoolShape(input, params));
+      },
+      types);
+}
+
+LogicalResult PoolTangentOp::verify() {
+  return verifyKindAttributes(*this, getKind(), std::nullopt, getCountIncludePad());
+}
+
+LogicalResult AdaptivePoolTangentOp::inferReturnTypes(MLIRContext *,
+                                                      std::optional<Location> loc,
+                                                      Adaptor adaptor,
+                                                      SmallVectorImpl<Type> &types) {
+  return inferFromOperands(
+      loc, getOperationName(), adaptor.getOperands(),
+      [&] {
+        ArrayRef<int64_t> input = getShape(adaptor.getInput());
+        return inferPoolTangentShape(
+            input, getShape(adaptor.getTangent()),
+            inferAdaptivePoolShape(input, adaptor.getLayout(), adaptor.getOutputSize()));
+      },
+      types);
+}
+
+LogicalResult AdaptivePoolTangentOp::verify() {
+  if (getKind() == PoolKind::Lp)
+    return emitOpError("adaptive pooling supports max and avg, not lp");
+  return success();
+}

@@ -139,4 +139,68 @@ def Tessel_AdaptivePoolBackwardOp : Tessel_PoolBackwardBase<"adaptive_pool_backw
                    DenseI64ArrayAttr:$output_size);
 }
 
+//===----------------------------------------------------------------------===//
+// Tangents (forward mode)
+//===----------------------------------------------------------------------===//
+
+class Tessel_PoolTangentBase<string mnemonic> : Tessel_InferredOp<mnemonic> {
+  let hasVerifier = 1;
+  let results = (outs Tessel_Tensor:$result);
+  let assemblyFormat = [{
+    `` $kind $input `,` $tangent `layout` `` $layout attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Tessel_PoolTangentOp : Tessel_PoolTangentBase<"pool_tangent"> {
+  let summary = "tangent of window pooling (forward-mode derivative)";
+  let description = [{
+    The transpose of `tessel.pool_backward` in its gradient operand: for
+    `y = tessel.pool kind %input` with the same attributes, maps a tangent
+    of the input (the input's shape) to one of the result's shape. `max`:
+    each window takes the tangent at the first element holding the window's
+    maximum (the element `pool_backward` sends the window's gradient to),
+    which is the Jacobian-vector product of max pooling. `avg`: each window
+    averages the tangent with the forward op's divisor, which equals
+    `tessel.pool avg` of the tangent. `lp`: each window sums the tangent
+    unscaled; the Lp rule multiplies the elementwise factors around it.
+
+    ```mlir
+    %dy = tessel.pool_tangent max %x, %dx layout nchw
+            {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+             padding = array<i64: 1, 1, 1, 1>}
+            : (tensor<1x64x112x112xf32>, tensor<1x64x112x112xf32>) -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$tangent,
+                   Tessel_PoolKindAttr:$kind,
+                   Tessel_ActivationLayoutAttr:$layout,
+                   DenseI64ArrayAttr:$kernel,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides,
+                   OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                   OptionalAttr<DenseI64ArrayAttr>:$padding,
+                   UnitAttr:$ceil_mode,
+                   UnitAttr:$count_include_pad);
+}
+
+def Tessel_AdaptivePoolTangentOp : Tessel_PoolTangentBase<"adaptive_pool_tangent"> {
+  let summary = "tangent of adaptive pooling (forward-mode derivative)";
+  let description = [{
+    The transpose of `tessel.adaptive_pool_backward` in its gradient
+    operand: `max` takes each window's tangent at the window's first
+    maximum of `input`, `avg` averages the tangent over each window. The
+    result has the shape of `tessel.adaptive_pool` of the input.
+
+    ```mlir
+    %dy = tessel.adaptive_pool_tangent max %x, %dx layout nchw
+            {output_size = array<i64: 3, 3>}
+            : (tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>) -> tensor<1x8x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Tessel_Tensor:$input, Tessel_Tensor:$tangent,
+                   Tessel_PoolKindAttr:$kind,
+                   Tessel_ActivationLayoutAttr:$layout,
+                   DenseI64ArrayAttr:$output_size);
+}
+
 #endif // TESSEL_POOL_OPS_TD

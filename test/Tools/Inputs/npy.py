@@ -1,7 +1,9 @@
 """Writes and prints small float32 .npy files for the lit tests (numpy is
 not a dependency): `npy.py write FILE D0xD1 V0 V1 ...`, `npy.py print FILE`,
-and `npy.py header FILE TEXT` (a file with the header dict TEXT and no data,
-for malformed-file tests)."""
+`npy.py header FILE TEXT` (a file with the header dict TEXT and no data,
+for malformed-file tests), `npy.py random FILE D0xD1 SEED` (values in
+[-1, 1)) and `npy.py close A B TOL` (prints whether A and B have one shape
+and differ by at most TOL times their largest magnitude)."""
 import ast
 import struct
 import sys
@@ -14,13 +16,23 @@ def write(path, shape, values):
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
         f.write(struct.pack("<%df" % len(values), *[float(v) for v in values]))
 
-def show(path):
+def read(path):
     data = open(path, "rb").read()
     length = struct.unpack("<H", data[8:10])[0]
     header = ast.literal_eval(data[10:10 + length].decode())
     count = len(data[10 + length:]) // 4
-    values = struct.unpack("<%df" % count, data[10 + length:])
-    print(list(header["shape"]), " ".join("%g" % round(v, 4) for v in values))
+    return list(header["shape"]), struct.unpack("<%df" % count, data[10 + length:])
+
+def show(path):
+    shape, values = read(path)
+    print(shape, " ".join("%g" % round(v, 4) for v in values))
+
+def close(a, b, tol):
+    (sa, va), (sb, vb) = read(a), read(b)
+    scale = max([1.0] + [abs(v) for v in va + vb])
+    worst = max([abs(x - y) for x, y in zip(va, vb)] + [0.0])
+    print("close" if sa == sb and worst <= float(tol) * scale
+          else "differ: shapes %s %s, largest difference %g" % (sa, sb, worst))
 
 def header_only(path, text):
     text += "\n"
@@ -29,6 +41,15 @@ def header_only(path, text):
 
 if sys.argv[1] == "write":
     write(sys.argv[2], sys.argv[3], sys.argv[4:])
+elif sys.argv[1] == "random":
+    import random
+    random.seed(int(sys.argv[4]))
+    count = 1
+    for d in sys.argv[3].split("x"):
+        count *= int(d)
+    write(sys.argv[2], sys.argv[3], [random.uniform(-1, 1) for _ in range(count)])
+elif sys.argv[1] == "close":
+    close(sys.argv[2], sys.argv[3], sys.argv[4])
 elif sys.argv[1] == "header":
     header_only(sys.argv[2], sys.argv[3])
 else:
