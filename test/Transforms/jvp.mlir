@@ -96,3 +96,60 @@ func.func @batch_norm_train(%x: tensor<2x3x4x4xf32>, %g: tensor<3xf32>, %b: tens
   return %y, %m, %v : tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>
 }
 
+
+// -----
+
+// Elementwise ops multiply the tangent by their partial derivatives (the
+// same factors their gradients use: 1 - tanh^2, the other factor of a
+// product); linear is bilinear, here with the weight constant.
+// CHECK-LABEL: func.func @elementwise_linear
+// CHECK: %[[B:.+]] = tessel.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]>
+// CHECK: %[[W:.+]] = tessel.constant dense<5.000000e-01>
+// CHECK: %[[T:.+]] = tessel.tanh %arg0
+// CHECK: %[[SQ:.+]] = tessel.mul %[[T]], %[[T]]
+// CHECK: %[[D:.+]] = tessel.sub %{{.+}}, %[[SQ]]
+// CHECK: %[[DT:.+]] = tessel.mul %arg1, %[[D]]
+// CHECK: %[[DM:.+]] = tessel.mul %[[DT]], %[[B]] : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+// CHECK: %[[DY:.+]] = tessel.linear %[[DM]], %[[W]] : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x4xf32>
+// CHECK: return %{{.+}}, %[[DY]]
+func.func @elementwise_linear(%x: tensor<2x3xf32> {tessel.name = "x"}) -> tensor<2x4xf32> {
+  %b = tessel.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %w = tessel.constant dense<0.5> : tensor<4x3xf32>
+  %t = tessel.tanh %x : tensor<2x3xf32>
+  %m = tessel.mul %t, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %y = tessel.linear %m, %w : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// Softmax: y (dx - sum(dx y)). A max reduction averages the tangent over
+// the tied maxima (mask 1 - sign|x - max|). Losses reduce their per-element
+// tangents: mse's 2 (a - b) (da - db), cross-entropy's
+// sum_c (softmax - onehot) dx over the classes.
+// CHECK-LABEL: func.func @reductions
+// CHECK: %[[S:.+]] = tessel.softmax %arg0
+// CHECK: %[[MAX:.+]] = tessel.max %arg0
+// CHECK: %[[DOT:.+]] = tessel.sum %{{.+}} {axes = array<i64: 1>, keepdims}
+// CHECK: %[[DIFF:.+]] = tessel.sub %arg1, %[[DOT]]
+// CHECK: %[[DS:.+]] = tessel.mul %[[S]], %[[DIFF]]
+// CHECK: %[[MASK:.+]] = tessel.sub %{{.+}}, %{{.+}} : (tensor<f32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+// CHECK: %[[TIES:.+]] = tessel.sum %[[MASK]] {axes = array<i64: 1>, keepdims}
+// CHECK: %[[PICKED:.+]] = tessel.mul %[[MASK]], %arg1
+// CHECK: %[[PSUM:.+]] = tessel.sum %[[PICKED]]
+// CHECK: tessel.div %[[PSUM]], %[[TIES]]
+// CHECK: %[[ONEHOT:.+]] = tessel.gather
+// CHECK: %[[SLOPE:.+]] = tessel.sub %{{.+}}, %[[ONEHOT]]
+// CHECK: %[[CE:.+]] = tessel.mul %[[SLOPE]], %arg1
+// CHECK: %[[PER:.+]] = tessel.sum %[[CE]] {axes = array<i64: 1>} : tensor<4x3xf32> -> tensor<4xf32>
+// CHECK: %[[DCE:.+]] = tessel.sum %[[PER]] {axes = array<i64: 0>} : tensor<4xf32> -> tensor<f32>
+// CHECK: return %{{.+}}, %{{.+}}, %{{.+}}, %[[DS]], %{{.+}}, %[[DCE]]
+func.func @reductions(%x: tensor<4x3xf32> {tessel.name = "x"}) -> (tensor<4x3xf32>, tensor<f32>, tensor<f32>) {
+  %target = tessel.constant dense<0.25> : tensor<4xf32>
+  %s = tessel.softmax %x {axis = 1 : i64} : tensor<4x3xf32>
+  %m = tessel.max %x {axes = array<i64: 1>} : tensor<4x3xf32> -> tensor<4xf32>
+  %l = tessel.mse_loss mean %m, %target : (tensor<4xf32>, tensor<4xf32>) -> tensor<f32>
+  %labels = tessel.constant dense<[0, 2, 1, 1]> : tensor<4xi64>
+  %ce = tessel.cross_entropy sum %x, %labels : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<f32>
+  return %s, %l, %ce : tensor<4x3xf32>, tensor<f32>, tensor<f32>
+}

@@ -167,3 +167,41 @@ func.func @adaptive_avg_backward(%x: tensor<1x2x5x5xf32>, %dy: tensor<1x2x2x2xf3
          : (tensor<1x2x5x5xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x5x5xf32>
   return %0 : tensor<1x2x5x5xf32>
 }
+
+// -----
+
+// The max-pool tangent carries each window's running maximum of x with the
+// tangent at it (two accumulators; strictly greater or NaN replaces, so the
+// first maximum wins as in the gradient) and returns the tangent.
+// CHECK-LABEL: func @maxpool_tangent
+// CHECK: %[[R:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.+}} : tensor<2x2xf32>) outs(%{{.+}}, %{{.+}} : tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>)
+// CHECK: %[[T:.+]] = tensor.extract %arg1
+// CHECK: %[[X:.+]] = tensor.extract %arg0
+// CHECK: arith.cmpf ogt, %[[X]]
+// CHECK: %[[TAKE:.+]] = arith.andi
+// CHECK: arith.select %[[TAKE]], %[[X]]
+// CHECK: arith.select %[[TAKE]], %[[T]]
+// CHECK: return %[[R]]#1
+func.func @maxpool_tangent(%x: tensor<1x2x4x4xf32>, %t: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
+  %0 = tessel.pool_tangent max %x, %t layout nchw {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+         : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// The adaptive average tangent sums each window's tangent divided by the
+// window's size; the window loops run to the widest window (3 of 5 -> 2).
+// CHECK-LABEL: func @adaptive_avg_tangent
+// CHECK: linalg.generic {{.*}} ins(%{{.+}} : tensor<3x3xf32>) outs(%{{.+}} : tensor<1x2x2x2xf32>)
+// CHECK: arith.ceildivsi
+// CHECK: %[[T:.+]] = tensor.extract %arg1
+// CHECK: %[[SIZE:.+]] = arith.sitofp %{{.+}} : i64 to f32
+// CHECK: %[[SHARE:.+]] = arith.divf %[[T]], %[[SIZE]] : f32
+// CHECK: %[[SUM:.+]] = arith.addf %{{.+}}, %[[SHARE]] : f32
+// CHECK: arith.select %{{.+}}, %[[SUM]], %{{.+}} : f32
+func.func @adaptive_avg_tangent(%x: tensor<1x2x5x5xf32>, %t: tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xf32> {
+  %0 = tessel.adaptive_pool_tangent avg %x, %t layout nchw {output_size = array<i64: 2, 2>}
+         : (tensor<1x2x5x5xf32>, tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}

@@ -989,6 +989,34 @@ func.func @f(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x3x3x3xf32>) {
 
 // -----
 
+// pool_tangent: the tangent has the input's shape.
+func.func @f(%x: tensor<1x3x8x8xf32>, %t: tensor<1x3x4x4xf32>) {
+  // expected-error @+2 {{tangent shape [1, 3, 4, 4] differs from the input shape [1, 3, 8, 8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessel.pool_tangent max %x, %t layout nchw {kernel = array<i64: 2, 2>} : (tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
+// pool_tangent: p belongs to the forward op, count_include_pad to avg.
+func.func @f(%x: tensor<1x3x8x8xf32>) {
+  // expected-error @+1 {{count_include_pad}}
+  %0 = tessel.pool_tangent max %x, %x layout nchw {kernel = array<i64: 2, 2>, count_include_pad} : (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
+// adaptive_pool_tangent: lp has no adaptive form.
+func.func @f(%x: tensor<1x3x8x8xf32>) {
+  // expected-error @+1 {{adaptive pooling supports max and avg, not lp}}
+  %0 = tessel.adaptive_pool_tangent lp %x, %x layout nchw {output_size = array<i64: 3, 3>} : (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<1x3x3x3xf32>
+  return
+}
+
+// -----
+
 // sgd_update: hyperparameters are checked.
 func.func @f(%w: tensor<4xf32>) {
   // expected-error @+1 {{momentum must be non-negative, got -5.000000e-01}}

@@ -69,3 +69,19 @@ func.func @global(%x: tensor<8x7x7x2048xf32>, %y: tensor<1x4x2x3x5xf32>) -> (ten
   %1 = tessel.global_pool lp %y layout ncdhw {p = 3.0 : f64} : tensor<1x4x2x3x5xf32> -> tensor<1x4x1x1x1xf32>
   return %0, %1 : tensor<8x1x1x2048xf32>, tensor<1x4x1x1x1xf32>
 }
+
+// -----
+
+// Pooling tangents (forward mode) have the forward pooling's result shape.
+// CHECK-LABEL: func @tangents
+func.func @tangents(%x: tensor<1x64x112x112xf32>, %t: tensor<1x64x112x112xf32>,
+                   %a: tensor<1x7x7x8xf32>, %s: tensor<1x7x7x8xf32>)
+    -> (tensor<1x64x56x56xf32>, tensor<1x3x3x8xf32>) {
+  // CHECK: tessel.pool_tangent max %{{.+}}, %{{.+}} layout nchw {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x64x112x112xf32>, tensor<1x64x112x112xf32>) -> tensor<1x64x56x56xf32>
+  %0 = tessel.pool_tangent max %x, %t layout nchw {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x64x112x112xf32>, tensor<1x64x112x112xf32>) -> tensor<1x64x56x56xf32>
+  // CHECK: tessel.adaptive_pool_tangent avg %{{.+}}, %{{.+}} layout nhwc {output_size = array<i64: 3, 3>} : (tensor<1x7x7x8xf32>, tensor<1x7x7x8xf32>) -> tensor<1x3x3x8xf32>
+  %1 = tessel.adaptive_pool_tangent avg %a, %s layout nhwc {output_size = array<i64: 3, 3>}
+         : (tensor<1x7x7x8xf32>, tensor<1x7x7x8xf32>) -> tensor<1x3x3x8xf32>
+  return %0, %1 : tensor<1x64x56x56xf32>, tensor<1x3x3x8xf32>
+}
