@@ -14,8 +14,11 @@
       (1e-4 relative to the output's scale). The nets exported in training
       mode also run with --wrt (the input and every parameter) and --vjp,
       against PyTorch's autograd, each gradient relative to its own scale
-      (at least 1e-3 of the largest gradient's). Prints one line per model
-      and "N passed, M failed"; exits 1 when any fails.
+      (at least 1e-3 of the largest gradient's), and with --jvp along a
+      random tangent of x and --hvp along a random vector (against central
+      differences in float64 of the model and of autograd's gradient).
+      Prints one line per run and
+      "N passed, M failed"; exits 1 when any fails.
 """
 import hashlib
 import json
@@ -409,6 +412,25 @@ def randomize(model, torch):
                     m.bias.uniform_(-0.5, 0.5)
 
 
+def second_order(model, x, v, tangent, vector, torch, h=1e-6):
+    """The Jacobian-vector product of `model` at x along `tangent`, and the
+    Hessian of sum(v * model(x)) with respect to x times `vector`, by
+    central differences of a float64 copy of the model and of its gradient."""
+    import copy
+    model = copy.deepcopy(model).double()
+    x, v = x.double(), v.double()
+
+    def gradient(at):
+        at = at.clone().requires_grad_(True)
+        (model(at) * v).sum().backward()
+        return at.grad
+
+    with torch.no_grad():
+        jvp = (model(x + h * tangent.double()) - model(x - h * tangent.double())) / (2 * h)
+    hvp = (gradient(x + h * vector.double()) - gradient(x - h * vector.double())) / (2 * h)
+    return jvp.float(), hvp.float()
+
+
 def stamp():
     with open(__file__, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -464,7 +486,16 @@ def generate(out, only):
         for param, value in model.named_parameters():
             wrt.append(param)
             np.save(path + ".grad." + param + ".npy", value.grad.numpy())
-        manifest.append({"name": name, "wrt": wrt})
+        # Forward mode along a random tangent of x, and the Hessian of
+        # sum(v * y) with respect to x times a random vector: central
+        # differences in float64 of the model and of autograd's gradient
+        # (PyTorch 1.13 lacks double backward of some activations).
+        tangent, vector = torch.randn(*shape), torch.randn(*shape)
+        jvp, hvp = second_order(model, x.detach(), v, tangent, vector, torch)
+        for suffix, value in (("tangent", tangent), ("jvp", jvp), ("vector", vector),
+                              ("hvp", hvp)):
+            np.save(path + "." + suffix + ".npy", value.numpy())
+        manifest.append({"name": name, "wrt": wrt, "second": True})
     for name, shape, build, gradients in text_zoo():
         if only and name not in only:
             continue
@@ -501,48 +532,66 @@ def check(out, tessel_run):
     with open(os.path.join(out, "manifest.json")) as f:
         manifest = json.load(f)
     failed = 0
+    checked = 0
     for entry in manifest:
-        name = entry["name"]
-        path = os.path.join(out, name)
-        result = os.path.join(out, name + ".result")
-        model = os.path.join(out, entry.get("model", name + ".onnx"))
-        command = [tessel_run, model, "--input", "x=" + path + ".in.npy",
-                   "--output-dir", result]
+        path = os.path.join(out, entry["name"])
         # Tessel's file names for the outputs, PyTorch's for the same values.
         compared = [("y", path + ".out.npy")]
+        flags = []
         if "wrt" in entry:
-            command += ["--wrt=" + ",".join(entry["wrt"]), "--vjp", "y=" + path + ".vjp.npy"]
+            flags = ["--wrt=" + ",".join(entry["wrt"]), "--vjp", "y=" + path + ".vjp.npy"]
             compared += [("grad_" + w, path + ".grad." + w + ".npy") for w in entry["wrt"]]
-        run = subprocess.run(command, capture_output=True, text=True)
-        if run.returncode != 0:
-            failed += 1
-            print(f"FAIL {name}: {run.stderr.strip().splitlines()[-1] if run.stderr else run.returncode}")
-            continue
-        errors = []
-        worst = (0.0, 1.0)
-        wanted = [np.load(torch_path) for _, torch_path in compared]
-        # A gradient that is zero analytically (a conv's bias before a batch
-        # norm on batch statistics) is rounding noise in both: each tensor's
-        # scale is at least 1e-3 of the largest one's.
-        floor = 1e-3 * max(float(np.abs(w).max()) for w in wanted)
-        for (tessel_name, _), want in zip(compared, wanted):
-            got = np.load(os.path.join(result, tessel_name + ".npy"))
-            if got.shape != want.shape:
-                errors.append(f"{tessel_name}: shape {got.shape}, PyTorch's {want.shape}")
-                continue
-            scale = max(float(np.abs(want).max()), floor) or 1.0
-            error = float(np.abs(got.astype(np.float64) - want).max()) / scale
-            if not error <= 1e-4:
-                errors.append(f"{tessel_name}: max error {error:.2e} of its scale {scale:.3g}")
-            worst = max(worst, (error, scale))
-        if errors:
-            failed += 1
-            print(f"FAIL {name}: " + "; ".join(errors))
-        else:
-            print(f"PASS {name} ({len(compared)} tensors; max error {worst[0]:.1e} "
-                  f"of {worst[1]:.3g})")
-    print(f"{len(manifest) - failed} passed, {failed} failed")
+        runs = [(entry["name"], flags, compared)]
+        if entry.get("second"):
+            runs.append((entry["name"] + " (jvp)", ["--jvp", "x=" + path + ".tangent.npy"],
+                         [("jvp_y", path + ".jvp.npy")]))
+            runs.append((entry["name"] + " (hvp)",
+                         ["--wrt=x", "--vjp", "y=" + path + ".vjp.npy",
+                          "--hvp", "x=" + path + ".vector.npy"],
+                         [("hvp_x", path + ".hvp.npy")]))
+        for name, flags, compared in runs:
+            checked += 1
+            failed += check_run(out, tessel_run, entry, name, flags, compared)
+    print(f"{checked - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def check_run(out, tessel_run, entry, name, flags, compared):
+    """Runs the entry's model with `flags` and compares the outputs named in
+    `compared` with PyTorch's files; returns 1 on a failure."""
+    path = os.path.join(out, entry["name"])
+    result = os.path.join(out, name.replace(" ", "").replace("(", ".").replace(")", "")
+                          + ".result")
+    model = os.path.join(out, entry.get("model", entry["name"] + ".onnx"))
+    command = [tessel_run, model, "--input", "x=" + path + ".in.npy",
+               "--output-dir", result] + flags
+    run = subprocess.run(command, capture_output=True, text=True)
+    if run.returncode != 0:
+        print(f"FAIL {name}: {run.stderr.strip().splitlines()[-1] if run.stderr else run.returncode}")
+        return 1
+    errors = []
+    worst = (0.0, 1.0)
+    wanted = [np.load(torch_path) for _, torch_path in compared]
+    # A gradient that is zero analytically (a conv's bias before a batch
+    # norm on batch statistics) is rounding noise in both: each tensor's
+    # scale is at least 1e-3 of the largest one's.
+    floor = 1e-3 * max(float(np.abs(w).max()) for w in wanted)
+    for (tessel_name, _), want in zip(compared, wanted):
+        got = np.load(os.path.join(result, tessel_name + ".npy"))
+        if got.shape != want.shape:
+            errors.append(f"{tessel_name}: shape {got.shape}, PyTorch's {want.shape}")
+            continue
+        scale = max(float(np.abs(want).max()), floor) or 1.0
+        error = float(np.abs(got.astype(np.float64) - want).max()) / scale
+        if not error <= 1e-4:
+            errors.append(f"{tessel_name}: max error {error:.2e} of its scale {scale:.3g}")
+        worst = max(worst, (error, scale))
+    if errors:
+        print(f"FAIL {name}: " + "; ".join(errors))
+        return 1
+    print(f"PASS {name} ({len(compared)} tensors; max error {worst[0]:.1e} "
+          f"of {worst[1]:.3g})")
+    return 0
 
 
 if __name__ == "__main__":
