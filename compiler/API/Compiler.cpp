@@ -555,27 +555,33 @@ compileDerivative(const std::string &path, const CompileOptions &options,
   });
 }
 
-/// Reverse mode over every output of `fn`, each output's cotangent an input.
-static mlir::tessel::DifferentiateOptions
-allOutputsWithSeeds(mlir::func::FuncOp fn, const std::vector<std::string> &wrt) {
-  mlir::tessel::DifferentiateOptions differentiate;
-  for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
-  differentiate.wrt = wrt;
-  differentiate.seedsAsInputs = true;
-  return differentiate;
+/// Compiles a model file after `transform` (differentiateFunction or
+/// hvpFunction) ran reverse mode over every output of its function, each
+/// output's cotangent an input.
+static Result<Executable> compileReverse(
+    const std::string &path, const std::vector<std::string> &wrt,
+    const CompileOptions &options, const std::string &function,
+    mlir::LogicalResult (*transform)(mlir::func::FuncOp,
+                                     const mlir::tessel::DifferentiateOptions &)) {
+  if (wrt.empty())
+    return Result<Executable>::error(path + ": name the values to differentiate with "
+                                            "respect to");
+  return compileDerivative(path, options, function, [&](mlir::func::FuncOp fn) {
+    mlir::tessel::DifferentiateOptions differentiate;
+    for (unsigned i = 0; i < fn.getNumResults(); ++i)
+      differentiate.outputs.push_back(mlir::tessel::getResultName(fn, i));
+    differentiate.wrt = wrt;
+    differentiate.seedsAsInputs = true;
+    return transform(fn, differentiate);
+  });
 }
 
 Result<Executable> tessel::compileFileGradient(const std::string &path,
                                                const std::vector<std::string> &wrt,
                                                const CompileOptions &options,
                                                const std::string &function) {
-  if (wrt.empty())
-    return Result<Executable>::error(path + ": name the values to differentiate with "
-                                            "respect to");
-  return compileDerivative(path, options, function, [&](mlir::func::FuncOp fn) {
-    return mlir::tessel::differentiateFunction(fn, allOutputsWithSeeds(fn, wrt));
-  });
+  return compileReverse(path, wrt, options, function,
+                        mlir::tessel::differentiateFunction);
 }
 
 Result<Executable> tessel::compileFileJvp(const std::string &path,
@@ -595,12 +601,7 @@ Result<Executable> tessel::compileFileHvp(const std::string &path,
                                           const std::vector<std::string> &wrt,
                                           const CompileOptions &options,
                                           const std::string &function) {
-  if (wrt.empty())
-    return Result<Executable>::error(path + ": name the values to differentiate with "
-                                            "respect to");
-  return compileDerivative(path, options, function, [&](mlir::func::FuncOp fn) {
-    return mlir::tessel::hvpFunction(fn, allOutputsWithSeeds(fn, wrt));
-  });
+  return compileReverse(path, wrt, options, function, mlir::tessel::hvpFunction);
 }
 
 Result<std::string> tessel::importToTessel(const std::string &path,

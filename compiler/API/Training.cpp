@@ -100,6 +100,28 @@ Value addInput(Graph::Impl &g, const std::string &name, mlir::Type type) {
   return addValue(g, arg);
 }
 
+/// Checks that every wrt value is a float value of `graph`, named once;
+/// `what` names the transform in the message.
+Status checkWrt(const Graph::Impl &src, const std::vector<Value> &wrt,
+                const std::string &what) {
+  for (size_t i = 0; i < wrt.size(); ++i) {
+    Value v = wrt[i];
+    if (!isValid(src, v))
+      return Status::error(what + " of graph '" + src.name +
+                           "': a wrt value is not a value of it");
+    if (!llvm::cast<mlir::RankedTensorType>(src.values[v.id()].getType())
+             .getElementType()
+             .isF32())
+      return Status::error(what + " of graph '" + src.name + "': '" + valueName(src, v) +
+                           "' is not a float tensor");
+    if (llvm::any_of(llvm::ArrayRef(wrt).take_front(i),
+                     [&](Value other) { return other.id() == v.id(); }))
+      return Status::error(what + " of graph '" + src.name + "': '" + valueName(src, v) +
+                           "' is named twice in wrt");
+  }
+  return Status();
+}
+
 /// Checks the loss and wrt handles, copies the graph and appends the
 /// gradients of `loss` with respect to `wrt`.
 Result<std::pair<Graph, std::vector<Value>>>
@@ -115,16 +137,8 @@ buildGradientGraph(const Graph &graph, Value loss, const std::vector<Value> &wrt
     return R::error("gradient of graph '" + src.name + "': the loss must be a float " +
                     "scalar (one element), got shape " +
                     mt::formatArray(lossType.getShape()));
-  for (size_t i = 0; i < wrt.size(); ++i) {
-    Value v = wrt[i];
-    if (!isValid(src, v))
-      return R::error("gradient of graph '" + src.name +
-                      "': a wrt value is not a value of it");
-    if (llvm::any_of(llvm::ArrayRef(wrt).take_front(i),
-                     [&](Value other) { return other.id() == v.id(); }))
-      return R::error("gradient of graph '" + src.name + "': '" + valueName(src, v) +
-                      "' is named twice in wrt");
-  }
+  if (Status s = checkWrt(src, wrt, "gradient"); !s)
+    return s;
   auto copy = copyGraph(graph);
   if (!copy)
     return copy.status();
@@ -159,6 +173,14 @@ buildGradientGraph(const Graph &graph, Value loss, const std::vector<Value> &wrt
   return std::make_pair(std::move(*copy), std::move(handles));
 }
 
+/// Marks the gradient of each wrt value as the output `grad_<name>`.
+void addGradientOutputs(Graph &copy, const std::vector<Value> &wrt,
+                        const std::vector<Value> &grads) {
+  Graph::Impl &g = copy.impl();
+  for (auto [v, grad] : llvm::zip_equal(wrt, grads))
+    g.outputs.emplace_back("grad_" + valueName(g, v), grad.id());
+}
+
 } // namespace
 
 Result<Graph> tessel::gradient(const Graph &graph, Value loss,
@@ -166,11 +188,8 @@ Result<Graph> tessel::gradient(const Graph &graph, Value loss,
   auto built = buildGradientGraph(graph, loss, wrt);
   if (!built)
     return built.status();
-  auto &[copy, grads] = *built;
-  Graph::Impl &g = copy.impl();
-  for (auto [v, grad] : llvm::zip_equal(wrt, grads))
-    g.outputs.emplace_back("grad_" + valueName(g, v), grad.id());
-  return std::move(copy);
+  addGradientOutputs(built->first, wrt, built->second);
+  return std::move(built->first);
 }
 
 namespace {
@@ -214,19 +233,8 @@ Result<Graph> tessel::jvp(const Graph &graph, const std::vector<Value> &wrt) {
   const Graph::Impl &src = graph.impl();
   if (!graph.status())
     return graph.status();
-  for (size_t i = 0; i < wrt.size(); ++i) {
-    if (!isValid(src, wrt[i]))
-      return Result<Graph>::error("jvp of graph '" + src.name +
-                                  "': a wrt value is not a value of it");
-    auto type = llvm::cast<mlir::RankedTensorType>(src.values[wrt[i].id()].getType());
-    if (!type.getElementType().isF32())
-      return Result<Graph>::error("jvp of graph '" + src.name + "': '" +
-                                  valueName(src, wrt[i]) + "' is not a float tensor");
-    if (llvm::any_of(llvm::ArrayRef(wrt).take_front(i),
-                     [&](Value other) { return other.id() == wrt[i].id(); }))
-      return Result<Graph>::error("jvp of graph '" + src.name + "': '" +
-                                  valueName(src, wrt[i]) + "' is named twice in wrt");
-  }
+  if (Status s = checkWrt(src, wrt, "jvp"); !s)
+    return s;
   auto copy = copyGraph(graph);
   if (!copy)
     return copy.status();
@@ -247,9 +255,8 @@ Result<Graph> tessel::hvp(const Graph &graph, Value loss, const std::vector<Valu
   if (!built)
     return built.status();
   auto &[copy, grads] = *built;
+  addGradientOutputs(copy, wrt, grads);
   Graph::Impl &g = copy.impl();
-  for (auto [v, grad] : llvm::zip_equal(wrt, grads))
-    g.outputs.emplace_back("grad_" + valueName(g, v), grad.id());
   auto tangents = appendTangents(copy, wrt, grads, "hvp");
   if (!tangents)
     return tangents.status();

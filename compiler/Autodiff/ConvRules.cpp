@@ -90,18 +90,6 @@ void convTransposeRule(GradientBuilder &gb, ConvTransposeOp op, Value dy,
     grads[2] = biasGradient(gb, dy, a.layout);
 }
 
-/// d op(a, b) = op(da, b) + op(a, db) for a bilinear op, biases aside.
-template <typename OpTy>
-Value bilinearTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
-  Value a = op->getOperand(0), b = op->getOperand(1);
-  Value t;
-  if (tangents[0])
-    t = recreate(gb, op, {tangents[0], b});
-  if (tangents[1])
-    t = addTangents(gb, t, recreate(gb, op, {a, tangents[1]}));
-  return t;
-}
-
 /// A conv's or conv_transpose's tangent: bilinear in input and filter, plus
 /// the bias's tangent per channel.
 template <typename OpTy>

@@ -54,17 +54,11 @@ void matmulRule(GradientBuilder &gb, MatmulOp op, Value dy, ArrayRef<bool> neede
                           bShape);
 }
 
-/// Both ops are bilinear: d op(a, b) = op(da, b) + op(a, db), plus the
-/// bias's tangent broadcast over the leading dims.
-template <typename OpTy>
-Value bilinearTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
-  Value a = op->getOperand(0), b = op->getOperand(1);
-  Value t;
-  if (tangents[0])
-    t = recreate(gb, op, {tangents[0], b});
-  if (tangents[1])
-    t = addTangents(gb, t, recreate(gb, op, {a, tangents[1]}));
-  if (tangents.size() > 2 && tangents[2])
+/// Bilinear in input and weight, plus the bias's tangent broadcast over the
+/// leading dims.
+Value linearOpTangent(GradientBuilder &gb, LinearOp op, ArrayRef<Value> tangents) {
+  Value t = bilinearTangent(gb, op, tangents);
+  if (op.getBias() && tangents[2])
     t = addTangents(gb, t, gb.broadcastTo(tangents[2], shapeOf(op.getResult())));
   return t;
 }
@@ -74,6 +68,6 @@ Value bilinearTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
 void mlir::tessel::registerLinearRules(RuleTable &vjp, TangentRuleTable &jvp) {
   addRule<LinearOp>(vjp, linearRule);
   addRule<MatmulOp>(vjp, matmulRule);
-  addTangentRule<LinearOp>(jvp, bilinearTangent<LinearOp>);
+  addTangentRule<LinearOp>(jvp, linearOpTangent);
   addTangentRule<MatmulOp>(jvp, bilinearTangent<MatmulOp>);
 }

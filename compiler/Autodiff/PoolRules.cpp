@@ -22,16 +22,35 @@ using namespace mlir::tessel;
 
 namespace {
 
+/// d |x|^p / dx / p = sign(x) |x|^(p-1), the elementwise factor of Lp
+/// pooling's derivatives.
+Value lpFactor(GradientBuilder &gb, Value x, double p) {
+  if (p == 2.0)
+    return x;
+  return gb.mul(gb.sign(x), gb.pow(gb.abs(x), gb.scalar(p - 1.0, elementTypeOf(x))));
+}
+
 /// sign(x) |x|^(p-1) * scatter(dy * y^(1-p)), where `scatter` spreads a
 /// window gradient over its elements unscaled.
 Value lpGradient(GradientBuilder &gb, Value x, Value y, Value dy, double p,
                  function_ref<Value(Value)> scatter) {
-  Type t = elementTypeOf(x);
-  Value perWindow = gb.mul(dy, gb.pow(y, gb.scalar(1.0 - p, t)));
-  Value spread = scatter(perWindow);
-  Value factor = p == 2.0 ? x
-                          : gb.mul(gb.sign(x), gb.pow(gb.abs(x), gb.scalar(p - 1.0, t)));
-  return gb.mul(factor, spread);
+  Value perWindow = gb.mul(dy, gb.pow(y, gb.scalar(1.0 - p, elementTypeOf(x))));
+  return gb.mul(lpFactor(gb, x, p), scatter(perWindow));
+}
+
+/// The window attributes of `op` (all but the kind) as the properties of
+/// its pool_backward or pool_tangent.
+template <typename PropertiesT>
+PropertiesT windowProperties(PoolOp op) {
+  PropertiesT p;
+  p.setLayout(op.getLayoutAttr());
+  p.setKernel(op.getKernelAttr());
+  p.setStrides(op.getStridesAttr());
+  p.setDilations(op.getDilationsAttr());
+  p.setPadding(op.getPaddingAttr());
+  p.setCeilMode(op.getCeilModeAttr());
+  p.setCountIncludePad(op.getCountIncludePadAttr());
+  return p;
 }
 
 /// The gradient of a window or global pool: pool_backward with `properties`
@@ -53,16 +72,8 @@ Value windowPoolGradient(GradientBuilder &gb, Value input, Value result, Value d
 
 void poolRule(GradientBuilder &gb, PoolOp op, Value dy, ArrayRef<bool>,
               SmallVectorImpl<Value> &grads) {
-  PoolBackwardOp::Properties p;
-  p.setLayout(op.getLayoutAttr());
-  p.setKernel(op.getKernelAttr());
-  p.setStrides(op.getStridesAttr());
-  p.setDilations(op.getDilationsAttr());
-  p.setPadding(op.getPaddingAttr());
-  p.setCeilMode(op.getCeilModeAttr());
-  p.setCountIncludePad(op.getCountIncludePadAttr());
   grads[0] = windowPoolGradient(gb, op.getInput(), op.getResult(), dy, op.getKind(),
-                                op.getP(), p);
+                                op.getP(), windowProperties<PoolBackwardOp::Properties>(op));
 }
 
 void adaptivePoolRule(GradientBuilder &gb, AdaptivePoolOp op, Value dy,
@@ -100,27 +111,15 @@ Value windowPoolTangent(GradientBuilder &gb, Value input, Value result, Value dx
   if (kind != PoolKind::Lp)
     return windows(kind, dx);
   double pv = p ? p->convertToDouble() : 2.0;
-  Type t = elementTypeOf(input);
-  Value factor = pv == 2.0 ? input
-                           : gb.mul(gb.sign(input),
-                                    gb.pow(gb.abs(input), gb.scalar(pv - 1.0, t)));
-  return gb.mul(windows(PoolKind::Lp, gb.mul(factor, dx)),
-                gb.pow(result, gb.scalar(1.0 - pv, t)));
+  return gb.mul(windows(PoolKind::Lp, gb.mul(lpFactor(gb, input, pv), dx)),
+                gb.pow(result, gb.scalar(1.0 - pv, elementTypeOf(input))));
 }
 
 Value poolTangent(GradientBuilder &gb, PoolOp op, ArrayRef<Value> tangents) {
   if (op.getKind() == PoolKind::Avg)
     return recreate(gb, op, {tangents[0]});
-  PoolTangentOp::Properties p;
-  p.setLayout(op.getLayoutAttr());
-  p.setKernel(op.getKernelAttr());
-  p.setStrides(op.getStridesAttr());
-  p.setDilations(op.getDilationsAttr());
-  p.setPadding(op.getPaddingAttr());
-  p.setCeilMode(op.getCeilModeAttr());
-  p.setCountIncludePad(op.getCountIncludePadAttr());
   return windowPoolTangent(gb, op.getInput(), op.getResult(), tangents[0], op.getKind(),
-                           op.getP(), p);
+                           op.getP(), windowProperties<PoolTangentOp::Properties>(op));
 }
 
 Value adaptivePoolTangent(GradientBuilder &gb, AdaptivePoolOp op,

@@ -112,6 +112,20 @@ inline Value addTangents(GradientBuilder &gb, Value a, Value c) {
   return gb.add(a, c);
 }
 
+/// The tangent of an op bilinear in its first two operands (conv,
+/// conv_transpose, conv_backward_filter, linear, matmul), further operands
+/// such as a bias aside: op(da, b) + op(a, db).
+template <typename OpTy>
+Value bilinearTangent(GradientBuilder &gb, OpTy op, ArrayRef<Value> tangents) {
+  Value a = op->getOperand(0), b = op->getOperand(1);
+  Value t;
+  if (tangents[0])
+    t = recreate(gb, op, {tangents[0], b});
+  if (tangents[1])
+    t = addTangents(gb, t, recreate(gb, op, {a, tangents[1]}));
+  return t;
+}
+
 /// Every op family's rules of both kinds.
 struct RuleTables {
   RuleTable gradients;

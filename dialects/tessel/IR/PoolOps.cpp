@@ -145,6 +145,14 @@ LogicalResult PoolOp::verify() {
   return verifyKindAttributes(*this, getKind(), getP(), getCountIncludePad());
 }
 
+/// Adaptive pooling and its derivatives have max and avg kinds only.
+template <typename OpTy>
+static LogicalResult verifyAdaptiveKind(OpTy op) {
+  if (op.getKind() == PoolKind::Lp)
+    return op.emitOpError("adaptive pooling supports max and avg, not lp");
+  return success();
+}
+
 LogicalResult AdaptivePoolOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location> loc,
                                                Adaptor adaptor,
@@ -158,11 +166,7 @@ LogicalResult AdaptivePoolOp::inferReturnTypes(MLIRContext *,
       types);
 }
 
-LogicalResult AdaptivePoolOp::verify() {
-  if (getKind() == PoolKind::Lp)
-    return emitOpError("adaptive pooling supports max and avg, not lp");
-  return success();
-}
+LogicalResult AdaptivePoolOp::verify() { return verifyAdaptiveKind(*this); }
 
 LogicalResult GlobalPoolOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
@@ -233,11 +237,7 @@ LogicalResult AdaptivePoolBackwardOp::inferReturnTypes(MLIRContext *,
       types);
 }
 
-LogicalResult AdaptivePoolBackwardOp::verify() {
-  if (getKind() == PoolKind::Lp)
-    return emitOpError("adaptive pooling supports max and avg, not lp");
-  return success();
-}
+LogicalResult AdaptivePoolBackwardOp::verify() { return verifyAdaptiveKind(*this); }
 
 //===----------------------------------------------------------------------===//
 // Tangents
@@ -290,8 +290,4 @@ LogicalResult AdaptivePoolTangentOp::inferReturnTypes(MLIRContext *,
       types);
 }
 
-LogicalResult AdaptivePoolTangentOp::verify() {
-  if (getKind() == PoolKind::Lp)
-    return emitOpError("adaptive pooling supports max and avg, not lp");
-  return success();
-}
+LogicalResult AdaptivePoolTangentOp::verify() { return verifyAdaptiveKind(*this); }
