@@ -343,52 +343,50 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return {};
 }
 
-/// Folds a transpose of constant weights at compile time: the layout pass
-/// turns every O-first filter into a spatial-first one this way.
-OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
-  if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
-    return getInput();
-  auto resultType = cast<RankedTensorType>(getType());
-  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+/// The constant whose element i0, i1, ... is element `base + sum_d i_d *
+/// strides[d]` of the constant `input` (strides in elements, possibly
+/// negative): what a transpose or a slice of constant weights folds to.
+/// Null for storage Tessel does not fold.
+static OpFoldResult foldStridedCopy(Attribute input, RankedTensorType resultType,
+                                    int64_t base, ArrayRef<int64_t> strides,
+                                    StringRef name) {
+  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(input))
     return splat.resizeSplat(resultType);
-  std::optional<ArrayRef<char>> raw = getConstantBytes(adaptor.getInput());
+  std::optional<ArrayRef<char>> raw = getConstantBytes(input);
   if (!raw)
     return {};
   size_t bytes = resultType.getElementTypeBitWidth() / 8;
   if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
     return {}; // no element type Tessel folds is wider
-  ArrayRef<int64_t> inShape = getInput().getType().getShape();
   ArrayRef<int64_t> outShape = resultType.getShape();
   int64_t rank = resultType.getRank(), count = resultType.getNumElements();
   if (count == 0)
-    return getConstantAttr(resultType, "tessel_transposed", [](MutableArrayRef<char>) {});
-  // The source stride of each result dim, in elements.
-  SmallVector<int64_t> inStrides(rank, 1), strides(rank);
-  for (int64_t d = rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
-  for (auto [d, p] : llvm::enumerate(getPerm()))
-    strides[d] = inStrides[p];
+    return getConstantAttr(resultType, name, [](MutableArrayRef<char>) {});
+  if (rank == 0)
+    return getConstantAttr(resultType, name, [&](MutableArrayRef<char> out) {
+      std::memcpy(out.data(), raw->data() + base * bytes, bytes);
+    });
   // Rows of the result's last dim, each a strided walk of the source (a
   // model's weights are millions of elements: no per-element index math).
   auto copy = [&](auto element, MutableArrayRef<char> out) {
     using T = decltype(element);
     const auto *in = reinterpret_cast<const T *>(raw->data());
     auto *to = reinterpret_cast<T *>(out.data());
-    int64_t inner = outShape[rank - 1], step = strides[rank - 1], base = 0;
+    int64_t inner = outShape[rank - 1], step = strides[rank - 1], at = base;
     SmallVector<int64_t> index(rank, 0);
     for (int64_t row = 0, rows = count / inner; row < rows; ++row) {
       for (int64_t j = 0; j < inner; ++j)
-        std::memcpy(to++, in + base + j * step, sizeof(T));
+        std::memcpy(to++, in + at + j * step, sizeof(T));
       for (int64_t d = rank - 2; d >= 0; --d) {
-        base += strides[d];
+        at += strides[d];
         if (++index[d] < outShape[d])
           break;
-        base -= strides[d] * outShape[d];
+        at -= strides[d] * outShape[d];
         index[d] = 0;
       }
     }
   };
-  return getConstantAttr(resultType, "tessel_transposed", [&](MutableArrayRef<char> out) {
+  return getConstantAttr(resultType, name, [&](MutableArrayRef<char> out) {
     switch (bytes) {
     case 1: copy(uint8_t(), out); break;
     case 2: copy(uint16_t(), out); break;
@@ -396,6 +394,45 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     default: copy(uint64_t(), out); break;
     }
   });
+}
+
+/// The row-major strides of `shape`, in elements.
+static SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+/// Folds a transpose of constant weights at compile time: the layout pass
+/// turns every O-first filter into a spatial-first one this way.
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
+    return getInput();
+  SmallVector<int64_t> inStrides = rowMajorStrides(getInput().getType().getShape());
+  SmallVector<int64_t> strides;
+  for (int64_t p : getPerm())
+    strides.push_back(inStrides[p]);
+  return foldStridedCopy(adaptor.getInput(), cast<RankedTensorType>(getType()), 0,
+                         strides, "tessel_transposed");
+}
+
+/// Folds a slice of constant weights at compile time: the gradient of a
+/// conv with constant weights flips its filter this way (negative strides).
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType() &&
+      llvm::all_of(getOffsets(), [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(getStrides(), [](int64_t v) { return v == 1; }))
+    return getInput();
+  SmallVector<int64_t> inStrides = rowMajorStrides(getInput().getType().getShape());
+  int64_t base = 0;
+  SmallVector<int64_t> strides;
+  for (auto [offset, step, inStride] : llvm::zip_equal(getOffsets(), getStrides(), inStrides)) {
+    base += offset * inStride;
+    strides.push_back(step * inStride);
+  }
+  return foldStridedCopy(adaptor.getInput(), cast<RankedTensorType>(getType()), base,
+                         strides, "tessel_sliced");
 }
 
 namespace {

@@ -90,6 +90,7 @@ def Tessel_SliceOp : Tessel_InferredOp<"slice"> {
                    DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides);
   let results = (outs Tessel_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
 }
 
 def Tessel_GatherOp : Tessel_InferredOp<"gather"> {

@@ -137,3 +137,34 @@ func.func @fold_resources() -> (tensor<3x2xf32>, tensor<6xf32>, tensor<2x1x3xi64
     }
   }
 #-}
+
+// -----
+
+// Slices of constants fold too (a conv gradient's flipped constant filter):
+// [[1, 2, 3], [4, 5, 6]] reversed along dim 1 is [[3, 2, 1], [6, 5, 4]]; row
+// 1 from column 2 backwards with step 2 is [[6, 4]]; a slice of a splat is
+// a splat; a slice of a run-time tensor stays.
+// CHECK-LABEL: func @fold_slices
+// CHECK-DAG: tessel.constant dense<{{\[\[}}3.000000e+00, 2.000000e+00, 1.000000e+00], [6.000000e+00, 5.000000e+00, 4.000000e+00]]> : tensor<2x3xf32>
+// CHECK-DAG: tessel.constant dense<{{\[\[}}6, 4]]> : tensor<1x2xi64>
+// CHECK-DAG: tessel.constant dense<2.500000e-01> : tensor<2x2xf32>
+// CHECK: tessel.slice %arg0
+// CHECK-NOT: tessel.slice
+func.func @fold_slices(%x: tensor<4xf32>) -> (tensor<2x3xf32>, tensor<1x2xi64>, tensor<2x2xf32>, tensor<2xf32>) {
+  %w = tessel.constant dense_resource<w> : tensor<2x3xf32>
+  %f = tessel.slice %w {offsets = array<i64: 0, 2>, sizes = array<i64: 2, 3>, strides = array<i64: 1, -1>} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %i = tessel.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+  %r = tessel.slice %i {offsets = array<i64: 1, 2>, sizes = array<i64: 1, 2>, strides = array<i64: 1, -2>} : tensor<2x3xi64> -> tensor<1x2xi64>
+  %s = tessel.constant dense<0.25> : tensor<3x3xf32>
+  %t = tessel.slice %s {offsets = array<i64: 1, 0>, sizes = array<i64: 2, 2>, strides = array<i64: 1, 2>} : tensor<3x3xf32> -> tensor<2x2xf32>
+  %u = tessel.slice %x {offsets = array<i64: 3>, sizes = array<i64: 2>, strides = array<i64: -2>} : tensor<4xf32> -> tensor<2xf32>
+  return %f, %r, %t, %u : tensor<2x3xf32>, tensor<1x2xi64>, tensor<2x2xf32>, tensor<2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}
