@@ -438,10 +438,12 @@ struct WindowDim {
           arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, at, end(b, l, o)));
     return {at, valid};
   }
-  /// Loop extent over the windows that may hold one input position.
+  /// Loop extent over the windows that may hold one input position: the
+  /// kernel's taps, or the windows starting before it when the stride skips
+  /// most taps (2 instead of 3 for ResNet's 3x3/2 pool).
   int64_t candidates() const {
     if (!adaptive)
-      return kernel;
+      return std::min(kernel, windowsAtOnePosition());
     int64_t most = 1;
     for (int64_t x = 0; x < in; ++x)
       most = std::max<int64_t>(most, llvm::divideCeilSigned((x + 1) * out, in) -
@@ -469,6 +471,30 @@ struct WindowDim {
                                     end(b, l, clamped))));
       return {clamped, valid};
     }
+    if (windowsAtOnePosition() < kernel) {
+      // Strided windows: the candidates are the windows o starting at or
+      // before x, latest first; x is tap k = x + pad_low - o * stride of o.
+      Value shifted = arith::AddIOp::create(b, l, x, cst(b, l, padLow));
+      o = arith::SubIOp::create(
+          b, l, arith::FloorDivSIOp::create(b, l, shifted, cst(b, l, stride)), j);
+      Value tap = arith::SubIOp::create(b, l, shifted,
+                                        arith::MulIOp::create(b, l, o, cst(b, l, stride)));
+      Value k = arith::FloorDivSIOp::create(b, l, tap, cst(b, l, dilation));
+      valid = arith::AndIOp::create(
+          b, l,
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                arith::MulIOp::create(b, l, k, cst(b, l, dilation)), tap),
+          arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, k, cst(b, l, kernel)),
+              arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, o, cst(b, l, 0)),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, o,
+                                        cst(b, l, out)))));
+      Value clamped = arith::MinSIOp::create(
+          b, l, arith::MaxSIOp::create(b, l, o, cst(b, l, 0)), cst(b, l, out - 1));
+      return {clamped, valid};
+    }
     // x = o * stride - pad_low + j * dilation.
     Value t = arith::SubIOp::create(
         b, l, arith::AddIOp::create(b, l, x, cst(b, l, padLow)),
@@ -485,6 +511,9 @@ struct WindowDim {
         b, l, arith::MaxSIOp::create(b, l, o, cst(b, l, 0)), cst(b, l, out - 1));
     return {clamped, valid};
   }
+  /// How many regular windows can hold one input position: those starting
+  /// within the dilated kernel's extent before it, one per stride.
+  int64_t windowsAtOnePosition() const { return (kernel - 1) * dilation / stride + 1; }
   /// The divisor of average pooling for window o (as the forward op counts).
   Value divisor(OpBuilder &b, Location l, Value o, bool includePad) const {
     if (adaptive)
