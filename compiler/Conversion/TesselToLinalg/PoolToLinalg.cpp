@@ -13,6 +13,7 @@
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -565,7 +566,26 @@ SmallVector<WindowDim> getAdaptiveWindowDims(OpTy op, ArrayRef<int64_t> in) {
 
 /// The gradient of window, adaptive or global pooling: `grad` (the forward
 /// result's shape) spread back over the windows of `input`.
-Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
+/// Moves the channel loop of a pooling-gradient generic (one loop per
+/// result dim, then the window loops) innermost for channels-last layouts:
+/// the loops lowered from it then walk contiguous channels innermost, which
+/// LLVM vectorizes, instead of a window's taps.
+Value channelsInnermost(RewriterBase &rewriter, Value result, ActivationLayout layout) {
+  if (!isChannelsLast(layout))
+    return result;
+  auto generic = cast<linalg::GenericOp>(result.getDefiningOp());
+  unsigned rank = getRank(layout), loops = generic.getNumLoops();
+  SmallVector<unsigned> order;
+  for (unsigned d = 0; d < loops; ++d)
+    if (d != rank - 1)
+      order.push_back(d);
+  order.push_back(rank - 1);
+  // A permutation of the generic's own loops: the interchange cannot fail.
+  (void)linalg::interchangeGenericOp(rewriter, generic, order);
+  return result;
+}
+
+Value buildPoolGradient(RewriterBase &b, Location loc, ActivationLayout layout,
                         PoolKind kind, bool includePad, ArrayRef<WindowDim> dims,
                         Value input, Value grad) {
   MLIRContext *context = b.getContext();
@@ -638,7 +658,7 @@ Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
                          arith::SelectOp::create(nb, nl, take,
                                                  flatPosition(nb, nl, spatial), args[2])});
         });
-    argmax = generic.getResult(1);
+    argmax = channelsInnermost(b, generic.getResult(1), layout);
   }
 
   // Every input element sums the gradients of the windows holding it.
@@ -648,7 +668,7 @@ Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
   Value candidateOperand = tensor::EmptyOp::create(b, loc, candidates, elementType);
   Value init = createFilledTensor(b, loc, inputType,
                                   createFloatConstant(b, loc, elementType, 0.0));
-  return buildGeneric(
+  Value scattered = buildGeneric(
       b, loc, candidateOperand, init, {inner, outer}, iterators,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
         SmallVector<Value> index, spatial;
@@ -684,6 +704,7 @@ Value buildPoolGradient(OpBuilder &b, Location loc, ActivationLayout layout,
         Value sum = arith::AddFOp::create(nb, nl, args[1], g);
         return arith::SelectOp::create(nb, nl, valid, sum, args[1]);
       });
+  return channelsInnermost(b, scattered, layout);
 }
 
 /// The tangent of window, adaptive or global pooling, the transpose of
