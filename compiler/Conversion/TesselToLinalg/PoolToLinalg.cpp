@@ -566,7 +566,7 @@ SmallVector<WindowDim> getAdaptiveWindowDims(OpTy op, ArrayRef<int64_t> in) {
 
 /// The gradient of window, adaptive or global pooling: `grad` (the forward
 /// result's shape) spread back over the windows of `input`.
-/// Moves the channel loop of a pooling-gradient generic (one loop per
+/// Moves the channel loop of a pooling-gradient or -tangent generic (one loop per
 /// result dim, then the window loops) innermost for channels-last layouts:
 /// the loops lowered from it then walk contiguous channels innermost, which
 /// LLVM vectorizes, instead of a window's taps.
@@ -712,7 +712,7 @@ Value buildPoolGradient(RewriterBase &b, Location loc, ActivationLayout layout,
 /// one element of `resultType`. Max carries each window's running maximum of
 /// `input` with the tangent at it (the first maximum wins, as in the
 /// gradient); avg sums the tangent over the divisor; lp sums it.
-Value buildPoolTangent(OpBuilder &b, Location loc, ActivationLayout layout,
+Value buildPoolTangent(RewriterBase &b, Location loc, ActivationLayout layout,
                        PoolKind kind, bool includePad, ArrayRef<WindowDim> dims,
                        Value input, Value tangent, RankedTensorType resultType) {
   MLIRContext *context = b.getContext();
@@ -790,7 +790,7 @@ Value buildPoolTangent(OpBuilder &b, Location loc, ActivationLayout layout,
             ValueRange{arith::SelectOp::create(nb, nl, take, x, args[1]),
                        arith::SelectOp::create(nb, nl, take, t, args[2])});
       });
-  return generic.getResult(isMax ? 1 : 0);
+  return channelsInnermost(b, generic.getResult(isMax ? 1 : 0), layout);
 }
 
 struct PoolBackwardOpLowering : OpConversionPattern<PoolBackwardOp> {
