@@ -67,9 +67,9 @@ def TesselJvp : Pass<"tessel-jvp", "::mlir::ModuleOp"> {
     `tangent_<name>` per value named in `wrt` (arguments by their
     `tessel.name` or `arg<i>`, or constants carrying a `tessel.name`
     attribute; default: every float argument) and one result
-    `jvp_<output>` per output named in `outputs` (default: every output):
-    the derivative of that output when each wrt value moves along its
-    tangent. Values not named in `wrt` have tangent zero.
+    `jvp_<output>` per output named in `outputs` (default: every float
+    output): the derivative of that output when each wrt value moves along
+    its tangent. Values not named in `wrt` have tangent zero.
 
     Each op's tangent is built from ordinary tessel ops (the op itself on the
     tangents for linear ops, both operand orders for bilinear ones such as
@@ -92,7 +92,7 @@ def TesselJvp : Pass<"tessel-jvp", "::mlir::ModuleOp"> {
                "Inputs or named constants given a tangent argument "
                "(default: every float input)">,
     ListOption<"outputs", "outputs", "std::string",
-               "Outputs whose tangent to append (default: every output)">,
+               "Outputs whose tangent to append (default: every float output)">,
   ];
 }
 

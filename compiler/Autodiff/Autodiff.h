@@ -88,7 +88,8 @@ struct JvpOptions {
   /// Values given a tangent, by name (as DifferentiateOptions::wrt); empty
   /// means every float argument.
   std::vector<std::string> wrt;
-  /// Outputs whose tangent to return, by name; empty means every output.
+  /// Outputs whose tangent to return, by name; empty means every float
+  /// output.
   std::vector<std::string> outputs;
   /// The name of the result holding the tangent of output `name`.
   std::function<std::string(StringRef)> resultName = [](StringRef name) {

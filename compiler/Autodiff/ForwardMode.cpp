@@ -134,8 +134,11 @@ LogicalResult mlir::tessel::jvpFunction(func::FuncOp fn, const JvpOptions &optio
                         "in func.return");
   SmallVector<unsigned> outputIndices;
   if (options.outputs.empty()) {
+    // Every output that can have a tangent (not integer indices).
     for (unsigned i = 0; i < fn.getNumResults(); ++i)
-      outputIndices.push_back(i);
+      if (auto type = dyn_cast<RankedTensorType>(fn.getResultTypes()[i]);
+          type && isa<FloatType>(type.getElementType()))
+        outputIndices.push_back(i);
   } else {
     auto found = lookupOutputs(fn, options.outputs, "outputs");
     if (failed(found))

@@ -153,3 +153,14 @@ func.func @reductions(%x: tensor<4x3xf32> {tessel.name = "x"}) -> (tensor<4x3xf3
   %ce = tessel.cross_entropy sum %x, %labels : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<f32>
   return %s, %l, %ce : tensor<4x3xf32>, tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// By default every float output gets a tangent; integer outputs have none.
+// CHECK-LABEL: func.func @integer_output
+// CHECK-SAME: -> (tensor<2xf32>, tensor<2xi64>, tensor<2xf32> {tessel.name = "jvp_result0"})
+func.func @integer_output(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xi64>) {
+  %i = tessel.constant dense<[1, 0]> : tensor<2xi64>
+  %y = tessel.neg %x : tensor<2xf32>
+  return %y, %i : tensor<2xf32>, tensor<2xi64>
+}
