@@ -235,6 +235,12 @@ Result<Graph> tessel::jvp(const Graph &graph, const std::vector<Value> &wrt) {
     return graph.status();
   if (Status s = checkWrt(src, wrt, "jvp"); !s)
     return s;
+  for (const auto &[name, id] : src.outputs)
+    if (!llvm::cast<mlir::RankedTensorType>(src.values[id].getType())
+             .getElementType()
+             .isF32())
+      return Result<Graph>::error("jvp of graph '" + src.name + "': output '" + name +
+                                  "' is not a float tensor and has no tangent");
   auto copy = copyGraph(graph);
   if (!copy)
     return copy.status();

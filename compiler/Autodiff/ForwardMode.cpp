@@ -70,8 +70,13 @@ mlir::tessel::buildTangents(OpBuilder &b, Location loc, ArrayRef<Value> wrt,
   SmallVector<Value> result;
   gb.setLoc(loc);
   for (Value v : outputs) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || !isa<FloatType>(type.getElementType()))
+      return emitError(loc) << "an output of type " << v.getType()
+                            << " has no tangent: only float tensors do",
+             failure();
     Value t = tangentOf.lookup(v);
-    result.push_back(t ? t : gb.splat(0.0, cast<RankedTensorType>(v.getType())));
+    result.push_back(t ? t : gb.splat(0.0, type));
   }
   if (gb.failed())
     return failure();

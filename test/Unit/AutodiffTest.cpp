@@ -923,6 +923,16 @@ TEST(Autodiff, ForwardModeErrors) {
   ASSERT_FALSE(foreign);
   EXPECT_NE(foreign.message().find("not a value of it"), std::string::npos)
       << foreign.message();
+  // Integer outputs have no tangent.
+  Graph indices("indices");
+  Value in = indices.input("x", {2});
+  indices.output("y", indices.neg(in));
+  indices.output("labels", indices.labels({2}, {0, 1}));
+  auto integer = jvp(indices, {in});
+  ASSERT_FALSE(integer);
+  EXPECT_NE(integer.message().find("output 'labels' is not a float tensor"),
+            std::string::npos)
+      << integer.message();
   // A wrong tangent shape is an error at run time naming the input.
   auto forward = jvp(g, {x});
   ASSERT_TRUE(forward) << forward.status().message();
