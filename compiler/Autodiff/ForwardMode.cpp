@@ -25,13 +25,11 @@ mlir::tessel::buildTangents(OpBuilder &b, Location loc, ArrayRef<Value> wrt,
   for (Operation &op : llvm::make_range(block->begin(), b.getInsertionPoint()))
     forward.push_back(&op);
 
+  // The callers reject a wrt value named twice.
   DenseMap<Value, Value> tangentOf;
+  for (auto [v, t] : llvm::zip_equal(wrt, tangents))
+    tangentOf.try_emplace(v, t);
   GradientBuilder gb(b, loc);
-  for (auto [v, t] : llvm::zip_equal(wrt, tangents)) {
-    auto [it, inserted] = tangentOf.try_emplace(v, t);
-    if (!inserted)
-      it->second = gb.add(it->second, t);
-  }
 
   const TangentRuleTable &rules = getRuleTables().tangents;
   for (Operation *op : forward) {

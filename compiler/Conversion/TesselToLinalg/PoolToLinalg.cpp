@@ -793,64 +793,39 @@ Value buildPoolTangent(RewriterBase &b, Location loc, ActivationLayout layout,
   return channelsInnermost(b, generic.getResult(isMax ? 1 : 0), layout);
 }
 
-struct PoolBackwardOpLowering : OpConversionPattern<PoolBackwardOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// pool_backward, adaptive_pool_backward, pool_tangent and
+/// adaptive_pool_tangent: the windows of their forward pooling, then the
+/// gradient's scatter or the tangent's reduction over them.
+template <typename OpTy>
+struct PoolDerivativeLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  static constexpr bool isAdaptive = std::is_same_v<OpTy, AdaptivePoolBackwardOp> ||
+                                     std::is_same_v<OpTy, AdaptivePoolTangentOp>;
+  static constexpr bool isTangent =
+      std::is_same_v<OpTy, PoolTangentOp> || std::is_same_v<OpTy, AdaptivePoolTangentOp>;
 
   LogicalResult
-  matchAndRewrite(PoolBackwardOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, buildPoolGradient(rewriter, op.getLoc(), op.getLayout(), op.getKind(),
-                              op.getCountIncludePad(),
-                              getWindowDims(op, getShape(adaptor.getInput()),
-                                            getShape(adaptor.getGradOutput())),
-                              adaptor.getInput(), adaptor.getGradOutput()));
-    return success();
-  }
-};
-
-struct PoolTangentOpLowering : OpConversionPattern<PoolTangentOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(PoolTangentOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+    Value input = adaptor.getOperands()[0], other = adaptor.getOperands()[1];
     auto resultType = cast<RankedTensorType>(op.getType());
+    // The forward pooling's result: the tangent's result, the gradient's
+    // second operand.
+    ArrayRef<int64_t> pooled = isTangent ? resultType.getShape() : getShape(other);
+    SmallVector<WindowDim> dims;
+    bool includePad = false;
+    if constexpr (isAdaptive) {
+      dims = getAdaptiveWindowDims(op, getShape(input));
+    } else {
+      dims = getWindowDims(op, getShape(input), pooled);
+      includePad = op.getCountIncludePad();
+    }
+    Location loc = op.getLoc();
     rewriter.replaceOp(
-        op, buildPoolTangent(rewriter, op.getLoc(), op.getLayout(), op.getKind(),
-                             op.getCountIncludePad(),
-                             getWindowDims(op, getShape(adaptor.getInput()),
-                                           resultType.getShape()),
-                             adaptor.getInput(), adaptor.getTangent(), resultType));
-    return success();
-  }
-};
-
-struct AdaptivePoolBackwardOpLowering : OpConversionPattern<AdaptivePoolBackwardOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(AdaptivePoolBackwardOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, buildPoolGradient(rewriter, op.getLoc(), op.getLayout(), op.getKind(), false,
-                              getAdaptiveWindowDims(op, getShape(adaptor.getInput())),
-                              adaptor.getInput(), adaptor.getGradOutput()));
-    return success();
-  }
-};
-
-struct AdaptivePoolTangentOpLowering : OpConversionPattern<AdaptivePoolTangentOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(AdaptivePoolTangentOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, buildPoolTangent(rewriter, op.getLoc(), op.getLayout(), op.getKind(), false,
-                             getAdaptiveWindowDims(op, getShape(adaptor.getInput())),
-                             adaptor.getInput(), adaptor.getTangent(),
-                             cast<RankedTensorType>(op.getType())));
+        op, isTangent ? buildPoolTangent(rewriter, loc, op.getLayout(), op.getKind(),
+                                         includePad, dims, input, other, resultType)
+                      : buildPoolGradient(rewriter, loc, op.getLayout(), op.getKind(),
+                                          includePad, dims, input, other));
     return success();
   }
 };
@@ -859,7 +834,9 @@ struct AdaptivePoolTangentOpLowering : OpConversionPattern<AdaptivePoolTangentOp
 
 void mlir::tessel::populatePoolToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<PoolOpLowering, AdaptivePoolOpLowering, GlobalPoolOpLowering,
-               PoolBackwardOpLowering, AdaptivePoolBackwardOpLowering,
-               PoolTangentOpLowering, AdaptivePoolTangentOpLowering>(
+               PoolDerivativeLowering<PoolBackwardOp>,
+               PoolDerivativeLowering<AdaptivePoolBackwardOp>,
+               PoolDerivativeLowering<PoolTangentOp>,
+               PoolDerivativeLowering<AdaptivePoolTangentOp>>(
       patterns.getContext());
 }

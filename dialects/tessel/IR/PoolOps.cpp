@@ -189,33 +189,65 @@ LogicalResult GlobalPoolOp::verify() {
 // Gradients
 //===----------------------------------------------------------------------===//
 
-/// The result of a pooling gradient has the input's shape; `forwardShape` is
-/// the forward op's result shape, which grad_output must have.
-static llvm::Expected<Shape> inferPoolGradShape(ArrayRef<int64_t> input,
-                                                ArrayRef<int64_t> gradOutput,
-                                                llvm::Expected<Shape> forwardShape) {
-  if (!forwardShape)
-    return forwardShape.takeError();
-  if (ArrayRef<int64_t>(*forwardShape) != gradOutput)
-    return shapeError(llvm::formatv(
-        "grad_output shape {0} differs from the forward pooling's result shape {1}",
-        formatArray(gradOutput), formatArray(*forwardShape)));
-  return Shape(input);
+/// The result types of a pooling derivative op: `forward` gives the forward
+/// pooling's result shape from the input's. A gradient (pool_backward,
+/// adaptive_pool_backward) has the input's shape and its second operand the
+/// forward result's; a tangent (pool_tangent, adaptive_pool_tangent) the
+/// other way round.
+template <typename AdaptorT>
+static LogicalResult
+inferPoolDerivative(std::optional<Location> loc, StringRef name, AdaptorT adaptor,
+                    bool isTangent,
+                    function_ref<llvm::Expected<Shape>(ArrayRef<int64_t>)> forward,
+                    SmallVectorImpl<Type> &types) {
+  return inferFromOperands(
+      loc, name, adaptor.getOperands(),
+      [&]() -> llvm::Expected<Shape> {
+        ArrayRef<int64_t> input = getShape(adaptor.getOperands()[0]);
+        ArrayRef<int64_t> second = getShape(adaptor.getOperands()[1]);
+        llvm::Expected<Shape> pooled = forward(input);
+        if (!pooled)
+          return pooled.takeError();
+        if (isTangent && second != input)
+          return shapeError(llvm::formatv(
+              "tangent shape {0} differs from the input shape {1}",
+              formatArray(second), formatArray(input)));
+        if (!isTangent && ArrayRef<int64_t>(*pooled) != second)
+          return shapeError(llvm::formatv(
+              "grad_output shape {0} differs from the forward pooling's result shape {1}",
+              formatArray(second), formatArray(*pooled)));
+        return isTangent ? std::move(pooled) : Shape(input);
+      },
+      types);
+}
+
+template <typename AdaptorT>
+static LogicalResult inferWindowDerivative(std::optional<Location> loc, StringRef name,
+                                           AdaptorT adaptor, bool isTangent,
+                                           SmallVectorImpl<Type> &types) {
+  PoolParams params = getPoolParams(adaptor);
+  return inferPoolDerivative(
+      loc, name, adaptor, isTangent,
+      [&](ArrayRef<int64_t> input) { return inferPoolShape(input, params); }, types);
+}
+
+template <typename AdaptorT>
+static LogicalResult inferAdaptiveDerivative(std::optional<Location> loc, StringRef name,
+                                             AdaptorT adaptor, bool isTangent,
+                                             SmallVectorImpl<Type> &types) {
+  return inferPoolDerivative(
+      loc, name, adaptor, isTangent,
+      [&](ArrayRef<int64_t> input) {
+        return inferAdaptivePoolShape(input, adaptor.getLayout(), adaptor.getOutputSize());
+      },
+      types);
 }
 
 LogicalResult PoolBackwardOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location> loc,
                                                Adaptor adaptor,
                                                SmallVectorImpl<Type> &types) {
-  PoolParams params = getPoolParams(adaptor);
-  return inferFromOperands(
-      loc, getOperationName(), adaptor.getOperands(),
-      [&] {
-        ArrayRef<int64_t> input = getShape(adaptor.getInput());
-        return inferPoolGradShape(input, getShape(adaptor.getGradOutput()),
-                                  inferPoolShape(input, params));
-      },
-      types);
+  return inferWindowDerivative(loc, getOperationName(), adaptor, false, types);
 }
 
 LogicalResult PoolBackwardOp::verify() {
@@ -226,15 +258,7 @@ LogicalResult AdaptivePoolBackwardOp::inferReturnTypes(MLIRContext *,
                                                        std::optional<Location> loc,
                                                        Adaptor adaptor,
                                                        SmallVectorImpl<Type> &types) {
-  return inferFromOperands(
-      loc, getOperationName(), adaptor.getOperands(),
-      [&] {
-        ArrayRef<int64_t> input = getShape(adaptor.getInput());
-        return inferPoolGradShape(
-            input, getShape(adaptor.getGradOutput()),
-            inferAdaptivePoolShape(input, adaptor.getLayout(), adaptor.getOutputSize()));
-      },
-      types);
+  return inferAdaptiveDerivative(loc, getOperationName(), adaptor, false, types);
 }
 
 LogicalResult AdaptivePoolBackwardOp::verify() { return verifyAdaptiveKind(*this); }
@@ -243,32 +267,11 @@ LogicalResult AdaptivePoolBackwardOp::verify() { return verifyAdaptiveKind(*this
 // Tangents
 //===----------------------------------------------------------------------===//
 
-/// A pooling tangent has the forward op's result shape; the tangent operand
-/// must have the input's.
-static llvm::Expected<Shape> inferPoolTangentShape(ArrayRef<int64_t> input,
-                                                   ArrayRef<int64_t> tangent,
-                                                   llvm::Expected<Shape> forwardShape) {
-  if (!forwardShape)
-    return forwardShape.takeError();
-  if (input != tangent)
-    return shapeError(llvm::formatv("tangent shape {0} differs from the input shape {1}",
-                                    formatArray(tangent), formatArray(input)));
-  return forwardShape;
-}
-
 LogicalResult PoolTangentOp::inferReturnTypes(MLIRContext *,
                                               std::optional<Location> loc,
                                               Adaptor adaptor,
                                               SmallVectorImpl<Type> &types) {
-  PoolParams params = getPoolParams(adaptor);
-  return inferFromOperands(
-      loc, getOperationName(), adaptor.getOperands(),
-      [&] {
-        ArrayRef<int64_t> input = getShape(adaptor.getInput());
-        return inferPoolTangentShape(input, getShape(adaptor.getTangent()),
-                                     inferPoolShape(input, params));
-      },
-      types);
+  return inferWindowDerivative(loc, getOperationName(), adaptor, true, types);
 }
 
 LogicalResult PoolTangentOp::verify() {
@@ -279,15 +282,7 @@ LogicalResult AdaptivePoolTangentOp::inferReturnTypes(MLIRContext *,
                                                       std::optional<Location> loc,
                                                       Adaptor adaptor,
                                                       SmallVectorImpl<Type> &types) {
-  return inferFromOperands(
-      loc, getOperationName(), adaptor.getOperands(),
-      [&] {
-        ArrayRef<int64_t> input = getShape(adaptor.getInput());
-        return inferPoolTangentShape(
-            input, getShape(adaptor.getTangent()),
-            inferAdaptivePoolShape(input, adaptor.getLayout(), adaptor.getOutputSize()));
-      },
-      types);
+  return inferAdaptiveDerivative(loc, getOperationName(), adaptor, true, types);
 }
 
 LogicalResult AdaptivePoolTangentOp::verify() { return verifyAdaptiveKind(*this); }
