@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build ccache python3 pkg-config
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-  libgtest-dev libomp-22-dev
+  libgtest-dev libomp-22-dev libzip-dev
   libonnx-dev libprotobuf-dev libonnx-testdata libclang-rt-22-dev
   python3-torch python3-torchvision
 )

@@ -79,7 +79,7 @@ mlir::OwningOpRef<mlir::ModuleOp> Graph::Impl::finish() const {
 namespace {
 
 /// Records the first error of a graph; later ops are skipped.
-void fail(Graph::Impl &g, const std::string &message) {
+void recordError(Graph::Impl &g, const std::string &message) {
   if (g.status.ok())
     g.status = Status::error("graph '" + g.name + "', op #" +
                              std::to_string(g.opCount) + ": " + message);
@@ -97,7 +97,7 @@ createWith(Graph::Impl &g, llvm::StringRef opName, const std::vector<Value> &ope
   llvm::SmallVector<mlir::Value> ins;
   for (auto [i, v] : llvm::enumerate(operands)) {
     if (!g.owns(v)) {
-      fail(g, "'" + opName.str() + "' operand #" + std::to_string(i) +
+      recordError(g, "'" + opName.str() + "' operand #" + std::to_string(i) +
                   " is not a value of this graph");
       return {};
     }
@@ -115,7 +115,7 @@ createWith(Graph::Impl &g, llvm::StringRef opName, const std::vector<Value> &ope
 
   mlir::Operation *op = create(loc, ins);
   if (!op) {
-    fail(g, message.empty() ? "'" + opName.str() + "' is invalid" : message);
+    recordError(g, message.empty() ? "'" + opName.str() + "' is invalid" : message);
     return {};
   }
   std::vector<Value> handles;
@@ -191,6 +191,8 @@ std::vector<int64_t> Graph::shape(Value value) const {
   return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
 }
 
+uint64_t Graph::id() const { return impl_->token; }
+
 std::string Graph::toMlir() const {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -204,21 +206,21 @@ Value Graph::input(const std::string &name, std::vector<int64_t> shape) {
   if (!g.status.ok())
     return {};
   if (name.empty()) {
-    fail(g, "an input needs a name");
+    recordError(g, "an input needs a name");
     return {};
   }
   if (llvm::is_contained(g.inputNames, name)) {
-    fail(g, "input '" + name + "' is declared twice; input names must be unique");
+    recordError(g, "input '" + name + "' is declared twice; input names must be unique");
     return {};
   }
   for (int64_t size : shape)
     if (size < 0) {
-      fail(g, "input '" + name + "' has a negative size");
+      recordError(g, "input '" + name + "' has a negative size");
       return {};
     }
   auto type = mlir::RankedTensorType::get(shape, g.builder.getF32Type());
   if (!mt::fitsInMemory(type)) {
-    fail(g, "input '" + name + "' has shape " + shapeString(shape) +
+    recordError(g, "input '" + name + "' has shape " + shapeString(shape) +
                 ", more than the 2^47 bytes a Tessel tensor may hold");
     return {};
   }
@@ -236,7 +238,7 @@ Value Graph::constant(const Tensor &value) {
   if (!g.status.ok())
     return {};
   if (value.empty()) {
-    fail(g, "constant tensor is empty (was it built with the wrong number of values?)");
+    recordError(g, "constant tensor is empty (was it built with the wrong number of values?)");
     return {};
   }
   Tensor dense = value.isContiguous() ? value : value.clone();
@@ -246,7 +248,7 @@ Value Graph::constant(const Tensor &value) {
       llvm::ArrayRef<char>(reinterpret_cast<const char *>(dense.data()),
                            dense.numElements() * sizeof(float)));
   if (!attr) {
-    fail(g, "out of memory for a constant of shape " + shapeString(dense.shape()));
+    recordError(g, "out of memory for a constant of shape " + shapeString(dense.shape()));
     return {};
   }
   auto op = mt::ConstantOp::create(g.builder, g.function.getLoc(),
@@ -262,7 +264,7 @@ Value Graph::labels(std::vector<int64_t> shape, const std::vector<int64_t> &valu
     return {};
   std::optional<int64_t> count = mt::getCheckedNumElements(shape);
   if (!count || static_cast<int64_t>(values.size()) != *count) {
-    fail(g, "labels hold " + std::to_string(values.size()) + " values, their shape " +
+    recordError(g, "labels hold " + std::to_string(values.size()) + " values, their shape " +
                 shapeString(shape) +
                 (count ? " has " + std::to_string(*count) : std::string(" is invalid")));
     return {};
@@ -279,18 +281,37 @@ void Graph::output(const std::string &name, Value value) {
   if (!g.status.ok())
     return;
   if (!g.owns(value)) {
-    fail(g, "output '" + name + "' is not a value of this graph");
+    recordError(g, "output '" + name + "' is not a value of this graph");
     return;
   }
   if (name.empty()) {
-    fail(g, "an output needs a name");
+    recordError(g, "an output needs a name");
     return;
   }
   if (llvm::any_of(g.outputs, [&](const auto &output) { return output.first == name; })) {
-    fail(g, "output '" + name + "' is declared twice; output names must be unique");
+    recordError(g, "output '" + name + "' is declared twice; output names must be unique");
     return;
   }
   g.outputs.emplace_back(name, value.id());
+}
+
+Value Graph::findInput(const std::string &name) const {
+  const Impl &g = *impl_;
+  auto it = llvm::find(g.inputNames, name);
+  if (it == g.inputNames.end())
+    return {};
+  mlir::Value arg = mlir::func::FuncOp(g.function).getArgument(it - g.inputNames.begin());
+  return g.value(static_cast<int>(llvm::find(g.values, arg) - g.values.begin()));
+}
+
+void Graph::fail(const std::string &message) {
+  ++impl_->opCount;
+  ::recordError(*impl_, message);
+}
+
+void Graph::addErrorContext(const std::string &context) {
+  if (!impl_->status.ok())
+    impl_->status = Status::error(impl_->status.message() + " [" + context + "]");
 }
 
 /// The operand list with an optional trailing operand.
@@ -319,7 +340,7 @@ Value Graph::conv(Value input, Value filter, const ConvOptions &options,
   Impl &g = *impl_;
   if (!options.outputPadding.empty()) {
     ++g.opCount;
-    fail(g, "'tessel.conv' output padding applies to conv_transpose only");
+    recordError(g, "'tessel.conv' output padding applies to conv_transpose only");
     return {};
   }
   return createOne<mt::ConvOp>(
@@ -467,7 +488,7 @@ Value Graph::transpose(Value x, std::vector<int64_t> perm) {
 Value Graph::concat(const std::vector<Value> &values, int64_t axis) {
   if (values.empty()) {
     ++impl_->opCount;
-    fail(*impl_, "'tessel.concat' needs at least one input");
+    recordError(*impl_, "'tessel.concat' needs at least one input");
     return {};
   }
   mt::ConcatOp::Properties p;

@@ -88,6 +88,8 @@ public:
   Value labels(std::vector<int64_t> shape, const std::vector<int64_t> &values);
   /// Marks `value` as an output, in declaration order.
   void output(const std::string &name, Value value);
+  /// The input named `name`, or an invalid handle.
+  Value findInput(const std::string &name) const;
 
   // Convolution and pooling ---------------------------------------------------
   Value conv(Value input, Value filter, const ConvOptions &options,
@@ -177,8 +179,15 @@ public:
   // Inspection ----------------------------------------------------------------
   /// Ok, or the first error met while building (later ops were skipped).
   const Status &status() const;
+  /// Records `message` as the graph's error when it has none yet, for code
+  /// that builds graphs and checks rules of its own (tessel::nn's layers).
+  void fail(const std::string &message);
+  /// Appends " [context]" to the graph's error, if it has one.
+  void addErrorContext(const std::string &context);
   /// The shape of a valid value; empty for an invalid handle.
   std::vector<int64_t> shape(Value value) const;
+  /// Unique per graph in this process: Value::graph() of its values.
+  uint64_t id() const;
   /// The graph as tessel-dialect MLIR.
   std::string toMlir() const;
 
