@@ -18,6 +18,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace tessel;
 namespace mt = mlir::tessel;
@@ -291,8 +292,45 @@ Optimizer Optimizer::adam(double learningRate, double weightDecay, bool decouple
   return o;
 }
 
-/// The name of Adam's step-number input.
+/// The names of Adam's step-number input and of the learning-rate input.
 static const char *const kStepInput = "optimizer.step";
+static const char *const kRateInput = "optimizer.lr";
+
+/// Checks the optimizer's hyperparameters that the ops do not check.
+static Status checkOptimizer(const Optimizer &o, const std::string &graphName) {
+  auto bad = [&](const std::string &what) {
+    return Status::error("training step of graph '" + graphName + "': " + what);
+  };
+  if (!(o.learningRate > 0) || !std::isfinite(o.learningRate))
+    return bad("the learning rate must be a positive number, got " +
+               std::to_string(o.learningRate));
+  if (!(o.maxGradNorm >= 0) || !std::isfinite(o.maxGradNorm))
+    return bad("maxGradNorm must be a non-negative number (0: no clipping), got " +
+               std::to_string(o.maxGradNorm));
+  for (const auto &[name, decay] : o.parameterWeightDecay)
+    if (!(decay >= 0) || !std::isfinite(decay))
+      return bad("the weight decay of '" + name + "' must be a non-negative number, got " +
+                 std::to_string(decay));
+  return Status();
+}
+
+/// Scales `grads` so that their joint L2 norm is at most `maxNorm`, as
+/// torch.nn.utils.clip_grad_norm_: g * min(1, maxNorm / (norm + 1e-6)).
+static void clipGradients(Graph &graph, std::vector<Value> &grads, double maxNorm) {
+  auto scalar = [&](double v) {
+    return graph.constant(Tensor::fromValues({}, {static_cast<float>(v)}));
+  };
+  Value total;
+  for (Value g : grads) {
+    Value squares = graph.sum(graph.mul(g, g), std::nullopt);
+    total = total.valid() ? graph.add(total, squares) : squares;
+  }
+  Value norm = graph.sqrt(total);
+  Value coefficient =
+      graph.minimum(graph.div(scalar(maxNorm), graph.add(norm, scalar(1e-6))), scalar(1.0));
+  for (Value &g : grads)
+    g = graph.mul(g, coefficient);
+}
 
 Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
                                    const std::vector<Value> &parameters,
@@ -302,30 +340,49 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
     if (!isValid(src, p) || !llvm::isa<mlir::BlockArgument>(src.values[p.id()]))
       return Result<Graph>::error("training step of graph '" + src.name +
                                   "': every parameter must be an input of the graph");
+  if (Status s = checkOptimizer(optimizer, src.name); !s)
+    return s;
+  for (const auto &entry : optimizer.parameterWeightDecay)
+    if (llvm::none_of(parameters, [&](Value p) {
+          return src.inputNames[llvm::cast<mlir::BlockArgument>(src.values[p.id()])
+                                    .getArgNumber()] == entry.first;
+        }))
+      return Result<Graph>::error("training step of graph '" + src.name +
+                                  "': parameterWeightDecay names '" + entry.first +
+                                  "', which is not a parameter");
   auto built = buildGradientGraph(graph, loss, parameters);
   if (!built)
     return built.status();
   auto &[copy, grads] = *built;
   Graph::Impl &g = copy.impl();
   mlir::OpBuilder &b = g.builder;
+  if (optimizer.maxGradNorm > 0)
+    clipGradients(copy, grads, optimizer.maxGradNorm);
+  if (!g.status.ok())
+    return g.status;
   bool adam = optimizer.kind == Optimizer::Kind::Adam;
-  mt::AdamUpdateOp::Properties adamProperties;
-  mt::SgdUpdateOp::Properties sgdProperties;
-  if (adam) {
-    adamProperties.setLearningRate(b.getF64FloatAttr(optimizer.learningRate));
-    adamProperties.setWeightDecay(b.getF64FloatAttr(optimizer.weightDecay));
-    adamProperties.setBeta1(b.getF64FloatAttr(optimizer.beta1));
-    adamProperties.setBeta2(b.getF64FloatAttr(optimizer.beta2));
-    adamProperties.setEpsilon(b.getF64FloatAttr(optimizer.epsilon));
-    if (optimizer.decoupled)
-      adamProperties.setDecoupled(b.getUnitAttr());
-  } else {
-    sgdProperties.setLearningRate(b.getF64FloatAttr(optimizer.learningRate));
-    sgdProperties.setWeightDecay(b.getF64FloatAttr(optimizer.weightDecay));
-    sgdProperties.setMomentum(b.getF64FloatAttr(optimizer.momentum));
-    if (optimizer.nesterov)
-      sgdProperties.setNesterov(b.getUnitAttr());
-  }
+  // The learning rate is an input (optimizer.lr) that the op multiplies by
+  // its attribute, 1: schedulers change it without recompiling.
+  auto properties = [&](double weightDecay) {
+    mt::AdamUpdateOp::Properties adamProperties;
+    mt::SgdUpdateOp::Properties sgdProperties;
+    if (adam) {
+      adamProperties.setLearningRate(b.getF64FloatAttr(1.0));
+      adamProperties.setWeightDecay(b.getF64FloatAttr(weightDecay));
+      adamProperties.setBeta1(b.getF64FloatAttr(optimizer.beta1));
+      adamProperties.setBeta2(b.getF64FloatAttr(optimizer.beta2));
+      adamProperties.setEpsilon(b.getF64FloatAttr(optimizer.epsilon));
+      if (optimizer.decoupled)
+        adamProperties.setDecoupled(b.getUnitAttr());
+    } else {
+      sgdProperties.setLearningRate(b.getF64FloatAttr(1.0));
+      sgdProperties.setWeightDecay(b.getF64FloatAttr(weightDecay));
+      sgdProperties.setMomentum(b.getF64FloatAttr(optimizer.momentum));
+      if (optimizer.nesterov)
+        sgdProperties.setNesterov(b.getUnitAttr());
+    }
+    return std::make_pair(adamProperties, sgdProperties);
+  };
   // The step's new inputs and its outputs are found by name: no name may
   // stand for two tensors.
   auto taken = [&](const std::string &name) -> Status {
@@ -340,6 +397,9 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
       return s;
     step = addInput(g, kStepInput, mlir::RankedTensorType::get({}, b.getF32Type()));
   }
+  if (Status s = taken(kRateInput); !s)
+    return s;
+  Value rate = addInput(g, kRateInput, mlir::RankedTensorType::get({}, b.getF32Type()));
 
   std::string message;
   mlir::ScopedDiagnosticHandler handler(g.context.get(), [&](mlir::Diagnostic &diag) {
@@ -366,6 +426,11 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
     }
     if (adam)
       operands.push_back(g.values[step.id()]);
+    operands.push_back(g.values[rate.id()]);
+    auto decay = optimizer.parameterWeightDecay.find(name);
+    auto [adamProperties, sgdProperties] =
+        properties(decay != optimizer.parameterWeightDecay.end() ? decay->second
+                                                                 : optimizer.weightDecay);
     mlir::Location loc = g.function.getLoc();
     mlir::Operation *update =
         adam ? mt::createInferred<mt::AdamUpdateOp>(b, loc, operands, adamProperties)
@@ -382,7 +447,18 @@ Result<Graph> tessel::trainingStep(const Graph &graph, Value loss,
       g.updates[s] = llvm::cast<mlir::BlockArgument>(operands[2 + i]).getArgNumber();
     }
   }
+  // Outputs of the graph named as one of its other inputs are that input's
+  // new value (batch norm's running statistics): kept, and tied to it.
+  std::vector<std::pair<std::string, int>> buffers;
+  for (const auto &[name, id] : src.outputs) {
+    auto input = llvm::find(src.inputNames, name);
+    if (input == src.inputNames.end() || g.updates.count(name))
+      continue;
+    buffers.emplace_back(name, id);
+    g.updates[name] = static_cast<unsigned>(input - src.inputNames.begin());
+  }
   outputs.insert(outputs.end(), state.begin(), state.end());
+  outputs.insert(outputs.end(), buffers.begin(), buffers.end());
   g.outputs = std::move(outputs);
   return std::move(copy);
 }
@@ -397,6 +473,7 @@ struct Trainer::Impl {
   /// in place (the step's outputs of the same name are tied to them).
   std::map<std::string, Tensor> parameters, state;
   int64_t steps = 0;
+  double learningRate = 0;
 };
 
 Result<Trainer> Trainer::create(const Graph &graph, Value loss,
@@ -429,12 +506,13 @@ Result<Trainer> Trainer::create(const Graph &graph, Value loss,
   auto exe = compile(*stepGraph, options);
   if (!exe)
     return exe.status();
-  auto impl = std::make_shared<Impl>(Impl{*exe, std::move(owned), {}, 0});
+  auto impl =
+      std::make_shared<Impl>(Impl{*exe, std::move(owned), {}, 0, optimizer.learningRate});
   for (const TensorInfo &info : exe->inputs())
     if (!impl->parameters.count(info.name) &&
         std::find(src.inputNames.begin(), src.inputNames.end(), info.name) ==
             src.inputNames.end() &&
-        info.name != kStepInput)
+        info.name != kStepInput && info.name != kRateInput)
       impl->state.emplace(info.name, Tensor::zeros(info.shape));
   return Trainer(std::move(impl));
 }
@@ -443,6 +521,7 @@ Result<float> Trainer::step(const std::map<std::string, Tensor> &batch) {
   Impl &t = *impl_;
   std::vector<Tensor> inputs;
   Tensor stepNumber = Tensor::fromValues({}, {static_cast<float>(t.steps + 1)});
+  Tensor rate = Tensor::fromValues({}, {static_cast<float>(t.learningRate)});
   size_t fed = 0;
   for (const TensorInfo &info : t.step.inputs()) {
     if (auto it = t.parameters.find(info.name); it != t.parameters.end()) {
@@ -451,6 +530,8 @@ Result<float> Trainer::step(const std::map<std::string, Tensor> &batch) {
       inputs.push_back(it->second);
     } else if (info.name == kStepInput) {
       inputs.push_back(stepNumber);
+    } else if (info.name == kRateInput) {
+      inputs.push_back(rate);
     } else if (auto it = batch.find(info.name); it != batch.end()) {
       inputs.push_back(it->second);
       ++fed;
@@ -481,3 +562,13 @@ Tensor Trainer::parameter(const std::string &name) const {
 std::map<std::string, Tensor> Trainer::parameters() const { return impl_->parameters; }
 
 int64_t Trainer::steps() const { return impl_->steps; }
+
+Status Trainer::setLearningRate(double rate) {
+  if (!(rate > 0) || !std::isfinite(rate))
+    return Status::error("trainer: the learning rate must be a positive number, got " +
+                         std::to_string(rate));
+  impl_->learningRate = rate;
+  return Status();
+}
+
+double Trainer::learningRate() const { return impl_->learningRate; }

@@ -47,6 +47,8 @@ Result<Executable> compileFileGradient(const std::string &path,
                                        const std::string &function = "");
 
 /// An optimizer applied to every parameter (PyTorch's semantics).
+/// `learningRate` is the initial rate: a compiled step reads the rate from
+/// its input `optimizer.lr`, so schedulers change it without recompiling.
 struct Optimizer {
   enum class Kind { Sgd, Adam };
   Kind kind = Kind::Sgd;
@@ -58,6 +60,13 @@ struct Optimizer {
   double epsilon = 1e-8;    // Adam
   bool decoupled = false;   // Adam: AdamW's decoupled weight decay
   double weightDecay = 0.0; // both
+  /// Weight decay of the named parameters, overriding weightDecay (PyTorch's
+  /// parameter groups; e.g. 0 for biases and batch-norm weights).
+  std::map<std::string, double> parameterWeightDecay;
+  /// When positive, the gradients are scaled together so that their joint
+  /// L2 norm is at most this before the update
+  /// (torch.nn.utils.clip_grad_norm_).
+  double maxGradNorm = 0.0;
 
   static Optimizer sgd(double learningRate, double momentum = 0.0,
                        double weightDecay = 0.0, bool nesterov = false);
@@ -100,14 +109,16 @@ Result<Executable> compileFileHvp(const std::string &path,
                                   const CompileOptions &options = {},
                                   const std::string &function = "");
 
-/// One training step as a graph. Inputs: `graph`'s inputs, then the
-/// optimizer state of each parameter (`<p>.velocity` for SGD; `<p>.m`,
-/// `<p>.v` for Adam) and, for Adam, `step` (0-D, the 1-based step number).
-/// Outputs: `loss`, the updated parameters under their input names, then
-/// the updated state under the state inputs' names; each of these is tied
-/// to its input (TensorInfo::updates once compiled), so that
-/// Executable::runInPlace updates the inputs without a copy. `parameters`
-/// must be inputs of `graph`; `loss` must be a scalar.
+/// One training step as a graph. Inputs: `graph`'s inputs, then, for Adam,
+/// `optimizer.step` (0-D, the 1-based step number), then `optimizer.lr`
+/// (0-D, the learning rate), then the optimizer state of each parameter
+/// (`<p>.velocity` for SGD; `<p>.m`, `<p>.v` for Adam). Outputs: `loss`,
+/// the updated parameters under their input names, the updated state under
+/// the state inputs' names, then the outputs of `graph` named as one of its
+/// inputs (a new value of that input: batch norm's running statistics);
+/// each of these is tied to its input (TensorInfo::updates once compiled),
+/// so that Executable::runInPlace updates the inputs without a copy.
+/// `parameters` must be inputs of `graph`; `loss` must be a scalar.
 Result<Graph> trainingStep(const Graph &graph, Value loss,
                            const std::vector<Value> &parameters,
                            const Optimizer &optimizer);
@@ -134,6 +145,10 @@ public:
   std::map<std::string, Tensor> parameters() const;
   /// Steps run so far.
   int64_t steps() const;
+  /// The learning rate of the next steps (the optimizer's until set); a
+  /// non-positive or non-finite rate is an error and changes nothing.
+  Status setLearningRate(double rate);
+  double learningRate() const;
 
   struct Impl;
   explicit Trainer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}

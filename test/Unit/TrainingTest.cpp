@@ -105,13 +105,84 @@ TEST(Training, StepGraphNamesItsInputsAndOutputs) {
     in.push_back(i.name);
   for (const TensorInfo &o : exe->outputs())
     out.push_back(o.name);
-  EXPECT_EQ(in, (std::vector<std::string>{"w", "x", "optimizer.step", "w.m", "w.v"}));
+  EXPECT_EQ(in, (std::vector<std::string>{"w", "x", "optimizer.step", "optimizer.lr", "w.m",
+                                           "w.v"}));
   EXPECT_EQ(out, (std::vector<std::string>{"loss", "w", "w.m", "w.v"}));
   // The updated parameter and moments are tied to their inputs.
   std::vector<int> updates;
   for (const TensorInfo &o : exe->outputs())
     updates.push_back(o.updates);
-  EXPECT_EQ(updates, (std::vector<int>{-1, 0, 3, 4}));
+  EXPECT_EQ(updates, (std::vector<int>{-1, 0, 4, 5}));
+
+  // An output named as a (non-parameter) input is its new value: kept and
+  // tied (batch norm's running statistics).
+  Quadratic r;
+  Value count = r.g.input("count", {1});
+  r.g.output("count", r.g.add(count, r.g.constant(Tensor::fromValues({1}, {1.f}))));
+  auto withBuffer = trainingStep(r.g, r.loss, {r.w}, Optimizer::sgd(0.1));
+  ASSERT_TRUE(withBuffer) << withBuffer.status().message();
+  auto bufferExe = compile(*withBuffer);
+  ASSERT_TRUE(bufferExe) << bufferExe.status().message();
+  ASSERT_EQ(bufferExe->outputs().back().name, "count");
+  EXPECT_EQ(bufferExe->outputs().back().updates, 2);
+}
+
+/// loss = sum(w * x) + 0.5 * sum(w * w) + 0.5 * sum(b * b) + sum(b): the
+/// gradients are x + w and b + 1.
+TEST(Training, ScheduleClippingAndParameterGroupsMatchPyTorch) {
+  Quadratic q;
+  Value b = q.g.input("b", {3});
+  Value half = q.g.constant(Tensor::fromValues({}, {0.5f}));
+  Value loss = q.g.add(q.loss, q.g.add(q.g.mul(half, q.g.sum(q.g.mul(b, b), std::nullopt)),
+                                      q.g.sum(b, std::nullopt)));
+  Optimizer o = Optimizer::sgd(0.2, 0.9, /*weightDecay=*/0.1);
+  o.parameterWeightDecay["b"] = 0.0;
+  o.maxGradNorm = 1.5;
+  std::mt19937 rng(4);
+  Tensor w0 = reference::randomTensor({2, 3}, rng, 1.f, 2.f),
+         b0 = reference::randomTensor({3}, rng), x = reference::randomTensor({2, 3}, rng);
+  auto trainer = Trainer::create(q.g, loss, {{"w", w0}, {"b", b0}}, o);
+  ASSERT_TRUE(trainer) << trainer.status().message();
+  std::vector<double> w(w0.data(), w0.data() + 6), bb(b0.data(), b0.data() + 3);
+  std::vector<double> vw(6, 0), vb(3, 0);
+  const double rates[] = {0.2, 0.2, 0.1, 0.05, 0.05};
+  for (int t = 0; t < 5; ++t) {
+    ASSERT_TRUE(trainer->setLearningRate(rates[t]).ok());
+    ASSERT_TRUE(trainer->step({{"x", x}}));
+    // torch: clip_grad_norm_(1.5), then SGD(momentum 0.9) with the groups'
+    // weight decay (0.1 for w, 0 for b) at this step's rate.
+    std::vector<double> gw(6), gb(3);
+    double norm = 0;
+    for (int i = 0; i < 6; ++i)
+      norm += (gw[i] = x.data()[i] + w[i]) * gw[i];
+    for (int i = 0; i < 3; ++i)
+      norm += (gb[i] = bb[i] + 1) * gb[i];
+    double coef = std::min(1.0, 1.5 / (std::sqrt(norm) + 1e-6));
+    for (int i = 0; i < 6; ++i) {
+      double g = gw[i] * coef + 0.1 * w[i];
+      vw[i] = t == 0 ? g : 0.9 * vw[i] + g;
+      w[i] -= rates[t] * vw[i];
+    }
+    for (int i = 0; i < 3; ++i) {
+      double g = gb[i] * coef;
+      vb[i] = t == 0 ? g : 0.9 * vb[i] + g;
+      bb[i] -= rates[t] * vb[i];
+    }
+  }
+  for (int i = 0; i < 6; ++i)
+    EXPECT_NEAR(trainer->parameter("w").data()[i], w[i], 1e-5) << "w element " << i;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NEAR(trainer->parameter("b").data()[i], bb[i], 1e-5) << "b element " << i;
+  EXPECT_EQ(trainer->learningRate(), 0.05);
+  EXPECT_FALSE(trainer->setLearningRate(0).ok());
+  EXPECT_FALSE(trainer->setLearningRate(NAN).ok());
+  EXPECT_EQ(trainer->learningRate(), 0.05);
+  Optimizer unknown = Optimizer::sgd(0.1);
+  unknown.parameterWeightDecay["nope"] = 0.0;
+  auto refused = trainingStep(q.g, loss, {q.w, b}, unknown);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.message().find("'nope', which is not a parameter"), std::string::npos)
+      << refused.message();
 }
 
 TEST(Training, StepUpdatesInPlaceOnlyWhenAsked) {
@@ -138,7 +209,8 @@ TEST(Training, StepUpdatesInPlaceOnlyWhenAsked) {
   };
 
   // run() returns the new values in memory of their own.
-  auto functional = exe->run({w, x, velocity});
+  Tensor rate = Tensor::fromValues({}, {0.1f});
+  auto functional = exe->run({w, x, rate, velocity});
   ASSERT_TRUE(functional) << functional.status().message();
   check((*functional)[1], (*functional)[2]);
   EXPECT_NE((*functional)[1].data(), w.data());
@@ -148,7 +220,7 @@ TEST(Training, StepUpdatesInPlaceOnlyWhenAsked) {
   }
 
   // runInPlace() writes them into the inputs and returns those.
-  auto inPlace = exe->runInPlace({w, x, velocity});
+  auto inPlace = exe->runInPlace({w, x, rate, velocity});
   ASSERT_TRUE(inPlace) << inPlace.status().message();
   EXPECT_EQ((*inPlace)[1].data(), w.data());
   EXPECT_EQ((*inPlace)[2].data(), velocity.data());
@@ -156,14 +228,14 @@ TEST(Training, StepUpdatesInPlaceOnlyWhenAsked) {
   EXPECT_EQ((*inPlace)[0].data()[0], (*functional)[0].data()[0]); // the same loss
 
   // An input updated in place may not alias another input.
-  auto aliased = exe->runInPlace({w, w, velocity});
+  auto aliased = exe->runInPlace({w, w, rate, velocity});
   ASSERT_FALSE(aliased);
   EXPECT_NE(aliased.status().message().find(
                 "input 'w' is updated in place but shares memory with input 'x'"),
             std::string::npos)
       << aliased.status().message();
   // run() copies the updated inputs, so aliasing is fine there.
-  EXPECT_TRUE(exe->run({w, w, velocity}));
+  EXPECT_TRUE(exe->run({w, w, rate, velocity}));
 }
 
 TEST(Training, Errors) {
@@ -181,7 +253,7 @@ TEST(Training, Errors) {
               "parameter 'w' has shape [3, 2]");
   expectError(Trainer::create(q.g, q.loss, {{"w", Tensor::zeros({2, 3})}}, Optimizer::sgd(-1))
                   .status(),
-              "learning_rate must be non-negative");
+              "the learning rate must be a positive number, got -1");
   expectError(trainingStep(q.g, q.loss, {q.loss}, Optimizer::sgd(0.1)).status(),
               "every parameter must be an input");
   auto trainer = Trainer::create(q.g, q.loss, {{"w", Tensor::zeros({2, 3})}}, Optimizer::sgd(0.1));

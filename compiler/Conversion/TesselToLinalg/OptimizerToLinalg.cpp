@@ -48,6 +48,14 @@ SmallVector<Value> buildUpdate(
   return generic.getResults();
 }
 
+/// The learning rate: the attribute's `constant`, times the run-time rate
+/// when the op has one (`runtime` holds it, or is empty).
+Value runtimeRate(OpBuilder &b, Location l, Value constant, ValueRange runtime) {
+  if (runtime.empty())
+    return constant;
+  return arith::MulFOp::create(b, l, constant, runtime.front());
+}
+
 struct SgdUpdateOpLowering : OpConversionPattern<SgdUpdateOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -59,12 +67,15 @@ struct SgdUpdateOpLowering : OpConversionPattern<SgdUpdateOp> {
     double momentum = op.getMomentum().convertToDouble();
     double decay = op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
+    SmallVector<Value> inputs{adaptor.getGrad()};
+    if (adaptor.getLr())
+      inputs.push_back(adaptor.getLr());
     rewriter.replaceOp(
         op, buildUpdate(
                 rewriter, op.getLoc(), type,
-                {adaptor.getParam(), adaptor.getVelocity()}, {adaptor.getGrad()},
+                {adaptor.getParam(), adaptor.getVelocity()}, inputs,
                 [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
-                  // args: param, velocity, grad.
+                  // args: param, velocity, grad, then the run-time rate.
                   Type t = args[0].getType();
                   auto c = [&](double v) { return createFloatConstant(b, l, t, v); };
                   Value p = args[0], g = args[2];
@@ -78,8 +89,9 @@ struct SgdUpdateOpLowering : OpConversionPattern<SgdUpdateOp> {
                                               arith::MulFOp::create(b, l, c(momentum), v))
                                               .getResult()
                                         : v;
+                  Value rate = runtimeRate(b, l, c(lr), args.drop_front(3));
                   Value updated = arith::SubFOp::create(
-                      b, l, p, arith::MulFOp::create(b, l, c(lr), step));
+                      b, l, p, arith::MulFOp::create(b, l, rate, step));
                   return {updated, v};
                 }));
     return success();
@@ -99,13 +111,15 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     double epsilon = op.getEpsilon().convertToDouble();
     double decay = op.getWeightDecay().convertToDouble();
     bool decoupled = op.getDecoupled();
+    SmallVector<Value> inputs{adaptor.getGrad(), adaptor.getStep()};
+    if (adaptor.getLr())
+      inputs.push_back(adaptor.getLr());
     rewriter.replaceOp(
         op, buildUpdate(
                 rewriter, op.getLoc(), type,
-                {adaptor.getParam(), adaptor.getM(), adaptor.getV()},
-                {adaptor.getGrad(), adaptor.getStep()},
+                {adaptor.getParam(), adaptor.getM(), adaptor.getV()}, inputs,
                 [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
-                  // args: param, m, v, grad, step.
+                  // args: param, m, v, grad, step, then the run-time rate.
                   Type t = args[0].getType();
                   auto c = [&](double v) { return createFloatConstant(b, l, t, v); };
                   auto mul = [&](Value x, Value y) {
@@ -115,10 +129,14 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
                     return arith::AddFOp::create(b, l, x, y).getResult();
                   };
                   Value p = args[0], g = args[3], step = args[4];
+                  auto rate = [&] { return runtimeRate(b, l, c(lr), args.drop_front(5)); };
                   if (decay != 0 && !decoupled)
                     g = add(g, mul(c(decay), p));
                   if (decay != 0 && decoupled)
-                    p = mul(p, c(1 - lr * decay));
+                    p = mul(p, args.size() > 5 ? arith::SubFOp::create(
+                                                     b, l, c(1), mul(rate(), c(decay)))
+                                                     .getResult()
+                                               : c(1 - lr * decay));
                   Value m = add(mul(c(beta1), args[1]), mul(c(1 - beta1), g));
                   Value v = add(mul(c(beta2), args[2]), mul(c(1 - beta2), mul(g, g)));
                   // Bias corrections 1 - beta^step.
@@ -131,7 +149,7 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
                   Value denominator = add(math::SqrtOp::create(b, l, vHat), c(epsilon));
                   Value updated = arith::SubFOp::create(
                       b, l, p,
-                      mul(c(lr), arith::DivFOp::create(b, l, mHat, denominator)));
+                      mul(rate(), arith::DivFOp::create(b, l, mHat, denominator)));
                   return {updated, m, v};
                 }));
     return success();

@@ -44,9 +44,21 @@ static LogicalResult checkRange(Operation *op, StringRef name, double value,
 
 static constexpr double kInf = std::numeric_limits<double>::infinity();
 
+/// The run-time learning rate, when given, has the parameter's element type.
+static LogicalResult checkRuntimeRate(std::optional<Location> loc, StringRef opName,
+                                      Value lr, Value param) {
+  if (lr && cast<RankedTensorType>(lr.getType()).getElementType() !=
+                cast<RankedTensorType>(param.getType()).getElementType())
+    return emitOptionalError(loc, "'", opName,
+                             "' op lr must have the parameter's element type");
+  return success();
+}
+
 LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
+  if (failed(checkRuntimeRate(loc, getOperationName(), adaptor.getLr(), adaptor.getParam())))
+    return failure();
   return inferUpdateTypes(
       loc, getOperationName(),
       {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity()}, 2, types);
@@ -69,6 +81,8 @@ LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Locati
       cast<RankedTensorType>(adaptor.getParam().getType()).getElementType())
     return emitOptionalError(loc, "'", getOperationName(),
                              "' op step must have the parameter's element type");
+  if (failed(checkRuntimeRate(loc, getOperationName(), adaptor.getLr(), adaptor.getParam())))
+    return failure();
   return inferUpdateTypes(loc, getOperationName(),
                           {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(),
                            adaptor.getV()},

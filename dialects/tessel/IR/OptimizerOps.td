@@ -21,24 +21,31 @@ def Tessel_SgdUpdateOp : Tessel_InferredOp<"sgd_update"> {
     param' = param - learning_rate * g
     ```
     and returns `(param', v)`. With `momentum = 0` the velocity is the
-    gradient itself. All three operands have one shape.
+    gradient itself. All three operands have one shape. The optional 0-D
+    operand `lr` multiplies `learning_rate` at run time, so that one
+    compiled training step serves a learning-rate schedule.
 
     ```mlir
     %w2, %v2 = tessel.sgd_update %w, %dw, %v
                  {learning_rate = 0.1 : f64, momentum = 0.9 : f64}
                  : (tensor<64x3x3x3xf32>, tensor<64x3x3x3xf32>, tensor<64x3x3x3xf32>)
                  -> (tensor<64x3x3x3xf32>, tensor<64x3x3x3xf32>)
+    %w3, %v3 = tessel.sgd_update %w, %dw, %v lr %rate
+                 {learning_rate = 1.0 : f64, momentum = 0.9 : f64}
+                 : (tensor<64x3x3x3xf32>, tensor<64x3x3x3xf32>, tensor<64x3x3x3xf32>,
+                    tensor<f32>) -> (tensor<64x3x3x3xf32>, tensor<64x3x3x3xf32>)
     ```
   }];
   let arguments = (ins Tessel_Tensor:$param, Tessel_Tensor:$grad,
                    Tessel_Tensor:$velocity,
+                   Optional<0DTensorOf<[F16, BF16, F32, F64]>>:$lr,
                    F64Attr:$learning_rate,
                    DefaultValuedAttr<F64Attr, "0.0">:$momentum,
                    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
                    UnitAttr:$nesterov);
   let results = (outs Tessel_Tensor:$new_param, Tessel_Tensor:$new_velocity);
   let assemblyFormat = [{
-    $param `,` $grad `,` $velocity attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $velocity (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -56,7 +63,8 @@ def Tessel_AdamUpdateOp : Tessel_InferredOp<"adam_update"> {
     v' = beta2 * v + (1 - beta2) * g^2
     param' = p - lr * (m' / (1 - beta1^step)) / (sqrt(v' / (1 - beta2^step)) + epsilon)
     ```
-    and returns `(param', m', v')`.
+    and returns `(param', m', v')`. The optional 0-D operand `lr`
+    multiplies `learning_rate` at run time (`lr` above is their product).
 
     ```mlir
     %w2, %m2, %v2 = tessel.adam_update %w, %dw, %m, %v, %t
@@ -68,6 +76,7 @@ def Tessel_AdamUpdateOp : Tessel_InferredOp<"adam_update"> {
   }];
   let arguments = (ins Tessel_Tensor:$param, Tessel_Tensor:$grad,
                    Tessel_Tensor:$m, Tessel_Tensor:$v, 0DTensorOf<[F16, BF16, F32, F64]>:$step,
+                   Optional<0DTensorOf<[F16, BF16, F32, F64]>>:$lr,
                    F64Attr:$learning_rate,
                    DefaultValuedAttr<F64Attr, "0.9">:$beta1,
                    DefaultValuedAttr<F64Attr, "0.999">:$beta2,
@@ -77,7 +86,7 @@ def Tessel_AdamUpdateOp : Tessel_InferredOp<"adam_update"> {
   let results = (outs Tessel_Tensor:$new_param, Tessel_Tensor:$new_m,
                  Tessel_Tensor:$new_v);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $v `,` $step attr-dict `:` functional-type(operands, results)
+    $param `,` $grad `,` $m `,` $v `,` $step (`lr` $lr^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -54,3 +54,36 @@ func.func @adam(%w: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: ten
   %0, %1, %2 = tessel.adam_update %w, %g, %m, %v, %t {learning_rate = 0.001 : f64, decoupled, weight_decay = 0.01 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// A run-time rate: the 0-D `lr` is read through the () map and multiplies
+// the attribute's rate before it scales the step.
+// CHECK-DAG: #[[E:.+]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG: #[[S:.+]] = affine_map<(d0) -> ()>
+// CHECK-LABEL: func @sgd_runtime_rate
+// CHECK: linalg.generic {indexing_maps = [#[[E]], #[[S]], #[[E]], #[[E]]], iterator_types = ["parallel"]}
+// CHECK-NEXT: ^bb0(%[[g:.+]]: f32, %[[lr:.+]]: f32, %[[w:.+]]: f32, %[[v:.+]]: f32):
+// CHECK: %[[HALF:.+]] = arith.constant 5.000000e-01 : f32
+// CHECK: %[[RATE:.+]] = arith.mulf %[[HALF]], %[[lr]] : f32
+// CHECK: %[[SCALED:.+]] = arith.mulf %[[RATE]], %{{.+}} : f32
+// CHECK: %[[WNEW:.+]] = arith.subf %[[w]], %[[SCALED]] : f32
+func.func @sgd_runtime_rate(%w: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0, %1 = tessel.sgd_update %w, %g, %v lr %lr {learning_rate = 0.5 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// AdamW with a run-time rate: the decay factor 1 - rate * wd is computed
+// from it in the body.
+// CHECK-LABEL: func @adamw_runtime_rate
+// CHECK: ^bb0(%[[g:.+]]: f32, %[[t:.+]]: f32, %[[lr:.+]]: f32, %[[w:.+]]: f32, %[[m:.+]]: f32, %[[v:.+]]: f32):
+// CHECK: %[[RATE:.+]] = arith.mulf %{{.+}}, %[[lr]] : f32
+// CHECK: %[[DECAY:.+]] = arith.mulf %[[RATE]], %{{.+}} : f32
+// CHECK: %[[KEEP:.+]] = arith.subf %{{.+}}, %[[DECAY]] : f32
+// CHECK: arith.mulf %[[w]], %[[KEEP]] : f32
+func.func @adamw_runtime_rate(%w: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %t: tensor<f32>, %lr: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %0, %1, %2 = tessel.adam_update %w, %g, %m, %v, %t lr %lr {learning_rate = 1.0 : f64, decoupled, weight_decay = 0.01 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}

@@ -1045,6 +1045,16 @@ func.func @f(%w: tensor<4xf32>, %t: tensor<f32>) {
 
 // -----
 
+// sgd_update: a run-time rate has the parameter's element type.
+func.func @f(%w: tensor<4xf32>, %lr: tensor<f64>) {
+  // expected-error @+2 {{lr must have the parameter's element type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0, %1 = tessel.sgd_update %w, %w, %w lr %lr {learning_rate = 1.0 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<f64>) -> (tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
 // adam_update: the step number is a 0-D tensor.
 func.func @f(%w: tensor<4xf32>, %t: tensor<1xf32>) {
   // expected-error @+1 {{operand #4 must be 0D tensor}}
