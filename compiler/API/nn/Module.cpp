@@ -334,16 +334,47 @@ Result<Graph> nn::buildGraph(Module &module, std::vector<int64_t> inputShape,
   return std::move(graph);
 }
 
+std::map<std::string, double> nn::dropoutMasks(const Module &module) {
+  std::map<std::string, double> masks;
+  auto visit = [&](const std::string &name, const Module &m) {
+    if (auto *d = dynamic_cast<const Dropout *>(&m))
+      masks.emplace(name.empty() ? "mask" : name + ".mask", d->p());
+  };
+  visit("", module);
+  for (const auto &[name, m] : module.namedModules())
+    visit(name, *m);
+  return masks;
+}
+
+std::map<std::string, Tensor> nn::stateByName(const Module &module) {
+  std::map<std::string, Tensor> state;
+  for (NamedTensor &entry : module.stateDict())
+    state.emplace(entry.name, entry.value);
+  return state;
+}
+
+Result<std::vector<Tensor>> nn::gatherInputs(const std::vector<TensorInfo> &infos,
+                                             const std::map<std::string, Tensor> &fixed,
+                                             const std::map<std::string, double> &dropouts,
+                                             const std::map<std::string, Tensor> &perRun) {
+  std::vector<Tensor> inputs;
+  for (const TensorInfo &info : infos) {
+    if (auto it = fixed.find(info.name); it != fixed.end())
+      inputs.push_back(it->second);
+    else if (auto it = perRun.find(info.name); it != perRun.end())
+      inputs.push_back(it->second);
+    else if (auto it = dropouts.find(info.name); it != dropouts.end())
+      inputs.push_back(dropoutMask(it->second, info.shape));
+    else
+      return Result<std::vector<Tensor>>::error("no tensor for the input '" + info.name + "'");
+  }
+  return inputs;
+}
+
 struct CompiledModule::Impl {
   Executable executable;
-  /// Per executable input: the module's tensor, a dropout mask to draw
-  /// (p >= 0), or the run's input (neither).
-  struct Source {
-    Tensor tensor;
-    double dropout = -1;
-    std::vector<int64_t> shape;
-  };
-  std::vector<Source> sources;
+  std::map<std::string, Tensor> state;
+  std::map<std::string, double> dropouts;
   size_t output = 0;
   /// Outputs that are new buffer values, and the buffers they go to.
   std::vector<std::pair<size_t, Tensor>> updates;
@@ -357,46 +388,24 @@ Result<CompiledModule> nn::compile(Module &module, std::vector<int64_t> inputSha
   auto executable = tessel::compile(*graph, options);
   if (!executable)
     return executable.status();
-  auto impl = std::make_shared<CompiledModule::Impl>(CompiledModule::Impl{*executable, {}, 0, {}});
-  std::map<std::string, Tensor> state;
-  for (NamedTensor &entry : module.stateDict())
-    state.emplace(entry.name, entry.value);
-  std::map<std::string, double> dropouts;
-  auto visit = [&](const std::string &name, const Module &m) {
-    if (auto *d = dynamic_cast<const Dropout *>(&m))
-      dropouts.emplace(name.empty() ? "mask" : name + ".mask", d->p());
-  };
-  visit("", module);
-  for (const auto &[name, m] : module.namedModules())
-    visit(name, *m);
-  for (const TensorInfo &info : executable->inputs()) {
-    CompiledModule::Impl::Source source;
-    source.shape = info.shape;
-    if (auto it = state.find(info.name); it != state.end())
-      source.tensor = it->second;
-    else if (auto it = dropouts.find(info.name); it != dropouts.end())
-      source.dropout = it->second;
-    impl->sources.push_back(source);
-  }
+  auto impl = std::make_shared<CompiledModule::Impl>(
+      CompiledModule::Impl{*executable, stateByName(module), dropoutMasks(module), 0, {}});
   for (size_t i = 0; i < executable->outputs().size(); ++i) {
     const TensorInfo &info = executable->outputs()[i];
     if (info.name == "output")
       impl->output = i;
-    else if (auto it = state.find(info.name); it != state.end())
+    else if (auto it = impl->state.find(info.name); it != impl->state.end())
       impl->updates.emplace_back(i, it->second);
   }
   return CompiledModule(std::move(impl));
 }
 
 Result<Tensor> CompiledModule::run(const Tensor &input) const {
-  std::vector<Tensor> inputs;
-  for (const Impl::Source &source : impl_->sources) {
-    if (source.dropout >= 0)
-      inputs.push_back(dropoutMask(source.dropout, source.shape));
-    else
-      inputs.push_back(source.tensor.empty() ? input : source.tensor);
-  }
-  auto outputs = impl_->executable.run(inputs);
+  auto inputs = gatherInputs(impl_->executable.inputs(), impl_->state, impl_->dropouts,
+                             {{"input", input}});
+  if (!inputs)
+    return inputs.status();
+  auto outputs = impl_->executable.run(*inputs);
   if (!outputs)
     return outputs.status();
   for (const auto &[index, buffer] : impl_->updates) {
