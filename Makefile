@@ -32,7 +32,9 @@ build: deps configure
 
 # The demo network through the JIT, then compiled ahead of time and linked
 # into a plain C program (examples/aot_demo.c) with only the runtime; then a
-# LeNet-style CNN trained with one compiled step per batch.
+# LeNet-style CNN trained with one compiled step per batch; then a CNN
+# written with tessel::nn trained from a DataLoader with a schedule and
+# reloaded from its checkpoint.
 demo: build
 	$(BUILD)/bin/tessel-opt examples/resnet_block.mlir
 	mkdir -p $(BUILD)/demo
@@ -42,6 +44,7 @@ demo: build
 	  -o $(BUILD)/demo/aot-demo
 	$(BUILD)/demo/aot-demo $(BUILD)/demo
 	$(BUILD)/bin/tessel-train-demo --require-accuracy 0.9
+	$(BUILD)/bin/tessel-nn-demo --checkpoint $(BUILD)/demo/cnn.npz --require-accuracy 0.9
 
 check: build
 	bash test/run-tests.sh $(BUILD)
