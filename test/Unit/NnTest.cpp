@@ -692,6 +692,28 @@ TEST(Nn, ErrorsNameTheModuleAndTheRule) {
   EXPECT_NE(e.find("expects a 4-D input"), std::string::npos) << e;
 }
 
+TEST(Nn, ExportedMlirCompilesToTheSameForward) {
+  std::mt19937 rng(28);
+  nn::manualSeed(28);
+  nn::Sequential net(nn::Conv2d(nn::Conv2dOptions(2, 4, 3).padding(1)), nn::BatchNorm2d(4),
+                     nn::ReLU(), nn::Dropout(0.5), nn::AdaptiveAvgPool2d(1), nn::Flatten(),
+                     nn::Linear(4, 3));
+  net.tensor("1.running_var").data()[1] = 2.f;
+  std::string path = ::testing::TempDir() + "tessel-nn-export.mlir";
+  ASSERT_TRUE(nn::exportMlir(net, {2, 2, 6, 6}, path, "cnn").ok());
+  EXPECT_TRUE(net.isTraining()) << "export leaves the module's mode alone";
+  auto exe = compileFile(path);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  ASSERT_EQ(exe->inputs().size(), 1u) << "the parameters are constants";
+  Tensor x = reference::randomTensor({2, 2, 6, 6}, rng);
+  auto exported = exe->run({x});
+  ASSERT_TRUE(exported.ok()) << exported.message();
+  net.eval();
+  expectClose((*exported)[0], runModule(net, x), "exported .mlir");
+  EXPECT_FALSE(nn::exportMlir(net, {2, 2, 6, 6}, "/nonexistent-dir/x.mlir").ok());
+  std::remove(path.c_str());
+}
+
 TEST(Nn, SummaryListsLayersShapesParametersAndFlops) {
   nn::Sequential net(nn::Conv2d(nn::Conv2dOptions(3, 8, 3).padding(1)), nn::BatchNorm2d(8),
                      nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(), nn::Linear(8 * 8 * 8, 10));
@@ -756,6 +778,93 @@ TEST(Nn, GradientOfAModuleMatchesFiniteDifferences) {
       EXPECT_NEAR(grad.data()[i], fd, 2e-3 + 2e-2 * std::abs(fd)) << name << "[" << i << "]";
     }
   }
+}
+
+/// d sum(module(x) * r) / d(x and every parameter), compiled, against
+/// central differences of the compiled forward pass in float32.
+void checkLayerGradients(nn::Module &module, const Shape &inputShape, std::mt19937 &rng,
+                         float lo = -1.f, float hi = 1.f) {
+  SCOPED_TRACE(module.typeName());
+  Graph g("layer");
+  Value x = g.input("input", inputShape);
+  Value y = module(g, x);
+  ASSERT_TRUE(g.status().ok()) << g.status().message();
+  Tensor r = reference::randomTensor(g.shape(y), rng);
+  Value loss = g.sum(g.mul(y, g.constant(r)), std::nullopt);
+  g.output("loss", loss);
+  std::vector<std::string> names{"input"};
+  for (const nn::NamedTensor &p : module.namedParameters())
+    names.push_back(p.name);
+  std::vector<Value> wrt;
+  for (const std::string &name : names)
+    wrt.push_back(g.findInput(name));
+  auto withGradients = gradient(g, loss, wrt);
+  ASSERT_TRUE(withGradients.ok()) << withGradients.message();
+  auto forward = compile(g), backward = compile(*withGradients);
+  ASSERT_TRUE(forward.ok()) << forward.message();
+  ASSERT_TRUE(backward.ok()) << backward.message();
+  std::map<std::string, Tensor> inputs{{"input", reference::randomTensor(inputShape, rng, lo, hi)}};
+  for (const nn::NamedTensor &entry : module.stateDict())
+    if (g.findInput(entry.name).valid())
+      inputs.emplace(entry.name, entry.value);
+  auto grads = backward->run(inputs);
+  ASSERT_TRUE(grads.ok()) << grads.message();
+  for (const std::string &name : names) {
+    Tensor p = inputs.at(name), grad = grads->at("grad_" + name);
+    int64_t stride = std::max<int64_t>(1, p.numElements() / 24);
+    for (int64_t i = 0; i < p.numElements(); i += stride) {
+      float saved = p.data()[i];
+      const float eps = 1e-2f;
+      p.data()[i] = saved + eps;
+      double up = forward->run(inputs)->at("loss").data()[0];
+      p.data()[i] = saved - eps;
+      double down = forward->run(inputs)->at("loss").data()[0];
+      p.data()[i] = saved;
+      double fd = (up - down) / (2.0 * eps);
+      EXPECT_NEAR(grad.data()[i], fd, 5e-3 + 2e-2 * std::abs(fd)) << name << "[" << i << "]";
+    }
+  }
+}
+
+TEST(Nn, EveryLayersGradientMatchesFiniteDifferences) {
+  std::mt19937 rng(27);
+  nn::manualSeed(27);
+  // Smooth layers, and piecewise ones on inputs away from their kinks.
+  nn::Conv2d reflect(nn::Conv2dOptions(4, 4, 3).padding(1).groups(2).paddingMode(
+      nn::PaddingMode::Reflect));
+  checkLayerGradients(reflect, {2, 4, 5, 5}, rng);
+  nn::Conv1d strided(nn::Conv1dOptions(2, 3, 3).stride(2).padding("valid"));
+  checkLayerGradients(strided, {2, 2, 9}, rng);
+  nn::Conv3d conv3(nn::Conv3dOptions(2, 2, 2).padding(1));
+  checkLayerGradients(conv3, {1, 2, 3, 3, 3}, rng);
+  nn::ConvTranspose2d deconv(nn::ConvTranspose2dOptions(3, 2, 3).stride(2).padding(1).outputPadding(1));
+  checkLayerGradients(deconv, {1, 3, 4, 4}, rng);
+  nn::AvgPool2d avg(nn::AvgPool2dOptions(3).stride(2).padding(1));
+  checkLayerGradients(avg, {1, 2, 6, 6}, rng);
+  nn::LPPool2d lp(2.0, 2);
+  checkLayerGradients(lp, {1, 2, 4, 4}, rng, 0.5f, 1.5f);
+  nn::AdaptiveAvgPool2d adaptive(nn::Sizes{2, 3});
+  checkLayerGradients(adaptive, {1, 2, 5, 7}, rng);
+  nn::BatchNorm2d bn(3);
+  checkLayerGradients(bn, {3, 3, 2, 2}, rng);
+  nn::Linear linear(6, 4);
+  checkLayerGradients(linear, {3, 6}, rng);
+  nn::Sequential act(nn::Linear(5, 5), nn::SiLU(), nn::Linear(5, 5), nn::GELU(), nn::Tanh(),
+                     nn::Sigmoid(), nn::Hardswish());
+  checkLayerGradients(act, {2, 5}, rng);
+  nn::Upsample bilinear(
+      nn::UpsampleOptions().size({5, 7}).mode(nn::UpsampleOptions::Mode::Bilinear).alignCorners(
+          true));
+  checkLayerGradients(bilinear, {1, 2, 3, 4}, rng);
+  nn::Sequential shapes(nn::ReflectionPad2d(1), nn::PixelShuffle(2), nn::Flatten(),
+                        nn::Linear(2 * 8 * 8, 3));
+  checkLayerGradients(shapes, {1, 8, 2, 2}, rng);
+  nn::Sequential last(nn::Conv2d(nn::Conv2dOptions(3, 4, 3)), nn::Flatten(), nn::Linear(16, 2));
+  last.setDataFormat(nn::DataFormat::ChannelsLast);
+  checkLayerGradients(last, {1, 4, 4, 3}, rng);
+  // Max pooling on distinct values (no ties within a window).
+  nn::MaxPool2d max(nn::MaxPool2dOptions(2).stride(1));
+  checkLayerGradients(max, {1, 2, 4, 4}, rng);
 }
 
 } // namespace

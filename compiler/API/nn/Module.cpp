@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -69,6 +70,9 @@ struct SummaryRow {
 /// Set while nn::summary() runs a forward pass on this thread.
 thread_local std::vector<SummaryRow> *recording = nullptr;
 thread_local int recordingDepth = 0;
+/// Set while nn::exportMlir() builds its graph: parameters and buffers
+/// become constants, each once, by dotted name.
+thread_local std::map<std::string, Value> *baking = nullptr;
 
 } // namespace
 
@@ -248,6 +252,12 @@ Value Module::use(Graph &graph, const std::string &name) const {
     graph.fail(describe() + " has no tensor '" + name + "'");
     return Value();
   }
+  if (baking) {
+    auto [it, added] = baking->emplace(full, Value());
+    if (added)
+      it->second = graph.constant(entry->value);
+    return it->second;
+  }
   if (Value existing = graph.findInput(full); existing.valid()) {
     if (graph.shape(existing) != entry->value.shape()) {
       graph.fail(describe() + ": the graph already has an input '" + full + "' of shape " +
@@ -369,6 +379,24 @@ Result<std::vector<Tensor>> nn::gatherInputs(const std::vector<TensorInfo> &info
       return Result<std::vector<Tensor>>::error("no tensor for the input '" + info.name + "'");
   }
   return inputs;
+}
+
+Status nn::exportMlir(Module &module, std::vector<int64_t> inputShape, const std::string &path,
+                      const std::string &graphName) {
+  bool wasTraining = module.isTraining();
+  module.eval();
+  std::map<std::string, Value> constants;
+  baking = &constants;
+  auto graph = buildGraph(module, std::move(inputShape), graphName);
+  baking = nullptr;
+  module.train(wasTraining);
+  if (!graph)
+    return graph.status();
+  std::ofstream out(path);
+  out << graph->toMlir();
+  if (!out)
+    return Status::error("nn::exportMlir: cannot write '" + path + "'");
+  return Status();
 }
 
 struct CompiledModule::Impl {

@@ -269,6 +269,13 @@ Result<CompiledModule> compile(Module &module, std::vector<int64_t> inputShape,
 Result<Graph> buildGraph(Module &module, std::vector<int64_t> inputShape,
                          const std::string &graphName = "forward");
 
+/// Writes `module`'s eval-mode forward pass for an input of `inputShape`
+/// as a tessel .mlir file with its parameters and buffers as constants: a
+/// model `tessel-compile` compiles ahead of time and `tessel-run` runs
+/// (function `graphName`, input "input", output "output").
+Status exportMlir(Module &module, std::vector<int64_t> inputShape, const std::string &path,
+                  const std::string &graphName = "forward");
+
 /// A table of the layers of `module` run on an input of `inputShape`: type
 /// and name, output shape, parameters and FLOPs per layer, then totals (as
 /// torchsummary prints).
