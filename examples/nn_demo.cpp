@@ -12,12 +12,13 @@
 //   tessel-nn-demo --resnet-from DIR
 //
 // --resnet-from is the porting check of docs/nn.md: a torchvision-style
-// ResNet (BasicBlock below) built with tessel::nn loads DIR/weights.npz
+// ResNet (BasicBlock.h) built with tessel::nn loads DIR/weights.npz
 // (a PyTorch state_dict saved with np.savez), runs DIR/input.npy and
 // compares the result with DIR/output.npy, PyTorch's.
 //
 //===----------------------------------------------------------------------===//
 
+#include "BasicBlock.h"
 #include "LeNet.h"
 
 #include "tessel/Npy.h"
@@ -34,34 +35,6 @@ using namespace tessel;
 
 namespace {
 
-/// torchvision.models.resnet.BasicBlock.
-struct BasicBlock : nn::Module {
-  std::shared_ptr<nn::Conv2d> conv1, conv2;
-  std::shared_ptr<nn::BatchNorm2d> bn1, bn2;
-  std::shared_ptr<nn::Sequential> downsample;
-
-  BasicBlock(int64_t in, int64_t out, int64_t stride = 1) : Module("BasicBlock") {
-    conv1 = registerModule(
-        "conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
-    bn1 = registerModule("bn1", nn::BatchNorm2d(out));
-    conv2 = registerModule(
-        "conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
-    bn2 = registerModule("bn2", nn::BatchNorm2d(out));
-    if (stride != 1 || in != out)
-      downsample = registerModule(
-          "downsample",
-          nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                         nn::BatchNorm2d(out)));
-  }
-
-  Value forward(Graph &g, Value x) override {
-    Value identity = downsample ? (*downsample)(g, x) : x;
-    Value out = g.relu((*bn1)(g, (*conv1)(g, x)));
-    out = (*bn2)(g, (*conv2)(g, out));
-    return g.relu(g.add(out, identity));
-  }
-};
-
 /// A two-stage torchvision-style ResNet: the stem, layer1 (16 channels),
 /// layer2 (32, stride 2), global average pooling and fc.
 struct SmallResNet : nn::Module {
@@ -75,8 +48,8 @@ struct SmallResNet : nn::Module {
         "conv1", nn::Conv2d(nn::Conv2dOptions(3, 16, 3).padding(1).bias(false)));
     bn1 = registerModule("bn1", nn::BatchNorm2d(16));
     maxpool = registerModule("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
-    layer1 = registerModule("layer1", nn::Sequential(BasicBlock(16, 16)));
-    layer2 = registerModule("layer2", nn::Sequential(BasicBlock(16, 32, 2)));
+    layer1 = registerModule("layer1", nn::Sequential(resnet::BasicBlock(16, 16)));
+    layer2 = registerModule("layer2", nn::Sequential(resnet::BasicBlock(16, 32, 2)));
     avgpool = registerModule("avgpool", nn::AdaptiveAvgPool2d(1));
     fc = registerModule("fc", nn::Linear(32, 10));
   }

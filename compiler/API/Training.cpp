@@ -9,6 +9,7 @@
 #include "tessel/Training.h"
 
 #include "compiler/API/GraphImpl.h"
+#include "compiler/API/LearningRate.h"
 #include "compiler/Autodiff/Autodiff.h"
 #include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
@@ -301,9 +302,9 @@ static Status checkOptimizer(const Optimizer &o, const std::string &graphName) {
   auto bad = [&](const std::string &what) {
     return Status::error("training step of graph '" + graphName + "': " + what);
   };
-  if (!(o.learningRate > 0) || !std::isfinite(o.learningRate))
-    return bad("the learning rate must be a positive number, got " +
-               std::to_string(o.learningRate));
+  if (Status s = checkLearningRate(o.learningRate, "training step of graph '" + graphName + "'");
+      !s)
+    return s;
   if (!(o.maxGradNorm >= 0) || !std::isfinite(o.maxGradNorm))
     return bad("maxGradNorm must be a non-negative number (0: no clipping), got " +
                std::to_string(o.maxGradNorm));
@@ -564,9 +565,8 @@ std::map<std::string, Tensor> Trainer::parameters() const { return impl_->parame
 int64_t Trainer::steps() const { return impl_->steps; }
 
 Status Trainer::setLearningRate(double rate) {
-  if (!(rate > 0) || !std::isfinite(rate))
-    return Status::error("trainer: the learning rate must be a positive number, got " +
-                         std::to_string(rate));
+  if (Status s = checkLearningRate(rate, "trainer"); !s)
+    return s;
   impl_->learningRate = rate;
   return Status();
 }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Reference.h"
+#include "examples/BasicBlock.h"
 
 #include "tessel/Training.h"
 #include "tessel/nn.h"
@@ -472,31 +473,7 @@ TEST(Nn, DropoutDropsInTrainingOnly) {
 // Modules, names, init, state
 //===----------------------------------------------------------------------===//
 
-/// torchvision's BasicBlock, the documented custom-module example.
-struct BasicBlock : nn::Module {
-  std::shared_ptr<nn::Conv2d> conv1, conv2;
-  std::shared_ptr<nn::BatchNorm2d> bn1, bn2;
-  std::shared_ptr<nn::Sequential> downsample;
-
-  BasicBlock(int64_t in, int64_t out, int64_t stride) : Module("BasicBlock") {
-    conv1 = registerModule(
-        "conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
-    bn1 = registerModule("bn1", nn::BatchNorm2d(out));
-    conv2 = registerModule(
-        "conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
-    bn2 = registerModule("bn2", nn::BatchNorm2d(out));
-    if (stride != 1 || in != out)
-      downsample = registerModule(
-          "downsample",
-          nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                         nn::BatchNorm2d(out)));
-  }
-  Value forward(Graph &g, Value x) override {
-    Value y = g.relu((*bn1)(g, (*conv1)(g, x)));
-    y = (*bn2)(g, (*conv2)(g, y));
-    return g.relu(g.add(y, downsample ? (*downsample)(g, x) : x));
-  }
-};
+using resnet::BasicBlock;
 
 TEST(Nn, NamesFollowPyTorch) {
   nn::Sequential net;

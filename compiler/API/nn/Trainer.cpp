@@ -11,6 +11,7 @@
 #include "tessel/nn/Trainer.h"
 #include "tessel/nn/Init.h"
 
+#include "compiler/API/LearningRate.h"
 #include "compiler/API/nn/Internal.h"
 
 #include <cmath>
@@ -213,9 +214,8 @@ Result<Tensor> Trainer::predict(const Tensor &input) {
 }
 
 Status Trainer::setLearningRate(double rate) {
-  if (!(rate > 0) || !std::isfinite(rate))
-    return Status::error("trainer: the learning rate must be a positive number, got " +
-                         std::to_string(rate));
+  if (Status s = checkLearningRate(rate, "trainer"); !s)
+    return s;
   impl_->rate = rate;
   return Status();
 }
