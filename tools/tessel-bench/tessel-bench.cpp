@@ -27,7 +27,13 @@
 // of the input and the output gradient), against oneDNN's
 // convolution_backward_data and convolution_backward_weights primitives.
 //
+// --train times whole training steps of ResNet-18 and MobileNetV2 (batch 16
+// at 112x112 unless --batch/--size say otherwise) against PyTorch eager,
+// with each one's peak memory (TrainStep.cpp).
+//
 //===----------------------------------------------------------------------===//
+
+#include "TrainStep.h"
 
 #include "tessel/Compiler.h"
 #include "tessel/Graph.h"
@@ -524,12 +530,13 @@ int benchCompile(const std::string &keepDir) {
 
 int main(int argc, char **argv) {
   int runs = 20;
-  bool modelsOnly = false, backward = false, compileTimes = false;
+  bool modelsOnly = false, backward = false, compileTimes = false, train = false;
+  int trainBatch = 16, trainSize = 112;
   std::string keepDir;
   std::vector<int64_t> batches{1, 8};
   const char *usage =
       "usage: tessel-bench [--runs N] [--batch N] [--models | --backward | --compile "
-      "[--keep DIR]] [--version]\n";
+      "[--keep DIR] | --train [--size N]] [--version]\n";
   // A count in [1, limit]; anything else (0, negative, not a number) is an error.
   auto count = [&](const char *option, const char *text, int limit, int &value) {
     char *end = nullptr;
@@ -551,12 +558,18 @@ int main(int argc, char **argv) {
       if (!count("--batch", argv[++i], 1024, batch))
         return 1;
       batches = {batch};
+      trainBatch = batch;
     } else if (!std::strcmp(argv[i], "--models")) {
       modelsOnly = true;
     } else if (!std::strcmp(argv[i], "--backward")) {
       backward = true;
     } else if (!std::strcmp(argv[i], "--compile")) {
       compileTimes = true;
+    } else if (!std::strcmp(argv[i], "--train")) {
+      train = true;
+    } else if (!std::strcmp(argv[i], "--size") && i + 1 < argc) {
+      if (!count("--size", argv[++i], 1024, trainSize))
+        return 1;
     } else if (!std::strcmp(argv[i], "--keep") && i + 1 < argc) {
       keepDir = argv[++i];
     } else if (!std::strcmp(argv[i], "--version")) {
@@ -567,11 +580,15 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (modelsOnly + backward + compileTimes > 1) {
-    std::fprintf(stderr, "tessel-bench: --models, --backward and --compile exclude each other\n%s",
+  if (modelsOnly + backward + compileTimes + train > 1) {
+    std::fprintf(stderr,
+                 "tessel-bench: --models, --backward, --compile and --train exclude each other\n%s",
                  usage);
     return 1;
   }
+  if (train)
+    return benchTrainingSteps(runs == 20 ? 5 : runs, trainBatch, trainSize, "/usr/bin/python3",
+                              TESSEL_TRAIN_STEP_SCRIPT);
   if (!keepDir.empty() && !compileTimes) {
     std::fprintf(stderr, "tessel-bench: --keep goes with --compile\n%s", usage);
     return 1;
