@@ -142,7 +142,3 @@ Value Dropout::forward(Graph &graph, Value input) {
     mask = graph.input(name, graph.shape(input));
   return graph.mul(input, mask);
 }
-
-Tensor Dropout::sampleMask(const std::vector<int64_t> &shape) const {
-  return dropoutMask(p_, shape);
-}

@@ -299,8 +299,6 @@ public:
   Dropout(double p = 0.5);
   Value forward(Graph &graph, Value input) override;
   double p() const { return p_; }
-  /// A mask of `shape` for one run.
-  Tensor sampleMask(const std::vector<int64_t> &shape) const;
 
 private:
   double p_;
