@@ -242,7 +242,9 @@ TEST(NnTrainer, MseRegression) {
 
 TEST(NnTrainer, SchedulersFollowPyTorchsFormulas) {
   nn::Linear net(2, 2);
-  auto trainer = nn::Trainer::create(net, {1, 2}, nn::TrainerOptions{Optimizer::sgd(0.1)});
+  nn::TrainerOptions options;
+  options.optimizer = Optimizer::sgd(0.1);
+  auto trainer = nn::Trainer::create(net, {1, 2}, options);
   ASSERT_TRUE(trainer.ok()) << trainer.message();
   nn::CosineAnnealingLR cosine(*trainer, 10, 0.001);
   EXPECT_NEAR(cosine.rate(0), 0.1, 1e-12);
