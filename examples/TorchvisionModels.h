@@ -109,7 +109,9 @@ struct MobileNetV2 : nn::Module {
       }
     f.push_back(convBnReLU6(in, 1280, 1));
     features = registerModule("features", std::move(f));
-    pool = std::make_shared<nn::AdaptiveAvgPool2d>(1);
+    // torchvision pools functionally; a registered module (it has no
+    // parameters) follows setDataFormat.
+    pool = registerModule("pool", nn::AdaptiveAvgPool2d(1));
     classifier =
         registerModule("classifier", nn::Sequential(nn::Dropout(0.2), nn::Linear(1280, classes)));
   }

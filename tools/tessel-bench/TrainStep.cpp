@@ -1,6 +1,8 @@
 //===- TrainStep.cpp - Training steps, Tessel against PyTorch eager -------===//
 //
-// Each measurement runs in a process of its own, so that its peak resident
+// Tessel runs twice: as the user writes it (NCHW) and with the whole net
+// and its input channels last (Module::setDataFormat). Each measurement
+// runs in a process of its own, so that its peak resident
 // memory (getrusage of the child) is that one model's: Tessel's in a
 // forked child of tessel-bench (which has started no thread before), the
 // compiled step of nn::Trainer on torchvision's architecture written with
@@ -37,19 +39,25 @@ struct Measurement {
 };
 
 /// Runs in the child: compiles and times the step, writes the result to `fd`.
+/// Channels last, the whole net and its input are NHWC.
 void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned threads,
-                int runs, int fd) {
+                bool channelsLast, int runs, int fd) {
   nn::manualSeed(0);
   std::unique_ptr<nn::Module> net;
   if (model == "resnet18")
     net = std::make_unique<torchvision::ResNet>();
   else
     net = std::make_unique<torchvision::MobileNetV2>();
+  std::vector<int64_t> shape{batch, 3, size, size};
+  if (channelsLast) {
+    net->setDataFormat(nn::DataFormat::ChannelsLast);
+    shape = {batch, size, size, 3};
+  }
   nn::TrainerOptions options;
   options.optimizer = Optimizer::sgd(0.01, 0.9);
   options.compile.threads = threads;
   auto start = std::chrono::steady_clock::now();
-  auto trainer = nn::Trainer::create(*net, {batch, 3, size, size}, options);
+  auto trainer = nn::Trainer::create(*net, shape, options);
   double compile = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   Measurement m;
   if (!trainer) {
@@ -57,7 +65,7 @@ void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned 
   } else {
     std::mt19937 rng(0);
     std::normal_distribution<float> gauss;
-    Tensor x = Tensor::zeros({batch, 3, size, size});
+    Tensor x = Tensor::zeros(shape);
     for (int64_t i = 0; i < x.numElements(); ++i)
       x.data()[i] = gauss(rng);
     std::vector<int64_t> labels;
@@ -84,7 +92,7 @@ void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned 
 }
 
 Measurement measureTessel(const std::string &model, int64_t batch, int64_t size,
-                          unsigned threads, int runs) {
+                          unsigned threads, bool channelsLast, int runs) {
   Measurement m;
   int fds[2];
   if (pipe(fds) != 0)
@@ -92,7 +100,7 @@ Measurement measureTessel(const std::string &model, int64_t batch, int64_t size,
   pid_t child = fork();
   if (child == 0) {
     close(fds[0]);
-    timeTessel(model, batch, size, threads, runs, fds[1]);
+    timeTessel(model, batch, size, threads, channelsLast, runs, fds[1]);
     _exit(0);
   }
   close(fds[1]);
@@ -129,30 +137,37 @@ int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string 
   std::vector<unsigned> threadCounts{1};
   if (cores > 1)
     threadCounts.push_back(cores);
-  std::printf("| training step (batch %lld, %lldx%lld, SGD momentum) | threads | Tessel | "
-              "PyTorch 1.13 eager | PyTorch/Tessel | Tessel peak memory | PyTorch peak memory | "
-              "Tessel compile |\n",
+  std::printf("| training step (batch %lld, %lldx%lld, SGD momentum) | threads | Tessel NCHW | "
+              "Tessel channels last | PyTorch 1.13 eager | PyTorch/Tessel NCHW | "
+              "PyTorch/Tessel channels last | peak memory Tessel NCHW, channels last, PyTorch | "
+              "Tessel compile NCHW, channels last |\n",
               (long long)batch, (long long)size, (long long)size);
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  double logSum = 0;
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  double logFirst = 0, logLast = 0;
   int rows = 0;
   for (const char *model : {"resnet18", "mobilenet_v2"})
     for (unsigned threads : threadCounts) {
-      Measurement t = measureTessel(model, batch, size, threads, runs);
+      Measurement first = measureTessel(model, batch, size, threads, false, runs);
+      Measurement last = measureTessel(model, batch, size, threads, true, runs);
       Measurement p = measurePyTorch(python, script, model, batch, size, threads, runs);
-      if (!t.ok || !p.ok) {
+      if (!first.ok || !last.ok || !p.ok) {
         std::fprintf(stderr, "tessel-bench: %s at %u thread(s): the %s measurement failed\n",
-                     model, threads, !t.ok ? "Tessel" : "PyTorch");
+                     model, threads, !p.ok ? "PyTorch" : "Tessel");
         return 1;
       }
-      double ratio = p.milliseconds / t.milliseconds;
-      logSum += std::log(ratio);
+      double ratioFirst = p.milliseconds / first.milliseconds;
+      double ratioLast = p.milliseconds / last.milliseconds;
+      logFirst += std::log(ratioFirst);
+      logLast += std::log(ratioLast);
       ++rows;
-      std::printf("| %s | %u | %.1f ms | %.1f ms | %.2f | %.0f MiB | %.0f MiB | %.1f s |\n",
-                  model, threads, t.milliseconds, p.milliseconds, ratio, t.peakMiB, p.peakMiB,
-                  t.compileSeconds);
+      std::printf("| %s | %u | %.1f ms | %.1f ms | %.1f ms | %.2f | %.2f | %.0f, %.0f, %.0f MiB | "
+                  "%.1f s, %.1f s |\n",
+                  model, threads, first.milliseconds, last.milliseconds, p.milliseconds,
+                  ratioFirst, ratioLast, first.peakMiB, last.peakMiB, p.peakMiB,
+                  first.compileSeconds, last.compileSeconds);
       std::fflush(stdout);
     }
-  std::printf("| geomean | | | | %.2f | | | |\n", std::exp(logSum / rows));
+  std::printf("| geomean | | | | | %.2f | %.2f | | |\n", std::exp(logFirst / rows),
+              std::exp(logLast / rows));
   return 0;
 }

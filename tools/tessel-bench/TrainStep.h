@@ -9,7 +9,8 @@
 /// Times one training step (forward, backward, SGD with momentum) of
 /// torchvision's ResNet-18 and MobileNetV2 in Tessel (tessel::nn) and in
 /// PyTorch eager, at `batch` x 3 x `size` x `size`, at 1 thread and every
-/// core, and prints a table with ratios and peak memory. `script` is
+/// core, Tessel both NCHW and channels last, and prints a table with ratios
+/// and peak memory. `script` is
 /// train_step.py; `python` runs it.
 int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string &python,
                        const std::string &script);
