@@ -95,12 +95,12 @@ std::vector<int64_t> checkConv(int rank, int64_t in, int64_t out, int64_t groups
 }
 
 /// A tessel.pad padding vector (low pads of every dim, then high) that pads
-/// the spatial dims of a (2 + rank)-D activation by `low` and `high`.
-std::vector<int64_t> spatialPadding(Layout layout, const std::vector<int64_t> &low,
+/// the spatial dims of a (2 + rank)-D activation in `format` by `low` and
+/// `high`.
+std::vector<int64_t> spatialPadding(DataFormat format, const std::vector<int64_t> &low,
                                     const std::vector<int64_t> &high) {
   size_t rank = low.size();
-  bool last = layout == Layout::NWC || layout == Layout::NHWC || layout == Layout::NDHWC;
-  size_t first = last ? 1 : 2;
+  size_t first = format == DataFormat::ChannelsLast ? 1 : 2;
   std::vector<int64_t> pads(2 * (rank + 2), 0);
   for (size_t i = 0; i < rank; ++i) {
     pads[first + i] = low[i];
@@ -176,7 +176,7 @@ template <int D> Value ConvNd<D>::forward(Graph &graph, Value input) {
     static const PadMode modes[] = {PadMode::Constant, PadMode::Reflect, PadMode::Replicate,
                                     PadMode::Circular};
     x = graph.pad(x, modes[static_cast<int>(options_.paddingMode())],
-                  spatialPadding(layout(), {padding.begin(), padding.begin() + D},
+                  spatialPadding(format_, {padding.begin(), padding.begin() + D},
                                  {padding.begin() + D, padding.end()}));
     padding.assign(2 * D, 0);
   }

@@ -47,73 +47,52 @@ PoolOptions windowOptions(int rank, const Sizes &kernel, const Sizes &stride,
 
 } // namespace
 
-template <int D>
-MaxPoolNd<D>::MaxPoolNd(const MaxPoolOptionsNd<D> &o)
-    : SpatialModule(poolName("MaxPool", D), D), options_(o) {
-  format_ = o.dataFormat();
-  std::string error;
-  windowOptions(D, o.kernelSize(), o.stride(), o.padding(), o.dilation(), error);
-  if (!error.empty())
-    invalid(error);
-}
-
-template <int D> Value MaxPoolNd<D>::forward(Graph &graph, Value input) {
+Value WindowPool::forward(Graph &graph, Value input) {
   if (!checkInput(graph, input, 0, ""))
     return Value();
-  std::string error;
-  PoolOptions o = windowOptions(D, options_.kernelSize(), options_.stride(), options_.padding(),
-                                options_.dilation(), error);
+  PoolOptions o = window_;
   o.layout = layout();
-  o.ceilMode = options_.ceilMode();
-  return graph.maxPool(input, o);
+  return graph.pool(kind_, input, o);
+}
+
+template <int D>
+MaxPoolNd<D>::MaxPoolNd(const MaxPoolOptionsNd<D> &o)
+    : WindowPool(poolName("MaxPool", D), D, PoolKind::Max), options_(o) {
+  format_ = o.dataFormat();
+  std::string error;
+  window_ = windowOptions(D, o.kernelSize(), o.stride(), o.padding(), o.dilation(), error);
+  window_.ceilMode = o.ceilMode();
+  if (!error.empty())
+    invalid(error);
 }
 
 template <int D>
 AvgPoolNd<D>::AvgPoolNd(const AvgPoolOptionsNd<D> &o)
-    : SpatialModule(poolName("AvgPool", D), D), options_(o) {
+    : WindowPool(poolName("AvgPool", D), D, PoolKind::Avg), options_(o) {
   format_ = o.dataFormat();
   std::string error;
-  windowOptions(D, o.kernelSize(), o.stride(), o.padding(), 1, error);
+  window_ = windowOptions(D, o.kernelSize(), o.stride(), o.padding(), 1, error);
+  window_.dilations.clear();
+  window_.ceilMode = o.ceilMode();
+  window_.countIncludePad = o.countIncludePad();
   if (!error.empty())
     invalid(error);
-}
-
-template <int D> Value AvgPoolNd<D>::forward(Graph &graph, Value input) {
-  if (!checkInput(graph, input, 0, ""))
-    return Value();
-  std::string error;
-  PoolOptions o =
-      windowOptions(D, options_.kernelSize(), options_.stride(), options_.padding(), 1, error);
-  o.dilations.clear();
-  o.layout = layout();
-  o.ceilMode = options_.ceilMode();
-  o.countIncludePad = options_.countIncludePad();
-  return graph.avgPool(input, o);
 }
 
 template <int D>
 LPPoolNd<D>::LPPoolNd(const LPPoolOptionsNd<D> &o)
-    : SpatialModule(poolName("LPPool", D), D), options_(o) {
+    : WindowPool(poolName("LPPool", D), D, PoolKind::Lp), options_(o) {
   format_ = o.dataFormat();
   std::string error;
-  windowOptions(D, o.kernelSize(), o.stride(), 0, 1, error);
+  window_ = windowOptions(D, o.kernelSize(), o.stride(), 0, 1, error);
+  window_.dilations.clear();
+  window_.padding.clear();
+  window_.ceilMode = o.ceilMode();
+  window_.p = o.normType();
   if (error.empty() && !(o.normType() > 0))
     error = "norm_type must be positive, got " + std::to_string(o.normType());
   if (!error.empty())
     invalid(error);
-}
-
-template <int D> Value LPPoolNd<D>::forward(Graph &graph, Value input) {
-  if (!checkInput(graph, input, 0, ""))
-    return Value();
-  std::string error;
-  PoolOptions o = windowOptions(D, options_.kernelSize(), options_.stride(), 0, 1, error);
-  o.dilations.clear();
-  o.padding.clear();
-  o.layout = layout();
-  o.ceilMode = options_.ceilMode();
-  o.p = options_.normType();
-  return graph.pool(PoolKind::Lp, input, o);
 }
 
 template <int D>

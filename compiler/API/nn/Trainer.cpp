@@ -144,19 +144,14 @@ Result<Trainer> Trainer::create(Module &module, std::vector<int64_t> inputShape,
   return Trainer(std::move(impl));
 }
 
-Result<float> Trainer::run(const Tensor &input, const Tensor &target, int64_t classes) {
+Result<float> Trainer::run(const Tensor &input, const char *targetName, const Tensor &target) {
   Impl &t = *impl_;
-  bool crossEntropy = t.options.loss == Loss::CrossEntropy;
-  if (crossEntropy != (classes >= 0))
-    return Result<float>::error(crossEntropy
-                                    ? "trainer: the loss is cross-entropy; step() takes labels"
-                                    : "trainer: the loss is MSE; step() takes a float target");
   auto step = t.stepFor(input.shape());
   if (!step)
     return step.status();
   std::map<std::string, Tensor> perRun{
       {"input", input},
-      {crossEntropy ? kLabels : kTarget, target},
+      {targetName, target},
       {kStep, Tensor::fromValues({}, {static_cast<float>(t.stepCount + 1)})},
       {kRate, Tensor::fromValues({}, {static_cast<float>(t.rate)})}};
   auto inputs = gatherInputs((*step)->executable.inputs(), t.state, t.dropouts, perRun);
@@ -172,7 +167,7 @@ Result<float> Trainer::run(const Tensor &input, const Tensor &target, int64_t cl
 
 Result<float> Trainer::step(const Tensor &input, const std::vector<int64_t> &labels) {
   if (impl_->options.loss != Loss::CrossEntropy)
-    return run(input, Tensor(), 0);
+    return Result<float>::error("trainer: the loss is MSE; step() takes a float target");
   if (input.rank() == 0)
     return Result<float>::error("trainer: the input needs a batch dim, got shape " +
                                 input.shapeString());
@@ -191,11 +186,13 @@ Result<float> Trainer::step(const Tensor &input, const std::vector<int64_t> &lab
                                   std::to_string(classes) + ")");
     target.data()[i] = static_cast<float>(labels[i]);
   }
-  return run(input, target, classes);
+  return run(input, kLabels, target);
 }
 
 Result<float> Trainer::step(const Tensor &input, const Tensor &target) {
-  return run(input, target, -1);
+  if (impl_->options.loss != Loss::MSE)
+    return Result<float>::error("trainer: the loss is cross-entropy; step() takes labels");
+  return run(input, kTarget, target);
 }
 
 Result<Tensor> Trainer::predict(const Tensor &input) {

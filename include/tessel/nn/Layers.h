@@ -170,31 +170,45 @@ using AvgPool3dOptions = AvgPoolOptionsNd<3>;
 using LPPool1dOptions = LPPoolOptionsNd<1>;
 using LPPool2dOptions = LPPoolOptionsNd<2>;
 
+/// What MaxPoolNd, AvgPoolNd and LPPoolNd share: one tessel.pool whose
+/// window their constructors check and fill in.
+class WindowPool : public SpatialModule {
+public:
+  WindowPool(std::string typeName, int64_t spatialRank, PoolKind kind)
+      : SpatialModule(std::move(typeName), spatialRank), kind_(kind) {}
+  Value forward(Graph &graph, Value input) override;
+
+protected:
+  PoolKind kind_;
+  /// Everything but the layout, which follows dataFormat().
+  PoolOptions window_;
+};
+
 /// torch.nn.MaxPoolNd, AvgPoolNd and LPPoolNd.
-template <int D> class MaxPoolNd : public SpatialModule {
+template <int D> class MaxPoolNd : public WindowPool {
 public:
   MaxPoolNd(const MaxPoolOptionsNd<D> &options);
   MaxPoolNd(Sizes kernelSize) : MaxPoolNd(MaxPoolOptionsNd<D>(std::move(kernelSize))) {}
-  Value forward(Graph &graph, Value input) override;
+  const MaxPoolOptionsNd<D> &options() const { return options_; }
 
 private:
   MaxPoolOptionsNd<D> options_;
 };
-template <int D> class AvgPoolNd : public SpatialModule {
+template <int D> class AvgPoolNd : public WindowPool {
 public:
   AvgPoolNd(const AvgPoolOptionsNd<D> &options);
   AvgPoolNd(Sizes kernelSize) : AvgPoolNd(AvgPoolOptionsNd<D>(std::move(kernelSize))) {}
-  Value forward(Graph &graph, Value input) override;
+  const AvgPoolOptionsNd<D> &options() const { return options_; }
 
 private:
   AvgPoolOptionsNd<D> options_;
 };
-template <int D> class LPPoolNd : public SpatialModule {
+template <int D> class LPPoolNd : public WindowPool {
 public:
   LPPoolNd(const LPPoolOptionsNd<D> &options);
   LPPoolNd(double normType, Sizes kernelSize)
       : LPPoolNd(LPPoolOptionsNd<D>(normType, std::move(kernelSize))) {}
-  Value forward(Graph &graph, Value input) override;
+  const LPPoolOptionsNd<D> &options() const { return options_; }
 
 private:
   LPPoolOptionsNd<D> options_;

@@ -70,7 +70,8 @@ public:
   explicit Trainer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 private:
-  Result<float> run(const Tensor &input, const Tensor &target, int64_t classes);
+  /// Runs the step for `input`'s shape with `target` fed to `targetName`.
+  Result<float> run(const Tensor &input, const char *targetName, const Tensor &target);
   std::shared_ptr<Impl> impl_;
 };
 
