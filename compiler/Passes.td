@@ -338,6 +338,35 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   ];
 }
 
+def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Write each producer straight into its consumer's padded buffer";
+  let description = [{
+    Runs before bufferization. A statically shaped `tensor.pad` bufferizes
+    to a new buffer filled whole with the padding value and a copy of its
+    source into the interior: for a depthwise convolution or a pool that is
+    a third of its time. This pass rewrites each such pad into fills of the
+    border strips only (one per padded side, the strips partitioning the
+    border) and an insertion of the source into the interior, and then runs
+    upstream empty-tensor elimination, so that the op producing the source
+    (a convolution's epilogue, a ReLU, an add; a tile loop of them) computes
+    its result straight into the interior of the padded buffer: no copy is
+    made. A source that is a function argument, or that another op also
+    writes, is still copied, into the interior only.
+
+    Before that, every `tensor.empty` used more than once (CSE makes all
+    empties of one shape one op) is split into one per use, placed just
+    before its user, so that each result gets a buffer of its own where it
+    is computed: a producer's empty can then be replaced by its subset of a
+    padded buffer, and a function's last op writes the caller's buffer
+    directly instead of a shared temporary copied out at the end.
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def TesselTieResults : Pass<"tessel-tie-results", "::mlir::func::FuncOp"> {
   let summary = "Write results marked tessel.updates into their argument's buffer";
   let description = [{
@@ -361,7 +390,10 @@ def TesselDropTiedResults : Pass<"tessel-drop-tied-results",
     Runs after one-shot bufferization, before results become out-parameters.
     Each result marked `tessel.updates = <index>` must now return that
     argument's buffer; it is removed from the function, whose caller finds
-    the new value in the argument. Anything else is an error.
+    the new value in the argument. Anything else is an error. A buffer
+    returned as two results is copied into a second buffer for the later
+    one, so that each result can become an out-parameter of its own (results
+    computed in a buffer of their own are then computed in the caller's).
   }];
 }
 

@@ -65,6 +65,7 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
   // Bufferize; results tied to an argument (tessel.updates) are computed in
   // its buffer, the others become out-parameters the caller owns.
+  pm.addNestedPass<func::FuncOp>(createTesselPadInPlace());
   pm.addNestedPass<func::FuncOp>(createTesselTieResults());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

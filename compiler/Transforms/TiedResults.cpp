@@ -12,6 +12,7 @@
 #include "compiler/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::tessel {
@@ -115,11 +116,28 @@ struct DropTiedResultsPass
       }
       drop.set(k);
     }
-    if (drop.none())
+    if (drop.any()) {
+      ret->eraseOperands(drop);
+      if (failed(fn.eraseResults(drop)))
+        return signalPassFailure();
+    }
+    // A buffer returned twice becomes two: results become out-parameters
+    // next, each result's buffer the caller's, and one buffer cannot be two
+    // of them.
+    if (!ret)
       return;
-    ret->eraseOperands(drop);
-    if (failed(fn.eraseResults(drop)))
-      return signalPassFailure();
+    llvm::SmallPtrSet<Value, 8> returned;
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto type = dyn_cast<MemRefType>(operand.get().getType());
+      if (!type || returned.insert(operand.get()).second)
+        continue;
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+        continue; // copied into its out-parameter anyway
+      Value copy = memref::AllocOp::create(b, ret.getLoc(), type);
+      memref::CopyOp::create(b, ret.getLoc(), operand.get(), copy);
+      operand.set(copy);
+    }
   }
 };
 

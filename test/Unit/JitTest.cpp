@@ -769,6 +769,71 @@ TEST(Jit, RegisterTiledConvs) {
   }
 }
 
+/// Padded inputs are computed in place (tessel-pad-in-place): a conv pads
+/// the graph input (copied into the interior), a ReLU feeds two padded
+/// consumers (a depthwise conv with asymmetric zero padding and a max pool
+/// with -inf padding; only one of them can get the ReLU's buffer) and is
+/// read again by an add and as an output; one result is returned twice.
+TEST(Jit, ProducersWriteIntoPaddedInputs) {
+  std::mt19937 rng(29);
+  for (bool channelsLast : {true, false}) {
+    Layout layout = channelsLast ? Layout::NHWC : Layout::NCHW;
+    const int64_t c = 16;
+    Shape inSp = {9, 10};
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, 3, inSp), rng);
+    Tensor w = reference::randomTensor({c, 3, 3, 3}, rng);
+    Tensor b = reference::randomTensor({c}, rng);
+    Tensor dw = reference::randomTensor({c, 1, 3, 3}, rng);
+
+    // References.
+    reference::ConvSpec convSpec{layout, false, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+    Tensor r = reference::mapUnary(
+        reference::conv(x, w, &b, convSpec, reference::activationShape(layout, 2, c, inSp)),
+        [](double v) { return std::max(v, 0.0); });
+    reference::ConvSpec dwSpec{layout, false, {1, 1}, {1, 1}, {2, 0}, {0, 2}, c};
+    Tensor d = reference::conv(r, dw, nullptr, dwSpec, r.shape());
+    Shape rank4 = r.shape();
+    Tensor sum = reference::broadcastBinary(d, r, rank4, [](double a, double b) { return a + b; });
+    reference::PoolSpec poolSpec{PoolKind::Max, layout, {3, 3}, {2, 2}, {1, 1},
+                                 {1, 1}, {1, 1}, false, 2.0};
+
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("padded");
+      ConvOptions convOptions;
+      convOptions.layout = layout;
+      convOptions.padding = {1, 1, 1, 1};
+      Value rv = graph.relu(graph.conv(graph.input("x", x.shape()), graph.constant(w),
+                                       convOptions, graph.constant(b)));
+      ConvOptions dwOptions;
+      dwOptions.layout = layout;
+      dwOptions.padding = {2, 0, 0, 2};
+      dwOptions.groups = c;
+      Value dv = graph.conv(rv, graph.constant(dw), dwOptions);
+      PoolOptions poolOptions;
+      poolOptions.layout = layout;
+      poolOptions.kernel = {3, 3};
+      poolOptions.strides = {2, 2};
+      poolOptions.padding = {1, 1, 1, 1};
+      Value mv = graph.pool(PoolKind::Max, rv, poolOptions);
+      Value sv = graph.add(dv, rv);
+      graph.output("sum", sv);
+      graph.output("max", mv);
+      graph.output("relu", rv);
+      graph.output("sum_again", sv);
+      Shape poolShape = graph.shape(mv);
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 4u);
+      std::string where = std::string(channelsLast ? "NHWC" : "NCHW") + " on " +
+                          std::to_string(threads) + " threads";
+      expectClose(out[0], sum, "depthwise conv of the ReLU plus the ReLU, " + where);
+      expectClose(out[1], reference::pool(r, poolSpec, poolShape), "max pool, " + where);
+      expectClose(out[2], r, "ReLU, " + where);
+      expectClose(out[3], sum, "the sum returned again, " + where);
+      EXPECT_NE(out[0].data(), out[3].data()) << "two outputs share memory, " << where;
+    }
+  }
+}
+
 } // namespace
 
 namespace {
