@@ -104,7 +104,21 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
               p, vector::VectorTransposeLowering::EltWise);
           vector::populateVectorShapeCastLoweringPatterns(p);
         })))
-      signalPassFailure();
+      return signalPassFailure();
+    // Vector max/min (max pooling, ReLU, clamps) without the sign-of-zero
+    // rule: x86 has no instruction for IEEE maximum, and LLVM spends four
+    // of its six instructions per vector telling -0 from +0, which only
+    // decides the sign of a zero result. NaNs still propagate.
+    getOperation()->walk([](Operation *op) {
+      if (!isa<arith::MaximumFOp, arith::MinimumFOp>(op) ||
+          !isa<VectorType>(op->getResult(0).getType()))
+        return;
+      auto fastmath = cast<arith::ArithFastMathInterface>(op);
+      arith::FastMathFlags flags = fastmath.getFastMathFlagsAttr().getValue();
+      op->setAttr(fastmath.getFastMathAttrName(),
+                  arith::FastMathFlagsAttr::get(op->getContext(),
+                                                flags | arith::FastMathFlags::nsz));
+    });
   }
 };
 

@@ -4,14 +4,13 @@
 // the padding value plus a copy of the unpadded tensor into it (the two
 // kernels took a third of a depthwise convolution's time). Here the pad
 // becomes fills of its border strips and an insertion of its source, and
-// empty-tensor elimination lets the source's producer compute into the
-// padded buffer's interior: see the pass description in Passes.td.
+// the source's producer computes into the padded buffer's interior: see the
+// pass description in Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Passes.h"
 
-#include "mlir/Dialect/Bufferization/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/Matchers.h"
@@ -44,6 +43,19 @@ tensor::EmptyOp findDestinationEmpty(Value value) {
       return {};
   }
   return {};
+}
+
+/// Whether `use` is a destination its owner computes in (not an operand it
+/// only reads, such as a pooling op's window).
+bool isDestination(OpOperand &use) {
+  Operation *owner = use.getOwner();
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(owner))
+    return dps.isDpsInit(&use);
+  if (auto forall = dyn_cast<scf::ForallOp>(owner))
+    return llvm::is_contained(forall.getOutputsMutable(), use);
+  if (auto loop = dyn_cast<scf::ForOp>(owner))
+    return llvm::is_contained(loop.getInitArgsMutable(), use);
+  return false;
 }
 
 /// Rewrites a statically shaped pad with a constant padding value into fills
@@ -98,12 +110,21 @@ void rewritePad(RewriterBase &rewriter, DominanceInfo &dominance, tensor::PadOp 
       }
       offsets[d] = start;
       sizes[d] = size;
-      Value strip = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                            resultType.getElementType());
+      Value strip = tensor::ExtractSliceOp::create(rewriter, loc, padded, indices(offsets),
+                                                   indices(sizes), unit);
       strip = linalg::FillOp::create(rewriter, loc, fillValue, strip).getResult(0);
       padded = tensor::InsertSliceOp::create(rewriter, loc, strip, padded,
                                              indices(offsets), indices(sizes), unit);
     }
+  }
+  // The source's producer computes into the interior. Replacing an empty
+  // tensor by any other value of its type keeps the meaning (its contents
+  // are undefined); bufferization then finds the interior's buffer the same
+  // as the padded one's and the insertion below a no-op.
+  if (sourceEmpty && sourceEmpty->getBlock() == pad->getBlock()) {
+    Value interior = tensor::ExtractSliceOp::create(rewriter, loc, padded, indices(low),
+                                                    indices(sourceShape), unit);
+    rewriter.replaceOp(sourceEmpty, interior);
   }
   rewriter.setInsertionPoint(pad);
   rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
@@ -117,7 +138,7 @@ struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
 
-    // One empty per use, just before its user.
+    // One empty per destination it is, just before the op computing in it.
     SmallVector<tensor::EmptyOp> shared;
     func.walk([&](tensor::EmptyOp empty) {
       if (!empty->hasOneUse() && !empty->use_empty())
@@ -125,10 +146,11 @@ struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
     });
     for (tensor::EmptyOp empty : shared) {
       for (OpOperand &use : llvm::make_early_inc_range(empty->getUses())) {
+        if (!isDestination(use) || empty->hasOneUse())
+          continue;
         rewriter.setInsertionPoint(use.getOwner());
         use.set(rewriter.clone(*empty)->getResult(0));
       }
-      rewriter.eraseOp(empty);
     }
 
     SmallVector<tensor::PadOp> pads;
@@ -136,13 +158,6 @@ struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
     DominanceInfo dominance(func);
     for (tensor::PadOp pad : pads)
       rewritePad(rewriter, dominance, pad);
-    if (failed(bufferization::eliminateEmptyTensors(rewriter, func)))
-      return signalPassFailure();
-    // The empties that elimination replaced.
-    func.walk([&](tensor::EmptyOp empty) {
-      if (empty->use_empty())
-        rewriter.eraseOp(empty);
-    });
   }
 };
 
