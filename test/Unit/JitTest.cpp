@@ -16,6 +16,9 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 
 using namespace tessel;
@@ -40,7 +43,7 @@ std::vector<Tensor> compileAndRun(const Graph &graph, const std::vector<Tensor> 
   EXPECT_TRUE(out.ok()) << out.message();
   // Compiled code reads its inputs and never writes them.
   for (auto [i, t] : llvm::enumerate(inputs))
-    EXPECT_TRUE(std::equal(t.data(), t.data() + t.numElements(), before[i].data()))
+    EXPECT_EQ(std::memcmp(t.data(), before[i].data(), t.numElements() * sizeof(float)), 0)
         << "input " << i << " was written by the compiled graph";
   return out ? *out : std::vector<Tensor>{};
 }
@@ -765,6 +768,44 @@ TEST(Jit, RegisterTiledConvs) {
       expectClose(out[0], reference::mapUnary(want, [](double v) { return std::max(v, 0.0); }),
                   "register-tiled conv case " + std::to_string(i) + " on " +
                       std::to_string(threads) + " threads");
+    }
+  }
+}
+
+/// Max pooling and ReLU propagate NaN as PyTorch does (the vector max
+/// leaves only the sign of a zero open): a NaN makes every window that
+/// holds it NaN, at vector widths (64 channels) and in scalar tails.
+TEST(Jit, MaxPropagatesNaN) {
+  for (int64_t channels : {64, 3}) {
+    Tensor x = Tensor::zeros({1, 6, 6, channels});
+    for (int64_t i = 0; i < x.numElements(); ++i)
+      x.data()[i] = float(i % 7) - 3.f;
+    // NaN at (h=2, w=3), channel 1; the pool's windows of rows 1-3 and
+    // columns 2-4 hold it.
+    x.data()[(2 * 6 + 3) * channels + 1] = std::numeric_limits<float>::quiet_NaN();
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("nan");
+      Value r = graph.relu(graph.input("x", x.shape()));
+      PoolOptions options;
+      options.layout = Layout::NHWC;
+      options.kernel = {3, 3};
+      options.strides = {1, 1};
+      options.padding = {1, 1, 1, 1};
+      graph.output("pool", graph.pool(PoolKind::Max, r, options));
+      graph.output("relu", r);
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 2u);
+      for (int64_t h = 0; h < 6; ++h)
+        for (int64_t w = 0; w < 6; ++w)
+          for (int64_t c = 0; c < channels; ++c) {
+            int64_t i = (h * 6 + w) * channels + c;
+            bool nanWindow = c == 1 && h >= 1 && h <= 3 && w >= 2 && w <= 4;
+            EXPECT_EQ(std::isnan(out[0].data()[i]), nanWindow)
+                << "pool at (" << h << ", " << w << ", " << c << "), " << channels
+                << " channels, " << threads << " threads";
+            EXPECT_EQ(std::isnan(out[1].data()[i]), c == 1 && h == 2 && w == 3)
+                << "relu at (" << h << ", " << w << ", " << c << ")";
+          }
     }
   }
 }
