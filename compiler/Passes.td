@@ -144,7 +144,7 @@ def TesselFuseElementwise : Pass<"tessel-fuse-elementwise", "::mlir::ModuleOp"> 
 
 def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
                                    "::mlir::func::FuncOp"> {
-  let summary = "Tile each layer's fusion group across threads";
+  let summary = "Tile each layer's fusion group across threads, and epilogues into rows";
   let description = [{
     A fusion group is a layer: a linalg op whose result is used once, by an
     elementwise linalg op (a conv into its bias, batch norm and ReLU
@@ -163,6 +163,14 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     `scf.forall` becomes an OpenMP parallel loop. A fill that several ops
     accumulate into is first copied for each, so that it fuses into each
     one's tiles; ops that read backwards (flips) are never tiled.
+
+    A group ending in an elementwise op that holds a convolution or pool
+    (its bias, batch norm, activation or residual add) is then tiled again,
+    within each thread's tile (or whole, with one thread), into output rows
+    with an `scf.for`, the group fused into each row: the epilogue reads a
+    row of the convolution's output while it is in L1 instead of making a
+    second pass over the whole output. Groups that change layout (an
+    epilogue writing NCHW) are not, as their leading loops are not rows.
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
@@ -283,8 +291,13 @@ def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
     - `fold-batch-norm`: an inference `tessel.batch_norm` with constant
       statistics after a `tessel.conv` with constant weights (used only
       there) folds into that conv's filter and bias.
+    - `linear`: a `tessel.linear` becomes a `tessel.matmul` with the
+      transposed weight (folded at compile time when the weight is a
+      constant) plus its bias, whose innermost loop runs along the output
+      features and vectorizes; the linear's own loop is a scalar reduction
+      over the input features.
 
-    The CPU pipeline runs all three first.
+    The CPU pipeline runs all four first.
   }];
   let options = [
     Option<"convTranspose", "conv-transpose", "bool", "true",
@@ -293,6 +306,8 @@ def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
            "Filter gradients as convolutions">,
     Option<"foldBatchNorm", "fold-batch-norm", "bool", "true",
            "Inference batch norms folded into the conv before them">,
+    Option<"linear", "linear", "bool", "true",
+           "Fully connected layers as matmuls with the transposed weight">,
   ];
   let dependentDialects = ["::mlir::tessel::TesselDialect"];
 }

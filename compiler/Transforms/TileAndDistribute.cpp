@@ -1,6 +1,7 @@
 //===- TileAndDistribute.cpp - Tile fusion groups across threads ----------===//
 
 #include "compiler/Passes.h"
+#include "compiler/Transforms/LoopOrder.h"
 #include "compiler/Transforms/ReversedLoops.h"
 
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -15,6 +16,9 @@ namespace mlir::tessel {
 using namespace mlir;
 
 namespace {
+
+/// Elements of a 64-byte cache line of f32.
+constexpr int64_t kLineElements = 16;
 
 /// Tile sizes that split one parallel loop into `threads` equal chunks: the
 /// outermost one whose extent `threads` divides (equal static tiles keep the
@@ -43,8 +47,16 @@ SmallVector<OpFoldResult> getThreadTileSizes(OpBuilder &b, linalg::LinalgOp op,
   std::optional<size_t> chosen = even ? even : any;
   if (!chosen)
     return {};
+  int64_t size = llvm::divideCeil(ranges[*chosen], threads);
+  // Split the contiguous dim of the result at cache lines: two threads
+  // writing one line (a matrix-vector product's row, read and written once
+  // per reduction step) pass it back and forth between their cores.
+  AffineMap result = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (size > kLineElements && result.getNumResults() > 0 &&
+      result.getResults().back() == b.getAffineDimExpr(*chosen))
+    size = llvm::alignTo(size, kLineElements);
   SmallVector<OpFoldResult> sizes(ranges.size(), b.getIndexAttr(0));
-  sizes[*chosen] = b.getIndexAttr(llvm::divideCeil(ranges[*chosen], threads));
+  sizes[*chosen] = b.getIndexAttr(size);
   return sizes;
 }
 
@@ -79,6 +91,74 @@ bool fusesIntoConsumer(Operation *producer) {
   return consumer && (isElementwise(consumer) || consumer.isDpsInit(&use));
 }
 
+/// The ops fusing into `root` (fusesIntoConsumer, transitively), or none
+/// when they hold no convolution or pool.
+llvm::SmallPtrSet<Operation *, 8> getConvolutionGroup(Operation *root) {
+  llvm::SmallPtrSet<Operation *, 8> group;
+  bool convolution = false;
+  SmallVector<Operation *> stack{root};
+  while (!stack.empty()) {
+    Operation *op = stack.pop_back_val();
+    for (Value operand : op->getOperands()) {
+      Operation *producer = operand.getDefiningOp();
+      if (!producer || !fusesIntoConsumer(producer) || !group.insert(producer).second)
+        continue;
+      convolution |= isa<linalg::ConvolutionOpInterface>(producer);
+      stack.push_back(producer);
+    }
+  }
+  if (!convolution)
+    group.clear();
+  return group;
+}
+
+/// Tiles a convolution's epilogue (the elementwise op ending its fusion
+/// group) into output rows with the convolution and the rest of the group
+/// fused into each: a row of the convolution's output is still in L1 when
+/// its bias, batch norm, activation or residual add reads it, instead of a
+/// second pass over the whole output from memory.
+void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
+  int64_t loops = root.getNumLoops();
+  // Rows are the leading loops only where the group walks the convolution's
+  // output in order: a layout change (to NCHW) in it would make them
+  // channels, and the convolution's tiles single channels.
+  if (loops < 3 || !isElementwise(root) || root->getNumResults() != 1 ||
+      !root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity() ||
+      !tessel::walksLoopsInOrder(root))
+    return;
+  // Decided before tiling, which gives the producers new uses.
+  llvm::SmallPtrSet<Operation *, 8> group = getConvolutionGroup(root);
+  if (group.empty() || llvm::any_of(group, [](Operation *op) {
+        auto linalgOp = cast<linalg::LinalgOp>(op);
+        return isElementwise(linalgOp) && !tessel::walksLoopsInOrder(linalgOp);
+      }))
+    return;
+  // Every loop but the last two (a row's columns and channels) steps by one.
+  SmallVector<OpFoldResult> sizes(loops, rewriter.getIndexAttr(0));
+  for (int64_t i = 0; i + 2 < loops; ++i)
+    sizes[i] = rewriter.getIndexAttr(1);
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setTileSizes(sizes);
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        Operation *op = producer.getOwner();
+        if (isa<tensor::PadOp>(op))
+          return std::nullopt;
+        if (isDestinationOperand || group.contains(op))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(root);
+  FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(root.getOperation()), options);
+  if (failed(result))
+    return;
+  for (OpResult value : root->getResults())
+    rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
+  rewriter.eraseOp(root);
+}
+
 struct TileAndDistributePass
     : tessel::impl::TesselTileAndDistributeBase<TileAndDistributePass> {
   using Base::Base;
@@ -105,8 +185,6 @@ struct TileAndDistributePass
                llvm::drop_begin(fill->getResult(0).getUses())))
         use.set(b.clone(*fill)->getResult(0));
     });
-    if (threads <= 1)
-      return;
     // The ends of fusion groups: linalg ops not fused into a consumer,
     // decided before any tiling adds uses.
     SmallVector<linalg::LinalgOp> roots;
@@ -121,12 +199,13 @@ struct TileAndDistributePass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp root : roots) {
       SmallVector<OpFoldResult> tileSizes =
-          getThreadTileSizes(rewriter, root, threads);
-      if (tileSizes.empty())
-        continue;
+          threads > 1 ? getThreadTileSizes(rewriter, root, threads)
+                      : SmallVector<OpFoldResult>();
       // A reduction into a broadcast shape stays whole, on one thread.
-      if (!hasTileableResults(root))
+      if (tileSizes.empty() || !hasTileableResults(root)) {
+        tileIntoRows(rewriter, root);
         continue;
+      }
       scf::SCFTilingOptions tiling;
       tiling.setTileSizes(tileSizes).setLoopType(
           scf::SCFTilingOptions::LoopType::ForallOp);
@@ -149,11 +228,16 @@ struct TileAndDistributePass
       FailureOr<scf::SCFTileAndFuseResult> result =
           scf::tileConsumerAndFuseProducersUsingSCF(
               rewriter, cast<TilingInterface>(root.getOperation()), options);
-      if (failed(result))
-        continue; // Leave the op whole; it still runs, on one thread.
+      if (failed(result)) {
+        tileIntoRows(rewriter, root); // It still runs, on one thread.
+        continue;
+      }
       for (OpResult value : root->getResults())
         rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
       rewriter.eraseOp(root);
+      // The first of the tiled ops is the root's tile.
+      if (auto tiledRoot = dyn_cast<linalg::LinalgOp>(result->tiledAndFusedOps.front()))
+        tileIntoRows(rewriter, tiledRoot);
     }
   }
 };

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Passes.h"
+#include "compiler/Transforms/LoopOrder.h"
 #include "compiler/Transforms/ReversedLoops.h"
 
 #include "llvm/ADT/SmallBitVector.h"
@@ -30,29 +31,11 @@ using namespace mlir;
 
 namespace {
 
-/// Ops with more iterations than this are not vectorized whole.
+/// Ops with more iterations than this are not vectorized whole; nor are
+/// transposing ops (not tessel::walksLoopsInOrder): vectorized whole, one
+/// becomes a scalar load and store per element, which bloats the function
+/// it sits in, and its loop nest is as fast and far smaller.
 constexpr int64_t kMaxVectorElements = 1024;
-
-/// Whether every operand of `op` walks its loops in order (identity or
-/// broadcast maps, no transposition): vectorized whole, a transposing op
-/// (a layout change) becomes one scalar load and store per element, which
-/// bloats the function it sits in; its loop nest is as fast and far smaller.
-bool walksLoopsInOrder(linalg::LinalgOp op) {
-  return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
-    if (!map.isProjectedPermutation())
-      return false;
-    int64_t previous = -1;
-    for (AffineExpr e : map.getResults()) {
-      auto dim = dyn_cast<AffineDimExpr>(e);
-      if (!dim)
-        continue; // a zero of a broadcast
-      if (static_cast<int64_t>(dim.getPosition()) <= previous)
-        return false;
-      previous = dim.getPosition();
-    }
-    return true;
-  });
-}
 
 /// The largest divisor of `size` that is at most `limit`.
 int64_t divisorAtMost(int64_t size, int64_t limit) {
@@ -315,7 +298,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         volume *= r;
       bool registerTile = isa<linalg::ConvolutionOpInterface>(op.getOperation()) &&
                           op.getNumLoops() <= 6;
-      if (registerTile || (volume <= kMaxVectorElements && walksLoopsInOrder(op)))
+      if (registerTile || (volume <= kMaxVectorElements && tessel::walksLoopsInOrder(op)))
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {

@@ -7,20 +7,29 @@
 // conv -> relu: the relu is tiled across the threads along the first parallel
 // loop with more than one iteration (H: 8 rows in 2 chunks of 4), and the
 // conv and its fill are fused into each tile; the input is padded once,
-// before the threads, and each tile reads its rows of it.
+// before the threads, and each tile reads its rows of it. Within a tile the
+// relu is tiled again into output rows with the conv and fill fused, so a
+// row of the conv's output is still in L1 when the relu reads it.
 // CHECK-LABEL: func @conv_relu
 // CHECK: %[[PADDED:.+]] = tensor.pad
 // CHECK: scf.forall (%[[I:.+]]) = (0) to (8) step (4) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<1x8x8x16xf32>)
 // CHECK-NOT: tensor.pad
-// CHECK: tensor.extract_slice %[[PADDED]][0, %[[I]], 0, 0] [1, 6, 10, 4]
+// CHECK: %[[ROWS:.+]] = tensor.extract_slice %[[PADDED]][0, %[[I]], 0, 0] [1, 6, 10, 4]
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: tensor.extract_slice %[[ROWS]][0, %[[R]], 0, 0] [1, 3, 10, 4]
 // CHECK: linalg.fill
-// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x4x8x16xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x1x8x16xf32>
 // CHECK: linalg.generic
 // CHECK: arith.maximumf
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][0, %[[I]], 0, 0] [1, 4, 8, 16] [1, 1, 1, 1]
+// One thread: no parallel loop, the same row tiles.
 // ONE-LABEL: func @conv_relu
 // ONE-NOT: scf.forall
+// ONE: scf.for
+// ONE: scf.for
+// ONE: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x1x8x16xf32>
+// ONE: linalg.generic
 func.func @conv_relu(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tensor<1x8x8x16xf32> {
   %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
          : (tensor<1x8x8x4xf32>, tensor<3x3x4x16xf32>) -> tensor<1x8x8x16xf32>

@@ -102,7 +102,9 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     fullShape.append({m, n});
     auto fullType = RankedTensorType::get(fullShape, elementType);
 
-    // Loops: batch dims, m, n (parallel), k (reduction).
+    // Loops: batch dims, m (parallel), k (reduction), n (parallel): the
+    // innermost loop walks a row of rhs and of the result, which LLVM
+    // vectorizes; each result still sums its k terms in order.
     unsigned numLoops = b + 3;
     auto operandMap = [&](ArrayRef<int64_t> shape, AffineExpr row, AffineExpr col) {
       SmallVector<AffineExpr> exprs;
@@ -114,16 +116,20 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       exprs.append({row, col});
       return AffineMap::get(numLoops, 0, exprs, context);
     };
-    AffineExpr dm = getAffineDimExpr(b, context), dn = getAffineDimExpr(b + 1, context),
-               dk = getAffineDimExpr(b + 2, context);
-    SmallVector<utils::IteratorType> iterators(b + 2, utils::IteratorType::parallel);
-    iterators.push_back(utils::IteratorType::reduction);
+    AffineExpr dm = getAffineDimExpr(b, context), dk = getAffineDimExpr(b + 1, context),
+               dn = getAffineDimExpr(b + 2, context);
+    SmallVector<utils::IteratorType> iterators(b + 1, utils::IteratorType::parallel);
+    iterators.append({utils::IteratorType::reduction, utils::IteratorType::parallel});
+    SmallVector<AffineExpr> resultExprs;
+    for (int64_t i = 0; i < b; ++i)
+      resultExprs.push_back(getAffineDimExpr(i, context));
+    resultExprs.append({dm, dn});
     Value init = createFilledTensor(rewriter, loc, fullType,
                                     createFloatConstant(rewriter, loc, elementType, 0.0));
     Value product = buildGeneric(
         rewriter, loc, ValueRange{lhs, rhs}, init,
         {operandMap(lhsShape, dm, dk), operandMap(rhsShape, dk, dn),
-         AffineMap::getMultiDimIdentityMap(numLoops, context).getMajorSubMap(b + 2)},
+         AffineMap::get(numLoops, 0, resultExprs, context)},
         iterators, multiplyAccumulate);
     rewriter.replaceOp(op, reshapeTensor(rewriter, loc, product, resultType));
     return success();

@@ -27,13 +27,14 @@ func.func @linear_bias(%x: tensor<2x5x4xf32>, %w: tensor<3x4xf32>, %b: tensor<3x
 
 // Batched matmul with numpy broadcasting: lhs batch [2, 1] against rhs
 // batch [5] gives [2, 5]; the size-1 dim reads index 0 and the missing one
-// is dropped from the rhs map, so nothing is copied to broadcast.
-// CHECK-DAG: #[[A:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d2, d4)>
-// CHECK-DAG: #[[B:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d4, d3)>
-// CHECK-DAG: #[[C:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// is dropped from the rhs map, so nothing is copied to broadcast. The loops
+// are batch, m, k, n: the innermost walks rows of rhs and of the result.
+// CHECK-DAG: #[[A:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d2, d3)>
+// CHECK-DAG: #[[B:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
+// CHECK-DAG: #[[C:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 // CHECK-LABEL: func @matmul_batch_broadcast
 // CHECK: %[[ZERO:.+]] = linalg.fill
-// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} {{.*}} outs(%[[ZERO]] : tensor<2x5x3x6xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} {{.*}} outs(%[[ZERO]] : tensor<2x5x3x6xf32>)
 func.func @matmul_batch_broadcast(%a: tensor<2x1x3x4xf32>, %b: tensor<5x4x6xf32>) -> tensor<2x5x3x6xf32> {
   %0 = tessel.matmul %a, %b : (tensor<2x1x3x4xf32>, tensor<5x4x6xf32>) -> tensor<2x5x3x6xf32>
   return %0 : tensor<2x5x3x6xf32>
@@ -44,7 +45,7 @@ func.func @matmul_batch_broadcast(%a: tensor<2x1x3x4xf32>, %b: tensor<5x4x6xf32>
 // A 1-D lhs is promoted to a [1, K] matrix and the 1 is dropped again.
 // CHECK-LABEL: func @matmul_vector
 // CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1]] output_shape [1, 4] : tensor<4xf32> into tensor<1x4xf32>
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
 // CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<1x6xf32> into tensor<6xf32>
 func.func @matmul_vector(%a: tensor<4xf32>, %b: tensor<4x6xf32>) -> tensor<6xf32> {
   %0 = tessel.matmul %a, %b : (tensor<4xf32>, tensor<4x6xf32>) -> tensor<6xf32>
