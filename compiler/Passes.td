@@ -291,13 +291,8 @@ def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
     - `fold-batch-norm`: an inference `tessel.batch_norm` with constant
       statistics after a `tessel.conv` with constant weights (used only
       there) folds into that conv's filter and bias.
-    - `linear`: a `tessel.linear` becomes a `tessel.matmul` with the
-      transposed weight (folded at compile time when the weight is a
-      constant) plus its bias, whose innermost loop runs along the output
-      features and vectorizes; the linear's own loop is a scalar reduction
-      over the input features.
 
-    The CPU pipeline runs all four first.
+    The CPU pipeline runs all three first.
   }];
   let options = [
     Option<"convTranspose", "conv-transpose", "bool", "true",
@@ -306,8 +301,6 @@ def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
            "Filter gradients as convolutions">,
     Option<"foldBatchNorm", "fold-batch-norm", "bool", "true",
            "Inference batch norms folded into the conv before them">,
-    Option<"linear", "linear", "bool", "true",
-           "Fully connected layers as matmuls with the transposed weight">,
   ];
   let dependentDialects = ["::mlir::tessel::TesselDialect"];
 }

@@ -25,8 +25,6 @@ struct DecomposePass : tessel::impl::TesselDecomposeBase<DecomposePass> {
       tessel::populateFilterGradientDecompositionPatterns(set);
     if (foldBatchNorm)
       tessel::populateBatchNormFoldingPatterns(set);
-    if (linear)
-      tessel::populateLinearDecompositionPatterns(set);
     patterns = std::move(set);
     return success();
   }

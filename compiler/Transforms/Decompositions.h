@@ -28,10 +28,6 @@ void populateFilterGradientDecompositionPatterns(RewritePatternSet &patterns);
 /// (constant weights, used once) that feeds it.
 void populateBatchNormFoldingPatterns(RewritePatternSet &patterns);
 
-/// A fully connected layer as a matmul with the transposed weight plus its
-/// bias: a vectorized loop instead of a scalar reduction per output.
-void populateLinearDecompositionPatterns(RewritePatternSet &patterns);
-
 } // namespace mlir::tessel
 
 #endif // TESSEL_COMPILER_TRANSFORMS_DECOMPOSITIONS_H

@@ -1,5 +1,5 @@
 // RUN: tessel-opt --split-input-file --tessel-decompose %s | FileCheck %s
-// RUN: tessel-opt --split-input-file --tessel-decompose="conv-transpose=false filter-gradient=false fold-batch-norm=false linear=false" %s | FileCheck %s --check-prefix=NONE
+// RUN: tessel-opt --split-input-file --tessel-decompose="conv-transpose=false filter-gradient=false fold-batch-norm=false" %s | FileCheck %s --check-prefix=NONE
 
 // RUN: tessel-opt --split-input-file --tessel-cpu-pipeline --mlir-print-ir-after=tessel-decompose %s 2>&1 >/dev/null | FileCheck %s --check-prefix=PIPELINE
 
@@ -147,34 +147,6 @@ func.func @filter_gradient(%x: tensor<2x10x10x3xf32>, %dy: tensor<2x4x4x8xf32>) 
 func.func @filter_gradient_grouped(%x: tensor<1x4x6x6xf32>, %dy: tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32> {
   %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>, groups = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32>
   return %0 : tensor<4x2x3x3xf32>
-}
-
-// -----
-
-// linear as a matmul with the transposed weight, then the bias; the
-// constant weight's transpose folds (here at the pass's own folding, as a
-// constant of the transposed shape).
-// CHECK-LABEL: func.func @linear_as_matmul
-// CHECK-NOT: tessel.linear
-// CHECK: %[[WT:.+]] = tessel.constant dense<{{\[}}[1.000000e+00, 3.000000e+00, 5.000000e+00], [2.000000e+00, 4.000000e+00, 6.000000e+00]]> : tensor<2x3xf32>
-// CHECK: %[[Y:.+]] = tessel.matmul %{{.+}}, %[[WT]] : (tensor<4x2xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>
-// CHECK: tessel.add %[[Y]], %{{.+}} : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
-// A run-time weight is transposed at run time.
-// CHECK-LABEL: func.func @linear_runtime_weight
-// CHECK: %[[T:.+]] = tessel.transpose %{{.+}} {perm = array<i64: 1, 0>}
-// CHECK: tessel.matmul %{{.+}}, %[[T]] : (tensor<5xf32>, tensor<5x3xf32>) -> tensor<3xf32>
-// NONE-LABEL: func.func @linear_as_matmul
-// NONE: tessel.linear
-func.func @linear_as_matmul(%x: tensor<4x2xf32>) -> tensor<4x3xf32> {
-  %w = tessel.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
-  %b = tessel.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
-  %0 = tessel.linear %x, %w, %b : (tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>) -> tensor<4x3xf32>
-  return %0 : tensor<4x3xf32>
-}
-
-func.func @linear_runtime_weight(%x: tensor<5xf32>, %w: tensor<3x5xf32>) -> tensor<3xf32> {
-  %0 = tessel.linear %x, %w : (tensor<5xf32>, tensor<3x5xf32>) -> tensor<3xf32>
-  return %0 : tensor<3xf32>
 }
 
 // -----

@@ -18,6 +18,13 @@ Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
   return arith::AddFOp::create(b, loc, args[2], product);
 }
 
+/// The same, free to reassociate the sum: LLVM then vectorizes a reduction
+/// along the innermost loop with partial sums in vector lanes.
+Value multiplyAccumulateReassociated(OpBuilder &b, Location loc, ValueRange args) {
+  Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
+  return arith::AddFOp::create(b, loc, args[2], product, arith::FastMathFlags::reassoc);
+}
+
 /// input [..., K] x weight [N, K]^T (+ bias [N]) as a [M, K] x [N, K]
 /// contraction on the flattened input.
 struct LinearLowering : OpConversionPattern<LinearOp> {
@@ -59,7 +66,7 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
          AffineMap::get(3, 0, {dm, dn}, context)},
         {utils::IteratorType::parallel, utils::IteratorType::parallel,
          utils::IteratorType::reduction},
-        multiplyAccumulate);
+        multiplyAccumulateReassociated);
     rewriter.replaceOp(op, reshapeTensor(rewriter, loc, product, resultType));
     return success();
   }
