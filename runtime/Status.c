@@ -33,6 +33,8 @@ const char *tessel_status_string(int status) {
     return "the weights file does not hold this model's weights";
   case TESSEL_ERROR_OUT_OF_MEMORY:
     return "out of memory";
+  case TESSEL_ERROR_OVERLAP:
+    return "an output buffer overlaps an input or another output";
   default:
     return "unknown status";
   }
@@ -55,6 +57,19 @@ int tessel_runtime_check_tensors(const tessel_tensor *tensors, int64_t count,
       if (t->shape[d] != expected[d])
         return TESSEL_ERROR_SHAPE;
     expected += rank;
+  }
+  return TESSEL_OK;
+}
+
+int tessel_runtime_check_overlap(void *const *data, const int64_t *bytes, int64_t count,
+                                 int64_t first_output) {
+  for (int64_t i = first_output; i < count; ++i) {
+    uintptr_t a = (uintptr_t)data[i];
+    for (int64_t j = 0; j < count; ++j) {
+      uintptr_t b = (uintptr_t)data[j];
+      if (j != i && a < b + (uintptr_t)bytes[j] && b < a + (uintptr_t)bytes[i])
+        return TESSEL_ERROR_OVERLAP;
+    }
   }
   return TESSEL_OK;
 }

@@ -268,6 +268,49 @@ void buildEntryPoints(mlir::ModuleOp module, LLVM::LLVMFuncOp body,
   status = LLVM::SelectOp::create(b, loc, abiMismatch, constant(i32, TESSEL_ERROR_ABI),
                                   status);
   returnOnError(run, status);
+  // Outputs are written while inputs are still read (and results computed
+  // in the caller's buffers as they go): overlapping buffers are an error.
+  if (!signature.outputs.empty()) {
+    LLVM::GlobalOp sizes;
+    {
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(module.getBody());
+      std::vector<int64_t> bytes;
+      for (const TensorInfo &info : tensors) {
+        int64_t count = 1;
+        for (int64_t size : info.shape)
+          count *= size;
+        bytes.push_back(count * static_cast<int64_t>(sizeof(float)));
+      }
+      auto n = static_cast<int64_t>(bytes.size());
+      sizes = LLVM::GlobalOp::create(
+          b, loc, LLVM::LLVMArrayType::get(i64, n), /*isConstant=*/true,
+          LLVM::Linkage::Internal, "__tessel_" + prefix + "_bytes",
+          mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({n}, i64),
+                                       llvm::ArrayRef<int64_t>(bytes)));
+    }
+    auto arrayType = LLVM::LLVMArrayType::get(ptr, tensors.size());
+    mlir::Value slots = LLVM::AllocaOp::create(b, loc, ptr, arrayType, constant(i64, 1));
+    for (auto [i, arg] : llvm::enumerate(run.getArguments())) {
+      mlir::Value slot = LLVM::GEPOp::create(
+          b, loc, ptr, arrayType, slots,
+          llvm::ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+      LLVM::StoreOp::create(b, loc, arg, slot);
+    }
+    auto checkOverlap = [&] {
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(module.getBody());
+      return declare("tessel_runtime_check_overlap", i32, {ptr, ptr, i64, i64});
+    }();
+    mlir::Value overlap =
+        LLVM::CallOp::create(
+            b, loc, checkOverlap,
+            mlir::ValueRange{slots, LLVM::AddressOfOp::create(b, loc, sizes),
+                             constant(i64, static_cast<int64_t>(tensors.size())),
+                             constant(i64, static_cast<int64_t>(signature.inputs.size()))})
+            .getResult();
+    returnOnError(run, overlap);
+  }
   if (weights.slot) {
     mlir::Value loaded =
         LLVM::LoadOp::create(b, loc, ptr, LLVM::AddressOfOp::create(b, loc, weights.slot));
@@ -441,7 +484,8 @@ std::string printHeader(const detail::Signature &signature, const std::string &p
   describe(signature.outputs, false);
 
   os << "/* Runs the model: reads the inputs, writes the outputs. Null or\n"
-     << " * misaligned pointers: TESSEL_ERROR_NULL_POINTER / _MISALIGNED. */\n"
+     << " * misaligned pointers: TESSEL_ERROR_NULL_POINTER / _MISALIGNED; an\n"
+     << " * output overlapping another buffer: TESSEL_ERROR_OVERLAP. */\n"
      << "int32_t " << prefix << "_run(";
   for (size_t i = 0; i < parameters.size(); ++i)
     os << (i ? ", " : "") << parameters[i];

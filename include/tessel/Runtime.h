@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define TESSEL_RUNTIME_ABI_VERSION 3
+#define TESSEL_RUNTIME_ABI_VERSION 4
 
 /// The ABI version this runtime implements. An AOT entry point refuses to
 /// run (TESSEL_ERROR_ABI) against a runtime of another version.
@@ -47,6 +47,9 @@ typedef enum tessel_status {
   TESSEL_ERROR_WEIGHTS_MISMATCH = 9,
   /// No memory for the weights.
   TESSEL_ERROR_OUT_OF_MEMORY = 10,
+  /// An output's buffer overlaps an input's or another output's: outputs
+  /// are written while the inputs are still being read.
+  TESSEL_ERROR_OVERLAP = 11,
 } tessel_status;
 
 /// A short English description of a status code.
@@ -65,6 +68,12 @@ typedef struct tessel_tensor {
 /// first failing status, or TESSEL_OK. AOT entry points call it.
 int tessel_runtime_check_tensors(const tessel_tensor *tensors, int64_t count,
                                  const int64_t *expected, int64_t expected_count);
+
+/// TESSEL_ERROR_OVERLAP when one of the buffers from `first_output` on (of
+/// `count`, `data[i]` holding `bytes[i]` bytes) overlaps any other buffer,
+/// else TESSEL_OK. AOT entry points call it.
+int tessel_runtime_check_overlap(void *const *data, const int64_t *bytes, int64_t count,
+                                 int64_t first_output);
 
 /// A weights file (tessel-compile --weights=file) starts with this header;
 /// the weights follow it, `size` bytes, each tensor at a multiple of 64

@@ -38,6 +38,7 @@ int main(void) {
   report("null image", RUN((const float *)0, sums));
   report("null output", RUN(image, (float *)0));
   report("misaligned image", RUN((const float *)((const char *)image + 2), sums));
+  report("output over the image", RUN(image, (float *)image + 3));
 
   const int64_t imageShape[] = BOX_IMAGE_SHAPE, sumsShape[] = BOX_SUMS_SHAPE,
                 peaksShape[] = BOX_PEAKS_SHAPE, biasShape[] = BOX_BIAS_SHAPE;
