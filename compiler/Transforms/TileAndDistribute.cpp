@@ -112,6 +112,39 @@ llvm::SmallPtrSet<Operation *, 8> getConvolutionGroup(Operation *root) {
   return group;
 }
 
+/// Tiles `root` with `sizes` into loops of `loopType`, fusing into each tile
+/// the destinations it computes in and the producers in `group` (never a
+/// pad: padding once, with static shapes, beats a pad per tile with
+/// tile-dependent bounds), and replaces it. Returns the root's tile; a
+/// failure leaves the root as it was.
+FailureOr<Operation *>
+tileAndFuse(RewriterBase &rewriter, linalg::LinalgOp root, ArrayRef<OpFoldResult> sizes,
+            scf::SCFTilingOptions::LoopType loopType,
+            const llvm::SmallPtrSetImpl<Operation *> &group) {
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setTileSizes(sizes).setLoopType(loopType);
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        Operation *op = producer.getOwner();
+        if (isa<tensor::PadOp>(op))
+          return std::nullopt;
+        if (isDestinationOperand || group.contains(op))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(root);
+  FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(root.getOperation()), options);
+  if (failed(result))
+    return failure();
+  for (OpResult value : root->getResults())
+    rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
+  rewriter.eraseOp(root);
+  // The first of the tiled ops is the root's tile.
+  return result->tiledAndFusedOps.front();
+}
+
 /// Tiles a convolution's epilogue (the elementwise op ending its fusion
 /// group) into output rows with the convolution and the rest of the group
 /// fused into each: a row of the convolution's output is still in L1 when
@@ -137,26 +170,7 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   SmallVector<OpFoldResult> sizes(loops, rewriter.getIndexAttr(0));
   for (int64_t i = 0; i + 2 < loops; ++i)
     sizes[i] = rewriter.getIndexAttr(1);
-  scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(sizes);
-  options.setFusionControlFn(
-      [&](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
-          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        Operation *op = producer.getOwner();
-        if (isa<tensor::PadOp>(op))
-          return std::nullopt;
-        if (isDestinationOperand || group.contains(op))
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        return std::nullopt;
-      });
-  rewriter.setInsertionPoint(root);
-  FailureOr<scf::SCFTileAndFuseResult> result = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(root.getOperation()), options);
-  if (failed(result))
-    return;
-  for (OpResult value : root->getResults())
-    rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
-  rewriter.eraseOp(root);
+  (void)tileAndFuse(rewriter, root, sizes, scf::SCFTilingOptions::LoopType::ForOp, group);
 }
 
 struct TileAndDistributePass
@@ -206,38 +220,12 @@ struct TileAndDistributePass
         tileIntoRows(rewriter, root);
         continue;
       }
-      scf::SCFTilingOptions tiling;
-      tiling.setTileSizes(tileSizes).setLoopType(
-          scf::SCFTilingOptions::LoopType::ForallOp);
-      scf::SCFTileAndFuseOptions options;
-      options.setTilingOptions(tiling);
-      // Fuse the destinations' fills and the producers chosen above. Padding
-      // stays outside the threads: padded once with static shapes, instead
-      // of a pad per thread with tile-dependent bounds.
-      options.setFusionControlFn(
-          [&](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
-              -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-            Operation *op = producer.getOwner();
-            if (isa<tensor::PadOp>(op))
-              return std::nullopt;
-            if (isDestinationOperand || fused.contains(op))
-              return scf::SCFTileAndFuseOptions::ControlFnResult{};
-            return std::nullopt;
-          });
-      rewriter.setInsertionPoint(root);
-      FailureOr<scf::SCFTileAndFuseResult> result =
-          scf::tileConsumerAndFuseProducersUsingSCF(
-              rewriter, cast<TilingInterface>(root.getOperation()), options);
-      if (failed(result)) {
-        tileIntoRows(rewriter, root); // It still runs, on one thread.
-        continue;
-      }
-      for (OpResult value : root->getResults())
-        rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
-      rewriter.eraseOp(root);
-      // The first of the tiled ops is the root's tile.
-      if (auto tiledRoot = dyn_cast<linalg::LinalgOp>(result->tiledAndFusedOps.front()))
-        tileIntoRows(rewriter, tiledRoot);
+      FailureOr<Operation *> tiledRoot = tileAndFuse(
+          rewriter, root, tileSizes, scf::SCFTilingOptions::LoopType::ForallOp, fused);
+      if (failed(tiledRoot))
+        tileIntoRows(rewriter, root); // Left whole, it runs on one thread.
+      else if (auto tile = dyn_cast<linalg::LinalgOp>(*tiledRoot))
+        tileIntoRows(rewriter, tile);
     }
   }
 };
