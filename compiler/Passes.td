@@ -174,7 +174,7 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
-           "Number of parallel tiles (1 leaves the ops untiled; at most 256)">,
+           "Number of parallel tiles (1: no parallel loop, row tiles only; at most 256)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
