@@ -16,7 +16,13 @@ enum {
   kHeader = 64,            /* keeps the payload 64-byte aligned */
   kClasses = 48,           /* powers of two up to 2^47 bytes */
 };
-static const size_t kMaxCached = (size_t)512 << 20; /* 512 MiB */
+/* Freed blocks kept for reuse, at most. A training step frees and
+ * reallocates its activations and gradients every step (MobileNetV2 at
+ * batch 16, 112x112: 1.3-1.9 GiB at peak); with 512 MiB the rest went back
+ * to the system and was faulted in again each step, which took the step
+ * from 277 to 2168 ms (docs/performance.md). tessel_runtime_trim releases
+ * the cache. */
+static const size_t kMaxCached = (size_t)4 << 30; /* 4 GiB */
 
 typedef struct Block {
   struct Block *next;
