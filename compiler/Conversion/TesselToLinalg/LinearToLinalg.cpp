@@ -13,16 +13,12 @@ using namespace mlir::tessel;
 
 namespace {
 
-Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
+/// acc + a * b; with `flags` reassoc, LLVM may vectorize a reduction along
+/// the innermost loop with partial sums in vector lanes.
+Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
+                         arith::FastMathFlags flags = arith::FastMathFlags::none) {
   Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
-  return arith::AddFOp::create(b, loc, args[2], product);
-}
-
-/// The same, free to reassociate the sum: LLVM then vectorizes a reduction
-/// along the innermost loop with partial sums in vector lanes.
-Value multiplyAccumulateReassociated(OpBuilder &b, Location loc, ValueRange args) {
-  Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
-  return arith::AddFOp::create(b, loc, args[2], product, arith::FastMathFlags::reassoc);
+  return arith::AddFOp::create(b, loc, args[2], product, flags);
 }
 
 /// input [..., K] x weight [N, K]^T (+ bias [N]) as a [M, K] x [N, K]
@@ -66,7 +62,9 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
          AffineMap::get(3, 0, {dm, dn}, context)},
         {utils::IteratorType::parallel, utils::IteratorType::parallel,
          utils::IteratorType::reduction},
-        multiplyAccumulateReassociated);
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          return multiplyAccumulate(b, loc, args, arith::FastMathFlags::reassoc);
+        });
     rewriter.replaceOp(op, reshapeTensor(rewriter, loc, product, resultType));
     return success();
   }
@@ -137,7 +135,9 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
         rewriter, loc, ValueRange{lhs, rhs}, init,
         {operandMap(lhsShape, dm, dk), operandMap(rhsShape, dk, dn),
          AffineMap::get(numLoops, 0, resultExprs, context)},
-        iterators, multiplyAccumulate);
+        iterators, [](OpBuilder &b, Location loc, ValueRange args) {
+          return multiplyAccumulate(b, loc, args);
+        });
     rewriter.replaceOp(op, reshapeTensor(rewriter, loc, product, resultType));
     return success();
   }
