@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Passes.h"
+#include "dialects/tessel/IR/Builders.h"
 #include "dialects/tessel/IR/ShapeInference.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -202,6 +203,41 @@ struct SinkRelayoutThroughChannelBroadcast : OpRewritePattern<OpTy> {
   }
 };
 
+/// concat(relayout(a), relayout(b), ...) with the same layouts ->
+/// relayout(concat(a, b, ...)) along the same dim of the inputs' layout: a
+/// DenseNet's or an Inception block's channel concatenation then stays
+/// channels-last, and the relayouts of its convs' outputs and of its
+/// consumers' inputs cancel instead of transposing every activation twice.
+struct SinkRelayoutThroughConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
+    SmallVector<Value> inputs;
+    RelayoutOp first;
+    for (Value input : op.getInputs()) {
+      auto producer = input.getDefiningOp<RelayoutOp>();
+      if (!producer || (first && (producer.getSource() != first.getSource() ||
+                                  producer.getTarget() != first.getTarget())))
+        return failure();
+      first = first ? first : producer;
+      inputs.push_back(producer.getInput());
+    }
+    if (!first)
+      return failure();
+    ActivationLayout from = first.getSource(), to = first.getTarget();
+    int64_t rank = getRank(to);
+    // Result dim i of the relayout is input dim perm[i].
+    int64_t axis = getRelayoutPermutation(from, to)[wrapAxis(op.getAxis(), rank)];
+    PropertiesOf<ConcatOp> properties;
+    properties.setAxis(rewriter.getI64IntegerAttr(axis));
+    auto inner = createInferred<ConcatOp>(rewriter, op.getLoc(), inputs, properties);
+    if (!inner)
+      return failure();
+    rewriter.replaceOp(op, relayout(rewriter, op.getLoc(), inner, from, to));
+    return success();
+  }
+};
+
 /// reduce(relayout(x)) -> reduce(x) over the same dims, where the dims the
 /// reduction keeps come out in the same order either way (a batch norm
 /// gradient's sum over all but the channels); with `keepdims` the small
@@ -262,7 +298,7 @@ struct ConvertLayoutPass : tessel::impl::TesselConvertLayoutBase<ConvertLayoutPa
                  SinkRelayoutThroughChannelBroadcast<AddOp>,
                  SinkRelayoutThroughChannelBroadcast<SubOp>,
                  SinkRelayoutThroughChannelBroadcast<MulOp>,
-                 SinkRelayoutThroughChannelBroadcast<DivOp>,
+                 SinkRelayoutThroughChannelBroadcast<DivOp>, SinkRelayoutThroughConcat,
                  SinkRelayoutIntoReduction<SumOp>, SinkRelayoutIntoReduction<MeanOp>,
                  SinkRelayoutIntoReduction<MaxOp>, SinkRelayoutIntoReduction<MinOp>>(context);
     RelayoutOp::getCanonicalizationPatterns(patterns, context);

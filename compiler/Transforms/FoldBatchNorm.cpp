@@ -67,30 +67,30 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
                                                raw->size() / sizeof(double)));
       return v;
     };
-    std::optional<SmallVector<double>> filter = values(conv.getFilter()),
-                                       scale = values(bn.getScale()),
+    std::optional<SmallVector<double>> scale = values(bn.getScale()),
                                        shift = values(bn.getBias()),
                                        mean = values(bn.getMean()),
                                        variance = values(bn.getVariance()), bias;
     if (conv.getBias())
       bias = values(conv.getBias());
-    if (!filter || !scale || !shift || !mean || !variance || (conv.getBias() && !bias))
+    Attribute filterAttr;
+    if (!scale || !shift || !mean || !variance || (conv.getBias() && !bias) ||
+        !matchPattern(conv.getFilter(), m_Constant(&filterAttr)))
       return rewriter.notifyMatchFailure(bn, "weights or statistics are not constants");
-    SmallVector<double> &w = *filter, &g = *scale, &beta = *shift, &mu = *mean,
-                        &var = *variance;
+    SmallVector<double> &g = *scale, &beta = *shift, &mu = *mean, &var = *variance;
     int64_t channels = static_cast<int64_t>(g.size());
     SmallVector<double> b = bias ? *bias : SmallVector<double>(channels, 0.0);
     double epsilon = bn.getEpsilon().convertToDouble();
     SmallVector<double> factor(channels);
     for (int64_t o = 0; o < channels; ++o)
       factor[o] = g[o] / std::sqrt(var[o] + epsilon);
-    bool outputFirst =
-        getFilterFamily(conv.getFilterLayout()) == FilterFamily::OutputFirst;
-    int64_t perChannel = static_cast<int64_t>(w.size()) / channels;
-    for (int64_t i = 0, n = static_cast<int64_t>(w.size()); i < n; ++i)
-      w[i] *= factor[outputFirst ? i / perChannel : i % channels];
     for (int64_t o = 0; o < channels; ++o)
       b[o] = (b[o] - mu[o]) * factor[o] + beta[o];
+    auto filterType = cast<ShapedType>(conv.getFilter().getType());
+    bool outputFirst =
+        getFilterFamily(conv.getFilterLayout()) == FilterFamily::OutputFirst;
+    int64_t perChannel = filterType.getNumElements() / channels;
+    auto channelOf = [&](int64_t i) { return outputFirst ? i / perChannel : i % channels; };
 
     auto constant = [&](ShapedType type, ArrayRef<double> data) -> Value {
       auto elementType = cast<FloatType>(type.getElementType());
@@ -117,9 +117,31 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
       }
       return ConstantOp::create(rewriter, bn.getLoc(), cast<TypedAttr>(attr)).getResult();
     };
-    auto filterType = cast<ShapedType>(conv.getFilter().getType());
+    // An f32 filter (every exported model's) is scaled straight from its
+    // bytes into the new constant's: the weights are the model's megabytes,
+    // and each copy of them is fresh memory faulted in page by page.
+    Value newFilter;
+    std::optional<ArrayRef<char>> filterBytes = getConstantBytes(filterAttr);
+    if (filterType.getElementType().isF32() && filterBytes) {
+      const auto *w = reinterpret_cast<const float *>(filterBytes->data());
+      ElementsAttr attr =
+          getConstantAttr(filterType, "tessel_folded", [&](MutableArrayRef<char> out) {
+            auto *to = reinterpret_cast<float *>(out.data());
+            for (int64_t i = 0, n = filterType.getNumElements(); i < n; ++i)
+              to[i] = static_cast<float>(double(w[i]) * factor[channelOf(i)]);
+          });
+      if (attr)
+        newFilter = ConstantOp::create(rewriter, bn.getLoc(), cast<TypedAttr>(attr));
+    } else {
+      std::optional<SmallVector<double>> w = values(conv.getFilter());
+      if (!w)
+        return rewriter.notifyMatchFailure(bn, "weights or statistics are not constants");
+      for (int64_t i = 0, n = static_cast<int64_t>(w->size()); i < n; ++i)
+        (*w)[i] *= factor[channelOf(i)];
+      newFilter = constant(filterType, *w);
+    }
     auto biasType = RankedTensorType::get({channels}, filterType.getElementType());
-    Value newFilter = constant(filterType, w), newBias = constant(biasType, b);
+    Value newBias = constant(biasType, b);
     if (!newFilter || !newBias) {
       for (Value v : {newFilter, newBias})
         if (v)

@@ -126,3 +126,24 @@ func.func @reduction_of_relayout(%x: tensor<2x4x4x8xf32>) -> (tensor<8xf32>, ten
   %3 = tessel.max %0 {axes = array<i64: 0>} : tensor<2x8x4x4xf32> -> tensor<8x4x4xf32>
   return %1, %2, %3 : tensor<8xf32>, tensor<2x8x1x1xf32>, tensor<8x4x4xf32>
 }
+
+// -----
+
+// A concatenation of relayouts concatenates the channels-last tensors along
+// the same dim (channels, written -3 here, is dim 3 of NHWC) and is relayouted
+// once: a DenseNet block's batch norm then reads it channels-last (its
+// relayouts cancel). A concat with an operand that is not a relayout stays.
+// CHECK-LABEL: func @concat_of_relayouts
+// CHECK-SAME: (%[[A:.+]]: tensor<1x4x4x8xf32>, %[[B:.+]]: tensor<1x4x4x16xf32>, %[[C:.+]]: tensor<1x8x4x4xf32>)
+// CHECK: %[[AL:.+]] = tessel.relayout %[[A]] from nhwc to nchw
+// CHECK: %[[CAT:.+]] = tessel.concat %[[A]], %[[B]] {axis = 3 : i64} : (tensor<1x4x4x8xf32>, tensor<1x4x4x16xf32>) -> tensor<1x4x4x24xf32>
+// CHECK: %[[BACK:.+]] = tessel.relayout %[[CAT]] from nhwc to nchw : tensor<1x4x4x24xf32> -> tensor<1x24x4x4xf32>
+// CHECK: tessel.concat %[[AL]], %[[C]] {axis = 1 : i64}
+// CHECK: return %[[BACK]]
+func.func @concat_of_relayouts(%a: tensor<1x4x4x8xf32>, %b: tensor<1x4x4x16xf32>, %c: tensor<1x8x4x4xf32>) -> (tensor<1x24x4x4xf32>, tensor<1x16x4x4xf32>) {
+  %0 = tessel.relayout %a from nhwc to nchw : tensor<1x4x4x8xf32> -> tensor<1x8x4x4xf32>
+  %1 = tessel.relayout %b from nhwc to nchw : tensor<1x4x4x16xf32> -> tensor<1x16x4x4xf32>
+  %2 = tessel.concat %0, %1 {axis = -3 : i64} : (tensor<1x8x4x4xf32>, tensor<1x16x4x4xf32>) -> tensor<1x24x4x4xf32>
+  %3 = tessel.concat %0, %c {axis = 1 : i64} : (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) -> tensor<1x16x4x4xf32>
+  return %2, %3 : tensor<1x24x4x4xf32>, tensor<1x16x4x4xf32>
+}
