@@ -347,7 +347,7 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
 }
 
 def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
-  let summary = "Write each producer straight into its consumer's padded buffer";
+  let summary = "Write each producer straight into its consumer's padded or concatenated buffer";
   let description = [{
     Runs before bufferization. A statically shaped `tensor.pad` bufferizes
     to a new buffer filled whole with the padding value and a copy of its
@@ -363,6 +363,17 @@ def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
     still copied, into the interior only. (Upstream empty-tensor elimination
     does the same, but its one-shot analysis of the whole function doubled
     DenseNet-121's bufferization time.)
+
+    Concatenations (a `tensor.concat` decomposed into insertions into a
+    `tensor.empty`) are treated the same way: the producer of each input
+    computes into its part of the concatenation's buffer, so nothing is
+    copied. The part is taken from the chain of insertions so far (the
+    previous insertion is moved up to just before the producer's buffer),
+    which lets one-shot bufferization see each write as the matching
+    extraction of the insertion after it; a DenseNet block, whose
+    concatenations chain, then shares one buffer. An input that is a
+    function argument, that is concatenated twice, or whose producer reads
+    another part of the same buffer is still copied.
 
     Before that, every `tensor.empty` used more than once (CSE makes all
     empties of one shape one op) is split into one per use, placed just

@@ -4,7 +4,8 @@
 // the padding value plus a copy of the unpadded tensor into it (the two
 // kernels took a third of a depthwise convolution's time). Here the pad
 // becomes fills of its border strips and an insertion of its source, and
-// the source's producer computes into the padded buffer's interior: see the
+// the source's producer computes into the padded buffer's interior; the
+// inputs of a concatenation likewise compute into their parts of it. See the
 // pass description in Passes.td.
 //
 //===----------------------------------------------------------------------===//
@@ -131,6 +132,60 @@ void rewritePad(RewriterBase &rewriter, DominanceInfo &dominance, tensor::PadOp 
       pad, pad.getSource(), padded, indices(low), indices(sourceShape), unit);
 }
 
+/// Gives the producer of an insertion's source its subset of the insertion's
+/// destination when that destination is built from a `tensor.empty` by
+/// insertions only (a concatenation, decomposed): the producer then
+/// computes straight into the concatenated buffer. A DenseNet block's
+/// concatenations chain this way (each one's first input is the previous
+/// one), so the whole block shares one buffer and nothing is copied.
+///
+/// The subset is taken from the value the insertion writes into (the chain
+/// so far, the previous insertion moved up to just before the producer's
+/// buffer) rather than from the empty itself: one-shot bufferization then
+/// sees each write into the buffer as the matching extraction of the
+/// insertion that follows it, and keeps every one in place. Where the
+/// previous insertion cannot move that far up, the subset is the empty's.
+void rewriteInsertion(RewriterBase &rewriter, tensor::InsertSliceOp insert) {
+  if (!insert.hasUnitStride() || !insert.getSourceType().hasStaticShape() ||
+      llvm::any_of(insert.getStaticOffsets(), ShapedType::isDynamic) ||
+      insert.getSourceType().getRank() != insert.getDestType().getRank())
+    return;
+  Block *block = insert->getBlock();
+  Value root = insert.getDest();
+  while (auto previous = root.getDefiningOp<tensor::InsertSliceOp>())
+    root = previous.getDest();
+  auto destEmpty = root.getDefiningOp<tensor::EmptyOp>();
+  tensor::EmptyOp sourceEmpty = findDestinationEmpty(insert.getSource());
+  if (!destEmpty || !sourceEmpty || destEmpty == sourceEmpty ||
+      !destEmpty.getType().hasStaticShape() || sourceEmpty->getBlock() != block ||
+      destEmpty->getBlock() != block)
+    return;
+  // The destination's buffer must exist where the source's is created.
+  if (sourceEmpty->isBeforeInBlock(destEmpty))
+    rewriter.moveOpBefore(destEmpty, sourceEmpty);
+  auto definedBefore = [&](Value value, Operation *op) {
+    Operation *def = value.getDefiningOp();
+    return !def || def->getBlock() != block || def->isBeforeInBlock(op);
+  };
+  Value base = destEmpty.getResult();
+  if (auto previous = insert.getDest().getDefiningOp<tensor::InsertSliceOp>()) {
+    if (previous->getBlock() == block &&
+        (previous->isBeforeInBlock(sourceEmpty) ||
+         (previous->hasOneUse() && definedBefore(previous.getSource(), sourceEmpty) &&
+          definedBefore(previous.getDest(), sourceEmpty)))) {
+      if (!previous->isBeforeInBlock(sourceEmpty))
+        rewriter.moveOpBefore(previous, sourceEmpty);
+      base = previous.getResult();
+    }
+  }
+  rewriter.setInsertionPoint(sourceEmpty);
+  Value subset = tensor::ExtractSliceOp::create(rewriter, insert.getLoc(), base,
+                                                insert.getMixedOffsets(),
+                                                insert.getMixedSizes(),
+                                                insert.getMixedStrides());
+  rewriter.replaceOp(sourceEmpty, subset);
+}
+
 struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
   using Base::Base;
 
@@ -158,6 +213,11 @@ struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
     DominanceInfo dominance(func);
     for (tensor::PadOp pad : pads)
       rewritePad(rewriter, dominance, pad);
+
+    SmallVector<tensor::InsertSliceOp> insertions;
+    func.walk([&](tensor::InsertSliceOp insert) { insertions.push_back(insert); });
+    for (tensor::InsertSliceOp insert : insertions)
+      rewriteInsertion(rewriter, insert);
   }
 };
 

@@ -99,3 +99,81 @@ func.func @shared_empty(%a: f32, %b: f32) -> (tensor<8xf32>, tensor<8xf32>) {
   %1 = linalg.fill ins(%b : f32) outs(%empty : tensor<8xf32>) -> tensor<8xf32>
   return %0, %1 : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// Concatenations (tensor.concat decomposed into insertions into an empty)
+// chain as in a DenseNet block: each producer computes into its subset of
+// the last concatenation's buffer, taken from the chain so far (the
+// previous insertion moves up to just before the producer), so that each
+// write is the matching extraction of the insertion after it.
+// CHECK-LABEL: func.func @chained_concats
+// CHECK: %[[BLOCK:.+]] = tensor.empty() : tensor<4x24xf32>
+// CHECK: %[[FIRST:.+]] = tensor.extract_slice %[[BLOCK]][0, 0] [4, 16]
+// CHECK: %[[A_AT:.+]] = tensor.extract_slice %[[FIRST]][0, 0] [4, 8]
+// CHECK: %[[A:.+]] = linalg.generic {{.*}} outs(%[[A_AT]] : tensor<4x8xf32>)
+// CHECK: %[[I0:.+]] = tensor.insert_slice %[[A]] into %[[FIRST]][0, 0] [4, 8]
+// CHECK: %[[B_AT:.+]] = tensor.extract_slice %[[I0]][0, 8] [4, 8]
+// CHECK: %[[B:.+]] = linalg.generic {{.*}} outs(%[[B_AT]] : tensor<4x8xf32>)
+// CHECK: %[[CAT1:.+]] = tensor.insert_slice %[[B]] into %[[I0]][0, 8] [4, 8]
+// CHECK: %[[J0:.+]] = tensor.insert_slice %[[CAT1]] into %[[BLOCK]][0, 0] [4, 16]
+// CHECK: %[[C_AT:.+]] = tensor.extract_slice %[[J0]][0, 16] [4, 8]
+// CHECK: %[[C:.+]] = linalg.generic {{.*}} outs(%[[C_AT]] : tensor<4x8xf32>)
+// CHECK: %[[CAT2:.+]] = tensor.insert_slice %[[C]] into %[[J0]][0, 16] [4, 8]
+// CHECK: return %[[CAT2]]
+//
+// Bufferized: the three producers write into the caller's buffer; only the
+// negation of the first concatenation has a buffer of its own; no copy.
+// BUF-LABEL: func.func @chained_concats
+// BUF-SAME: (%[[X:.+]]: memref<4x8xf32>, %[[OUT:.+]]: memref<4x24xf32>)
+// BUF-NOT: memref.copy
+// BUF: %[[FIRST:.+]] = memref.subview %[[OUT]][0, 0] [4, 16]
+// BUF: %[[A:.+]] = memref.subview %[[FIRST]][0, 0] [4, 8]
+// BUF: linalg.generic {{.*}} outs(%[[A]] :
+// BUF: %[[B:.+]] = memref.subview %[[FIRST]][0, 8] [4, 8]
+// BUF: linalg.generic {{.*}} outs(%[[B]] :
+// BUF: memref.alloc() {{.*}} : memref<4x16xf32>
+// BUF: %[[C:.+]] = memref.subview %[[OUT]][0, 16] [4, 8]
+// BUF: linalg.generic {{.*}} outs(%[[C]] :
+// BUF-NOT: memref.copy
+// BUF: return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @chained_concats(%x: tensor<4x8xf32>) -> tensor<4x24xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<4x8xf32>
+  %a = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%e0 : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  %e1 = tensor.empty() : tensor<4x8xf32>
+  %b = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%e1 : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<4x8xf32>
+  %e2 = tensor.empty() : tensor<4x16xf32>
+  %i0 = tensor.insert_slice %a into %e2[0, 0] [4, 8] [1, 1] : tensor<4x8xf32> into tensor<4x16xf32>
+  %cat1 = tensor.insert_slice %b into %i0[0, 8] [4, 8] [1, 1] : tensor<4x8xf32> into tensor<4x16xf32>
+  %e3 = tensor.empty() : tensor<4x16xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%cat1 : tensor<4x16xf32>) outs(%e3 : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<4x16xf32>
+  %s = tensor.extract_slice %r[0, 4] [4, 8] [1, 1] : tensor<4x16xf32> to tensor<4x8xf32>
+  %e4 = tensor.empty() : tensor<4x8xf32>
+  %c = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<4x8xf32>) outs(%e4 : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  %e5 = tensor.empty() : tensor<4x24xf32>
+  %j0 = tensor.insert_slice %cat1 into %e5[0, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x24xf32>
+  %cat2 = tensor.insert_slice %c into %j0[0, 16] [4, 8] [1, 1] : tensor<4x8xf32> into tensor<4x24xf32>
+  return %cat2 : tensor<4x24xf32>
+}

@@ -1262,4 +1262,79 @@ TEST(Jit, TargetCpuOverride) {
       << bad.message();
 }
 
+
+/// Concatenations are computed in place (tessel-pad-in-place): a
+/// DenseNet-style block whose concatenations chain (each one's first input
+/// is the previous one, each layer reads the block so far through a ReLU
+/// and a padded conv) shares one buffer, and the block so far is also an
+/// output read after later layers wrote theirs. A concatenation of a graph
+/// input and of one value twice copies what it cannot take over.
+TEST(Jit, ProducersWriteIntoConcatenations) {
+  std::mt19937 rng(31);
+  // Naive concatenation along `axis`.
+  auto concat = [](const std::vector<Tensor> &parts, int64_t axis) {
+    Shape shape = parts[0].shape();
+    shape[axis] = 0;
+    for (const Tensor &p : parts)
+      shape[axis] += p.shape()[axis];
+    Tensor out = Tensor::zeros(shape);
+    reference::forEachIndex(shape, [&](const Shape &i) {
+      Shape src = i;
+      for (const Tensor &p : parts) {
+        if (src[axis] < p.shape()[axis]) {
+          out.at(i) = p.at(src);
+          return;
+        }
+        src[axis] -= p.shape()[axis];
+      }
+    });
+    return out;
+  };
+  auto relu = [](const Tensor &t) {
+    return reference::mapUnary(t, [](double v) { return std::max(v, 0.0); });
+  };
+  for (bool channelsLast : {true, false}) {
+    Layout layout = channelsLast ? Layout::NHWC : Layout::NCHW;
+    int64_t axis = channelsLast ? 3 : 1;
+    const int64_t growth = 16;
+    Shape sp = {6, 7};
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, 8, sp), rng);
+    std::vector<Tensor> w;
+    for (int64_t in : {8, 16, 32})
+      w.push_back(reference::randomTensor({growth, in, 3, 3}, rng));
+
+    // References.
+    reference::ConvSpec spec{layout, false, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+    Shape outShape = reference::activationShape(layout, 2, growth, sp);
+    Tensor f0 = relu(reference::conv(x, w[0], nullptr, spec, outShape));
+    Tensor g1 = reference::conv(relu(f0), w[1], nullptr, spec, outShape);
+    Tensor cat1 = concat({f0, g1}, axis);
+    Tensor g2 = reference::conv(relu(cat1), w[2], nullptr, spec, outShape);
+    Tensor cat2 = concat({cat1, g2}, axis);
+    Tensor cat3 = concat({x, g2, g2}, axis);
+
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("concatenated");
+      ConvOptions options;
+      options.layout = layout;
+      options.padding = {1, 1, 1, 1};
+      Value xv = graph.input("x", x.shape());
+      Value f0v = graph.relu(graph.conv(xv, graph.constant(w[0]), options));
+      Value g1v = graph.conv(graph.relu(f0v), graph.constant(w[1]), options);
+      Value cat1v = graph.concat({f0v, g1v}, axis);
+      Value g2v = graph.conv(graph.relu(cat1v), graph.constant(w[2]), options);
+      graph.output("cat2", graph.concat({cat1v, g2v}, axis));
+      graph.output("cat1", cat1v);
+      graph.output("cat3", graph.concat({xv, g2v, g2v}, axis));
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 3u);
+      std::string where = std::string(channelsLast ? "NHWC" : "NCHW") + " on " +
+                          std::to_string(threads) + " threads";
+      expectClose(out[0], cat2, "the block of three, " + where);
+      expectClose(out[1], cat1, "the block of two, read after the third layer, " + where);
+      expectClose(out[2], cat3, "the input and one layer twice, " + where);
+    }
+  }
+}
+
 } // namespace
