@@ -436,7 +436,13 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
     inner reductions, and broadcasts, transposes, shape casts, masks and
     transfer permutation maps to simpler vector ops, and `math.erf` (no
     LLVM intrinsic; libm's cannot be called on LLVM vectors) to MLIR's
-    float32 polynomial approximation. Each group runs as its own greedy
+    float32 polynomial approximation. float32 `math.exp` and `math.tanh`,
+    scalar or vector, also become MLIR's polynomial approximations (within
+    a few ulp; NaN, infinities, overflow and underflow kept): LLVM has no
+    vector math library here and would call libm once per element, which
+    made sigmoid and SiLU the bulk of EfficientNet's run time (logs stay
+    libm calls: MLIR's approximation is wrong on subnormal inputs). Each
+    group runs as its own greedy
     application: running contraction lowering together with
     canonicalization can loop (docs/performance.md). Vector
     `arith.maximumf`/`minimumf` (max pooling, ReLU, clamps) get the `nsz`
