@@ -58,10 +58,17 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
     RewritePatternSet patterns(context);
     // Upstream's control: a producer with one use. Copies that read
     // backwards (flips) stay apart: fused with a transpose they would make
-    // one op that no tile may cut (see ReversedLoops.h).
+    // one op that no tile may cut (see ReversedLoops.h). A producer that its
+    // consumer broadcasts stays apart too: fused, it would be recomputed for
+    // every element it is broadcast to (a squeeze-and-excitation block's
+    // sigmoid of C gates, once per pixel of the H x W x C activation).
     linalg::ControlFusionFn fuse = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
       if (!producer || !producer->hasOneUse())
+        return false;
+      if (auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+          consumer && isa<linalg::LinalgOp>(producer) &&
+          !consumer.getMatchingIndexingMap(operand).isPermutation())
         return false;
       for (Operation *op : {producer, operand->getOwner()})
         if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op);

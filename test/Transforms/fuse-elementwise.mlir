@@ -83,3 +83,51 @@ func.func @transposes_and_flip(%w: tensor<8x4x3x3xf32>) -> tensor<3x3x8x4xf32> {
   %moved = linalg.transpose ins(%swapped : tensor<4x8x3x3xf32>) outs(%e2 : tensor<3x3x8x4xf32>) permutation = [2, 3, 1, 0]
   return %moved : tensor<3x3x8x4xf32>
 }
+
+// -----
+
+// A squeeze-and-excitation gate: the sigmoid of 8 channel values, broadcast
+// over a 4x4x8 activation by the multiply, stays its own op (fused, it would
+// be recomputed for each of the 16 pixels); the ReLU the multiply reads
+// element for element fuses into it.
+// CHECK-LABEL: func @broadcast_producer
+// CHECK: %[[GATE:.+]] = linalg.generic
+// CHECK: math.exp
+// CHECK: -> tensor<8xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %[[GATE]] : tensor<4x4x8xf32>, tensor<8xf32>)
+// CHECK-NOT: math.exp
+// CHECK: arith.maximumf
+// CHECK: arith.mulf
+// CHECK-NOT: linalg.generic
+#c = affine_map<(d0) -> (d0)>
+#id3 = affine_map<(h, w, c) -> (h, w, c)>
+#ch3 = affine_map<(h, w, c) -> (c)>
+func.func @broadcast_producer(%x: tensor<4x4x8xf32>, %s: tensor<8xf32>) -> tensor<4x4x8xf32> {
+  %one = arith.constant 1.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %e8 = tensor.empty() : tensor<8xf32>
+  %gate = linalg.generic {indexing_maps = [#c, #c], iterator_types = ["parallel"]}
+      ins(%s : tensor<8xf32>) outs(%e8 : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %r = arith.divf %one, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %e = tensor.empty() : tensor<4x4x8xf32>
+  %relu = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<4x4x8xf32>) outs(%e : tensor<4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4x4x8xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #ch3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%relu, %gate : tensor<4x4x8xf32>, tensor<8xf32>) outs(%e : tensor<4x4x8xf32>) {
+  ^bb0(%a: f32, %g: f32, %out: f32):
+    %p = arith.mulf %a, %g : f32
+    linalg.yield %p : f32
+  } -> tensor<4x4x8xf32>
+  return %y : tensor<4x4x8xf32>
+}
