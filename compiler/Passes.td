@@ -171,10 +171,20 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     row of the convolution's output while it is in L1 instead of making a
     second pass over the whole output. Groups that change layout (an
     epilogue writing NCHW) are not, as their leading loops are not rows.
+
+    A function whose groups iterate fewer than `min-parallel-iterations`
+    times on average (the loop iterations of a group's ops summed) runs on
+    one thread: starting and joining a parallel region costs microseconds,
+    and the next single-threaded op reads the data back from the other
+    core, so a LeNet ran several times faster on one thread than split
+    across two (and slower still with only its larger layers split).
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",
            "Number of parallel tiles (1: no parallel loop, row tiles only; at most 256)">,
+    Option<"minParallelIterations", "min-parallel-iterations", "int64_t", "1048576",
+           "Fewest loop iterations per group, on average over the function, "
+           "worth threads; a function below it runs on one thread (0: always split)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -603,6 +603,7 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   detail::LoweringOptions lowering;
   lowering.entry = name;
   lowering.threads = threads;
+  lowering.minParallelIterations = options.minParallelIterations;
   lowering.dumpIR = options.dumpIR;
   lowering.timing = options.timing;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)

@@ -320,6 +320,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   lowering.entry = name;
   lowering.cInterface = true;
   lowering.threads = threads;
+  lowering.minParallelIterations = options.minParallelIterations;
   lowering.dumpIR = options.dumpIR;
   lowering.timing = options.timing;
   lowering.profile = options.profile;
@@ -430,6 +431,7 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
     os << "\n";
   }
   os << "\nfunction=" << name << " threads=" << options.threads
+     << " minParallelIterations=" << options.minParallelIterations
      << " cpu=" << options.cpu << " features=" << options.features
      << " initializersAsInputs=" << options.initializersAsInputs
      << " profile=" << options.profile;

@@ -385,11 +385,16 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
     return Status::error("compiling " + what + " for " + std::to_string(lowering.threads) +
                          " threads: at most " +
                          std::to_string(mlir::tessel::kMaxThreads) + " are supported");
+  if (lowering.minParallelIterations < 0)
+    return Status::error("compiling " + what + ": the fewest iterations worth threads (" +
+                         std::to_string(lowering.minParallelIterations) +
+                         ") must not be negative");
   DiagnosticCollector diagnostics(module.getContext());
   mlir::tessel::CpuPipelineOptions options;
   options.entry = lowering.entry;
   options.cInterface = lowering.cInterface;
   options.threads = lowering.threads;
+  options.minParallelIterations = lowering.minParallelIterations;
   options.vectorBits = getVectorBits(machine);
   options.profile = lowering.profile;
   // buildCpuPipeline's five stages, one pass manager each so that each is

@@ -83,6 +83,8 @@ struct LoweringOptions {
   /// Give the entry point MLIR's C interface wrapper (the JIT calls that).
   bool cInterface = false;
   unsigned threads = 1;
+  /// Smaller models run on one thread (CompileOptions::minParallelIterations).
+  int64_t minParallelIterations = 1048576;
   /// Write the lowered module here, headed by the tessel-opt options that
   /// reproduce it (CompileOptions::dumpIR).
   std::string dumpIR;

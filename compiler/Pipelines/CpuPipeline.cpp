@@ -48,6 +48,7 @@ void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions
   // Parallel tiles with their producers fused in.
   TesselTileAndDistributeOptions tileOptions;
   tileOptions.threads = options.threads;
+  tileOptions.minParallelIterations = options.minParallelIterations;
   pm.addNestedPass<func::FuncOp>(createTesselTileAndDistribute(tileOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

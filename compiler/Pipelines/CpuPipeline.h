@@ -29,6 +29,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "threads",
       llvm::cl::desc("Threads the parallel tiles run on (1: no threading; at most 256)"),
       llvm::cl::init(1)};
+  Option<int64_t> minParallelIterations{
+      *this, "min-parallel-iterations",
+      llvm::cl::desc("Fewest loop iterations per layer, on average, worth threads; "
+                     "a model below it runs on one thread (0: always split)"),
+      llvm::cl::init(1048576)};
   Option<int64_t> vectorBits{
       *this, "vector-bits",
       llvm::cl::desc("Vector register width of the target: 512 (AVX-512), "

@@ -112,6 +112,26 @@ llvm::SmallPtrSet<Operation *, 8> getConvolutionGroup(Operation *root) {
   return group;
 }
 
+/// The loop iterations of `root` and of the ops fusing into it
+/// (fusesIntoConsumer, transitively); dynamic loops count as 2^40.
+double getGroupIterations(linalg::LinalgOp root) {
+  double total = 0;
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  SmallVector<Operation *> stack{root};
+  while (!stack.empty()) {
+    auto op = cast<linalg::LinalgOp>(stack.pop_back_val());
+    double volume = 1;
+    for (int64_t range : op.getStaticLoopRanges())
+      volume *= ShapedType::isDynamic(range) ? 0x1p40 : double(range);
+    total += volume;
+    for (Value operand : op->getOperands())
+      if (Operation *producer = operand.getDefiningOp();
+          producer && fusesIntoConsumer(producer) && seen.insert(producer).second)
+        stack.push_back(producer);
+  }
+  return total;
+}
+
 /// Tiles `root` with `sizes` into loops of `loopType`, fusing into each tile
 /// the destinations it computes in and the producers in `group` (never a
 /// pad: padding once, with static shapes, beats a pad per tile with
@@ -178,6 +198,10 @@ struct TileAndDistributePass
   using Base::Base;
 
   LogicalResult initialize(MLIRContext *context) override {
+    if (minParallelIterations < 0)
+      return emitError(UnknownLoc::get(context))
+             << "tessel-tile-and-distribute: min-parallel-iterations="
+             << static_cast<int64_t>(minParallelIterations) << " is negative";
     if (threads > mlir::tessel::kMaxThreads)
       return emitError(UnknownLoc::get(context))
              << "tessel-tile-and-distribute: threads=" << static_cast<unsigned>(threads)
@@ -210,11 +234,21 @@ struct TileAndDistributePass
         roots.push_back(op);
     });
 
+    // A function whose layers are small on average (a LeNet) runs on one
+    // thread: each parallel region costs microseconds to start and join,
+    // and moves its data to the other core and back when the next layer
+    // runs on one thread. Mixing threaded and single-threaded layers was
+    // slower than either, so the choice is the whole function's.
+    double iterations = 0;
+    for (linalg::LinalgOp root : roots)
+      iterations += getGroupIterations(root);
+    bool parallel = threads > 1 && !roots.empty() &&
+                    iterations / double(roots.size()) >= double(minParallelIterations);
+
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp root : roots) {
       SmallVector<OpFoldResult> tileSizes =
-          threads > 1 ? getThreadTileSizes(rewriter, root, threads)
-                      : SmallVector<OpFoldResult>();
+          parallel ? getThreadTileSizes(rewriter, root, threads) : SmallVector<OpFoldResult>();
       // A reduction into a broadcast shape stays whole, on one thread.
       if (tileSizes.empty() || !hasTileableResults(root)) {
         tileIntoRows(rewriter, root);

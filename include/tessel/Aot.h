@@ -42,6 +42,8 @@ struct AotOptions {
   /// Threads the compiled code runs on. 1 (the default) needs no OpenMP
   /// runtime; more needs libomp at link time. At most 256.
   unsigned threads = 1;
+  /// As CompileOptions::minParallelIterations.
+  int64_t minParallelIterations = 1048576;
   /// Bundle the runtime: write a static archive instead of an object.
   bool archive = false;
   /// The runtime archive bundled with `archive`; empty: libtessel_runtime.a

@@ -46,6 +46,12 @@ struct CompileOptions {
   /// At most 256: more is an error (the OpenMP runtime cannot start that many
   /// on every machine).
   unsigned threads = 0;
+  /// A model whose layers' loops iterate fewer times than this on average
+  /// (the ops of each layer's fusion group summed) runs on one thread: a
+  /// parallel region costs microseconds to start and join and moves the
+  /// data between cores, more than a small model's layers save (a LeNet).
+  /// 0 always uses `threads`; negative is an error.
+  int64_t minParallelIterations = 1048576;
   /// Target CPU for code generation, as LLVM names it ("skylake-avx512",
   /// "x86-64-v3", ...); empty means this machine's CPU and features.
   std::string cpu;

@@ -1,6 +1,6 @@
-// RUN: tessel-opt --tessel-cpu-pipeline="threads=2" %s | FileCheck %s
+// RUN: tessel-opt --tessel-cpu-pipeline="threads=2 min-parallel-iterations=0" %s | FileCheck %s
 // RUN: tessel-opt --tessel-cpu-pipeline %s | FileCheck %s --check-prefix=SERIAL
-// RUN: tessel-opt --tessel-cpu-pipeline="threads=2" %s | FileCheck %s --check-prefix=LEAK
+// RUN: tessel-opt --tessel-cpu-pipeline="threads=2 min-parallel-iterations=0" %s | FileCheck %s --check-prefix=LEAK
 // RUN: tessel-opt --tessel-cpu-pipeline="profile=true" %s | FileCheck %s --check-prefix=PROFILE
 // With profile, each kernel call is timed and the module lists the sites.
 // PROFILE: module attributes {tessel.profile_sites = [{bytes = {{[0-9]+}} : i64, computes = "", kernel = "__tessel_kernel_{{[0-9]+}}", label = ""},

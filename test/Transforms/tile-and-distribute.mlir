@@ -1,5 +1,6 @@
-// RUN: tessel-opt --split-input-file --tessel-to-linalg --linalg-fuse-elementwise-ops --tessel-tile-and-distribute="threads=2" --canonicalize %s | FileCheck %s
+// RUN: tessel-opt --split-input-file --tessel-to-linalg --linalg-fuse-elementwise-ops --tessel-tile-and-distribute="threads=2 min-parallel-iterations=0" --canonicalize %s | FileCheck %s
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute %s | FileCheck %s --check-prefix=ONE
+// RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute="threads=2" %s | FileCheck %s --check-prefix=SMALL
 // More threads than the OpenMP runtime can always start are refused.
 // RUN: not tessel-opt --tessel-tile-and-distribute="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS
 // THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256, the most Tessel runs on
@@ -131,4 +132,26 @@ func.func @shared_fill(%x: tensor<1x6x6x4xf32>, %w1: tensor<3x3x4x8xf32>, %w2: t
   %a = linalg.conv_2d_nhwc_hwcf ins(%x, %w1 : tensor<1x6x6x4xf32>, tensor<3x3x4x8xf32>) outs(%f : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
   %b = linalg.conv_2d_nhwc_hwcf ins(%x, %w2 : tensor<1x6x6x4xf32>, tensor<3x3x4x8xf32>) outs(%f : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
   return %a, %b : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
+}
+
+// -----
+
+// With the default min-parallel-iterations (2^20) a function whose layers
+// iterate fewer times than that on average runs on one thread (parallel
+// regions would cost more than they save), even its larger layer; one with
+// a 2^20-iteration layer is split.
+// SMALL-LABEL: func @small_layers
+// SMALL-NOT: scf.forall
+// SMALL: return
+// SMALL-LABEL: func @large_layer
+// SMALL: scf.forall
+// SMALL: linalg.generic {{.*}} tensor<512x1024xf32>
+func.func @small_layers(%a: tensor<64x64xf32>, %b: tensor<512x512xf32>) -> (tensor<64x64xf32>, tensor<512x512xf32>) {
+  %0 = tessel.relu %a : tensor<64x64xf32>
+  %1 = tessel.relu %b : tensor<512x512xf32>
+  return %0, %1 : tensor<64x64xf32>, tensor<512x512xf32>
+}
+func.func @large_layer(%a: tensor<1024x1024xf32>) -> tensor<1024x1024xf32> {
+  %0 = tessel.relu %a : tensor<1024x1024xf32>
+  return %0 : tensor<1024x1024xf32>
 }

@@ -110,6 +110,7 @@ void checkTangents(const GradCase &c, const std::vector<Tensor> &values,
   ASSERT_TRUE(forward) << forward.status().message();
   CompileOptions options;
   options.threads = 2;
+  options.minParallelIterations = 0; // small layers threaded too: under test
   auto exe = compile(*forward, options);
   ASSERT_TRUE(exe) << exe.status().message();
   ASSERT_EQ(exe->inputs().size(), 2 * inputs.size());
@@ -176,6 +177,7 @@ void checkGradients(const GradCase &c, unsigned seed = 7) {
   ASSERT_TRUE(grads) << grads.status().message();
   CompileOptions options;
   options.threads = 2;
+  options.minParallelIterations = 0; // small layers threaded too: under test
   auto exe = compile(*grads, options);
   ASSERT_TRUE(exe) << exe.status().message();
   std::vector<Tensor> feed(values);
@@ -810,6 +812,7 @@ void checkHessianVectorProducts(const GradCase &c, unsigned seed = 11) {
   ASSERT_TRUE(second) << second.status().message();
   CompileOptions options;
   options.threads = 2;
+  options.minParallelIterations = 0; // small layers threaded too: under test
   auto exe = compile(*second, options);
   ASSERT_TRUE(exe) << exe.status().message();
   ASSERT_EQ(exe->outputs().size(), 1 + 2 * n);

@@ -32,6 +32,9 @@ std::vector<Tensor> compileAndRun(const Graph &graph, const std::vector<Tensor> 
   EXPECT_TRUE(graph.status().ok()) << graph.status().message();
   CompileOptions options;
   options.threads = threads;
+  // The tests' small layers are split across the threads too: the parallel
+  // code is what they test.
+  options.minParallelIterations = 0;
   Result<Executable> exe = compile(graph, options);
   EXPECT_TRUE(exe.ok()) << exe.message() << "\n" << graph.toMlir();
   if (!exe)

@@ -162,6 +162,7 @@ void checkModel(const onnx::ModelProto &model, const Shape &imageShape, unsigned
   }
   CompileOptions options;
   options.threads = threads;
+  options.minParallelIterations = 0; // small layers threaded too: under test
   Result<Executable> exe = compileFile(path, options);
   ASSERT_TRUE(exe.ok()) << exe.message();
   ASSERT_EQ(exe->inputs().size(), 1u);

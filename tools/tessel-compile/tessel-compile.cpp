@@ -72,6 +72,12 @@ static cl::opt<std::string> weightsFile(
     cl::desc("The weights file of --weights=file (default: the output with extension .bin)"),
     cl::value_desc("file"), cl::init(""), cl::cat(toolCategory));
 
+static cl::opt<int64_t> minParallelIterations(
+    "min-parallel-iterations",
+    cl::desc("With --threads above 1: a model whose layers iterate fewer times than "
+             "this on average runs on one thread (default 1048576; 0: always threaded)"),
+    cl::init(tessel::AotOptions().minParallelIterations), cl::cat(toolCategory));
+
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-compile: " << message << "\n";
   return 1;
@@ -113,6 +119,7 @@ int main(int argc, char **argv) {
   options.outputPath = outputPath;
   options.headerPath = headerPath;
   options.prefix = prefix;
+  options.minParallelIterations = minParallelIterations;
   options.triple = targetTriple;
   options.cpu = targetCpu;
   options.features = targetFeatures;

@@ -89,6 +89,12 @@ static cl::opt<unsigned> compileThreads(
     cl::desc("Threads LLVM compiles the model's kernels on (default 0: every core)"),
     cl::init(0), cl::cat(toolCategory));
 
+static cl::opt<int64_t> minParallelIterations(
+    "min-parallel-iterations",
+    cl::desc("A model whose layers iterate fewer times than this on average runs "
+             "on one thread (default 1048576; 0: always use --threads)"),
+    cl::init(tessel::CompileOptions().minParallelIterations), cl::cat(toolCategory));
+
 static cl::opt<std::string> cacheDir(
     "cache-dir",
     cl::desc("Keep compiled models here and reuse them (default: $TESSEL_CACHE_DIR, "
@@ -144,6 +150,7 @@ int main(int argc, char **argv) {
   tessel::CompileOptions options;
   options.threads = threads;
   options.compileThreads = compileThreads;
+  options.minParallelIterations = minParallelIterations;
   options.cacheDir = chooseCacheDir();
   options.profile = profile;
   options.cpu = targetCpu;
