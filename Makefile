@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 
 SANITIZE_BUILD ?= build-sanitize
 
-.PHONY: all deps configure build demo check check-sanitize bench docs clean
+.PHONY: all deps configure build demo check check-sanitize bench bench-models docs clean
 
 all: build
 
@@ -79,6 +79,21 @@ bench: deps
 	cmake -S . -B $(BUILD) > /dev/null
 	cmake --build $(BUILD) --target tessel-bench
 	$(BUILD)/bin/tessel-bench
+
+# Whole models through Tessel, ONNX Runtime and PyTorch in one run
+# (tools/bench-models/). Its peers are benchmark-only: PyTorch and
+# torchvision from Debian, ONNX Runtime 1.30 from npm into the build folder
+# (its CPU binaries ship in the package; the skipped install script only
+# fetches GPU parts). BENCH_MODELS_FLAGS passes options, e.g. --runs 10.
+ORT_DIR := $(BUILD)/bench-models/ort
+bench-models: build
+	@bash tools/install-deps.sh --models
+	@test -f $(ORT_DIR)/node_modules/onnxruntime-node/package.json || \
+	  (mkdir -p $(ORT_DIR) && cd $(ORT_DIR) && \
+	   npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0)
+	/usr/bin/python3 tools/bench-models/bench_models.py \
+	  --tessel-run $(BUILD)/bin/tessel-run --ort-dir $(ORT_DIR) \
+	  --work $(BUILD)/bench-models $(BENCH_MODELS_FLAGS)
 
 # Regenerates docs/dialect.md and docs/passes.md from the ODS definitions.
 docs: build

@@ -2,7 +2,8 @@
 # Installs the Debian packages Tessel needs to build and test (PyTorch and
 # torchvision are the test zoo's oracle, test/Zoo/). Idempotent: it only
 # calls apt-get when a package is missing. Debian bookworm, as root (or with
-# sudo). With --bench it also installs oneDNN, the benchmark's peer.
+# sudo). With --bench it also installs oneDNN, the layer benchmark's peer;
+# with --models node and npm, which fetch ONNX Runtime for make bench-models.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,11 @@ packages=(
   python3-torch python3-torchvision
 )
 [ "${1:-}" = "--bench" ] && packages+=(libdnnl-dev)
+# node and npm may come from elsewhere than Debian (NodeSource's nodejs
+# bundles npm): the commands count, not the packages.
+if [ "${1:-}" = "--models" ] && ! { command -v node && command -v npm; } > /dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
