@@ -261,6 +261,13 @@ TEST(BadInput, TargetFeaturesAndThreads) {
   Result<Executable> many = compile(graph, options);
   ASSERT_FALSE(many.ok());
   EXPECT_TRUE(contains(many.message(), "for 100000 threads: at most 256 are supported"));
+
+  options.threads = 2;
+  options.minParallelIterations = -1;
+  Result<Executable> negative = compile(graph, options);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_TRUE(contains(negative.message(), "the fewest iterations worth threads (-1) must "
+                                           "not be negative"));
 }
 
 TEST(BadInput, Version) {
