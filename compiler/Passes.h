@@ -25,6 +25,12 @@ namespace mlir::tessel {
 /// few enough that the OpenMP runtime can always start them.
 constexpr unsigned kMaxThreads = 256;
 
+/// The default of min-parallel-iterations (the pipeline's and
+/// tessel-tile-and-distribute's; tessel::kDefaultMinParallelIterations is
+/// the API's, equal to it): models whose layers iterate fewer times than
+/// this on average run on one thread.
+constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
+
 /// The symbol function `name` has after tessel-prepare-entry.
 inline std::string getEntrySymbol(llvm::StringRef name) {
   return ("__tessel_entry_" + name).str();

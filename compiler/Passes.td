@@ -182,9 +182,11 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   let options = [
     Option<"threads", "threads", "unsigned", "1",
            "Number of parallel tiles (1: no parallel loop, row tiles only; at most 256)">,
-    Option<"minParallelIterations", "min-parallel-iterations", "int64_t", "1048576",
+    Option<"minParallelIterations", "min-parallel-iterations", "int64_t",
+           "::mlir::tessel::kDefaultMinParallelIterations",
            "Fewest loop iterations per group, on average over the function, "
-           "worth threads; a function below it runs on one thread (0: always split)">,
+           "worth threads (default 2^20); a function below it runs on one "
+           "thread (0: always split)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

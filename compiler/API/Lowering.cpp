@@ -378,6 +378,9 @@ static int64_t getVectorBits(llvm::TargetMachine &machine) {
   return 128; // NEON and the other 128-bit SIMD targets.
 }
 
+static_assert(kDefaultMinParallelIterations == mlir::tessel::kDefaultMinParallelIterations,
+              "the API's and the pipeline's default min-parallel-iterations differ");
+
 Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &machine,
                                   const LoweringOptions &lowering) {
   std::string what = "'" + lowering.entry + "'";

@@ -84,7 +84,7 @@ struct LoweringOptions {
   bool cInterface = false;
   unsigned threads = 1;
   /// Smaller models run on one thread (CompileOptions::minParallelIterations).
-  int64_t minParallelIterations = 1048576;
+  int64_t minParallelIterations = kDefaultMinParallelIterations;
   /// Write the lowered module here, headed by the tessel-opt options that
   /// reproduce it (CompileOptions::dumpIR).
   std::string dumpIR;

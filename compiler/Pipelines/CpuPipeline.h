@@ -9,6 +9,8 @@
 #ifndef TESSEL_COMPILER_PIPELINES_CPUPIPELINE_H
 #define TESSEL_COMPILER_PIPELINES_CPUPIPELINE_H
 
+#include "compiler/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -33,7 +35,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "min-parallel-iterations",
       llvm::cl::desc("Fewest loop iterations per layer, on average, worth threads; "
                      "a model below it runs on one thread (0: always split)"),
-      llvm::cl::init(1048576)};
+      llvm::cl::init(kDefaultMinParallelIterations)};
   Option<int64_t> vectorBits{
       *this, "vector-bits",
       llvm::cl::desc("Vector register width of the target: 512 (AVX-512), "

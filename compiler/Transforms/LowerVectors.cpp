@@ -61,22 +61,6 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
     });
   }
 
-  /// float32 exp and tanh (sigmoid, SiLU, softmax, GELU's tanh form) as
-  /// MLIR's polynomial approximations: LLVM would call libm once per element
-  /// (it has no vector library here), 2 ns an element, and EfficientNet's
-  /// SiLU epilogues spent most of its run time there. The approximations
-  /// are within a few ulp, keep NaN, infinities, overflow and underflow, and
-  /// vectorize (Jit.TranscendentalsAgreeWithLibm). MLIR's log approximation
-  /// is wrong on subnormal inputs, so logs, and float64, still call libm.
-  template <typename Apply>
-  LogicalResult approximateTranscendentals(Apply &apply) {
-    return apply([](RewritePatternSet &p) {
-      populateMathPolynomialApproximationPatterns(p, [](StringRef name) {
-        return name == "math.exp" || name == "math.tanh";
-      });
-    });
-  }
-
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     auto apply = [&](function_ref<void(RewritePatternSet &)> populate) {
@@ -112,7 +96,19 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
           vector::populateVectorMultiReductionLoweringPatterns(
               p, vector::VectorMultiReductionLowering::InnerReduction);
         })) ||
-        failed(lowerErf(apply)) || failed(approximateTranscendentals(apply)) ||
+        failed(lowerErf(apply)) ||
+        // float32 exp and tanh (sigmoid, SiLU, softmax, GELU's tanh form) as
+        // MLIR's polynomial approximations: LLVM would call libm once per
+        // element (it has no vector library here), 2 ns an element, and
+        // EfficientNet's SiLU epilogues spent most of its run time there.
+        // Within a few ulp, NaN, infinities, overflow and underflow kept
+        // (Jit.TranscendentalsAgreeWithLibm). MLIR's log approximation is
+        // wrong on subnormal inputs: logs, and float64, still call libm.
+        failed(apply([](RewritePatternSet &p) {
+          populateMathPolynomialApproximationPatterns(p, [](StringRef name) {
+            return name == "math.exp" || name == "math.tanh";
+          });
+        })) ||
         failed(apply([](RewritePatternSet &p) {
           vector::populateVectorTransferPermutationMapLoweringPatterns(p);
           vector::populateVectorBroadcastLoweringPatterns(p);

@@ -168,15 +168,16 @@ void rewriteInsertion(RewriterBase &rewriter, tensor::InsertSliceOp insert) {
     return !def || def->getBlock() != block || def->isBeforeInBlock(op);
   };
   Value base = destEmpty.getResult();
-  if (auto previous = insert.getDest().getDefiningOp<tensor::InsertSliceOp>()) {
-    if (previous->getBlock() == block &&
-        (previous->isBeforeInBlock(sourceEmpty) ||
-         (previous->hasOneUse() && definedBefore(previous.getSource(), sourceEmpty) &&
-          definedBefore(previous.getDest(), sourceEmpty)))) {
-      if (!previous->isBeforeInBlock(sourceEmpty))
-        rewriter.moveOpBefore(previous, sourceEmpty);
-      base = previous.getResult();
+  auto previous = insert.getDest().getDefiningOp<tensor::InsertSliceOp>();
+  if (previous && previous->getBlock() == block) {
+    bool before = previous->isBeforeInBlock(sourceEmpty);
+    if (!before && previous->hasOneUse() && definedBefore(previous.getSource(), sourceEmpty) &&
+        definedBefore(previous.getDest(), sourceEmpty)) {
+      rewriter.moveOpBefore(previous, sourceEmpty);
+      before = true;
     }
+    if (before)
+      base = previous.getResult();
   }
   rewriter.setInsertionPoint(sourceEmpty);
   Value subset = tensor::ExtractSliceOp::create(rewriter, insert.getLoc(), base,

@@ -91,44 +91,44 @@ bool fusesIntoConsumer(Operation *producer) {
   return consumer && (isElementwise(consumer) || consumer.isDpsInit(&use));
 }
 
-/// The ops fusing into `root` (fusesIntoConsumer, transitively), or none
-/// when they hold no convolution or pool.
-llvm::SmallPtrSet<Operation *, 8> getConvolutionGroup(Operation *root) {
+/// The ops fusing into `root` (fusesIntoConsumer, transitively).
+llvm::SmallPtrSet<Operation *, 8> getFusedProducers(Operation *root) {
   llvm::SmallPtrSet<Operation *, 8> group;
-  bool convolution = false;
   SmallVector<Operation *> stack{root};
   while (!stack.empty()) {
     Operation *op = stack.pop_back_val();
     for (Value operand : op->getOperands()) {
       Operation *producer = operand.getDefiningOp();
-      if (!producer || !fusesIntoConsumer(producer) || !group.insert(producer).second)
-        continue;
-      convolution |= isa<linalg::ConvolutionOpInterface>(producer);
-      stack.push_back(producer);
+      if (producer && fusesIntoConsumer(producer) && group.insert(producer).second)
+        stack.push_back(producer);
     }
   }
-  if (!convolution)
+  return group;
+}
+
+/// The ops fusing into `root`, or none when they hold no convolution or
+/// pool.
+llvm::SmallPtrSet<Operation *, 8> getConvolutionGroup(Operation *root) {
+  llvm::SmallPtrSet<Operation *, 8> group = getFusedProducers(root);
+  if (llvm::none_of(group, [](Operation *op) {
+        return isa<linalg::ConvolutionOpInterface>(op);
+      }))
     group.clear();
   return group;
 }
 
-/// The loop iterations of `root` and of the ops fusing into it
-/// (fusesIntoConsumer, transitively); dynamic loops count as 2^40.
+/// The loop iterations of `root` and of the ops fusing into it; dynamic
+/// loops count as 2^40.
 double getGroupIterations(linalg::LinalgOp root) {
-  double total = 0;
-  llvm::SmallPtrSet<Operation *, 8> seen;
-  SmallVector<Operation *> stack{root};
-  while (!stack.empty()) {
-    auto op = cast<linalg::LinalgOp>(stack.pop_back_val());
+  auto iterations = [](Operation *op) {
     double volume = 1;
-    for (int64_t range : op.getStaticLoopRanges())
+    for (int64_t range : cast<linalg::LinalgOp>(op).getStaticLoopRanges())
       volume *= ShapedType::isDynamic(range) ? 0x1p40 : double(range);
-    total += volume;
-    for (Value operand : op->getOperands())
-      if (Operation *producer = operand.getDefiningOp();
-          producer && fusesIntoConsumer(producer) && seen.insert(producer).second)
-        stack.push_back(producer);
-  }
+    return volume;
+  };
+  double total = iterations(root);
+  for (Operation *op : getFusedProducers(root))
+    total += iterations(op);
   return total;
 }
 

@@ -43,7 +43,7 @@ struct AotOptions {
   /// runtime; more needs libomp at link time. At most 256.
   unsigned threads = 1;
   /// As CompileOptions::minParallelIterations.
-  int64_t minParallelIterations = 1048576;
+  int64_t minParallelIterations = kDefaultMinParallelIterations;
   /// Bundle the runtime: write a static archive instead of an object.
   bool archive = false;
   /// The runtime archive bundled with `archive`; empty: libtessel_runtime.a

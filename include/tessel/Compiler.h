@@ -41,6 +41,9 @@ struct CompileTiming {
   std::function<void(const std::string &phase)> onPhaseStart;
 };
 
+/// CompileOptions::minParallelIterations' default: 2^20 loop iterations.
+inline constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
+
 struct CompileOptions {
   /// Threads the parallel tiles run on; 0 means every core of this machine.
   /// At most 256: more is an error (the OpenMP runtime cannot start that many
@@ -51,7 +54,7 @@ struct CompileOptions {
   /// parallel region costs microseconds to start and join and moves the
   /// data between cores, more than a small model's layers save (a LeNet).
   /// 0 always uses `threads`; negative is an error.
-  int64_t minParallelIterations = 1048576;
+  int64_t minParallelIterations = kDefaultMinParallelIterations;
   /// Target CPU for code generation, as LLVM names it ("skylake-avx512",
   /// "x86-64-v3", ...); empty means this machine's CPU and features.
   std::string cpu;

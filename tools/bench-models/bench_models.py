@@ -38,20 +38,20 @@ import subprocess
 import sys
 
 MODELS = {
-    # name: (torchvision factory name or None, image size)
-    "resnet18": ("resnet18", 224),
-    "resnet50": ("resnet50", 224),
-    "mobilenet_v2": ("mobilenet_v2", 224),
-    "efficientnet_b0": ("efficientnet_b0", 224),
-    "densenet121": ("densenet121", 224),
-    "lenet": (None, 28),
+    # name: (torchvision factory name or None, input shape without the batch)
+    "resnet18": ("resnet18", (3, 224, 224)),
+    "resnet50": ("resnet50", (3, 224, 224)),
+    "mobilenet_v2": ("mobilenet_v2", (3, 224, 224)),
+    "efficientnet_b0": ("efficientnet_b0", (3, 224, 224)),
+    "densenet121": ("densenet121", (3, 224, 224)),
+    "lenet": (None, (1, 28, 28)),
 }
 
 
 def build_model(name):
     import torch
     torch.manual_seed(0)
-    factory, size = MODELS[name]
+    factory, shape = MODELS[name]
     if factory is None:
         # LeNet-5 on 28x28 digits, as PyTorch's tutorials write it.
         model = torch.nn.Sequential(
@@ -59,12 +59,10 @@ def build_model(name):
             torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
             torch.nn.Flatten(), torch.nn.Linear(16 * 5 * 5, 120), torch.nn.ReLU(),
             torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
-        channels = 1
     else:
         import torchvision
         model = getattr(torchvision.models, factory)()
-        channels = 3
-    return model.eval(), (channels, size, size)
+    return model.eval(), shape
 
 
 def stem_of(name, batch, work):
@@ -159,7 +157,7 @@ def main():
             if not all(os.path.exists(stem + e) for e in (".onnx", ".x.npy", ".x.bin")):
                 run_with_peak([sys.executable, os.path.abspath(__file__), "--export", name,
                                str(batch), args.work])
-            shape = "x".join(str(d) for d in [batch, *build_shape(name)])
+            shape = "x".join(str(d) for d in [batch, *MODELS[name][1]])
             for threads in map(int, args.threads.split(",")):
                 row = {}
                 out, row["tessel_mem"] = run_with_peak(
@@ -193,11 +191,6 @@ def main():
     large = [r for name, r in ratios if name != "lenet"]
     if large and len(large) < len(ratios):
         print(f"| geomean without LeNet | | | | | | | {geomean(large):.2f} | |")
-
-
-def build_shape(name):
-    _, size = MODELS[name]
-    return (1 if MODELS[name][0] is None else 3, size, size)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ static cl::opt<int64_t> minParallelIterations(
     "min-parallel-iterations",
     cl::desc("With --threads above 1: a model whose layers iterate fewer times than "
              "this on average runs on one thread (default 1048576; 0: always threaded)"),
-    cl::init(tessel::AotOptions().minParallelIterations), cl::cat(toolCategory));
+    cl::init(tessel::kDefaultMinParallelIterations), cl::cat(toolCategory));
 
 static int fail(const std::string &message) {
   llvm::errs() << "tessel-compile: " << message << "\n";

@@ -93,7 +93,7 @@ static cl::opt<int64_t> minParallelIterations(
     "min-parallel-iterations",
     cl::desc("A model whose layers iterate fewer times than this on average runs "
              "on one thread (default 1048576; 0: always use --threads)"),
-    cl::init(tessel::CompileOptions().minParallelIterations), cl::cat(toolCategory));
+    cl::init(tessel::kDefaultMinParallelIterations), cl::cat(toolCategory));
 
 static cl::opt<std::string> cacheDir(
     "cache-dir",
