@@ -112,6 +112,57 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   return tile;
 }
 
+/// Bytes of filter a dense convolution's register tiles may sweep between
+/// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
+constexpr int64_t kFilterBlockBytes = 512 * 1024;
+
+/// Fewest reduction steps (FMAs per accumulator) a reduction block of a
+/// register tile runs.
+constexpr int64_t kMinBlockSteps = 128;
+
+/// Reduction-block tile sizes for a dense channels-last convolution whose
+/// filter does not fit in L2: the register tiles sweep the whole filter for
+/// every output position, so a larger one streams from L3 or memory at each.
+/// Blocking the outermost kernel loop into rows whose filter slice fits
+/// keeps that slice in L2 across all output tiles, for one more read and
+/// write of the (small) output per block. This is the shape of a filter
+/// gradient computed as a convolution (DecomposeConv.cpp: a 3x3 output, the
+/// output gradient as a filter of size N x H x W x C). Empty when the filter
+/// fits, or when no whole number of kernel rows fits with enough steps.
+SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
+  unsigned spatialRank;
+  if (isa<linalg::Conv1DNwcWcfOp>(op))
+    spatialRank = 1;
+  else if (isa<linalg::Conv2DNhwcHwcfOp>(op))
+    spatialRank = 2;
+  else if (isa<linalg::Conv3DNdhwcDhwcfOp>(op))
+    spatialRank = 3;
+  else
+    return {};
+  auto filterType = dyn_cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (!filterType || !filterType.hasStaticShape() || !filterType.getElementType().isF32() ||
+      llvm::any_of(ranges, ShapedType::isDynamic))
+    return {};
+  // Loops: n, o_0..o_{s-1}, f, k_0..k_{s-1}, c; the filter is [k..., c, f].
+  unsigned firstKernelLoop = spatialRank + 2;
+  int64_t rows = ranges[firstKernelLoop];
+  int64_t rowBytes = filterType.getNumElements() / rows * 4;
+  if (rows * rowBytes <= kFilterBlockBytes || rowBytes > kFilterBlockBytes)
+    return {};
+  int64_t blockRows = divisorAtMost(rows, kFilterBlockBytes / rowBytes);
+  // Each block reloads and stores the register tile: blocks of a few
+  // reduction steps would spend more on that than they save.
+  int64_t stepsPerRow = 1;
+  for (unsigned i = firstKernelLoop + 1; i < ranges.size(); ++i)
+    stepsPerRow *= ranges[i];
+  if (blockRows * stepsPerRow < kMinBlockSteps)
+    return {};
+  SmallVector<int64_t> tile(ranges.size(), 0);
+  tile[firstKernelLoop] = blockRows;
+  return tile;
+}
+
 /// Elements of a cache line of f32.
 constexpr int64_t kLineElements = 16;
 
@@ -209,6 +260,18 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         convs.push_back(op);
     });
     for (linalg::LinalgOp conv : convs) {
+      // Blocks of the reduction first, outside the register tiles.
+      if (SmallVector<int64_t> block = getReductionBlock(conv); !block.empty()) {
+        scf::SCFTilingOptions options;
+        options.setTileSizes(getAsIndexOpFoldResult(context, block));
+        rewriter.setInsertionPoint(conv);
+        FailureOr<scf::SCFTilingResult> tiled =
+            scf::tileUsingSCF(rewriter, cast<TilingInterface>(conv.getOperation()), options);
+        if (succeeded(tiled)) {
+          rewriter.replaceOp(conv, tiled->replacements);
+          conv = cast<linalg::LinalgOp>(tiled->tiledOps.front());
+        }
+      }
       SmallVector<int64_t> tile =
           getRegisterTile(conv, std::max<int64_t>(1, vectorBits / 32), accumulators,
                           channelStep);

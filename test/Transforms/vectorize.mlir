@@ -42,6 +42,38 @@ func.func @conv7x7_map(%x: tensor<1x7x7x64xf32>, %w: tensor<3x3x64x64xf32>) -> t
 
 // -----
 
+// A filter gradient as a convolution (DecomposeConv.cpp): the output
+// gradient of 4 images of 30x30x64 is a 900 KB filter, more than half of L2,
+// which the register tiles would stream for every output tile. The first
+// kernel loop is cut into blocks of 15 rows (450 KB), each swept by every
+// register tile before the next.
+// CHECK-LABEL: func @filter_gradient_blocks
+// CHECK: scf.for {{.*}} to %c30 step %c15 iter_args
+// CHECK: scf.for {{.*}} to %c64 step %c1
+// CHECK: vector.contract {{.*}} into vector<1x3x64xf32>
+// A 7 KB filter needs no blocks.
+// CHECK-LABEL: func @small_filter_no_blocks
+// CHECK-NOT: step %c15
+// CHECK: vector.contract
+func.func @filter_gradient_blocks(%x: tensor<64x32x32x4xf32>, %dy: tensor<30x30x4x64xf32>) -> tensor<64x3x3x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x3x3x64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %dy : tensor<64x32x32x4xf32>, tensor<30x30x4x64xf32>) outs(%init : tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32>
+  return %0 : tensor<64x3x3x64xf32>
+}
+func.func @small_filter_no_blocks(%x: tensor<1x16x16x4xf32>, %w: tensor<3x3x4x64xf32>) -> tensor<1x14x14x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x14x14x64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x14x14x64xf32>) -> tensor<1x14x14x64xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x16x16x4xf32>, tensor<3x3x4x64xf32>) outs(%init : tensor<1x14x14x64xf32>) -> tensor<1x14x14x64xf32>
+  return %0 : tensor<1x14x14x64xf32>
+}
+
+// -----
+
 // Small elementwise ops are vectorized whole; large ones are left to LLVM.
 // CHECK-LABEL: func @elementwise
 // CHECK: arith.maximumf %{{.+}}, %{{.+}} : vector<4x8xf32>
