@@ -106,8 +106,16 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   tile[spatialRank] = width;
   tile[channelLoop] = channelTile;
   if (!depthwise) {
+    // Narrow output rows (a filter gradient's 3 taps) leave registers free:
+    // two images per tile share each weight vector loaded, one input
+    // channel a step so that the weights of a step fit beside them.
+    int64_t step = channelStep;
+    if (best > 0 && 2 * best <= accumulators && ranges[0] % 2 == 0) {
+      tile[0] = 2;
+      step = 1;
+    }
     int64_t inChannels = ranges.back();
-    tile.back() = inChannels % channelStep == 0 ? channelStep : 1;
+    tile.back() = inChannels % step == 0 ? step : 1;
   }
   return tile;
 }

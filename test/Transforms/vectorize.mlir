@@ -46,11 +46,14 @@ func.func @conv7x7_map(%x: tensor<1x7x7x64xf32>, %w: tensor<3x3x64x64xf32>) -> t
 // gradient of 4 images of 30x30x64 is a 900 KB filter, more than half of L2,
 // which the register tiles would stream for every output tile. The first
 // kernel loop is cut into blocks of 15 rows (450 KB), each swept by every
-// register tile before the next.
+// register tile before the next. Its 3 output columns leave registers
+// free: each tile takes 2 images (here input channels) x 3 columns x 64
+// channels, one reduction channel a step.
 // CHECK-LABEL: func @filter_gradient_blocks
 // CHECK: scf.for {{.*}} to %c30 step %c15 iter_args
-// CHECK: scf.for {{.*}} to %c64 step %c1
-// CHECK: vector.contract {{.*}} into vector<1x3x64xf32>
+// CHECK: scf.for {{.*}} to %c64 step %c2
+// CHECK: scf.for {{.*}} to %c4 step %c1
+// CHECK: vector.contract {{.*}} : vector<2x3x1xf32>, vector<1x64xf32> into vector<2x3x64xf32>
 // A 7 KB filter needs no blocks.
 // CHECK-LABEL: func @small_filter_no_blocks
 // CHECK-NOT: step %c15

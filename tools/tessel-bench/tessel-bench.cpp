@@ -44,6 +44,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -603,9 +604,14 @@ int main(int argc, char **argv) {
   if (backward) {
     std::printf("| gradient of conv | batch | threads | Tessel | oneDNN | Tessel/oneDNN |\n");
     std::printf("|---|---|---|---|---|---|\n");
+    // Geomeans of Tessel/oneDNN by (batch, threads), the issue-20 target's
+    // unit, printed after the rows.
+    std::vector<std::string> geomeans;
     for (unsigned threads : threadCounts) {
       setOneDnnThreads(threads);
-      for (int64_t batch : batches)
+      for (int64_t batch : batches) {
+        double logSum[2] = {0, 0};
+        int count[2] = {0, 0};
         for (bool filter : {false, true})
           for (const Layer &l : kBackwardLayers) {
             Result<double> tessel = benchTesselBackward(l, batch, filter, threads, runs);
@@ -620,8 +626,20 @@ int main(int argc, char **argv) {
                         (long long)batch, threads, w / *tessel * 1e-9, w / dnnl * 1e-9,
                         dnnl / *tessel);
             std::fflush(stdout);
+            logSum[filter] += std::log(dnnl / *tessel);
+            ++count[filter];
           }
+        char line[160];
+        std::snprintf(line, sizeof line,
+                      "| geomean | %lld | %u | backward-data %.2f | backward-filter %.2f | %.2f |\n",
+                      (long long)batch, threads, std::exp(logSum[0] / count[0]),
+                      std::exp(logSum[1] / count[1]),
+                      std::exp((logSum[0] + logSum[1]) / (count[0] + count[1])));
+        geomeans.push_back(line);
+      }
     }
+    for (const std::string &line : geomeans)
+      std::printf("%s", line.c_str());
     return 0;
   }
 
