@@ -31,11 +31,21 @@ using namespace mlir;
 
 namespace {
 
-/// Ops with more iterations than this are not vectorized whole; nor are
-/// transposing ops (not tessel::walksLoopsInOrder): vectorized whole, one
-/// becomes a scalar load and store per element, which bloats the function
-/// it sits in, and its loop nest is as fast and far smaller.
-constexpr int64_t kMaxVectorElements = 1024;
+/// Ops with more iterations than this (16 zmm) are not vectorized whole:
+/// the per-channel ops of a training step's batch norms (vectors of up to
+/// 1280 floats, left in the entry function) made LLVM's register allocator
+/// take most of a 43 s MobileNetV2 compile. Nor are transposing ops (not
+/// tessel::walksLoopsInOrder): vectorized whole, one becomes a scalar load
+/// and store per element, which bloats the function it sits in, and its
+/// loop nest is as fast and far smaller.
+constexpr int64_t kMaxVectorElements = 256;
+
+/// Nor are ops whose innermost loop is short beside the rest (a per-channel
+/// op on a [C, 1, 1] tensor): their n-D vectors lower to one 1-D vector per
+/// row of the leading dims, so vector<576x1x1xf32> became 576 scalar
+/// operations per op, and a MobileNetV2 training step's entry function
+/// 200,000 lines of LLVM dialect. As loops they stay a few lines.
+constexpr int64_t kMaxVectorRows = 32;
 
 /// The largest divisor of `size` that is at most `limit`.
 int64_t divisorAtMost(int64_t size, int64_t limit) {
@@ -369,7 +379,9 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         volume *= r;
       bool registerTile = isa<linalg::ConvolutionOpInterface>(op.getOperation()) &&
                           op.getNumLoops() <= 6;
-      if (registerTile || (volume <= kMaxVectorElements && tessel::walksLoopsInOrder(op)))
+      bool fewRows = ranges.empty() || volume / std::max<int64_t>(1, ranges.back()) <= kMaxVectorRows;
+      if (registerTile ||
+          (volume <= kMaxVectorElements && fewRows && tessel::walksLoopsInOrder(op)))
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {

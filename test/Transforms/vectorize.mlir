@@ -77,14 +77,24 @@ func.func @small_filter_no_blocks(%x: tensor<1x16x16x4xf32>, %w: tensor<3x3x4x64
 
 // -----
 
-// Small elementwise ops are vectorized whole; large ones are left to LLVM.
+// Small elementwise ops are vectorized whole; large ones (more than 256
+// elements: 16 zmm) are left to LLVM's loop vectorizer, and so are those
+// whose innermost dim is short beside the others (a [C, 1, 1] per-channel
+// op would become one scalar operation per channel).
 // CHECK-LABEL: func @elementwise
 // CHECK: arith.maximumf %{{.+}}, %{{.+}} : vector<4x8xf32>
 // CHECK: linalg.generic
-func.func @elementwise(%a: tensor<4x8xf32>, %b: tensor<64x64xf32>) -> (tensor<4x8xf32>, tensor<64x64xf32>) {
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK-NOT: vector<
+func.func @elementwise(%a: tensor<4x8xf32>, %b: tensor<64x64xf32>, %c: tensor<576xf32>,
+                       %d: tensor<96x1x1xf32>)
+    -> (tensor<4x8xf32>, tensor<64x64xf32>, tensor<576xf32>, tensor<96x1x1xf32>) {
   %0 = tessel.relu %a : tensor<4x8xf32>
   %1 = tessel.relu %b : tensor<64x64xf32>
-  return %0, %1 : tensor<4x8xf32>, tensor<64x64xf32>
+  %2 = tessel.relu %c : tensor<576xf32>
+  %3 = tessel.relu %d : tensor<96x1x1xf32>
+  return %0, %1, %2, %3 : tensor<4x8xf32>, tensor<64x64xf32>, tensor<576xf32>, tensor<96x1x1xf32>
 }
 
 // -----
