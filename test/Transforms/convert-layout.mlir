@@ -25,6 +25,29 @@ func.func @nchw_chain(%x: tensor<1x3x8x8xf32>, %c: tensor<4xf32>) -> tensor<1x4x
 
 // -----
 
+// Batch norm in training mode too (its batch mean and variance have no
+// layout): an NCHW training net's convs and norms stay channels-last
+// between each other, one relayout in and one out.
+// CHECK-LABEL: func @nchw_batch_norm_train
+// CHECK: %[[IN:.+]] = tessel.relayout %arg0 from nchw to nhwc
+// CHECK: %[[C:.+]] = tessel.conv %[[IN]], {{.*}} layout nhwc, hwio
+// CHECK: %[[Y:.+]], %[[M:.+]], %[[V:.+]] = tessel.batch_norm_train %[[C]], %arg2, %arg2 layout nhwc : (tensor<1x8x8x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<1x8x8x4xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK: %[[R:.+]] = tessel.relu %[[Y]] : tensor<1x8x8x4xf32>
+// CHECK: %[[C2:.+]] = tessel.conv %[[R]], {{.*}} layout nhwc, hwio
+// CHECK: %[[OUT:.+]] = tessel.relayout %[[C2]] from nhwc to nchw
+// CHECK-NOT: tessel.relayout
+// CHECK: return %[[OUT]], %[[M]], %[[V]]
+func.func @nchw_batch_norm_train(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %c: tensor<4xf32>,
+                                 %w2: tensor<4x4x1x1xf32>) -> (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %0 = tessel.conv %x, %w layout nchw, oihw {padding = array<i64: 1, 1, 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
+  %y, %m, %v = tessel.batch_norm_train %0, %c, %c layout nchw : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>)
+  %1 = tessel.relu %y : tensor<1x4x8x8xf32>
+  %2 = tessel.conv %1, %w2 layout nchw, oihw : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  return %2, %m, %v : tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // The transpose of constant weights is folded with the values permuted:
 // OIHW [o][i][h][w] = o*100 + i*10 + h (w = 1) becomes HWIO [h][0][i][o].
 // CHECK-LABEL: func @weights_folded
