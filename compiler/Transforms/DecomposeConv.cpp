@@ -127,21 +127,31 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
 /// a [o..., n, co] filter, stride `dilation` and dilation `stride`, whose
 /// result [ci, k..., co] is the filter gradient. The high padding is cut
 /// (or the input cropped) so that exactly k outputs are computed.
+///
+/// A depthwise filter gradient (one filter per channel, groups = C),
+/// dW[k, c] = sum_{n, o} x[n, o * stride + k * dilation, c] dy[n, o, c], is
+/// likewise a depthwise conv over the N * C channels q = (n, c) of
+/// x' = x as [1, spatial..., N * C] with dy' = dy as a [o..., 1, N * C]
+/// filter, whose result [1, k..., N * C] summed over n is the gradient: the
+/// register-tiled depthwise path instead of a scalar loop nest per tap.
 struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(ConvBackwardFilterOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getGroups() != 1)
-      return rewriter.notifyMatchFailure(op, "grouped");
     ActivationLayout layout = op.getLayout();
     unsigned s = getSpatialRank(layout), rank = s + 2;
+    unsigned channel = getChannelDim(layout);
+    ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getGradOutput());
+    int64_t groups = static_cast<int64_t>(op.getGroups());
+    bool depthwise = groups > 1 && groups == in[channel] && groups == out[channel];
+    if (groups != 1 && !depthwise)
+      return rewriter.notifyMatchFailure(op, "grouped, not depthwise");
     SmallVector<unsigned, 3> spatialDims = getSpatialDims(layout);
     WindowAttrs window = getWindowAttrs(op);
     ArrayRef<int64_t> strides = window.strides, dilations = window.dilations;
     ArrayRef<int64_t> padding = window.padding;
     ArrayRef<int64_t> kernel = op.getKernel();
-    ArrayRef<int64_t> in = getShape(op.getInput()), out = getShape(op.getGradOutput());
 
     DecompositionBuilder db(rewriter, op.getLoc());
     // Exactly k outputs: padded size s * (o - 1) + d * (k - 1) + 1.
@@ -160,9 +170,52 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     }
     if (crop)
       x = db.slice(x, offsets, sizes, steps);
+    ConvOp::Properties p;
+    p.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s)));
+    p.setFilterLayout(FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s)));
+    p.setStrides(db.i64Array(dilations));
+    p.setDilations(db.i64Array(strides));
+    p.setPadding(db.i64Array(convPadding));
+    bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
+    SmallVector<int64_t> kernelShape(kernel);
+
+    if (depthwise) {
+      // x' = [1, spatial..., N * C], dy' = [o..., 1, N * C].
+      int64_t batch = in[0], channels = in[channel], merged = batch * channels;
+      SmallVector<int64_t> perm(spatialDims.begin(), spatialDims.end());
+      perm.append({0, channel});
+      SmallVector<int64_t> xShape{1}, dyShape;
+      for (unsigned d : spatialDims) {
+        xShape.push_back(getShape(x)[d]);
+        dyShape.push_back(out[d]);
+      }
+      xShape.push_back(merged);
+      dyShape.append({1, merged});
+      x = db.reshape(db.transpose(x, perm), xShape);
+      Value dy = db.reshape(db.transpose(op.getGradOutput(), perm), dyShape);
+      p.setGroups(db.builder().getI64IntegerAttr(merged));
+      Value conv = db.create1<ConvOp>({x, dy}, p);
+      // [1, k..., N * C] -> [k..., N, C], summed over N.
+      SmallVector<int64_t> split(kernelShape);
+      split.append({batch, channels});
+      SumOp::Properties sum;
+      sum.setAxes(db.i64Array({static_cast<int64_t>(s)}));
+      Value grad = db.create1<SumOp>({db.reshape(conv, split)}, sum);
+      // [k..., C] -> [k..., 1, C] or [C, 1, k...].
+      SmallVector<int64_t> shape(kernelShape);
+      if (spatialFirst) {
+        shape.append({1, channels});
+        return db.replace(op, db.reshape(grad, shape));
+      }
+      SmallVector<int64_t> toChannelsFirst{static_cast<int64_t>(s)};
+      for (unsigned i = 0; i < s; ++i)
+        toChannelsFirst.push_back(i);
+      shape.insert(shape.begin(), {channels, 1});
+      return db.replace(op, db.reshape(db.transpose(grad, toChannelsFirst), shape));
+    }
+
     // x' = [ci, spatial..., n], dy' = [o..., n, co].
     SmallVector<int64_t> xPerm, dyPerm;
-    unsigned channel = getChannelDim(layout);
     xPerm.push_back(channel);
     dyPerm.assign(spatialDims.begin(), spatialDims.end());
     xPerm.append(spatialDims.begin(), spatialDims.end());
@@ -170,16 +223,10 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     dyPerm.append({0, channel});
     x = db.transpose(x, xPerm);
     Value dy = db.transpose(op.getGradOutput(), dyPerm);
-    ConvOp::Properties p;
-    p.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s)));
-    p.setFilterLayout(FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s)));
-    p.setStrides(db.i64Array(dilations));
-    p.setDilations(db.i64Array(strides));
-    p.setPadding(db.i64Array(convPadding));
     Value conv = db.create1<ConvOp>({x, dy}, p);
     // [ci, k..., co] -> the filter layout.
     SmallVector<int64_t> resultPerm;
-    if (getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst) {
+    if (spatialFirst) {
       for (unsigned i = 0; i < s; ++i)
         resultPerm.push_back(1 + i);
       resultPerm.append({0, s + 1});

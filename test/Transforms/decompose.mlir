@@ -19,7 +19,7 @@
 // With every option off the pass changes nothing.
 // NONE-COUNT-2: tessel.batch_norm
 // NONE-COUNT-3: tessel.conv_transpose
-// NONE-COUNT-2: tessel.conv_backward_filter
+// NONE-COUNT-3: tessel.conv_backward_filter
 
 // A batch norm with constant statistics after a conv with constant weights
 // folds into the conv: factor = scale / sqrt(variance + epsilon) scales each
@@ -141,12 +141,34 @@ func.func @filter_gradient(%x: tensor<2x10x10x3xf32>, %dy: tensor<2x4x4x8xf32>) 
 
 // -----
 
-// Grouped filter gradients keep their own lowering.
+// Grouped filter gradients other than depthwise keep their own lowering.
 // CHECK-LABEL: func @filter_gradient_grouped
 // CHECK: tessel.conv_backward_filter
 func.func @filter_gradient_grouped(%x: tensor<1x4x6x6xf32>, %dy: tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32> {
   %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>, groups = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<1x4x4x4xf32>) -> tensor<4x2x3x3xf32>
   return %0 : tensor<4x2x3x3xf32>
+}
+
+// -----
+
+// A depthwise filter gradient is a depthwise conv over the 2 x 4 (batch x
+// channel) channels of the input as [1, H, W, N * C], with the output
+// gradient as an [OH, OW, 1, N * C] filter, strides and dilations
+// exchanged; its [1, 3, 3, N * C] result summed over the batch and
+// transposed to oihw.
+// CHECK-LABEL: func @filter_gradient_depthwise
+// CHECK: %[[XT:.+]] = tessel.transpose %arg0 {perm = array<i64: 2, 3, 0, 1>} : tensor<2x4x9x9xf32> -> tensor<9x9x2x4xf32>
+// CHECK: %[[X:.+]] = tessel.reshape %[[XT]] {{.*}} -> tensor<1x9x9x8xf32>
+// CHECK: %[[DYT:.+]] = tessel.transpose %arg1 {perm = array<i64: 2, 3, 0, 1>} : tensor<2x4x4x4xf32> -> tensor<4x4x2x4xf32>
+// CHECK: %[[DY:.+]] = tessel.reshape %[[DYT]] {{.*}} -> tensor<4x4x1x8xf32>
+// CHECK: %[[C:.+]] = tessel.conv %[[X]], %[[DY]] layout nhwc, hwio {dilations = array<i64: 2, 2>, groups = 8 : i64, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x9x9x8xf32>, tensor<4x4x1x8xf32>) -> tensor<1x3x3x8xf32>
+// CHECK: %[[R:.+]] = tessel.reshape %[[C]] {{.*}} -> tensor<3x3x2x4xf32>
+// CHECK: %[[S:.+]] = tessel.sum %[[R]] {axes = array<i64: 2>} : tensor<3x3x2x4xf32> -> tensor<3x3x4xf32>
+// CHECK: %[[T:.+]] = tessel.transpose %[[S]] {perm = array<i64: 2, 0, 1>} : tensor<3x3x4xf32> -> tensor<4x3x3xf32>
+// CHECK: tessel.reshape %[[T]] {{.*}} -> tensor<4x1x3x3xf32>
+func.func @filter_gradient_depthwise(%x: tensor<2x4x9x9xf32>, %dy: tensor<2x4x4x4xf32>) -> tensor<4x1x3x3xf32> {
+  %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, groups = 4 : i64} : (tensor<2x4x9x9xf32>, tensor<2x4x4x4xf32>) -> tensor<4x1x3x3xf32>
+  return %0 : tensor<4x1x3x3xf32>
 }
 
 // -----

@@ -421,6 +421,14 @@ TEST(Autodiff, Convolutions) {
                           {1, 1}, {1, 1}, {0, 0}, {0, 0}, 2, true));
   checkGradients(convCase("conv2d_depthwise_nhwc", L::NHWC, true, 1, 4, 4, {6, 6},
                           {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 4, false));
+  // Depthwise filter gradients run as depthwise convs over batch x channels
+  // (DecomposeConv.cpp): batches above 1, strides, dilations, crops, 1-D/3-D.
+  checkGradients(convCase("conv2d_depthwise_nchw_batch3_dilated", L::NCHW, false, 3, 5, 5,
+                          {7, 6}, {3, 2}, {1, 2}, {2, 1}, {2, 0}, {1, 1}, 5, true));
+  checkGradients(convCase("conv1d_depthwise_nwc_stride2_crop", L::NWC, true, 2, 3, 3, {10},
+                          {3}, {2}, {1}, {0}, {0}, 3, false));
+  checkGradients(convCase("conv3d_depthwise_ncdhw", L::NCDHW, false, 2, 2, 2, {4, 4, 3},
+                          {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {1, 0, 1}, {0, 1, 0}, 2, false));
   checkGradients(convCase("conv2d_stride3_leftover", L::NCHW, false, 1, 2, 2, {8, 8},
                           {2, 2}, {3, 3}, {1, 1}, {0, 0}, {0, 0}, 1, false));
   checkGradients(convCase("conv1d_ncw_strided_dilated", L::NCW, false, 2, 3, 4, {11},
