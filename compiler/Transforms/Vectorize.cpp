@@ -116,11 +116,15 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   tile[spatialRank] = width;
   tile[channelLoop] = channelTile;
   if (!depthwise) {
-    // Narrow output rows (a filter gradient's 3 taps) leave registers free:
-    // two images per tile share each weight vector loaded, one input
-    // channel a step so that the weights of a step fit beside them.
+    // Where the registers hold twice the tile (a filter gradient's 3 taps,
+    // 7-column maps: 2 x 7 x 32 channels in 28 zmm), two images per tile
+    // share each weight vector loaded, one input channel a step: the
+    // accumulators, that step's weight vectors and one broadcast input fill
+    // the register file (32 with AVX-512, else 16).
+    int64_t registers = lanes >= 16 ? 32 : 16;
+    int64_t weights = llvm::divideCeil(channelTile, lanes);
     int64_t step = channelStep;
-    if (best > 0 && 2 * best <= accumulators && ranges[0] % 2 == 0) {
+    if (best > 0 && 2 * best + weights + 1 <= registers && ranges[0] % 2 == 0) {
       tile[0] = 2;
       step = 1;
     }

@@ -42,6 +42,22 @@ func.func @conv7x7_map(%x: tensor<1x7x7x64xf32>, %w: tensor<3x3x64x64xf32>) -> t
 
 // -----
 
+// With an even batch, a 7x7 map's tile of 7 columns x 32 channels takes two
+// images: 28 accumulators, the step's 2 weight vectors and a broadcast
+// fill the 32 zmm; one input channel a step. AVX2's 16 registers do not
+// hold two of its tiles.
+// CHECK-LABEL: func @conv7x7_two_images
+// CHECK: vector.contract {{.*}} : vector<2x7x1xf32>, vector<1x32xf32> into vector<2x7x32xf32>
+// AVX2-LABEL: func @conv7x7_two_images
+// AVX2: vector.contract {{.*}} into vector<1x1x64xf32>
+func.func @conv7x7_two_images(%x: tensor<4x7x7x64xf32>, %w: tensor<3x3x64x64xf32>) -> tensor<4x7x7x64xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<4x7x7x64xf32>, tensor<3x3x64x64xf32>) -> tensor<4x7x7x64xf32>
+  return %0 : tensor<4x7x7x64xf32>
+}
+
+// -----
+
 // A filter gradient as a convolution (DecomposeConv.cpp): the output
 // gradient of 4 images of 30x30x64 is a 900 KB filter, more than half of L2,
 // which the register tiles would stream for every output tile. The first

@@ -728,7 +728,10 @@ TEST(Jit, RegisterTiledConvs) {
     Layout layout;
     Shape inSpatial, kernel, strides, dilations;
     int64_t cin, cout, groups;
+    int64_t batch = 1;
   };
+  // The last three have even batches and narrow rows: their tiles take two
+  // images (tessel-vectorize).
   std::vector<Case> cases = {
       {Layout::NHWC, {12, 12}, {3, 3}, {1, 1}, {1, 1}, 32, 64, 1},
       {Layout::NHWC, {14, 13}, {3, 3}, {2, 2}, {1, 1}, 16, 48, 1},
@@ -737,6 +740,9 @@ TEST(Jit, RegisterTiledConvs) {
       {Layout::NWC, {20}, {5}, {1}, {1}, 6, 64, 1},
       {Layout::NDHWC, {5, 6, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, 4, 16, 1},
       {Layout::NHWC, {7, 7}, {1, 1}, {1, 1}, {1, 1}, 64, 128, 1},
+      {Layout::NHWC, {7, 7}, {3, 3}, {1, 1}, {1, 1}, 16, 64, 1, 4},
+      {Layout::NHWC, {14, 14}, {3, 3}, {2, 2}, {1, 1}, 8, 32, 1, 2},
+      {Layout::NWC, {9}, {3}, {1}, {1}, 4, 48, 1, 6},
   };
   for (auto [i, c] : llvm::enumerate(cases)) {
     int sr = reference::spatialRank(c.layout);
@@ -748,11 +754,12 @@ TEST(Jit, RegisterTiledConvs) {
     Shape filterShape = c.kernel;
     filterShape.push_back(c.cin / c.groups);
     filterShape.push_back(c.cout);
-    Tensor x = reference::randomTensor(reference::activationShape(c.layout, 1, c.cin, c.inSpatial), rng);
+    Tensor x = reference::randomTensor(
+        reference::activationShape(c.layout, c.batch, c.cin, c.inSpatial), rng);
     Tensor w = reference::randomTensor(filterShape, rng);
     Tensor b = reference::randomTensor({c.cout}, rng);
     reference::ConvSpec spec{c.layout, true, c.strides, c.dilations, pad, pad, c.groups};
-    Shape outShape = reference::activationShape(c.layout, 1, c.cout, outSp);
+    Shape outShape = reference::activationShape(c.layout, c.batch, c.cout, outSp);
     Tensor want = reference::conv(x, w, &b, spec, outShape);
     for (unsigned threads : {1u, 2u}) {
       Graph graph("tiled");
