@@ -55,39 +55,41 @@ int64_t divisorAtMost(int64_t size, int64_t limit) {
   return 1;
 }
 
+/// The channels-last named convolutions Tessel tiles: their spatial rank,
+/// and whether they are depthwise (no separate output channel loop: the
+/// channel loop is shared). Pooling loops are those of a depthwise conv.
+struct TiledConv {
+  unsigned spatialRank;
+  bool depthwise;
+};
+std::optional<TiledConv> getTiledConv(linalg::LinalgOp op) {
+  if (isa<linalg::Conv1DNwcWcfOp>(op))
+    return TiledConv{1, false};
+  if (isa<linalg::Conv2DNhwcHwcfOp>(op))
+    return TiledConv{2, false};
+  if (isa<linalg::Conv3DNdhwcDhwcfOp>(op))
+    return TiledConv{3, false};
+  if (isa<linalg::DepthwiseConv1DNwcWcOp, linalg::PoolingNwcMaxOp, linalg::PoolingNwcSumOp>(op))
+    return TiledConv{1, true};
+  if (isa<linalg::DepthwiseConv2DNhwcHwcOp, linalg::PoolingNhwcMaxOp,
+          linalg::PoolingNhwcSumOp>(op))
+    return TiledConv{2, true};
+  if (isa<linalg::DepthwiseConv3DNdhwcDhwcOp, linalg::PoolingNdhwcMaxOp,
+          linalg::PoolingNdhwcSumOp>(op))
+    return TiledConv{3, true};
+  return std::nullopt;
+}
+
 /// Register-tile sizes for a channels-last named convolution, loop by loop:
 /// batch, output spatial dims, [output channels,] kernel dims, [input
 /// channels]; empty when the op is not one we tile.
 SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
                                      int64_t accumulators, int64_t channelStep) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0))
+  std::optional<TiledConv> kind = getTiledConv(op);
+  if (!kind || llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0))
     return {};
-  // Spatial rank from the op kind; depthwise convs have no separate output
-  // channel loop (the channel loop is shared).
-  unsigned spatialRank = 0;
-  bool depthwise = false;
-  if (isa<linalg::Conv1DNwcWcfOp>(op))
-    spatialRank = 1;
-  else if (isa<linalg::Conv2DNhwcHwcfOp>(op))
-    spatialRank = 2;
-  else if (isa<linalg::Conv3DNdhwcDhwcfOp>(op))
-    spatialRank = 3;
-  else if (isa<linalg::DepthwiseConv1DNwcWcOp>(op))
-    spatialRank = 1, depthwise = true;
-  else if (isa<linalg::DepthwiseConv2DNhwcHwcOp>(op))
-    spatialRank = 2, depthwise = true;
-  else if (isa<linalg::DepthwiseConv3DNdhwcDhwcOp>(op))
-    spatialRank = 3, depthwise = true;
-  // Pooling loops are those of a depthwise conv: n, o..., c, k...
-  else if (isa<linalg::PoolingNwcMaxOp, linalg::PoolingNwcSumOp>(op))
-    spatialRank = 1, depthwise = true;
-  else if (isa<linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(op))
-    spatialRank = 2, depthwise = true;
-  else if (isa<linalg::PoolingNdhwcMaxOp, linalg::PoolingNdhwcSumOp>(op))
-    spatialRank = 3, depthwise = true;
-  else
-    return {};
+  auto [spatialRank, depthwise] = *kind;
 
   // Loops: n, o_0..o_{s-1}, c (output or depthwise channels), k_0..k_{s-1},
   // and for dense convs the input channels last. Pick the column and channel
@@ -152,14 +154,8 @@ constexpr int64_t kMinBlockSteps = 128;
 /// output gradient as a filter of size N x H x W x C). Empty when the filter
 /// fits, or when no whole number of kernel rows fits with enough steps.
 SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
-  unsigned spatialRank;
-  if (isa<linalg::Conv1DNwcWcfOp>(op))
-    spatialRank = 1;
-  else if (isa<linalg::Conv2DNhwcHwcfOp>(op))
-    spatialRank = 2;
-  else if (isa<linalg::Conv3DNdhwcDhwcfOp>(op))
-    spatialRank = 3;
-  else
+  std::optional<TiledConv> kind = getTiledConv(op);
+  if (!kind || kind->depthwise)
     return {};
   auto filterType = dyn_cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -167,7 +163,7 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
       llvm::any_of(ranges, ShapedType::isDynamic))
     return {};
   // Loops: n, o_0..o_{s-1}, f, k_0..k_{s-1}, c; the filter is [k..., c, f].
-  unsigned firstKernelLoop = spatialRank + 2;
+  unsigned firstKernelLoop = kind->spatialRank + 2;
   int64_t rows = ranges[firstKernelLoop];
   int64_t rowBytes = filterType.getNumElements() / rows * 4;
   if (rows * rowBytes <= kFilterBlockBytes || rowBytes > kFilterBlockBytes)
@@ -383,7 +379,8 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         volume *= r;
       bool registerTile = isa<linalg::ConvolutionOpInterface>(op.getOperation()) &&
                           op.getNumLoops() <= 6;
-      bool fewRows = ranges.empty() || volume / std::max<int64_t>(1, ranges.back()) <= kMaxVectorRows;
+      bool fewRows =
+          ranges.empty() || volume / std::max<int64_t>(1, ranges.back()) <= kMaxVectorRows;
       if (registerTile ||
           (volume <= kMaxVectorElements && fewRows && tessel::walksLoopsInOrder(op)))
         candidates.push_back(op);
