@@ -79,18 +79,6 @@ Value GradientBuilder::transposeLast2(Value a) {
   return transpose(a, perm);
 }
 
-Value GradientBuilder::sum(Value a, ArrayRef<int64_t> axes, bool keepDims) {
-  if (!a)
-    return {};
-  if (axes.empty())
-    return a;
-  SumOp::Properties p;
-  p.setAxes(i64Array(axes));
-  if (keepDims)
-    p.setKeepdims(b.getUnitAttr());
-  return create1<SumOp>({a}, p);
-}
-
 Value GradientBuilder::broadcastTo(Value a, ArrayRef<int64_t> shape) {
   if (!a)
     return {};

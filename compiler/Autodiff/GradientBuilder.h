@@ -58,8 +58,6 @@ public:
   Value softmax(Value a, int64_t axis);
   /// Swaps the last two dims.
   Value transposeLast2(Value a);
-  /// Sums `a` over `axes`.
-  Value sum(Value a, ArrayRef<int64_t> axes, bool keepDims);
   /// `a` broadcast to `shape`.
   Value broadcastTo(Value a, ArrayRef<int64_t> shape);
   /// Sums a broadcast gradient back to an operand's `shape` (numpy rules).

@@ -193,14 +193,12 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
       dyShape.append({1, merged});
       x = db.reshape(db.transpose(x, perm), xShape);
       Value dy = db.reshape(db.transpose(op.getGradOutput(), perm), dyShape);
-      p.setGroups(db.builder().getI64IntegerAttr(merged));
+      p.setGroups(db.i64(merged));
       Value conv = db.create1<ConvOp>({x, dy}, p);
       // [1, k..., N * C] -> [k..., N, C], summed over N.
       SmallVector<int64_t> split(kernelShape);
       split.append({batch, channels});
-      SumOp::Properties sum;
-      sum.setAxes(db.i64Array({static_cast<int64_t>(s)}));
-      Value grad = db.create1<SumOp>({db.reshape(conv, split)}, sum);
+      Value grad = db.sum(db.reshape(conv, split), {static_cast<int64_t>(s)});
       // [k..., C] -> [k..., 1, C] or [C, 1, k...].
       SmallVector<int64_t> shape(kernelShape);
       if (spatialFirst) {

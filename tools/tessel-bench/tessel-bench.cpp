@@ -44,8 +44,8 @@
 #include "oneapi/dnnl/dnnl.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -610,8 +610,7 @@ int main(int argc, char **argv) {
     for (unsigned threads : threadCounts) {
       setOneDnnThreads(threads);
       for (int64_t batch : batches) {
-        double logSum[2] = {0, 0};
-        int count[2] = {0, 0};
+        double logSum[2] = {0, 0}; // backward-data, backward-filter
         for (bool filter : {false, true})
           for (const Layer &l : kBackwardLayers) {
             Result<double> tessel = benchTesselBackward(l, batch, filter, threads, runs);
@@ -627,14 +626,14 @@ int main(int argc, char **argv) {
                         dnnl / *tessel);
             std::fflush(stdout);
             logSum[filter] += std::log(dnnl / *tessel);
-            ++count[filter];
           }
+        double rows = std::size(kBackwardLayers);
         char line[160];
         std::snprintf(line, sizeof line,
                       "| geomean | %lld | %u | backward-data %.2f | backward-filter %.2f | %.2f |\n",
-                      (long long)batch, threads, std::exp(logSum[0] / count[0]),
-                      std::exp(logSum[1] / count[1]),
-                      std::exp((logSum[0] + logSum[1]) / (count[0] + count[1])));
+                      (long long)batch, threads, std::exp(logSum[0] / rows),
+                      std::exp(logSum[1] / rows),
+                      std::exp((logSum[0] + logSum[1]) / (2 * rows)));
         geomeans.push_back(line);
       }
     }

@@ -38,3 +38,15 @@ Value InferredOpBuilder::slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int6
   p.setStrides(i64Array(strides));
   return create1<SliceOp>({a}, p);
 }
+
+Value InferredOpBuilder::sum(Value a, ArrayRef<int64_t> axes, bool keepDims) {
+  if (!a)
+    return {};
+  if (axes.empty())
+    return a;
+  SumOp::Properties p;
+  p.setAxes(i64Array(axes));
+  if (keepDims)
+    p.setKeepdims(b.getUnitAttr());
+  return create1<SumOp>({a}, p);
+}

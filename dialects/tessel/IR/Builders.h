@@ -109,6 +109,8 @@ public:
   Value transpose(Value a, ArrayRef<int64_t> perm);
   Value slice(Value a, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
               ArrayRef<int64_t> strides);
+  /// Sums `a` over `axes` (itself for no axes).
+  Value sum(Value a, ArrayRef<int64_t> axes, bool keepDims = false);
 
 protected:
   OpBuilder &b;
