@@ -85,15 +85,23 @@ bench: deps
 # torchvision from Debian, ONNX Runtime 1.30 from npm into the build folder
 # (its CPU binaries ship in the package; the skipped install script only
 # fetches GPU parts). BENCH_MODELS_FLAGS passes options, e.g. --runs 10.
+# Then the training-step rows (ResNet-18 and MobileNetV2, batch 16, 112x112,
+# SGD with momentum, against PyTorch eager): tessel-bench --train, which
+# needs oneDNN to build; TRAIN_RUNS steps are timed per row.
 ORT_DIR := $(BUILD)/bench-models/ort
+TRAIN_RUNS ?= 5
 bench-models: build
 	@bash tools/install-deps.sh --models
+	@bash tools/install-deps.sh --bench
+	cmake -S . -B $(BUILD) > /dev/null
+	cmake --build $(BUILD) --target tessel-bench
 	@test -f $(ORT_DIR)/node_modules/onnxruntime-node/package.json || \
 	  (mkdir -p $(ORT_DIR) && cd $(ORT_DIR) && \
 	   npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0)
 	/usr/bin/python3 tools/bench-models/bench_models.py \
 	  --tessel-run $(BUILD)/bin/tessel-run --ort-dir $(ORT_DIR) \
 	  --work $(BUILD)/bench-models $(BENCH_MODELS_FLAGS)
+	$(BUILD)/bin/tessel-bench --train --runs $(TRAIN_RUNS)
 
 # Regenerates docs/dialect.md and docs/passes.md from the ODS definitions.
 docs: build
