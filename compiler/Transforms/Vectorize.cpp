@@ -140,6 +140,12 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
 /// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
 constexpr int64_t kFilterBlockBytes = 512 * 1024;
 
+/// The same for a block that is also cut across output channels: its
+/// filter rows are strided (64 of C_out floats each), which maps the block
+/// to a fraction of L2's sets; 512 KB blocks of 3x3 512->512 thrashed (100
+/// GFLOP/s at 4x4 maps, batch 16), 128 KB ones ran at 157.
+constexpr int64_t kChannelBlockBytes = 128 * 1024;
+
 /// Fewest reduction steps (FMAs per accumulator) a reduction block of a
 /// register tile runs.
 constexpr int64_t kMinBlockSteps = 128;
@@ -151,8 +157,11 @@ constexpr int64_t kMinBlockSteps = 128;
 /// keeps that slice in L2 across all output tiles, for one more read and
 /// write of the (small) output per block. This is the shape of a filter
 /// gradient computed as a convolution (DecomposeConv.cpp: a 3x3 output, the
-/// output gradient as a filter of size N x H x W x C). Empty when the filter
-/// fits, or when no whole number of kernel rows fits with enough steps.
+/// output gradient as a filter of size N x H x W x C). Where one kernel row
+/// of the filter is already too large (wide layers: a row of 3x3 256->256
+/// is 786 KB), the block is one kernel row of 64 output channels (the
+/// widest register tile) and as many input channels as fit. Empty when the
+/// filter fits, or when no block fits with enough steps.
 SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
   std::optional<TiledConv> kind = getTiledConv(op);
   if (!kind || kind->depthwise)
@@ -163,21 +172,37 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
       llvm::any_of(ranges, ShapedType::isDynamic))
     return {};
   // Loops: n, o_0..o_{s-1}, f, k_0..k_{s-1}, c; the filter is [k..., c, f].
-  unsigned firstKernelLoop = kind->spatialRank + 2;
+  unsigned channelLoop = kind->spatialRank + 1, firstKernelLoop = kind->spatialRank + 2;
   int64_t rows = ranges[firstKernelLoop];
   int64_t rowBytes = filterType.getNumElements() / rows * 4;
-  if (rows * rowBytes <= kFilterBlockBytes || rowBytes > kFilterBlockBytes)
-    return {};
-  int64_t blockRows = divisorAtMost(rows, kFilterBlockBytes / rowBytes);
-  // Each block reloads and stores the register tile: blocks of a few
-  // reduction steps would spend more on that than they save.
-  int64_t stepsPerRow = 1;
-  for (unsigned i = firstKernelLoop + 1; i < ranges.size(); ++i)
-    stepsPerRow *= ranges[i];
-  if (blockRows * stepsPerRow < kMinBlockSteps)
+  if (rows * rowBytes <= kFilterBlockBytes)
     return {};
   SmallVector<int64_t> tile(ranges.size(), 0);
-  tile[firstKernelLoop] = blockRows;
+  // Each block reloads and stores the register tile: blocks of a few
+  // reduction steps would spend more on that than they save.
+  int64_t steps = 1;
+  for (unsigned i = firstKernelLoop + 1; i < ranges.size(); ++i)
+    steps *= ranges[i];
+  if (rowBytes <= kFilterBlockBytes) {
+    tile[firstKernelLoop] = divisorAtMost(rows, kFilterBlockBytes / rowBytes);
+    steps *= tile[firstKernelLoop];
+  } else {
+    int64_t outChannels = ranges[channelLoop], inChannels = ranges.back();
+    int64_t channelBlock = 64;
+    while (channelBlock >= 16 && outChannels % channelBlock != 0)
+      channelBlock /= 2;
+    if (channelBlock < 16 || channelBlock == outChannels)
+      return {};
+    int64_t bytesPerInChannel = rowBytes / inChannels / outChannels * channelBlock;
+    int64_t inBlock = divisorAtMost(inChannels, kChannelBlockBytes / bytesPerInChannel);
+    tile[firstKernelLoop] = 1;
+    tile[channelLoop] = channelBlock;
+    if (inBlock < inChannels)
+      tile.back() = inBlock;
+    steps = steps / inChannels * inBlock;
+  }
+  if (steps < kMinBlockSteps)
+    return {};
   return tile;
 }
 

@@ -93,6 +93,31 @@ func.func @small_filter_no_blocks(%x: tensor<1x16x16x4xf32>, %w: tensor<3x3x4x64
 
 // -----
 
+// A wide layer: one kernel row of a 3x3 512->512 filter is 3 MB, so no
+// whole rows fit. The blocks are one kernel row of 64 output channels (the
+// register tile's width) by 128 input channels (96 KB, under the 128 KB
+// that strided filter rows may take of L2), each swept by every register
+// tile (4 columns x 64 channels) before the next.
+// CHECK-LABEL: func @wide_filter_blocks
+// CHECK: scf.for {{.*}} to %c512 step %c64 iter_args
+// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args
+// CHECK: scf.for {{.*}} to %c512 step %c128 iter_args
+// CHECK: scf.for {{.*}} to %c2 step %c1 iter_args
+// CHECK: scf.for {{.*}} to %c4 step %c1 iter_args
+// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args
+// CHECK: scf.for {{.*}} to %c128 step %c2 iter_args
+// CHECK: vector.contract {{.*}} : vector<1x4x2xf32>, vector<2x64xf32> into vector<1x4x64xf32>
+func.func @wide_filter_blocks(%x: tensor<2x6x6x512xf32>, %w: tensor<3x3x512x512xf32>) -> tensor<2x4x4x512xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x4x512xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4x4x512xf32>) -> tensor<2x4x4x512xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<2x6x6x512xf32>, tensor<3x3x512x512xf32>) outs(%init : tensor<2x4x4x512xf32>) -> tensor<2x4x4x512xf32>
+  return %0 : tensor<2x4x4x512xf32>
+}
+
+// -----
+
 // Small elementwise ops are vectorized whole; large ones (more than 256
 // elements: 16 zmm) are left to LLVM's loop vectorizer, and so are those
 // whose innermost dim is short beside the others (a [C, 1, 1] per-channel

@@ -730,7 +730,7 @@ TEST(Jit, RegisterTiledConvs) {
     int64_t cin, cout, groups;
     int64_t batch = 1;
   };
-  // The last three have even batches and narrow rows: their tiles take two
+  // Cases 7-9 have even batches and narrow rows: their tiles take two
   // images (tessel-vectorize).
   std::vector<Case> cases = {
       {Layout::NHWC, {12, 12}, {3, 3}, {1, 1}, {1, 1}, 32, 64, 1},
@@ -743,6 +743,13 @@ TEST(Jit, RegisterTiledConvs) {
       {Layout::NHWC, {7, 7}, {3, 3}, {1, 1}, {1, 1}, 16, 64, 1, 4},
       {Layout::NHWC, {14, 14}, {3, 3}, {2, 2}, {1, 1}, 8, 32, 1, 2},
       {Layout::NWC, {9}, {3}, {1}, {1}, 4, 48, 1, 6},
+      // Filters whose kernel rows exceed 512 KB: blocks of 64 (or 16)
+      // output channels by the input channels that fit, 256 of 256, 150 of
+      // 600 with stride 2, all 512 of a 1x1, 320 of 640 in 1-D.
+      {Layout::NHWC, {5, 5}, {3, 3}, {1, 1}, {1, 1}, 256, 256, 1, 2},
+      {Layout::NHWC, {4, 6}, {3, 3}, {2, 2}, {1, 1}, 600, 128, 1},
+      {Layout::NHWC, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 512, 272, 1},
+      {Layout::NWC, {10}, {3}, {1}, {2}, 640, 256, 1},
   };
   for (auto [i, c] : llvm::enumerate(cases)) {
     int sr = reference::spatialRank(c.layout);
