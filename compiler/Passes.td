@@ -328,17 +328,23 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     a small input-channel step. Each tile is then decomposed
     from 2-D/3-D to a 1-D convolution, vectorized with the upstream linalg
     vectorizer (output channels on the vector lanes), and the output tile is
-    hoisted out of the reduction loops so it stays in registers. Statically
-    shaped ops of up to 1024 iterations that read and write their operands
-    in loop order (no transposition: a transposing one would become a scalar
-    load and store per element) are vectorized whole too; anything the
-    vectorizer declines stays as it is and lowers to loops. The fill of a
-    convolution's output is fused into its output tiles (the tile's
-    accumulators start from zero in registers, not from a zeroed tensor read
-    back), and layout changes — copies whose input and output dims run in
-    different orders — are cut into cache tiles: about a cache line of the
-    input's trailing dims by a line of the output's, so that every line a
-    tile touches is used whole.
+    hoisted out of the reduction loops so it stays in registers. A dense
+    convolution whose filter exceeds half of L2 is first cut into reduction
+    blocks that fit (whole kernel rows, or where a row is larger, one
+    kernel row of 64 output channels by the input channels that fit in
+    128 KB), each swept by every register tile before the next. Statically
+    shaped ops of up to 256 iterations in at most 32 rows that read and
+    write their operands in loop order (no transposition: a transposing one
+    would become a scalar load and store per element) are vectorized whole
+    too; anything the vectorizer declines stays as it is and lowers to
+    loops. The fill of a convolution's output is fused into its output tiles
+    (the tile's accumulators start from zero in registers, not from a zeroed
+    tensor read back), and layout changes — copies whose input and output
+    dims run in different orders — are cut into cache tiles: about a cache
+    line of the input's trailing dims by a line of the output's, so that
+    every line a tile touches is used whole. A tile that is 16 by 16 in the
+    two innermost dims (unit elsewhere) becomes one `vector<16x16>`
+    transpose between 16 row reads and 16 row writes.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
@@ -459,7 +465,9 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
     canonicalization can loop (docs/performance.md). Vector
     `arith.maximumf`/`minimumf` (max pooling, ReLU, clamps) get the `nsz`
     fast-math flag: the sign of a zero result is left open, which halves
-    their x86 code (NaNs still propagate).
+    their x86 code (NaNs still propagate). 16x16 transposes of 32-bit
+    elements (tessel-vectorize's transposing copies) lower to upstream's
+    AVX-512 shuffle network; other transposes element by element.
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }

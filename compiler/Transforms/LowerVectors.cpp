@@ -61,6 +61,26 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
     });
   }
 
+  /// 16x16 transposes of 32-bit elements (tessel-vectorize's transposing
+  /// copies) as AVX-512's 16x16 shuffle network; every other transpose
+  /// stays element by element (below), which the 1-D shuffle lowering would
+  /// turn into one shuffle of the whole vector.
+  LogicalResult lowerSquareTransposes() {
+    SmallVector<Operation *> squares;
+    getOperation()->walk([&](vector::TransposeOp op) {
+      VectorType type = op.getResultVectorType();
+      if (type.getShape() == ArrayRef<int64_t>{16, 16} &&
+          type.getElementType().getIntOrFloatBitWidth() == 32)
+        squares.push_back(op);
+    });
+    if (squares.empty())
+      return success();
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::Shuffle16x16);
+    return applyOpPatternsGreedily(squares, std::move(patterns));
+  }
+
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     auto apply = [&](function_ref<void(RewritePatternSet &)> populate) {
@@ -109,6 +129,7 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
             return name == "math.exp" || name == "math.tanh";
           });
         })) ||
+        failed(lowerSquareTransposes()) ||
         failed(apply([](RewritePatternSet &p) {
           vector::populateVectorTransferPermutationMapLoweringPatterns(p);
           vector::populateVectorBroadcastLoweringPatterns(p);

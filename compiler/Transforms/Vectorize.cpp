@@ -275,6 +275,70 @@ SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
   return tile;
 }
 
+/// A cache tile of a 2-D transpose (getCacheTile's tile of a copy whose
+/// input and output each have two dims of 16 and the rest 1, in opposite
+/// loop orders) as one 16x16 vector transpose: 16 row loads, a shuffle
+/// network (tessel-lower-vectors lowers 16x16 transposes with shuffles),
+/// 16 row stores, instead of 256 scalar copies. Fails on other ops.
+LogicalResult vectorizeTransposeTile(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
+    return failure();
+  Value input = op.getDpsInputOperand(0)->get(), init = op.getDpsInitOperand(0)->get();
+  auto inType = dyn_cast<RankedTensorType>(input.getType());
+  auto outType = dyn_cast<RankedTensorType>(init.getType());
+  if (!inType || !outType || !inType.hasStaticShape() || !outType.hasStaticShape() ||
+      inType.getElementType().getIntOrFloatBitWidth() != 32)
+    return failure();
+  // Each operand's two dims of 16, as positions and as loops.
+  auto wideDims = [](RankedTensorType type, AffineMap map,
+                     SmallVector<int64_t> &positions, SmallVector<unsigned> &loops) {
+    for (auto [i, size] : llvm::enumerate(type.getShape())) {
+      if (size == 1)
+        continue;
+      auto dim = dyn_cast<AffineDimExpr>(map.getResult(i));
+      if (size != 16 || !dim)
+        return false;
+      positions.push_back(i);
+      loops.push_back(dim.getPosition());
+    }
+    return positions.size() == 2;
+  };
+  SmallVector<int64_t> inDims, outDims;
+  SmallVector<unsigned> inLoops, outLoops;
+  if (!wideDims(inType, op.getMatchingIndexingMap(op.getDpsInputOperand(0)), inDims, inLoops) ||
+      !wideDims(outType, op.getMatchingIndexingMap(op.getDpsInitOperand(0)), outDims, outLoops) ||
+      inLoops[0] != outLoops[1] || inLoops[1] != outLoops[0])
+    return failure();
+  // Unit dims join the group of a wide dim: [..., wide0], [..., wide1, ...].
+  auto groups = [](RankedTensorType type, ArrayRef<int64_t> wide) {
+    SmallVector<ReassociationIndices> result(2);
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      result[i <= wide[0] ? 0 : 1].push_back(i);
+    return result;
+  };
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  auto square = VectorType::get({16, 16}, inType.getElementType());
+  auto squareTensor = RankedTensorType::get({16, 16}, inType.getElementType());
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value padding = arith::ConstantOp::create(rewriter, loc,
+                                            rewriter.getZeroAttr(inType.getElementType()));
+  SmallVector<ReassociationIndices> outGroups = groups(outType, outDims);
+  Value source = tensor::CollapseShapeOp::create(rewriter, loc, squareTensor, input,
+                                                 groups(inType, inDims));
+  Value dest = tensor::CollapseShapeOp::create(rewriter, loc, squareTensor, init, outGroups);
+  SmallVector<bool> inBounds(2, true);
+  Value rows = vector::TransferReadOp::create(rewriter, loc, square, source,
+                                              ValueRange{zero, zero}, padding, inBounds);
+  Value columns = vector::TransposeOp::create(rewriter, loc, rows, ArrayRef<int64_t>{1, 0});
+  Value written = vector::TransferWriteOp::create(rewriter, loc, columns, dest,
+                                                  ValueRange{zero, zero}, inBounds)
+                      .getResult();
+  rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, outType, written,
+                                                       outGroups));
+  return success();
+}
+
 struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
   using Base::Base;
 
@@ -370,8 +434,12 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       rewriter.setInsertionPoint(copy);
       FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
           rewriter, cast<TilingInterface>(copy.getOperation()), options);
-      if (succeeded(tiled))
-        rewriter.replaceOp(copy, tiled->replacements);
+      if (failed(tiled))
+        continue;
+      rewriter.replaceOp(copy, tiled->replacements);
+      for (Operation *op : tiled->tiledOps)
+        if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+          (void)vectorizeTransposeTile(rewriter, linalgOp);
     }
 
     // 2. 2-D/3-D tiles with unit kernel rows become 1-D convolutions.

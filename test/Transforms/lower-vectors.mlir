@@ -42,3 +42,21 @@ func.func @leading_dims_reduction(%v: vector<1x2x2x256xf32>, %acc: vector<256xf3
   %0 = vector.multi_reduction <add>, %v, %acc [0, 1, 2] : vector<1x2x2x256xf32> to vector<256xf32>
   return %0 : vector<256xf32>
 }
+
+// A 16x16 transpose of f32 (tessel-vectorize's transposing copies) becomes
+// the shuffle network of AVX-512 16x16 transposes; a transpose of another
+// shape stays element by element.
+// CHECK-LABEL: func @square_transpose_shuffles
+// CHECK-NOT: vector.transpose
+// CHECK: vector.shuffle
+// CHECK-LABEL: func @other_transpose_elementwise
+// CHECK-NOT: vector.shuffle
+// CHECK: vector.extract
+func.func @square_transpose_shuffles(%v: vector<16x16xf32>) -> vector<16x16xf32> {
+  %0 = vector.transpose %v, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+  return %0 : vector<16x16xf32>
+}
+func.func @other_transpose_elementwise(%v: vector<2x8xf32>) -> vector<8x2xf32> {
+  %0 = vector.transpose %v, [1, 0] : vector<2x8xf32> to vector<8x2xf32>
+  return %0 : vector<8x2xf32>
+}

@@ -167,6 +167,25 @@ func.func @transpose_cache_tiles(%x: tensor<32x3x3x64xf32>) -> tensor<64x32x3x3x
 
 // -----
 
+// Where both innermost dims are cut by 16 (a batch-last copy of NHWC
+// activations, a filter gradient's input), the tile is one 16x16 vector
+// transpose between the two wide dims, its unit dims collapsed away.
+// CHECK-LABEL: func @transpose_square_tiles
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c16
+// CHECK: %[[IN:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3]] : tensor<16x1x1x16xf32> into tensor<16x16xf32>
+// CHECK: %[[OUT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3]] : tensor<16x1x1x16xf32> into tensor<16x16xf32>
+// CHECK: %[[ROWS:.+]] = vector.transfer_read %[[IN]]{{.*}} : tensor<16x16xf32>, vector<16x16xf32>
+// CHECK: %[[COLUMNS:.+]] = vector.transpose %[[ROWS]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK: vector.transfer_write %[[COLUMNS]], %[[OUT]]
+// CHECK: tensor.expand_shape
+// CHECK-NOT: linalg.transpose
+func.func @transpose_square_tiles(%x: tensor<32x5x5x64xf32>) -> tensor<64x5x5x32xf32> {
+  %0 = tessel.transpose %x {perm = array<i64: 3, 1, 2, 0>} : tensor<32x5x5x64xf32> -> tensor<64x5x5x32xf32>
+  return %0 : tensor<64x5x5x32xf32>
+}
+
+// -----
+
 // A copy that walks its innermost dims in order, and one that reads
 // backwards (a flip, which no tile may cut), stay whole.
 // CHECK-LABEL: func @copies_left_whole

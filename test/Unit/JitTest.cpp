@@ -421,6 +421,36 @@ TEST(Jit, ShapeAndLayoutOps) {
   expectClose(out[5], padded, "pad");
 }
 
+/// Transposing copies whose innermost dims are both cut by 16 run as 16x16
+/// vector transposes (tessel-vectorize, tessel-lower-vectors); others keep
+/// scalar cache tiles. Each against the reference permutation, exactly.
+TEST(Jit, TransposeTiles) {
+  std::mt19937 rng(17);
+  struct Case {
+    Shape shape, perm;
+  };
+  std::vector<Case> cases = {
+      {{32, 48}, {1, 0}},               // 2-D, 2 x 3 squares
+      {{16, 3, 5, 64}, {3, 1, 2, 0}},   // NHWC to CHWN (a filter gradient's input)
+      {{4, 32, 7, 16}, {0, 3, 2, 1}},   // a middle dim with the last
+      {{2, 3, 40, 24}, {0, 1, 3, 2}},   // 40 and 24: squares and partial tiles
+      {{64, 32, 3, 3}, {2, 3, 1, 0}},   // OIHW to HWIO: no square tile
+  };
+  for (auto [i, c] : llvm::enumerate(cases)) {
+    Tensor x = reference::randomTensor(c.shape, rng);
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("transpose");
+      graph.output("y", graph.transpose(graph.input("x", x.shape()), c.perm));
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 1u);
+      expectClose(out[0], reference::transpose(x, c.perm),
+                  "transpose case " + std::to_string(i) + " on " + std::to_string(threads) +
+                      " threads",
+                  1e-30, 0.0);
+    }
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
