@@ -342,9 +342,9 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     tensor read back), and layout changes — copies whose input and output
     dims run in different orders — are cut into cache tiles: about a cache
     line of the input's trailing dims by a line of the output's, so that
-    every line a tile touches is used whole. A tile that is 16 by 16 in the
-    two innermost dims (unit elsewhere) becomes one `vector<16x16>`
-    transpose between 16 row reads and 16 row writes.
+    every line a tile touches is used whole. With 512-bit vectors, a tile
+    that is 16 by 16 in the two innermost dims (unit elsewhere) becomes one
+    `vector<16x16>` transpose between 16 row reads and 16 row writes.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

@@ -69,7 +69,7 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
     SmallVector<Operation *> squares;
     getOperation()->walk([&](vector::TransposeOp op) {
       VectorType type = op.getResultVectorType();
-      if (type.getShape() == ArrayRef<int64_t>{16, 16} &&
+      if (type.getShape() == ArrayRef<int64_t>{16, 16} && type.getElementType().isIntOrFloat() &&
           type.getElementType().getIntOrFloatBitWidth() == 32)
         squares.push_back(op);
     });
