@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 
 SANITIZE_BUILD ?= build-sanitize
 
-.PHONY: all deps configure build demo check check-sanitize bench bench-models docs clean
+.PHONY: all deps configure build demo check check-sanitize bench-tool bench bench-models docs clean
 
 all: build
 
@@ -73,11 +73,15 @@ check-sanitize: deps
 	TESSEL_ZOO_DIR=$(abspath $(BUILD))/test/Zoo/models \
 	  bash test/run-tests.sh $(SANITIZE_BUILD)
 
-# Tessel against oneDNN, layer by layer (installs oneDNN first).
-bench: deps
+# tessel-bench, built once oneDNN (its peer, benchmark-only) is installed:
+# the configure step finds the library just installed.
+bench-tool: deps
 	@bash tools/install-deps.sh --bench
 	cmake -S . -B $(BUILD) > /dev/null
 	cmake --build $(BUILD) --target tessel-bench
+
+# Tessel against oneDNN, layer by layer.
+bench: bench-tool
 	$(BUILD)/bin/tessel-bench
 
 # Whole models through Tessel, ONNX Runtime and PyTorch in one run
@@ -90,11 +94,8 @@ bench: deps
 # needs oneDNN to build; TRAIN_RUNS steps are timed per row.
 ORT_DIR := $(BUILD)/bench-models/ort
 TRAIN_RUNS ?= 5
-bench-models: build
+bench-models: build bench-tool
 	@bash tools/install-deps.sh --models
-	@bash tools/install-deps.sh --bench
-	cmake -S . -B $(BUILD) > /dev/null
-	cmake --build $(BUILD) --target tessel-bench
 	@test -f $(ORT_DIR)/node_modules/onnxruntime-node/package.json || \
 	  (mkdir -p $(ORT_DIR) && cd $(ORT_DIR) && \
 	   npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0)

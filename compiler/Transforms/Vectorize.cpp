@@ -209,6 +209,29 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
 /// Elements of a cache line of f32.
 constexpr int64_t kLineElements = 16;
 
+/// An operand's dims, as the loop each one walks (a dim may be walked
+/// backwards, c - i: a flip); empty unless every loop is walked by exactly
+/// one dim.
+SmallVector<unsigned> getDimLoops(AffineMap map) {
+  SmallVector<unsigned> loops;
+  llvm::SmallBitVector seen(map.getNumDims());
+  for (AffineExpr e : map.getResults()) {
+    std::optional<unsigned> loop;
+    bool single = true;
+    e.walk([&](AffineExpr sub) {
+      if (auto dim = dyn_cast<AffineDimExpr>(sub)) {
+        single &= !loop || *loop == dim.getPosition();
+        loop = dim.getPosition();
+      }
+    });
+    if (!loop || !single || seen.test(*loop))
+      return {};
+    seen.set(*loop);
+    loops.push_back(*loop);
+  }
+  return loops.size() == map.getNumDims() ? loops : SmallVector<unsigned>();
+}
+
 /// Cache tiles for a layout change: a copy (linalg.transpose, or a generic
 /// whose body only yields its one input, which may also flip dims) whose
 /// input and output are laid out in different loop orders reads or writes a new cache line per
@@ -233,29 +256,8 @@ SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
   if (llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0) ||
       tessel::getReversedLoops(op).any())
     return {};
-  // Each operand's dims, as the loop each one walks (a dim may be walked
-  // backwards, c - i: a flip): every loop exactly once.
-  auto loopsOf = [&](AffineMap map) -> SmallVector<unsigned> {
-    SmallVector<unsigned> loops;
-    llvm::SmallBitVector seen(map.getNumDims());
-    for (AffineExpr e : map.getResults()) {
-      std::optional<unsigned> loop;
-      bool single = true;
-      e.walk([&](AffineExpr sub) {
-        if (auto dim = dyn_cast<AffineDimExpr>(sub)) {
-          single &= !loop || *loop == dim.getPosition();
-          loop = dim.getPosition();
-        }
-      });
-      if (!loop || !single || seen.test(*loop))
-        return {};
-      seen.set(*loop);
-      loops.push_back(*loop);
-    }
-    return loops.size() == map.getNumDims() ? loops : SmallVector<unsigned>();
-  };
-  SmallVector<unsigned> in = loopsOf(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
-  SmallVector<unsigned> out = loopsOf(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  SmallVector<unsigned> in = getDimLoops(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
+  SmallVector<unsigned> out = getDimLoops(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
   if (in.empty() || out.empty() || in.back() == out.back())
     return {};
   SmallVector<int64_t> tile(ranges.size(), 1);
@@ -290,25 +292,24 @@ LogicalResult vectorizeTransposeTile(RewriterBase &rewriter, linalg::LinalgOp op
       !inType.getElementType().isIntOrFloat() ||
       inType.getElementType().getIntOrFloatBitWidth() != 32)
     return failure();
-  // Each operand's two dims of 16, as positions and as loops.
-  auto wideDims = [](RankedTensorType type, AffineMap map,
-                     SmallVector<int64_t> &positions, SmallVector<unsigned> &loops) {
-    for (auto [i, size] : llvm::enumerate(type.getShape())) {
-      if (size == 1)
-        continue;
-      auto dim = dyn_cast<AffineDimExpr>(map.getResult(i));
-      if (size != 16 || !dim)
-        return false;
-      positions.push_back(i);
-      loops.push_back(dim.getPosition());
-    }
-    return positions.size() == 2;
+  // Each operand's dims other than 1: two of 16, walking the same two loops
+  // in opposite orders.
+  auto wideDims = [](RankedTensorType type) {
+    SmallVector<int64_t> positions;
+    for (auto [i, size] : llvm::enumerate(type.getShape()))
+      if (size != 1)
+        positions.push_back(i);
+    return positions;
   };
-  SmallVector<int64_t> inDims, outDims;
-  SmallVector<unsigned> inLoops, outLoops;
-  if (!wideDims(inType, op.getMatchingIndexingMap(op.getDpsInputOperand(0)), inDims, inLoops) ||
-      !wideDims(outType, op.getMatchingIndexingMap(op.getDpsInitOperand(0)), outDims, outLoops) ||
-      inLoops[0] != outLoops[1] || inLoops[1] != outLoops[0])
+  SmallVector<int64_t> inDims = wideDims(inType), outDims = wideDims(outType);
+  SmallVector<unsigned> inLoops = getDimLoops(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
+  SmallVector<unsigned> outLoops = getDimLoops(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  auto sixteen = [](RankedTensorType type, ArrayRef<int64_t> dims) {
+    return llvm::all_of(dims, [&](int64_t d) { return type.getDimSize(d) == 16; });
+  };
+  if (inDims.size() != 2 || outDims.size() != 2 || inLoops.empty() || outLoops.empty() ||
+      !sixteen(inType, inDims) || !sixteen(outType, outDims) ||
+      inLoops[inDims[0]] != outLoops[outDims[1]] || inLoops[inDims[1]] != outLoops[outDims[0]])
     return failure();
   // Unit dims join the group of a wide dim: [..., wide0], [..., wide1, ...].
   auto groups = [](RankedTensorType type, ArrayRef<int64_t> wide) {
