@@ -160,9 +160,10 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     reduction into a broadcast shape) stay whole. A `tensor.pad` is not
     fused: padding once, outside the threads, keeps static shapes instead of
     a per-thread pad with tile-dependent bounds. After bufferization the
-    `scf.forall` becomes an OpenMP parallel loop. A fill that several ops
-    accumulate into is first copied for each, so that it fuses into each
-    one's tiles; ops that read backwards (flips) are never tiled.
+    `scf.forall` becomes an OpenMP parallel loop. Generics that only write a
+    constant (a folded zero bias) are first made fills, and a fill that
+    several ops accumulate into is copied for each, so that it fuses into
+    each one's tiles; ops that read backwards (flips) are never tiled.
 
     A group ending in an elementwise op that holds a convolution or pool
     (its bias, batch norm, activation or residual add) is then tiled again,
@@ -337,9 +338,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     write their operands in loop order (no transposition: a transposing one
     would become a scalar load and store per element) are vectorized whole
     too; anything the vectorizer declines stays as it is and lowers to
-    loops. The fill of a convolution's output is fused into its output tiles
-    (the tile's accumulators start from zero in registers, not from a zeroed
-    tensor read back), and layout changes — copies whose input and output
+    loops. The initial value of a convolution's output (a fill, or a bias
+    broadcast) is fused into its output tiles (the tile's accumulators start
+    from it in registers, not from an initialized tensor read back), and
+    layout changes — copies whose input and output
     dims run in different orders — are cut into cache tiles: about a cache
     line of the input's trailing dims by a line of the output's, so that
     every line a tile touches is used whole. With 512-bit vectors, a tile

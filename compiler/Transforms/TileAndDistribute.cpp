@@ -66,12 +66,6 @@ bool isElementwise(Operation *op) {
   return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
 }
 
-/// Whether `producer` is fused into the tiles of its one consumer: a result
-/// used once, by an elementwise linalg op (a conv into its bias/norm/ReLU
-/// epilogue, one epilogue into the next), or as the destination of a linalg
-/// op (the fill of an accumulator). Convolutions, pools and reductions do
-/// not pull in their inputs, so each layer is a fusion group of its own
-/// instead of the whole network being fused into the last op.
 /// Whether every result of `op` maps to its loops by a projected
 /// permutation: only then can a tile of the result be computed by a tile of
 /// the op (a reduction into a broadcast shape cannot).
@@ -81,6 +75,12 @@ bool hasTileableResults(linalg::LinalgOp op) {
   });
 }
 
+/// Whether `producer` is fused into the tiles of its one consumer: a result
+/// used once, by an elementwise linalg op (a conv into its bias/norm/ReLU
+/// epilogue, one epilogue into the next), or as the destination of a linalg
+/// op (the fill of an accumulator). Convolutions, pools and reductions do
+/// not pull in their inputs, so each layer is a fusion group of its own
+/// instead of the whole network being fused into the last op.
 bool fusesIntoConsumer(Operation *producer) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
   if (!linalgOp || !hasTileableResults(linalgOp) || producer->getNumResults() != 1 ||
@@ -211,6 +211,17 @@ struct TileAndDistributePass
   }
 
   void runOnOperation() override {
+    // Generics that only write a constant (a zero bias broadcast into a
+    // convolution's accumulator, folded) are fills: as generics, CSE merged
+    // equal ones, and a MobileNetV2 zeroed its 12.8 MB stem output as a
+    // kernel of its own for two layers to copy rows of back.
+    getOperation().walk([](linalg::GenericOp generic) {
+      std::optional<Value> value = linalg::isaFillOpInterface(generic);
+      if (!value || generic->getNumResults() != 1)
+        return;
+      IRRewriter rewriter(generic);
+      rewriter.replaceOpWithNewOp<linalg::FillOp>(generic, *value, generic.getDpsInits()[0]);
+    });
     // A fill that several ops accumulate into (CSE merges equal ones) is
     // copied for each: then each is fused into its consumer's tiles, here
     // and into the register tiles of tessel-vectorize, which start from

@@ -136,6 +136,27 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   return tile;
 }
 
+/// Whether `op` only initializes a convolution's accumulator: a fill, or
+/// an elementwise op that writes a constant or broadcasts a smaller operand
+/// (a bias) without reading its destination. Fused into each register tile,
+/// the tile starts from those values in registers; left alone, it was a
+/// separate pass over each output row (written with the bias, or a memset,
+/// then read back by every tile).
+bool isAccumulatorInit(Operation *op) {
+  if (isa<linalg::FillOp>(op))
+    return true;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)) ||
+      !generic.getIndexingMapsArray().back().isIdentity())
+    return false;
+  return llvm::all_of(generic.getDpsInputOperands(), [&](OpOperand *input) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    return map.isProjectedPermutation() && map.getNumResults() < map.getNumDims();
+  });
+}
+
 /// Bytes of filter a dense convolution's register tiles may sweep between
 /// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
 constexpr int64_t kFilterBlockBytes = 512 * 1024;
@@ -398,7 +419,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       fuseOptions.setFusionControlFn(
           [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
               -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-            if (isDestinationOperand && isa<linalg::FillOp>(producer.getOwner()))
+            if (isDestinationOperand && isAccumulatorInit(producer.getOwner()))
               return scf::SCFTileAndFuseOptions::ControlFnResult{};
             return std::nullopt;
           });

@@ -1,6 +1,7 @@
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --linalg-fuse-elementwise-ops --tessel-tile-and-distribute="threads=2 min-parallel-iterations=0" --canonicalize %s | FileCheck %s
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute %s | FileCheck %s --check-prefix=ONE
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute="threads=2" %s | FileCheck %s --check-prefix=SMALL
+// RUN: tessel-opt --split-input-file --tessel-to-linalg --linalg-fuse-elementwise-ops --cse --tessel-tile-and-distribute="threads=2 min-parallel-iterations=0" %s | FileCheck %s --check-prefix=ZERO
 // More threads than the OpenMP runtime can always start are refused.
 // RUN: not tessel-opt --tessel-tile-and-distribute="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS
 // THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256, the most Tessel runs on
@@ -154,4 +155,28 @@ func.func @small_layers(%a: tensor<64x64xf32>, %b: tensor<512x512xf32>) -> (tens
 func.func @large_layer(%a: tensor<1024x1024xf32>) -> tensor<1024x1024xf32> {
   %0 = tessel.relu %a : tensor<1024x1024xf32>
   return %0 : tensor<1024x1024xf32>
+}
+
+// -----
+
+// A zero bias folds into a generic that writes zeros, and CSE merges the
+// equal ones of two convs into one tensor both accumulate into. As a
+// generic it fused into neither and was a whole-tensor kernel of its own;
+// as the fill it is, each conv gets its own copy inside its tiles.
+// ZERO-LABEL: func @zero_bias_fills
+// ZERO-NOT: linalg.generic
+// ZERO: scf.forall
+// ZERO: linalg.fill
+// ZERO: linalg.conv_2d_nhwc_hwcf
+// ZERO: scf.forall
+// ZERO: linalg.fill
+// ZERO: linalg.conv_2d_nhwc_hwcf
+func.func @zero_bias_fills(%x: tensor<2x8x8x16xf32>, %w: tensor<3x3x16x16xf32>, %v: tensor<3x3x16x16xf32>) -> (tensor<2x8x8x16xf32>, tensor<2x8x8x16xf32>) {
+  %b = tessel.constant dense<0.0> : tensor<16xf32>
+  %c = tessel.constant dense<0.0> : tensor<16xf32>
+  %y = tessel.conv %x, %w, %b layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<2x8x8x16xf32>, tensor<3x3x16x16xf32>, tensor<16xf32>) -> tensor<2x8x8x16xf32>
+  %z = tessel.conv %x, %v, %c layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<2x8x8x16xf32>, tensor<3x3x16x16xf32>, tensor<16xf32>) -> tensor<2x8x8x16xf32>
+  return %y, %z : tensor<2x8x8x16xf32>, tensor<2x8x8x16xf32>
 }

@@ -213,3 +213,22 @@ func.func @fill_in_the_tile(%x: tensor<1x10x10x16xf32>, %w: tensor<3x3x16x32xf32
   %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x10x10x16xf32>, tensor<3x3x16x32xf32>) -> tensor<1x8x8x32xf32>
   return %0 : tensor<1x8x8x32xf32>
 }
+
+// -----
+
+// So is a bias broadcast into the output: each tile starts from the bias
+// vectors (read with a broadcasting map), not from a whole output written
+// with the bias and read back.
+// CHECK-LABEL: func @bias_in_the_tile
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for
+// CHECK: %[[BIAS:.+]] = vector.transfer_read %arg2[%{{.+}}], %{{.+}} {{{.*}}permutation_map = #{{.+}}} : tensor<32xf32>, vector<1x1x8x32xf32>
+// CHECK: %[[INIT:.+]] = vector.transfer_write %[[BIAS]], %{{.+}} : vector<1x1x8x32xf32>, tensor<1x1x8x32xf32>
+// CHECK: %[[TILE:.+]] = tensor.extract_slice %[[INIT]]
+// CHECK: vector.transfer_read %[[TILE]]
+// CHECK-NOT: linalg.generic
+func.func @bias_in_the_tile(%x: tensor<1x8x8x16xf32>, %w: tensor<3x3x16x32xf32>, %b: tensor<32xf32>) -> tensor<1x8x8x32xf32> {
+  %0 = tessel.conv %x, %w, %b layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x8x8x16xf32>, tensor<3x3x16x32xf32>, tensor<32xf32>) -> tensor<1x8x8x32xf32>
+  return %0 : tensor<1x8x8x32xf32>
+}

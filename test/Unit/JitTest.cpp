@@ -819,6 +819,67 @@ TEST(Jit, RegisterTiledConvs) {
   }
 }
 
+/// Convs with zero biases (BatchNorm-folded ones of a fresh export): the
+/// bias folds into a generic writing zeros, equal ones of two convs merge,
+/// and tessel-tile-and-distribute makes them fills fused into each conv's
+/// tiles. Two convs of one input with the same output shape, each with a
+/// zero bias and a ReLU6, against the naive conv, at 1 and 2 threads.
+TEST(Jit, ZeroBiasConvsShareNoFill) {
+  std::mt19937 rng(29);
+  struct Case {
+    Layout layout;
+    Shape inSpatial, kernel, strides;
+    int64_t cin, cout, groups, batch;
+  };
+  std::vector<Case> cases = {
+      {Layout::NHWC, {12, 12}, {3, 3}, {2, 2}, 3, 32, 1, 2},
+      {Layout::NHWC, {9, 9}, {1, 1}, {1, 1}, 24, 144, 1, 2},
+      {Layout::NHWC, {10, 10}, {3, 3}, {1, 1}, 48, 48, 48, 1},
+      {Layout::NCHW, {7, 7}, {3, 3}, {1, 1}, 16, 64, 1, 4},
+      {Layout::NWC, {20}, {5}, {1}, 6, 64, 1, 1},
+  };
+  for (auto [i, c] : llvm::enumerate(cases)) {
+    int sr = reference::spatialRank(c.layout);
+    Shape pad(sr, 1), outSp;
+    for (int d = 0; d < sr; ++d)
+      outSp.push_back((c.inSpatial[d] + 2 - c.kernel[d]) / c.strides[d] + 1);
+    Shape filterShape = c.kernel;
+    filterShape.push_back(c.cin / c.groups);
+    filterShape.push_back(c.cout);
+    Tensor x = reference::randomTensor(
+        reference::activationShape(c.layout, c.batch, c.cin, c.inSpatial), rng);
+    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor v = reference::randomTensor(filterShape, rng);
+    Tensor zero = Tensor::zeros({c.cout});
+    reference::ConvSpec spec{c.layout, true, c.strides, Shape(sr, 1), pad, pad, c.groups};
+    Shape outShape = reference::activationShape(c.layout, c.batch, c.cout, outSp);
+    auto relu6 = [](double t) { return std::min(std::max(t, 0.0), 6.0); };
+    Tensor wantW = reference::mapUnary(reference::conv(x, w, nullptr, spec, outShape), relu6);
+    Tensor wantV = reference::mapUnary(reference::conv(x, v, nullptr, spec, outShape), relu6);
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("zero_bias");
+      ConvOptions options;
+      options.layout = c.layout;
+      options.filterLayout = filterLayoutFor(sr, true);
+      options.strides = c.strides;
+      options.padding = Shape(2 * sr, 1);
+      options.groups = c.groups;
+      Value in = graph.input("x", x.shape());
+      for (const Tensor *filter : {&w, &v})
+        graph.output(filter == &w ? "w" : "v",
+                     graph.clamp(graph.conv(in, graph.constant(*filter), options,
+                                            graph.constant(zero)),
+                                 0.0, 6.0));
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 2u);
+      std::string where =
+          "zero-bias conv case " + std::to_string(i) + " on " + std::to_string(threads) + " threads";
+      expectClose(out[0], wantW, where + ", first conv");
+      expectClose(out[1], wantV, where + ", second conv");
+    }
+  }
+}
+
 /// Max pooling and ReLU propagate NaN as PyTorch does (the vector max
 /// leaves only the sign of a zero open): a NaN makes every window that
 /// holds it NaN, at vector widths (64 channels) and in scalar tails.
