@@ -225,14 +225,19 @@ struct TileAndDistributePass
     // A fill that several ops accumulate into (CSE merges equal ones) is
     // copied for each: then each is fused into its consumer's tiles, here
     // and into the register tiles of tessel-vectorize, which start from
-    // zeros in registers instead of reading back a zeroed tensor.
+    // zeros in registers instead of reading back a zeroed tensor. Each
+    // copy takes its user's location, so that a kernel profile names the
+    // layer it belongs to, not the one CSE kept.
     getOperation().walk([](linalg::FillOp fill) {
       if (!fill->getNumResults() || fill->getResult(0).hasOneUse())
         return;
       OpBuilder b(fill);
-      for (OpOperand &use : llvm::make_early_inc_range(
-               llvm::drop_begin(fill->getResult(0).getUses())))
-        use.set(b.clone(*fill)->getResult(0));
+      for (OpOperand &use : llvm::make_early_inc_range(fill->getResult(0).getUses())) {
+        Operation *copy = b.clone(*fill);
+        copy->setLoc(use.getOwner()->getLoc());
+        use.set(copy->getResult(0));
+      }
+      fill->erase();
     });
     // The ends of fusion groups: linalg ops not fused into a consumer,
     // decided before any tiling adds uses.
