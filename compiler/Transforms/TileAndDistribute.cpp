@@ -176,8 +176,7 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   // output in order: a layout change (to NCHW) in it would make them
   // channels, and the convolution's tiles single channels.
   if (loops < 3 || !isElementwise(root) || root->getNumResults() != 1 ||
-      !root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity() ||
-      !tessel::walksLoopsInOrder(root))
+      !root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity())
     return;
   // Decided before tiling, which gives the producers new uses.
   llvm::SmallPtrSet<Operation *, 8> group = getConvolutionGroup(root);
@@ -186,10 +185,32 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
         return isElementwise(linalgOp) && !tessel::walksLoopsInOrder(linalgOp);
       }))
     return;
-  // Every loop but the last two (a row's columns and channels) steps by one.
   SmallVector<OpFoldResult> sizes(loops, rewriter.getIndexAttr(0));
-  for (int64_t i = 0; i + 2 < loops; ++i)
-    sizes[i] = rewriter.getIndexAttr(1);
+  if (tessel::walksLoopsInOrder(root)) {
+    // Every loop but the last two (a row's columns and channels) steps by
+    // one.
+    for (int64_t i = 0; i + 2 < loops; ++i)
+      sizes[i] = rewriter.getIndexAttr(1);
+  } else {
+    // A copy of the convolution's output into another order of its leading
+    // dims, its innermost kept (a filter gradient [C_in, kh, kw, C_out]
+    // into HWIO): tiled along the output's first dim, two at a time where
+    // even (the register tile's two images), so that each tile of the
+    // convolution (a few kernel taps by C_out) is copied from L1 instead
+    // of the whole gradient being written, read back and written again.
+    if (root.getNumDpsInputs() != 1)
+      return;
+    OpOperand *input = root.getDpsInputOperand(0);
+    AffineMap map = root.getMatchingIndexingMap(input);
+    if (!input->get().getDefiningOp<linalg::ConvolutionOpInterface>() ||
+        !map.isPermutation() || map.getDimPosition(loops - 1) != loops - 1)
+      return;
+    unsigned first = map.getDimPosition(0);
+    int64_t extent = root.getStaticLoopRanges()[first];
+    if (ShapedType::isDynamic(extent))
+      return;
+    sizes[first] = rewriter.getIndexAttr(extent % 2 == 0 ? 2 : 1);
+  }
   (void)tileAndFuse(rewriter, root, sizes, scf::SCFTilingOptions::LoopType::ForOp, group);
 }
 

@@ -2,6 +2,7 @@
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute %s | FileCheck %s --check-prefix=ONE
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --tessel-tile-and-distribute="threads=2" %s | FileCheck %s --check-prefix=SMALL
 // RUN: tessel-opt --split-input-file --tessel-to-linalg --linalg-fuse-elementwise-ops --cse --tessel-tile-and-distribute="threads=2 min-parallel-iterations=0" %s | FileCheck %s --check-prefix=ZERO
+// RUN: tessel-opt --split-input-file --tessel-decompose --tessel-to-linalg --linalg-fuse-elementwise-ops --tessel-tile-and-distribute="threads=2 min-parallel-iterations=0" --canonicalize %s | FileCheck %s --check-prefix=GRAD
 // More threads than the OpenMP runtime can always start are refused.
 // RUN: not tessel-opt --tessel-tile-and-distribute="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS
 // THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256, the most Tessel runs on
@@ -179,4 +180,24 @@ func.func @zero_bias_fills(%x: tensor<2x8x8x16xf32>, %w: tensor<3x3x16x16xf32>, 
   %z = tessel.conv %x, %v, %c layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
          : (tensor<2x8x8x16xf32>, tensor<3x3x16x16xf32>, tensor<16xf32>) -> tensor<2x8x8x16xf32>
   return %y, %z : tensor<2x8x8x16xf32>, tensor<2x8x8x16xf32>
+}
+
+// -----
+
+// A filter gradient is a convolution over the batch whose output,
+// [C_in, kh, kw, C_out], is copied into HWIO. Within each thread's input
+// channels the copy is tiled two input channels at a time with the
+// convolution and its fill fused: each [2, 3, 3, 64] tile is copied while
+// in L1, not the whole gradient written, read back and written again.
+// GRAD-LABEL: func @filter_gradient_rows
+// GRAD: scf.forall (%{{.+}}) = (0) to (32) step (16)
+// GRAD: scf.for %[[C:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// GRAD: linalg.fill {{.*}} -> tensor<2x3x3x64xf32>
+// GRAD: %[[G:.+]] = linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<2x3x3x64xf32>
+// GRAD: linalg.transpose ins(%[[G]] : tensor<2x3x3x64xf32>) outs(%{{.+}} : tensor<3x3x2x64xf32>) permutation = [1, 2, 0, 3]
+// GRAD: tensor.insert_slice %{{.+}}[0, 0, %[[C]], 0] [3, 3, 2, 64]
+func.func @filter_gradient_rows(%x: tensor<1x6x6x32xf32>, %dy: tensor<1x6x6x64xf32>) -> tensor<3x3x32x64xf32> {
+  %w = tessel.conv_backward_filter %x, %dy layout nhwc, hwio {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x6x6x32xf32>, tensor<1x6x6x64xf32>) -> tensor<3x3x32x64xf32>
+  return %w : tensor<3x3x32x64xf32>
 }
