@@ -749,20 +749,58 @@ TEST(Jit, StridedInputsAreCopied) {
 
 namespace {
 
+/// A convolution with padding 1 on every side, as the register-tiling
+/// tests build it: its shapes, options and reference spec.
+struct PaddedConv {
+  Layout layout;
+  Shape inSpatial, kernel, strides, dilations;
+  int64_t cin, cout, groups;
+  int64_t batch = 1;
+
+  int spatialRank() const { return reference::spatialRank(layout); }
+  Shape inputShape() const {
+    return reference::activationShape(layout, batch, cin, inSpatial);
+  }
+  Shape filterShape() const {
+    Shape shape = kernel;
+    shape.push_back(cin / groups);
+    shape.push_back(cout);
+    return shape;
+  }
+  Shape outputShape() const {
+    Shape outSp;
+    for (int d = 0; d < spatialRank(); ++d) {
+      int64_t extent = dilations[d] * (kernel[d] - 1) + 1;
+      outSp.push_back((inSpatial[d] + 2 - extent) / strides[d] + 1);
+    }
+    return reference::activationShape(layout, batch, cout, outSp);
+  }
+  ConvOptions options() const {
+    ConvOptions o;
+    o.layout = layout;
+    o.filterLayout = filterLayoutFor(spatialRank(), true);
+    o.strides = strides;
+    o.dilations = dilations;
+    o.padding = Shape(2 * spatialRank(), 1);
+    o.groups = groups;
+    return o;
+  }
+  /// The naive convolution of `x` by `w` (plus `b` where given).
+  Tensor reference(const Tensor &x, const Tensor &w, const Tensor *b) const {
+    Shape pad(spatialRank(), 1);
+    reference::ConvSpec spec{layout, true, strides, dilations, pad, pad, groups};
+    return reference::conv(x, w, b, spec, outputShape());
+  }
+};
+
 /// Channels-last convolutions large enough for full register tiles (64
 /// output channels, several columns, input-channel steps), dense and
 /// depthwise, 1-D to 3-D, strided and dilated.
 TEST(Jit, RegisterTiledConvs) {
   std::mt19937 rng(13);
-  struct Case {
-    Layout layout;
-    Shape inSpatial, kernel, strides, dilations;
-    int64_t cin, cout, groups;
-    int64_t batch = 1;
-  };
   // Cases 7-9 have even batches and narrow rows: their tiles take two
   // images (tessel-vectorize).
-  std::vector<Case> cases = {
+  std::vector<PaddedConv> cases = {
       {Layout::NHWC, {12, 12}, {3, 3}, {1, 1}, {1, 1}, 32, 64, 1},
       {Layout::NHWC, {14, 13}, {3, 3}, {2, 2}, {1, 1}, 16, 48, 1},
       {Layout::NHWC, {9, 9}, {3, 3}, {1, 1}, {2, 2}, 8, 32, 1},
@@ -782,37 +820,19 @@ TEST(Jit, RegisterTiledConvs) {
       {Layout::NWC, {10}, {3}, {1}, {2}, 640, 256, 1},
   };
   for (auto [i, c] : llvm::enumerate(cases)) {
-    int sr = reference::spatialRank(c.layout);
-    Shape pad(sr, 1), outSp;
-    for (int d = 0; d < sr; ++d) {
-      int64_t extent = c.dilations[d] * (c.kernel[d] - 1) + 1;
-      outSp.push_back((c.inSpatial[d] + 2 - extent) / c.strides[d] + 1);
-    }
-    Shape filterShape = c.kernel;
-    filterShape.push_back(c.cin / c.groups);
-    filterShape.push_back(c.cout);
-    Tensor x = reference::randomTensor(
-        reference::activationShape(c.layout, c.batch, c.cin, c.inSpatial), rng);
-    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor x = reference::randomTensor(c.inputShape(), rng);
+    Tensor w = reference::randomTensor(c.filterShape(), rng);
     Tensor b = reference::randomTensor({c.cout}, rng);
-    reference::ConvSpec spec{c.layout, true, c.strides, c.dilations, pad, pad, c.groups};
-    Shape outShape = reference::activationShape(c.layout, c.batch, c.cout, outSp);
-    Tensor want = reference::conv(x, w, &b, spec, outShape);
+    Tensor want = reference::mapUnary(c.reference(x, w, &b),
+                                      [](double v) { return std::max(v, 0.0); });
     for (unsigned threads : {1u, 2u}) {
       Graph graph("tiled");
-      ConvOptions options;
-      options.layout = c.layout;
-      options.filterLayout = filterLayoutFor(sr, true);
-      options.strides = c.strides;
-      options.dilations = c.dilations;
-      options.padding = Shape(2 * sr, 1);
-      options.groups = c.groups;
       Value y = graph.relu(graph.conv(graph.input("x", x.shape()), graph.constant(w),
-                                      options, graph.constant(b)));
+                                      c.options(), graph.constant(b)));
       graph.output("y", y);
       std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
       ASSERT_EQ(out.size(), 1u);
-      expectClose(out[0], reference::mapUnary(want, [](double v) { return std::max(v, 0.0); }),
+      expectClose(out[0], want,
                   "register-tiled conv case " + std::to_string(i) + " on " +
                       std::to_string(threads) + " threads");
     }
@@ -826,56 +846,33 @@ TEST(Jit, RegisterTiledConvs) {
 /// zero bias and a ReLU6, against the naive conv, at 1 and 2 threads.
 TEST(Jit, ZeroBiasConvsShareNoFill) {
   std::mt19937 rng(29);
-  struct Case {
-    Layout layout;
-    Shape inSpatial, kernel, strides;
-    int64_t cin, cout, groups, batch;
+  std::vector<PaddedConv> cases = {
+      {Layout::NHWC, {12, 12}, {3, 3}, {2, 2}, {1, 1}, 3, 32, 1, 2},
+      {Layout::NHWC, {9, 9}, {1, 1}, {1, 1}, {1, 1}, 24, 144, 1, 2},
+      {Layout::NHWC, {10, 10}, {3, 3}, {1, 1}, {1, 1}, 48, 48, 48},
+      {Layout::NCHW, {7, 7}, {3, 3}, {1, 1}, {1, 1}, 16, 64, 1, 4},
+      {Layout::NWC, {20}, {5}, {1}, {1}, 6, 64, 1},
   };
-  std::vector<Case> cases = {
-      {Layout::NHWC, {12, 12}, {3, 3}, {2, 2}, 3, 32, 1, 2},
-      {Layout::NHWC, {9, 9}, {1, 1}, {1, 1}, 24, 144, 1, 2},
-      {Layout::NHWC, {10, 10}, {3, 3}, {1, 1}, 48, 48, 48, 1},
-      {Layout::NCHW, {7, 7}, {3, 3}, {1, 1}, 16, 64, 1, 4},
-      {Layout::NWC, {20}, {5}, {1}, 6, 64, 1, 1},
-  };
+  auto relu6 = [](double t) { return std::min(std::max(t, 0.0), 6.0); };
   for (auto [i, c] : llvm::enumerate(cases)) {
-    int sr = reference::spatialRank(c.layout);
-    Shape pad(sr, 1), outSp;
-    for (int d = 0; d < sr; ++d)
-      outSp.push_back((c.inSpatial[d] + 2 - c.kernel[d]) / c.strides[d] + 1);
-    Shape filterShape = c.kernel;
-    filterShape.push_back(c.cin / c.groups);
-    filterShape.push_back(c.cout);
-    Tensor x = reference::randomTensor(
-        reference::activationShape(c.layout, c.batch, c.cin, c.inSpatial), rng);
-    Tensor w = reference::randomTensor(filterShape, rng);
-    Tensor v = reference::randomTensor(filterShape, rng);
+    Tensor x = reference::randomTensor(c.inputShape(), rng);
+    std::vector<Tensor> filters = {reference::randomTensor(c.filterShape(), rng),
+                                   reference::randomTensor(c.filterShape(), rng)};
     Tensor zero = Tensor::zeros({c.cout});
-    reference::ConvSpec spec{c.layout, true, c.strides, Shape(sr, 1), pad, pad, c.groups};
-    Shape outShape = reference::activationShape(c.layout, c.batch, c.cout, outSp);
-    auto relu6 = [](double t) { return std::min(std::max(t, 0.0), 6.0); };
-    Tensor wantW = reference::mapUnary(reference::conv(x, w, nullptr, spec, outShape), relu6);
-    Tensor wantV = reference::mapUnary(reference::conv(x, v, nullptr, spec, outShape), relu6);
     for (unsigned threads : {1u, 2u}) {
       Graph graph("zero_bias");
-      ConvOptions options;
-      options.layout = c.layout;
-      options.filterLayout = filterLayoutFor(sr, true);
-      options.strides = c.strides;
-      options.padding = Shape(2 * sr, 1);
-      options.groups = c.groups;
       Value in = graph.input("x", x.shape());
-      for (const Tensor *filter : {&w, &v})
-        graph.output(filter == &w ? "w" : "v",
-                     graph.clamp(graph.conv(in, graph.constant(*filter), options,
+      for (auto [k, w] : llvm::enumerate(filters))
+        graph.output("y" + std::to_string(k),
+                     graph.clamp(graph.conv(in, graph.constant(w), c.options(),
                                             graph.constant(zero)),
                                  0.0, 6.0));
       std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
-      ASSERT_EQ(out.size(), 2u);
-      std::string where =
-          "zero-bias conv case " + std::to_string(i) + " on " + std::to_string(threads) + " threads";
-      expectClose(out[0], wantW, where + ", first conv");
-      expectClose(out[1], wantV, where + ", second conv");
+      ASSERT_EQ(out.size(), filters.size());
+      for (auto [k, w] : llvm::enumerate(filters))
+        expectClose(out[k], reference::mapUnary(c.reference(x, w, nullptr), relu6),
+                    "zero-bias conv case " + std::to_string(i) + ", conv " +
+                        std::to_string(k) + ", on " + std::to_string(threads) + " threads");
     }
   }
 }
