@@ -174,7 +174,8 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   int64_t loops = root.getNumLoops();
   // Rows are the leading loops only where the group walks the convolution's
   // output in order: a layout change (to NCHW) in it would make them
-  // channels, and the convolution's tiles single channels.
+  // channels, and the convolution's tiles single channels. A copy that
+  // reorders only the leading dims is tiled along the first (below).
   if (loops < 3 || !isElementwise(root) || root->getNumResults() != 1 ||
       !root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity())
     return;
