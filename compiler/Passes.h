@@ -31,6 +31,12 @@ constexpr unsigned kMaxThreads = 256;
 /// this on average run on one thread.
 constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
 
+/// Images a dense convolution's register tile may take at once
+/// (tessel-vectorize, where the register file holds that many output
+/// tiles); tessel-tile-and-distribute tiles a filter gradient's copy into
+/// HWIO by as many input channels, so that such tiles stay possible.
+constexpr int64_t kRegisterTileImages = 2;
+
 /// The symbol function `name` has after tessel-prepare-entry.
 inline std::string getEntrySymbol(llvm::StringRef name) {
   return ("__tessel_entry_" + name).str();

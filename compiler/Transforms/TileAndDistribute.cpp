@@ -195,10 +195,11 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   } else {
     // A copy of the convolution's output into another order of its leading
     // dims, its innermost kept (a filter gradient [C_in, kh, kw, C_out]
-    // into HWIO): tiled along the output's first dim, two at a time where
-    // even (the register tile's two images), so that each tile of the
-    // convolution (a few kernel taps by C_out) is copied from L1 instead
-    // of the whole gradient being written, read back and written again.
+    // into HWIO): tiled along the output's first dim, by as many as a
+    // register tile takes images where they divide it, so that each tile
+    // of the convolution (a few kernel taps by C_out) is copied from L1
+    // instead of the whole gradient being written, read back and written
+    // again.
     if (root.getNumDpsInputs() != 1)
       return;
     OpOperand *input = root.getDpsInputOperand(0);
@@ -210,7 +211,8 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
     int64_t extent = root.getStaticLoopRanges()[first];
     if (ShapedType::isDynamic(extent))
       return;
-    sizes[first] = rewriter.getIndexAttr(extent % 2 == 0 ? 2 : 1);
+    int64_t images = tessel::kRegisterTileImages;
+    sizes[first] = rewriter.getIndexAttr(extent % images == 0 ? images : 1);
   }
   (void)tileAndFuse(rewriter, root, sizes, scf::SCFTilingOptions::LoopType::ForOp, group);
 }

@@ -126,8 +126,9 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
     int64_t registers = lanes >= 16 ? 32 : 16;
     int64_t weights = llvm::divideCeil(channelTile, lanes);
     int64_t step = channelStep;
-    if (best > 0 && 2 * best + weights + 1 <= registers && ranges[0] % 2 == 0) {
-      tile[0] = 2;
+    int64_t images = tessel::kRegisterTileImages;
+    if (best > 0 && images * best + weights + 1 <= registers && ranges[0] % images == 0) {
+      tile[0] = images;
       step = 1;
     }
     int64_t inChannels = ranges.back();

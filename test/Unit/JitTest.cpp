@@ -786,7 +786,7 @@ struct PaddedConv {
     return o;
   }
   /// The naive convolution of `x` by `w` (plus `b` where given).
-  Tensor reference(const Tensor &x, const Tensor &w, const Tensor *b) const {
+  Tensor naive(const Tensor &x, const Tensor &w, const Tensor *b) const {
     Shape pad(spatialRank(), 1);
     reference::ConvSpec spec{layout, true, strides, dilations, pad, pad, groups};
     return reference::conv(x, w, b, spec, outputShape());
@@ -823,7 +823,7 @@ TEST(Jit, RegisterTiledConvs) {
     Tensor x = reference::randomTensor(c.inputShape(), rng);
     Tensor w = reference::randomTensor(c.filterShape(), rng);
     Tensor b = reference::randomTensor({c.cout}, rng);
-    Tensor want = reference::mapUnary(c.reference(x, w, &b),
+    Tensor want = reference::mapUnary(c.naive(x, w, &b),
                                       [](double v) { return std::max(v, 0.0); });
     for (unsigned threads : {1u, 2u}) {
       Graph graph("tiled");
@@ -870,7 +870,7 @@ TEST(Jit, ZeroBiasConvsShareNoFill) {
       std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
       ASSERT_EQ(out.size(), filters.size());
       for (auto [k, w] : llvm::enumerate(filters))
-        expectClose(out[k], reference::mapUnary(c.reference(x, w, nullptr), relu6),
+        expectClose(out[k], reference::mapUnary(c.naive(x, w, nullptr), relu6),
                     "zero-bias conv case " + std::to_string(i) + ", conv " +
                         std::to_string(k) + ", on " + std::to_string(threads) + " threads");
     }
