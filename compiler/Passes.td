@@ -346,7 +346,12 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     line of the input's trailing dims by a line of the output's, so that
     every line a tile touches is used whole. With 512-bit vectors, a tile
     that is 16 by 16 in the two innermost dims (unit elsewhere) becomes one
-    `vector<16x16>` transpose between 16 row reads and 16 row writes.
+    `vector<16x16>` transpose between 16 row reads and 16 row writes. An
+    elementwise op that reads an operand transposed (an SGD update of an
+    OIHW filter reading its `[I, kh, kw, O]` gradient) has the loops that
+    every operand walks together, in order, collapsed; where two remain it
+    is a 2-D transpose (`[O, I*kh*kw]` against `[I*kh*kw, O]`), cut into
+    16x16 tiles vectorized whole.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

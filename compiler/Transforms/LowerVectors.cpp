@@ -129,9 +129,13 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
             return name == "math.exp" || name == "math.tanh";
           });
         })) ||
-        failed(lowerSquareTransposes()) ||
+        // Transposed reads and writes (an elementwise op's tile reading an
+        // operand transposed) as transposes, then square ones as shuffles.
         failed(apply([](RewritePatternSet &p) {
           vector::populateVectorTransferPermutationMapLoweringPatterns(p);
+        })) ||
+        failed(lowerSquareTransposes()) ||
+        failed(apply([](RewritePatternSet &p) {
           vector::populateVectorBroadcastLoweringPatterns(p);
           vector::populateVectorTransposeLoweringPatterns(
               p, vector::VectorTransposeLowering::EltWise);

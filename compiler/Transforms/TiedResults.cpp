@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::tessel {
@@ -80,8 +81,35 @@ struct TieResultsPass : tessel::impl::TesselTieResultsBase<TieResultsPass> {
       }
       tied[j] = true;
       OpBuilder b(ret);
-      auto materialized = bufferization::MaterializeInDestinationOp::create(
-          b, ret.getLoc(), ret.getOperand(k), fn.getArgument(j));
+      Value value = ret.getOperand(k);
+      Value dest = fn.getArgument(j);
+      // An update computed on a collapsed view of the argument (the 2-D
+      // transposes of tessel-vectorize) and expanded back is materialized
+      // before the expansion, in that same view: one-shot bufferization
+      // does not see through the reshapes that the expanded value is the
+      // argument's buffer, and would copy the argument, update the copy
+      // and copy it back.
+      auto expand = value.getDefiningOp<tensor::ExpandShapeOp>();
+      tensor::CollapseShapeOp view;
+      if (expand)
+        for (Operation *user : dest.getUsers())
+          if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user);
+              collapse && collapse->getBlock() == ret->getBlock() &&
+              collapse.getResultType() == expand.getSrcType() &&
+              collapse.getReassociationIndices() == expand.getReassociationIndices()) {
+            view = collapse;
+            break;
+          }
+      if (view) {
+        auto materialized = bufferization::MaterializeInDestinationOp::create(
+            b, ret.getLoc(), expand.getSrc(), view.getResult());
+        ret.setOperand(k, tensor::ExpandShapeOp::create(b, ret.getLoc(), expand.getResultType(),
+                                                        materialized.getResult(),
+                                                        expand.getReassociationIndices()));
+        continue;
+      }
+      auto materialized =
+          bufferization::MaterializeInDestinationOp::create(b, ret.getLoc(), value, dest);
       ret.setOperand(k, materialized.getResult());
     }
     // Only tied arguments may be written: the others are the caller's
@@ -109,7 +137,15 @@ struct DropTiedResultsPass
     for (auto [k, arg] : llvm::enumerate(*ties)) {
       if (!arg)
         continue;
-      if (!ret || ret.getOperand(k) != fn.getArgument(*arg)) {
+      // The argument's buffer, or a view of it collapsed and expanded back
+      // to its shape (tessel-tie-results).
+      Value buffer = ret ? ret.getOperand(k) : Value();
+      if (auto expand = buffer ? buffer.getDefiningOp<memref::ExpandShapeOp>() : nullptr)
+        if (auto collapse = expand.getSrc().getDefiningOp<memref::CollapseShapeOp>();
+            collapse && collapse.getSrc().getType() == expand.getType() &&
+            collapse.getReassociationIndices() == expand.getReassociationIndices())
+          buffer = collapse.getSrc();
+      if (!ret || buffer != fn.getArgument(*arg)) {
         fn.emitError() << "result " << k << " of '" << fn.getName()
                        << "' was not computed in the buffer of argument " << *arg;
         return signalPassFailure();

@@ -254,37 +254,51 @@ SmallVector<unsigned> getDimLoops(AffineMap map) {
   return loops.size() == map.getNumDims() ? loops : SmallVector<unsigned>();
 }
 
-/// Cache tiles for a layout change: a copy (linalg.transpose, or a generic
-/// whose body only yields its one input, which may also flip dims) whose
-/// input and output are laid out in different loop orders reads or writes a new cache line per
-/// element, and on a tensor larger than the cache touches every line once
-/// per element in it. A tile that spans about a line of the input's
-/// trailing dims and a line of the output's uses every line it touches
-/// whole while it is in L1. Empty for other ops and in-order copies.
+/// Whether `op` is a copy: a linalg.transpose, or a generic whose body only
+/// yields its one input (which may also flip dims).
+bool isCopy(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1)
+    return false;
+  if (isa<linalg::TransposeOp>(op.getOperation()))
+    return true;
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  return body.getOperations().size() == 1 && yield && yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == body.getArgument(0);
+}
+
+/// Cache tiles for a layout change: an op whose operands are laid out in
+/// different loop orders reads or writes a new cache line per element, and
+/// on a tensor larger than the cache touches every line once per element in
+/// it. A tile that spans about a line of each operand's trailing dims uses
+/// every line it touches whole while it is in L1. For copies of any rank
+/// (linalg.transpose, or a generic whose body only yields its one input) and
+/// for 2-D elementwise ops (collapseTogetherWalkedLoops makes an SGD update
+/// reading its gradient transposed one); operands that do not walk every
+/// loop (a scalar, a broadcast row) take no part. Empty for other ops and
+/// in-order ones.
 SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != op.getNumParallelLoops())
+  if (op.getNumLoops() != op.getNumParallelLoops() ||
+      !(isCopy(op) || (op.getNumLoops() == 2 && isa<linalg::GenericOp>(op.getOperation()))))
     return {};
-  if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation())) {
-    Block &body = generic.getRegion().front();
-    auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-    if (body.getOperations().size() != 1 || !yield || yield.getNumOperands() != 1 ||
-        yield.getOperand(0) != body.getArgument(0))
-      return {};
-  } else if (!isa<linalg::TransposeOp>(op.getOperation())) {
-    return {};
-  }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0) ||
       tessel::getReversedLoops(op).any())
     return {};
-  SmallVector<unsigned> in = getDimLoops(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
-  SmallVector<unsigned> out = getDimLoops(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
-  if (in.empty() || out.empty() || in.back() == out.back())
+  SmallVector<SmallVector<unsigned>> orders;
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (SmallVector<unsigned> loops = getDimLoops(map); !loops.empty())
+      orders.push_back(std::move(loops));
+  if (llvm::all_of(orders, [&](ArrayRef<unsigned> loops) {
+        return loops.back() == orders.front().back();
+      }))
     return {};
   SmallVector<int64_t> tile(ranges.size(), 1);
   // Each operand's trailing dims, whole while their product fits a line.
-  for (ArrayRef<unsigned> loops : {ArrayRef<unsigned>(in), ArrayRef<unsigned>(out)}) {
+  for (ArrayRef<unsigned> loops : orders) {
     int64_t product = 1;
     for (unsigned loop : llvm::reverse(loops)) {
       int64_t size = product * ranges[loop] > kLineElements
@@ -297,6 +311,90 @@ SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
     }
   }
   return tile;
+}
+
+/// An elementwise generic whose operands walk some of its loops in
+/// different orders (an SGD update of an OIHW parameter reading the filter
+/// gradient as [C_in, kh, kw, C_out]) as a generic over two loops, each a run
+/// of loops that every operand walks together, in order: the update
+/// becomes a 2-D transpose, [C_out, C_in*kh*kw] against [C_in*kh*kw, C_out],
+/// which getCacheTile cuts into 16x16 tiles. Operands are collapsed
+/// (tensor.collapse_shape) and results expanded back. Every operand must
+/// walk all loops or be a scalar (a learning rate); upstream's
+/// linalg::collapseOpIterationDims builds invalid maps for 0-D operands
+/// (LLVM 22). Returns the new op, or null when the op is not such a generic
+/// or its loops do not fall into two runs.
+linalg::LinalgOp collapseTogetherWalkedLoops(RewriterBase &rewriter, linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || !op.hasPureTensorSemantics() || generic.hasIndexSemantics() ||
+      op.getNumLoops() != op.getNumParallelLoops() || tessel::walksLoopsInOrder(op) ||
+      llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+    return {};
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!llvm::all_of(maps, [](AffineMap map) {
+        return map.isPermutation() || map.getNumResults() == 0;
+      }))
+    return {};
+  // The run of each loop: a loop joins the previous one's run when every
+  // operand walks the two one after the other.
+  SmallVector<ReassociationIndices> runs;
+  for (int64_t loop = 0; loop < op.getNumLoops(); ++loop) {
+    if (!runs.empty()) {
+      ReassociationIndices longer = runs.back();
+      longer.push_back(loop);
+      if (linalg::areDimSequencesPreserved(maps, longer)) {
+        runs.back() = std::move(longer);
+        continue;
+      }
+    }
+    runs.push_back({loop});
+  }
+  if (runs.size() != 2)
+    return {};
+  SmallVector<unsigned> runOf(op.getNumLoops());
+  for (auto [index, run] : llvm::enumerate(runs))
+    for (int64_t loop : run)
+      runOf[loop] = index;
+  // Each operand's dims grouped by run, and its map over the two runs.
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> newMaps;
+  SmallVector<SmallVector<ReassociationIndices>> groups;
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    SmallVector<ReassociationIndices> dims;
+    SmallVector<AffineExpr> exprs;
+    for (unsigned position = 0; position < map.getNumResults(); ++position) {
+      unsigned run = runOf[map.getDimPosition(position)];
+      if (position == 0 || runOf[map.getDimPosition(position - 1)] != run) {
+        dims.emplace_back();
+        exprs.push_back(rewriter.getAffineDimExpr(run));
+      }
+      dims.back().push_back(position);
+    }
+    Value value = operand.get();
+    if (map.getNumResults() != 0)
+      value = tensor::CollapseShapeOp::create(rewriter, loc, value, dims);
+    operands.push_back(value);
+    newMaps.push_back(AffineMap::get(2, 0, exprs, rewriter.getContext()));
+    groups.push_back(std::move(dims));
+  }
+  int64_t inputs = op.getNumDpsInputs();
+  ValueRange ins = ValueRange(operands).take_front(inputs);
+  ValueRange outs = ValueRange(operands).drop_front(inputs);
+  auto collapsed = linalg::GenericOp::create(
+      rewriter, loc, outs.getTypes(), ins, outs, newMaps,
+      SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel));
+  rewriter.inlineRegionBefore(generic.getRegion(), collapsed.getRegion(),
+                              collapsed.getRegion().begin());
+  SmallVector<Value> results;
+  for (auto [index, result] : llvm::enumerate(collapsed->getResults()))
+    results.push_back(tensor::ExpandShapeOp::create(rewriter, loc,
+                                                    op->getResult(index).getType(), result,
+                                                    groups[inputs + index]));
+  rewriter.replaceOp(op, results);
+  return collapsed;
 }
 
 /// A cache tile of a 2-D transpose (getCacheTile's tile of a copy whose
@@ -446,12 +544,17 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         rewriter.replaceOp(inner, tiled->replacements);
     }
 
-    // 1b. Cache tiles for layout changes (transposing copies).
+    // 1b. Cache tiles for layout changes: transposing copies, and
+    // elementwise ops that read an operand transposed once collapsed to 2-D.
+    SmallVector<linalg::LinalgOp> transposing;
+    func.walk([&](linalg::LinalgOp op) { transposing.push_back(op); });
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> copies;
-    func.walk([&](linalg::LinalgOp op) {
+    for (linalg::LinalgOp op : transposing) {
+      if (linalg::LinalgOp collapsed = collapseTogetherWalkedLoops(rewriter, op))
+        op = collapsed;
       if (SmallVector<int64_t> tile = getCacheTile(op); !tile.empty())
         copies.emplace_back(op, std::move(tile));
-    });
+    }
     for (auto &[copy, tile] : copies) {
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(context, tile));
@@ -460,13 +563,27 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
           rewriter, cast<TilingInterface>(copy.getOperation()), options);
       if (failed(tiled))
         continue;
+      bool isCopyOp = isCopy(copy);
       rewriter.replaceOp(copy, tiled->replacements);
       // 16 floats are one AVX-512 register; narrower targets keep the loops
-      // (not measured there).
-      if (vectorBits == 512)
-        for (Operation *op : tiled->tiledOps)
-          if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
-            (void)vectorizeTransposeTile(rewriter, linalgOp);
+      // (not measured there). A copy's 16x16 tile is one vector transpose;
+      // an elementwise op's is vectorized whole, its transposed read a
+      // transpose that tessel-lower-vectors turns into the same shuffles.
+      if (vectorBits != 512)
+        continue;
+      for (Operation *op : tiled->tiledOps) {
+        auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+        if (!linalgOp)
+          continue;
+        if (isCopyOp) {
+          (void)vectorizeTransposeTile(rewriter, linalgOp);
+        } else if (linalgOp.getStaticLoopRanges() == ArrayRef<int64_t>{16, 16}) {
+          rewriter.setInsertionPoint(op);
+          FailureOr<linalg::VectorizationResult> result = linalg::vectorize(rewriter, op);
+          if (succeeded(result))
+            rewriter.replaceOp(op, result->replacements);
+        }
+      }
     }
 
     // 2. 2-D/3-D tiles with unit kernel rows become 1-D convolutions.

@@ -52,6 +52,12 @@ func.func @leading_dims_reduction(%v: vector<1x2x2x256xf32>, %acc: vector<256xf3
 // CHECK-LABEL: func @other_transpose_elementwise
 // CHECK-NOT: vector.shuffle
 // CHECK: vector.extract
+// A 16x16 tile read transposed (an elementwise op's, tessel-vectorize's SGD
+// update of an OIHW filter) is a read and the same shuffle network.
+// CHECK-LABEL: func @transposed_read_shuffles
+// CHECK-NOT: permutation_map
+// CHECK-NOT: vector.transpose
+// CHECK: vector.shuffle
 func.func @square_transpose_shuffles(%v: vector<16x16xf32>) -> vector<16x16xf32> {
   %0 = vector.transpose %v, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
   return %0 : vector<16x16xf32>
@@ -59,4 +65,11 @@ func.func @square_transpose_shuffles(%v: vector<16x16xf32>) -> vector<16x16xf32>
 func.func @other_transpose_elementwise(%v: vector<2x8xf32>) -> vector<8x2xf32> {
   %0 = vector.transpose %v, [1, 0] : vector<2x8xf32> to vector<8x2xf32>
   return %0 : vector<8x2xf32>
+}
+#transposed = affine_map<(d0, d1) -> (d1, d0)>
+func.func @transposed_read_shuffles(%m: memref<16x16xf32>) -> vector<16x16xf32> {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %0 = vector.transfer_read %m[%c0, %c0], %pad {in_bounds = [true, true], permutation_map = #transposed} : memref<16x16xf32>, vector<16x16xf32>
+  return %0 : vector<16x16xf32>
 }

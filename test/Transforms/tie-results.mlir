@@ -39,6 +39,37 @@ func.func @sgd_step(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>, %v: tensor<3x8xf32
 
 // -----
 
+// An update computed on a collapsed view of its argument and expanded back
+// (tessel-vectorize's 2-D form of an OIHW filter's SGD update) is
+// materialized in that view, before the expansion: one-shot bufferization
+// then writes the argument's buffer in place, where materializing the
+// expanded value in the argument made it copy the argument, update the copy
+// and copy it back.
+// TIE-LABEL: func.func @update_in_collapsed_view
+// TIE: %[[VIEW:.+]] = tensor.collapse_shape %[[W:[a-z0-9]+]] {{\[}}[0], [1, 2]]
+// TIE: %[[U:.+]] = linalg.generic {{.*}} outs(%[[VIEW]] : tensor<4x6xf32>)
+// TIE: %[[M:.+]] = bufferization.materialize_in_destination %[[U]] in %[[VIEW]]
+// TIE: %[[E:.+]] = tensor.expand_shape %[[M]] {{\[}}[0], [1, 2]]
+// TIE: return %[[E]]
+// BUF-LABEL: func.func @update_in_collapsed_view
+// BUF-NOT: memref.copy
+// BUF-NOT: memref.alloc
+// BUF: linalg.generic
+// BUF-NOT: memref.copy
+// BUF: return
+func.func @update_in_collapsed_view(%w: tensor<4x2x3xf32>) -> (tensor<4x2x3xf32> {tessel.updates = 0 : i64}) {
+  %c = tensor.collapse_shape %w [[0], [1, 2]] : tensor<4x2x3xf32> into tensor<4x6xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%c : tensor<4x6xf32>) {
+  ^bb0(%o: f32):
+    %x = arith.addf %o, %o : f32
+    linalg.yield %x : f32
+  } -> tensor<4x6xf32>
+  %e = tensor.expand_shape %u [[0], [1, 2]] output_shape [4, 2, 3] : tensor<4x6xf32> into tensor<4x2x3xf32>
+  return %e : tensor<4x2x3xf32>
+}
+
+// -----
+
 // expected-error @+1 {{result 0: tessel.updates = 5 : i64 names no argument of 'out_of_range'}}
 func.func @out_of_range(%x: tensor<2xf32>) -> (tensor<2xf32> {tessel.updates = 5 : i64}) {
   return %x : tensor<2xf32>

@@ -186,6 +186,40 @@ func.func @transpose_square_tiles(%x: tensor<32x5x5x64xf32>) -> tensor<64x5x5x32
 
 // -----
 
+// An SGD update of an OIHW filter reading its gradient as [C_in, kh, kw,
+// C_out] (the channels-last convolution's layout) walks the loops (C_in, kh,
+// kw) together in every operand: collapsed into one, the update is a 2-D
+// transpose [C_out, C_in*kh*kw] against [C_in*kh*kw, C_out], cut into
+// 16x16 tiles vectorized whole (the transposed read becomes a vector
+// transpose in tessel-lower-vectors), and expanded back; the 0-D learning
+// rate is broadcast.
+// CHECK-LABEL: func @sgd_update_transposed_gradient
+// CHECK-DAG: %[[G:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3]] : tensor<16x3x3x32xf32> into tensor<144x32xf32>
+// CHECK-DAG: tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3]] : tensor<32x16x3x3xf32> into tensor<32x144xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c16
+// CHECK: scf.for %{{.+}} = %c0 to %c144 step %c16
+// CHECK: vector.transfer_read %{{.+}} {in_bounds = [true, true], permutation_map = #{{.+}}} : tensor<16x16xf32>, vector<16x16xf32>
+// CHECK: arith.mulf {{.*}} : vector<16x16xf32>
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2, 3]] {{.*}} : tensor<32x144xf32> into tensor<32x16x3x3xf32>
+// CHECK-NOT: linalg.generic
+#oihw = affine_map<(o, i, h, w) -> (o, i, h, w)>
+#ihwo = affine_map<(o, i, h, w) -> (i, h, w, o)>
+#scalar = affine_map<(o, i, h, w) -> ()>
+func.func @sgd_update_transposed_gradient(%g: tensor<16x3x3x32xf32>, %rate: tensor<f32>, %w: tensor<32x16x3x3xf32>, %v: tensor<32x16x3x3xf32>) -> (tensor<32x16x3x3xf32>, tensor<32x16x3x3xf32>) {
+  %momentum = arith.constant 0.9 : f32
+  %0:2 = linalg.generic {indexing_maps = [#ihwo, #scalar, #oihw, #oihw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%g, %rate : tensor<16x3x3x32xf32>, tensor<f32>) outs(%w, %v : tensor<32x16x3x3xf32>, tensor<32x16x3x3xf32>) {
+  ^bb0(%gi: f32, %lr: f32, %wi: f32, %vi: f32):
+    %1 = arith.mulf %vi, %momentum : f32
+    %2 = arith.addf %1, %gi : f32
+    %3 = arith.mulf %lr, %2 : f32
+    %4 = arith.subf %wi, %3 : f32
+    linalg.yield %4, %2 : f32, f32
+  } -> (tensor<32x16x3x3xf32>, tensor<32x16x3x3xf32>)
+  return %0#0, %0#1 : tensor<32x16x3x3xf32>, tensor<32x16x3x3xf32>
+}
+
+// -----
+
 // A copy that walks its innermost dims in order, and one that reads
 // backwards (a flip, which no tile may cut), stay whole.
 // CHECK-LABEL: func @copies_left_whole

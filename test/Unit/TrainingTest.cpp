@@ -14,6 +14,7 @@
 #include <cmath>
 
 using namespace tessel;
+using reference::Shape;
 
 namespace {
 
@@ -86,6 +87,81 @@ TEST(Training, SgdMatchesPyTorchRule) {
   checkOptimizer("plain", Optimizer::sgd(0.1));
   checkOptimizer("momentum_decay", Optimizer::sgd(0.05, 0.9, 0.01));
   checkOptimizer("nesterov", Optimizer::sgd(0.05, 0.8, 0.0, /*nesterov=*/true));
+}
+
+/// A convolution's OIHW filter updated by SGD: the channels-last
+/// convolution computes the filter gradient as [C_in, kh, kw, C_out], which
+/// the update reads transposed (tessel-vectorize collapses it into a 2-D
+/// transpose cut into 16x16 tiles). The loss sum(conv(x, w) * t) is linear
+/// in w, so its gradient is the same every step: the naive correlation of t
+/// and x, in double precision. Full and partial tiles, 1x1 and 5x5
+/// kernels, strides, padding, both layouts, one and two threads.
+TEST(Training, ConvFilterUpdatesMatchTheNaiveGradient) {
+  struct Case {
+    Layout layout;
+    int64_t batch, in, out, size, kernel, stride, pad;
+  };
+  const Case cases[] = {{Layout::NCHW, 2, 16, 32, 9, 3, 1, 1},
+                        {Layout::NCHW, 3, 3, 24, 11, 3, 2, 0},
+                        {Layout::NHWC, 2, 32, 48, 6, 1, 1, 0},
+                        {Layout::NHWC, 1, 8, 64, 7, 5, 1, 2},
+                        {Layout::NCHW, 2, 32, 16, 5, 3, 2, 1}};
+  std::mt19937 rng(5);
+  for (const Case &c : cases)
+    for (unsigned threads : {1u, 2u}) {
+      SCOPED_TRACE(testing::Message() << "in " << c.in << " out " << c.out << " kernel "
+                                      << c.kernel << " stride " << c.stride
+                                      << (c.layout == Layout::NHWC ? " NHWC" : " NCHW")
+                                      << ", " << threads << " threads");
+      int64_t outSize = (c.size + 2 * c.pad - c.kernel) / c.stride + 1;
+      Shape xShape = reference::activationShape(c.layout, c.batch, c.in, {c.size, c.size});
+      Shape tShape = reference::activationShape(c.layout, c.batch, c.out, {outSize, outSize});
+      Shape wShape{c.out, c.in, c.kernel, c.kernel};
+      Graph g("conv_step");
+      Value x = g.input("x", xShape), t = g.input("t", tShape), w = g.input("w", wShape);
+      ConvOptions options;
+      options.layout = c.layout;
+      options.strides = {c.stride, c.stride};
+      options.padding = {c.pad, c.pad, c.pad, c.pad};
+      Value loss = g.sum(g.mul(g.conv(x, w, options), t), std::nullopt);
+      Tensor x0 = reference::randomTensor(xShape, rng), t0 = reference::randomTensor(tShape, rng);
+      Tensor w0 = reference::randomTensor(wShape, rng);
+      Optimizer sgd = Optimizer::sgd(0.01, 0.9, 0.05, /*nesterov=*/c.kernel == 5);
+      CompileOptions compile;
+      compile.threads = threads;
+      auto trainer = Trainer::create(g, loss, {{"w", w0}}, sgd, compile);
+      ASSERT_TRUE(trainer) << trainer.status().message();
+      const int steps = 3;
+      for (int step = 0; step < steps; ++step)
+        ASSERT_TRUE(trainer->step({{"x", x0}, {"t", t0}}));
+
+      reference::Activation xa{x0, c.layout}, ta{t0, c.layout};
+      std::vector<double> gradient(w0.numElements());
+      for (int64_t o = 0; o < c.out; ++o)
+        for (int64_t i = 0; i < c.in; ++i)
+          for (int64_t kh = 0; kh < c.kernel; ++kh)
+            for (int64_t kw = 0; kw < c.kernel; ++kw) {
+              double sum = 0;
+              for (int64_t n = 0; n < c.batch; ++n)
+                for (int64_t oh = 0; oh < outSize; ++oh)
+                  for (int64_t ow = 0; ow < outSize; ++ow) {
+                    int64_t h = oh * c.stride - c.pad + kh, v = ow * c.stride - c.pad + kw;
+                    if (h >= 0 && h < c.size && v >= 0 && v < c.size)
+                      sum += double(ta.at(n, o, {oh, ow})) * double(xa.at(n, i, {h, v}));
+                  }
+              gradient[((o * c.in + i) * c.kernel + kh) * c.kernel + kw] = sum;
+            }
+      Tensor got = trainer->parameter("w");
+      for (int64_t e = 0; e < w0.numElements(); ++e) {
+        double want = w0.data()[e], buffer = 0;
+        for (int step = 1; step <= steps; ++step) {
+          double d = gradient[e] + sgd.weightDecay * want;
+          buffer = step == 1 ? d : sgd.momentum * buffer + d;
+          want -= sgd.learningRate * (sgd.nesterov ? d + sgd.momentum * buffer : buffer);
+        }
+        ASSERT_NEAR(got.data()[e], want, 1e-4 * (1 + std::abs(want))) << "element " << e;
+      }
+    }
 }
 
 TEST(Training, AdamMatchesPyTorchRule) {
