@@ -422,6 +422,10 @@ def TesselTieResults : Pass<"tessel-tie-results", "::mlir::func::FuncOp"> {
     `bufferization.materialize_in_destination` into the argument, and the
     argument is marked writable, so one-shot bufferization computes it in
     the caller's buffer (copying only where the analysis finds a conflict).
+    A returned value that expands a value computed in a collapsed view of
+    the argument (`tensor.collapse_shape`) is materialized in that view
+    before the expansion: one-shot bufferization does not see through the
+    two reshapes that it is the argument's buffer.
     Every other argument is marked read-only: compiled code never writes an
     input that is not tied. After bufferization, `tessel-drop-tied-results`
     removes the tied results, which are then the arguments themselves.
