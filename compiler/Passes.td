@@ -477,8 +477,10 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
     `arith.maximumf`/`minimumf` (max pooling, ReLU, clamps) get the `nsz`
     fast-math flag: the sign of a zero result is left open, which halves
     their x86 code (NaNs still propagate). 16x16 transposes of 32-bit
-    elements (tessel-vectorize's transposing copies) lower to upstream's
-    AVX-512 shuffle network; other transposes element by element.
+    elements (tessel-vectorize's transposing copies, and the transposed
+    reads of its 16x16 elementwise tiles, lowered to transposes first)
+    lower to upstream's AVX-512 shuffle network; other transposes element
+    by element.
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }

@@ -62,9 +62,9 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
   }
 
   /// 16x16 transposes of 32-bit elements (tessel-vectorize's transposing
-  /// copies) as AVX-512's 16x16 shuffle network; every other transpose
-  /// stays element by element (below), which the 1-D shuffle lowering would
-  /// turn into one shuffle of the whole vector.
+  /// copies and transposed tile reads) as AVX-512's 16x16 shuffle network;
+  /// every other transpose stays element by element (below), which the 1-D
+  /// shuffle lowering would turn into one shuffle of the whole vector.
   LogicalResult lowerSquareTransposes() {
     SmallVector<Operation *> squares;
     getOperation()->walk([&](vector::TransposeOp op) {

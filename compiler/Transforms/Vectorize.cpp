@@ -546,10 +546,11 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
 
     // 1b. Cache tiles for layout changes: transposing copies, and
     // elementwise ops that read an operand transposed once collapsed to 2-D.
-    SmallVector<linalg::LinalgOp> transposing;
-    func.walk([&](linalg::LinalgOp op) { transposing.push_back(op); });
+    // Collected first: collapsing replaces ops.
+    SmallVector<linalg::LinalgOp> linalgOps;
+    func.walk([&](linalg::LinalgOp op) { linalgOps.push_back(op); });
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> copies;
-    for (linalg::LinalgOp op : transposing) {
+    for (linalg::LinalgOp op : linalgOps) {
       if (linalg::LinalgOp collapsed = collapseTogetherWalkedLoops(rewriter, op))
         op = collapsed;
       if (SmallVector<int64_t> tile = getCacheTile(op); !tile.empty())
