@@ -129,7 +129,11 @@ def TesselFuseElementwise : Pass<"tessel-fuse-elementwise", "::mlir::ModuleOp"> 
     out for the conv) fuse into one copy; ops that read backwards (a flip,
     `c - i` in an indexing map) are not fused with anything, since no tile
     could cut the result (upstream tiling slices every operand as if its map
-    grew with the loops).
+    grew with the loops). A copy that permutes a flip's result instead
+    permutes the unflipped tensor and is followed by the flip (of the dims
+    they became): a conv_transpose's OIHW filter is laid out as HWIO first
+    and its kernel dims, now leading, flipped last, next to the conv, where
+    `tessel-vectorize` reads each tap from the unflipped copy.
   }];
   let options = [
     Option<"maxConstantBytes", "max-reshaped-constant-bytes", "int64_t", "65536",
@@ -351,7 +355,13 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     OIHW filter reading its `[I, kh, kw, O]` gradient) has the loops that
     every operand walks together, in order, collapsed; where two remain it
     is a 2-D transpose (`[O, I*kh*kw]` against `[I*kh*kw, O]`), cut into
-    16x16 tiles vectorized whole.
+    16x16 tiles vectorized whole. A register tile whose filter is a flip of
+    another of 2 MiB or more (the gradient of a conv's input convolves with
+    the flipped filter) reads each kernel tap from the unflipped filter at
+    the mirrored tap (`2 - kh`, `2 - kw` for 3x3), so the flipped copy is
+    not made (smaller filters are still copied: their convolutions ran
+    slower reading mirrored taps than the copy cost, see
+    docs/performance.md).
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",

@@ -49,6 +49,60 @@ struct GeneralizeTranspose : OpRewritePattern<linalg::TransposeOp> {
   }
 };
 
+/// A copy that permutes the dims of a flip's result (a conv_transpose's
+/// filter, flipped and then laid out for the conv, as autodiff and the
+/// layout pass emit it) is rewritten to permute the unflipped tensor and
+/// flip its result: a flip of a filter's kernel dims then sits between the
+/// layout copy and the conv, where tessel-vectorize reads each kernel tap of
+/// it from the copy at the mirrored tap instead of making the flipped copy.
+/// (Fused into one op, the flip would leave the copy uncut across threads
+/// and cache tiles, see ReversedLoops.h.)
+struct FlipAfterPermutation : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp copy,
+                                PatternRewriter &rewriter) const override {
+    AffineMap in = copy.getIndexingMapsArray()[0];
+    if (!tessel::isCopy(copy) || !copy.hasPureTensorSemantics() || !in.isPermutation() ||
+        !copy.getIndexingMapsArray()[1].isIdentity())
+      return failure();
+    auto flip = copy.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    if (!flip || !flip->hasOneUse())
+      return failure();
+    SmallVector<std::optional<int64_t>> reversed = tessel::getFlip(flip);
+    if (reversed.empty())
+      return failure();
+    // The copy reads dim j of the flip as loop in.getDimPosition(j); the
+    // flip of its result reverses those loops.
+    Location loc = copy.getLoc();
+    auto type = cast<RankedTensorType>(copy->getResult(0).getType());
+    auto yieldInput = [](OpBuilder &b, Location l, ValueRange args) {
+      linalg::YieldOp::create(b, l, args[0]);
+    };
+    Value permuted =
+        linalg::GenericOp::create(rewriter, loc, type, flip.getDpsInputs()[0],
+                                  copy.getDpsInits()[0], copy.getIndexingMapsArray(),
+                                  copy.getIteratorTypesArray(), yieldInput)
+            .getResult(0);
+    SmallVector<AffineExpr> reads(type.getRank());
+    for (auto [j, c] : llvm::enumerate(reversed)) {
+      unsigned loop = in.getDimPosition(j);
+      AffineExpr d = rewriter.getAffineDimExpr(loop);
+      reads[loop] = c ? rewriter.getAffineConstantExpr(*c) - d : d;
+    }
+    MLIRContext *context = rewriter.getContext();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType());
+    auto flipped = linalg::GenericOp::create(
+        rewriter, loc, type, permuted, empty,
+        ArrayRef<AffineMap>{AffineMap::get(type.getRank(), 0, reads, context),
+                            AffineMap::getMultiDimIdentityMap(type.getRank(), context)},
+        SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+        yieldInput);
+    rewriter.replaceOp(copy, flipped->getResults());
+    return success();
+  }
+};
+
 struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElementwisePass> {
   using Base::Base;
 
@@ -86,7 +140,7 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
           return false;
       return true;
     };
-    patterns.add<GeneralizeTranspose>(context);
+    patterns.add<GeneralizeTranspose, FlipAfterPermutation>(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, fuse);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshape);
     tensor::populateBubbleUpExpandShapePatterns(patterns);

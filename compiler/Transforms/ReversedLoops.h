@@ -3,7 +3,8 @@
 // A flip (a negative-step slice) lowers to a copy that reads `c - i`. Upstream
 // tiling takes every indexing map to grow with its loops: a tile of such a
 // loop would read past its slice. Tessel's tiling passes leave those loops
-// whole, and do not fuse such ops into other tiles.
+// whole, and do not fuse such ops into other tiles; a conv's register tiles
+// read a flipped filter's taps from the unflipped one (tessel-vectorize).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,8 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/ADT/SmallBitVector.h"
+
+#include <optional>
 
 namespace mlir::tessel {
 
@@ -33,6 +36,67 @@ inline llvm::SmallBitVector getReversedLoops(linalg::LinalgOp op) {
         if (z && o && o.getValue() < z.getValue())
           reversed.set(loop);
       }
+  return reversed;
+}
+
+/// Whether `op` is a copy: a linalg.transpose, or a generic whose body only
+/// yields its one input (which may also flip dims).
+inline bool isCopy(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1)
+    return false;
+  if (isa<linalg::TransposeOp>(op.getOperation()))
+    return true;
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  return body.getOperations().size() == 1 && yield && yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == body.getArgument(0);
+}
+
+/// For a flip (a generic that copies its one input into a tensor of the
+/// same type, the output in loop order, input dim j read as `d_j` or as
+/// `c_j - d_j`): c_j for each reversed dim, nullopt for the others. Empty
+/// when `op` is not a flip.
+inline SmallVector<std::optional<int64_t>> getFlip(linalg::GenericOp op) {
+  if (!isCopy(op) || !op.hasPureTensorSemantics() ||
+      op.getDpsInputs()[0].getType() != op->getResult(0).getType())
+    return {};
+  AffineMap in = op.getIndexingMapsArray()[0], out = op.getIndexingMapsArray()[1];
+  if (!out.isIdentity() || in.getNumResults() != in.getNumDims())
+    return {};
+  SmallVector<std::optional<int64_t>> reversed;
+  for (auto [j, e] : llvm::enumerate(in.getResults())) {
+    bool linear = true;
+    e.walk([&](AffineExpr sub) {
+      linear &= sub.getKind() != AffineExprKind::Mod &&
+                sub.getKind() != AffineExprKind::FloorDiv &&
+                sub.getKind() != AffineExprKind::CeilDiv;
+    });
+    if (!linear || e.isSymbolicOrConstant())
+      return {};
+    for (unsigned d = 0; d < in.getNumDims(); ++d)
+      if (d != j && e.isFunctionOfDim(d))
+        return {};
+    auto at = [&](int64_t v) -> std::optional<int64_t> {
+      SmallVector<AffineExpr> dims(in.getNumDims(), getAffineConstantExpr(0, op.getContext()));
+      dims[j] = getAffineConstantExpr(v, op.getContext());
+      auto c = dyn_cast<AffineConstantExpr>(e.replaceDims(dims));
+      return c ? std::optional<int64_t>(c.getValue()) : std::nullopt;
+    };
+    std::optional<int64_t> c = at(0), one = at(1);
+    if (!c || !one)
+      return {};
+    if (*c == 0 && *one == 1)
+      reversed.push_back(std::nullopt);
+    else if (*one == *c - 1)
+      reversed.push_back(*c);
+    else
+      return {};
+  }
+  if (llvm::none_of(reversed, [](auto c) { return c.has_value(); }))
+    return {};
   return reversed;
 }
 

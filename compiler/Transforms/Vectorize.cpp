@@ -13,6 +13,7 @@
 #include "compiler/Transforms/ReversedLoops.h"
 
 #include "llvm/ADT/SmallBitVector.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -254,22 +255,6 @@ SmallVector<unsigned> getDimLoops(AffineMap map) {
   return loops.size() == map.getNumDims() ? loops : SmallVector<unsigned>();
 }
 
-/// Whether `op` is a copy: a linalg.transpose, or a generic whose body only
-/// yields its one input (which may also flip dims).
-bool isCopy(linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1)
-    return false;
-  if (isa<linalg::TransposeOp>(op.getOperation()))
-    return true;
-  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic)
-    return false;
-  Block &body = generic.getRegion().front();
-  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  return body.getOperations().size() == 1 && yield && yield.getNumOperands() == 1 &&
-         yield.getOperand(0) == body.getArgument(0);
-}
-
 /// Cache tiles for a layout change: an op whose operands are laid out in
 /// different loop orders reads or writes a new cache line per element, and
 /// on a tensor larger than the cache touches every line once per element in
@@ -282,7 +267,8 @@ bool isCopy(linalg::LinalgOp op) {
 /// in-order ones.
 SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
   if (op.getNumLoops() != op.getNumParallelLoops() ||
-      !(isCopy(op) || (op.getNumLoops() == 2 && isa<linalg::GenericOp>(op.getOperation()))))
+      !(tessel::isCopy(op) ||
+        (op.getNumLoops() == 2 && isa<linalg::GenericOp>(op.getOperation()))))
     return {};
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic) || llvm::is_contained(ranges, 0) ||
@@ -461,6 +447,104 @@ LogicalResult vectorizeTransposeTile(RewriterBase &rewriter, linalg::LinalgOp op
   return success();
 }
 
+/// Register tiles read one kernel tap of a filter at a time. Where the
+/// filter is a flip of another (the gradient of a conv's input convolves
+/// with its filter flipped), a tap's slice, size 1 in every flipped dim, is
+/// read from the unflipped filter at the mirrored tap instead: the flipped
+/// copy (9.4 MB for a 3x3 512->512 filter, written and read back on every
+/// call) is no longer made. The slice may reach the flip through slices of
+/// slices (the threads' and the reduction blocks').
+/// Whether `slice` keeps its source's rank and steps by 1.
+bool isPlainSlice(tensor::ExtractSliceOp slice) {
+  return slice.getSourceType().getRank() == slice.getType().getRank() &&
+         llvm::all_of(slice.getMixedStrides(),
+                      [](OpFoldResult s) { return isConstantIntValue(s, 1); });
+}
+
+/// The op `value` is a plain slice of, through any number of plain slices
+/// (the value itself where it is none).
+Operation *getSlicedOp(Value value) {
+  while (auto slice = value.getDefiningOp<tensor::ExtractSliceOp>()) {
+    if (!isPlainSlice(slice))
+      return nullptr;
+    value = slice.getSource();
+  }
+  return value.getDefiningOp();
+}
+
+/// Flipped filters at least this large are read in place. Measured on
+/// ResNet's backward-data layers (docs/performance.md, 2026-12-06), all of
+/// the same FLOPs: the flipped copy, two passes over the filter per call,
+/// cost more than reading the mirrored taps for 3x3 512->512 (9.4 MB: 1.92
+/// -> 1.43 ms on one thread) and 256->256 (2.4 MB, on two threads), while
+/// 128->128 (0.6 MB) ran 12-20% slower reading the mirrored taps than
+/// copying (not understood).
+constexpr int64_t kMinFilterBytesForTapsInPlace = 2 << 20;
+
+/// The flips that convolutions read taps of in place.
+llvm::SmallPtrSet<Operation *, 8> getFlipsToReadInPlace(ArrayRef<linalg::LinalgOp> convs) {
+  llvm::SmallPtrSet<Operation *, 8> flips;
+  for (linalg::LinalgOp conv : convs) {
+    if (conv.getNumDpsInputs() != 2)
+      continue;
+    auto flip = dyn_cast_if_present<linalg::GenericOp>(getSlicedOp(conv.getDpsInputs()[1]));
+    if (!flip || tessel::getFlip(flip).empty())
+      continue;
+    auto type = cast<RankedTensorType>(flip->getResult(0).getType());
+    if (type.hasStaticShape() && type.getElementType().isIntOrFloat() &&
+        type.getNumElements() * type.getElementTypeBitWidth() / 8 >=
+            kMinFilterBytesForTapsInPlace)
+      flips.insert(flip);
+  }
+  return flips;
+}
+
+void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func,
+                            const llvm::SmallPtrSetImpl<Operation *> &flips) {
+  SmallVector<tensor::ExtractSliceOp> slices;
+  func.walk([&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
+  for (tensor::ExtractSliceOp slice : slices) {
+    if (!isPlainSlice(slice))
+      continue;
+    SmallVector<tensor::ExtractSliceOp> chain{slice};
+    Value source = slice.getSource();
+    while (auto outer = source.getDefiningOp<tensor::ExtractSliceOp>()) {
+      if (!isPlainSlice(outer))
+        break;
+      chain.push_back(outer);
+      source = outer.getSource();
+    }
+    auto flip = source.getDefiningOp<linalg::GenericOp>();
+    SmallVector<std::optional<int64_t>> reversed;
+    if (flip && flips.contains(flip))
+      reversed = tessel::getFlip(flip);
+    SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
+    if (reversed.empty() || llvm::any_of(llvm::enumerate(reversed), [&](auto r) {
+          return r.value() && !isConstantIntValue(sizes[r.index()], 1);
+        }))
+      continue;
+    Location loc = slice.getLoc();
+    rewriter.setInsertionPoint(slice);
+    SmallVector<OpFoldResult> offsets;
+    for (auto [j, c] : llvm::enumerate(reversed)) {
+      // The offset in the flip is the sum of the chain's; the tap read is
+      // c - offset.
+      AffineExpr sum = getAffineConstantExpr(c.value_or(0), rewriter.getContext());
+      SmallVector<OpFoldResult> operands;
+      for (tensor::ExtractSliceOp s : chain) {
+        AffineExpr term = getAffineSymbolExpr(operands.size(), rewriter.getContext());
+        sum = c ? sum - term : sum + term;
+        operands.push_back(s.getMixedOffsets()[j]);
+      }
+      offsets.push_back(affine::makeComposedFoldedAffineApply(
+          rewriter, loc, AffineMap::get(0, operands.size(), sum), operands));
+    }
+    SmallVector<OpFoldResult> strides(offsets.size(), rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        slice, slice.getType(), flip.getDpsInputs()[0], offsets, sizes, strides);
+  }
+}
+
 struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
   using Base::Base;
 
@@ -488,6 +572,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       if (isa<linalg::ConvolutionOpInterface>(op.getOperation()))
         convs.push_back(op);
     });
+    llvm::SmallPtrSet<Operation *, 8> flips = getFlipsToReadInPlace(convs);
     for (linalg::LinalgOp conv : convs) {
       // Blocks of the reduction first, outside the register tiles.
       if (SmallVector<int64_t> block = getReductionBlock(conv); !block.empty()) {
@@ -544,6 +629,8 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         rewriter.replaceOp(inner, tiled->replacements);
     }
 
+    readFlippedTapsInPlace(rewriter, func, flips);
+
     // 1b. Cache tiles for layout changes: transposing copies, and
     // elementwise ops that read an operand transposed once collapsed to 2-D.
     // Collected first: collapsing replaces ops.
@@ -564,7 +651,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
           rewriter, cast<TilingInterface>(copy.getOperation()), options);
       if (failed(tiled))
         continue;
-      bool isCopyOp = isCopy(copy);
+      bool isCopyOp = tessel::isCopy(copy);
       rewriter.replaceOp(copy, tiled->replacements);
       // 16 floats are one AVX-512 register; narrower targets keep the loops
       // (not measured there). A copy's 16x16 tile is one vector transpose;

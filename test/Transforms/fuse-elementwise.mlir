@@ -59,13 +59,16 @@ func.func @small_weight(%x: tensor<1x8x2x2xf32>, %init: tensor<1x2xf32>) -> tens
 // -----
 
 // Transposes are generics here, so two in a row are one copy; a flip (a
-// copy that reads backwards) is not fused with them: the fused op could not
-// be tiled (see ReversedLoops.h).
-// CHECK-DAG: #[[FLIP:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, -d2 + 2, -d3 + 2)>
+// copy that reads backwards) is not fused with them (the fused op could not
+// be tiled, see ReversedLoops.h) but moved after them: the copy reads the
+// unflipped filter and the flip reverses its result's kernel dims, the
+// leading ones in HWIO, where tessel-vectorize reads a conv's taps of it
+// from the copy.
 // CHECK-DAG: #[[BOTH:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3, d0, d1)>
+// CHECK-DAG: #[[FLIP:.+]] = affine_map<(d0, d1, d2, d3) -> (-d0 + 2, -d1 + 2, d2, d3)>
 // CHECK-LABEL: func @transposes_and_flip
-// CHECK: %[[F:.+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.+}}]
-// CHECK: linalg.generic {indexing_maps = [#[[BOTH]], #{{.+}}], {{.*}}} ins(%[[F]] : tensor<8x4x3x3xf32>) outs(%{{.+}} : tensor<3x3x8x4xf32>)
+// CHECK: %[[T:.+]] = linalg.generic {indexing_maps = [#[[BOTH]], #{{.+}}], {{.*}}} ins(%arg0 : tensor<8x4x3x3xf32>) outs(%{{.+}} : tensor<3x3x8x4xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[FLIP]], #{{.+}}], {{.*}}} ins(%[[T]] : tensor<3x3x8x4xf32>)
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: linalg.generic
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>

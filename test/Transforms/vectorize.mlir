@@ -58,6 +58,36 @@ func.func @conv7x7_two_images(%x: tensor<4x7x7x64xf32>, %w: tensor<3x3x64x64xf32
 
 // -----
 
+// The gradient of a conv's input convolves with its filter flipped: where
+// the filter is 2 MiB or more, each register tile reads one kernel tap at a
+// time from the unflipped filter at the mirrored tap (2 - kh, 2 - kw), and
+// the flipped copy is not made.
+// CHECK-LABEL: func @flipped_filter_read_in_place
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[KH:.+]] = %c0 to %c3 step %c1
+// CHECK: scf.for %[[KW:.+]] = %c0 to %c3 step %c1
+// CHECK: %[[H:.+]] = affine.apply #{{.+}}()[%[[KH]]]
+// CHECK: %[[W:.+]] = affine.apply #{{.+}}()[%[[KW]]]
+// CHECK: tensor.extract_slice %arg1[%[[H]], %[[W]], %{{.+}}, %{{.+}}] [1, 1, 2, 32] [1, 1, 1, 1] : tensor<3x3x256x256xf32> to tensor<1x1x2x32xf32>
+// CHECK: vector.contract
+#flip = affine_map<(h, w, i, o) -> (2 - h, 2 - w, i, o)>
+#same = affine_map<(h, w, i, o) -> (h, w, i, o)>
+func.func @flipped_filter_read_in_place(%dy: tensor<1x16x16x256xf32>, %w: tensor<3x3x256x256xf32>) -> tensor<1x14x14x256xf32> {
+  %e = tensor.empty() : tensor<3x3x256x256xf32>
+  %flipped = linalg.generic {indexing_maps = [#flip, #same], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x256x256xf32>) outs(%e : tensor<3x3x256x256xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x3x256x256xf32>
+  %zero = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<1x14x14x256xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<1x14x14x256xf32>) -> tensor<1x14x14x256xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf ins(%dy, %flipped : tensor<1x16x16x256xf32>, tensor<3x3x256x256xf32>) outs(%acc : tensor<1x14x14x256xf32>) -> tensor<1x14x14x256xf32>
+  return %0 : tensor<1x14x14x256xf32>
+}
+
+// -----
+
 // A filter gradient as a convolution (DecomposeConv.cpp): the output
 // gradient of 4 images of 30x30x64 is a 900 KB filter, more than half of L2,
 // which the register tiles would stream for every output tile. The first

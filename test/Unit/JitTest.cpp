@@ -1210,6 +1210,42 @@ TEST(Jit, UpsampleSweep) {
 
 namespace {
 
+/// A transposed convolution by scattering every input element through
+/// every kernel offset (bias first). Filters are [k..., C_in, C_out/g]
+/// (spatial first) or [C_in, C_out/g, k...].
+Tensor referenceConvTranspose(const Tensor &x, const Tensor &w, const Tensor &b, Layout layout,
+                              bool spatialFirst, const Shape &k, const Shape &st,
+                              const Shape &dl, const Shape &pl, const Shape &outShape) {
+  size_t sr = k.size();
+  reference::Activation in{x, layout};
+  reference::Activation want{Tensor::zeros(outShape), layout};
+  Shape inSp = in.spatial(), outSp = want.spatial();
+  int64_t cin = in.channels(), cout = want.channels();
+  int64_t ocg = w.shape()[spatialFirst ? sr + 1 : 1], icg = cin / (cout / ocg);
+  for (int64_t n = 0; n < in.batch(); ++n)
+    for (int64_t c = 0; c < cout; ++c)
+      reference::forEachIndex(outSp, [&](const Shape &p) { want.at(n, c, p) = b.at({c}); });
+  for (int64_t n = 0; n < in.batch(); ++n)
+    for (int64_t ci = 0; ci < cin; ++ci)
+      reference::forEachIndex(inSp, [&](const Shape &i) {
+        reference::forEachIndex(k, [&](const Shape &kk) {
+          Shape p(sr);
+          for (size_t d = 0; d < sr; ++d) {
+            p[d] = i[d] * st[d] - pl[d] + kk[d] * dl[d];
+            if (p[d] < 0 || p[d] >= outSp[d]) return;
+          }
+          int64_t g = ci / icg;
+          for (int64_t oc = 0; oc < ocg; ++oc) {
+            Shape wi;
+            if (spatialFirst) { wi = kk; wi.push_back(ci); wi.push_back(oc); }
+            else { wi = {ci, oc}; wi.insert(wi.end(), kk.begin(), kk.end()); }
+            want.at(n, g * ocg + oc, p) += in.at(n, ci, i) * w.at(wi);
+          }
+        });
+      });
+  return want.t;
+}
+
 TEST(Jit, ConvTransposeSweep) {
   std::mt19937 rng(19);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
@@ -1263,31 +1299,53 @@ TEST(Jit, ConvTransposeSweep) {
     ASSERT_EQ(graph.shape(y), outShape) << graph.status().message();
     std::vector<Tensor> out = compileAndRun(graph, {x, w}, 1 + iter % 2);
     ASSERT_EQ(out.size(), 1u);
-    // Reference: scatter every input element through every kernel offset.
-    reference::Activation in{x, layout};
-    reference::Activation want{Tensor::zeros(outShape), layout};
-    for (int64_t n = 0; n < 2; ++n)
-      for (int64_t c = 0; c < cout; ++c)
-        reference::forEachIndex(outSp, [&](const Shape &p) { want.at(n, c, p) = b.at({c}); });
-    for (int64_t n = 0; n < 2; ++n)
-      for (int64_t ci = 0; ci < cin; ++ci)
-        reference::forEachIndex(inSp, [&](const Shape &i) {
-          reference::forEachIndex(k, [&](const Shape &kk) {
-            Shape p(sr);
-            for (int d = 0; d < sr; ++d) {
-              p[d] = i[d] * st[d] - pl[d] + kk[d] * dl[d];
-              if (p[d] < 0 || p[d] >= outSp[d]) return;
-            }
-            int64_t g = ci / icg;
-            for (int64_t oc = 0; oc < ocg; ++oc) {
-              Shape wi;
-              if (spatialFirst) { wi = kk; wi.push_back(ci); wi.push_back(oc); }
-              else { wi = {ci, oc}; wi.insert(wi.end(), kk.begin(), kk.end()); }
-              want.at(n, g * ocg + oc, p) += in.at(n, ci, i) * w.at(wi);
-            }
-          });
-        });
-    expectClose(out[0], want.t, "conv_transpose iteration " + std::to_string(iter));
+    Tensor want = referenceConvTranspose(x, w, b, layout, spatialFirst, k, st, dl, pl, outShape);
+    expectClose(out[0], want, "conv_transpose iteration " + std::to_string(iter));
+  }
+}
+
+// Filters of 2 MiB and more: the convolution the transposed one becomes
+// reads each kernel tap of the flipped filter from the given one at the
+// mirrored tap instead of making a flipped copy (tessel-vectorize), for
+// HWIO filters and for IOHW ones laid out first (tessel-fuse-elementwise),
+// stride 1 and stride 2 (one convolution per output phase), 1 and 2
+// threads.
+TEST(Jit, WideConvTransposeReadsFlippedTapsInPlace) {
+  std::mt19937 rng(23);
+  struct Case {
+    int64_t channels, size, stride;
+    bool spatialFirst, channelsLast;
+    unsigned threads;
+  };
+  for (const Case &c : {Case{256, 3, 1, true, true, 1}, Case{256, 4, 1, false, false, 2},
+                        Case{512, 2, 2, true, true, 2}, Case{384, 3, 2, false, true, 1}}) {
+    Layout layout = c.channelsLast ? Layout::NHWC : Layout::NCHW;
+    Shape k{3, 3}, st{c.stride, c.stride}, dl{1, 1}, pl{1, 1}, op{c.stride - 1, c.stride - 1};
+    Shape inSp{c.size, c.size + 1}, outSp;
+    for (int d = 0; d < 2; ++d)
+      outSp.push_back((inSp[d] - 1) * st[d] - 2 * pl[d] + dl[d] * (k[d] - 1) + op[d] + 1);
+    Shape filterShape = c.spatialFirst ? Shape{3, 3, c.channels, c.channels}
+                                       : Shape{c.channels, c.channels, 3, 3};
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 1, c.channels, inSp), rng);
+    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor b = reference::randomTensor({c.channels}, rng);
+    Graph graph("wide_convT");
+    ConvOptions o;
+    o.layout = layout;
+    o.filterLayout = c.spatialFirst ? filterLayoutFor(2, true) : FilterLayout::IOHW;
+    o.strides = st;
+    o.padding = {1, 1, 1, 1};
+    o.outputPadding = op;
+    Value y = graph.convTranspose(graph.input("x", x.shape()), graph.input("w", w.shape()), o,
+                                  graph.constant(b));
+    graph.output("y", y);
+    Shape outShape = reference::activationShape(layout, 1, c.channels, outSp);
+    ASSERT_EQ(graph.shape(y), outShape) << graph.status().message();
+    std::vector<Tensor> out = compileAndRun(graph, {x, w}, c.threads);
+    ASSERT_EQ(out.size(), 1u);
+    Tensor want = referenceConvTranspose(x, w, b, layout, c.spatialFirst, k, st, dl, pl, outShape);
+    expectClose(out[0], want, "conv_transpose " + std::to_string(c.channels) + " stride " +
+                                  std::to_string(c.stride), 1e-3, 1e-3);
   }
 }
 
