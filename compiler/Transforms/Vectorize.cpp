@@ -447,13 +447,6 @@ LogicalResult vectorizeTransposeTile(RewriterBase &rewriter, linalg::LinalgOp op
   return success();
 }
 
-/// Register tiles read one kernel tap of a filter at a time. Where the
-/// filter is a flip of another (the gradient of a conv's input convolves
-/// with its filter flipped), a tap's slice, size 1 in every flipped dim, is
-/// read from the unflipped filter at the mirrored tap instead: the flipped
-/// copy (9.4 MB for a 3x3 512->512 filter, written and read back on every
-/// call) is no longer made. The slice may reach the flip through slices of
-/// slices (the threads' and the reduction blocks').
 /// Whether `slice` keeps its source's rank and steps by 1.
 bool isPlainSlice(tensor::ExtractSliceOp slice) {
   return slice.getSourceType().getRank() == slice.getType().getRank() &&
@@ -499,6 +492,13 @@ llvm::SmallPtrSet<Operation *, 8> getFlipsToReadInPlace(ArrayRef<linalg::LinalgO
   return flips;
 }
 
+/// Register tiles read one kernel tap of a filter at a time. Where the
+/// filter is one of `flips` (the gradient of a conv's input convolves
+/// with its filter flipped), a tap's slice, size 1 in every flipped dim, is
+/// read from the unflipped filter at the mirrored tap instead: the flipped
+/// copy (9.4 MB for a 3x3 512->512 filter, written and read back on every
+/// call) is no longer made. The slice may reach the flip through slices of
+/// slices (the threads' and the reduction blocks').
 void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func,
                             const llvm::SmallPtrSetImpl<Operation *> &flips) {
   SmallVector<tensor::ExtractSliceOp> slices;
