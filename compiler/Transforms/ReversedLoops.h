@@ -18,6 +18,17 @@
 
 namespace mlir::tessel {
 
+/// The value of `e`, an expression in `numDims` dims, with dim `dim` at
+/// `value` and the others at 0; nullopt where that is not a constant.
+inline std::optional<int64_t> evaluateAlongDim(AffineExpr e, unsigned numDims, unsigned dim,
+                                               int64_t value) {
+  SmallVector<AffineExpr> at(numDims, getAffineConstantExpr(0, e.getContext()));
+  at[dim] = getAffineConstantExpr(value, e.getContext());
+  if (auto c = dyn_cast<AffineConstantExpr>(e.replaceDims(at)))
+    return c.getValue();
+  return std::nullopt;
+}
+
 /// The loops some indexing map of `op` walks with a negative coefficient.
 inline llvm::SmallBitVector getReversedLoops(linalg::LinalgOp op) {
   llvm::SmallBitVector reversed(op.getNumLoops());
@@ -26,14 +37,9 @@ inline llvm::SmallBitVector getReversedLoops(linalg::LinalgOp op) {
       for (AffineExpr e : map.getResults()) {
         // The coefficient of `loop`: e at loop = 1 minus e at loop = 0, all
         // other loops 0 (the maps are linear).
-        SmallVector<AffineExpr> at(map.getNumDims(),
-                                   getAffineConstantExpr(0, op.getContext()));
-        AffineExpr zero = e.replaceDims(at);
-        at[loop] = getAffineConstantExpr(1, op.getContext());
-        AffineExpr one = e.replaceDims(at);
-        auto z = dyn_cast<AffineConstantExpr>(zero);
-        auto o = dyn_cast<AffineConstantExpr>(one);
-        if (z && o && o.getValue() < z.getValue())
+        std::optional<int64_t> zero = evaluateAlongDim(e, map.getNumDims(), loop, 0);
+        std::optional<int64_t> one = evaluateAlongDim(e, map.getNumDims(), loop, 1);
+        if (zero && one && *one < *zero)
           reversed.set(loop);
       }
   return reversed;
@@ -79,13 +85,8 @@ inline SmallVector<std::optional<int64_t>> getFlip(linalg::GenericOp op) {
     for (unsigned d = 0; d < in.getNumDims(); ++d)
       if (d != j && e.isFunctionOfDim(d))
         return {};
-    auto at = [&](int64_t v) -> std::optional<int64_t> {
-      SmallVector<AffineExpr> dims(in.getNumDims(), getAffineConstantExpr(0, op.getContext()));
-      dims[j] = getAffineConstantExpr(v, op.getContext());
-      auto c = dyn_cast<AffineConstantExpr>(e.replaceDims(dims));
-      return c ? std::optional<int64_t>(c.getValue()) : std::nullopt;
-    };
-    std::optional<int64_t> c = at(0), one = at(1);
+    std::optional<int64_t> c = evaluateAlongDim(e, in.getNumDims(), j, 0),
+                           one = evaluateAlongDim(e, in.getNumDims(), j, 1);
     if (!c || !one)
       return {};
     if (*c == 0 && *one == 1)

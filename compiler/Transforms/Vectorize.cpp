@@ -455,11 +455,14 @@ bool isPlainSlice(tensor::ExtractSliceOp slice) {
 }
 
 /// The op `value` is a plain slice of, through any number of plain slices
-/// (the value itself where it is none).
-Operation *getSlicedOp(Value value) {
+/// (the value itself where it is none), null past a slice that is not
+/// plain; the slices, innermost first, go to `chain` when given.
+Operation *getSlicedOp(Value value, SmallVectorImpl<tensor::ExtractSliceOp> *chain = nullptr) {
   while (auto slice = value.getDefiningOp<tensor::ExtractSliceOp>()) {
     if (!isPlainSlice(slice))
       return nullptr;
+    if (chain)
+      chain->push_back(slice);
     value = slice.getSource();
   }
   return value.getDefiningOp();
@@ -474,20 +477,25 @@ Operation *getSlicedOp(Value value) {
 /// copying (not understood).
 constexpr int64_t kMinFilterBytesForTapsInPlace = 2 << 20;
 
+/// Flips and their reversed dims (tessel::getFlip).
+using FlipMap = llvm::DenseMap<Operation *, SmallVector<std::optional<int64_t>>>;
+
 /// The flips that convolutions read taps of in place.
-llvm::SmallPtrSet<Operation *, 8> getFlipsToReadInPlace(ArrayRef<linalg::LinalgOp> convs) {
-  llvm::SmallPtrSet<Operation *, 8> flips;
+FlipMap getFlipsToReadInPlace(ArrayRef<linalg::LinalgOp> convs) {
+  FlipMap flips;
   for (linalg::LinalgOp conv : convs) {
     if (conv.getNumDpsInputs() != 2)
       continue;
     auto flip = dyn_cast_if_present<linalg::GenericOp>(getSlicedOp(conv.getDpsInputs()[1]));
-    if (!flip || tessel::getFlip(flip).empty())
+    if (!flip)
       continue;
     auto type = cast<RankedTensorType>(flip->getResult(0).getType());
-    if (type.hasStaticShape() && type.getElementType().isIntOrFloat() &&
-        type.getNumElements() * type.getElementTypeBitWidth() / 8 >=
+    if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
+        type.getNumElements() * type.getElementTypeBitWidth() / 8 <
             kMinFilterBytesForTapsInPlace)
-      flips.insert(flip);
+      continue;
+    if (SmallVector<std::optional<int64_t>> reversed = tessel::getFlip(flip); !reversed.empty())
+      flips[flip] = std::move(reversed);
   }
   return flips;
 }
@@ -499,27 +507,18 @@ llvm::SmallPtrSet<Operation *, 8> getFlipsToReadInPlace(ArrayRef<linalg::LinalgO
 /// copy (9.4 MB for a 3x3 512->512 filter, written and read back on every
 /// call) is no longer made. The slice may reach the flip through slices of
 /// slices (the threads' and the reduction blocks').
-void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func,
-                            const llvm::SmallPtrSetImpl<Operation *> &flips) {
+void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func, const FlipMap &flips) {
   SmallVector<tensor::ExtractSliceOp> slices;
   func.walk([&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
   for (tensor::ExtractSliceOp slice : slices) {
-    if (!isPlainSlice(slice))
+    SmallVector<tensor::ExtractSliceOp> chain;
+    auto it = flips.find(getSlicedOp(slice.getResult(), &chain));
+    if (it == flips.end())
       continue;
-    SmallVector<tensor::ExtractSliceOp> chain{slice};
-    Value source = slice.getSource();
-    while (auto outer = source.getDefiningOp<tensor::ExtractSliceOp>()) {
-      if (!isPlainSlice(outer))
-        break;
-      chain.push_back(outer);
-      source = outer.getSource();
-    }
-    auto flip = source.getDefiningOp<linalg::GenericOp>();
-    SmallVector<std::optional<int64_t>> reversed;
-    if (flip && flips.contains(flip))
-      reversed = tessel::getFlip(flip);
+    auto flip = cast<linalg::GenericOp>(it->first);
+    ArrayRef<std::optional<int64_t>> reversed = it->second;
     SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
-    if (reversed.empty() || llvm::any_of(llvm::enumerate(reversed), [&](auto r) {
+    if (llvm::any_of(llvm::enumerate(reversed), [&](auto r) {
           return r.value() && !isConstantIntValue(sizes[r.index()], 1);
         }))
       continue;
@@ -572,7 +571,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       if (isa<linalg::ConvolutionOpInterface>(op.getOperation()))
         convs.push_back(op);
     });
-    llvm::SmallPtrSet<Operation *, 8> flips = getFlipsToReadInPlace(convs);
+    FlipMap flips = getFlipsToReadInPlace(convs);
     for (linalg::LinalgOp conv : convs) {
       // Blocks of the reduction first, outside the register tiles.
       if (SmallVector<int64_t> block = getReductionBlock(conv); !block.empty()) {
