@@ -322,6 +322,50 @@ def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tessel::TesselDialect"];
 }
 
+def TesselWinograd : Pass<"tessel-winograd", "::mlir::func::FuncOp"> {
+  let summary = "3x3 stride-1 convolutions by Winograd's minimal filtering";
+  let description = [{
+    Rewrites a channels-last `linalg.conv_2d_nhwc_hwcf` with a constant 3x3
+    f32 filter, unit strides and dilations, input and output channel counts
+    that fill vectors of `vector-bits`, and an output whose height and width
+    4 (else 2) divides as Winograd's F(4x4, 3x3) (else F(2x2, 3x3)):
+
+    - the filter transform `U = G g G^T` is computed at compile time (in
+      double) into a constant `[(m+2)^2, C, K]`;
+    - the input transform `V = B^T d B` is an `scf.forall` over the output
+      tiles, one vector of channels at a time, into `[(m+2)^2, tiles, C]`;
+    - the products are one `linalg.batch_matmul` (tessel-vectorize
+      register-tiles each of its `[tiles x C] x [C x K]` matrices as a 1x1
+      convolution);
+    - the output transform `A^T M A` is an `scf.forall` over the tiles that
+      adds each output vector to the convolution's initial value (a bias,
+      zeros).
+
+    The transforms are generated from their matrices (zeros skipped, ones
+    as additions). Unless `everywhere` is set, a convolution with fewer than
+    16 output tiles (images x tile rows x tile columns) keeps the direct
+    algorithm: its products are too short to pay for reading the
+    transformed filter, (m+2)^2/9 times the filter's size. Error bounds and
+    measurements: docs/performance.md.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Vector register width of the target (512: AVX-512, 256: AVX2, "
+           "128: NEON/SSE; nothing else); channel counts must be multiples of "
+           "its floats">,
+    Option<"everywhere", "everywhere", "bool", "false",
+           "Rewrite every convolution the algorithm applies to, not only "
+           "those the cost model picks">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Register-tile channels-last convolutions and vectorize linalg ops";
   let description = [{

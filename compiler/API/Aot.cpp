@@ -604,6 +604,7 @@ Status compileModuleToObject(mlir::ModuleOp module, const std::string &name,
   lowering.entry = name;
   lowering.threads = threads;
   lowering.minParallelIterations = options.minParallelIterations;
+  lowering.winograd = options.winograd;
   lowering.dumpIR = options.dumpIR;
   lowering.timing = options.timing;
   if (Status s = detail::lowerToLLVMDialect(module, **machine, lowering); !s)

@@ -321,6 +321,7 @@ Result<Executable> compileModule(mlir::ModuleOp module, const std::string &name,
   lowering.cInterface = true;
   lowering.threads = threads;
   lowering.minParallelIterations = options.minParallelIterations;
+  lowering.winograd = options.winograd;
   lowering.dumpIR = options.dumpIR;
   lowering.timing = options.timing;
   lowering.profile = options.profile;
@@ -432,6 +433,7 @@ std::string cacheKey(mlir::ModuleOp module, const std::string &name,
   }
   os << "\nfunction=" << name << " threads=" << options.threads
      << " minParallelIterations=" << options.minParallelIterations
+     << " winograd=" << static_cast<int>(options.winograd)
      << " cpu=" << options.cpu << " features=" << options.features
      << " initializersAsInputs=" << options.initializersAsInputs
      << " profile=" << options.profile;

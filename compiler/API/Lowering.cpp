@@ -399,6 +399,17 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
   options.threads = lowering.threads;
   options.minParallelIterations = lowering.minParallelIterations;
   options.vectorBits = getVectorBits(machine);
+  switch (lowering.winograd) {
+  case Winograd::Off:
+    options.winograd = mlir::tessel::WinogradMode::Off;
+    break;
+  case Winograd::Auto:
+    options.winograd = mlir::tessel::WinogradMode::Auto;
+    break;
+  case Winograd::On:
+    options.winograd = mlir::tessel::WinogradMode::On;
+    break;
+  }
   options.profile = lowering.profile;
   // buildCpuPipeline's five stages, one pass manager each so that each is
   // timed on its own; together they run exactly the passes it adds. The IR

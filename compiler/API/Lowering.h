@@ -85,6 +85,8 @@ struct LoweringOptions {
   unsigned threads = 1;
   /// Smaller models run on one thread (CompileOptions::minParallelIterations).
   int64_t minParallelIterations = kDefaultMinParallelIterations;
+  /// CompileOptions::winograd.
+  Winograd winograd = Winograd::Auto;
   /// Write the lowered module here, headed by the tessel-opt options that
   /// reproduce it (CompileOptions::dumpIR).
   std::string dumpIR;

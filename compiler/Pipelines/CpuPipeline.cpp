@@ -45,7 +45,14 @@ void mlir::tessel::buildTesselToLinalgPipeline(OpPassManager &pm,
 }
 
 void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
-  // Parallel tiles with their producers fused in.
+  // 3x3 convolutions by Winograd's algorithm, then parallel tiles with their
+  // producers fused in.
+  if (options.winograd != WinogradMode::Off) {
+    TesselWinogradOptions winograd;
+    winograd.vectorBits = options.vectorBits;
+    winograd.everywhere = options.winograd == WinogradMode::On;
+    pm.addNestedPass<func::FuncOp>(createTesselWinograd(winograd));
+  }
   TesselTileAndDistributeOptions tileOptions;
   tileOptions.threads = options.threads;
   tileOptions.minParallelIterations = options.minParallelIterations;

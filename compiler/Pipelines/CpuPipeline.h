@@ -16,6 +16,9 @@
 
 namespace mlir::tessel {
 
+/// Where 3x3 convolutions use Winograd's algorithm (tessel-winograd).
+enum class WinogradMode { Off, Auto, On };
+
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<std::string> entry{
       *this, "entry",
@@ -49,6 +52,14 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "profile",
       llvm::cl::desc("Time every kernel call (tessel-profile-kernels; needs outline-kernels)"),
       llvm::cl::init(false)};
+  Option<WinogradMode> winograd{
+      *this, "winograd",
+      llvm::cl::desc("3x3 stride-1 convolutions by Winograd's algorithm (tessel-winograd)"),
+      llvm::cl::init(WinogradMode::Auto),
+      llvm::cl::values(
+          clEnumValN(WinogradMode::Off, "off", "never"),
+          clEnumValN(WinogradMode::Auto, "auto", "where the cost model expects it to be faster"),
+          clEnumValN(WinogradMode::On, "on", "wherever it applies"))};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Register-tile convolutions and vectorize linalg ops"),

@@ -159,6 +159,51 @@ bool isAccumulatorInit(Operation *op) {
   });
 }
 
+/// Each matrix of a statically shaped `linalg.batch_matmul` (the products of
+/// tessel-winograd) as a 1-D channels-last convolution: one matrix a tile,
+/// [1, rows, C] x [1, C, K] is conv_1d_nwc_wcf's [N, W, C] x [KW, C, F] with
+/// N = KW = 1, which the register tiles below then take like a 1x1
+/// convolution. The fill of the accumulator is fused into each matrix.
+void batchMatmulsAsConvolutions(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::BatchMatmulOp> matmuls;
+  func.walk([&](linalg::BatchMatmulOp op) {
+    if (op.hasPureTensorSemantics() && !op.hasUserDefinedMaps() &&
+        !llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+      matmuls.push_back(op);
+  });
+  MLIRContext *context = func.getContext();
+  for (linalg::BatchMatmulOp matmul : matmuls) {
+    scf::SCFTileAndFuseOptions options;
+    options.tilingOptions.setTileSizes(
+        getAsIndexOpFoldResult(context, ArrayRef<int64_t>{1, 0, 0, 0}));
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+            -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isDestinationOperand && isAccumulatorInit(producer.getOwner()))
+            return scf::SCFTileAndFuseOptions::ControlFnResult{};
+          return std::nullopt;
+        });
+    rewriter.setInsertionPoint(matmul);
+    FailureOr<scf::SCFTileAndFuseResult> tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, cast<TilingInterface>(matmul.getOperation()), options);
+    if (failed(tiled))
+      continue;
+    for (OpResult value : matmul->getResults())
+      rewriter.replaceAllUsesWith(value, tiled->replacements.lookup(value));
+    rewriter.eraseOp(matmul);
+    for (Operation *op : tiled->tiledAndFusedOps) {
+      auto tile = dyn_cast<linalg::BatchMatmulOp>(op);
+      if (!tile)
+        continue;
+      auto unit = DenseIntElementsAttr::get(
+          RankedTensorType::get({1}, rewriter.getI64Type()), ArrayRef<int64_t>{1});
+      rewriter.setInsertionPoint(tile);
+      rewriter.replaceOpWithNewOp<linalg::Conv1DNwcWcfOp>(
+          tile, tile->getResultTypes(), tile.getDpsInputs(), tile.getDpsInits(), unit, unit);
+    }
+  }
+}
+
 /// Bytes of filter a dense convolution's register tiles may sweep between
 /// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
 constexpr int64_t kFilterBlockBytes = 512 * 1024;
@@ -565,7 +610,9 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     MLIRContext *context = &getContext();
     IRRewriter rewriter(context);
 
-    // 1. Register tiles for the convolutions.
+    // 1. Register tiles for the convolutions (batched matrix products
+    // first become convolutions).
+    batchMatmulsAsConvolutions(rewriter, func);
     SmallVector<linalg::LinalgOp> convs;
     func.walk([&](linalg::LinalgOp op) {
       if (isa<linalg::ConvolutionOpInterface>(op.getOperation()))

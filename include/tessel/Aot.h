@@ -44,6 +44,8 @@ struct AotOptions {
   unsigned threads = 1;
   /// As CompileOptions::minParallelIterations.
   int64_t minParallelIterations = kDefaultMinParallelIterations;
+  /// As CompileOptions::winograd.
+  Winograd winograd = Winograd::Auto;
   /// Bundle the runtime: write a static archive instead of an object.
   bool archive = false;
   /// The runtime archive bundled with `archive`; empty: libtessel_runtime.a

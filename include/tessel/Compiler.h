@@ -41,6 +41,17 @@ struct CompileTiming {
   std::function<void(const std::string &phase)> onPhaseStart;
 };
 
+/// Where 3x3 stride-1 convolutions with constant filters use Winograd's
+/// minimal filtering, F(4x4, 3x3) or F(2x2, 3x3) (docs/performance.md gives
+/// its error against the direct algorithm and where it is faster).
+enum class Winograd {
+  Off,  ///< Never: every convolution by the direct algorithm.
+  Auto, ///< Where the cost model expects it to be faster.
+  On,   ///< Wherever it applies (f32, 3x3, unit strides and dilations, a
+        ///< constant filter, channel counts that fill vector registers, even
+        ///< output sides).
+};
+
 /// CompileOptions::minParallelIterations' default: 2^20 loop iterations.
 inline constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
 
@@ -55,6 +66,9 @@ struct CompileOptions {
   /// data between cores, more than a small model's layers save (a LeNet).
   /// 0 always uses `threads`; negative is an error.
   int64_t minParallelIterations = kDefaultMinParallelIterations;
+  /// 3x3 convolutions by Winograd's algorithm: results differ from the
+  /// direct algorithm's by rounding (within 1e-4 of the output's scale).
+  Winograd winograd = Winograd::Auto;
   /// Target CPU for code generation, as LLVM names it ("skylake-avx512",
   /// "x86-64-v3", ...); empty means this machine's CPU and features.
   std::string cpu;

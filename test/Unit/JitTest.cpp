@@ -28,10 +28,11 @@ namespace {
 
 /// Compiles `graph` and runs it on `inputs`; fails the test on any error.
 std::vector<Tensor> compileAndRun(const Graph &graph, const std::vector<Tensor> &inputs,
-                                  unsigned threads) {
+                                  unsigned threads, Winograd winograd = Winograd::Auto) {
   EXPECT_TRUE(graph.status().ok()) << graph.status().message();
   CompileOptions options;
   options.threads = threads;
+  options.winograd = winograd;
   // The tests' small layers are split across the threads too: the parallel
   // code is what they test.
   options.minParallelIterations = 0;
@@ -145,6 +146,86 @@ TEST(Jit, ConvRandomSweep) {
     ++ran;
   }
   EXPECT_EQ(ran, 28);
+}
+
+/// 3x3 stride-1 convolutions with constant filters by Winograd's algorithm
+/// (tessel-winograd): F(4x4, 3x3) where 4 divides the output's sides, else
+/// F(2x2, 3x3), against the double-precision reference within 1e-4 of the
+/// output's scale (its largest magnitude), with a bias, a ReLU and a
+/// residual add after it, at 1 and 2 threads. Where the algorithm applies
+/// its rounding differs from the direct algorithm's, so the output differs
+/// from Winograd::Off's in some bit; where it does not (channels that do not
+/// fill a vector, odd sides, strides) the output is Off's exactly.
+TEST(Jit, WinogradConvMatchesReference) {
+  std::mt19937 rng(33);
+  struct Case {
+    int64_t batch, channels, outChannels, height, width;
+    Shape padLow, padHigh, strides;
+    bool channelsLast, epilogue;
+    unsigned threads;
+    bool applies;
+  };
+  const Case cases[] = {
+      {1, 16, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, true},     // F(4,3)
+      {2, 32, 48, 12, 8, {1, 1}, {1, 1}, {1, 1}, false, true, 2, true},    // F(4,3), NCHW
+      {1, 64, 32, 6, 10, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true},     // F(2,3)
+      {1, 16, 32, 14, 14, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true},  // F(2,3)
+      {3, 16, 16, 10, 11, {0, 1}, {0, 0}, {1, 1}, true, true, 2, true},    // unpadded rows
+      {1, 12, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, false},    // C not a vector
+      {1, 16, 16, 7, 7, {1, 1}, {1, 1}, {1, 1}, true, true, 2, false},     // odd sides
+      {1, 16, 16, 16, 16, {1, 1}, {1, 1}, {2, 2}, false, false, 1, false}, // stride 2
+  };
+  for (const Case &c : cases) {
+    std::string what = std::to_string(c.batch) + "x" + std::to_string(c.channels) + "->" +
+                       std::to_string(c.outChannels) + " @" + std::to_string(c.height) + "x" +
+                       std::to_string(c.width) + (c.channelsLast ? " NHWC" : " NCHW") +
+                       " threads " + std::to_string(c.threads);
+    Layout layout = c.channelsLast ? Layout::NHWC : Layout::NCHW;
+    reference::ConvSpec spec{layout, c.channelsLast, c.strides, {1, 1}, c.padLow, c.padHigh, 1};
+    Shape inSp{c.height, c.width}, outSp;
+    for (int d = 0; d < 2; ++d)
+      outSp.push_back((inSp[d] + c.padLow[d] + c.padHigh[d] - 3) / c.strides[d] + 1);
+    Tensor x = reference::randomTensor(
+        reference::activationShape(layout, c.batch, c.channels, inSp), rng);
+    Tensor w = reference::randomTensor(c.channelsLast ? Shape{3, 3, c.channels, c.outChannels}
+                                                      : Shape{c.outChannels, c.channels, 3, 3},
+                                       rng);
+    Tensor b = reference::randomTensor({c.outChannels}, rng);
+    Shape outShape = reference::activationShape(layout, c.batch, c.outChannels, outSp);
+    Tensor residual = reference::randomTensor(outShape, rng);
+
+    Graph graph("winograd");
+    ConvOptions o;
+    o.layout = layout;
+    o.filterLayout = filterLayoutFor(2, c.channelsLast);
+    o.strides = c.strides;
+    o.padding = {c.padLow[0], c.padLow[1], c.padHigh[0], c.padHigh[1]};
+    Value y = graph.conv(graph.input("x", x.shape()), graph.constant(w), o, graph.constant(b));
+    std::vector<Tensor> inputs{x};
+    if (c.epilogue) {
+      y = graph.add(graph.relu(y), graph.input("residual", residual.shape()));
+      inputs.push_back(residual);
+    }
+    graph.output("y", y);
+    ASSERT_EQ(graph.shape(y), outShape) << what << ": " << graph.status().message();
+    std::vector<Tensor> on = compileAndRun(graph, inputs, c.threads, Winograd::On);
+    std::vector<Tensor> off = compileAndRun(graph, inputs, c.threads, Winograd::Off);
+    ASSERT_EQ(on.size(), 1u) << what;
+    ASSERT_EQ(off.size(), 1u) << what;
+
+    Tensor want = reference::conv(x, w, &b, spec, outShape);
+    if (c.epilogue)
+      for (int64_t i = 0; i < want.numElements(); ++i)
+        want.data()[i] = std::max(want.data()[i], 0.f) + residual.data()[i];
+    double scale = 0;
+    for (int64_t i = 0; i < want.numElements(); ++i)
+      scale = std::max(scale, double(std::abs(want.data()[i])));
+    expectClose(on[0], want, "Winograd " + what, 1e-4 * scale, 0);
+    expectClose(off[0], want, "direct " + what, 1e-4 * scale, 0);
+    bool same = std::memcmp(on[0].data(), off[0].data(), want.numElements() * sizeof(float)) == 0;
+    EXPECT_EQ(same, !c.applies) << what << (c.applies ? ": Winograd did not apply"
+                                                      : ": Winograd applied where it must not");
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -8,6 +8,8 @@
 #ifndef TESSEL_TOOLS_COMMON_MODELOPTIONS_H
 #define TESSEL_TOOLS_COMMON_MODELOPTIONS_H
 
+#include "tessel/Compiler.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/CommandLine.h"
@@ -46,6 +48,15 @@ static llvm::cl::opt<bool> initializersAsInputs(
     llvm::cl::desc("ONNX models: take the initializers as inputs instead of compiling "
                    "them in as constants"),
     llvm::cl::init(false), llvm::cl::cat(toolCategory));
+static llvm::cl::opt<tessel::Winograd> winograd(
+    "winograd",
+    llvm::cl::desc("3x3 stride-1 convolutions with constant filters by Winograd's "
+                   "algorithm (default auto)"),
+    llvm::cl::values(
+        clEnumValN(tessel::Winograd::Off, "off", "never"),
+        clEnumValN(tessel::Winograd::Auto, "auto", "where the cost model expects a gain"),
+        clEnumValN(tessel::Winograd::On, "on", "wherever it applies")),
+    llvm::cl::init(tessel::Winograd::Auto), llvm::cl::cat(toolCategory));
 static llvm::cl::list<std::string> inputShapeTexts(
     "input-shape",
     llvm::cl::desc("ONNX models: the shape of input NAME, fixing its symbolic dims "

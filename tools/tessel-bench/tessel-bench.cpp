@@ -60,6 +60,9 @@ using namespace tessel;
 
 namespace {
 
+/// --winograd: how Tessel compiles 3x3 convolutions in every table.
+Winograd winogradMode = Winograd::Auto;
+
 struct Layer {
   const char *name;
   enum Kind { Conv, MaxPool, AvgPool } kind;
@@ -190,6 +193,7 @@ Result<double> benchTessel(const Layer &l, int64_t batch, unsigned threads, int 
   }
   CompileOptions options;
   options.threads = threads;
+  options.winograd = winogradMode;
   Result<Executable> exe = compile(g, options);
   if (!exe)
     return exe.status();
@@ -255,6 +259,7 @@ double benchOneDnn(const Layer &l, int64_t batch, int runs) {
 Result<double> timeModelFile(const std::string &path, unsigned threads, int runs) {
   CompileOptions options;
   options.threads = threads;
+  options.winograd = winogradMode;
   Result<Executable> exe = compileFile(path, options);
   std::remove(path.c_str());
   if (!exe)
@@ -479,6 +484,7 @@ int benchCompile(const std::string &keepDir) {
     CompileTiming timing;
     CompileOptions options;
     options.timing = &timing;
+    options.winograd = winogradMode;
     Result<Executable> exe = [&] {
       if (!m.gradient)
         return compileFile(*path, options);
@@ -537,7 +543,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> batches{1, 8};
   const char *usage =
       "usage: tessel-bench [--runs N] [--batch N] [--models | --backward | --compile "
-      "[--keep DIR] | --train [--size N]] [--version]\n";
+      "[--keep DIR] | --train [--size N]] [--winograd auto|on|off] [--version]\n";
   // A count in [1, limit]; anything else (0, negative, not a number) is an error.
   auto count = [&](const char *option, const char *text, int limit, int &value) {
     char *end = nullptr;
@@ -571,6 +577,15 @@ int main(int argc, char **argv) {
     } else if (!std::strcmp(argv[i], "--size") && i + 1 < argc) {
       if (!count("--size", argv[++i], 1024, trainSize))
         return 1;
+    } else if (!std::strcmp(argv[i], "--winograd") && i + 1 < argc) {
+      std::string mode = argv[++i];
+      if (mode == "auto" || mode == "on" || mode == "off") {
+        winogradMode = mode == "on" ? Winograd::On : mode == "off" ? Winograd::Off : Winograd::Auto;
+      } else {
+        std::fprintf(stderr, "tessel-bench: --winograd takes auto, on or off, got '%s'\n",
+                     mode.c_str());
+        return 1;
+      }
     } else if (!std::strcmp(argv[i], "--keep") && i + 1 < argc) {
       keepDir = argv[++i];
     } else if (!std::strcmp(argv[i], "--version")) {

@@ -120,6 +120,7 @@ int main(int argc, char **argv) {
   options.headerPath = headerPath;
   options.prefix = prefix;
   options.minParallelIterations = minParallelIterations;
+  options.winograd = winograd;
   options.triple = targetTriple;
   options.cpu = targetCpu;
   options.features = targetFeatures;

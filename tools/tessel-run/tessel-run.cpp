@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
   options.threads = threads;
   options.compileThreads = compileThreads;
   options.minParallelIterations = minParallelIterations;
+  options.winograd = winograd;
   options.cacheDir = chooseCacheDir();
   options.profile = profile;
   options.cpu = targetCpu;

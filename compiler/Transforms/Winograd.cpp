@@ -1,0 +1,422 @@
+//===- Winograd.cpp - 3x3 convolutions by Winograd's minimal filtering ----===//
+//
+// A 3x3 stride-1 convolution computes each m x m block of its output from an
+// (m+2) x (m+2) block of its input. Winograd's minimal filtering (Lavin and
+// Gray, "Fast Algorithms for Convolutional Neural Networks", 2016) does it
+// with (m+2)^2 products per pair of input and output channels instead of
+// 9 m^2:
+//
+//   Y = A^T [ (G g G^T) .* (B^T d B) ] A.
+//
+// Summed over the input channels, the elementwise products are (m+2)^2
+// independent matrix products [tiles x C] x [C x K], which tessel-vectorize
+// register-tiles like 1x1 convolutions. On tensors, before the tiling:
+//
+//   U = G g G^T         at compile time, from the constant filter;
+//   V = B^T d B         an scf.forall over the tiles, vectors of channels;
+//   M = V U             linalg.batch_matmul, one product per (i, j);
+//   Y = init + A^T M A  an scf.forall over the tiles, added to the conv's
+//                       initial value (its bias or zeros).
+//
+// The transforms are generated from the matrices, skipping their zeros and
+// turning their ones into additions. See the pass description in
+// Passes.td and docs/performance.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Passes.h"
+
+#include "dialects/tessel/IR/Constants.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::tessel {
+#define GEN_PASS_DEF_TESSELWINOGRAD
+#include "compiler/Passes.h.inc"
+} // namespace mlir::tessel
+
+using namespace mlir;
+
+namespace {
+
+/// One algorithm F(m x m, 3 x 3): its three transforms, row-major.
+struct WinogradAlgorithm {
+  int64_t m;             ///< Output tile: m x m pixels.
+  ArrayRef<double> bt;   ///< alpha x alpha: the input transform B^T.
+  ArrayRef<double> g;    ///< alpha x 3: the filter transform G.
+  ArrayRef<double> at;   ///< m x alpha: the output transform A^T.
+  int64_t alpha() const { return m + 2; }
+};
+
+// F(4x4, 3x3), interpolation points 0, +-1, +-2 and infinity.
+constexpr double kBT4[] = {4, 0, -5, 0,  1, 0, 0, -4, -4, 1,  1, 0, 0, 4, -4, -1, 1, 0,
+                           0, -2, -1, 2, 1, 0, 0, 2,  -1, -2, 1, 0, 0, 4, 0,  -5, 0, 1};
+constexpr double kG4[] = {1.0 / 4,  0,         0,         -1.0 / 6, -1.0 / 6, -1.0 / 6,
+                          -1.0 / 6, 1.0 / 6,   -1.0 / 6,  1.0 / 24, 1.0 / 12, 1.0 / 6,
+                          1.0 / 24, -1.0 / 12, 1.0 / 6,   0,        0,        1};
+constexpr double kAT4[] = {1, 1, 1,  1, 1,  0, 0, 1, -1, 2, -2, 0,
+                           0, 1, 1,  4, 4,  0, 0, 1, -1, 8, -8, 1};
+// F(2x2, 3x3), points 0, +-1 and infinity.
+constexpr double kBT2[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
+constexpr double kG2[] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1};
+constexpr double kAT2[] = {1, 1, 1, 0, 0, 1, -1, -1};
+
+const WinogradAlgorithm kF4{4, kBT4, kG4, kAT4};
+const WinogradAlgorithm kF2{2, kBT2, kG2, kAT2};
+
+/// Fewest output tiles (images x tile rows x tile columns) for which the
+/// cost model picks Winograd: each (i, j) product then reads its slice of
+/// the transformed filter, (m+2)^2/9 times the filter's bytes in all, for
+/// that many rows. See docs/performance.md (2026-12-06, ninth session).
+constexpr int64_t kMinTiles = 16;
+
+/// What a convolution Winograd applies to looks like.
+struct Candidate {
+  const WinogradAlgorithm *algorithm;
+  int64_t images, height, width, inChannels, outChannels;
+  ArrayRef<char> filter; ///< [3, 3, C, K] floats.
+};
+
+/// Whether every value of an integer elements attribute is one.
+bool allOnes(DenseIntElementsAttr attr) {
+  return llvm::all_of(attr.getValues<int64_t>(), [](int64_t v) { return v == 1; });
+}
+
+/// The algorithm and shapes for `conv`, or nullopt when Winograd does not
+/// apply or (unless `everywhere`) the cost model prefers the direct
+/// convolution: f32, 3x3, unit strides and dilations, a constant filter,
+/// channel counts that fill vectors of `lanes`, an output whose sides m
+/// divides (4 where it can, else 2).
+std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lanes,
+                                      bool everywhere) {
+  auto inputType = dyn_cast<RankedTensorType>(conv.getInputs()[0].getType());
+  auto filterType = dyn_cast<RankedTensorType>(conv.getInputs()[1].getType());
+  auto outputType = dyn_cast<RankedTensorType>(conv.getOutputs()[0].getType());
+  if (!inputType || !filterType || !outputType || !inputType.hasStaticShape() ||
+      !filterType.hasStaticShape() || !outputType.hasStaticShape() ||
+      !inputType.getElementType().isF32() || !filterType.getElementType().isF32() ||
+      !outputType.getElementType().isF32() || !allOnes(conv.getStrides()) ||
+      !allOnes(conv.getDilations()))
+    return std::nullopt;
+  ArrayRef<int64_t> filterShape = filterType.getShape();
+  ArrayRef<int64_t> outputShape = outputType.getShape();
+  if (filterShape[0] != 3 || filterShape[1] != 3 || filterShape[2] % lanes != 0 ||
+      filterShape[3] % lanes != 0 || outputShape[0] == 0)
+    return std::nullopt;
+  ElementsAttr filter;
+  if (!matchPattern(conv.getInputs()[1], m_Constant(&filter)))
+    return std::nullopt;
+  std::optional<ArrayRef<char>> bytes = tessel::getConstantBytes(filter);
+  if (!bytes)
+    return std::nullopt;
+  int64_t height = outputShape[1], width = outputShape[2];
+  const WinogradAlgorithm *algorithm = nullptr;
+  if (height % 4 == 0 && width % 4 == 0)
+    algorithm = &kF4;
+  else if (height % 2 == 0 && width % 2 == 0)
+    algorithm = &kF2;
+  else
+    return std::nullopt;
+  int64_t tiles = outputShape[0] * (height / algorithm->m) * (width / algorithm->m);
+  if (!everywhere && tiles < kMinTiles)
+    return std::nullopt;
+  return Candidate{algorithm, outputShape[0], height, width, filterShape[2], filterShape[3],
+                   *bytes};
+}
+
+/// U = G g G^T for every pair of channels, as a constant [alpha^2, C, K]:
+/// computed in double, one input channel at a time (row (a, b) of the
+/// filter, K contiguous floats, is read once per row of G). Null when the
+/// storage cannot be allocated.
+ElementsAttr transformFilter(const Candidate &candidate, MLIRContext *context) {
+  const WinogradAlgorithm &algorithm = *candidate.algorithm;
+  int64_t alpha = algorithm.alpha(), channels = candidate.inChannels,
+          outChannels = candidate.outChannels;
+  auto type = RankedTensorType::get({alpha * alpha, channels, outChannels},
+                                    Float32Type::get(context));
+  const auto *filter = reinterpret_cast<const float *>(candidate.filter.data());
+  return tessel::getConstantAttr(type, "winograd_filter", [&](MutableArrayRef<char> bytes) {
+    auto *result = reinterpret_cast<float *>(bytes.data());
+    // rows[i][b][k] = sum_a G[i][a] g[a][b][c][k]; then
+    // U[i][j][c][k] = sum_b rows[i][b][k] G[j][b].
+    std::vector<double> rows(alpha * 3 * outChannels), sum(outChannels);
+    for (int64_t c = 0; c < channels; ++c) {
+      std::fill(rows.begin(), rows.end(), 0.0);
+      for (int64_t i = 0; i < alpha; ++i)
+        for (int64_t a = 0; a < 3; ++a) {
+          double coefficient = algorithm.g[i * 3 + a];
+          if (coefficient == 0)
+            continue;
+          for (int64_t b = 0; b < 3; ++b) {
+            const float *tap = filter + ((a * 3 + b) * channels + c) * outChannels;
+            double *row = rows.data() + (i * 3 + b) * outChannels;
+            for (int64_t k = 0; k < outChannels; ++k)
+              row[k] += coefficient * tap[k];
+          }
+        }
+      for (int64_t i = 0; i < alpha; ++i)
+        for (int64_t j = 0; j < alpha; ++j) {
+          std::fill(sum.begin(), sum.end(), 0.0);
+          for (int64_t b = 0; b < 3; ++b) {
+            double coefficient = algorithm.g[j * 3 + b];
+            if (coefficient == 0)
+              continue;
+            const double *row = rows.data() + (i * 3 + b) * outChannels;
+            for (int64_t k = 0; k < outChannels; ++k)
+              sum[k] += coefficient * row[k];
+          }
+          float *out = result + ((i * alpha + j) * channels + c) * outChannels;
+          for (int64_t k = 0; k < outChannels; ++k)
+            out[k] = static_cast<float>(sum[k]);
+        }
+    }
+  });
+}
+
+/// Emits `matrix` (rows x columns, row-major) times the column of vectors
+/// `in`: one vector per row, zeros skipped, +-1 as additions and
+/// subtractions, other coefficients as FMAs.
+SmallVector<Value> multiply(OpBuilder &b, Location loc, ArrayRef<double> matrix, int64_t rows,
+                            ArrayRef<Value> in) {
+  int64_t columns = in.size();
+  auto type = cast<VectorType>(in.front().getType());
+  SmallVector<Value> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    Value sum;
+    for (int64_t c = 0; c < columns; ++c) {
+      double coefficient = matrix[r * columns + c];
+      if (coefficient == 0)
+        continue;
+      Value term = in[c];
+      if (coefficient == 1 && sum) {
+        sum = arith::AddFOp::create(b, loc, sum, term);
+      } else if (coefficient == -1 && sum) {
+        sum = arith::SubFOp::create(b, loc, sum, term);
+      } else if (coefficient == 1) {
+        sum = term;
+      } else {
+        Value scale = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(coefficient)));
+        sum = sum ? vector::FMAOp::create(b, loc, scale, term, sum).getResult()
+                  : arith::MulFOp::create(b, loc, scale, term).getResult();
+      }
+    }
+    if (!sum)
+      sum = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0)));
+    out.push_back(sum);
+  }
+  return out;
+}
+
+/// `transform` applied on both sides of an n x n block of vectors (row-major
+/// in `block`): transform . block . transform^T, rows x rows vectors.
+SmallVector<Value> transformBlock(OpBuilder &b, Location loc, ArrayRef<double> transform,
+                                  int64_t rows, ArrayRef<Value> block) {
+  int64_t n = transform.size() / rows;
+  // Columns first: left[r][q] = sum_p T[r][p] block[p][q].
+  SmallVector<SmallVector<Value>> left(n);
+  for (int64_t q = 0; q < n; ++q) {
+    SmallVector<Value> column;
+    for (int64_t p = 0; p < n; ++p)
+      column.push_back(block[p * n + q]);
+    left[q] = multiply(b, loc, transform, rows, column);
+  }
+  // Then rows: out[r][s] = sum_q T[s][q] left[r][q].
+  SmallVector<Value> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    SmallVector<Value> row;
+    for (int64_t q = 0; q < n; ++q)
+      row.push_back(left[q][r]);
+    llvm::append_range(out, multiply(b, loc, transform, rows, row));
+  }
+  return out;
+}
+
+/// An scf.forall over the tiles [images, tile rows, tile columns] writing
+/// `init`: `body` gets the tile's indices (image, tile row, tile column) and
+/// the slice of `init` it writes ([sliceSizes] at [sliceOffsets(indices)])
+/// and returns that slice written.
+Value buildTileLoop(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> tiles, Value init,
+    function_ref<SmallVector<OpFoldResult>(OpBuilder &, ArrayRef<Value>)> sliceOffsets,
+    ArrayRef<int64_t> sliceSizes,
+    function_ref<Value(OpBuilder &, ArrayRef<Value>, Value)> body) {
+  int64_t count = tiles[0] * tiles[1] * tiles[2];
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(count)}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+      ValueRange{init}, std::nullopt);
+  OpBuilder inner = OpBuilder::atBlockBegin(forall.getBody());
+  Value tile = forall.getInductionVars()[0];
+  Value columns = arith::ConstantIndexOp::create(inner, loc, tiles[2]);
+  Value rows = arith::ConstantIndexOp::create(inner, loc, tiles[1]);
+  Value column = arith::RemUIOp::create(inner, loc, tile, columns);
+  Value rest = arith::DivUIOp::create(inner, loc, tile, columns);
+  Value row = arith::RemUIOp::create(inner, loc, rest, rows);
+  Value image = arith::DivUIOp::create(inner, loc, rest, rows);
+  SmallVector<Value> indices{image, row, column};
+  SmallVector<OpFoldResult> offsets = sliceOffsets(inner, indices);
+  SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(b.getContext(), sliceSizes);
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  Value shared = forall.getRegionIterArgs()[0];
+  Value slice = tensor::ExtractSliceOp::create(inner, loc, shared, offsets, sizes, strides);
+  Value written = body(inner, indices, slice);
+  inner.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(inner, loc, written, shared, offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// An scf.for over [0, extent) by `step` carrying `init`; `body` gets the
+/// induction variable and the carried value and returns the next.
+Value buildChannelLoop(OpBuilder &b, Location loc, int64_t extent, int64_t step, Value init,
+                       function_ref<Value(OpBuilder &, Value, Value)> body) {
+  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, extent);
+  Value stride = arith::ConstantIndexOp::create(b, loc, step);
+  auto loop = scf::ForOp::create(
+      b, loc, lower, upper, stride, ValueRange{init},
+      [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+        scf::YieldOp::create(nested, loc, body(nested, iv, carried.front()));
+      });
+  return loop.getResult(0);
+}
+
+/// Rewrites `conv` as described at the top of the file.
+LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
+                      const Candidate &candidate, int64_t lanes) {
+  const WinogradAlgorithm &algorithm = *candidate.algorithm;
+  ElementsAttr filterAttr = transformFilter(candidate, rewriter.getContext());
+  if (!filterAttr)
+    return conv.emitError("tessel-winograd: out of memory for the transformed filter of ")
+           << candidate.inChannels << "x" << candidate.outChannels << " channels";
+  Location loc = conv.getLoc();
+  rewriter.setInsertionPoint(conv);
+  int64_t m = algorithm.m, alpha = algorithm.alpha(), alpha2 = alpha * alpha;
+  int64_t images = candidate.images, tileRows = candidate.height / m,
+          tileColumns = candidate.width / m, channels = candidate.inChannels,
+          outChannels = candidate.outChannels;
+  int64_t tiles = images * tileRows * tileColumns;
+  Type f32 = rewriter.getF32Type();
+  auto vectorType = VectorType::get({lanes}, f32);
+  SmallVector<bool> inBounds{true};
+  Value input = conv.getInputs()[0];
+  Value padding = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+  auto index = [&](OpBuilder &b, Value base, int64_t scale, int64_t offset) -> Value {
+    Value scaled = arith::MulIOp::create(b, loc, base,
+                                         arith::ConstantIndexOp::create(b, loc, scale));
+    return arith::AddIOp::create(b, loc, scaled, arith::ConstantIndexOp::create(b, loc, offset));
+  };
+  auto constantIndex = [&](OpBuilder &b, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+
+  // V = B^T d B: [alpha^2, images, tile rows, tile columns, C].
+  auto transformedType =
+      RankedTensorType::get({alpha2, images, tileRows, tileColumns, channels}, f32);
+  Value transformedEmpty = tensor::EmptyOp::create(rewriter, loc, transformedType.getShape(), f32);
+  Value transformed = buildTileLoop(
+      rewriter, loc, {images, tileRows, tileColumns}, transformedEmpty,
+      [&](OpBuilder &b, ArrayRef<Value> t) -> SmallVector<OpFoldResult> {
+        return {b.getIndexAttr(0), t[0], t[1], t[2], b.getIndexAttr(0)};
+      },
+      {alpha2, 1, 1, 1, channels},
+      [&](OpBuilder &b, ArrayRef<Value> t, Value slice) {
+        return buildChannelLoop(b, loc, channels, lanes, slice, [&](OpBuilder &b, Value c, Value acc) {
+          SmallVector<Value> block;
+          for (int64_t p = 0; p < alpha; ++p)
+            for (int64_t q = 0; q < alpha; ++q)
+              block.push_back(vector::TransferReadOp::create(
+                  b, loc, vectorType, input,
+                  ValueRange{t[0], index(b, t[1], m, p), index(b, t[2], m, q), c}, padding,
+                  inBounds));
+          SmallVector<Value> values = transformBlock(b, loc, algorithm.bt, alpha, block);
+          Value bZero = constantIndex(b, 0);
+          for (int64_t ij = 0; ij < alpha2; ++ij)
+            acc = vector::TransferWriteOp::create(
+                      b, loc, values[ij], acc,
+                      ValueRange{constantIndex(b, ij), bZero, bZero, bZero, c}, inBounds)
+                      .getResult();
+          return acc;
+        });
+      });
+
+  // M = V U, one [tiles x C] x [C x K] product per (i, j).
+  SmallVector<ReassociationIndices> tileDims{{0}, {1, 2, 3}, {4}};
+  Value products = tensor::CollapseShapeOp::create(
+      rewriter, loc, RankedTensorType::get({alpha2, tiles, channels}, f32), transformed,
+      tileDims);
+  Value filter = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(filterAttr));
+  Value productsEmpty =
+      tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{alpha2, tiles, outChannels}, f32);
+  Value zeros = linalg::FillOp::create(rewriter, loc, ValueRange{padding},
+                                       ValueRange{productsEmpty})
+                    .getResult(0);
+  Value multiplied = linalg::BatchMatmulOp::create(rewriter, loc, ValueRange{products, filter},
+                                                   ValueRange{zeros})
+                         .getResult(0);
+  Value expanded = tensor::ExpandShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({alpha2, images, tileRows, tileColumns, outChannels}, f32),
+      multiplied, tileDims);
+
+  // Y = init + A^T M A, written over the convolution's initial value.
+  Value init = conv.getOutputs()[0];
+  Value result = buildTileLoop(
+      rewriter, loc, {images, tileRows, tileColumns}, init,
+      [&](OpBuilder &b, ArrayRef<Value> t) -> SmallVector<OpFoldResult> {
+        return {t[0], index(b, t[1], m, 0), index(b, t[2], m, 0), b.getIndexAttr(0)};
+      },
+      {1, m, m, outChannels},
+      [&](OpBuilder &b, ArrayRef<Value> t, Value slice) {
+        return buildChannelLoop(b, loc, outChannels, lanes, slice,
+                                [&](OpBuilder &b, Value k, Value acc) {
+          SmallVector<Value> block;
+          for (int64_t ij = 0; ij < alpha2; ++ij)
+            block.push_back(vector::TransferReadOp::create(
+                b, loc, vectorType, expanded,
+                ValueRange{constantIndex(b, ij), t[0], t[1], t[2], k}, padding, inBounds));
+          SmallVector<Value> values = transformBlock(b, loc, algorithm.at, m, block);
+          Value bZero = constantIndex(b, 0);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < m; ++j) {
+              SmallVector<Value> at{bZero, constantIndex(b, i), constantIndex(b, j), k};
+              Value old = vector::TransferReadOp::create(b, loc, vectorType, acc, at, padding,
+                                                         inBounds);
+              Value sum = arith::AddFOp::create(b, loc, old, values[i * m + j]);
+              acc = vector::TransferWriteOp::create(b, loc, sum, acc, at, inBounds).getResult();
+            }
+          return acc;
+        });
+      });
+  rewriter.replaceOp(conv, result);
+  return success();
+}
+
+struct WinogradPass : tessel::impl::TesselWinogradBase<WinogradPass> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512)
+      return emitError(UnknownLoc::get(context))
+             << "tessel-winograd: vector-bits=" << static_cast<int64_t>(vectorBits)
+             << " is not a vector register width; use 512 (AVX-512), 256 (AVX2) "
+                "or 128 (NEON, SSE)";
+    return success();
+  }
+
+  void runOnOperation() override {
+    int64_t lanes = vectorBits / 32;
+    SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, Candidate>> candidates;
+    getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+      if (std::optional<Candidate> candidate = getCandidate(conv, lanes, everywhere))
+        candidates.emplace_back(conv, *candidate);
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[conv, candidate] : candidates)
+      if (failed(rewrite(rewriter, conv, candidate, lanes)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
