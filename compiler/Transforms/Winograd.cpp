@@ -28,6 +28,7 @@
 
 #include "dialects/tessel/IR/Constants.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -282,6 +283,99 @@ Value buildChannelLoop(OpBuilder &b, Location loc, int64_t extent, int64_t step,
   return loop.getResult(0);
 }
 
+/// Whether `generic` can be evaluated one vector of channels at a time by
+/// evaluateAt: elementwise over [N, H, W, K] (its result in loop order),
+/// f32 operands each walking the loops in order (with broadcast dims, the
+/// channels innermost where present), a body of elementwise arith and math
+/// ops that does not read the destination. `skip` is an operand the caller
+/// provides (the convolution's result), which must walk every loop.
+bool isEvaluableByVectors(linalg::GenericOp generic, OpOperand *skip = nullptr) {
+  if (generic.getNumLoops() != 4 || generic.getNumParallelLoops() != 4 ||
+      generic.getNumDpsInits() != 1 ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0)).isIdentity() ||
+      generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)))
+    return false;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || !type.getElementType().isF32() || !map.isProjectedPermutation() ||
+        (input == skip && !map.isIdentity()))
+      return false;
+    // Dims in loop order (no transposition); the channels, if read, last.
+    for (unsigned r = 1; r < map.getNumResults(); ++r)
+      if (map.getDimPosition(r) <= map.getDimPosition(r - 1))
+        return false;
+  }
+  for (Operation &op : generic.getBody()->without_terminator())
+    if (op.getNumRegions() != 0 || op.getNumResults() != 1 ||
+        !op.hasTrait<OpTrait::Elementwise>() ||
+        !isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
+      return false;
+  return true;
+}
+
+/// The value of `generic` (isEvaluableByVectors) at output position
+/// [n, h, w, k..k+lanes), as a vector: its operands read there (a scalar
+/// broadcast where they do not vary along the channels), `known` standing
+/// for the skipped operand, its body applied to vectors.
+Value evaluateAt(OpBuilder &b, Location loc, linalg::GenericOp generic, ArrayRef<Value> position,
+                 int64_t lanes, OpOperand *skip = nullptr, Value known = {}) {
+  IRMapping mapping;
+  Block *body = generic.getBody();
+  auto vectorOf = [&](Type type) { return VectorType::get({lanes}, type); };
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    Value value;
+    if (input == skip) {
+      value = known;
+    } else {
+      AffineMap map = generic.getMatchingIndexingMap(input);
+      SmallVector<Value> indices;
+      for (unsigned r = 0; r < map.getNumResults(); ++r)
+        indices.push_back(position[map.getDimPosition(r)]);
+      Type element = cast<RankedTensorType>(input->get().getType()).getElementType();
+      if (map.getNumResults() > 0 && map.getDimPosition(map.getNumResults() - 1) == 3) {
+        Value padding = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
+        value = vector::TransferReadOp::create(b, loc, vectorOf(element), input->get(), indices,
+                                               padding, ArrayRef<bool>{true});
+      } else {
+        Value scalar = tensor::ExtractOp::create(b, loc, input->get(), indices);
+        value = vector::BroadcastOp::create(b, loc, vectorOf(element), scalar);
+      }
+    }
+    mapping.map(body->getArgument(input->getOperandNumber()), value);
+  }
+  auto lookup = [&](Value v) -> Value {
+    if (Value mapped = mapping.lookupOrNull(v))
+      return mapped;
+    // A scalar from outside the body (a constant, a captured value).
+    return vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
+  };
+  for (Operation &op : body->without_terminator()) {
+    OperationState state(op.getLoc(), op.getName());
+    for (Value operand : op.getOperands())
+      state.addOperands(lookup(operand));
+    state.addTypes(vectorOf(op.getResult(0).getType()));
+    state.addAttributes(op.getAttrs());
+    mapping.map(op.getResult(0), b.create(state)->getResult(0));
+  }
+  return lookup(body->getTerminator()->getOperand(0));
+}
+
+/// The elementwise op consuming `conv`'s result, when it is its only use and
+/// can be evaluated by vectors: it is then computed in the output transform,
+/// on each output vector before it is stored.
+linalg::GenericOp getEpilogue(linalg::Conv2DNhwcHwcfOp conv) {
+  Value result = conv->getResult(0);
+  if (!result.hasOneUse())
+    return {};
+  OpOperand &use = *result.getUses().begin();
+  auto generic = dyn_cast<linalg::GenericOp>(use.getOwner());
+  if (!generic || !generic.isDpsInput(&use) || generic->getResult(0).getType() != result.getType() ||
+      !isEvaluableByVectors(generic, &use))
+    return {};
+  return generic;
+}
+
 /// Rewrites `conv` as described at the top of the file.
 LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
                       const Candidate &candidate, int64_t lanes) {
@@ -360,10 +454,23 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
       RankedTensorType::get({alpha2, images, tileRows, tileColumns, outChannels}, f32),
       multiplied, tileDims);
 
-  // Y = init + A^T M A, written over the convolution's initial value.
+  // Y = init + A^T M A, written over the convolution's initial value, or
+  // with the convolution's elementwise epilogue applied into the epilogue's
+  // destination. An initial value that a fill or an evaluable generic (a
+  // bias broadcast) computes is computed here too instead of read back.
   Value init = conv.getOutputs()[0];
+  linalg::GenericOp epilogue = getEpilogue(conv);
+  auto initGeneric = init.getDefiningOp<linalg::GenericOp>();
+  if (initGeneric && (!initGeneric->hasOneUse() || !isEvaluableByVectors(initGeneric)))
+    initGeneric = {};
+  auto initFill = init.getDefiningOp<linalg::FillOp>();
+  Value destination = epilogue ? epilogue.getDpsInits()[0] : init;
+  if (!epilogue && initGeneric)
+    destination = initGeneric.getDpsInits()[0];
+  else if (!epilogue && initFill)
+    destination = initFill.getDpsInits()[0];
   Value result = buildTileLoop(
-      rewriter, loc, {images, tileRows, tileColumns}, init,
+      rewriter, loc, {images, tileRows, tileColumns}, destination,
       [&](OpBuilder &b, ArrayRef<Value> t) -> SmallVector<OpFoldResult> {
         return {t[0], index(b, t[1], m, 0), index(b, t[2], m, 0), b.getIndexAttr(0)};
       },
@@ -380,15 +487,30 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
           Value bZero = constantIndex(b, 0);
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < m; ++j) {
+              SmallVector<Value> position{t[0], index(b, t[1], m, i), index(b, t[2], m, j), k};
+              Value start;
+              if (initGeneric)
+                start = evaluateAt(b, loc, initGeneric, position, lanes);
+              else if (initFill)
+                start = vector::BroadcastOp::create(b, loc, vectorType, initFill.getInputs()[0]);
+              else
+                start = vector::TransferReadOp::create(b, loc, vectorType, init, position,
+                                                       padding, inBounds);
+              Value sum = arith::AddFOp::create(b, loc, start, values[i * m + j]);
+              if (epilogue)
+                sum = evaluateAt(b, loc, epilogue, position, lanes,
+                                 &*conv->getResult(0).getUses().begin(), sum);
               SmallVector<Value> at{bZero, constantIndex(b, i), constantIndex(b, j), k};
-              Value old = vector::TransferReadOp::create(b, loc, vectorType, acc, at, padding,
-                                                         inBounds);
-              Value sum = arith::AddFOp::create(b, loc, old, values[i * m + j]);
               acc = vector::TransferWriteOp::create(b, loc, sum, acc, at, inBounds).getResult();
             }
           return acc;
         });
       });
+  if (epilogue) {
+    rewriter.replaceOp(epilogue, result);
+    rewriter.eraseOp(conv);
+    return success();
+  }
   rewriter.replaceOp(conv, result);
   return success();
 }
