@@ -76,7 +76,8 @@ constexpr int64_t kMinTiles = 16;
 struct Candidate {
   const WinogradAlgorithm *algorithm;
   int64_t images, height, width, inChannels, outChannels;
-  ArrayRef<char> filter; ///< [3, 3, C, K] floats.
+  ArrayRef<char> filter; ///< [3, 3, C, K] floats, unless the filter is a splat:
+  float splat = 0;       ///< then its value.
 };
 
 /// Whether every value of an integer elements attribute is one.
@@ -109,7 +110,8 @@ std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lan
   if (!matchPattern(conv.getInputs()[1], m_Constant(&filter)))
     return std::nullopt;
   std::optional<ArrayRef<char>> bytes = tessel::getConstantBytes(filter);
-  if (!bytes)
+  auto dense = dyn_cast<DenseElementsAttr>(filter);
+  if (!bytes && !(dense && dense.isSplat()))
     return std::nullopt;
   int64_t height = outputShape[1], width = outputShape[2];
   const WinogradAlgorithm *algorithm = nullptr;
@@ -122,8 +124,13 @@ std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lan
   int64_t tiles = outputShape[0] * (height / algorithm->m) * (width / algorithm->m);
   if (!everywhere && tiles < kMinTiles)
     return std::nullopt;
-  return Candidate{algorithm, outputShape[0], height, width, filterShape[2], filterShape[3],
-                   *bytes};
+  Candidate candidate{algorithm, outputShape[0], height, width, filterShape[2],
+                      filterShape[3]};
+  if (bytes)
+    candidate.filter = *bytes;
+  else
+    candidate.splat = dense.getSplatValue<float>();
+  return candidate;
 }
 
 /// U = G g G^T for every pair of channels, as a constant [alpha^2, C, K]:
@@ -137,6 +144,11 @@ ElementsAttr transformFilter(const Candidate &candidate, MLIRContext *context) {
   auto type = RankedTensorType::get({alpha * alpha, channels, outChannels},
                                     Float32Type::get(context));
   const auto *filter = reinterpret_cast<const float *>(candidate.filter.data());
+  std::vector<float> splat;
+  if (candidate.filter.empty()) {
+    splat.assign(9 * channels * outChannels, candidate.splat);
+    filter = splat.data();
+  }
   return tessel::getConstantAttr(type, "winograd_filter", [&](MutableArrayRef<char> bytes) {
     auto *result = reinterpret_cast<float *>(bytes.data());
     // rows[i][b][k] = sum_a G[i][a] g[a][b][c][k]; then

@@ -10,7 +10,7 @@
 // The pipeline's options reach the passes' checks.
 // RUN: not tessel-opt --tessel-cpu-pipeline="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not tessel-opt --tessel-cpu-pipeline="threads=100000" %s 2>&1 | FileCheck %s --check-prefix=THREADS
-// BITS: error: tessel-vectorize: vector-bits=100 is not a vector register width
+// BITS: error: tessel-winograd: vector-bits=100 is not a vector register width
 // THREADS: error: tessel-tile-and-distribute: threads=100000 exceeds 256
 
 // The whole pipeline ends in the LLVM dialect. Each layer's loops are a

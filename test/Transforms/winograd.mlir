@@ -1,0 +1,129 @@
+// RUN: tessel-opt --split-input-file --tessel-winograd=everywhere %s | FileCheck %s
+// RUN: tessel-opt --split-input-file --tessel-winograd %s | FileCheck %s --check-prefix=AUTO
+// RUN: tessel-opt --split-input-file --tessel-winograd="everywhere vector-bits=256" %s | FileCheck %s --check-prefix=AVX2
+// RUN: not tessel-opt --tessel-winograd="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
+
+// An 8x8 output: F(4x4, 3x3) over 2x2 tiles. The filter is transformed at
+// compile time into 36 [C, K] matrices; the input transform writes
+// [36, 1, 2, 2, 16] one 16-channel vector at a time (36 reads of the padded
+// input, 36 writes); the products are one batch_matmul over the 4 tiles;
+// the output transform starts from the fill's zeros (no read of the filled
+// tensor) and writes the output tile by tile.
+// CHECK-LABEL: func.func @f4x4
+// CHECK-NOT: linalg.conv_2d
+// CHECK: %[[V:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x1x2x2x16xf32>)
+// CHECK-COUNT-36: vector.transfer_read %{{.+}} : tensor<1x10x10x16xf32>, vector<16xf32>
+// CHECK-COUNT-36: vector.transfer_write
+// CHECK: tensor.parallel_insert_slice
+// CHECK: %[[VM:.+]] = tensor.collapse_shape %[[V]] {{\[}}[0], [1, 2, 3], [4]] : tensor<36x1x2x2x16xf32> into tensor<36x4x16xf32>
+// CHECK: %[[U:.+]] = arith.constant dense_resource<winograd_filter> : tensor<36x16x16xf32>
+// CHECK: %[[M:.+]] = linalg.batch_matmul ins(%[[VM]], %[[U]] : tensor<36x4x16xf32>, tensor<36x16x16xf32>)
+// CHECK: %[[ME:.+]] = tensor.expand_shape %[[M]]
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %[[EMPTY:.+]]) -> (tensor<1x8x8x16xf32>)
+// CHECK-COUNT-36: vector.transfer_read %[[ME]]
+// CHECK-NOT: vector.transfer_read
+// CHECK-COUNT-16: vector.transfer_write
+// CHECK-NOT: linalg.conv_2d
+//
+// 4 tiles are too few for the cost model: the direct convolution stays.
+// AUTO-LABEL: func.func @f4x4
+// AUTO: linalg.conv_2d_nhwc_hwcf
+// AUTO-NOT: linalg.batch_matmul
+//
+// With 256-bit vectors, 8 channels a vector.
+// AVX2-LABEL: func.func @f4x4
+// AVX2: vector.transfer_read %{{.+}} : tensor<1x10x10x16xf32>, vector<8xf32>
+func.func @f4x4(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32> {
+  %w = arith.constant dense<0.25> : tensor<3x3x16x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x8x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  %xp = tensor.pad %x low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %zero : f32
+  } : tensor<1x8x8x16xf32> to tensor<1x10x10x16xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%xp, %w : tensor<1x10x10x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  return %y : tensor<1x8x8x16xf32>
+}
+
+// -----
+
+// A 6x12 output (4 does not divide 6): F(2x2, 3x3), 16 matrices, 3x6 tiles
+// of 2 images. The bias broadcast that starts the accumulator and the ReLU
+// after the convolution are computed in the output transform, on each
+// vector: no generic is left.
+// CHECK-LABEL: func.func @f2x2_bias_relu
+// CHECK: scf.forall (%{{.+}}) in (36) {{.*}} -> (tensor<16x2x3x6x32xf32>)
+// CHECK: arith.constant dense_resource<winograd_filter{{.*}}> : tensor<16x32x16xf32>
+// CHECK: linalg.batch_matmul {{.*}} -> tensor<16x36x16xf32>
+// CHECK: scf.forall (%{{.+}}) in (36) {{.*}} -> (tensor<2x6x12x16xf32>)
+// CHECK: vector.transfer_read %{{.+}} : tensor<16xf32>, vector<16xf32>
+// CHECK: arith.addf
+// CHECK: arith.maximumf %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: linalg.conv_2d
+//
+// 36 tiles: the cost model picks Winograd.
+// AUTO-LABEL: func.func @f2x2_bias_relu
+// AUTO: linalg.batch_matmul
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @f2x2_bias_relu(%x: tensor<2x8x14x32xf32>, %b: tensor<16xf32>) -> tensor<2x6x12x16xf32> {
+  %w = arith.constant dense<-0.5> : tensor<3x3x32x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x6x12x16xf32>
+  %init = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+            ins(%b : tensor<16xf32>) outs(%e : tensor<2x6x12x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x6x12x16xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<2x8x14x32xf32>, tensor<3x3x32x16xf32>)
+         outs(%init : tensor<2x6x12x16xf32>) -> tensor<2x6x12x16xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+            ins(%y : tensor<2x6x12x16xf32>) outs(%e : tensor<2x6x12x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x6x12x16xf32>
+  return %r : tensor<2x6x12x16xf32>
+}
+
+// -----
+
+// Where the algorithm does not apply, the convolution stays: a stride of 2,
+// input channels that do not fill a vector, odd output sides, a filter that
+// is not a constant.
+// CHECK-LABEL: func.func @not_applicable
+// CHECK-COUNT-4: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: linalg.batch_matmul
+func.func @not_applicable(%x: tensor<1x18x18x16xf32>, %x12: tensor<1x10x10x12xf32>,
+                          %x9: tensor<1x9x9x16xf32>, %wArg: tensor<3x3x16x16xf32>)
+    -> (tensor<1x8x8x16xf32>, tensor<1x8x8x16xf32>, tensor<1x7x7x16xf32>, tensor<1x16x16x16xf32>) {
+  %w = arith.constant dense<0.25> : tensor<3x3x16x16xf32>
+  %w12 = arith.constant dense<0.25> : tensor<3x3x12x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %e8 = tensor.empty() : tensor<1x8x8x16xf32>
+  %z8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  %e7 = tensor.empty() : tensor<1x7x7x16xf32>
+  %z7 = linalg.fill ins(%zero : f32) outs(%e7 : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %e16 = tensor.empty() : tensor<1x16x16x16xf32>
+  %z16 = linalg.fill ins(%zero : f32) outs(%e16 : tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32>
+  %strided = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x18x18x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z8 : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  %narrow = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x12, %w12 : tensor<1x10x10x12xf32>, tensor<3x3x12x16xf32>)
+         outs(%z8 : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  %odd = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x9, %w : tensor<1x9x9x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z7 : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %variable = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %wArg : tensor<1x18x18x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z16 : tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32>
+  return %strided, %narrow, %odd, %variable : tensor<1x8x8x16xf32>, tensor<1x8x8x16xf32>, tensor<1x7x7x16xf32>, tensor<1x16x16x16xf32>
+}
+
+// BITS: tessel-winograd: vector-bits=100 is not a vector register width
