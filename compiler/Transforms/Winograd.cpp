@@ -481,6 +481,10 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
     destination = initGeneric.getDpsInits()[0];
   else if (!epilogue && initFill)
     destination = initFill.getDpsInits()[0];
+  // At the epilogue, whose other operands (a residual) may be computed
+  // after the convolution.
+  if (epilogue)
+    rewriter.setInsertionPoint(epilogue);
   Value result = buildTileLoop(
       rewriter, loc, {images, tileRows, tileColumns}, destination,
       [&](OpBuilder &b, ArrayRef<Value> t) -> SmallVector<OpFoldResult> {

@@ -152,7 +152,8 @@ TEST(Jit, ConvRandomSweep) {
 /// (tessel-winograd): F(4x4, 3x3) where 4 divides the output's sides, else
 /// F(2x2, 3x3), against the double-precision reference within 1e-4 of the
 /// output's scale (its largest magnitude), with a bias, a ReLU and a
-/// residual add after it, at 1 and 2 threads. Where the algorithm applies
+/// residual add (of a branch computed after the convolution) after it, at
+/// 1 and 2 threads. Where the algorithm applies
 /// its rounding differs from the direct algorithm's, so the output differs
 /// from Winograd::Off's in some bit; where it does not (channels that do not
 /// fill a vector, odd sides, strides) the output is Off's exactly.
@@ -203,7 +204,18 @@ TEST(Jit, WinogradConvMatchesReference) {
     Value y = graph.conv(graph.input("x", x.shape()), graph.constant(w), o, graph.constant(b));
     std::vector<Tensor> inputs{x};
     if (c.epilogue) {
-      y = graph.add(graph.relu(y), graph.input("residual", residual.shape()));
+      // The residual is a 1x1 convolution (by 2 I) built after this one, as
+      // a ResNet's downsample branch: the fused epilogue must wait for it.
+      Tensor twice = Tensor::zeros(c.channelsLast ? Shape{1, 1, c.outChannels, c.outChannels}
+                                                  : Shape{c.outChannels, c.outChannels, 1, 1});
+      for (int64_t k = 0; k < c.outChannels; ++k)
+        twice.data()[k * c.outChannels + k] = 2;
+      ConvOptions pointwise;
+      pointwise.layout = layout;
+      pointwise.filterLayout = o.filterLayout;
+      Value branch =
+          graph.conv(graph.input("residual", residual.shape()), graph.constant(twice), pointwise);
+      y = graph.add(graph.relu(y), branch);
       inputs.push_back(residual);
     }
     graph.output("y", y);
@@ -216,7 +228,7 @@ TEST(Jit, WinogradConvMatchesReference) {
     Tensor want = reference::conv(x, w, &b, spec, outShape);
     if (c.epilogue)
       for (int64_t i = 0; i < want.numElements(); ++i)
-        want.data()[i] = std::max(want.data()[i], 0.f) + residual.data()[i];
+        want.data()[i] = std::max(want.data()[i], 0.f) + 2 * residual.data()[i];
     double scale = 0;
     for (int64_t i = 0; i < want.numElements(); ++i)
       scale = std::max(scale, double(std::abs(want.data()[i])));
