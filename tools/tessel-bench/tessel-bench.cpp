@@ -75,6 +75,10 @@ const Layer kLayers[] = {
     {"conv 3x3 256->256 @14", Layer::Conv, 256, 256, 14, 3, 1, 1, 1, 1},
     {"conv 3x3 512->512 @7", Layer::Conv, 512, 512, 7, 3, 1, 1, 1, 1},
     {"conv 1x1 64->256 @56", Layer::Conv, 64, 256, 56, 1, 1, 0, 1, 1},
+    {"conv 3x3/2 128->128 @56", Layer::Conv, 128, 128, 56, 3, 2, 1, 1, 1},
+    {"conv 3x3/2 256->256 @28", Layer::Conv, 256, 256, 28, 3, 2, 1, 1, 1},
+    {"conv 3x3/2 512->512 @14", Layer::Conv, 512, 512, 14, 3, 2, 1, 1, 1},
+    {"conv 1x1/2 256->512 @56", Layer::Conv, 256, 512, 56, 1, 2, 0, 1, 1},
     {"conv 7x7/2 3->64 @224", Layer::Conv, 3, 64, 224, 7, 2, 3, 1, 1},
     {"depthwise 3x3 256 @28", Layer::Conv, 256, 256, 28, 3, 1, 1, 1, 256},
     {"dilated(2) 3x3 64 @56", Layer::Conv, 64, 64, 56, 3, 1, 2, 2, 1},
@@ -204,7 +208,10 @@ Result<double> benchTessel(const Layer &l, int64_t batch, unsigned threads, int 
   return medianSeconds([&] { (void)exe->run(inputs); }, runs);
 }
 
-double benchOneDnn(const Layer &l, int64_t batch, int runs) {
+/// Median seconds of oneDNN's `alg` on `l`; NaN where oneDNN has no
+/// primitive for it (Winograd on anything but 3x3 stride 1).
+double benchOneDnn(const Layer &l, int64_t batch, int runs,
+                   dnnl::algorithm alg = dnnl::algorithm::convolution_direct) {
   using namespace dnnl;
   using tag = memory::format_tag;
   using dt = memory::data_type;
@@ -227,10 +234,11 @@ double benchOneDnn(const Layer &l, int64_t batch, int runs) {
                                               l.channels / l.groups, l.kernel, l.kernel};
     memory::desc srcMd(src, dt::f32, tag::any), weiMd(weights, dt::f32, tag::any),
         dstMd(dst, dt::f32, tag::any);
-    convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
-                                   srcMd, weiMd, dstMd, strides,
-                                   {l.dilation - 1, l.dilation - 1}, pad, pad);
-    convolution_forward::primitive_desc pd(desc, eng);
+    convolution_forward::desc desc(prop_kind::forward_inference, alg, srcMd, weiMd, dstMd,
+                                   strides, {l.dilation - 1, l.dilation - 1}, pad, pad);
+    convolution_forward::primitive_desc pd(desc, eng, /*allow_empty=*/true);
+    if (!pd)
+      return std::nan("");
     memory srcM(pd.src_desc(), eng), weiM(pd.weights_desc(), eng), dstM(pd.dst_desc(), eng);
     fill(srcM);
     fill(weiM);
@@ -657,15 +665,22 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // oneDNN best: the faster of its direct and Winograd primitives (oneDNN
+  // has Winograd for 3x3 stride-1 layers only).
   if (!modelsOnly)
-    std::printf("| layer | batch | threads | Tessel | oneDNN | Tessel/oneDNN | Tessel %% of peak | oneDNN %% of peak |\n");
+    std::printf("| layer | batch | threads | Tessel | oneDNN direct | oneDNN Winograd | "
+                "Tessel/oneDNN direct | Tessel/oneDNN best | Tessel %% of peak | oneDNN direct %% of "
+                "peak |\n");
   if (!modelsOnly)
-    std::printf("|---|---|---|---|---|---|---|---|\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<std::string> layerGeomeans;
   for (unsigned threads : modelsOnly ? std::vector<unsigned>{} : threadCounts) {
     double peak = measurePeak(threads);
     setOneDnnThreads(threads);
     std::fprintf(stderr, "measured fp32 FMA peak at %u thread(s): %.0f GFLOP/s\n", threads, peak);
-    for (int64_t batch : batches)
+    for (int64_t batch : batches) {
+      double logDirect = 0, logBest = 0;
+      int dense = 0;
       for (const Layer &l : kLayers) {
         Result<double> tessel = benchTessel(l, batch, threads, runs);
         if (!tessel) {
@@ -673,21 +688,43 @@ int main(int argc, char **argv) {
           return 1;
         }
         double dnnl = benchOneDnn(l, batch, runs);
-        double w = work(l, batch);
         bool conv = l.kind == Layer::Conv;
+        double wino = conv && l.groups == 1
+                          ? benchOneDnn(l, batch, runs, dnnl::algorithm::convolution_winograd)
+                          : std::nan("");
+        double best = std::isnan(wino) ? dnnl : std::min(dnnl, wino);
+        double w = work(l, batch);
         double tesselRate = w / *tessel * 1e-9, dnnlRate = w / dnnl * 1e-9;
         const char *unit = conv ? "GFLOP/s" : "GB/s";
-        char tp[32] = "-", dp[32] = "-";
+        char tp[32] = "-", dp[32] = "-", wp[48] = "-";
         if (conv) {
           std::snprintf(tp, sizeof tp, "%.0f%%", 100 * tesselRate / peak);
           std::snprintf(dp, sizeof dp, "%.0f%%", 100 * dnnlRate / peak);
         }
-        std::printf("| %s | %lld | %u | %.1f %s | %.1f %s | %.2f | %s | %s |\n", l.name,
-                    (long long)batch, threads, tesselRate, unit, dnnlRate, unit,
-                    tesselRate / dnnlRate, tp, dp);
+        if (!std::isnan(wino))
+          std::snprintf(wp, sizeof wp, "%.1f %s", w / wino * 1e-9, unit);
+        std::printf("| %s | %lld | %u | %.1f %s | %.1f %s | %s | %.2f | %.2f | %s | %s |\n",
+                    l.name, (long long)batch, threads, tesselRate, unit, dnnlRate, unit, wp,
+                    dnnl / *tessel, best / *tessel, tp, dp);
         std::fflush(stdout);
+        // Dense forward rows: convolutions without groups.
+        if (conv && l.groups == 1) {
+          logDirect += std::log(dnnl / *tessel);
+          logBest += std::log(best / *tessel);
+          ++dense;
+        }
       }
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "batch %lld, %u thread(s): geomean Tessel/oneDNN-direct %.2f, "
+                    "Tessel/oneDNN-best %.2f (%d dense rows)\n",
+                    (long long)batch, threads, std::exp(logDirect / dense),
+                    std::exp(logBest / dense), dense);
+      layerGeomeans.push_back(line);
+    }
   }
+  for (const std::string &line : layerGeomeans)
+    std::printf("%s", line.c_str());
 
   std::printf("\n| model (batch 1, 224x224) | threads | Tessel | oneDNN, sum of conv + max-pool layers | Tessel/oneDNN |\n");
   std::printf("|---|---|---|---|---|\n");
