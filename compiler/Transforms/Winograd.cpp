@@ -114,14 +114,12 @@ std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lan
   if (!bytes && !(dense && dense.isSplat()))
     return std::nullopt;
   int64_t height = outputShape[1], width = outputShape[2];
-  const WinogradAlgorithm *algorithm = nullptr;
-  if (height % 4 == 0 && width % 4 == 0)
-    algorithm = &kF4;
-  else if (height % 2 == 0 && width % 2 == 0)
-    algorithm = &kF2;
-  else
-    return std::nullopt;
-  int64_t tiles = outputShape[0] * (height / algorithm->m) * (width / algorithm->m);
+  // F(2x2, 3x3) also covers odd sides, computing one more row or column
+  // (rewrite pads the input and cuts the output).
+  const WinogradAlgorithm *algorithm =
+      height % 4 == 0 && width % 4 == 0 ? &kF4 : &kF2;
+  int64_t tiles = outputShape[0] * llvm::divideCeil(height, algorithm->m) *
+                  llvm::divideCeil(width, algorithm->m);
   if (!everywhere && tiles < kMinTiles)
     return std::nullopt;
   Candidate candidate{algorithm, outputShape[0], height, width, filterShape[2],
@@ -399,15 +397,48 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
   Location loc = conv.getLoc();
   rewriter.setInsertionPoint(conv);
   int64_t m = algorithm.m, alpha = algorithm.alpha(), alpha2 = alpha * alpha;
-  int64_t images = candidate.images, tileRows = candidate.height / m,
-          tileColumns = candidate.width / m, channels = candidate.inChannels,
+  int64_t images = candidate.images, tileRows = llvm::divideCeil(candidate.height, m),
+          tileColumns = llvm::divideCeil(candidate.width, m), channels = candidate.inChannels,
           outChannels = candidate.outChannels;
+  // Whether the tiles overhang the output (a side m does not divide): the
+  // input then gets zero rows and columns up to the tiles' reach, the
+  // transform writes a larger output, and its slice is added to the
+  // initial value by an elementwise op (tessel-tile-and-distribute fuses
+  // the epilogue into it).
+  int64_t extraRows = tileRows * m - candidate.height,
+          extraColumns = tileColumns * m - candidate.width;
+  bool overhangs = extraRows != 0 || extraColumns != 0;
   int64_t tiles = images * tileRows * tileColumns;
   Type f32 = rewriter.getF32Type();
   auto vectorType = VectorType::get({lanes}, f32);
   SmallVector<bool> inBounds{true};
   Value input = conv.getInputs()[0];
   Value padding = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+  if (overhangs) {
+    // Widen the convolution's zero padding where it has one, so that the
+    // input's producer still writes into the one padded buffer.
+    SmallVector<OpFoldResult> low(4, rewriter.getIndexAttr(0)),
+        high(4, rewriter.getIndexAttr(0));
+    Value source = input;
+    auto pad = input.getDefiningOp<tensor::PadOp>();
+    Value value = pad ? pad.getConstantPaddingValue() : Value();
+    FloatAttr zero;
+    if (pad && value && matchPattern(value, m_Constant(&zero)) && zero.getValue().isPosZero() &&
+        pad.getStaticLow().size() == 4 && !llvm::is_contained(pad.getStaticLow(), ShapedType::kDynamic) &&
+        !llvm::is_contained(pad.getStaticHigh(), ShapedType::kDynamic)) {
+      source = pad.getSource();
+      for (int d = 0; d < 4; ++d) {
+        low[d] = rewriter.getIndexAttr(pad.getStaticLow()[d]);
+        high[d] = rewriter.getIndexAttr(pad.getStaticHigh()[d]);
+      }
+    }
+    high[1] = rewriter.getIndexAttr(getConstantIntValue(high[1]).value_or(0) + extraRows);
+    high[2] = rewriter.getIndexAttr(getConstantIntValue(high[2]).value_or(0) + extraColumns);
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+    auto paddedType = RankedTensorType::get(
+        {shape[0], shape[1] + extraRows, shape[2] + extraColumns, shape[3]}, f32);
+    input = tensor::PadOp::create(rewriter, loc, paddedType, source, low, high, padding);
+  }
   auto index = [&](OpBuilder &b, Value base, int64_t scale, int64_t offset) -> Value {
     Value scaled = arith::MulIOp::create(b, loc, base,
                                          arith::ConstantIndexOp::create(b, loc, scale));
@@ -471,16 +502,22 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
   // destination. An initial value that a fill or an evaluable generic (a
   // bias broadcast) computes is computed here too instead of read back.
   Value init = conv.getOutputs()[0];
-  linalg::GenericOp epilogue = getEpilogue(conv);
+  linalg::GenericOp epilogue = overhangs ? linalg::GenericOp() : getEpilogue(conv);
   auto initGeneric = init.getDefiningOp<linalg::GenericOp>();
   if (initGeneric && (!initGeneric->hasOneUse() || !isEvaluableByVectors(initGeneric)))
     initGeneric = {};
   auto initFill = init.getDefiningOp<linalg::FillOp>();
   Value destination = epilogue ? epilogue.getDpsInits()[0] : init;
-  if (!epilogue && initGeneric)
+  if (overhangs) {
+    initGeneric = {};
+    initFill = {};
+    destination = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<int64_t>{images, tileRows * m, tileColumns * m, outChannels}, f32);
+  } else if (!epilogue && initGeneric) {
     destination = initGeneric.getDpsInits()[0];
-  else if (!epilogue && initFill)
+  } else if (!epilogue && initFill) {
     destination = initFill.getDpsInits()[0];
+  }
   // At the epilogue, whose other operands (a residual) may be computed
   // after the convolution.
   if (epilogue)
@@ -505,7 +542,9 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
             for (int64_t j = 0; j < m; ++j) {
               SmallVector<Value> position{t[0], index(b, t[1], m, i), index(b, t[2], m, j), k};
               Value start;
-              if (initGeneric)
+              if (overhangs)
+                start = vector::BroadcastOp::create(b, loc, vectorType, padding);
+              else if (initGeneric)
                 start = evaluateAt(b, loc, initGeneric, position, lanes);
               else if (initFill)
                 start = vector::BroadcastOp::create(b, loc, vectorType, initFill.getInputs()[0]);
@@ -526,6 +565,24 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
     rewriter.replaceOp(epilogue, result);
     rewriter.eraseOp(conv);
     return success();
+  }
+  if (overhangs) {
+    auto outputType = cast<RankedTensorType>(conv->getResult(0).getType());
+    SmallVector<OpFoldResult> zeros(4, rewriter.getIndexAttr(0)),
+        ones(4, rewriter.getIndexAttr(1));
+    Value cut = tensor::ExtractSliceOp::create(
+        rewriter, loc, outputType, result, zeros,
+        getAsIndexOpFoldResult(rewriter.getContext(), outputType.getShape()), ones);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(4);
+    result = linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{outputType}, ValueRange{cut}, ValueRange{init},
+                 ArrayRef<AffineMap>{identity, identity},
+                 SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                 [&](OpBuilder &b, Location nested, ValueRange args) {
+                   linalg::YieldOp::create(
+                       b, nested, ValueRange{arith::AddFOp::create(b, nested, args[1], args[0])});
+                 })
+                 .getResult(0);
   }
   rewriter.replaceOp(conv, result);
   return success();

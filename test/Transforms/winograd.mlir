@@ -93,22 +93,54 @@ func.func @f2x2_bias_relu(%x: tensor<2x8x14x32xf32>, %b: tensor<16xf32>) -> tens
 
 // -----
 
+// A 7x7 output: F(2x2, 3x3) over 4x4 tiles overhanging it by a row and a
+// column. The convolution's padding is widened by one row and column at
+// the bottom and right (one pad of the source, not a pad of the pad), the
+// output transform writes an 8x8 tensor, and its 7x7 slice is added to the
+// initial value by an elementwise op (fused with the epilogue later).
+// CHECK-LABEL: func.func @overhang
+// CHECK: tensor.pad %arg0 low[0, 1, 1, 0] high[0, 2, 2, 0]
+// CHECK: } : tensor<1x7x7x16xf32> to tensor<1x10x10x16xf32>
+// CHECK: scf.forall (%{{.+}}) in (16) {{.*}} -> (tensor<16x1x4x4x16xf32>)
+// CHECK: linalg.batch_matmul
+// CHECK: %[[Y:.+]] = scf.forall (%{{.+}}) in (16) {{.*}} -> (tensor<1x8x8x16xf32>)
+// CHECK: %[[CUT:.+]] = tensor.extract_slice %[[Y]][0, 0, 0, 0] [1, 7, 7, 16] [1, 1, 1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[CUT]] : tensor<1x7x7x16xf32>) outs(%{{.+}} : tensor<1x7x7x16xf32>)
+// CHECK: arith.addf
+// CHECK-NOT: linalg.conv_2d
+func.func @overhang(%x: tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32> {
+  %w = arith.constant dense<0.25> : tensor<3x3x16x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x7x7x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %xp = tensor.pad %x low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %zero : f32
+  } : tensor<1x7x7x16xf32> to tensor<1x9x9x16xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%xp, %w : tensor<1x9x9x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  return %y : tensor<1x7x7x16xf32>
+}
+
+// -----
+
 // Where the algorithm does not apply, the convolution stays: a stride of 2,
-// input channels that do not fill a vector, odd output sides, a filter that
-// is not a constant.
+// input channels that do not fill a vector, a dilation, a filter that is
+// not a constant.
 // CHECK-LABEL: func.func @not_applicable
 // CHECK-COUNT-4: linalg.conv_2d_nhwc_hwcf
 // CHECK-NOT: linalg.batch_matmul
 func.func @not_applicable(%x: tensor<1x18x18x16xf32>, %x12: tensor<1x10x10x12xf32>,
-                          %x9: tensor<1x9x9x16xf32>, %wArg: tensor<3x3x16x16xf32>)
-    -> (tensor<1x8x8x16xf32>, tensor<1x8x8x16xf32>, tensor<1x7x7x16xf32>, tensor<1x16x16x16xf32>) {
+                          %wArg: tensor<3x3x16x16xf32>)
+    -> (tensor<1x8x8x16xf32>, tensor<1x8x8x16xf32>, tensor<1x14x14x16xf32>, tensor<1x16x16x16xf32>) {
   %w = arith.constant dense<0.25> : tensor<3x3x16x16xf32>
   %w12 = arith.constant dense<0.25> : tensor<3x3x12x16xf32>
   %zero = arith.constant 0.0 : f32
   %e8 = tensor.empty() : tensor<1x8x8x16xf32>
   %z8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
-  %e7 = tensor.empty() : tensor<1x7x7x16xf32>
-  %z7 = linalg.fill ins(%zero : f32) outs(%e7 : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %e14 = tensor.empty() : tensor<1x14x14x16xf32>
+  %z14 = linalg.fill ins(%zero : f32) outs(%e14 : tensor<1x14x14x16xf32>) -> tensor<1x14x14x16xf32>
   %e16 = tensor.empty() : tensor<1x16x16x16xf32>
   %z16 = linalg.fill ins(%zero : f32) outs(%e16 : tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32>
   %strided = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
@@ -117,13 +149,13 @@ func.func @not_applicable(%x: tensor<1x18x18x16xf32>, %x12: tensor<1x10x10x12xf3
   %narrow = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x12, %w12 : tensor<1x10x10x12xf32>, tensor<3x3x12x16xf32>)
          outs(%z8 : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
-  %odd = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-         ins(%x9, %w : tensor<1x9x9x16xf32>, tensor<3x3x16x16xf32>)
-         outs(%z7 : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %dilated = linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x18x18x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z14 : tensor<1x14x14x16xf32>) -> tensor<1x14x14x16xf32>
   %variable = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %wArg : tensor<1x18x18x16xf32>, tensor<3x3x16x16xf32>)
          outs(%z16 : tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32>
-  return %strided, %narrow, %odd, %variable : tensor<1x8x8x16xf32>, tensor<1x8x8x16xf32>, tensor<1x7x7x16xf32>, tensor<1x16x16x16xf32>
+  return %strided, %narrow, %dilated, %variable : tensor<1x8x8x16xf32>, tensor<1x8x8x16xf32>, tensor<1x14x14x16xf32>, tensor<1x16x16x16xf32>
 }
 
 // BITS: tessel-winograd: vector-bits=100 is not a vector register width

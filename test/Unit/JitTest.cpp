@@ -150,13 +150,14 @@ TEST(Jit, ConvRandomSweep) {
 
 /// 3x3 stride-1 convolutions with constant filters by Winograd's algorithm
 /// (tessel-winograd): F(4x4, 3x3) where 4 divides the output's sides, else
-/// F(2x2, 3x3), against the double-precision reference within 1e-4 of the
+/// F(2x2, 3x3) (its tiles overhanging odd sides), against the
+/// double-precision reference within 1e-4 of the
 /// output's scale (its largest magnitude), with a bias, a ReLU and a
 /// residual add (of a branch computed after the convolution) after it, at
 /// 1 and 2 threads. Where the algorithm applies
 /// its rounding differs from the direct algorithm's, so the output differs
 /// from Winograd::Off's in some bit; where it does not (channels that do not
-/// fill a vector, odd sides, strides) the output is Off's exactly.
+/// fill a vector, strides) the output is Off's exactly.
 TEST(Jit, WinogradConvMatchesReference) {
   std::mt19937 rng(33);
   struct Case {
@@ -173,7 +174,8 @@ TEST(Jit, WinogradConvMatchesReference) {
       {1, 16, 32, 14, 14, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true},  // F(2,3)
       {3, 16, 16, 10, 11, {0, 1}, {0, 0}, {1, 1}, true, true, 2, true},    // unpadded rows
       {1, 12, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, false},    // C not a vector
-      {1, 16, 16, 7, 7, {1, 1}, {1, 1}, {1, 1}, true, true, 2, false},     // odd sides
+      {1, 16, 16, 7, 7, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true},      // odd: overhang
+      {2, 16, 32, 9, 10, {0, 0}, {0, 0}, {1, 1}, false, false, 1, true},   // unpadded, 7x8
       {1, 16, 16, 16, 16, {1, 1}, {1, 1}, {2, 2}, false, false, 1, false}, // stride 2
   };
   for (const Case &c : cases) {
