@@ -66,11 +66,32 @@ constexpr double kAT2[] = {1, 1, 1, 0, 0, 1, -1, -1};
 const WinogradAlgorithm kF4{4, kBT4, kG4, kAT4};
 const WinogradAlgorithm kF2{2, kBT2, kG2, kAT2};
 
-/// Fewest output tiles (images x tile rows x tile columns) for which the
-/// cost model picks Winograd: each (i, j) product then reads its slice of
-/// the transformed filter, (m+2)^2/9 times the filter's bytes in all, for
-/// that many rows. See docs/performance.md (2026-12-06, ninth session).
-constexpr int64_t kMinTiles = 16;
+/// The cost model's price of a byte that a Winograd convolution moves, in
+/// FLOPs of its products: the transformed filter, read once a call, and
+/// the transformed input and products, written and read back once each;
+/// and the share of peak the direct convolution's register tiles reach on
+/// these layers, against the products' (1x1-convolution tiles, near peak).
+/// Fitted to this machine's measurements (docs/performance.md, 2026-12-06,
+/// ninth session): 3x3 256->256 at 14x14 on one image is faster with
+/// F(2x2, 3x3) (2.4x on two threads) though F(4x4, 3x3) has fewer FLOPs,
+/// F(4x4, 3x3) is faster at batch 8 on every ResNet layer, and 3x3
+/// 512->512 at 7x7 on one image is faster with F(2x2, 3x3) (134 MFLOP of
+/// products, 16.8 MB of filter) than direct (231 MFLOP).
+constexpr double kFilterByteCost = 8, kTransformByteCost = 2, kDirectEfficiency = 0.8;
+
+/// The cost model's estimate for F(m x m, 3 x 3) on a convolution of
+/// `images` x `height` x `width` outputs, `channels` -> `outChannels`, in
+/// FLOPs: its products plus its traffic priced by the constants above.
+double getCost(const WinogradAlgorithm &algorithm, int64_t images, int64_t height,
+               int64_t width, int64_t channels, int64_t outChannels) {
+  double alpha2 = double(algorithm.alpha() * algorithm.alpha());
+  double tiles = double(images) * double(llvm::divideCeil(height, algorithm.m)) *
+                 double(llvm::divideCeil(width, algorithm.m));
+  double products = 2 * alpha2 * tiles * double(channels) * double(outChannels);
+  double filterBytes = 4 * alpha2 * double(channels) * double(outChannels);
+  double transformBytes = 2 * 4 * alpha2 * tiles * double(channels + outChannels);
+  return products + kFilterByteCost * filterBytes + kTransformByteCost * transformBytes;
+}
 
 /// What a convolution Winograd applies to looks like.
 struct Candidate {
@@ -114,13 +135,17 @@ std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lan
   if (!bytes && !(dense && dense.isSplat()))
     return std::nullopt;
   int64_t height = outputShape[1], width = outputShape[2];
-  // F(2x2, 3x3) also covers odd sides, computing one more row or column
-  // (rewrite pads the input and cuts the output).
-  const WinogradAlgorithm *algorithm =
-      height % 4 == 0 && width % 4 == 0 ? &kF4 : &kF2;
-  int64_t tiles = outputShape[0] * llvm::divideCeil(height, algorithm->m) *
-                  llvm::divideCeil(width, algorithm->m);
-  if (!everywhere && tiles < kMinTiles)
+  // The cheaper of the two algorithms; tiles that overhang a side m does
+  // not divide compute up to m - 1 more rows or columns (rewrite pads the
+  // input and cuts the output). Unless `everywhere`, the direct algorithm
+  // when it is cheaper still.
+  int64_t images = outputShape[0], channels = filterShape[2], outChannels = filterShape[3];
+  double cost4 = getCost(kF4, images, height, width, channels, outChannels);
+  double cost2 = getCost(kF2, images, height, width, channels, outChannels);
+  const WinogradAlgorithm *algorithm = cost4 <= cost2 ? &kF4 : &kF2;
+  double direct = 18.0 * double(images) * double(height) * double(width) * double(channels) *
+                  double(outChannels) / kDirectEfficiency;
+  if (!everywhere && std::min(cost4, cost2) >= direct)
     return std::nullopt;
   Candidate candidate{algorithm, outputShape[0], height, width, filterShape[2],
                       filterShape[3]};

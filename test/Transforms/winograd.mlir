@@ -3,55 +3,76 @@
 // RUN: tessel-opt --split-input-file --tessel-winograd="everywhere vector-bits=256" %s | FileCheck %s --check-prefix=AVX2
 // RUN: not tessel-opt --tessel-winograd="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
 
-// An 8x8 output: F(4x4, 3x3) over 2x2 tiles. The filter is transformed at
-// compile time into 36 [C, K] matrices; the input transform writes
-// [36, 1, 2, 2, 16] one 16-channel vector at a time (36 reads of the padded
-// input, 36 writes); the products are one batch_matmul over the 4 tiles;
-// the output transform starts from the fill's zeros (no read of the filled
-// tensor) and writes the output tile by tile.
+// Two 8x8 outputs: F(4x4, 3x3) over 2x2 tiles each. The filter is
+// transformed at compile time into 36 [C, K] matrices; the input transform
+// writes [36, 2, 2, 2, 16] one 16-channel vector at a time (36 reads of the
+// padded input, 36 writes); the products are one batch_matmul over the 8
+// tiles; the output transform starts from the fill's zeros (no read of the
+// filled tensor) and writes the output tile by tile.
 // CHECK-LABEL: func.func @f4x4
 // CHECK-NOT: linalg.conv_2d
-// CHECK: %[[V:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x1x2x2x16xf32>)
-// CHECK-COUNT-36: vector.transfer_read %{{.+}} : tensor<1x10x10x16xf32>, vector<16xf32>
+// CHECK: %[[V:.+]] = scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x2x2x2x16xf32>)
+// CHECK-COUNT-36: vector.transfer_read %{{.+}} : tensor<2x10x10x16xf32>, vector<16xf32>
 // CHECK-COUNT-36: vector.transfer_write
 // CHECK: tensor.parallel_insert_slice
-// CHECK: %[[VM:.+]] = tensor.collapse_shape %[[V]] {{\[}}[0], [1, 2, 3], [4]] : tensor<36x1x2x2x16xf32> into tensor<36x4x16xf32>
+// CHECK: %[[VM:.+]] = tensor.collapse_shape %[[V]] {{\[}}[0], [1, 2, 3], [4]] : tensor<36x2x2x2x16xf32> into tensor<36x8x16xf32>
 // CHECK: %[[U:.+]] = arith.constant dense_resource<winograd_filter> : tensor<36x16x16xf32>
-// CHECK: %[[M:.+]] = linalg.batch_matmul ins(%[[VM]], %[[U]] : tensor<36x4x16xf32>, tensor<36x16x16xf32>)
+// CHECK: %[[M:.+]] = linalg.batch_matmul ins(%[[VM]], %[[U]] : tensor<36x8x16xf32>, tensor<36x16x16xf32>)
 // CHECK: %[[ME:.+]] = tensor.expand_shape %[[M]]
-// CHECK: scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %[[EMPTY:.+]]) -> (tensor<1x8x8x16xf32>)
+// CHECK: scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %[[EMPTY:.+]]) -> (tensor<2x8x8x16xf32>)
 // CHECK-COUNT-36: vector.transfer_read %[[ME]]
 // CHECK-NOT: vector.transfer_read
 // CHECK-COUNT-16: vector.transfer_write
 // CHECK-NOT: linalg.conv_2d
 //
-// 4 tiles are too few for the cost model: the direct convolution stays.
+// The cost model picks it too (products, filter and transform traffic
+// against the direct FLOPs).
 // AUTO-LABEL: func.func @f4x4
-// AUTO: linalg.conv_2d_nhwc_hwcf
-// AUTO-NOT: linalg.batch_matmul
+// AUTO: linalg.batch_matmul
 //
 // With 256-bit vectors, 8 channels a vector.
 // AVX2-LABEL: func.func @f4x4
-// AVX2: vector.transfer_read %{{.+}} : tensor<1x10x10x16xf32>, vector<8xf32>
-func.func @f4x4(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32> {
+// AVX2: vector.transfer_read %{{.+}} : tensor<2x10x10x16xf32>, vector<8xf32>
+func.func @f4x4(%x: tensor<2x8x8x16xf32>) -> tensor<2x8x8x16xf32> {
   %w = arith.constant dense<0.25> : tensor<3x3x16x16xf32>
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<1x8x8x16xf32>
-  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
+  %e = tensor.empty() : tensor<2x8x8x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8x8x16xf32>) -> tensor<2x8x8x16xf32>
   %xp = tensor.pad %x low[0, 1, 1, 0] high[0, 1, 1, 0] {
   ^bb0(%a: index, %b: index, %c: index, %d: index):
     tensor.yield %zero : f32
-  } : tensor<1x8x8x16xf32> to tensor<1x10x10x16xf32>
+  } : tensor<2x8x8x16xf32> to tensor<2x10x10x16xf32>
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-         ins(%xp, %w : tensor<1x10x10x16xf32>, tensor<3x3x16x16xf32>)
-         outs(%z : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
-  return %y : tensor<1x8x8x16xf32>
+         ins(%xp, %w : tensor<2x10x10x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z : tensor<2x8x8x16xf32>) -> tensor<2x8x8x16xf32>
+  return %y : tensor<2x8x8x16xf32>
 }
 
 // -----
 
-// A 6x12 output (4 does not divide 6): F(2x2, 3x3), 16 matrices, 3x6 tiles
-// of 2 images. The bias broadcast that starts the accumulator and the ReLU
+// A 4x4 output is too small for the cost model: the transformed filter
+// (16 or 36 matrices of 16x16) costs more to read than the direct
+// algorithm's 74 kFLOP. Forced, it is F(2x2, 3x3), the cheaper of the two.
+// CHECK-LABEL: func.func @too_small
+// CHECK: linalg.batch_matmul {{.*}} -> tensor<16x4x16xf32>
+// AUTO-LABEL: func.func @too_small
+// AUTO: linalg.conv_2d_nhwc_hwcf
+// AUTO-NOT: linalg.batch_matmul
+func.func @too_small(%x: tensor<1x6x6x16xf32>) -> tensor<1x4x4x16xf32> {
+  %w = arith.constant dense<0.25> : tensor<3x3x16x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x6x6x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  return %y : tensor<1x4x4x16xf32>
+}
+
+// -----
+
+// Two 6x12 outputs: F(2x2, 3x3) (cheaper here than F(4x4, 3x3), whose tiles
+// would overhang), 16 matrices, 3x6 tiles of 2 images. The bias broadcast that starts the accumulator and the ReLU
 // after the convolution are computed in the output transform, on each
 // vector: no generic is left.
 // CHECK-LABEL: func.func @f2x2_bias_relu
@@ -65,7 +86,7 @@ func.func @f4x4(%x: tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32> {
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: linalg.conv_2d
 //
-// 36 tiles: the cost model picks Winograd.
+// The cost model picks Winograd.
 // AUTO-LABEL: func.func @f2x2_bias_relu
 // AUTO: linalg.batch_matmul
 #bias = affine_map<(d0, d1, d2, d3) -> (d3)>
@@ -93,8 +114,8 @@ func.func @f2x2_bias_relu(%x: tensor<2x8x14x32xf32>, %b: tensor<16xf32>) -> tens
 
 // -----
 
-// A 7x7 output: F(2x2, 3x3) over 4x4 tiles overhanging it by a row and a
-// column. The convolution's padding is widened by one row and column at
+// A 7x7 output: F(2x2, 3x3) (cheaper than F(4x4, 3x3) at this size) over
+// 4x4 tiles overhanging it by a row and a column. The convolution's padding is widened by one row and column at
 // the bottom and right (one pad of the source, not a pad of the pad), the
 // output transform writes an 8x8 tensor, and its 7x7 slice is added to the
 // initial value by an elementwise op (fused with the epilogue later).
