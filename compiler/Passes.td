@@ -326,9 +326,10 @@ def TesselWinograd : Pass<"tessel-winograd", "::mlir::func::FuncOp"> {
   let summary = "3x3 stride-1 convolutions by Winograd's minimal filtering";
   let description = [{
     Rewrites a channels-last `linalg.conv_2d_nhwc_hwcf` with a constant 3x3
-    f32 filter, unit strides and dilations, input and output channel counts
-    that fill vectors of `vector-bits`, and an output whose height and width
-    4 (else 2) divides as Winograd's F(4x4, 3x3) (else F(2x2, 3x3)):
+    f32 filter, unit strides and dilations, and input and output channel
+    counts that fill vectors of `vector-bits` as Winograd's F(4x4, 3x3) or
+    F(2x2, 3x3), output tiles of m x m computed from (m+2) x (m+2) input
+    tiles:
 
     - the filter transform `U = G g G^T` is computed at compile time (in
       double) into a constant `[(m+2)^2, C, K]`;
@@ -338,15 +339,23 @@ def TesselWinograd : Pass<"tessel-winograd", "::mlir::func::FuncOp"> {
       register-tiles each of its `[tiles x C] x [C x K]` matrices as a 1x1
       convolution);
     - the output transform `A^T M A` is an `scf.forall` over the tiles that
-      adds each output vector to the convolution's initial value (a bias,
-      zeros).
+      adds each output vector to the convolution's initial value (a fill or
+      a bias broadcast is evaluated there, not read back) and applies the
+      convolution's elementwise epilogue (bias, ReLU, residual add) before
+      storing it.
 
-    The transforms are generated from their matrices (zeros skipped, ones
-    as additions). Unless `everywhere` is set, a convolution with fewer than
-    16 output tiles (images x tile rows x tile columns) keeps the direct
-    algorithm: its products are too short to pay for reading the
-    transformed filter, (m+2)^2/9 times the filter's size. Error bounds and
-    measurements: docs/performance.md.
+    Where m does not divide the output's height or width, the tiles
+    overhang it: the convolution's zero padding is widened to their reach,
+    the output transform writes whole tiles, and the slice the convolution
+    produces is added to its initial value by an elementwise op. The
+    transforms are generated from their matrices (zeros skipped, ones as
+    additions). A cost model picks the algorithm: the products' FLOPs plus
+    the transformed filter's bytes (read once a call) and the transforms'
+    bytes, each priced in FLOPs, for each m; the cheaper of the two unless
+    the direct convolution's FLOPs (at the direct tiles' share of peak) cost
+    less still, in which case the convolution is left alone. `everywhere`
+    skips the last comparison. Error bounds and measurements:
+    docs/performance.md.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
