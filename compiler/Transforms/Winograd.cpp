@@ -81,15 +81,20 @@ constexpr double kFilterByteCost = 8, kTransformByteCost = 2, kDirectEfficiency 
 
 /// The cost model's estimate for F(m x m, 3 x 3) on a convolution of
 /// `images` x `height` x `width` outputs, `channels` -> `outChannels`, in
-/// FLOPs: its products plus its traffic priced by the constants above.
+/// FLOPs: its products plus its traffic priced by the constants above
+/// (with the filter's transform when it is done at run time).
 double getCost(const WinogradAlgorithm &algorithm, int64_t images, int64_t height,
-               int64_t width, int64_t channels, int64_t outChannels) {
+               int64_t width, int64_t channels, int64_t outChannels, bool filterAtRunTime) {
   double alpha2 = double(algorithm.alpha() * algorithm.alpha());
   double tiles = double(images) * double(llvm::divideCeil(height, algorithm.m)) *
                  double(llvm::divideCeil(width, algorithm.m));
   double products = 2 * alpha2 * tiles * double(channels) * double(outChannels);
   double filterBytes = 4 * alpha2 * double(channels) * double(outChannels);
   double transformBytes = 2 * 4 * alpha2 * tiles * double(channels + outChannels);
+  // A filter that is not a constant is transformed on every call: the
+  // filter read and the transformed one written.
+  if (filterAtRunTime)
+    transformBytes += 4 * (9 + alpha2) * double(channels) * double(outChannels);
   return products + kFilterByteCost * filterBytes + kTransformByteCost * transformBytes;
 }
 
@@ -97,8 +102,9 @@ double getCost(const WinogradAlgorithm &algorithm, int64_t images, int64_t heigh
 struct Candidate {
   const WinogradAlgorithm *algorithm;
   int64_t images, height, width, inChannels, outChannels;
-  ArrayRef<char> filter; ///< [3, 3, C, K] floats, unless the filter is a splat:
-  float splat = 0;       ///< then its value.
+  ArrayRef<char> filter; ///< A constant filter's [3, 3, C, K] floats, unless
+  float splat = 0;       ///< it is a splat: then its value.
+  bool filterAtRunTime = false; ///< The filter is not a constant.
 };
 
 /// Whether every value of an integer elements attribute is one.
@@ -127,21 +133,26 @@ std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lan
   if (filterShape[0] != 3 || filterShape[1] != 3 || filterShape[2] % lanes != 0 ||
       filterShape[3] % lanes != 0 || outputShape[0] == 0)
     return std::nullopt;
+  // A constant filter is transformed now; any other (a training step's
+  // parameter, the flipped filter of an input gradient) on every call.
   ElementsAttr filter;
-  if (!matchPattern(conv.getInputs()[1], m_Constant(&filter)))
-    return std::nullopt;
-  std::optional<ArrayRef<char>> bytes = tessel::getConstantBytes(filter);
-  auto dense = dyn_cast<DenseElementsAttr>(filter);
-  if (!bytes && !(dense && dense.isSplat()))
-    return std::nullopt;
+  std::optional<ArrayRef<char>> bytes;
+  DenseElementsAttr dense;
+  if (matchPattern(conv.getInputs()[1], m_Constant(&filter))) {
+    bytes = tessel::getConstantBytes(filter);
+    dense = dyn_cast<DenseElementsAttr>(filter);
+    if (!bytes && !(dense && dense.isSplat()))
+      return std::nullopt;
+  }
+  bool filterAtRunTime = !filter;
   int64_t height = outputShape[1], width = outputShape[2];
   // The cheaper of the two algorithms; tiles that overhang a side m does
   // not divide compute up to m - 1 more rows or columns (rewrite pads the
   // input and cuts the output). Unless `everywhere`, the direct algorithm
   // when it is cheaper still.
   int64_t images = outputShape[0], channels = filterShape[2], outChannels = filterShape[3];
-  double cost4 = getCost(kF4, images, height, width, channels, outChannels);
-  double cost2 = getCost(kF2, images, height, width, channels, outChannels);
+  double cost4 = getCost(kF4, images, height, width, channels, outChannels, filterAtRunTime);
+  double cost2 = getCost(kF2, images, height, width, channels, outChannels, filterAtRunTime);
   const WinogradAlgorithm *algorithm = cost4 <= cost2 ? &kF4 : &kF2;
   double direct = 18.0 * double(images) * double(height) * double(width) * double(channels) *
                   double(outChannels) / kDirectEfficiency;
@@ -151,8 +162,9 @@ std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lan
                       filterShape[3]};
   if (bytes)
     candidate.filter = *bytes;
-  else
+  else if (dense)
     candidate.splat = dense.getSplatValue<float>();
+  candidate.filterAtRunTime = filterAtRunTime;
   return candidate;
 }
 
@@ -415,10 +427,13 @@ linalg::GenericOp getEpilogue(linalg::Conv2DNhwcHwcfOp conv) {
 LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
                       const Candidate &candidate, int64_t lanes) {
   const WinogradAlgorithm &algorithm = *candidate.algorithm;
-  ElementsAttr filterAttr = transformFilter(candidate, rewriter.getContext());
-  if (!filterAttr)
-    return conv.emitError("tessel-winograd: out of memory for the transformed filter of ")
-           << candidate.inChannels << "x" << candidate.outChannels << " channels";
+  ElementsAttr filterAttr;
+  if (!candidate.filterAtRunTime) {
+    filterAttr = transformFilter(candidate, rewriter.getContext());
+    if (!filterAttr)
+      return conv.emitError("tessel-winograd: out of memory for the transformed filter of ")
+             << candidate.inChannels << "x" << candidate.outChannels << " channels";
+  }
   Location loc = conv.getLoc();
   rewriter.setInsertionPoint(conv);
   int64_t m = algorithm.m, alpha = algorithm.alpha(), alpha2 = alpha * alpha;
@@ -508,7 +523,42 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
   Value products = tensor::CollapseShapeOp::create(
       rewriter, loc, RankedTensorType::get({alpha2, tiles, channels}, f32), transformed,
       tileDims);
-  Value filter = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(filterAttr));
+  Value filter;
+  if (filterAttr) {
+    filter = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(filterAttr));
+  } else {
+    // U = G g G^T on every call: an scf.forall over the input channels, one
+    // vector of output channels at a time (9 reads, (m+2)^2 writes).
+    Value weights = conv.getInputs()[1];
+    auto filterType = RankedTensorType::get({alpha2, channels, outChannels}, f32);
+    Value filterEmpty = tensor::EmptyOp::create(rewriter, loc, filterType.getShape(), f32);
+    filter = buildTileLoop(
+        rewriter, loc, {1, 1, channels}, filterEmpty,
+        [&](OpBuilder &b, ArrayRef<Value> t) -> SmallVector<OpFoldResult> {
+          return {b.getIndexAttr(0), t[2], b.getIndexAttr(0)};
+        },
+        {alpha2, 1, outChannels},
+        [&](OpBuilder &b, ArrayRef<Value> t, Value slice) {
+          return buildChannelLoop(b, loc, outChannels, lanes, slice,
+                                  [&](OpBuilder &b, Value k, Value acc) {
+            SmallVector<Value> taps;
+            for (int64_t p = 0; p < 3; ++p)
+              for (int64_t q = 0; q < 3; ++q)
+                taps.push_back(vector::TransferReadOp::create(
+                    b, loc, vectorType, weights,
+                    ValueRange{constantIndex(b, p), constantIndex(b, q), t[2], k}, padding,
+                    inBounds));
+            SmallVector<Value> values = transformBlock(b, loc, algorithm.g, alpha, taps);
+            Value bZero = constantIndex(b, 0);
+            for (int64_t ij = 0; ij < alpha2; ++ij)
+              acc = vector::TransferWriteOp::create(b, loc, values[ij], acc,
+                                                    ValueRange{constantIndex(b, ij), bZero, k},
+                                                    inBounds)
+                        .getResult();
+            return acc;
+          });
+        });
+  }
   Value productsEmpty =
       tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{alpha2, tiles, outChannels}, f32);
   Value zeros = linalg::FillOp::create(rewriter, loc, ValueRange{padding},

@@ -166,9 +166,12 @@ TEST(Jit, WinogradConvMatchesReference) {
     bool channelsLast, epilogue;
     unsigned threads;
     bool applies;
+    bool filterInput = false; // transformed on every run, not at compile time
   };
   const Case cases[] = {
       {1, 16, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, true},     // F(4,3)
+      {2, 16, 32, 8, 12, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true, true},  // filter input
+      {1, 32, 16, 7, 9, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true, true}, // OIHW input
       {2, 32, 48, 12, 8, {1, 1}, {1, 1}, {1, 1}, false, true, 2, true},    // F(4,3), NCHW
       {1, 64, 32, 6, 10, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true},     // F(2,3)
       {1, 16, 32, 14, 14, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true},  // F(2,3)
@@ -203,8 +206,12 @@ TEST(Jit, WinogradConvMatchesReference) {
     o.filterLayout = filterLayoutFor(2, c.channelsLast);
     o.strides = c.strides;
     o.padding = {c.padLow[0], c.padLow[1], c.padHigh[0], c.padHigh[1]};
-    Value y = graph.conv(graph.input("x", x.shape()), graph.constant(w), o, graph.constant(b));
+    Value xv = graph.input("x", x.shape());
+    Value wv = c.filterInput ? graph.input("w", w.shape()) : graph.constant(w);
+    Value y = graph.conv(xv, wv, o, graph.constant(b));
     std::vector<Tensor> inputs{x};
+    if (c.filterInput)
+      inputs.push_back(w);
     if (c.epilogue) {
       // The residual is a 1x1 convolution (by 2 I) built after this one, as
       // a ResNet's downsample branch: the fused epilogue must wait for it.
