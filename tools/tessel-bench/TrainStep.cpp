@@ -38,6 +38,9 @@ struct Measurement {
   bool ok = false;
 };
 
+/// How Tessel compiles the 3x3 convolutions (tessel-bench --winograd).
+tessel::Winograd stepWinograd = tessel::Winograd::Auto;
+
 /// Runs in the child: compiles and times the step, writes the result to `fd`.
 /// Channels last, the whole net and its input are NHWC.
 void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned threads,
@@ -56,6 +59,7 @@ void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned 
   nn::TrainerOptions options;
   options.optimizer = Optimizer::sgd(0.01, 0.9);
   options.compile.threads = threads;
+  options.compile.winograd = stepWinograd;
   auto start = std::chrono::steady_clock::now();
   auto trainer = nn::Trainer::create(*net, shape, options);
   double compile = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -132,7 +136,9 @@ Measurement measurePyTorch(const std::string &python, const std::string &script,
 } // namespace
 
 int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string &python,
-                       const std::string &script) {
+                       const std::string &script,
+                       tessel::Winograd winograd) {
+  stepWinograd = winograd;
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<unsigned> threadCounts{1};
   if (cores > 1)

@@ -3,6 +3,8 @@
 #ifndef TESSEL_TOOLS_TESSEL_BENCH_TRAINSTEP_H
 #define TESSEL_TOOLS_TESSEL_BENCH_TRAINSTEP_H
 
+#include "tessel/Compiler.h"
+
 #include <cstdint>
 #include <string>
 
@@ -11,8 +13,8 @@
 /// PyTorch eager, at `batch` x 3 x `size` x `size`, at 1 thread and every
 /// core, Tessel both NCHW and channels last, and prints a table with ratios
 /// and peak memory. `script` is
-/// train_step.py; `python` runs it.
+/// train_step.py; `python` runs it. Tessel compiles with `winograd`.
 int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string &python,
-                       const std::string &script);
+                       const std::string &script, tessel::Winograd winograd);
 
 #endif // TESSEL_TOOLS_TESSEL_BENCH_TRAINSTEP_H

@@ -612,7 +612,7 @@ int main(int argc, char **argv) {
   }
   if (train)
     return benchTrainingSteps(runs == 20 ? 5 : runs, trainBatch, trainSize, "/usr/bin/python3",
-                              TESSEL_TRAIN_STEP_SCRIPT);
+                              TESSEL_TRAIN_STEP_SCRIPT, winogradMode);
   if (!keepDir.empty() && !compileTimes) {
     std::fprintf(stderr, "tessel-bench: --keep goes with --compile\n%s", usage);
     return 1;
