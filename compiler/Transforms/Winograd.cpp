@@ -113,10 +113,10 @@ bool allOnes(DenseIntElementsAttr attr) {
 }
 
 /// The algorithm and shapes for `conv`, or nullopt when Winograd does not
-/// apply or (unless `everywhere`) the cost model prefers the direct
-/// convolution: f32, 3x3, unit strides and dilations, a constant filter,
-/// channel counts that fill vectors of `lanes`, an output whose sides m
-/// divides (4 where it can, else 2).
+/// apply (it needs f32, a 3x3 filter, unit strides and dilations, channel
+/// counts that fill vectors of `lanes`, a filter that is a constant with
+/// its bytes at hand or not a constant at all) or, unless `everywhere`,
+/// when the cost model prefers the direct convolution.
 std::optional<Candidate> getCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t lanes,
                                       bool everywhere) {
   auto inputType = dyn_cast<RankedTensorType>(conv.getInputs()[0].getType());

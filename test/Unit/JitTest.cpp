@@ -148,15 +148,15 @@ TEST(Jit, ConvRandomSweep) {
   EXPECT_EQ(ran, 28);
 }
 
-/// 3x3 stride-1 convolutions with constant filters by Winograd's algorithm
-/// (tessel-winograd): F(4x4, 3x3) where 4 divides the output's sides, else
-/// F(2x2, 3x3) (its tiles overhanging odd sides), against the
-/// double-precision reference within 1e-4 of the
-/// output's scale (its largest magnitude), with a bias, a ReLU and a
-/// residual add (of a branch computed after the convolution) after it, at
-/// 1 and 2 threads. Where the algorithm applies
-/// its rounding differs from the direct algorithm's, so the output differs
-/// from Winograd::Off's in some bit; where it does not (channels that do not
+/// 3x3 stride-1 convolutions by Winograd's algorithm (tessel-winograd):
+/// F(4x4, 3x3) and F(2x2, 3x3), tiles overhanging odd sides, filters that
+/// are constants (transformed at compile time) or inputs (on every run),
+/// with a bias, a ReLU and a residual add (of a branch computed after the
+/// convolution), NCHW and NHWC, 1 and 2 threads, against the
+/// double-precision reference within 1e-4 of the output's scale (its
+/// largest magnitude). Where the algorithm applies its rounding differs
+/// from the direct algorithm's, so the output differs from
+/// Winograd::Off's in some bit; where it does not (channels that do not
 /// fill a vector, strides) the output is Off's exactly.
 TEST(Jit, WinogradConvMatchesReference) {
   std::mt19937 rng(33);
@@ -169,12 +169,12 @@ TEST(Jit, WinogradConvMatchesReference) {
     bool filterInput = false; // transformed on every run, not at compile time
   };
   const Case cases[] = {
-      {1, 16, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, true},     // F(4,3)
+      {1, 16, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, true},     // small: F(2,3) is cheaper
       {2, 16, 32, 8, 12, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true, true},  // filter input
       {1, 32, 16, 7, 9, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true, true}, // OIHW input
       {2, 32, 48, 12, 8, {1, 1}, {1, 1}, {1, 1}, false, true, 2, true},    // F(4,3), NCHW
       {1, 64, 32, 6, 10, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true},     // F(2,3)
-      {1, 16, 32, 14, 14, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true},  // F(2,3)
+      {1, 16, 32, 14, 14, {1, 1}, {1, 1}, {1, 1}, false, false, 1, true},  // 14x14
       {3, 16, 16, 10, 11, {0, 1}, {0, 0}, {1, 1}, true, true, 2, true},    // unpadded rows
       {1, 12, 16, 8, 8, {1, 1}, {1, 1}, {1, 1}, true, false, 1, false},    // C not a vector
       {1, 16, 16, 7, 7, {1, 1}, {1, 1}, {1, 1}, true, true, 2, true},      // odd: overhang
