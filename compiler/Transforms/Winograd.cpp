@@ -30,6 +30,7 @@
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::tessel {
@@ -186,11 +187,11 @@ ElementsAttr transformFilter(const Candidate &candidate, MLIRContext *context) {
   }
   return tessel::getConstantAttr(type, "winograd_filter", [&](MutableArrayRef<char> bytes) {
     auto *result = reinterpret_cast<float *>(bytes.data());
-    // rows[i][b][k] = sum_a G[i][a] g[a][b][c][k]; then
+    // Input channels on the context's threads (a ResNet-18 takes 0.3 s on
+    // one): rows[i][b][k] = sum_a G[i][a] g[a][b][c][k]; then
     // U[i][j][c][k] = sum_b rows[i][b][k] G[j][b].
-    std::vector<double> rows(alpha * 3 * outChannels), sum(outChannels);
-    for (int64_t c = 0; c < channels; ++c) {
-      std::fill(rows.begin(), rows.end(), 0.0);
+    mlir::parallelFor(context, 0, channels, [&](size_t c) {
+      std::vector<double> rows(alpha * 3 * outChannels, 0.0), sum(outChannels);
       for (int64_t i = 0; i < alpha; ++i)
         for (int64_t a = 0; a < 3; ++a) {
           double coefficient = algorithm.g[i * 3 + a];
@@ -218,7 +219,7 @@ ElementsAttr transformFilter(const Candidate &candidate, MLIRContext *context) {
           for (int64_t k = 0; k < outChannels; ++k)
             out[k] = static_cast<float>(sum[k]);
         }
-    }
+    });
   });
 }
 
