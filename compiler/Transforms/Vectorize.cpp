@@ -159,6 +159,33 @@ bool isAccumulatorInit(Operation *op) {
   });
 }
 
+/// Tiles `op` by `sizes` with the op that initializes its accumulator
+/// (isAccumulatorInit) fused into each tile, and replaces it; the tiled and
+/// fused ops, or failure (the op left as it was).
+FailureOr<SmallVector<Operation *>> tileWithAccumulatorInit(RewriterBase &rewriter,
+                                                            linalg::LinalgOp op,
+                                                            ArrayRef<int64_t> sizes) {
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes));
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestinationOperand && isAccumulatorInit(producer.getOwner()))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTileAndFuseResult> tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  for (OpResult value : op->getResults())
+    rewriter.replaceAllUsesWith(value, tiled->replacements.lookup(value));
+  rewriter.eraseOp(op);
+  return SmallVector<Operation *>(tiled->tiledAndFusedOps.begin(),
+                                  tiled->tiledAndFusedOps.end());
+}
+
 /// Each matrix of a statically shaped `linalg.batch_matmul` (the products of
 /// tessel-winograd) as a 1-D channels-last convolution: one matrix a tile,
 /// [1, rows, C] x [1, C, K] is conv_1d_nwc_wcf's [N, W, C] x [KW, C, F] with
@@ -171,27 +198,12 @@ void batchMatmulsAsConvolutions(RewriterBase &rewriter, func::FuncOp func) {
         !llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
       matmuls.push_back(op);
   });
-  MLIRContext *context = func.getContext();
   for (linalg::BatchMatmulOp matmul : matmuls) {
-    scf::SCFTileAndFuseOptions options;
-    options.tilingOptions.setTileSizes(
-        getAsIndexOpFoldResult(context, ArrayRef<int64_t>{1, 0, 0, 0}));
-    options.setFusionControlFn(
-        [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
-            -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-          if (isDestinationOperand && isAccumulatorInit(producer.getOwner()))
-            return scf::SCFTileAndFuseOptions::ControlFnResult{};
-          return std::nullopt;
-        });
-    rewriter.setInsertionPoint(matmul);
-    FailureOr<scf::SCFTileAndFuseResult> tiled = scf::tileConsumerAndFuseProducersUsingSCF(
-        rewriter, cast<TilingInterface>(matmul.getOperation()), options);
+    FailureOr<SmallVector<Operation *>> tiled =
+        tileWithAccumulatorInit(rewriter, matmul, {1, 0, 0, 0});
     if (failed(tiled))
       continue;
-    for (OpResult value : matmul->getResults())
-      rewriter.replaceAllUsesWith(value, tiled->replacements.lookup(value));
-    rewriter.eraseOp(matmul);
-    for (Operation *op : tiled->tiledAndFusedOps) {
+    for (Operation *op : *tiled) {
       auto tile = dyn_cast<linalg::BatchMatmulOp>(op);
       if (!tile)
         continue;
@@ -644,26 +656,13 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       SmallVector<int64_t> outputTile(tile), reductionTile(tile);
       for (auto [i, iterator] : llvm::enumerate(iterators))
         (iterator == utils::IteratorType::parallel ? reductionTile : outputTile)[i] = 0;
-      scf::SCFTileAndFuseOptions fuseOptions;
-      fuseOptions.tilingOptions.setTileSizes(getAsIndexOpFoldResult(context, outputTile));
-      fuseOptions.setFusionControlFn(
-          [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
-              -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-            if (isDestinationOperand && isAccumulatorInit(producer.getOwner()))
-              return scf::SCFTileAndFuseOptions::ControlFnResult{};
-            return std::nullopt;
-          });
-      rewriter.setInsertionPoint(conv);
-      FailureOr<scf::SCFTileAndFuseResult> fused = scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(conv.getOperation()), fuseOptions);
+      FailureOr<SmallVector<Operation *>> fused =
+          tileWithAccumulatorInit(rewriter, conv, outputTile);
       if (failed(fused))
         continue;
-      for (OpResult value : conv->getResults())
-        rewriter.replaceAllUsesWith(value, fused->replacements.lookup(value));
-      rewriter.eraseOp(conv);
       // Then its reduction loops (kernel taps, input-channel steps).
-      Operation *inner = fused->tiledAndFusedOps.front();
-      for (Operation *op : fused->tiledAndFusedOps)
+      Operation *inner = fused->front();
+      for (Operation *op : *fused)
         if (isa<linalg::ConvolutionOpInterface>(op))
           inner = op;
       scf::SCFTilingOptions options;
