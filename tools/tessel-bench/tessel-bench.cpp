@@ -50,6 +50,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <functional>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <map>
 #include <random>
 #include <string>
@@ -115,6 +118,47 @@ template <typename F> double medianSeconds(F &&run, int runs) {
 
 /// Lets the other OpenMP runtime's worker threads stop spinning.
 void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(400)); }
+
+/// Runs `time` (compile and time Tessel) in a child process and returns its
+/// result. oneDNN's OpenMP runtime (GNU libgomp) and the one Tessel's code
+/// calls (LLVM's libomp) then never share a process: beside oneDNN's, code
+/// with several parallel regions a call (Winograd's transforms and
+/// products) ran slower on two threads than on one.
+Result<double> isolated(const std::function<Result<double>()> &time) {
+  struct Message {
+    bool ok;
+    double seconds;
+    char error[1024];
+  } message{};
+  int fds[2];
+  if (pipe(fds) != 0)
+    return Status::error("tessel-bench: cannot create a pipe");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    Result<double> result = time();
+    message.ok = result.ok();
+    if (result)
+      message.seconds = *result;
+    else
+      std::snprintf(message.error, sizeof message.error, "%s", result.message().c_str());
+    ssize_t written = write(fds[1], &message, sizeof message);
+    _exit(written == sizeof message ? 0 : 1);
+  }
+  close(fds[1]);
+  bool received = child > 0 && read(fds[0], &message, sizeof message) == sizeof message;
+  close(fds[0]);
+  int status = 0;
+  if (child > 0)
+    waitpid(child, &status, 0);
+  if (!received)
+    return Status::error("tessel-bench: the timing process failed");
+  if (!message.ok)
+    return Status::error(message.error);
+  return message.seconds;
+}
 
 /// fp32 FMA peak of `threads` cores, measured: each thread runs independent
 /// AVX-512 (or AVX2) FMA chains.
@@ -636,7 +680,8 @@ int main(int argc, char **argv) {
         double logSum[2] = {0, 0}; // backward-data, backward-filter
         for (bool filter : {false, true})
           for (const Layer &l : kBackwardLayers) {
-            Result<double> tessel = benchTesselBackward(l, batch, filter, threads, runs);
+            Result<double> tessel = isolated(
+                [&] { return benchTesselBackward(l, batch, filter, threads, runs); });
             if (!tessel) {
               std::fprintf(stderr, "%s: %s\n", l.name, tessel.message().c_str());
               return 1;
@@ -682,7 +727,7 @@ int main(int argc, char **argv) {
       double logDirect = 0, logBest = 0;
       int dense = 0;
       for (const Layer &l : kLayers) {
-        Result<double> tessel = benchTessel(l, batch, threads, runs);
+        Result<double> tessel = isolated([&] { return benchTessel(l, batch, threads, runs); });
         if (!tessel) {
           std::fprintf(stderr, "%s: %s\n", l.name, tessel.message().c_str());
           return 1;
@@ -733,7 +778,7 @@ int main(int argc, char **argv) {
   for (unsigned threads : threadCounts) {
     setOneDnnThreads(threads);
     for (const auto &[name, model] : models) {
-      Result<double> tessel = benchModel(model, threads, runs);
+      Result<double> tessel = isolated([&] { return benchModel(model, threads, runs); });
       if (!tessel) {
         std::fprintf(stderr, "%s: %s\n", name, tessel.message().c_str());
         return 1;
