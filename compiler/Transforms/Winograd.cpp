@@ -12,11 +12,17 @@
 // independent matrix products [tiles x C] x [C x K], which tessel-vectorize
 // register-tiles like 1x1 convolutions. On tensors, before the tiling:
 //
-//   U = G g G^T         at compile time, from the constant filter;
+//   U = G g G^T         at compile time from a constant filter, else an
+//                       scf.forall over the input channels on every call;
 //   V = B^T d B         an scf.forall over the tiles, vectors of channels;
 //   M = V U             linalg.batch_matmul, one product per (i, j);
 //   Y = init + A^T M A  an scf.forall over the tiles, added to the conv's
-//                       initial value (its bias or zeros).
+//                       initial value (its bias or zeros), its elementwise
+//                       epilogue applied before the store.
+//
+// Tiles overhanging an odd side read a wider zero padding and write a
+// larger output, whose slice an elementwise op adds to the initial value.
+// A cost model picks F(4x4, 3x3), F(2x2, 3x3) or the direct algorithm.
 //
 // The transforms are generated from the matrices, skipping their zeros and
 // turning their ones into additions. See the pass description in
