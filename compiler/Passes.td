@@ -397,7 +397,15 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     too; anything the vectorizer declines stays as it is and lowers to
     loops. The initial value of a convolution's output (a fill, or a bias
     broadcast) is fused into its output tiles (the tile's accumulators start
-    from it in registers, not from an initialized tensor read back), and
+    from it in registers, not from an initialized tensor read back, and is
+    not stored before the tile's result). A depthwise convolution's or
+    pool's tile takes each kernel row whole, so that each input column of
+    the row is read once for all the taps that cover it, and is sized so
+    that accumulators, input columns and weights fit the register file.
+    Where only depthwise convolutions and pools read a padded tensor, their
+    tiles read the pad's source in place: each input column at a clamped
+    index, replaced by the padding value (zero, or -inf for a max pool)
+    where it lies in the padding, so the padded copy is never made. And
     layout changes — copies whose input and output
     dims run in different orders — are cut into cache tiles: about a cache
     line of the input's trailing dims by a line of the output's, so that

@@ -14,6 +14,8 @@
 
 #include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -98,12 +100,34 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   // channel tiles (contiguous weight rows).
   unsigned channelLoop = 1 + spatialRank;
   int64_t channels = ranges[channelLoop], columns = ranges[spatialRank];
+  int64_t registers = lanes >= 16 ? 32 : 16;
+  // A depthwise tile (or a pool's) takes its kernel rows whole: the
+  // vectorizer then reads each input column of a row once and uses it for
+  // every tap that covers it (a 3-tap row of 8 columns reads 10 input vectors
+  // instead of 24), weights and inputs held in registers beside the
+  // accumulators. Their count bounds the tile.
+  int64_t taps = ranges.back(), stride = 1, dilation = 1;
+  if (depthwise) {
+    if (auto attr = op->getAttrOfType<DenseIntElementsAttr>("strides"))
+      stride = attr.getValues<int64_t>()[attr.size() - 1];
+    if (auto attr = op->getAttrOfType<DenseIntElementsAttr>("dilations"))
+      dilation = attr.getValues<int64_t>()[attr.size() - 1];
+  }
+  auto depthwiseRegisters = [&](int64_t w, int64_t vectors) {
+    int64_t inputs = (w - 1) * stride + (taps - 1) * dilation + 1;
+    return vectors * (w + inputs + taps);
+  };
   int64_t channelTile = 1, width = 1, best = 0;
   for (int64_t c : {64, 32, 16, 8}) {
     if (channels % c != 0)
       continue;
     int64_t vectors = llvm::divideCeil(c, lanes);
     int64_t w = divisorAtMost(columns, std::min<int64_t>(8, accumulators / vectors));
+    if (depthwise)
+      while (w > 1 && depthwiseRegisters(w, vectors) > registers)
+        w = divisorAtMost(columns, w - 1);
+    if (depthwise && depthwiseRegisters(w, vectors) > registers)
+      continue;
     if (w * vectors > best) {
       best = w * vectors;
       channelTile = c;
@@ -118,13 +142,14 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   SmallVector<int64_t> tile(ranges.size(), 1);
   tile[spatialRank] = width;
   tile[channelLoop] = channelTile;
+  if (depthwise && best > 0)
+    tile.back() = 0; // the kernel row whole
   if (!depthwise) {
     // Where the registers hold twice the tile (a filter gradient's 3 taps,
     // 7-column maps: 2 x 7 x 32 channels in 28 zmm), two images per tile
     // share each weight vector loaded, one input channel a step: the
     // accumulators, that step's weight vectors and one broadcast input fill
     // the register file (32 with AVX-512, else 16).
-    int64_t registers = lanes >= 16 ? 32 : 16;
     int64_t weights = llvm::divideCeil(channelTile, lanes);
     int64_t step = channelStep;
     int64_t images = tessel::kRegisterTileImages;
@@ -601,6 +626,230 @@ void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func, const Fli
   }
 }
 
+/// Pads that only depthwise convolutions and pools read (as their input):
+/// their tiles read the pad's source in place (readPaddedRowsInPlace).
+llvm::SmallPtrSet<Operation *, 8> getPadsToReadInPlace(func::FuncOp func) {
+  llvm::SmallPtrSet<Operation *, 8> pads;
+  func.walk([&](tensor::PadOp pad) {
+    if (!pad.getConstantPaddingValue() || !pad.getSourceType().hasStaticShape() ||
+        !pad.getResultType().hasStaticShape() || pad.getResult().use_empty())
+      return;
+    // Its uses, through slices (the threads' parts of the map).
+    SmallVector<Value> values{pad.getResult()};
+    while (!values.empty()) {
+      Value value = values.pop_back_val();
+      for (OpOperand &use : value.getUses()) {
+        if (auto slice = dyn_cast<tensor::ExtractSliceOp>(use.getOwner())) {
+          values.push_back(slice.getResult());
+          continue;
+        }
+        auto op = dyn_cast<linalg::LinalgOp>(use.getOwner());
+        std::optional<TiledConv> kind = op ? getTiledConv(op) : std::nullopt;
+        if (!kind || !kind->depthwise || use.getOperandNumber() != 0)
+          return;
+      }
+    }
+    pads.insert(pad);
+  });
+  return pads;
+}
+
+/// A vector read, inside a register tile, of a slice of a padded tensor
+/// (through any chain of unit-stride slices) becomes one read per row of
+/// the vector from the pad's source: its row index clamped into the
+/// source, the row replaced by the padding value where it lay in the
+/// padding. The innermost (channel) dim must not be padded. Once all its
+/// reads are rewritten the pad is dead: a depthwise convolution or pool
+/// reads its input in place (no padded copy), padding applied in registers.
+LogicalResult readPaddedRowsInPlace(RewriterBase &rewriter, vector::TransferReadOp read,
+                                    tensor::PadOp pad) {
+  SmallVector<tensor::ExtractSliceOp> chain;
+  Value base = read.getBase();
+  while (auto slice = base.getDefiningOp<tensor::ExtractSliceOp>()) {
+    if (!slice.hasUnitStride())
+      return failure();
+    chain.push_back(slice);
+    base = slice.getSource();
+  }
+  VectorType vectorType = read.getVectorType();
+  int64_t rank = pad.getResultType().getRank();
+  if (base != pad.getResult() || read.getMask() || vectorType.getRank() < 1 ||
+      !read.getPermutationMap().isMinorIdentity() ||
+      read.getPermutationMap().getNumResults() != vectorType.getRank() ||
+      !read.getBase().getType().hasStaticShape())
+    return failure();
+  // In bounds of the slice (the vectorizer may not have said so).
+  for (auto [i, index] : llvm::enumerate(read.getIndices())) {
+    std::optional<int64_t> start = getConstantIntValue(index);
+    if (!start || *start + vectorType.getShape()[i] > read.getBase().getType().getDimSize(i))
+      return failure();
+  }
+  Location loc = read.getLoc();
+  rewriter.setInsertionPoint(read);
+  // Offsets into the padded tensor, and which padded dim each dim of the
+  // read's tensor is, following the chain from the pad to the read.
+  SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+  SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  for (tensor::ExtractSliceOp slice : llvm::reverse(chain)) {
+    for (auto [i, offset] : llvm::enumerate(slice.getMixedOffsets()))
+      offsets[dims[i]] = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, rewriter.getAffineSymbolExpr(0) + rewriter.getAffineSymbolExpr(1),
+          {offsets[dims[i]], offset});
+    llvm::SmallBitVector dropped = slice.getDroppedDims();
+    SmallVector<int64_t> kept;
+    for (auto [i, d] : llvm::enumerate(dims))
+      if (!dropped.test(i))
+        kept.push_back(d);
+    dims = std::move(kept);
+  }
+  for (auto [i, index] : llvm::enumerate(read.getIndices()))
+    offsets[dims[i]] = affine::makeComposedFoldedAffineApply(
+        rewriter, loc, rewriter.getAffineSymbolExpr(0) + rewriter.getAffineSymbolExpr(1),
+        {offsets[dims[i]], index});
+  // The vector's leading dims are the rows; its last dim, read whole.
+  unsigned vectorDim0 = dims.size() - vectorType.getRank();
+  int64_t innerDim = dims.back();
+  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
+  ArrayRef<int64_t> sourceShape = pad.getSourceType().getShape();
+  if (low[innerDim] != 0 || high[innerDim] != 0 || ShapedType::isDynamic(low[innerDim]))
+    return failure();
+  int64_t rows = vectorType.getNumElements() / vectorType.getShape().back();
+  if (rows > 64)
+    return failure();
+  auto rowType = VectorType::get({vectorType.getShape().back()}, vectorType.getElementType());
+  Value padding = vector::BroadcastOp::create(rewriter, loc, rowType, pad.getConstantPaddingValue());
+  // The rows are joined by shuffles along a leading dim (a chain of
+  // vector.insert would canonicalize into element-by-element from_elements).
+  Value joined;
+  SmallVector<int64_t> rowShape(vectorType.getShape().drop_back());
+  for (int64_t row = 0; row < rows; ++row) {
+    SmallVector<int64_t> position = delinearize(row, computeStrides(rowShape));
+    SmallVector<Value> indices;
+    Value valid;
+    for (int64_t d = 0; d < rank; ++d) {
+      // The read's vector dim of padded dim d, if any.
+      int64_t step = 0;
+      for (unsigned v = 0; v + 1 < static_cast<unsigned>(vectorType.getRank()); ++v)
+        if (dims[vectorDim0 + v] == d)
+          step = position[v];
+      AffineExpr index = rewriter.getAffineSymbolExpr(0) + step - low[d];
+      if (ShapedType::isDynamic(low[d]) || ShapedType::isDynamic(high[d]))
+        return failure();
+      if (low[d] == 0 && high[d] == 0) {
+        indices.push_back(getValueOrCreateConstantIndexOp(
+            rewriter, loc,
+            affine::makeComposedFoldedAffineApply(rewriter, loc, index, {offsets[d]})));
+        continue;
+      }
+      Value source = getValueOrCreateConstantIndexOp(
+          rewriter, loc, affine::makeComposedFoldedAffineApply(rewriter, loc, index, {offsets[d]}));
+      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      Value size = arith::ConstantIndexOp::create(rewriter, loc, sourceShape[d]);
+      Value last = arith::ConstantIndexOp::create(rewriter, loc, sourceShape[d] - 1);
+      // One unsigned compare: a negative index wraps above the size.
+      Value inside = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, source, size);
+      valid = valid ? arith::AndIOp::create(rewriter, loc, valid, inside).getResult() : inside;
+      Value clamped = arith::MaxSIOp::create(rewriter, loc, source, zero);
+      indices.push_back(arith::MinSIOp::create(rewriter, loc, clamped, last));
+    }
+    Value value = vector::TransferReadOp::create(
+        rewriter, loc, rowType, pad.getSource(), indices,
+        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(vectorType.getElementType())),
+        ArrayRef<bool>{true});
+    if (valid)
+      value = arith::SelectOp::create(rewriter, loc, valid, value, padding);
+    value = vector::ShapeCastOp::create(
+        rewriter, loc, VectorType::get({1, rowType.getShape()[0]}, rowType.getElementType()),
+        value);
+    if (!joined) {
+      joined = value;
+      continue;
+    }
+    SmallVector<int64_t> mask = llvm::to_vector(llvm::seq<int64_t>(0, row + 1));
+    joined = vector::ShuffleOp::create(rewriter, loc, joined, value, mask);
+  }
+  rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, vectorType, joined);
+  return success();
+}
+
+/// Whether `write` overwrites its whole destination tensor: the result
+/// then does not depend on the destination's values.
+bool overwritesWholeTensor(vector::TransferWriteOp write) {
+  auto type = dyn_cast<RankedTensorType>(write.getBase().getType());
+  return type && type.hasStaticShape() && !write.getMask() &&
+         write.getPermutationMap().isMinorIdentity() &&
+         llvm::all_of(write.getInBoundsValues(), [](bool b) { return b; }) &&
+         write.getVectorType().getShape() == type.getShape() &&
+         llvm::all_of(write.getIndices(), [](Value i) { return isConstantIntValue(i, 0); });
+}
+
+/// The write that `value` is all of, through a slice that keeps every
+/// element (one that only drops unit dims); null where it is none.
+vector::TransferWriteOp getWholeWrite(Value value) {
+  auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || !slice.hasUnitStride() ||
+      !llvm::all_of(slice.getMixedOffsets(), [](OpFoldResult o) { return isConstantIntValue(o, 0); }) ||
+      !slice.getType().hasStaticShape() ||
+      slice.getType().getNumElements() !=
+          cast<RankedTensorType>(slice.getSourceType()).getNumElements())
+    return {};
+  auto write = slice.getSource().getDefiningOp<vector::TransferWriteOp>();
+  return write && overwritesWholeTensor(write) ? write : vector::TransferWriteOp();
+}
+
+/// A register tile's accumulator starts from its fill (or bias), written to
+/// the output slice and read back through a rank-reducing slice:
+///   %z = vector.transfer_write %fill, %slice
+///   %a = vector.transfer_read (tensor.extract_slice %z)   (all of it)
+/// The read is %fill, reshaped: the tile starts from it in registers.
+struct ForwardWholeWrite : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    vector::TransferWriteOp write = getWholeWrite(read.getBase());
+    auto type = dyn_cast<RankedTensorType>(read.getBase().getType());
+    if (!write || !type || read.getMask() || !read.getPermutationMap().isMinorIdentity() ||
+        read.getVectorType().getShape() != type.getShape() ||
+        !llvm::all_of(read.getIndices(), [](Value i) { return isConstantIntValue(i, 0); }))
+      return failure();
+    Value fill = write.getVector();
+    if (fill.getType() == read.getVectorType())
+      rewriter.replaceOp(read, fill);
+    else
+      rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), fill);
+    return success();
+  }
+};
+
+/// Once that read is gone, the fill's write is dead: the tile's result is
+/// written over all of it,
+///   %r = vector.transfer_write %acc, (tensor.extract_slice %z)
+///   tensor.insert_slice %r into %z       (covering all of %z)
+/// and bufferized it stored every output vector twice, a store per row of
+/// FMAs in a depthwise tile. Both uses of %z take %slice instead.
+struct DropOverwrittenFill : OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp insert,
+                                PatternRewriter &rewriter) const override {
+    auto fill = insert.getDest().getDefiningOp<vector::TransferWriteOp>();
+    auto result = insert.getSource().getDefiningOp<vector::TransferWriteOp>();
+    if (!fill || !result || !overwritesWholeTensor(fill) || !overwritesWholeTensor(result) ||
+        insert.getSourceType().getNumElements() != insert.getDestType().getNumElements() ||
+        !insert.hasUnitStride() ||
+        !llvm::all_of(insert.getMixedOffsets(), [](OpFoldResult o) { return isConstantIntValue(o, 0); }))
+      return failure();
+    // The fill's other users may only be the slice the result overwrites.
+    auto slice = result.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+    for (Operation *user : fill->getUsers())
+      if (user != insert && (user != slice || !slice->hasOneUse()))
+        return failure();
+    if (slice && slice.getSource() == fill.getResult())
+      rewriter.modifyOpInPlace(slice, [&] { slice.getSourceMutable().assign(fill.getBase()); });
+    rewriter.modifyOpInPlace(insert, [&] { insert.getDestMutable().assign(fill.getBase()); });
+    return success();
+  }
+};
+
 struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
   using Base::Base;
 
@@ -621,6 +870,8 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     func::FuncOp func = getOperation();
     MLIRContext *context = &getContext();
     IRRewriter rewriter(context);
+
+    llvm::SmallPtrSet<Operation *, 8> inPlacePads = getPadsToReadInPlace(func);
 
     // 1. Register tiles for the convolutions (batched matrix products
     // first become convolutions).
@@ -762,6 +1013,20 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         rewriter.replaceOp(op, result->replacements);
     }
 
+    // 3b. Depthwise and pooling tiles read their padded input in place.
+    {
+      SmallVector<std::pair<vector::TransferReadOp, tensor::PadOp>> reads;
+      func.walk([&](vector::TransferReadOp read) {
+        Value base = read.getBase();
+        while (auto slice = base.getDefiningOp<tensor::ExtractSliceOp>())
+          base = slice.getSource();
+        if (auto pad = base.getDefiningOp<tensor::PadOp>(); pad && inPlacePads.contains(pad))
+          reads.emplace_back(read, pad);
+      });
+      for (auto [read, pad] : reads)
+        (void)readPaddedRowsInPlace(rewriter, read, pad);
+    }
+
     // 4. Keep each output tile in registers across its reduction loops, once
     // canonicalization has removed single-iteration loops (1x1 kernels), so
     // that only real reduction loops carry it.
@@ -783,6 +1048,16 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     func.walk([&](scf::ForOp loop) { loops.push_back(loop); }); // innermost first
     for (scf::ForOp loop : loops)
       hoistLoopInvariantSubsets(rewriter, loop);
+    {
+      // The hoisted tiles start from their fill in registers, not memory.
+      RewritePatternSet patterns(context);
+      patterns.add<ForwardWholeWrite, DropOverwrittenFill>(context);
+      // (the hoisting leaves the slices as loop-carried values it yields
+      // unchanged)
+      scf::ForOp::getCanonicalizationPatterns(patterns, context);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
 
     // 5. The register tiles assume vectors this wide stay whole: say so to
     // LLVM (an `llvm.func` passthrough once lowered), whose X86 backend would

@@ -8,15 +8,15 @@
 
 // A 3x3 NHWC conv: register tiles of 1 row x 4 columns x 64 channels (16
 // zmm accumulators); the reduction loops (kernel rows, kernel columns, input
-// channels by 2) carry the output tile as a vector, read before them and
-// written after them.
+// channels by 2) carry the output tile as a vector, starting from zeros
+// and written after them.
 // CHECK-LABEL: func @conv3x3
 // CHECK: scf.for {{.*}} to %c56 step %c1
 // CHECK: scf.for {{.*}} to %c56 step %c4
-// CHECK: %[[ACC:.+]] = vector.transfer_read {{.*}} : tensor<1x4x64xf32>, vector<1x4x64xf32>
-// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}} = %[[ACC]]) -> ({{.*}}, vector<1x4x64xf32>)
-// CHECK: scf.for {{.*}} to %c3 step %c1 {{.*}} -> ({{.*}}, vector<1x4x64xf32>)
-// CHECK: scf.for {{.*}} to %c64 step %c2 {{.*}} -> ({{.*}}, vector<1x4x64xf32>)
+// CHECK-NOT: vector.transfer_write
+// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}} = %cst) -> (vector<1x4x64xf32>)
+// CHECK: scf.for {{.*}} to %c3 step %c1 {{.*}} -> (vector<1x4x64xf32>)
+// CHECK: scf.for {{.*}} to %c64 step %c2 {{.*}} -> (vector<1x4x64xf32>)
 // CHECK: vector.contract {{.*}} : vector<1x4x2xf32>, vector<2x64xf32> into vector<1x4x64xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<1x4x64xf32>, tensor<1x4x64xf32>
 // A 256-bit target with 12 accumulators: 64 channels are 8 ymm, so 1 column.
@@ -264,14 +264,15 @@ func.func @copies_left_whole(%x: tensor<32x64x3x3xf32>) -> tensor<32x64x3x3xf32>
 // -----
 
 // The fill of a conv's output is fused into its output tiles: each tile
-// writes zeros and the accumulator is read from that write (LLVM forwards
-// it), instead of a zeroed output read back from memory.
+// starts from zeros in registers (neither a zeroed output read back from
+// memory nor zeros stored to the tile before its result).
 // CHECK-LABEL: func @fill_in_the_tile
 // CHECK-NOT: linalg.fill
+// CHECK: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<1x8x32xf32>
 // CHECK: scf.for
-// CHECK: %[[ZERO:.+]] = vector.transfer_write %cst{{.*}} : vector<1x1x8x32xf32>, tensor<1x1x8x32xf32>
-// CHECK: %[[TILE:.+]] = tensor.extract_slice %[[ZERO]]
-// CHECK: vector.transfer_read %[[TILE]]
+// CHECK-NOT: vector.transfer_write
+// CHECK: scf.for {{.*}} iter_args({{.*}} = %[[ZERO]]) -> (vector<1x8x32xf32>)
+// CHECK: vector.transfer_write {{.*}} : vector<1x8x32xf32>, tensor<1x8x32xf32>
 // CHECK-NOT: linalg.fill
 func.func @fill_in_the_tile(%x: tensor<1x10x10x16xf32>, %w: tensor<3x3x16x32xf32>) -> tensor<1x8x8x32xf32> {
   %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x10x10x16xf32>, tensor<3x3x16x32xf32>) -> tensor<1x8x8x32xf32>
@@ -287,12 +288,48 @@ func.func @fill_in_the_tile(%x: tensor<1x10x10x16xf32>, %w: tensor<3x3x16x32xf32
 // CHECK-NOT: linalg.generic
 // CHECK: scf.for
 // CHECK: %[[BIAS:.+]] = vector.transfer_read %arg2[%{{.+}}], %{{.+}} {{{.*}}permutation_map = #{{.+}}} : tensor<32xf32>, vector<1x1x8x32xf32>
-// CHECK: %[[INIT:.+]] = vector.transfer_write %[[BIAS]], %{{.+}} : vector<1x1x8x32xf32>, tensor<1x1x8x32xf32>
-// CHECK: %[[TILE:.+]] = tensor.extract_slice %[[INIT]]
-// CHECK: vector.transfer_read %[[TILE]]
+// CHECK: %[[INIT:.+]] = vector.shape_cast %[[BIAS]] : vector<1x1x8x32xf32> to vector<1x8x32xf32>
+// CHECK: scf.for {{.*}} iter_args({{.*}} = %[[INIT]]) -> (vector<1x8x32xf32>)
 // CHECK-NOT: linalg.generic
 func.func @bias_in_the_tile(%x: tensor<1x8x8x16xf32>, %w: tensor<3x3x16x32xf32>, %b: tensor<32xf32>) -> tensor<1x8x8x32xf32> {
   %0 = tessel.conv %x, %w, %b layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
          : (tensor<1x8x8x16xf32>, tensor<3x3x16x32xf32>, tensor<32xf32>) -> tensor<1x8x8x32xf32>
   return %0 : tensor<1x8x8x32xf32>
+}
+
+// -----
+
+// A depthwise 3x3 conv: tiles of 4 columns x 32 channels (8 accumulators),
+// each kernel row taken whole: its 6 input columns are read once and shared
+// by the 3 taps. The padded input is never made: each column is read from
+// the unpadded input at a clamped index and replaced by zeros where it lies
+// in the padding; the zeros the tile starts from are not stored first.
+// CHECK-LABEL: func @depthwise_padding_in_place
+// CHECK-NOT: tensor.pad
+// CHECK: scf.for {{.*}} to %c28 step %c4
+// CHECK: scf.for {{.*}} to %c256 step %c32
+// CHECK-NOT: vector.transfer_write
+// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<1x4x32xf32>)
+// CHECK-COUNT-6: arith.select {{.*}} : vector<32xf32>
+// CHECK-COUNT-3: vector.fma {{.*}} : vector<1x4x32xf32>
+// CHECK: scf.yield
+// CHECK: vector.transfer_write {{.*}} : vector<1x4x32xf32>, tensor<1x4x32xf32>
+func.func @depthwise_padding_in_place(%x: tensor<1x28x28x256xf32>, %w: tensor<3x3x1x256xf32>) -> tensor<1x28x28x256xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>, groups = 256 : i64}
+         : (tensor<1x28x28x256xf32>, tensor<3x3x1x256xf32>) -> tensor<1x28x28x256xf32>
+  return %0 : tensor<1x28x28x256xf32>
+}
+
+// -----
+
+// A 3x3/2 max pool reads its input in place too, its padding -inf.
+// CHECK-LABEL: func @max_pool_padding_in_place
+// CHECK-DAG: %[[NEG:.+]] = arith.constant dense<0xFF800000> : vector<32xf32>
+// CHECK-NOT: tensor.pad
+// CHECK: arith.select {{.*}}, %[[NEG]] : vector<32xf32>
+// CHECK: arith.maximumf
+func.func @max_pool_padding_in_place(%x: tensor<1x112x112x64xf32>) -> tensor<1x56x56x64xf32> {
+  %0 = tessel.pool max %x layout nhwc {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>}
+         : tensor<1x112x112x64xf32> -> tensor<1x56x56x64xf32>
+  return %0 : tensor<1x56x56x64xf32>
 }
