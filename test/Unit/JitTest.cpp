@@ -148,6 +148,97 @@ TEST(Jit, ConvRandomSweep) {
   EXPECT_EQ(ran, 28);
 }
 
+/// Depthwise convolutions and pools whose channels fill vector registers
+/// (their register tiles take kernel rows whole and read a padded input in
+/// place: clamped columns, the padding value selected in registers): 3x3,
+/// 5x5 and 7x7 windows, strides 1 and 2, dilation 2, asymmetric padding
+/// wider than a tile's overhang, maps narrower than the window's reach,
+/// max pools whose windows lie partly in the padding (-inf, not zero),
+/// NHWC and NCHW, 1 and 2 threads, against the naive reference.
+TEST(Jit, DepthwiseAndPoolTilesReadPaddingInPlace) {
+  std::mt19937 rng(404);
+  struct Case {
+    int64_t channels, size, kernel, stride, dilation, padLow, padHigh;
+    bool pool;
+    PoolKind kind;
+  };
+  const Case cases[] = {
+      {32, 12, 3, 1, 1, 1, 1, false, PoolKind::Max},
+      {48, 9, 3, 2, 1, 1, 1, false, PoolKind::Max},
+      {64, 11, 5, 1, 1, 2, 2, false, PoolKind::Max},
+      {32, 10, 5, 2, 1, 2, 1, false, PoolKind::Max},
+      {16, 8, 3, 1, 2, 2, 2, false, PoolKind::Max},
+      {32, 7, 7, 1, 1, 3, 3, false, PoolKind::Max},
+      {64, 4, 3, 1, 1, 1, 2, false, PoolKind::Max},
+      {64, 13, 3, 2, 1, 1, 1, true, PoolKind::Max},
+      {32, 8, 3, 1, 1, 1, 1, true, PoolKind::Max},
+      {32, 9, 3, 2, 1, 1, 0, true, PoolKind::Avg},
+      {16, 6, 2, 2, 1, 1, 1, true, PoolKind::Avg},
+  };
+  int index = 0;
+  for (const Case &c : cases) {
+    for (bool channelsLast : {true, false}) {
+      Layout layout = layoutFor(2, channelsLast);
+      Shape inSp{c.size, c.size + 1};
+      Tensor x = reference::randomTensor(reference::activationShape(layout, 2, c.channels, inSp), rng);
+      // Inputs of one sign make a max pool's -inf padding differ from zero.
+      if (c.pool && index % 2)
+        for (int64_t i = 0; i < x.numElements(); ++i)
+          x.data()[i] = -std::fabs(x.data()[i]) - 0.5f;
+      Graph graph("window");
+      Value xv = graph.input("x", x.shape());
+      std::vector<Tensor> inputs{x};
+      Tensor expected;
+      Value y;
+      std::vector<int64_t> padding{c.padLow, c.padLow, c.padHigh, c.padHigh};
+      if (c.pool) {
+        PoolOptions o;
+        o.layout = layout;
+        o.kernel = {c.kernel, c.kernel};
+        o.strides = {c.stride, c.stride};
+        o.dilations = {c.dilation, c.dilation};
+        o.padding = padding;
+        y = graph.pool(c.kind, xv, o);
+      } else {
+        ConvOptions o;
+        o.layout = layout;
+        o.filterLayout = filterLayoutFor(2, channelsLast);
+        o.strides = {c.stride, c.stride};
+        o.dilations = {c.dilation, c.dilation};
+        o.padding = padding;
+        o.groups = c.channels;
+        Shape filterShape = channelsLast ? Shape{c.kernel, c.kernel, 1, c.channels}
+                                         : Shape{c.channels, 1, c.kernel, c.kernel};
+        Tensor w = reference::randomTensor(filterShape, rng);
+        inputs.push_back(w);
+        y = graph.conv(xv, graph.constant(w), o);
+      }
+      graph.output("y", y);
+      ASSERT_TRUE(graph.status().ok()) << graph.status().message();
+      Shape outShape = graph.shape(y);
+      if (c.pool) {
+        reference::PoolSpec spec{c.kind, layout, {c.kernel, c.kernel}, {c.stride, c.stride},
+                                 {c.dilation, c.dilation}, {c.padLow, c.padLow},
+                                 {c.padHigh, c.padHigh}, false, 2.0};
+        expected = reference::pool(x, spec, outShape);
+      } else {
+        reference::ConvSpec spec{layout, channelsLast, {c.stride, c.stride},
+                                 {c.dilation, c.dilation}, {c.padLow, c.padLow},
+                                 {c.padHigh, c.padHigh}, c.channels};
+        expected = reference::conv(x, inputs[1], nullptr, spec, outShape);
+      }
+      for (unsigned threads : {1u, 2u}) {
+        std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+        ASSERT_EQ(out.size(), 1u);
+        expectClose(out[0], expected,
+                    "case " + std::to_string(index) + (channelsLast ? " NHWC" : " NCHW") +
+                        ", threads " + std::to_string(threads));
+      }
+    }
+    ++index;
+  }
+}
+
 /// 3x3 stride-1 convolutions by Winograd's algorithm (tessel-winograd):
 /// F(4x4, 3x3) and F(2x2, 3x3), tiles overhanging odd sides, filters that
 /// are constants (transformed at compile time) or inputs (on every run),
