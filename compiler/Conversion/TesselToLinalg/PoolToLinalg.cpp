@@ -208,6 +208,38 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
     ArrayRef<int64_t> kernel = op.getKernel();
     bool includePad = op.getCountIncludePad();
     auto type = cast<RankedTensorType>(sums.getType());
+    // Where every window counts the same positions (no padding, or padding
+    // counted, and no window past it), the divisor is that constant: no
+    // index arithmetic per element, and the division vectorizes.
+    std::optional<int64_t> uniform = 1;
+    for (unsigned i = 0; i < s && uniform; ++i) {
+      int64_t in = inputType.getShape()[spatialDims[i]];
+      int64_t lo = includePad ? -padding[i] : 0;
+      int64_t hi = includePad ? in + padding[s + i] : in;
+      std::optional<int64_t> dimCount;
+      for (int64_t o = 0; o < type.getShape()[spatialDims[i]]; ++o) {
+        int64_t count = 0;
+        for (int64_t k = 0; k < kernel[i]; ++k) {
+          int64_t at = o * strides[i] - padding[i] + k * dilations[i];
+          count += at >= lo && at < hi;
+        }
+        if (dimCount && *dimCount != count) {
+          dimCount.reset();
+          uniform.reset();
+          break;
+        }
+        dimCount = count;
+      }
+      if (uniform && dimCount)
+        *uniform *= *dimCount;
+    }
+    if (uniform && *uniform > 0)
+      return buildElementwise(
+          b, loc, type, sums, [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value count = arith::ConstantOp::create(
+                nb, nl, nb.getFloatAttr(args[0].getType(), static_cast<double>(*uniform)));
+            return arith::DivFOp::create(nb, nl, args[0], count).getResult();
+          });
     return buildElementwise(
         b, loc, type, sums, [&](OpBuilder &nb, Location nl, ValueRange args) {
           Value count = arith::ConstantIndexOp::create(nb, nl, 1);

@@ -43,6 +43,30 @@ func.func @avgpool(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
 
 // -----
 
+// Where every window counts the same positions (no padding, or padding that
+// counts, and no ceil-mode overhang), the divisor is a constant: no index
+// arithmetic per element.
+// CHECK-LABEL: func @avgpool_uniform_count
+// CHECK: linalg.generic {{.*}} iterator_types = [{{.*}}"reduction", "reduction"]
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.index
+// CHECK: %[[FOUR:.+]] = arith.constant 4.000000e+00 : f32
+// CHECK-NEXT: arith.divf %{{.+}}, %[[FOUR]] : f32
+// CHECK: linalg.generic {{.*}} iterator_types = [{{.*}}"reduction", "reduction"]
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.index
+// CHECK: %[[NINE:.+]] = arith.constant 9.000000e+00 : f32
+// CHECK-NEXT: arith.divf %{{.+}}, %[[NINE]] : f32
+func.func @avgpool_uniform_count(%x: tensor<1x4x8x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) {
+  %0 = tessel.pool avg %x layout nchw {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+         : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  %1 = tessel.pool avg %x layout nchw {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, count_include_pad}
+         : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return %0, %1 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
+}
+
+// -----
+
 // Lp pooling accumulates |x|^p, then takes the p-th root in a second
 // elementwise generic (p = 3: powf by 3, then by 1/3).
 // CHECK-LABEL: func @lppool
