@@ -81,6 +81,11 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addNestedPass<func::FuncOp>(createTesselDropTiedResults());
+  // A result computed by loops (one thread: scf.for, not scf.forall) is
+  // their loop-carried buffer; folded to the allocation it is, it becomes
+  // the caller's out-parameter itself instead of being copied into it (the
+  // whole output, a quarter to a half of a one-thread layer's time).
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
