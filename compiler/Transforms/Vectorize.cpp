@@ -189,12 +189,9 @@ bool isAccumulatorInit(Operation *op) {
 /// fused ops, or failure (the op left as it was).
 FailureOr<SmallVector<Operation *>> tileWithAccumulatorInit(RewriterBase &rewriter,
                                                             linalg::LinalgOp op,
-                                                            ArrayRef<int64_t> sizes,
-                                                            ArrayRef<int64_t> interchange = {}) {
+                                                            ArrayRef<int64_t> sizes) {
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes));
-  if (!interchange.empty())
-    options.tilingOptions.setInterchange(interchange);
   options.setFusionControlFn(
       [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
@@ -242,42 +239,6 @@ void batchMatmulsAsConvolutions(RewriterBase &rewriter, func::FuncOp func) {
           tile, tile->getResultTypes(), tile.getDpsInputs(), tile.getDpsInits(), unit, unit);
     }
   }
-}
-
-/// A register tile's filter slice (all taps and input channels of its
-/// output channels) of at most this many bytes stays in L1 (48 KB here)
-/// beside the inputs and outputs the tiles stream.
-constexpr int64_t kL1FilterSliceBytes = 32 * 1024;
-
-/// The order of a dense convolution's output-tile loops: the output-channel
-/// tiles outside the spatial ones where one tile's filter slice fits L1 and
-/// there are several (a 1x1 conv's 64 x 64 slice, 16 KB): each slice is then
-/// read from L1 by every output tile of the image instead of the whole
-/// filter being swept from L2 for each group of columns (1x1 64->256 reused
-/// each weight vector for 4 columns per load from L2). Empty (the loops in
-/// their order) otherwise.
-SmallVector<int64_t> getChannelsFirstOrder(linalg::LinalgOp op, ArrayRef<int64_t> tile) {
-  std::optional<TiledConv> kind = getTiledConv(op);
-  if (!kind || kind->depthwise || op.getNumDpsInputs() != 2)
-    return {};
-  auto filterType = dyn_cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  unsigned channelLoop = kind->spatialRank + 1;
-  if (!filterType || !filterType.hasStaticShape() ||
-      llvm::any_of(ranges, ShapedType::isDynamic) || tile[channelLoop] <= 0 ||
-      ranges[channelLoop] <= tile[channelLoop])
-    return {};
-  int64_t sliceBytes = filterType.getNumElements() / ranges[channelLoop] * tile[channelLoop] *
-                       filterType.getElementTypeBitWidth() / 8;
-  if (sliceBytes > kL1FilterSliceBytes)
-    return {};
-  // Loops: n, o_0..o_{s-1}, f, then the reduction loops (untiled here).
-  SmallVector<int64_t> order{0, channelLoop};
-  for (unsigned i = 1; i < channelLoop; ++i)
-    order.push_back(i);
-  for (unsigned i = channelLoop + 1; i < ranges.size(); ++i)
-    order.push_back(i);
-  return order;
 }
 
 /// Bytes of filter a dense convolution's register tiles may sweep between
@@ -947,7 +908,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       for (auto [i, iterator] : llvm::enumerate(iterators))
         (iterator == utils::IteratorType::parallel ? reductionTile : outputTile)[i] = 0;
       FailureOr<SmallVector<Operation *>> fused =
-          tileWithAccumulatorInit(rewriter, conv, outputTile, getChannelsFirstOrder(conv, tile));
+          tileWithAccumulatorInit(rewriter, conv, outputTile);
       if (failed(fused))
         continue;
       // Then its reduction loops (kernel taps, input-channel steps).
