@@ -81,19 +81,18 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addNestedPass<func::FuncOp>(createTesselDropTiedResults());
-  // A result computed by loops (one thread: scf.for, not scf.forall) is
-  // their loop-carried buffer; folded to the allocation it is, it becomes
-  // the caller's out-parameter itself instead of being copied into it (the
-  // whole output, a quarter to a half of a one-thread layer's time).
-  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  // Hoisted subsets bufferize to copies of a view onto itself; CSE makes the
+  // two views one value and canonicalization drops the self-copy. Before the
+  // out-parameters: a result computed by loops (one thread: scf.for, not
+  // scf.forall) is their loop-carried buffer, and only once folded to the
+  // allocation it is does the out-parameter replace it instead of a copy
+  // into it (the whole output, a quarter to a half of a one-thread layer).
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  // Hoisted subsets bufferize to copies of a view onto itself; CSE makes the
-  // two views one value and canonicalization drops the self-copy.
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
   // Parallel tiles become scf.parallel before deallocation: the ownership-
   // based deallocation frees buffers allocated inside scf.parallel bodies
   // (each thread's temporaries) but silently leaves those in scf.forall.

@@ -195,6 +195,25 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
         });
   }
 
+  /// The number of positions in [lo, hi) that each of the `out` windows of
+  /// one dim pools, when it is the same for all of them; 0 otherwise.
+  static int64_t getUniformWindowCount(int64_t out, int64_t kernel, int64_t stride,
+                                       int64_t dilation, int64_t padLow, int64_t lo,
+                                       int64_t hi) {
+    int64_t first = -1;
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t count = 0;
+      for (int64_t k = 0; k < kernel; ++k) {
+        int64_t at = o * stride - padLow + k * dilation;
+        count += at >= lo && at < hi;
+      }
+      if (first >= 0 && count != first)
+        return 0;
+      first = count;
+    }
+    return std::max<int64_t>(first, 0);
+  }
+
   /// Divides each average by its window's count: positions inside the input
   /// and, with count_include_pad, inside the padding (PyTorch's divisor).
   static Value divideByWindowCount(OpBuilder &b, Location loc, PoolOp op,
@@ -211,33 +230,19 @@ struct PoolOpLowering : OpConversionPattern<PoolOp> {
     // Where every window counts the same positions (no padding, or padding
     // counted, and no window past it), the divisor is that constant: no
     // index arithmetic per element, and the division vectorizes.
-    std::optional<int64_t> uniform = 1;
+    int64_t uniform = 1;
     for (unsigned i = 0; i < s && uniform; ++i) {
       int64_t in = inputType.getShape()[spatialDims[i]];
-      int64_t lo = includePad ? -padding[i] : 0;
-      int64_t hi = includePad ? in + padding[s + i] : in;
-      std::optional<int64_t> dimCount;
-      for (int64_t o = 0; o < type.getShape()[spatialDims[i]]; ++o) {
-        int64_t count = 0;
-        for (int64_t k = 0; k < kernel[i]; ++k) {
-          int64_t at = o * strides[i] - padding[i] + k * dilations[i];
-          count += at >= lo && at < hi;
-        }
-        if (dimCount && *dimCount != count) {
-          dimCount.reset();
-          uniform.reset();
-          break;
-        }
-        dimCount = count;
-      }
-      if (uniform && dimCount)
-        *uniform *= *dimCount;
+      uniform *= getUniformWindowCount(type.getShape()[spatialDims[i]], kernel[i], strides[i],
+                                       dilations[i], padding[i],
+                                       includePad ? -padding[i] : 0,
+                                       includePad ? in + padding[s + i] : in);
     }
-    if (uniform && *uniform > 0)
+    if (uniform > 0)
       return buildElementwise(
           b, loc, type, sums, [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value count = arith::ConstantOp::create(
-                nb, nl, nb.getFloatAttr(args[0].getType(), static_cast<double>(*uniform)));
+                nb, nl, nb.getFloatAttr(args[0].getType(), static_cast<double>(uniform)));
             return arith::DivFOp::create(nb, nl, args[0], count).getResult();
           });
     return buildElementwise(
