@@ -50,6 +50,14 @@ void addPassthrough(func::FuncOp fn, llvm::StringRef key, llvm::StringRef value 
 /// The name prefix of the functions tessel-outline-kernels makes.
 constexpr llvm::StringLiteral kKernelPrefix = "__tessel_kernel_";
 
+/// The unit attribute that marks an op on tensors for
+/// tessel-outline-kernels{marked}.
+constexpr llvm::StringLiteral kOutlineAttrName = "tessel.outline";
+
+/// The attribute of a call to a kernel outlined on tensors that lists, for
+/// each result, the operand it is computed in (its destination).
+constexpr llvm::StringLiteral kDestinationsAttrName = "tessel.destinations";
+
 /// The module attribute where tessel-profile-kernels lists its call sites.
 constexpr llvm::StringLiteral kProfileSitesAttrName = "tessel.profile_sites";
 

@@ -244,8 +244,53 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
     function. The kernels are `noinline` (an LLVM `passthrough`
     attribute): inlining them back would undo that; and internal, so that
     the kernels of two ahead-of-time compiled models never clash.
+
+    With `marked`, before bufferization, only the top-level ops that are or
+    contain an op marked `tessel.outline` (`tessel-winograd`'s transforms
+    and products, tiled or not) move, each into a function on tensors that
+    returns the op's results; constant tensors other than splats are
+    arguments rather than cloned, so that layers with different weights
+    still share the function. Each call lists in `tessel.destinations` the
+    operand each result is computed in (`tessel-pad-in-place` gives such a
+    producer its consumer's buffer as for a loop). Vectorization,
+    bufferization and the lowering then work on each distinct kernel once
+    instead of once per layer; `tessel-bufferize` gives the kernels'
+    arguments strided layouts and drops the results that are an argument's
+    buffer.
   }];
+  let options = [
+    Option<"marked", "marked", "bool", "false",
+           "Outline only the ops marked tessel.outline, on tensors (before "
+           "bufferization)">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
+def TesselBufferize : Pass<"tessel-bufferize", "::mlir::ModuleOp"> {
+  let summary = "One-shot bufferization across functions, kernels with strided arguments";
+  let description = [{
+    Upstream one-shot bufferization of the whole module, function boundaries
+    included (`one-shot-bufferize{bufferize-function-boundaries
+    function-boundary-type-conversion=identity-layout-map}` for every other
+    function), except that the arguments and results of kernels outlined
+    before bufferization (`tessel-outline-kernels{marked}`, functions named
+    `__tessel_kernel_<n>`) are memrefs with a dynamic offset and dynamic
+    strides but a unit innermost one: the layers that share a kernel pass
+    it views of different buffers (a slice of a concatenation, a padded
+    interior) without a copy, and its vector loads and stores stay
+    contiguous. Kernel results that are an argument's buffer (the tiles'
+    destination, also through the loops of one thread's tiles, which
+    upstream `drop-equivalent-buffer-results` does not see through) are
+    then dropped, the callers using what they pass, so that no
+    out-parameter and copy is made for them. Last, each kernel argument
+    gets the layout all its callers' buffers share (static strides where
+    they agree, e.g. a concatenation's), so that its index arithmetic folds
+    as before the outlining.
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
 }
 
 def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {

@@ -59,6 +59,15 @@ void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions
   pm.addNestedPass<func::FuncOp>(createTesselTileAndDistribute(tileOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Winograd's transforms are the same in every layer of a shape (the 58
+  // of a DenseNet-121 come in 4): one function each, identical ones
+  // merged, so the passes below and LLVM work on each once.
+  if (options.outlineKernels && options.winograd != WinogradMode::Off) {
+    TesselOutlineKernelsOptions outline;
+    outline.marked = true;
+    pm.addPass(createTesselOutlineKernels(outline));
+    pm.addPass(func::createDuplicateFunctionEliminationPass());
+  }
   if (options.vectorize) {
     TesselVectorizeOptions vectorizeOptions;
     vectorizeOptions.vectorBits = options.vectorBits;
@@ -75,11 +84,7 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
   // its buffer, the others become out-parameters the caller owns.
   pm.addNestedPass<func::FuncOp>(createTesselPadInPlace());
   pm.addNestedPass<func::FuncOp>(createTesselTieResults());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createTesselBufferize());
   pm.addNestedPass<func::FuncOp>(createTesselDropTiedResults());
   // Hoisted subsets bufferize to copies of a view onto itself; CSE makes the
   // two views one value and canonicalization drops the self-copy. Before the

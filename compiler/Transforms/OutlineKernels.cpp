@@ -32,13 +32,44 @@ namespace {
 
 /// Whether the kernel should clone `op` rather than take its result as an
 /// argument: constants, so that layers differing only in their buffers give
-/// identical kernels.
+/// identical kernels — but not constant tensors (weights, a batch norm's
+/// scales) other than splats, which would make them differ.
 bool isClonedIntoKernel(Operation *op) {
-  return op && op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
-         op->hasTrait<OpTrait::ConstantLike>();
+  if (!op || op->getNumOperands() != 0 || op->getNumRegions() != 0 ||
+      !op->hasTrait<OpTrait::ConstantLike>())
+    return false;
+  Attribute value;
+  if (!matchPattern(op->getResult(0), m_Constant(&value)))
+    return false;
+  auto elements = dyn_cast<ElementsAttr>(value);
+  return !elements || elements.isSplat();
+}
+
+/// Whether `op` or an op inside it is marked for outlining on tensors (a
+/// marked op that tessel-tile-and-distribute tiled is inside the loops).
+bool isMarked(Operation &op) {
+  return op.walk([](Operation *nested) {
+             return nested->hasAttr(tessel::kOutlineAttrName) ? WalkResult::interrupt()
+                                                               : WalkResult::advance();
+           }).wasInterrupted();
+}
+
+/// The values `op`'s results are computed in, one per result: a parallel
+/// loop's shared outputs, a loop's initial values, a destination-style
+/// op's inits; nullopt for other ops.
+std::optional<SmallVector<Value>> getDestinations(Operation &op) {
+  if (auto forall = dyn_cast<scf::ForallOp>(op))
+    return SmallVector<Value>(forall.getOutputs());
+  if (auto loop = dyn_cast<scf::ForOp>(op))
+    return SmallVector<Value>(loop.getInitArgs());
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+    return SmallVector<Value>(dps.getDpsInits());
+  return std::nullopt;
 }
 
 struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernelsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -49,8 +80,11 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         continue;
       unsigned first = counter;
       for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
-        if (op.getNumRegions() == 0 || op.getNumResults() != 0 ||
-            op.hasTrait<OpTrait::IsTerminator>())
+        // On buffers, every op with regions (its results, if any, would
+        // be values a kernel cannot return); on tensors, the marked ones.
+        if (marked ? !isMarked(op)
+                   : op.getNumRegions() == 0 || op.getNumResults() != 0 ||
+                         op.hasTrait<OpTrait::IsTerminator>())
           continue;
         // What the op reads from outside: its operands and the values its
         // regions capture, in order of first use.
@@ -79,7 +113,7 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         while (symbols.lookup(name));
         auto kernel = func::FuncOp::create(
             b, op.getLoc(), name,
-            b.getFunctionType(ValueRange(arguments).getTypes(), {}));
+            b.getFunctionType(ValueRange(arguments).getTypes(), op.getResultTypes()));
         kernel.setPrivate();
         // Both carried to the llvm.func by the func-to-llvm conversion
         // (with what `fn` passes through, e.g. its vector width): the
@@ -98,18 +132,29 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         b.setInsertionPointToStart(body);
         for (Operation *c : cloned)
           b.clone(*c, mapping);
-        b.clone(op, mapping);
-        func::ReturnOp::create(b, op.getLoc());
+        Operation *clone = b.clone(op, mapping);
+        clone->walk([](Operation *nested) { nested->removeAttr(tessel::kOutlineAttrName); });
+        func::ReturnOp::create(b, op.getLoc(), clone->getResults());
 
         b.setInsertionPoint(&op);
-        func::CallOp::create(b, op.getLoc(), kernel, arguments);
+        auto call = func::CallOp::create(b, op.getLoc(), kernel, arguments);
+        // The arguments the results are computed in, for the passes that
+        // give a producer its consumer's buffer (tessel-pad-in-place).
+        if (std::optional<SmallVector<Value>> inits = getDestinations(op)) {
+          SmallVector<int64_t> destinations;
+          for (Value init : *inits)
+            destinations.push_back(llvm::find(arguments, init) - arguments.begin());
+          if (!llvm::is_contained(destinations, int64_t(arguments.size())))
+            call->setAttr(tessel::kDestinationsAttrName, b.getDenseI64ArrayAttr(destinations));
+        }
+        op.replaceAllUsesWith(call.getResults());
         op.erase();
       }
       // What is left of `fn` is glue — buffers, views, calls — that LLVM's
       // optimizer and instruction scheduling cannot speed up, but spent
       // 0.9 s on for ResNet-18's gradient (thousands of descriptor values
       // in one function): it is compiled without optimization.
-      bool glue = counter != first && fn.getBody().hasOneBlock() &&
+      bool glue = !marked && counter != first && fn.getBody().hasOneBlock() &&
                   llvm::none_of(fn.getBody().front(),
                                 [](Operation &op) { return op.getNumRegions() != 0; });
       if (glue) {

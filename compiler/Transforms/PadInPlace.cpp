@@ -26,9 +26,20 @@ using namespace mlir;
 
 namespace {
 
+/// The operands of `call` (a kernel outlined on tensors) that its results
+/// are computed in; empty when it does not say.
+ArrayRef<int64_t> getDestinations(func::CallOp call) {
+  auto destinations = call->getAttrOfType<DenseI64ArrayAttr>(tessel::kDestinationsAttrName);
+  if (!destinations || destinations.size() != call.getNumResults() ||
+      llvm::any_of(destinations.asArrayRef(),
+                   [&](int64_t i) { return i < 0 || i >= call.getNumOperands(); }))
+    return {};
+  return destinations.asArrayRef();
+}
+
 /// The `tensor.empty` whose buffer `value` is computed in, following
-/// destinations through destination-style ops and loops; null when there is
-/// none (a function argument, a constant).
+/// destinations through destination-style ops, loops and kernel calls;
+/// null when there is none (a function argument, a constant).
 tensor::EmptyOp findDestinationEmpty(Value value) {
   while (auto result = dyn_cast<OpResult>(value)) {
     Operation *op = result.getOwner();
@@ -40,6 +51,8 @@ tensor::EmptyOp findDestinationEmpty(Value value) {
       value = forall.getOutputs()[result.getResultNumber()];
     else if (auto loop = dyn_cast<scf::ForOp>(op))
       value = loop.getInitArgs()[result.getResultNumber()];
+    else if (auto call = dyn_cast<func::CallOp>(op); call && !getDestinations(call).empty())
+      value = call.getOperand(getDestinations(call)[result.getResultNumber()]);
     else
       return {};
   }
@@ -56,6 +69,8 @@ bool isDestination(OpOperand &use) {
     return llvm::is_contained(forall.getOutputsMutable(), use);
   if (auto loop = dyn_cast<scf::ForOp>(owner))
     return llvm::is_contained(loop.getInitArgsMutable(), use);
+  if (auto call = dyn_cast<func::CallOp>(owner))
+    return llvm::is_contained(getDestinations(call), int64_t(use.getOperandNumber()));
   return false;
 }
 

@@ -51,7 +51,9 @@ struct TieResultsPass : tessel::impl::TesselTieResultsBase<TieResultsPass> {
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
-    if (fn.isExternal())
+    // Kernels outlined on tensors write their destination arguments in
+    // place, which their callers own (tessel-bufferize).
+    if (fn.isExternal() || fn.getSymName().starts_with(tessel::kKernelPrefix))
       return;
     MLIRContext *context = &getContext();
     FailureOr<SmallVector<std::optional<unsigned>>> ties = getTiedArguments(fn);

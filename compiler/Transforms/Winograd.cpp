@@ -289,8 +289,8 @@ SmallVector<Value> transformBlock(OpBuilder &b, Location loc, ArrayRef<double> t
 }
 
 /// An scf.forall over the tiles [images, tile rows, tile columns] writing
-/// `init`: `body` gets the tile's indices (image, tile row, tile column) and
-/// the slice of `init` it writes ([sliceSizes] at [sliceOffsets(indices)])
+/// `init`: `body` gets the tile's indices (image, tile row, tile column,
+/// and the three linearized) and the slice of `init` it writes ([sliceSizes] at [sliceOffsets(indices)])
 /// and returns that slice written.
 Value buildTileLoop(
     OpBuilder &b, Location loc, ArrayRef<int64_t> tiles, Value init,
@@ -302,6 +302,9 @@ Value buildTileLoop(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(count)}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
       ValueRange{init}, std::nullopt);
+  // A function of its own before the tiling passes (the transforms are
+  // the same in every layer of a shape, tessel-outline-kernels{marked}).
+  forall->setAttr(tessel::kOutlineAttrName, b.getUnitAttr());
   OpBuilder inner = OpBuilder::atBlockBegin(forall.getBody());
   Value tile = forall.getInductionVars()[0];
   Value columns = arith::ConstantIndexOp::create(inner, loc, tiles[2]);
@@ -310,7 +313,7 @@ Value buildTileLoop(
   Value rest = arith::DivUIOp::create(inner, loc, tile, columns);
   Value row = arith::RemUIOp::create(inner, loc, rest, rows);
   Value image = arith::DivUIOp::create(inner, loc, rest, rows);
-  SmallVector<Value> indices{image, row, column};
+  SmallVector<Value> indices{image, row, column, tile};
   SmallVector<OpFoldResult> offsets = sliceOffsets(inner, indices);
   SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(b.getContext(), sliceSizes);
   SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
@@ -495,16 +498,18 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
     return arith::ConstantIndexOp::create(b, loc, value);
   };
 
-  // V = B^T d B: [alpha^2, images, tile rows, tile columns, C].
-  auto transformedType =
-      RankedTensorType::get({alpha2, images, tileRows, tileColumns, channels}, f32);
-  Value transformedEmpty = tensor::EmptyOp::create(rewriter, loc, transformedType.getShape(), f32);
-  Value transformed = buildTileLoop(
+  // V = B^T d B: [alpha^2, tiles, C], the tiles linearized (not a reshape
+  // of [alpha^2, images, tile rows, tile columns, C]: the transform is a
+  // function of its own, whose result bufferizes to a strided view that a
+  // reshape would copy).
+  Value transformedEmpty =
+      tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{alpha2, tiles, channels}, f32);
+  Value products = buildTileLoop(
       rewriter, loc, {images, tileRows, tileColumns}, transformedEmpty,
       [&](OpBuilder &b, ArrayRef<Value> t) -> SmallVector<OpFoldResult> {
-        return {b.getIndexAttr(0), t[0], t[1], t[2], b.getIndexAttr(0)};
+        return {b.getIndexAttr(0), t[3], b.getIndexAttr(0)};
       },
-      {alpha2, 1, 1, 1, channels},
+      {alpha2, 1, channels},
       [&](OpBuilder &b, ArrayRef<Value> t, Value slice) {
         return buildChannelLoop(b, loc, channels, lanes, slice, [&](OpBuilder &b, Value c, Value acc) {
           SmallVector<Value> block;
@@ -517,19 +522,15 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
           SmallVector<Value> values = transformBlock(b, loc, algorithm.bt, alpha, block);
           Value bZero = constantIndex(b, 0);
           for (int64_t ij = 0; ij < alpha2; ++ij)
-            acc = vector::TransferWriteOp::create(
-                      b, loc, values[ij], acc,
-                      ValueRange{constantIndex(b, ij), bZero, bZero, bZero, c}, inBounds)
+            acc = vector::TransferWriteOp::create(b, loc, values[ij], acc,
+                                                  ValueRange{constantIndex(b, ij), bZero, c},
+                                                  inBounds)
                       .getResult();
           return acc;
         });
       });
 
   // M = V U, one [tiles x C] x [C x K] product per (i, j).
-  SmallVector<ReassociationIndices> tileDims{{0}, {1, 2, 3}, {4}};
-  Value products = tensor::CollapseShapeOp::create(
-      rewriter, loc, RankedTensorType::get({alpha2, tiles, channels}, f32), transformed,
-      tileDims);
   Value filter;
   if (filterAttr) {
     filter = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(filterAttr));
@@ -571,13 +572,10 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
   Value zeros = linalg::FillOp::create(rewriter, loc, ValueRange{padding},
                                        ValueRange{productsEmpty})
                     .getResult(0);
-  Value multiplied = linalg::BatchMatmulOp::create(rewriter, loc, ValueRange{products, filter},
-                                                   ValueRange{zeros})
-                         .getResult(0);
-  Value expanded = tensor::ExpandShapeOp::create(
-      rewriter, loc,
-      RankedTensorType::get({alpha2, images, tileRows, tileColumns, outChannels}, f32),
-      multiplied, tileDims);
+  auto batchMatmul = linalg::BatchMatmulOp::create(rewriter, loc, ValueRange{products, filter},
+                                                   ValueRange{zeros});
+  batchMatmul->setAttr(tessel::kOutlineAttrName, rewriter.getUnitAttr());
+  Value multiplied = batchMatmul.getResult(0);
 
   // Y = init + A^T M A, written over the convolution's initial value, or
   // with the convolution's elementwise epilogue applied into the epilogue's
@@ -616,8 +614,8 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::Conv2DNhwcHwcfOp conv,
           SmallVector<Value> block;
           for (int64_t ij = 0; ij < alpha2; ++ij)
             block.push_back(vector::TransferReadOp::create(
-                b, loc, vectorType, expanded,
-                ValueRange{constantIndex(b, ij), t[0], t[1], t[2], k}, padding, inBounds));
+                b, loc, vectorType, multiplied, ValueRange{constantIndex(b, ij), t[3], k},
+                padding, inBounds));
           SmallVector<Value> values = transformBlock(b, loc, algorithm.at, m, block);
           Value bZero = constantIndex(b, 0);
           for (int64_t i = 0; i < m; ++i)

@@ -5,22 +5,22 @@
 
 // Two 8x8 outputs: F(4x4, 3x3) over 2x2 tiles each. The filter is
 // transformed at compile time into 36 [C, K] matrices; the input transform
-// writes [36, 2, 2, 2, 16] one 16-channel vector at a time (36 reads of the
+// writes [36, 8 tiles, 16] one 16-channel vector at a time (36 reads of the
 // padded input, 36 writes); the products are one batch_matmul over the 8
 // tiles; the output transform starts from the fill's zeros (no read of the
-// filled tensor) and writes the output tile by tile.
+// filled tensor) and writes the output tile by tile. The transforms and the
+// products are marked for tessel-outline-kernels{marked}.
 // CHECK-LABEL: func.func @f4x4
 // CHECK-NOT: linalg.conv_2d
-// CHECK: %[[V:.+]] = scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x2x2x2x16xf32>)
+// CHECK: %[[V:.+]] = scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x8x16xf32>)
 // CHECK-COUNT-36: vector.transfer_read %{{.+}} : tensor<2x10x10x16xf32>, vector<16xf32>
 // CHECK-COUNT-36: vector.transfer_write
 // CHECK: tensor.parallel_insert_slice
-// CHECK: %[[VM:.+]] = tensor.collapse_shape %[[V]] {{\[}}[0], [1, 2, 3], [4]] : tensor<36x2x2x2x16xf32> into tensor<36x8x16xf32>
+// CHECK: } {tessel.outline}
 // CHECK: %[[U:.+]] = arith.constant dense_resource<winograd_filter> : tensor<36x16x16xf32>
-// CHECK: %[[M:.+]] = linalg.batch_matmul ins(%[[VM]], %[[U]] : tensor<36x8x16xf32>, tensor<36x16x16xf32>)
-// CHECK: %[[ME:.+]] = tensor.expand_shape %[[M]]
+// CHECK: %[[M:.+]] = linalg.batch_matmul {tessel.outline} ins(%[[V]], %[[U]] : tensor<36x8x16xf32>, tensor<36x16x16xf32>)
 // CHECK: scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %[[EMPTY:.+]]) -> (tensor<2x8x8x16xf32>)
-// CHECK-COUNT-36: vector.transfer_read %[[ME]]
+// CHECK-COUNT-36: vector.transfer_read %[[M]]
 // CHECK-NOT: vector.transfer_read
 // CHECK-COUNT-16: vector.transfer_write
 // CHECK-NOT: linalg.conv_2d
@@ -76,7 +76,7 @@ func.func @too_small(%x: tensor<1x6x6x16xf32>) -> tensor<1x4x4x16xf32> {
 // after the convolution are computed in the output transform, on each
 // vector: no generic is left.
 // CHECK-LABEL: func.func @f2x2_bias_relu
-// CHECK: scf.forall (%{{.+}}) in (36) {{.*}} -> (tensor<16x2x3x6x32xf32>)
+// CHECK: scf.forall (%{{.+}}) in (36) {{.*}} -> (tensor<16x36x32xf32>)
 // CHECK: arith.constant dense_resource<winograd_filter{{.*}}> : tensor<16x32x16xf32>
 // CHECK: linalg.batch_matmul {{.*}} -> tensor<16x36x16xf32>
 // CHECK: scf.forall (%{{.+}}) in (36) {{.*}} -> (tensor<2x6x12x16xf32>)
@@ -122,7 +122,7 @@ func.func @f2x2_bias_relu(%x: tensor<2x8x14x32xf32>, %b: tensor<16xf32>) -> tens
 // CHECK-LABEL: func.func @overhang
 // CHECK: tensor.pad %arg0 low[0, 1, 1, 0] high[0, 2, 2, 0]
 // CHECK: } : tensor<1x7x7x16xf32> to tensor<1x10x10x16xf32>
-// CHECK: scf.forall (%{{.+}}) in (16) {{.*}} -> (tensor<16x1x4x4x16xf32>)
+// CHECK: scf.forall (%{{.+}}) in (16) {{.*}} -> (tensor<16x16x16xf32>)
 // CHECK: linalg.batch_matmul
 // CHECK: %[[Y:.+]] = scf.forall (%{{.+}}) in (16) {{.*}} -> (tensor<1x8x8x16xf32>)
 // CHECK: %[[CUT:.+]] = tensor.extract_slice %[[Y]][0, 0, 0, 0] [1, 7, 7, 16] [1, 1, 1, 1]
@@ -150,10 +150,11 @@ func.func @overhang(%x: tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32> {
 // transformed on every call: an scf.forall over the 16 input channels, 9
 // tap reads and 36 writes of a vector of output channels each.
 // CHECK-LABEL: func.func @filter_at_run_time
+// CHECK: scf.forall (%{{.+}}) in (16) {{.*}} -> (tensor<36x16x16xf32>)
 // CHECK: %[[U:.+]] = scf.forall (%{{.+}}) in (16) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x16x16xf32>)
 // CHECK-COUNT-9: vector.transfer_read %arg1
 // CHECK-COUNT-36: vector.transfer_write
-// CHECK: linalg.batch_matmul ins(%{{.+}}, %[[U]] : tensor<36x16x16xf32>, tensor<36x16x16xf32>)
+// CHECK: linalg.batch_matmul {tessel.outline} ins(%{{.+}}, %[[U]] : tensor<36x16x16xf32>, tensor<36x16x16xf32>)
 // AUTO-LABEL: func.func @filter_at_run_time
 // AUTO: linalg.batch_matmul
 func.func @filter_at_run_time(%x: tensor<1x18x18x16xf32>, %w: tensor<3x3x16x16xf32>) -> tensor<1x16x16x16xf32> {

@@ -1,0 +1,83 @@
+// RUN: tessel-opt --tessel-outline-kernels=marked --duplicate-function-elimination %s | FileCheck %s
+// RUN: tessel-opt --tessel-outline-kernels=marked --duplicate-function-elimination --tessel-bufferize --cse --canonicalize %s | FileCheck %s --check-prefix=BUF
+
+// Before bufferization, each op marked tessel.outline becomes a call to a
+// kernel on tensors that returns its results. The two layers differ only in
+// their input, their destination (two halves of a concatenation) and not
+// at all in their constants: one kernel, called twice. The non-splat
+// constant (a scale) is an argument, so that layers with different
+// weights would still share it; the splat is cloned in. Each call says
+// which operand its result is computed in (for tessel-pad-in-place).
+// CHECK-LABEL: func.func private @__tessel_kernel_0(
+// CHECK-SAME: %[[DEST:[a-z0-9]+]]: tensor<4x16xf32>, %[[IN:[a-z0-9]+]]: tensor<4x16xf32>, %[[SCALE:[a-z0-9]+]]: tensor<16xf32>) -> tensor<4x16xf32>
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]
+// CHECK: %[[SHIFT:.+]] = arith.constant dense<5.000000e-01> : tensor<16xf32>
+// CHECK: %[[R:.+]] = scf.forall {{.*}} shared_outs(%{{.+}} = %[[DEST]])
+// CHECK: ins(%{{.+}}, %[[SCALE]], %[[SHIFT]] :
+// CHECK-NOT: tessel.outline
+// CHECK: return %[[R]] : tensor<4x16xf32>
+// CHECK-NOT: __tessel_kernel_1
+// CHECK-LABEL: func.func @two_layers(
+// CHECK: %[[W:.+]] = arith.constant dense<[1.000000e+00,
+// CHECK: %[[D0:.+]] = tensor.extract_slice
+// CHECK: call @__tessel_kernel_0(%[[D0]], %arg0, %[[W]]) {tessel.destinations = array<i64: 0>}
+// CHECK: %[[D1:.+]] = tensor.extract_slice
+// CHECK: call @__tessel_kernel_0(%[[D1]], %arg1, %[[W]]) {tessel.destinations = array<i64: 0>}
+
+// tessel-bufferize: the kernel takes views with the strides its callers
+// share (the concatenation's rows, 32 floats), a dynamic offset (0 and 16)
+// and a unit innermost stride; its result, the destination's buffer, is
+// dropped, and each layer computes in its half of the one buffer (no copy
+// once CSE and the canonicalizer fold the self-copies).
+// BUF-LABEL: func.func private @__tessel_kernel_0(
+// BUF-SAME: memref<4x16xf32, strided<[32, 1], offset: ?>>, %{{.+}}: memref<4x16xf32>, %{{.+}}: memref<16xf32>)
+// BUF-SAME: attributes
+// BUF-NOT: return %
+// BUF-LABEL: func.func @two_layers(
+// BUF: %[[A:.+]] = memref.alloc() {alignment = 64 : i64} : memref<4x32xf32>
+// BUF: memref.subview %[[A]][0, 0] [4, 16]
+// BUF: call @__tessel_kernel_0(%{{.+}}, %arg0, %{{.+}}) {{.*}} -> ()
+// BUF: memref.subview %[[A]][0, 16] [4, 16]
+// BUF: call @__tessel_kernel_0(%{{.+}}, %arg1, %{{.+}}) {{.*}} -> ()
+// BUF-NOT: memref.copy
+// BUF: return %[[A]] : memref<4x32xf32>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#ch = affine_map<(d0, d1) -> (d1)>
+func.func @two_layers(%x: tensor<4x16xf32>, %y: tensor<4x16xf32>) -> tensor<4x32xf32> {
+  %scale = arith.constant dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0]> : tensor<16xf32>
+  %shift = arith.constant dense<0.5> : tensor<16xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %d0 = tensor.extract_slice %e[0, 0] [4, 16] [1, 1] : tensor<4x32xf32> to tensor<4x16xf32>
+  %a = scf.forall (%i) in (4) shared_outs(%o = %d0) -> (tensor<4x16xf32>) {
+    %row = tensor.extract_slice %x[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %s = tensor.extract_slice %o[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %r = linalg.generic {indexing_maps = [#id, #ch, #ch, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%row, %scale, %shift : tensor<1x16xf32>, tensor<16xf32>, tensor<16xf32>) outs(%s : tensor<1x16xf32>) {
+    ^bb0(%v: f32, %m: f32, %b: f32, %out: f32):
+      %p = arith.mulf %v, %m : f32
+      %q = arith.addf %p, %b : f32
+      linalg.yield %q : f32
+    } -> tensor<1x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %r into %o[%i, 0] [1, 16] [1, 1] : tensor<1x16xf32> into tensor<4x16xf32>
+    }
+  } {tessel.outline}
+  %c1 = tensor.insert_slice %a into %e[0, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x32xf32>
+  %d1 = tensor.extract_slice %c1[0, 16] [4, 16] [1, 1] : tensor<4x32xf32> to tensor<4x16xf32>
+  %b = scf.forall (%i) in (4) shared_outs(%o = %d1) -> (tensor<4x16xf32>) {
+    %row = tensor.extract_slice %y[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %s = tensor.extract_slice %o[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %r = linalg.generic {indexing_maps = [#id, #ch, #ch, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%row, %scale, %shift : tensor<1x16xf32>, tensor<16xf32>, tensor<16xf32>) outs(%s : tensor<1x16xf32>) {
+    ^bb0(%v: f32, %m: f32, %b: f32, %out: f32):
+      %p = arith.mulf %v, %m : f32
+      %q = arith.addf %p, %b : f32
+      linalg.yield %q : f32
+    } -> tensor<1x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %r into %o[%i, 0] [1, 16] [1, 1] : tensor<1x16xf32> into tensor<4x16xf32>
+    }
+  } {tessel.outline}
+  %c2 = tensor.insert_slice %b into %c1[0, 16] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x32xf32>
+  return %c2 : tensor<4x32xf32>
+}
