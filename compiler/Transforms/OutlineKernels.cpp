@@ -97,9 +97,23 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         SmallVector<Value> arguments;
         SmallVector<Operation *> cloned;
         for (Value v : captured) {
-          if (Operation *def = v.getDefiningOp(); isClonedIntoKernel(def)) {
+          Operation *def = v.getDefiningOp();
+          auto fill = dyn_cast_if_present<linalg::FillOp>(def);
+          if (isClonedIntoKernel(def)) {
             if (!llvm::is_contained(cloned, def))
               cloned.push_back(def);
+          } else if (marked && fill && fill->getNumResults() == 1 &&
+                     isClonedIntoKernel(fill.getInputs()[0].getDefiningOp())) {
+            // A destination filled with a constant (the products' zeros,
+            // a fill the tiles did not fuse): filled in the kernel, where
+            // tessel-vectorize starts the accumulators from the constant
+            // instead of writing a whole tensor of it and reading it back.
+            Operation *constant = fill.getInputs()[0].getDefiningOp();
+            if (!llvm::is_contained(cloned, constant))
+              cloned.push_back(constant);
+            if (!llvm::is_contained(arguments, fill.getDpsInits()[0]))
+              arguments.push_back(fill.getDpsInits()[0]);
+            cloned.push_back(fill);
           } else {
             arguments.push_back(v);
           }
@@ -140,10 +154,17 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         auto call = func::CallOp::create(b, op.getLoc(), kernel, arguments);
         // The arguments the results are computed in, for the passes that
         // give a producer its consumer's buffer (tessel-pad-in-place).
-        if (std::optional<SmallVector<Value>> inits = getDestinations(op)) {
+        std::optional<SmallVector<Value>> inits;
+        if (marked)
+          inits = getDestinations(op);
+        if (inits && inits->size() == op.getNumResults()) {
           SmallVector<int64_t> destinations;
-          for (Value init : *inits)
+          for (Value init : *inits) {
+            if (auto fill = init.getDefiningOp<linalg::FillOp>();
+                fill && llvm::is_contained(cloned, fill.getOperation()))
+              init = fill.getDpsInits()[0];
             destinations.push_back(llvm::find(arguments, init) - arguments.begin());
+          }
           if (!llvm::is_contained(destinations, int64_t(arguments.size())))
             call->setAttr(tessel::kDestinationsAttrName, b.getDenseI64ArrayAttr(destinations));
         }

@@ -1,5 +1,5 @@
 // RUN: tessel-opt --tessel-outline-kernels=marked --duplicate-function-elimination %s | FileCheck %s
-// RUN: tessel-opt --tessel-outline-kernels=marked --duplicate-function-elimination --tessel-bufferize --cse --canonicalize %s | FileCheck %s --check-prefix=BUF
+// RUN: tessel-opt --tessel-outline-kernels=marked --duplicate-function-elimination --canonicalize --tessel-bufferize --cse --canonicalize %s | FileCheck %s --check-prefix=BUF
 
 // Before bufferization, each op marked tessel.outline becomes a call to a
 // kernel on tensors that returns its results. The two layers differ only in
@@ -80,4 +80,30 @@ func.func @two_layers(%x: tensor<4x16xf32>, %y: tensor<4x16xf32>) -> tensor<4x32
   } {tessel.outline}
   %c2 = tensor.insert_slice %b into %c1[0, 16] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x32xf32>
   return %c2 : tensor<4x32xf32>
+}
+
+// A destination filled with a constant (a batch_matmul's zeros, which one
+// thread's row tiles do not fuse) is filled inside the kernel, from the
+// empty tensor passed in: tessel-vectorize then starts the accumulators
+// from zeros instead of a zeroed tensor written and read back, and CSE's
+// one fill for two such ops costs no copy (each gets a buffer of its own).
+// CHECK: func.func private @[[K:__tessel_kernel_[0-9]+]](
+// CHECK-SAME: %[[A:[a-z0-9]+]]: tensor<2x4x8xf32>, %[[B:[a-z0-9]+]]: tensor<2x8x16xf32>, %[[E:[a-z0-9]+]]: tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+// CHECK: %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<2x4x16xf32>)
+// CHECK: linalg.batch_matmul ins(%[[A]], %[[B]] : {{.*}}) outs(%[[Z]] :
+// CHECK-LABEL: func.func @filled(
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<2x4x16xf32>
+// CHECK: call @[[K]](%arg0, %arg1, %[[EMPTY]]) {tessel.destinations = array<i64: 2>}
+// CHECK: call @[[K]](%arg2, %arg1, %[[EMPTY]]) {tessel.destinations = array<i64: 2>}
+// BUF-LABEL: func.func @filled(
+// BUF-NOT: linalg.fill
+// BUF: call @[[KB:__tessel_kernel_[0-9]+]](%arg0, %arg1, %{{.+}}) {{.*}} -> ()
+// BUF: call @[[KB]](%arg2, %arg1, %{{.+}}) {{.*}} -> ()
+func.func @filled(%a: tensor<2x4x8xf32>, %b: tensor<2x8x16xf32>, %c: tensor<2x4x8xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+  %m = linalg.batch_matmul {tessel.outline} ins(%a, %b : tensor<2x4x8xf32>, tensor<2x8x16xf32>) outs(%z : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+  %n = linalg.batch_matmul {tessel.outline} ins(%c, %b : tensor<2x4x8xf32>, tensor<2x8x16xf32>) outs(%z : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+  return %m, %n : tensor<2x4x16xf32>, tensor<2x4x16xf32>
 }
