@@ -196,6 +196,9 @@ struct BufferizePass : tessel::impl::TesselBufferizeBase<BufferizePass> {
       return signalPassFailure();
     dropKernelResults(getOperation());
     specializeKernelLayouts(getOperation());
+    // Destinations are operands of results on tensors; the calls have none.
+    getOperation().walk(
+        [](func::CallOp call) { call->removeAttr(tessel::kDestinationsAttrName); });
   }
 };
 
