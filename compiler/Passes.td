@@ -250,9 +250,14 @@ def TesselOutlineKernels : Pass<"tessel-outline-kernels", "::mlir::ModuleOp"> {
     and products, tiled or not) move, each into a function on tensors that
     returns the op's results; constant tensors other than splats are
     arguments rather than cloned, so that layers with different weights
-    still share the function. Each call lists in `tessel.destinations` the
-    operand each result is computed in (`tessel-pad-in-place` gives such a
-    producer its consumer's buffer as for a loop). Vectorization,
+    still share the function. The destinations (the tensors the results are
+    computed in) are the last arguments, one each, even where the op also
+    reads the same tensor (then passed twice, so that the kernel's result is
+    always its destination's buffer and the caller makes the copy the read
+    needs); a destination filled with a constant is filled inside the
+    kernel. Each call lists in `tessel.destinations` the operand each result
+    is computed in (`tessel-pad-in-place` gives such a producer its
+    consumer's buffer as for a loop). Vectorization,
     bufferization and the lowering then work on each distinct kernel once
     instead of once per layer; `tessel-bufferize` gives the kernels'
     arguments strided layouts and drops the results that are an argument's

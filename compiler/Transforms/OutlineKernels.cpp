@@ -54,17 +54,24 @@ bool isMarked(Operation &op) {
            }).wasInterrupted();
 }
 
-/// The values `op`'s results are computed in, one per result: a parallel
+/// The operands `op`'s results are computed in, one per result: a parallel
 /// loop's shared outputs, a loop's initial values, a destination-style
-/// op's inits; nullopt for other ops.
-std::optional<SmallVector<Value>> getDestinations(Operation &op) {
+/// op's inits; none for other ops.
+SmallVector<OpOperand *> getDestinationOperands(Operation &op) {
+  SmallVector<OpOperand *> operands;
+  auto append = [&](MutableOperandRange range) {
+    for (OpOperand &operand : range)
+      operands.push_back(&operand);
+  };
   if (auto forall = dyn_cast<scf::ForallOp>(op))
-    return SmallVector<Value>(forall.getOutputs());
-  if (auto loop = dyn_cast<scf::ForOp>(op))
-    return SmallVector<Value>(loop.getInitArgs());
-  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
-    return SmallVector<Value>(dps.getDpsInits());
-  return std::nullopt;
+    append(forall.getOutputsMutable());
+  else if (auto loop = dyn_cast<scf::ForOp>(op))
+    append(loop.getInitArgsMutable());
+  else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+    append(dps.getDpsInitsMutable());
+  if (operands.size() != op.getNumResults())
+    return {};
+  return operands;
 }
 
 struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernelsPass> {
@@ -86,37 +93,51 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
                    : op.getNumRegions() == 0 || op.getNumResults() != 0 ||
                          op.hasTrait<OpTrait::IsTerminator>())
           continue;
-        // What the op reads from outside: its operands and the values its
-        // regions capture, in order of first use.
+        // On tensors, the operands the results are computed in.
+        SmallVector<OpOperand *> destinations;
+        if (marked)
+          destinations = getDestinationOperands(op);
+        // What the op reads from outside: its other operands and the
+        // values its regions capture, in order of first use.
         llvm::SetVector<Value> captured;
-        for (Value v : op.getOperands())
-          captured.insert(v);
+        for (OpOperand &operand : op.getOpOperands())
+          if (!llvm::is_contained(destinations, &operand))
+            captured.insert(operand.get());
         llvm::SetVector<Value> above;
         getUsedValuesDefinedAbove(op.getRegions(), above);
         captured.insert(above.begin(), above.end());
         SmallVector<Value> arguments;
         SmallVector<Operation *> cloned;
         for (Value v : captured) {
-          Operation *def = v.getDefiningOp();
-          auto fill = dyn_cast_if_present<linalg::FillOp>(def);
-          if (isClonedIntoKernel(def)) {
+          if (Operation *def = v.getDefiningOp(); isClonedIntoKernel(def)) {
             if (!llvm::is_contained(cloned, def))
               cloned.push_back(def);
-          } else if (marked && fill && fill->getNumResults() == 1 &&
-                     isClonedIntoKernel(fill.getInputs()[0].getDefiningOp())) {
-            // A destination filled with a constant (the products' zeros,
-            // a fill the tiles did not fuse): filled in the kernel, where
-            // tessel-vectorize starts the accumulators from the constant
-            // instead of writing a whole tensor of it and reading it back.
-            Operation *constant = fill.getInputs()[0].getDefiningOp();
-            if (!llvm::is_contained(cloned, constant))
-              cloned.push_back(constant);
-            if (!llvm::is_contained(arguments, fill.getDpsInits()[0]))
-              arguments.push_back(fill.getDpsInits()[0]);
-            cloned.push_back(fill);
           } else {
             arguments.push_back(v);
           }
+        }
+        // Then each destination, an argument of its own even where the op
+        // also reads its value (a bias broadcast two layers start from):
+        // the kernel's result is then always that argument's buffer, and
+        // the caller copies the value where the read needs it kept. A
+        // destination filled with a constant (the products' zeros, a fill
+        // the tiles did not fuse) is filled in the kernel instead, where
+        // tessel-vectorize starts the accumulators from the constant
+        // rather than from a whole tensor of it written and read back.
+        SmallVector<linalg::FillOp> fills;
+        for (OpOperand *destination : destinations) {
+          Value value = destination->get();
+          auto fill = value.getDefiningOp<linalg::FillOp>();
+          if (fill && !captured.contains(value) &&
+              isClonedIntoKernel(fill.getInputs()[0].getDefiningOp())) {
+            if (!llvm::is_contained(cloned, fill.getInputs()[0].getDefiningOp()))
+              cloned.push_back(fill.getInputs()[0].getDefiningOp());
+            value = fill.getDpsInits()[0];
+          } else {
+            fill = {};
+          }
+          fills.push_back(fill);
+          arguments.push_back(value);
         }
 
         OpBuilder b(context);
@@ -140,13 +161,28 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
                         LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
         symbols.insert(kernel);
         Block *body = kernel.addEntryBlock();
+        // What the body reads maps to the arguments before the
+        // destinations (a destination's value may be one of them too).
+        unsigned firstDestination = arguments.size() - destinations.size();
         IRMapping mapping;
-        for (auto [outer, inner] : llvm::zip_equal(arguments, body->getArguments()))
-          mapping.map(outer, inner);
+        for (unsigned i = 0; i < firstDestination; ++i)
+          mapping.map(arguments[i], body->getArgument(i));
         b.setInsertionPointToStart(body);
         for (Operation *c : cloned)
           b.clone(*c, mapping);
+        // The destinations' arguments (filled where a fill moves in).
+        SmallVector<Value> computedIn;
+        for (auto [i, fill] : llvm::enumerate(fills)) {
+          Value arg = body->getArgument(firstDestination + i);
+          computedIn.push_back(
+              fill ? linalg::FillOp::create(b, fill.getLoc(),
+                                            mapping.lookup(fill.getInputs()[0]), arg)
+                         .getResult(0)
+                   : arg);
+        }
         Operation *clone = b.clone(op, mapping);
+        for (auto [operand, value] : llvm::zip_equal(getDestinationOperands(*clone), computedIn))
+          operand->set(value);
         clone->walk([](Operation *nested) { nested->removeAttr(tessel::kOutlineAttrName); });
         func::ReturnOp::create(b, op.getLoc(), clone->getResults());
 
@@ -154,20 +190,10 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         auto call = func::CallOp::create(b, op.getLoc(), kernel, arguments);
         // The arguments the results are computed in, for the passes that
         // give a producer its consumer's buffer (tessel-pad-in-place).
-        std::optional<SmallVector<Value>> inits;
-        if (marked)
-          inits = getDestinations(op);
-        if (inits && inits->size() == op.getNumResults()) {
-          SmallVector<int64_t> destinations;
-          for (Value init : *inits) {
-            if (auto fill = init.getDefiningOp<linalg::FillOp>();
-                fill && llvm::is_contained(cloned, fill.getOperation()))
-              init = fill.getDpsInits()[0];
-            destinations.push_back(llvm::find(arguments, init) - arguments.begin());
-          }
-          if (!llvm::is_contained(destinations, int64_t(arguments.size())))
-            call->setAttr(tessel::kDestinationsAttrName, b.getDenseI64ArrayAttr(destinations));
-        }
+        if (!destinations.empty())
+          call->setAttr(tessel::kDestinationsAttrName,
+                        b.getDenseI64ArrayAttr(llvm::to_vector(llvm::seq<int64_t>(
+                            firstDestination, arguments.size()))));
         op.replaceAllUsesWith(call.getResults());
         op.erase();
       }

@@ -6,10 +6,11 @@
 // their input, their destination (two halves of a concatenation) and not
 // at all in their constants: one kernel, called twice. The non-splat
 // constant (a scale) is an argument, so that layers with different
-// weights would still share it; the splat is cloned in. Each call says
-// which operand its result is computed in (for tessel-pad-in-place).
+// weights would still share it; the splat is cloned in. The destination
+// is the last argument, and each call says which operand its result is
+// computed in (for tessel-pad-in-place).
 // CHECK-LABEL: func.func private @__tessel_kernel_0(
-// CHECK-SAME: %[[DEST:[a-z0-9]+]]: tensor<4x16xf32>, %[[IN:[a-z0-9]+]]: tensor<4x16xf32>, %[[SCALE:[a-z0-9]+]]: tensor<16xf32>) -> tensor<4x16xf32>
+// CHECK-SAME: %[[IN:[a-z0-9]+]]: tensor<4x16xf32>, %[[SCALE:[a-z0-9]+]]: tensor<16xf32>, %[[DEST:[a-z0-9]+]]: tensor<4x16xf32>) -> tensor<4x16xf32>
 // CHECK-SAME: llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]
 // CHECK: %[[SHIFT:.+]] = arith.constant dense<5.000000e-01> : tensor<16xf32>
 // CHECK: %[[R:.+]] = scf.forall {{.*}} shared_outs(%{{.+}} = %[[DEST]])
@@ -20,9 +21,9 @@
 // CHECK-LABEL: func.func @two_layers(
 // CHECK: %[[W:.+]] = arith.constant dense<[1.000000e+00,
 // CHECK: %[[D0:.+]] = tensor.extract_slice
-// CHECK: call @__tessel_kernel_0(%[[D0]], %arg0, %[[W]]) {tessel.destinations = array<i64: 0>}
+// CHECK: call @__tessel_kernel_0(%arg0, %[[W]], %[[D0]]) {tessel.destinations = array<i64: 2>}
 // CHECK: %[[D1:.+]] = tensor.extract_slice
-// CHECK: call @__tessel_kernel_0(%[[D1]], %arg1, %[[W]]) {tessel.destinations = array<i64: 0>}
+// CHECK: call @__tessel_kernel_0(%arg1, %[[W]], %[[D1]]) {tessel.destinations = array<i64: 2>}
 
 // tessel-bufferize: the kernel takes views with the strides its callers
 // share (the concatenation's rows, 32 floats), a dynamic offset (0 and 16)
@@ -30,15 +31,15 @@
 // dropped, and each layer computes in its half of the one buffer (no copy
 // once CSE and the canonicalizer fold the self-copies).
 // BUF-LABEL: func.func private @__tessel_kernel_0(
-// BUF-SAME: memref<4x16xf32, strided<[32, 1], offset: ?>>, %{{.+}}: memref<4x16xf32>, %{{.+}}: memref<16xf32>)
+// BUF-SAME: memref<4x16xf32>, %{{.+}}: memref<16xf32>, %{{.+}}: memref<4x16xf32, strided<[32, 1], offset: ?>>)
 // BUF-SAME: attributes
 // BUF-NOT: return %
 // BUF-LABEL: func.func @two_layers(
 // BUF: %[[A:.+]] = memref.alloc() {alignment = 64 : i64} : memref<4x32xf32>
 // BUF: memref.subview %[[A]][0, 0] [4, 16]
-// BUF: call @__tessel_kernel_0(%{{.+}}, %arg0, %{{.+}}) {{.*}} -> ()
+// BUF: call @__tessel_kernel_0(%arg0, %{{.+}}, %{{.+}}) {{.*}} -> ()
 // BUF: memref.subview %[[A]][0, 16] [4, 16]
-// BUF: call @__tessel_kernel_0(%{{.+}}, %arg1, %{{.+}}) {{.*}} -> ()
+// BUF: call @__tessel_kernel_0(%arg1, %{{.+}}, %{{.+}}) {{.*}} -> ()
 // BUF-NOT: memref.copy
 // BUF: return %[[A]] : memref<4x32xf32>
 #id = affine_map<(d0, d1) -> (d0, d1)>
@@ -106,4 +107,62 @@ func.func @filled(%a: tensor<2x4x8xf32>, %b: tensor<2x8x16xf32>, %c: tensor<2x4x
   %m = linalg.batch_matmul {tessel.outline} ins(%a, %b : tensor<2x4x8xf32>, tensor<2x8x16xf32>) outs(%z : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
   %n = linalg.batch_matmul {tessel.outline} ins(%c, %b : tensor<2x4x8xf32>, tensor<2x8x16xf32>) outs(%z : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
   return %m, %n : tensor<2x4x16xf32>, tensor<2x4x16xf32>
+}
+
+// A destination the op also reads (two layers starting from one bias
+// broadcast, which CSE made one tensor) is passed twice: as an input and,
+// last, as the destination. The kernel reads one and writes the other, so
+// its result is always its destination's buffer; the caller copies the
+// shared tensor where a call overwrites it.
+// CHECK: func.func private @[[S:__tessel_kernel_[0-9]+]](
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<4x16xf32>, %[[READ:[a-z0-9]+]]: tensor<4x16xf32>, %[[OUT:[a-z0-9]+]]: tensor<4x16xf32>) -> tensor<4x16xf32>
+// CHECK: scf.forall {{.*}} shared_outs(%{{.+}} = %[[OUT]])
+// CHECK: ins(%{{.+}}, %{{.+}} : tensor<1x16xf32>, tensor<1x16xf32>)
+// CHECK-LABEL: func.func @shared_start(
+// CHECK: %[[B:.+]] = linalg.generic
+// CHECK: call @[[S]](%arg0, %[[B]], %[[B]]) {tessel.destinations = array<i64: 2>}
+// CHECK: call @[[S]](%arg1, %[[B]], %[[B]]) {tessel.destinations = array<i64: 2>}
+// BUF: func.func private @[[SB:__tessel_kernel_[0-9]+]](
+// BUF-NOT: memref.alloc
+// BUF-NOT: memref.copy
+// BUF: return
+// BUF-LABEL: func.func @shared_start(
+// BUF: call @[[SB]](%arg0, {{.*}}) {{.*}} -> ()
+// BUF: call @[[SB]](%arg1, {{.*}}) {{.*}} -> ()
+func.func @shared_start(%x: tensor<4x16xf32>, %y: tensor<4x16xf32>, %b: tensor<16xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %start = linalg.generic {indexing_maps = [#ch, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%b : tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%v: f32, %out: f32):
+    linalg.yield %v : f32
+  } -> tensor<4x16xf32>
+  %r1 = scf.forall (%i) in (4) shared_outs(%o = %start) -> (tensor<4x16xf32>) {
+    %row = tensor.extract_slice %x[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %init = tensor.extract_slice %start[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %s = tensor.extract_slice %o[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%row, %init : tensor<1x16xf32>, tensor<1x16xf32>) outs(%s : tensor<1x16xf32>) {
+    ^bb0(%v: f32, %w: f32, %out: f32):
+      %q = arith.addf %v, %w : f32
+      linalg.yield %q : f32
+    } -> tensor<1x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %r into %o[%i, 0] [1, 16] [1, 1] : tensor<1x16xf32> into tensor<4x16xf32>
+    }
+  } {tessel.outline}
+  %r2 = scf.forall (%i) in (4) shared_outs(%o = %start) -> (tensor<4x16xf32>) {
+    %row = tensor.extract_slice %y[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %init = tensor.extract_slice %start[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %s = tensor.extract_slice %o[%i, 0] [1, 16] [1, 1] : tensor<4x16xf32> to tensor<1x16xf32>
+    %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%row, %init : tensor<1x16xf32>, tensor<1x16xf32>) outs(%s : tensor<1x16xf32>) {
+    ^bb0(%v: f32, %w: f32, %out: f32):
+      %q = arith.addf %v, %w : f32
+      linalg.yield %q : f32
+    } -> tensor<1x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %r into %o[%i, 0] [1, 16] [1, 1] : tensor<1x16xf32> into tensor<4x16xf32>
+    }
+  } {tessel.outline}
+  return %r1, %r2 : tensor<4x16xf32>, tensor<4x16xf32>
 }

@@ -340,6 +340,42 @@ TEST(Jit, WinogradConvMatchesReference) {
   }
 }
 
+/// Two Winograd convolutions of one input that start from the same bias
+/// broadcast (CSE makes it one tensor): each output transform reads the
+/// bias from it and writes its output over it. Outlined into one kernel,
+/// the tensor is both an input and the destination of each call, and the
+/// caller must copy it for each (it once compiled to an error: the
+/// kernel copied internally and returned a buffer of its own).
+TEST(Jit, WinogradConvsSharingABias) {
+  std::mt19937 rng(35);
+  for (unsigned threads : {1u, 2u}) {
+    std::string what = "threads " + std::to_string(threads);
+    reference::ConvSpec spec{Layout::NHWC, true, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+    Tensor x = reference::randomTensor({1, 12, 12, 32}, rng);
+    Tensor w1 = reference::randomTensor({3, 3, 32, 64}, rng);
+    Tensor w2 = reference::randomTensor({3, 3, 32, 64}, rng);
+    Tensor b = reference::randomTensor({64}, rng);
+    Graph graph("shared_bias");
+    ConvOptions o;
+    o.layout = Layout::NHWC;
+    o.filterLayout = filterLayoutFor(2, true);
+    o.padding = {1, 1, 1, 1};
+    Value xv = graph.input("x", x.shape());
+    Value bv = graph.input("b", b.shape());
+    graph.output("y1", graph.conv(xv, graph.constant(w1), o, bv));
+    graph.output("y2", graph.conv(xv, graph.constant(w2), o, bv));
+    std::vector<Tensor> out = compileAndRun(graph, {x, b}, threads, Winograd::On);
+    ASSERT_EQ(out.size(), 2u) << what;
+    for (int i = 0; i < 2; ++i) {
+      Tensor want = reference::conv(x, i == 0 ? w1 : w2, &b, spec, {1, 12, 12, 64});
+      double scale = 0;
+      for (int64_t e = 0; e < want.numElements(); ++e)
+        scale = std::max(scale, double(std::abs(want.data()[e])));
+      expectClose(out[i], want, "y" + std::to_string(i + 1) + " " + what, 1e-4 * scale, 0);
+    }
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
