@@ -141,6 +141,31 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         }
 
         OpBuilder b(context);
+        // A fill on buffers takes its buffer with dynamic sizes, strides
+        // and offset (the innermost stride kept when it is 1): the borders
+        // of padded buffers then share one kernel per rank.
+        SmallVector<Value> operands = arguments;
+        if (!marked && isa<linalg::FillOp>(op)) {
+          for (Value &arg : operands) {
+            auto type = dyn_cast<MemRefType>(arg.getType());
+            if (!type)
+              continue;
+            SmallVector<int64_t> strides;
+            int64_t offset;
+            if (failed(type.getStridesAndOffset(strides, offset)))
+              continue;
+            SmallVector<int64_t> dynamicStrides(strides.size(), ShapedType::kDynamic);
+            if (!strides.empty() && strides.back() == 1)
+              dynamicStrides.back() = 1;
+            auto dynamic = MemRefType::get(
+                SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic),
+                type.getElementType(),
+                StridedLayoutAttr::get(context, ShapedType::kDynamic, dynamicStrides),
+                type.getMemorySpace());
+            b.setInsertionPoint(&op);
+            arg = memref::CastOp::create(b, op.getLoc(), dynamic, arg);
+          }
+        }
         b.setInsertionPoint(fn);
         std::string name;
         do
@@ -148,7 +173,7 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         while (symbols.lookup(name));
         auto kernel = func::FuncOp::create(
             b, op.getLoc(), name,
-            b.getFunctionType(ValueRange(arguments).getTypes(), op.getResultTypes()));
+            b.getFunctionType(ValueRange(operands).getTypes(), op.getResultTypes()));
         kernel.setPrivate();
         // Both carried to the llvm.func by the func-to-llvm conversion
         // (with what `fn` passes through, e.g. its vector width): the
@@ -187,7 +212,7 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
         func::ReturnOp::create(b, op.getLoc(), clone->getResults());
 
         b.setInsertionPoint(&op);
-        auto call = func::CallOp::create(b, op.getLoc(), kernel, arguments);
+        auto call = func::CallOp::create(b, op.getLoc(), kernel, operands);
         // The arguments the results are computed in, for the passes that
         // give a producer its consumer's buffer (tessel-pad-in-place).
         if (!destinations.empty())

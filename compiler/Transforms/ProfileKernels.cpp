@@ -59,11 +59,15 @@ struct ProfileKernelsPass : tessel::impl::TesselProfileKernelsBase<ProfileKernel
           return;
         int64_t bytes = 0;
         // Element sizes from the module's data layout: index buffers (a max
-        // pool's argmax, kept for its gradient) included.
-        for (Value v : call.getOperands())
+        // pool's argmax, kept for its gradient) included; a fill kernel's
+        // buffer by its static type before the cast to dynamic sizes.
+        for (Value v : call.getOperands()) {
+          if (auto cast = v.getDefiningOp<memref::CastOp>())
+            v = cast.getSource();
           if (auto type = dyn_cast<MemRefType>(v.getType()); type && type.hasStaticShape())
             bytes += type.getNumElements() *
                      static_cast<int64_t>(dataLayout.getTypeSize(type.getElementType()));
+        }
         // The layers fused into the kernel: the names of its ops' locations.
         // Those whose multiply-adds it computes (a layer whose padding
         // or packing is a kernel of its own names both) come apart.

@@ -211,6 +211,88 @@ FailureOr<SmallVector<Operation *>> tileWithAccumulatorInit(RewriterBase &rewrit
                                   tiled->tiledAndFusedOps.end());
 }
 
+/// The elementwise op that is the only user of `conv`'s result, reading it
+/// in order and writing a result of its shape: the convolution's (or
+/// pool's) epilogue — bias, batch norm, activation, residual add, an
+/// average pool's division — that tessel-tile-and-distribute put beside it
+/// in each output row. Its other operands may broadcast but not transpose.
+linalg::GenericOp getEpilogue(linalg::LinalgOp conv) {
+  if (conv->getNumResults() != 1 || !conv->getResult(0).hasOneUse())
+    return {};
+  OpOperand &use = *conv->getResult(0).getUses().begin();
+  auto generic = dyn_cast<linalg::GenericOp>(use.getOwner());
+  if (!generic || generic.getNumDpsInits() != 1 || !generic.isDpsInput(&use) ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !generic.getMatchingIndexingMap(&use).isIdentity() ||
+      !generic.getIndexingMapsArray().back().isIdentity() ||
+      generic->getResult(0).getType() != conv->getResult(0).getType())
+    return {};
+  for (OpOperand &operand : generic->getOpOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(&operand);
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return {};
+    int64_t last = -1;
+    for (AffineExpr e : map.getResults()) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      if (!dim)
+        continue;
+      if (static_cast<int64_t>(dim.getPosition()) < last)
+        return {};
+      last = dim.getPosition();
+    }
+  }
+  return generic;
+}
+
+/// Tiles `epilogue` (getEpilogue of `conv`) by `conv`'s output tile
+/// `sizes` (given loop by loop of `conv`) with `conv` and its accumulator's
+/// initialization fused into each tile, and replaces both: the epilogue
+/// then runs on the tile while it is in registers instead of on a row
+/// written out and read back. The tiled convolution and epilogue, or
+/// failure (both left as they were).
+FailureOr<std::pair<Operation *, Operation *>>
+tileEpilogueWithConv(RewriterBase &rewriter, linalg::LinalgOp conv, linalg::GenericOp epilogue,
+                     ArrayRef<int64_t> sizes) {
+  AffineMap output = conv.getMatchingIndexingMap(conv.getDpsInitOperand(0));
+  SmallVector<int64_t> epilogueSizes;
+  for (unsigned d = 0; d < output.getNumResults(); ++d)
+    epilogueSizes.push_back(sizes[output.getDimPosition(d)]);
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(conv.getContext(), epilogueSizes));
+  Operation *convOp = conv.getOperation();
+  Operation *init = conv.getDpsInits()[0].getDefiningOp();
+  if (init && !isAccumulatorInit(init))
+    init = nullptr;
+  options.setFusionControlFn(
+      [convOp, init](tensor::ExtractSliceOp, OpResult producer, bool)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (producer.getOwner() == convOp || (init && producer.getOwner() == init))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(epilogue);
+  FailureOr<scf::SCFTileAndFuseResult> tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(epilogue.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  Operation *tiledConv = nullptr, *tiledEpilogue = nullptr;
+  for (Operation *op : tiled->tiledAndFusedOps) {
+    if (isa<linalg::ConvolutionOpInterface>(op))
+      tiledConv = op;
+    else if (op->getName() == epilogue->getName() && !tiledEpilogue &&
+             op->getParentOp() != epilogue->getParentOp())
+      tiledEpilogue = op;
+  }
+  if (!tiledConv || !tiledEpilogue)
+    return failure();
+  rewriter.replaceAllUsesWith(epilogue->getResult(0),
+                              tiled->replacements.lookup(epilogue->getResult(0)));
+  rewriter.eraseOp(epilogue);
+  if (conv->use_empty())
+    rewriter.eraseOp(conv);
+  return std::make_pair(tiledConv, tiledEpilogue);
+}
+
 /// Each matrix of a statically shaped `linalg.batch_matmul` (the products of
 /// tessel-winograd) as a 1-D channels-last convolution: one matrix a tile,
 /// [1, rows, C] x [1, C, K] is conv_1d_nwc_wcf's [N, W, C] x [KW, C, F] with
@@ -817,6 +899,32 @@ struct ForwardWholeWrite : OpRewritePattern<vector::TransferReadOp> {
   }
 };
 
+/// An epilogue tiled with its convolution (tileEpilogueWithConv) reads the
+/// tile the convolution wrote, which the decomposition to 1-D made a
+/// rank-reduced slice:
+///   %w = vector.transfer_write %acc, %t              (all of %t)
+///   %i = tensor.insert_slice %w into %e               (all of %e)
+///   %r = vector.transfer_read %i                      (all of it)
+/// The read is %acc, reshaped: the epilogue applies to the registers.
+struct ForwardInsertedWrite : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto insert = read.getBase().getDefiningOp<tensor::InsertSliceOp>();
+    auto write = insert ? insert.getSource().getDefiningOp<vector::TransferWriteOp>()
+                        : vector::TransferWriteOp();
+    if (!write || !coversWholeTensor(read) || !coversWholeTensor(write) ||
+        !isWholeSlice(insert, insert.getSourceType(), insert.getDestType()))
+      return failure();
+    Value tile = write.getVector();
+    if (tile.getType() == read.getVectorType())
+      rewriter.replaceOp(read, tile);
+    else
+      rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), tile);
+    return success();
+  }
+};
+
 /// Once that read is gone, the fill's write is dead: the tile's result is
 /// written over all of it,
 ///   %r = vector.transfer_write %acc, (tensor.extract_slice %z)
@@ -876,6 +984,9 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
         convs.push_back(op);
     });
     FlipMap flips = getFlipsToReadInPlace(convs);
+    // Epilogues tiled with their convolution: vectorized whatever their size
+    // (a register tile's).
+    llvm::SmallPtrSet<Operation *, 16> epilogueTiles;
     for (linalg::LinalgOp conv : convs) {
       // Blocks of the reduction first, outside the register tiles.
       if (SmallVector<int64_t> block = getReductionBlock(conv); !block.empty()) {
@@ -901,15 +1012,27 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       SmallVector<int64_t> outputTile(tile), reductionTile(tile);
       for (auto [i, iterator] : llvm::enumerate(iterators))
         (iterator == utils::IteratorType::parallel ? reductionTile : outputTile)[i] = 0;
-      FailureOr<SmallVector<Operation *>> fused =
-          tileWithAccumulatorInit(rewriter, conv, outputTile);
-      if (failed(fused))
-        continue;
+      // Where an elementwise epilogue follows, it is tiled alike with the
+      // conv fused into each of its tiles.
+      Operation *inner = nullptr;
+      if (linalg::GenericOp epilogue = getEpilogue(conv)) {
+        auto tiled = tileEpilogueWithConv(rewriter, conv, epilogue, outputTile);
+        if (succeeded(tiled)) {
+          inner = tiled->first;
+          epilogueTiles.insert(tiled->second);
+        }
+      }
+      if (!inner) {
+        FailureOr<SmallVector<Operation *>> fused =
+            tileWithAccumulatorInit(rewriter, conv, outputTile);
+        if (failed(fused))
+          continue;
+        inner = fused->front();
+        for (Operation *op : *fused)
+          if (isa<linalg::ConvolutionOpInterface>(op))
+            inner = op;
+      }
       // Then its reduction loops (kernel taps, input-channel steps).
-      Operation *inner = fused->front();
-      for (Operation *op : *fused)
-        if (isa<linalg::ConvolutionOpInterface>(op))
-          inner = op;
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(context, reductionTile));
       rewriter.setInsertionPoint(inner);
@@ -996,7 +1119,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
                           op.getNumLoops() <= 6;
       bool fewRows =
           ranges.empty() || volume / std::max<int64_t>(1, ranges.back()) <= kMaxVectorRows;
-      if (registerTile ||
+      if (registerTile || epilogueTiles.contains(op) ||
           (volume <= kMaxVectorElements && fewRows && tessel::walksLoopsInOrder(op)))
         candidates.push_back(op);
     });
@@ -1039,7 +1162,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     {
       // The hoisted tiles start from their fill in registers, not memory.
       RewritePatternSet patterns(context);
-      patterns.add<ForwardWholeWrite, DropOverwrittenFill>(context);
+      patterns.add<ForwardWholeWrite, ForwardInsertedWrite, DropOverwrittenFill>(context);
       // (the hoisting leaves the slices as loop-carried values it yields
       // unchanged)
       scf::ForOp::getCanonicalizationPatterns(patterns, context);

@@ -48,3 +48,24 @@ func.func @layers(%x: memref<8xf32>, %y: memref<8xf32>) {
   memref.dealloc %a : memref<8xf32>
   return
 }
+
+// A fill takes its buffer with dynamic sizes, strides and offset (a unit
+// innermost stride kept): the border strips of padded buffers, which differ
+// in shape and offset, share one kernel per rank.
+// DEDUP-LABEL: func.func private @__tessel_kernel_{{[0-9]+}}(
+// DEDUP-SAME: %{{.+}}: memref<?x?xf32, strided<[?, 1], offset: ?>>)
+// DEDUP: linalg.fill
+// DEDUP-NOT: func.func private
+// DEDUP-LABEL: func.func @borders(
+// DEDUP: %[[TOP:.+]] = memref.cast %{{.+}} : memref<1x10xf32, strided<[10, 1]>> to memref<?x?xf32, strided<[?, 1], offset: ?>>
+// DEDUP: call @[[FILL:__tessel_kernel_[0-9]+]](%[[TOP]])
+// DEDUP: %[[LEFT:.+]] = memref.cast %{{.+}} : memref<8x1xf32, strided<[10, 1], offset: 10>> to memref<?x?xf32, strided<[?, 1], offset: ?>>
+// DEDUP: call @[[FILL]](%[[LEFT]])
+func.func @borders(%padded: memref<10x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %top = memref.subview %padded[0, 0] [1, 10] [1, 1] : memref<10x10xf32> to memref<1x10xf32, strided<[10, 1]>>
+  linalg.fill ins(%zero : f32) outs(%top : memref<1x10xf32, strided<[10, 1]>>)
+  %left = memref.subview %padded[1, 0] [8, 1] [1, 1] : memref<10x10xf32> to memref<8x1xf32, strided<[10, 1], offset: 10>>
+  linalg.fill ins(%zero : f32) outs(%left : memref<8x1xf32, strided<[10, 1], offset: 10>>)
+  return
+}

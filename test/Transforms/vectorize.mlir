@@ -333,3 +333,44 @@ func.func @max_pool_padding_in_place(%x: tensor<1x112x112x64xf32>) -> tensor<1x5
          : tensor<1x112x112x64xf32> -> tensor<1x56x56x64xf32>
   return %0 : tensor<1x56x56x64xf32>
 }
+
+// -----
+
+// An elementwise epilogue is tiled like the convolution's output, with the
+// convolution fused into each of its tiles: the ReLU applies to the
+// accumulators in registers and only its result is written, once (no tile
+// of the convolution's result written and read back).
+// CHECK-LABEL: func @conv_relu_epilogue
+// CHECK: scf.for {{.*}} to %c56 step %c4
+// CHECK-NOT: vector.transfer_write
+// CHECK: %[[ACC:.+]] = scf.for {{.*}} -> (vector<1x4x64xf32>)
+// CHECK-NOT: vector.transfer_write
+// CHECK: %[[TILE:.+]] = vector.shape_cast %[[ACC]] : vector<1x4x64xf32> to vector<1x1x4x64xf32>
+// CHECK-NEXT: %[[RELU:.+]] = arith.maximumf %[[TILE]], %{{.+}} : vector<1x1x4x64xf32>
+// CHECK-NEXT: vector.transfer_write %[[RELU]]
+// CHECK-NOT: vector.transfer_write
+// CHECK: return
+func.func @conv_relu_epilogue(%x: tensor<1x56x56x64xf32>, %w: tensor<3x3x64x64xf32>) -> tensor<1x56x56x64xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio {padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x56x56x64xf32>, tensor<3x3x64x64xf32>) -> tensor<1x56x56x64xf32>
+  %1 = tessel.relu %0 : tensor<1x56x56x64xf32>
+  return %1 : tensor<1x56x56x64xf32>
+}
+
+// -----
+
+// An average pool's division by the window is its epilogue: applied to the
+// sums in registers (a 2x2 window over 2 columns x 64 channels).
+// CHECK-LABEL: func @avg_pool_epilogue
+// CHECK: %[[SUM:.+]] = scf.for {{.*}} -> (vector<1x2x64xf32>)
+// CHECK-NOT: vector.transfer_write
+// CHECK: %[[TILE:.+]] = vector.shape_cast %[[SUM]] : vector<1x2x64xf32> to vector<1x1x2x64xf32>
+// CHECK-NEXT: %[[AVG:.+]] = arith.divf %[[TILE]], %{{.+}} : vector<1x1x2x64xf32>
+// CHECK-NEXT: vector.transfer_write %[[AVG]]
+// CHECK-NOT: vector.transfer_write
+// CHECK: return
+func.func @avg_pool_epilogue(%x: tensor<1x56x56x256xf32>) -> tensor<1x28x28x256xf32> {
+  %p = tessel.pool avg %x layout nhwc {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+         : tensor<1x56x56x256xf32> -> tensor<1x28x28x256xf32>
+  return %p : tensor<1x28x28x256xf32>
+}
