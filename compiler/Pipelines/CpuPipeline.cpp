@@ -106,7 +106,9 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
   // Strided copies (into padded buffers, concatenations) become linalg.copy
   // ops before the outlining, so that they too are kernels of their own
   // rather than loop nests piling up in the entry function.
-  pm.addNestedPass<func::FuncOp>(createTesselCopiesToLinalg());
+  TesselCopiesToLinalgOptions copies;
+  copies.threads = options.threads;
+  pm.addNestedPass<func::FuncOp>(createTesselCopiesToLinalg(copies));
   // One function per layer, identical ones merged: LLVM then works on each
   // distinct kernel once instead of on one function of the whole network.
   if (options.outlineKernels) {

@@ -1,4 +1,5 @@
 // RUN: tessel-opt --split-input-file --tessel-copies-to-linalg %s | FileCheck %s
+// RUN: tessel-opt --split-input-file --tessel-copies-to-linalg=threads=2 %s | FileCheck %s --check-prefix=THREADS
 
 // A copy between strided views becomes a linalg.copy (loops LLVM vectorizes,
 // not a memrefCopy call); a copy between contiguous buffers stays a memcpy.
@@ -10,5 +11,38 @@ func.func @copies(%a: memref<4x16xf32>, %b: memref<6x10xf32>, %c: memref<4x8xf32
   %sb = memref.subview %b[0, 1] [4, 8] [1, 1] : memref<6x10xf32> to memref<4x8xf32, strided<[10, 1], offset: 1>>
   memref.copy %sa, %sb : memref<4x8xf32, strided<[16, 1], offset: ?>> to memref<4x8xf32, strided<[10, 1], offset: 1>>
   memref.copy %c, %d : memref<4x8xf32> to memref<4x8xf32>
+  return
+}
+
+// -----
+
+// With two threads, in a function whose layers run on both (it has parallel
+// loops), a copy of 256 KB or more between them is split across the
+// threads along its outermost dim they divide (56 rows: 28 each); a smaller
+// copy, or any copy on one thread, stays whole.
+// CHECK-LABEL: func @padded_input
+// CHECK-NOT: scf.parallel (%{{.+}}) = (%c0) to (%c2)
+// CHECK: linalg.copy ins(%arg0 : memref<1x56x56x64xf32>)
+// THREADS-LABEL: func @padded_input
+// THREADS: scf.parallel (%[[T:.+]]) = (%c0) to (%c2) step (%c1)
+// THREADS: %[[ROW:.+]] = arith.muli %[[T]], %c28
+// THREADS: %[[IN:.+]] = memref.subview %arg0[0, %[[ROW]], 0, 0] [1, 28, 56, 64] [1, 1, 1, 1]
+// THREADS: %[[OUT:.+]] = memref.subview %{{.+}}[0, %[[ROW]], 0, 0] [1, 28, 56, 64] [1, 1, 1, 1]
+// THREADS: linalg.copy ins(%[[IN]] : {{.+}}) outs(%[[OUT]] : {{.+}})
+// THREADS: linalg.copy ins(%arg2 : memref<1x8x8x64xf32>)
+func.func @padded_input(%x: memref<1x56x56x64xf32>, %padded: memref<1x58x58x64xf32>,
+                        %small: memref<1x8x8x64xf32>, %smallPadded: memref<1x10x10x64xf32>) {
+  %interior = memref.subview %padded[0, 1, 1, 0] [1, 56, 56, 64] [1, 1, 1, 1]
+      : memref<1x58x58x64xf32> to memref<1x56x56x64xf32, strided<[215296, 3712, 64, 1], offset: 3776>>
+  memref.copy %x, %interior : memref<1x56x56x64xf32> to memref<1x56x56x64xf32, strided<[215296, 3712, 64, 1], offset: 3776>>
+  %smallInterior = memref.subview %smallPadded[0, 1, 1, 0] [1, 8, 8, 64] [1, 1, 1, 1]
+      : memref<1x10x10x64xf32> to memref<1x8x8x64xf32, strided<[6400, 640, 64, 1], offset: 704>>
+  memref.copy %small, %smallInterior : memref<1x8x8x64xf32> to memref<1x8x8x64xf32, strided<[6400, 640, 64, 1], offset: 704>>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    scf.reduce
+  }
   return
 }
