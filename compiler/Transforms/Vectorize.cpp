@@ -275,12 +275,14 @@ tileEpilogueWithConv(RewriterBase &rewriter, linalg::LinalgOp conv, linalg::Gene
       rewriter, cast<TilingInterface>(epilogue.getOperation()), options);
   if (failed(tiled))
     return failure();
+  // The tiled ops: the convolution, its initialization (a fill or a bias
+  // broadcast, never reading a tensor of the output's rank as the epilogue
+  // does) and the epilogue.
   Operation *tiledConv = nullptr, *tiledEpilogue = nullptr;
   for (Operation *op : tiled->tiledAndFusedOps) {
     if (isa<linalg::ConvolutionOpInterface>(op))
       tiledConv = op;
-    else if (op->getName() == epilogue->getName() && !tiledEpilogue &&
-             op->getParentOp() != epilogue->getParentOp())
+    else if (isa<linalg::GenericOp>(op) && !isAccumulatorInit(op))
       tiledEpilogue = op;
   }
   if (!tiledConv || !tiledEpilogue)
