@@ -17,7 +17,7 @@ namespace mlir::tessel {
 /// the loops in order (identity or broadcast maps, no transposition).
 inline bool walksLoopsInOrder(linalg::LinalgOp op) {
   return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
-    if (!map.isProjectedPermutation())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return false;
     int64_t previous = -1;
     for (AffineExpr e : map.getResults()) {

@@ -4,6 +4,7 @@
 #include "compiler/Transforms/LoopOrder.h"
 #include "compiler/Transforms/ReversedLoops.h"
 
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -75,12 +76,30 @@ bool hasTileableResults(linalg::LinalgOp op) {
   });
 }
 
+/// Whether `op` is a convolution whose output position reads exactly the
+/// input position it sits at: 1x1 kernel, unit strides. An input tile is
+/// then the output tile's, so a producer fused into it is computed once.
+bool isPointwiseConvolution(linalg::LinalgOp op) {
+  if (!isa<linalg::ConvolutionOpInterface>(op.getOperation()))
+    return false;
+  FailureOr<linalg::ConvolutionDimensions> dims = linalg::inferConvolutionDims(op);
+  if (failed(dims))
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  return llvm::all_of(dims->filterLoop, [&](unsigned loop) { return ranges[loop] == 1; }) &&
+         llvm::all_of(dims->strides, [](int64_t stride) { return stride == 1; });
+}
+
 /// Whether `producer` is fused into the tiles of its one consumer: a result
 /// used once, by an elementwise linalg op (a conv into its bias/norm/ReLU
 /// epilogue, one epilogue into the next), or as the destination of a linalg
-/// op (the fill of an accumulator). Convolutions, pools and reductions do
-/// not pull in their inputs, so each layer is a fusion group of its own
-/// instead of the whole network being fused into the last op.
+/// op (the fill of an accumulator), or an elementwise op read as the input
+/// of a 1x1 stride-1 convolution (squeeze-and-excitation's scaling of the
+/// channels before the projection: each row tile computes its input row,
+/// and the scaled tensor is never written whole). Otherwise convolutions,
+/// pools and reductions do not pull in their inputs, so each layer is a
+/// fusion group of its own instead of the whole network being fused into
+/// the last op.
 bool fusesIntoConsumer(Operation *producer) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
   if (!linalgOp || !hasTileableResults(linalgOp) || producer->getNumResults() != 1 ||
@@ -88,7 +107,19 @@ bool fusesIntoConsumer(Operation *producer) {
     return false;
   OpOperand &use = *producer->getResult(0).getUses().begin();
   auto consumer = dyn_cast<linalg::LinalgOp>(use.getOwner());
-  return consumer && (isElementwise(consumer) || consumer.isDpsInit(&use));
+  if (!consumer)
+    return false;
+  if (isElementwise(consumer) || consumer.isDpsInit(&use))
+    return true;
+  // Into a convolution only an op whose own operands are computed whole
+  // (none is a linalg op's only use, which would fuse in turn): the
+  // previous layer's convolution and epilogue, or squeeze-and-excitation's
+  // small matrix products, would otherwise be recomputed in every tile.
+  return isElementwise(producer) && isa<linalg::GenericOp>(producer) &&
+         use.getOperandNumber() == 0 && isPointwiseConvolution(consumer) &&
+         llvm::none_of(producer->getOperands(), [](Value operand) {
+           return operand.getDefiningOp<linalg::LinalgOp>() && operand.hasOneUse();
+         });
 }
 
 /// The ops fusing into `root` (fusesIntoConsumer, transitively).

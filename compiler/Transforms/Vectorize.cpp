@@ -225,22 +225,9 @@ linalg::GenericOp getEpilogue(linalg::LinalgOp conv) {
       generic.getNumParallelLoops() != generic.getNumLoops() ||
       !generic.getMatchingIndexingMap(&use).isIdentity() ||
       !generic.getIndexingMapsArray().back().isIdentity() ||
-      generic->getResult(0).getType() != conv->getResult(0).getType())
+      generic->getResult(0).getType() != conv->getResult(0).getType() ||
+      !tessel::walksLoopsInOrder(generic))
     return {};
-  for (OpOperand &operand : generic->getOpOperands()) {
-    AffineMap map = generic.getMatchingIndexingMap(&operand);
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
-      return {};
-    int64_t last = -1;
-    for (AffineExpr e : map.getResults()) {
-      auto dim = dyn_cast<AffineDimExpr>(e);
-      if (!dim)
-        continue;
-      if (static_cast<int64_t>(dim.getPosition()) < last)
-        return {};
-      last = dim.getPosition();
-    }
-  }
   return generic;
 }
 

@@ -201,3 +201,28 @@ func.func @filter_gradient_rows(%x: tensor<1x6x6x32xf32>, %dy: tensor<1x6x6x64xf
          : (tensor<1x6x6x32xf32>, tensor<1x6x6x64xf32>) -> tensor<3x3x32x64xf32>
   return %w : tensor<3x3x32x64xf32>
 }
+
+// -----
+
+// Squeeze-and-excitation's scaling of the channels feeds a 1x1 stride-1
+// convolution (the projection): each row tile computes its own input row
+// from the unscaled tensor, so the scaled tensor is never written whole.
+// CHECK-LABEL: func @se_scale_into_projection
+// CHECK: scf.forall
+// CHECK: scf.for
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+// CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK: arith.maximumf
+// CHECK: scf.forall.in_parallel
+func.func @se_scale_into_projection(%x: tensor<1x8x8x32xf32>, %s: tensor<1x32x1x1xf32>, %w: tensor<1x1x32x16xf32>) -> tensor<1x8x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x8x32xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d3, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %x : tensor<1x32x1x1xf32>, tensor<1x8x8x32xf32>) outs(%e : tensor<1x8x8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x8x32xf32>
+  %0 = tessel.conv %m, %w layout nhwc, hwio : (tensor<1x8x8x32xf32>, tensor<1x1x32x16xf32>) -> tensor<1x8x8x16xf32>
+  %1 = tessel.relu %0 : tensor<1x8x8x16xf32>
+  return %1 : tensor<1x8x8x16xf32>
+}
