@@ -152,10 +152,14 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
   let description = [{
     A fusion group is a layer: a linalg op whose result is used once, by an
     elementwise linalg op (a conv into its bias, batch norm and ReLU
-    epilogue) or as a destination (a fill), fuses into that consumer; every
-    other linalg op ends a group. Convolutions, pools and reductions do not
-    pull in their inputs, so each layer of a network is distributed on its
-    own. The op ending each group gets one parallel loop tiled into
+    epilogue) or as a destination (a fill), fuses into that consumer; so
+    does an elementwise op read as the input of a 1x1 stride-1 convolution
+    whose own operands are computed whole (squeeze-and-excitation's scaling
+    before the projection: a tile's input is its output tile, nothing is
+    recomputed, and the scaled tensor is never written whole). Every other
+    linalg op ends a group. Convolutions, pools and reductions do not
+    otherwise pull in their inputs, so each layer of a network is
+    distributed on its own. The op ending each group gets one parallel loop tiled into
     `threads` chunks with an `scf.forall` (the outermost loop whose extent
     the thread count divides, so that every chunk has the same static shape;
     else the outermost with more than one iteration), and its group's
