@@ -861,6 +861,15 @@ bool isWholeSlice(OffsetSizeAndStrideOpInterface slice, RankedTensorType small,
          large.hasStaticShape() && small.getNumElements() == large.getNumElements();
 }
 
+/// Replaces `read` by `value`, the vector it reads (of the same elements),
+/// reshaped to the read's vector type where that differs.
+void replaceReadWith(PatternRewriter &rewriter, vector::TransferReadOp read, Value value) {
+  if (value.getType() == read.getVectorType())
+    rewriter.replaceOp(read, value);
+  else
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), value);
+}
+
 /// A register tile's accumulator starts from its fill (or bias), written to
 /// the output slice and read back through a rank-reducing slice:
 ///   %z = vector.transfer_write %fill, %slice
@@ -879,11 +888,7 @@ struct ForwardWholeWrite : OpRewritePattern<vector::TransferReadOp> {
     if (!write || !coversWholeTensor(read) || !coversWholeTensor(write) ||
         !isWholeSlice(slice, slice.getType(), slice.getSourceType()))
       return failure();
-    Value fill = write.getVector();
-    if (fill.getType() == read.getVectorType())
-      rewriter.replaceOp(read, fill);
-    else
-      rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), fill);
+    replaceReadWith(rewriter, read, write.getVector());
     return success();
   }
 };
@@ -905,11 +910,7 @@ struct ForwardInsertedWrite : OpRewritePattern<vector::TransferReadOp> {
     if (!write || !coversWholeTensor(read) || !coversWholeTensor(write) ||
         !isWholeSlice(insert, insert.getSourceType(), insert.getDestType()))
       return failure();
-    Value tile = write.getVector();
-    if (tile.getType() == read.getVectorType())
-      rewriter.replaceOp(read, tile);
-    else
-      rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), tile);
+    replaceReadWith(rewriter, read, write.getVector());
     return success();
   }
 };
