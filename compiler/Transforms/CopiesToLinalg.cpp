@@ -2,7 +2,7 @@
 
 #include "compiler/Passes.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
@@ -19,46 +19,27 @@ namespace {
 /// Copies at least this large are split across the threads.
 constexpr int64_t kMinParallelCopyBytes = 256 * 1024;
 
-/// `copy` (a statically shaped linalg.copy) as an scf.parallel loop of
-/// `threads` iterations, each copying a slice along the outermost dim that
-/// `threads` divides, other than the innermost; the copy as it was where
-/// none does or the copy is small.
+/// Splits `copy` (a statically shaped linalg.copy) into `threads` slices
+/// along its outermost dim that `threads` divides, other than the
+/// innermost, copied by an scf.parallel loop; leaves it whole where no dim
+/// does or the copy is small.
 void splitAcrossThreads(RewriterBase &rewriter, linalg::CopyOp copy, unsigned threads) {
-  auto source = dyn_cast<MemRefType>(copy.getInputs()[0].getType());
-  auto target = dyn_cast<MemRefType>(copy.getOutputs()[0].getType());
-  if (!source || !target || !source.hasStaticShape() || source.getRank() < 2 ||
-      source.getNumElements() * (source.getElementTypeBitWidth() / 8) < kMinParallelCopyBytes)
+  auto type = dyn_cast<MemRefType>(copy.getInputs()[0].getType());
+  if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
+      type.getNumElements() * (type.getElementTypeBitWidth() / 8) < kMinParallelCopyBytes)
     return;
-  std::optional<int64_t> dim;
-  for (int64_t d = 0; d + 1 < source.getRank() && !dim; ++d)
-    if (source.getDimSize(d) >= threads && source.getDimSize(d) % threads == 0)
-      dim = d;
-  if (!dim)
+  for (int64_t d = 0; d + 1 < type.getRank(); ++d) {
+    int64_t size = type.getDimSize(d);
+    if (size < threads || size % threads != 0)
+      continue;
+    SmallVector<int64_t> tile(type.getRank(), 0);
+    tile[d] = size / threads;
+    linalg::LinalgTilingOptions options;
+    options.setTileSizes(tile).setLoopType(linalg::LinalgTilingLoopType::ParallelLoops);
+    if (succeeded(linalg::tileLinalgOp(rewriter, copy, options)))
+      rewriter.eraseOp(copy);
     return;
-  Location loc = copy.getLoc();
-  rewriter.setInsertionPoint(copy);
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  Value count = arith::ConstantIndexOp::create(rewriter, loc, threads);
-  int64_t chunk = source.getDimSize(*dim) / threads;
-  auto loop = scf::ParallelOp::create(rewriter, loc, ValueRange{zero}, ValueRange{count},
-                                      ValueRange{one});
-  rewriter.setInsertionPointToStart(loop.getBody());
-  Value offset = arith::MulIOp::create(rewriter, loc, loop.getInductionVars()[0],
-                                       arith::ConstantIndexOp::create(rewriter, loc, chunk));
-  auto slice = [&](Value buffer) {
-    auto type = cast<MemRefType>(buffer.getType());
-    SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(type.getRank(), rewriter.getIndexAttr(1));
-    for (int64_t size : type.getShape())
-      sizes.push_back(rewriter.getIndexAttr(size));
-    offsets[*dim] = offset;
-    sizes[*dim] = rewriter.getIndexAttr(chunk);
-    return memref::SubViewOp::create(rewriter, loc, buffer, offsets, sizes, strides);
-  };
-  linalg::CopyOp::create(rewriter, loc, slice(copy.getInputs()[0]).getResult(),
-                         slice(copy.getOutputs()[0]).getResult());
-  rewriter.eraseOp(copy);
+  }
 }
 
 struct CopiesToLinalgPass
@@ -78,16 +59,15 @@ struct CopiesToLinalgPass
                                                                    copy.getTarget()));
     });
     // Only where the layers run on several threads (the function has
-    // parallel loops), and only the copies between them (not those inside
-    // a parallel loop already).
+    // parallel loops), and only the copies between them (at the function's
+    // top level, not inside a layer's loops).
     bool parallel = threads > 1 && getOperation()
                                        .walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
                                        .wasInterrupted();
     if (!parallel)
       return;
     for (linalg::CopyOp copy : copies)
-      if (!copy->getParentOfType<scf::ParallelOp>() &&
-          copy->getParentOp() == getOperation().getOperation())
+      if (copy->getParentOp() == getOperation().getOperation())
         splitAcrossThreads(rewriter, copy, threads);
   }
 };

@@ -74,6 +74,25 @@ SmallVector<OpOperand *> getDestinationOperands(Operation &op) {
   return operands;
 }
 
+/// `type` (a strided memref) with dynamic sizes, strides and offset, the
+/// innermost stride kept where it is 1 (so the fill's loop stays
+/// contiguous); null for other types.
+MemRefType getDynamicType(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!memref || failed(memref.getStridesAndOffset(strides, offset)))
+    return {};
+  SmallVector<int64_t> dynamicStrides(strides.size(), ShapedType::kDynamic);
+  if (!strides.empty() && strides.back() == 1)
+    dynamicStrides.back() = 1;
+  return MemRefType::get(SmallVector<int64_t>(memref.getRank(), ShapedType::kDynamic),
+                         memref.getElementType(),
+                         StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic,
+                                                dynamicStrides),
+                         memref.getMemorySpace());
+}
+
 struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernelsPass> {
   using Base::Base;
 
@@ -142,29 +161,14 @@ struct OutlineKernelsPass : tessel::impl::TesselOutlineKernelsBase<OutlineKernel
 
         OpBuilder b(context);
         // A fill on buffers takes its buffer with dynamic sizes, strides
-        // and offset (the innermost stride kept when it is 1): the borders
-        // of padded buffers then share one kernel per rank.
+        // and offset: the borders of padded buffers then share one kernel
+        // per rank.
         SmallVector<Value> operands = arguments;
         if (!marked && isa<linalg::FillOp>(op)) {
-          for (Value &arg : operands) {
-            auto type = dyn_cast<MemRefType>(arg.getType());
-            if (!type)
-              continue;
-            SmallVector<int64_t> strides;
-            int64_t offset;
-            if (failed(type.getStridesAndOffset(strides, offset)))
-              continue;
-            SmallVector<int64_t> dynamicStrides(strides.size(), ShapedType::kDynamic);
-            if (!strides.empty() && strides.back() == 1)
-              dynamicStrides.back() = 1;
-            auto dynamic = MemRefType::get(
-                SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic),
-                type.getElementType(),
-                StridedLayoutAttr::get(context, ShapedType::kDynamic, dynamicStrides),
-                type.getMemorySpace());
-            b.setInsertionPoint(&op);
-            arg = memref::CastOp::create(b, op.getLoc(), dynamic, arg);
-          }
+          b.setInsertionPoint(&op);
+          for (Value &arg : operands)
+            if (MemRefType dynamic = getDynamicType(arg.getType()))
+              arg = memref::CastOp::create(b, op.getLoc(), dynamic, arg);
         }
         b.setInsertionPoint(fn);
         std::string name;

@@ -184,29 +184,44 @@ bool isAccumulatorInit(Operation *op) {
   });
 }
 
-/// Tiles `op` by `sizes` with the op that initializes its accumulator
-/// (isAccumulatorInit) fused into each tile, and replaces it; the tiled and
-/// fused ops, or failure (the op left as it was).
+/// Tiles `op` by `sizes` with `producers` (ops it reads, e.g. the
+/// convolution an epilogue applies to) and the ops that initialize
+/// accumulators (isAccumulatorInit, wherever one is a destination in the
+/// tile) fused into each tile, and replaces it, erasing the producers left
+/// unused; the tiled and fused ops, or failure (the op left as it was).
 FailureOr<SmallVector<Operation *>> tileWithAccumulatorInit(RewriterBase &rewriter,
                                                             linalg::LinalgOp op,
-                                                            ArrayRef<int64_t> sizes) {
+                                                            ArrayRef<int64_t> sizes,
+                                                            ArrayRef<Operation *> producers = {}) {
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes));
   options.setFusionControlFn(
-      [](tensor::ExtractSliceOp, OpResult producer, bool isDestinationOperand)
+      [producers](tensor::ExtractSliceOp slice, OpResult producer, bool isDestinationOperand)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (isDestinationOperand && isAccumulatorInit(producer.getOwner()))
+        auto isDestination = [](OpOperand &use) {
+          auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+          return dps && dps.isDpsInit(&use);
+        };
+        if (llvm::is_contained(producers, producer.getOwner()) ||
+            (isAccumulatorInit(producer.getOwner()) &&
+             (isDestinationOperand || llvm::any_of(slice->getUses(), isDestination))))
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
         return std::nullopt;
       });
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTileAndFuseResult> tiled = scf::tileConsumerAndFuseProducersUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
+  // (a producer that could not be fused leaves the new loops unused)
+  if (failed(tiled) || llvm::any_of(producers, [&](Operation *producer) {
+        return !tiled->fusedProducers.contains(producer);
+      }))
     return failure();
   for (OpResult value : op->getResults())
     rewriter.replaceAllUsesWith(value, tiled->replacements.lookup(value));
   rewriter.eraseOp(op);
+  for (Operation *producer : producers)
+    if (producer->use_empty())
+      rewriter.eraseOp(producer);
   return SmallVector<Operation *>(tiled->tiledAndFusedOps.begin(),
                                   tiled->tiledAndFusedOps.end());
 }
@@ -229,57 +244,6 @@ linalg::GenericOp getEpilogue(linalg::LinalgOp conv) {
       !tessel::walksLoopsInOrder(generic))
     return {};
   return generic;
-}
-
-/// Tiles `epilogue` (getEpilogue of `conv`) by `conv`'s output tile
-/// `sizes` (given loop by loop of `conv`) with `conv` and its accumulator's
-/// initialization fused into each tile, and replaces both: the epilogue
-/// then runs on the tile while it is in registers instead of on a row
-/// written out and read back. The tiled convolution and epilogue, or
-/// failure (both left as they were).
-FailureOr<std::pair<Operation *, Operation *>>
-tileEpilogueWithConv(RewriterBase &rewriter, linalg::LinalgOp conv, linalg::GenericOp epilogue,
-                     ArrayRef<int64_t> sizes) {
-  AffineMap output = conv.getMatchingIndexingMap(conv.getDpsInitOperand(0));
-  SmallVector<int64_t> epilogueSizes;
-  for (unsigned d = 0; d < output.getNumResults(); ++d)
-    epilogueSizes.push_back(sizes[output.getDimPosition(d)]);
-  scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(conv.getContext(), epilogueSizes));
-  Operation *convOp = conv.getOperation();
-  Operation *init = conv.getDpsInits()[0].getDefiningOp();
-  if (init && !isAccumulatorInit(init))
-    init = nullptr;
-  options.setFusionControlFn(
-      [convOp, init](tensor::ExtractSliceOp, OpResult producer, bool)
-          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (producer.getOwner() == convOp || (init && producer.getOwner() == init))
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        return std::nullopt;
-      });
-  rewriter.setInsertionPoint(epilogue);
-  FailureOr<scf::SCFTileAndFuseResult> tiled = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(epilogue.getOperation()), options);
-  if (failed(tiled))
-    return failure();
-  // The tiled ops: the convolution, its initialization (a fill or a bias
-  // broadcast, never reading a tensor of the output's rank as the epilogue
-  // does) and the epilogue.
-  Operation *tiledConv = nullptr, *tiledEpilogue = nullptr;
-  for (Operation *op : tiled->tiledAndFusedOps) {
-    if (isa<linalg::ConvolutionOpInterface>(op))
-      tiledConv = op;
-    else if (isa<linalg::GenericOp>(op) && !isAccumulatorInit(op))
-      tiledEpilogue = op;
-  }
-  if (!tiledConv || !tiledEpilogue)
-    return failure();
-  rewriter.replaceAllUsesWith(epilogue->getResult(0),
-                              tiled->replacements.lookup(epilogue->getResult(0)));
-  rewriter.eraseOp(epilogue);
-  if (conv->use_empty())
-    rewriter.eraseOp(conv);
-  return std::make_pair(tiledConv, tiledEpilogue);
 }
 
 /// Each matrix of a statically shaped `linalg.batch_matmul` (the products of
@@ -861,56 +825,39 @@ bool isWholeSlice(OffsetSizeAndStrideOpInterface slice, RankedTensorType small,
          large.hasStaticShape() && small.getNumElements() == large.getNumElements();
 }
 
-/// Replaces `read` by `value`, the vector it reads (of the same elements),
-/// reshaped to the read's vector type where that differs.
-void replaceReadWith(PatternRewriter &rewriter, vector::TransferReadOp read, Value value) {
-  if (value.getType() == read.getVectorType())
-    rewriter.replaceOp(read, value);
-  else
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), value);
-}
-
-/// A register tile's accumulator starts from its fill (or bias), written to
-/// the output slice and read back through a rank-reducing slice:
+/// A whole tensor read back right after a vector was written over all of
+/// it, through a slice that only adds or drops unit dims:
 ///   %z = vector.transfer_write %fill, %slice
 ///   %a = vector.transfer_read (tensor.extract_slice %z)   (all of it)
-/// The read is %fill, reshaped: the tile starts from it in registers.
-/// (Upstream's subset folding turns the pair into a read and a write of
-/// %z with vectors of different ranks, which its read-after-write fold
-/// does not match.)
+/// (a register tile's accumulator starting from its fill or bias), or
+///   %w = vector.transfer_write %acc, %t                  (all of %t)
+///   %r = vector.transfer_read (tensor.insert_slice %w into %e)  (all of %e)
+/// (an epilogue tiled with its convolution fused in, tileWithAccumulatorInit,
+/// reading the tile the decomposition to 1-D made rank-reduced). The read
+/// is the written vector, reshaped: the tile starts from its fill, or the
+/// epilogue applies to the accumulators, in registers. (Upstream's subset
+/// folding turns the first pair into a read and a write of %z with vectors
+/// of different ranks, which its read-after-write fold does not match.)
 struct ForwardWholeWrite : OpRewritePattern<vector::TransferReadOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(vector::TransferReadOp read,
                                 PatternRewriter &rewriter) const override {
-    auto slice = read.getBase().getDefiningOp<tensor::ExtractSliceOp>();
-    auto write = slice ? slice.getSource().getDefiningOp<vector::TransferWriteOp>()
-                       : vector::TransferWriteOp();
-    if (!write || !coversWholeTensor(read) || !coversWholeTensor(write) ||
-        !isWholeSlice(slice, slice.getType(), slice.getSourceType()))
+    Value written;
+    if (auto slice = read.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+        slice && isWholeSlice(slice, slice.getType(), slice.getSourceType()))
+      written = slice.getSource();
+    else if (auto insert = read.getBase().getDefiningOp<tensor::InsertSliceOp>();
+             insert && isWholeSlice(insert, insert.getSourceType(), insert.getDestType()))
+      written = insert.getSource();
+    auto write = written ? written.getDefiningOp<vector::TransferWriteOp>()
+                         : vector::TransferWriteOp();
+    if (!write || !coversWholeTensor(read) || !coversWholeTensor(write))
       return failure();
-    replaceReadWith(rewriter, read, write.getVector());
-    return success();
-  }
-};
-
-/// An epilogue tiled with its convolution (tileEpilogueWithConv) reads the
-/// tile the convolution wrote, which the decomposition to 1-D made a
-/// rank-reduced slice:
-///   %w = vector.transfer_write %acc, %t              (all of %t)
-///   %i = tensor.insert_slice %w into %e               (all of %e)
-///   %r = vector.transfer_read %i                      (all of it)
-/// The read is %acc, reshaped: the epilogue applies to the registers.
-struct ForwardInsertedWrite : OpRewritePattern<vector::TransferReadOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(vector::TransferReadOp read,
-                                PatternRewriter &rewriter) const override {
-    auto insert = read.getBase().getDefiningOp<tensor::InsertSliceOp>();
-    auto write = insert ? insert.getSource().getDefiningOp<vector::TransferWriteOp>()
-                        : vector::TransferWriteOp();
-    if (!write || !coversWholeTensor(read) || !coversWholeTensor(write) ||
-        !isWholeSlice(insert, insert.getSourceType(), insert.getDestType()))
-      return failure();
-    replaceReadWith(rewriter, read, write.getVector());
+    Value value = write.getVector();
+    if (value.getType() == read.getVectorType())
+      rewriter.replaceOp(read, value);
+    else
+      rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(), value);
     return success();
   }
 };
@@ -1002,26 +949,36 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
       SmallVector<int64_t> outputTile(tile), reductionTile(tile);
       for (auto [i, iterator] : llvm::enumerate(iterators))
         (iterator == utils::IteratorType::parallel ? reductionTile : outputTile)[i] = 0;
-      // Where an elementwise epilogue follows, it is tiled alike with the
-      // conv fused into each of its tiles.
+      // Where an elementwise epilogue follows, it is tiled alike (the
+      // output tile's sizes, dim by dim of the output) with the conv fused
+      // into each of its tiles.
+      FailureOr<SmallVector<Operation *>> fused = failure();
+      linalg::GenericOp epilogue = getEpilogue(conv);
+      if (epilogue) {
+        AffineMap output = conv.getMatchingIndexingMap(conv.getDpsInitOperand(0));
+        SmallVector<int64_t> epilogueTile;
+        for (unsigned d = 0; d < output.getNumResults(); ++d)
+          epilogueTile.push_back(outputTile[output.getDimPosition(d)]);
+        fused = tileWithAccumulatorInit(rewriter, epilogue, epilogueTile, {conv.getOperation()});
+      }
+      if (failed(fused)) {
+        epilogue = {};
+        fused = tileWithAccumulatorInit(rewriter, conv, outputTile);
+      }
+      if (failed(fused))
+        continue;
+      // The tiles: the conv's, its initialization's (a fill, or a bias
+      // broadcast, which unlike the epilogue reads no tensor of the
+      // output's rank) and the epilogue's.
       Operation *inner = nullptr;
-      if (linalg::GenericOp epilogue = getEpilogue(conv)) {
-        auto tiled = tileEpilogueWithConv(rewriter, conv, epilogue, outputTile);
-        if (succeeded(tiled)) {
-          inner = tiled->first;
-          epilogueTiles.insert(tiled->second);
-        }
+      for (Operation *op : *fused) {
+        if (isa<linalg::ConvolutionOpInterface>(op))
+          inner = op;
+        else if (epilogue && isa<linalg::GenericOp>(op) && !isAccumulatorInit(op))
+          epilogueTiles.insert(op);
       }
-      if (!inner) {
-        FailureOr<SmallVector<Operation *>> fused =
-            tileWithAccumulatorInit(rewriter, conv, outputTile);
-        if (failed(fused))
-          continue;
-        inner = fused->front();
-        for (Operation *op : *fused)
-          if (isa<linalg::ConvolutionOpInterface>(op))
-            inner = op;
-      }
+      if (!inner)
+        continue;
       // Then its reduction loops (kernel taps, input-channel steps).
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(context, reductionTile));
@@ -1152,7 +1109,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     {
       // The hoisted tiles start from their fill in registers, not memory.
       RewritePatternSet patterns(context);
-      patterns.add<ForwardWholeWrite, ForwardInsertedWrite, DropOverwrittenFill>(context);
+      patterns.add<ForwardWholeWrite, DropOverwrittenFill>(context);
       // (the hoisting leaves the slices as loop-carried values it yields
       // unchanged)
       scf::ForOp::getCanonicalizationPatterns(patterns, context);
