@@ -1729,6 +1729,79 @@ TEST(Jit, ProducersWriteIntoConcatenations) {
   }
 }
 
+/// A DenseNet block as PyTorch exports it: each layer concatenates the
+/// block's input and every feature map so far, a flat list each time
+/// (canonicalization chains them onto the previous concatenation). Also a
+/// concatenation of the same values in another order, which must not reuse
+/// the block's, and one of the block so far read after later layers.
+TEST(Jit, FlatConcatenationsOfABlock) {
+  std::mt19937 rng(32);
+  auto relu = [](const Tensor &t) {
+    return reference::mapUnary(t, [](double v) { return std::max(v, 0.0); });
+  };
+  for (bool channelsLast : {true, false}) {
+    Layout layout = channelsLast ? Layout::NHWC : Layout::NCHW;
+    int64_t axis = channelsLast ? 3 : 1;
+    const int64_t growth = 8, layers = 4;
+    Shape sp = {5, 6};
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, 16, sp), rng);
+    reference::ConvSpec spec{layout, false, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+    Shape outShape = reference::activationShape(layout, 2, growth, sp);
+    // Naive concatenation along `axis`.
+    auto concat = [&](const std::vector<Tensor> &parts) {
+      Shape shape = parts[0].shape();
+      shape[axis] = 0;
+      for (const Tensor &p : parts)
+        shape[axis] += p.shape()[axis];
+      Tensor out = Tensor::zeros(shape);
+      reference::forEachIndex(shape, [&](const Shape &i) {
+        Shape src = i;
+        for (const Tensor &p : parts) {
+          if (src[axis] < p.shape()[axis]) {
+            out.at(i) = p.at(src);
+            return;
+          }
+          src[axis] -= p.shape()[axis];
+        }
+      });
+      return out;
+    };
+    std::vector<Tensor> w, features{x}, blocks;
+    Tensor block = x;
+    for (int64_t l = 0; l < layers; ++l) {
+      w.push_back(reference::randomTensor({growth, 16 + l * growth, 3, 3}, rng));
+      features.push_back(reference::conv(relu(block), w.back(), nullptr, spec, outShape));
+      block = concat(features);
+      blocks.push_back(block);
+    }
+    Tensor reordered = concat({features[2], features[0], features[1]});
+
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("flat_block");
+      ConvOptions options;
+      options.layout = layout;
+      options.padding = {1, 1, 1, 1};
+      std::vector<Value> fv{graph.input("x", x.shape())}, bv;
+      Value blockv = fv[0];
+      for (int64_t l = 0; l < layers; ++l) {
+        fv.push_back(graph.conv(graph.relu(blockv), graph.constant(w[l]), options));
+        blockv = graph.concat(fv, axis);
+        bv.push_back(blockv);
+      }
+      graph.output("block", blockv);
+      graph.output("second", bv[1]);
+      graph.output("reordered", graph.concat({fv[2], fv[0], fv[1]}, axis));
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads);
+      ASSERT_EQ(out.size(), 3u);
+      std::string where = std::string(channelsLast ? "NHWC" : "NCHW") + " on " +
+                          std::to_string(threads) + " threads";
+      expectClose(out[0], blocks.back(), "the whole block, " + where);
+      expectClose(out[1], blocks[1], "the block of two layers, read after the others, " + where);
+      expectClose(out[2], reordered, "the features reordered, " + where);
+    }
+  }
+}
+
 
 /// float32 exp, tanh and sigmoid are polynomial approximations
 /// (tessel-lower-vectors), log a libm call: within a few ulp of the

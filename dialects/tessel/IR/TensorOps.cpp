@@ -494,6 +494,47 @@ void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 }
 
 namespace {
+/// concat(a, b, c, d) where an earlier concat(a, b) (same axis, same block)
+/// exists is concat(concat(a, b), c, d): the longest such earlier
+/// concatenation is reused. Chained, the concatenations of a DenseNet block
+/// share one buffer after bufferization (tessel-pad-in-place) instead of
+/// each copying all its inputs (quadratic in the block's depth).
+struct ConcatOfConcatenatedPrefix : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
+    OperandRange inputs = op.getInputs();
+    if (inputs.size() < 3)
+      return failure();
+    ConcatOp best;
+    for (Operation *user : inputs.front().getUsers()) {
+      auto other = dyn_cast<ConcatOp>(user);
+      if (!other || other == op || other.getAxis() != op.getAxis() ||
+          other->getBlock() != op->getBlock() || !other->isBeforeInBlock(op))
+        continue;
+      OperandRange prefix = other.getInputs();
+      if (prefix.size() < 2 || prefix.size() >= inputs.size() ||
+          (best && prefix.size() <= best.getInputs().size()) ||
+          !std::equal(prefix.begin(), prefix.end(), inputs.begin()))
+        continue;
+      best = other;
+    }
+    if (!best)
+      return failure();
+    SmallVector<Value> chained{best.getResult()};
+    llvm::append_range(chained, inputs.drop_front(best.getInputs().size()));
+    rewriter.modifyOpInPlace(op, [&] { op.getInputsMutable().assign(chained); });
+    return success();
+  }
+};
+} // namespace
+
+void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<ConcatOfConcatenatedPrefix>(context);
+}
+
+namespace {
 /// A relayout of a tensor whose spatial dims are all 1 moves no data: it is a
 /// reshape, which folds with the shape ops around it.
 struct RelayoutOfUnitSpatialToReshape : OpRewritePattern<RelayoutOp> {

@@ -124,6 +124,13 @@ def Tessel_ConcatOp : Tessel_InferredOp<"concat"> {
     Every input has the same rank, element type and sizes except along
     `axis` (negative counts from the end).
 
+    Canonicalization makes a concatenation whose leading inputs are those of
+    an earlier one along the same axis (a DenseNet block as PyTorch exports
+    it: each layer concatenates the block's input and every feature map so
+    far) concatenate that earlier result instead: the block's
+    concatenations then chain, and each one's buffer extends the previous
+    one's rather than copying every input again.
+
     ```mlir
     %y = tessel.concat %a, %b {axis = 1 : i64}
            : (tensor<1x64x28x28xf32>, tensor<1x32x28x28xf32>) -> tensor<1x96x28x28xf32>
@@ -132,6 +139,7 @@ def Tessel_ConcatOp : Tessel_InferredOp<"concat"> {
   let arguments = (ins Variadic<Tessel_AnyTensor>:$inputs, I64Attr:$axis);
   let results = (outs Tessel_AnyTensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasCanonicalizer = 1;
 }
 
 def Tessel_RelayoutOp : Tessel_InferredOp<"relayout"> {

@@ -12,6 +12,33 @@ func.func @relayout_identity(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32> {
 
 // -----
 
+// A concatenation whose leading inputs are an earlier one's (same axis, at
+// least two) concatenates that earlier result: the longest such one. Another
+// axis or a different order is left alone.
+// CHECK-LABEL: func @concat_of_concatenated_prefix
+// CHECK-SAME: (%[[X:.+]]: tensor<1x4x5x5xf32>, %[[A:.+]]: tensor<1x2x5x5xf32>, %[[B:.+]]: tensor<1x2x5x5xf32>, %[[C:.+]]: tensor<1x2x5x5xf32>)
+// CHECK: %[[S:.+]] = tessel.concat %[[X]] {axis = 1
+// CHECK: %[[AB:.+]] = tessel.concat %[[X]], %[[A]] {axis = 1
+// CHECK: %[[ABB:.+]] = tessel.concat %[[AB]], %[[B]] {axis = 1
+// CHECK: %[[ALL:.+]] = tessel.concat %[[ABB]], %[[C]] {axis = 1
+// CHECK: %[[OTHER:.+]] = tessel.concat %[[A]], %[[X]], %[[B]] {axis = 1
+// CHECK: %[[W:.+]] = tessel.concat %[[X]], %[[X]] {axis = 3
+// CHECK: %[[XXX:.+]] = tessel.concat %[[X]], %[[X]], %[[X]] {axis = 1
+// CHECK: return %[[S]], %[[AB]], %[[ABB]], %[[ALL]], %[[OTHER]], %[[W]], %[[XXX]]
+func.func @concat_of_concatenated_prefix(%x: tensor<1x4x5x5xf32>, %a: tensor<1x2x5x5xf32>, %b: tensor<1x2x5x5xf32>, %c: tensor<1x2x5x5xf32>)
+    -> (tensor<1x4x5x5xf32>, tensor<1x6x5x5xf32>, tensor<1x8x5x5xf32>, tensor<1x10x5x5xf32>, tensor<1x8x5x5xf32>, tensor<1x4x5x10xf32>, tensor<1x12x5x5xf32>) {
+  %s = tessel.concat %x {axis = 1 : i64} : (tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+  %0 = tessel.concat %x, %a {axis = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<1x2x5x5xf32>) -> tensor<1x6x5x5xf32>
+  %1 = tessel.concat %x, %a, %b {axis = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<1x2x5x5xf32>, tensor<1x2x5x5xf32>) -> tensor<1x8x5x5xf32>
+  %2 = tessel.concat %x, %a, %b, %c {axis = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<1x2x5x5xf32>, tensor<1x2x5x5xf32>, tensor<1x2x5x5xf32>) -> tensor<1x10x5x5xf32>
+  %3 = tessel.concat %a, %x, %b {axis = 1 : i64} : (tensor<1x2x5x5xf32>, tensor<1x4x5x5xf32>, tensor<1x2x5x5xf32>) -> tensor<1x8x5x5xf32>
+  %4 = tessel.concat %x, %x {axis = 3 : i64} : (tensor<1x4x5x5xf32>, tensor<1x4x5x5xf32>) -> tensor<1x4x5x10xf32>
+  %5 = tessel.concat %x, %x, %x {axis = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<1x4x5x5xf32>, tensor<1x4x5x5xf32>) -> tensor<1x12x5x5xf32>
+  return %s, %0, %1, %2, %3, %4, %5 : tensor<1x4x5x5xf32>, tensor<1x6x5x5xf32>, tensor<1x8x5x5xf32>, tensor<1x10x5x5xf32>, tensor<1x8x5x5xf32>, tensor<1x4x5x10xf32>, tensor<1x12x5x5xf32>
+}
+
+// -----
+
 // A relayout that undoes the previous one cancels with it.
 // CHECK-LABEL: func @relayout_round_trip
 // CHECK-SAME: (%[[X:.+]]: tensor<1x3x8x9xf32>)
