@@ -533,7 +533,9 @@ def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
     previous insertion is moved up to just before the producer's buffer),
     which lets one-shot bufferization see each write as the matching
     extraction of the insertion after it; a DenseNet block, whose
-    concatenations chain, then shares one buffer. An input that is a
+    concatenations chain (`tessel.concat`'s canonicalization chains the flat
+    lists PyTorch exports, each layer concatenating the block's input and
+    every feature map so far), then shares one buffer. An input that is a
     function argument, that is concatenated twice, or whose producer reads
     another part of the same buffer is still copied.
 
