@@ -1655,6 +1655,28 @@ TEST(Jit, TargetCpuOverride) {
 }
 
 
+namespace {
+/// Naive concatenation of `parts` along `axis`.
+Tensor naiveConcat(const std::vector<Tensor> &parts, int64_t axis) {
+  Shape shape = parts[0].shape();
+  shape[axis] = 0;
+  for (const Tensor &p : parts)
+    shape[axis] += p.shape()[axis];
+  Tensor out = Tensor::zeros(shape);
+  reference::forEachIndex(shape, [&](const Shape &i) {
+    Shape src = i;
+    for (const Tensor &p : parts) {
+      if (src[axis] < p.shape()[axis]) {
+        out.at(i) = p.at(src);
+        return;
+      }
+      src[axis] -= p.shape()[axis];
+    }
+  });
+  return out;
+}
+} // namespace
+
 /// Concatenations are computed in place (tessel-pad-in-place): a
 /// DenseNet-style block whose concatenations chain (each one's first input
 /// is the previous one, each layer reads the block so far through a ReLU
@@ -1663,25 +1685,7 @@ TEST(Jit, TargetCpuOverride) {
 /// input and of one value twice copies what it cannot take over.
 TEST(Jit, ProducersWriteIntoConcatenations) {
   std::mt19937 rng(31);
-  // Naive concatenation along `axis`.
-  auto concat = [](const std::vector<Tensor> &parts, int64_t axis) {
-    Shape shape = parts[0].shape();
-    shape[axis] = 0;
-    for (const Tensor &p : parts)
-      shape[axis] += p.shape()[axis];
-    Tensor out = Tensor::zeros(shape);
-    reference::forEachIndex(shape, [&](const Shape &i) {
-      Shape src = i;
-      for (const Tensor &p : parts) {
-        if (src[axis] < p.shape()[axis]) {
-          out.at(i) = p.at(src);
-          return;
-        }
-        src[axis] -= p.shape()[axis];
-      }
-    });
-    return out;
-  };
+  auto concat = naiveConcat;
   auto relu = [](const Tensor &t) {
     return reference::mapUnary(t, [](double v) { return std::max(v, 0.0); });
   };
@@ -1747,25 +1751,7 @@ TEST(Jit, FlatConcatenationsOfABlock) {
     Tensor x = reference::randomTensor(reference::activationShape(layout, 2, 16, sp), rng);
     reference::ConvSpec spec{layout, false, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
     Shape outShape = reference::activationShape(layout, 2, growth, sp);
-    // Naive concatenation along `axis`.
-    auto concat = [&](const std::vector<Tensor> &parts) {
-      Shape shape = parts[0].shape();
-      shape[axis] = 0;
-      for (const Tensor &p : parts)
-        shape[axis] += p.shape()[axis];
-      Tensor out = Tensor::zeros(shape);
-      reference::forEachIndex(shape, [&](const Shape &i) {
-        Shape src = i;
-        for (const Tensor &p : parts) {
-          if (src[axis] < p.shape()[axis]) {
-            out.at(i) = p.at(src);
-            return;
-          }
-          src[axis] -= p.shape()[axis];
-        }
-      });
-      return out;
-    };
+    auto concat = [&](const std::vector<Tensor> &parts) { return naiveConcat(parts, axis); };
     std::vector<Tensor> w, features{x}, blocks;
     Tensor block = x;
     for (int64_t l = 0; l < layers; ++l) {
