@@ -442,7 +442,16 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     `scf.for` loops into register tiles: one output row, up to 8 output
     columns by up to 64 output channels, the pair with the most accumulator
     vectors that still fit in the registers, one kernel row and column, and
-    a small input-channel step. Each tile is then decomposed
+    one input channel a step (`channel-step`: each input value is then
+    broadcast straight from memory; two a step load a pair and broadcast
+    each from a register, which on Intel cores takes the shuffle port that
+    half of the FMAs issue on). A constant filter wider than the tile's
+    output channels is packed at compile time into blocks of the tile's
+    width, `[F / ct, k..., C, ct]`, the order the tile reads it: in the
+    `[k..., C, F]` filter the rows a tile reads lie F floats apart, which
+    maps them onto a few cache sets (every row of a 1x1 512->2048 filter's
+    32-channel tile in the same L1 and L2 sets) and streams the weights from
+    memory again for every output row. Each tile is then decomposed
     from 2-D/3-D to a 1-D convolution, vectorized with the upstream linalg
     vectorizer (output channels on the vector lanes), and the output tile is
     hoisted out of the reduction loops so it stays in registers. A dense
@@ -497,7 +506,7 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     Option<"accumulators", "accumulators", "int64_t", "24",
            "Most accumulator vectors a register tile may hold (24 of the 32 "
            "AVX-512 registers; 12 of AVX2's 16 suit 256-bit targets; 1-64)">,
-    Option<"channelStep", "channel-step", "int64_t", "2",
+    Option<"channelStep", "channel-step", "int64_t", "1",
            "Input channels per step of the reduction loop (1-64)">,
   ];
   let dependentDialects = [

@@ -11,6 +11,7 @@
 #include "compiler/Passes.h"
 #include "compiler/Transforms/LoopOrder.h"
 #include "compiler/Transforms/ReversedLoops.h"
+#include "dialects/tessel/IR/Constants.h"
 
 #include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -661,6 +662,94 @@ void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func, const Fli
   }
 }
 
+/// Register tiles read a filter's output channels `ct` (their channel
+/// tile) at a time: a slice [k..., c, ct] of a [k..., C, F] filter whose rows
+/// lie F floats apart. Where F is wide that stride maps the rows a tile
+/// sweeps onto a few of the cache's sets (a 1x1 512->2048 filter: 8 KB
+/// apart, every row of a 32-channel tile in the same L1 and L2 sets), and
+/// each tile streams its weights from memory again. A constant filter is
+/// packed now, at compile time, into [F / ct, k..., C, ct] — the order the
+/// tile reads it, one contiguous block per channel tile — and each tile's
+/// slice (reached through the threads', reduction blocks' and register
+/// tiles' slices) reads its block of the packed constant. Tiles of a filter
+/// are all of one width and at multiples of it (every tiling of F divides
+/// it by sizes the channel tile divides), so the block is offset / ct.
+void packConstantFilters(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> convs;
+  func.walk([&](linalg::LinalgOp op) {
+    std::optional<TiledConv> kind = getTiledConv(op);
+    if (kind && !kind->depthwise && op.hasPureTensorSemantics())
+      convs.push_back(op);
+  });
+  llvm::DenseMap<std::pair<Operation *, int64_t>, Value> packed;
+  for (linalg::LinalgOp conv : convs) {
+    OpOperand *filterOperand = conv.getDpsInputOperand(1);
+    auto slice = filterOperand->get().getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice)
+      continue;
+    SmallVector<tensor::ExtractSliceOp> chain;
+    auto constant = dyn_cast_if_present<arith::ConstantOp>(getSlicedOp(slice.getResult(), &chain));
+    if (!constant)
+      continue;
+    auto type = dyn_cast<RankedTensorType>(constant.getType());
+    std::optional<ArrayRef<char>> bytes = tessel::getConstantBytes(constant.getValue());
+    RankedTensorType tileType = slice.getType();
+    if (!type || !type.hasStaticShape() || !type.getElementType().isF32() || !bytes ||
+        !tileType.hasStaticShape())
+      continue;
+    int64_t rank = type.getRank(), width = type.getShape().back(),
+            ct = tileType.getShape().back();
+    if (ct >= width || width % ct != 0)
+      continue;
+    auto key = std::make_pair(constant.getOperation(), ct);
+    Value &blocks = packed[key];
+    if (!blocks) {
+      SmallVector<int64_t> shape{width / ct};
+      llvm::append_range(shape, type.getShape().drop_back());
+      shape.push_back(ct);
+      auto packedType = RankedTensorType::get(shape, type.getElementType());
+      const auto *from = reinterpret_cast<const float *>(bytes->data());
+      int64_t rows = type.getNumElements() / width;
+      ElementsAttr attr = tessel::getConstantAttr(
+          packedType, "packed_filter", [&](MutableArrayRef<char> out) {
+            auto *to = reinterpret_cast<float *>(out.data());
+            for (int64_t b = 0; b < width / ct; ++b)
+              for (int64_t r = 0; r < rows; ++r)
+                std::copy_n(from + r * width + b * ct, ct, to + (b * rows + r) * ct);
+          });
+      if (!attr)
+        continue;
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointAfter(constant);
+      blocks = arith::ConstantOp::create(rewriter, constant.getLoc(), packedType,
+                                         cast<TypedAttr>(attr));
+    }
+    // The tile's offsets in the filter: the sums of the chain's.
+    Location loc = slice.getLoc();
+    rewriter.setInsertionPoint(slice);
+    SmallVector<OpFoldResult> offsets(rank);
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr sum = getAffineConstantExpr(0, rewriter.getContext());
+      SmallVector<OpFoldResult> operands;
+      for (tensor::ExtractSliceOp s : chain) {
+        sum = sum + getAffineSymbolExpr(operands.size(), rewriter.getContext());
+        operands.push_back(s.getMixedOffsets()[d]);
+      }
+      if (d == rank - 1)
+        sum = sum.floorDiv(ct);
+      offsets[d] = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, AffineMap::get(0, operands.size(), sum), operands);
+    }
+    SmallVector<OpFoldResult> blockOffsets{offsets.back()}, sizes{rewriter.getIndexAttr(1)};
+    llvm::append_range(blockOffsets, ArrayRef(offsets).drop_back());
+    blockOffsets.push_back(rewriter.getIndexAttr(0));
+    llvm::append_range(sizes, slice.getMixedSizes());
+    SmallVector<OpFoldResult> strides(rank + 1, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(slice, tileType, blocks, blockOffsets,
+                                                        sizes, strides);
+  }
+}
+
 /// Pads that only depthwise convolutions and pools read (as their input):
 /// their tiles read the pad's source in place (readPaddedRowsInPlace).
 llvm::SmallPtrSet<Operation *, 8> getPadsToReadInPlace(func::FuncOp func) {
@@ -990,6 +1079,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     }
 
     readFlippedTapsInPlace(rewriter, func, flips);
+    packConstantFilters(rewriter, func);
 
     // 1b. Cache tiles for layout changes: transposing copies, and
     // elementwise ops that read an operand transposed once collapsed to 2-D.

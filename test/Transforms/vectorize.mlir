@@ -4,20 +4,20 @@
 // RUN: not tessel-opt --tessel-vectorize="vector-bits=100" %s 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not tessel-opt --tessel-vectorize="accumulators=0" %s 2>&1 | FileCheck %s --check-prefix=ACCUMULATORS
 // BITS: error: tessel-vectorize: vector-bits=100 is not a vector register width; use 512 (AVX-512), 256 (AVX2) or 128 (NEON, SSE)
-// ACCUMULATORS: error: tessel-vectorize: accumulators (0) and channel-step (2) must lie in [1, 64]
+// ACCUMULATORS: error: tessel-vectorize: accumulators (0) and channel-step (1) must lie in [1, 64]
 
 // A 3x3 NHWC conv: register tiles of 1 row x 4 columns x 64 channels (16
 // zmm accumulators); the reduction loops (kernel rows, kernel columns, input
-// channels by 2) carry the output tile as a vector, starting from zeros
-// and written after them.
+// channels one at a time) carry the output tile as a vector, starting from
+// zeros and written after them.
 // CHECK-LABEL: func @conv3x3
 // CHECK: scf.for {{.*}} to %c56 step %c1
 // CHECK: scf.for {{.*}} to %c56 step %c4
 // CHECK-NOT: vector.transfer_write
 // CHECK: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}} = %cst) -> (vector<1x4x64xf32>)
 // CHECK: scf.for {{.*}} to %c3 step %c1 {{.*}} -> (vector<1x4x64xf32>)
-// CHECK: scf.for {{.*}} to %c64 step %c2 {{.*}} -> (vector<1x4x64xf32>)
-// CHECK: vector.contract {{.*}} : vector<1x4x2xf32>, vector<2x64xf32> into vector<1x4x64xf32>
+// CHECK: scf.for {{.*}} to %c64 step %c1 {{.*}} -> (vector<1x4x64xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x4x1xf32>, vector<1x64xf32> into vector<1x4x64xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<1x4x64xf32>, tensor<1x4x64xf32>
 // A 256-bit target with 12 accumulators: 64 channels are 8 ymm, so 1 column.
 // AVX2-LABEL: func @conv3x3
@@ -68,7 +68,7 @@ func.func @conv7x7_two_images(%x: tensor<4x7x7x64xf32>, %w: tensor<3x3x64x64xf32
 // CHECK: scf.for %[[KW:.+]] = %c0 to %c3 step %c1
 // CHECK: %[[H:.+]] = affine.apply #{{.+}}()[%[[KH]]]
 // CHECK: %[[W:.+]] = affine.apply #{{.+}}()[%[[KW]]]
-// CHECK: tensor.extract_slice %arg1[%[[H]], %[[W]], %{{.+}}, %{{.+}}] [1, 1, 2, 32] [1, 1, 1, 1] : tensor<3x3x256x256xf32> to tensor<1x1x2x32xf32>
+// CHECK: tensor.extract_slice %arg1[%[[H]], %[[W]], %{{.+}}, %{{.+}}] [1, 1, 1, 32] [1, 1, 1, 1] : tensor<3x3x256x256xf32> to tensor<1x1x1x32xf32>
 // CHECK: vector.contract
 #flip = affine_map<(h, w, i, o) -> (2 - h, 2 - w, i, o)>
 #same = affine_map<(h, w, i, o) -> (h, w, i, o)>
@@ -135,8 +135,8 @@ func.func @small_filter_no_blocks(%x: tensor<1x16x16x4xf32>, %w: tensor<3x3x4x64
 // CHECK: scf.for {{.*}} to %c2 step %c1 iter_args
 // CHECK: scf.for {{.*}} to %c4 step %c1 iter_args
 // CHECK: scf.for {{.*}} to %c3 step %c1 iter_args
-// CHECK: scf.for {{.*}} to %c128 step %c2 iter_args
-// CHECK: vector.contract {{.*}} : vector<1x4x2xf32>, vector<2x64xf32> into vector<1x4x64xf32>
+// CHECK: scf.for {{.*}} to %c128 step %c1 iter_args
+// CHECK: vector.contract {{.*}} : vector<1x4x1xf32>, vector<1x64xf32> into vector<1x4x64xf32>
 func.func @wide_filter_blocks(%x: tensor<2x6x6x512xf32>, %w: tensor<3x3x512x512xf32>) -> tensor<2x4x4x512xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x4x4x512xf32>
@@ -373,4 +373,20 @@ func.func @avg_pool_epilogue(%x: tensor<1x56x56x256xf32>) -> tensor<1x28x28x256x
   %p = tessel.pool avg %x layout nhwc {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
          : tensor<1x56x56x256xf32> -> tensor<1x28x28x256xf32>
   return %p : tensor<1x28x28x256xf32>
+}
+
+// -----
+
+// A constant filter wider than the register tile's channels (48 output
+// channels: tiles of 16) is packed at compile time into blocks of 16
+// channels, [3, kh, kw, C, 16], each tile reading its block whole: the first
+// block holds channels 0-15 of input channel 0, then of input channel 1.
+// CHECK-LABEL: func @constant_filter_packed
+// CHECK: %[[PACKED:.+]] = arith.constant dense<{{\[+}}0.000000e+00, 1.000000e+00, {{.*}}, 1.500000e+01], [1.000000e+02, {{.*}} : tensor<3x1x1x2x16xf32>
+// CHECK: tensor.extract_slice %[[PACKED]][%{{.+}}, 0, 0, %{{.+}}, 0] [1, 1, 1, 1, 16] [1, 1, 1, 1, 1] : tensor<3x1x1x2x16xf32> to tensor<1x1x1x16xf32>
+// CHECK: vector.contract {{.*}} into vector<1x8x16xf32>
+func.func @constant_filter_packed(%x: tensor<1x1x8x2xf32>) -> tensor<1x1x8x48xf32> {
+  %w = tessel.constant dense<[[[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0, 33.0, 34.0, 35.0, 36.0, 37.0, 38.0, 39.0, 40.0, 41.0, 42.0, 43.0, 44.0, 45.0, 46.0, 47.0], [100.0, 101.0, 102.0, 103.0, 104.0, 105.0, 106.0, 107.0, 108.0, 109.0, 110.0, 111.0, 112.0, 113.0, 114.0, 115.0, 116.0, 117.0, 118.0, 119.0, 120.0, 121.0, 122.0, 123.0, 124.0, 125.0, 126.0, 127.0, 128.0, 129.0, 130.0, 131.0, 132.0, 133.0, 134.0, 135.0, 136.0, 137.0, 138.0, 139.0, 140.0, 141.0, 142.0, 143.0, 144.0, 145.0, 146.0, 147.0]]]]> : tensor<1x1x2x48xf32>
+  %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x1x8x2xf32>, tensor<1x1x2x48xf32>) -> tensor<1x1x8x48xf32>
+  return %0 : tensor<1x1x8x48xf32>
 }

@@ -148,6 +148,76 @@ TEST(Jit, ConvRandomSweep) {
   EXPECT_EQ(ran, 28);
 }
 
+/// Constant filters wider than their register tiles' output channels are
+/// packed at compile time into blocks of the tile's width (tessel-vectorize):
+/// 1x1 and 3x3, 1-D, strided and padded, NCHW (an OIHW filter laid out
+/// first) and channels-last, filters large enough to be cut into reduction
+/// blocks (whole kernel rows, or 64 output channels of one row), one filter
+/// read by two convolutions, on 1 and 2 threads, against the naive
+/// reference.
+TEST(Jit, PackedConstantFilters) {
+  std::mt19937 rng(717);
+  struct Case {
+    int64_t batch, channels, outChannels;
+    Shape kernel, spatial, strides, padding;
+    bool channelsLast;
+  };
+  const Case cases[] = {
+      {1, 64, 96, {1, 1}, {7, 9}, {1, 1}, {0, 0}, true},     // 1x1, tiles of 32
+      {2, 24, 48, {3, 3}, {9, 11}, {2, 2}, {1, 1}, false},   // OIHW, stride 2, tiles of 16
+      {1, 640, 256, {1, 1}, {4, 4}, {1, 1}, {0, 0}, true},   // 655 KB: blocks of 64 channels
+      {2, 128, 160, {3, 3}, {5, 6}, {1, 1}, {1, 1}, true},   // 737 KB: blocks of kernel rows
+      {1, 16, 48, {3}, {13}, {1}, {1}, true},                // 1-D
+      {1, 32, 80, {1}, {10}, {2}, {0}, false},               // 1-D, NCW, stride 2
+  };
+  for (const Case &c : cases) {
+    int sr = int(c.kernel.size());
+    Layout layout = sr == 1 ? (c.channelsLast ? Layout::NWC : Layout::NCW)
+                            : (c.channelsLast ? Layout::NHWC : Layout::NCHW);
+    Shape outSp;
+    for (int d = 0; d < sr; ++d)
+      outSp.push_back((c.spatial[d] + 2 * c.padding[d] - c.kernel[d]) / c.strides[d] + 1);
+    Shape filterShape = c.kernel;
+    filterShape.push_back(c.channels);
+    filterShape.push_back(c.outChannels);
+    if (!c.channelsLast) {
+      filterShape = {c.outChannels, c.channels};
+      filterShape.insert(filterShape.end(), c.kernel.begin(), c.kernel.end());
+    }
+    Tensor x = reference::randomTensor(
+        reference::activationShape(layout, c.batch, c.channels, c.spatial), rng);
+    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor b = reference::randomTensor({c.outChannels}, rng);
+    reference::ConvSpec spec{layout, c.channelsLast, c.strides, Shape(sr, 1),
+                             c.padding,  c.padding,      1};
+    Shape outShape = reference::activationShape(layout, c.batch, c.outChannels, outSp);
+    Tensor want = reference::conv(x, w, &b, spec, outShape);
+    Tensor wantRelu = reference::mapUnary(want, [](double v) { return std::max(v, 0.0); });
+
+    ConvOptions o;
+    o.layout = layout;
+    o.filterLayout = filterLayoutFor(sr, c.channelsLast);
+    o.strides = c.strides;
+    o.padding = c.padding;
+    o.padding.insert(o.padding.end(), c.padding.begin(), c.padding.end());
+    for (unsigned threads : {1u, 2u}) {
+      Graph graph("packed");
+      Value xv = graph.input("x", x.shape());
+      Value wv = graph.constant(w);
+      graph.output("y", graph.conv(xv, wv, o, graph.constant(b)));
+      graph.output("relu", graph.relu(graph.conv(xv, wv, o, graph.constant(b))));
+      std::vector<Tensor> out = compileAndRun(graph, {x}, threads, Winograd::Off);
+      ASSERT_EQ(out.size(), 2u);
+      std::string what = std::to_string(c.channels) + "->" + std::to_string(c.outChannels) +
+                         " kernel " + std::to_string(c.kernel[0]) + " rank " +
+                         std::to_string(sr) + (c.channelsLast ? " channels-last" : " NC..") +
+                         " on " + std::to_string(threads) + " threads";
+      expectClose(out[0], want, what);
+      expectClose(out[1], wantRelu, what + ", with a ReLU epilogue");
+    }
+  }
+}
+
 /// Depthwise convolutions and pools whose channels fill vector registers
 /// (their register tiles take kernel rows whole and read a padded input in
 /// place: clamped columns, the padding value selected in registers): 3x3,
