@@ -37,6 +37,14 @@ constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
 /// HWIO by as many input channels, so that such tiles stay possible.
 constexpr int64_t kRegisterTileImages = 2;
 
+/// Bytes of filter a dense convolution's register tiles may sweep between
+/// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
+/// tessel-vectorize cuts a larger filter into reduction blocks that fit,
+/// each swept by every register tile before the next, and
+/// tessel-tile-and-distribute leaves such a convolution's epilogue whole
+/// rather than in output rows (each row would sweep the whole filter).
+constexpr int64_t kFilterBlockBytes = 512 * 1024;
+
 /// The symbol function `name` has after tessel-prepare-entry.
 inline std::string getEntrySymbol(llvm::StringRef name) {
   return ("__tessel_entry_" + name).str();

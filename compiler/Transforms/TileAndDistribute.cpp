@@ -196,6 +196,20 @@ tileAndFuse(RewriterBase &rewriter, linalg::LinalgOp root, ArrayRef<OpFoldResult
   return result->tiledAndFusedOps.front();
 }
 
+/// Whether `op` is a dense convolution whose static filter is larger than
+/// tessel::kFilterBlockBytes.
+bool hasBlockedFilter(Operation *op) {
+  auto conv = dyn_cast<linalg::LinalgOp>(op);
+  if (!conv || !isa<linalg::ConvolutionOpInterface>(op) || conv.getNumDpsInputs() != 2 ||
+      isa<linalg::DepthwiseConv1DNwcWcOp, linalg::DepthwiseConv2DNhwcHwcOp,
+          linalg::DepthwiseConv3DNdhwcDhwcOp>(op))
+    return false;
+  auto filter = dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+  return filter && filter.hasStaticShape() &&
+         filter.getNumElements() * filter.getElementTypeBitWidth() / 8 >
+             tessel::kFilterBlockBytes;
+}
+
 /// Tiles a convolution's epilogue (the elementwise op ending its fusion
 /// group) into output rows with the convolution and the rest of the group
 /// fused into each: a row of the convolution's output is still in L1 when
@@ -219,6 +233,12 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
     return;
   SmallVector<OpFoldResult> sizes(loops, rewriter.getIndexAttr(0));
   if (tessel::walksLoopsInOrder(root)) {
+    // Not where a convolution's filter is cut into reduction blocks
+    // (tessel::kFilterBlockBytes): each row would sweep the whole filter
+    // from memory (ResNet-50's 7x7 layers, 4-9 MB filters, seven times a
+    // call), where whole, each block is read once for every row.
+    if (llvm::any_of(group, hasBlockedFilter))
+      return;
     // Every loop but the last two (a row's columns and channels) steps by
     // one.
     for (int64_t i = 0; i + 2 < loops; ++i)

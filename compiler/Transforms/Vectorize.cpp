@@ -277,10 +277,6 @@ void batchMatmulsAsConvolutions(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
-/// Bytes of filter a dense convolution's register tiles may sweep between
-/// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
-constexpr int64_t kFilterBlockBytes = 512 * 1024;
-
 /// The same for a block that is also cut across output channels: its
 /// filter rows are strided (64 of C_out floats each), which maps the block
 /// to a fraction of L2's sets; 512 KB blocks of 3x3 512->512 thrashed (100
@@ -316,7 +312,7 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
   unsigned channelLoop = kind->spatialRank + 1, firstKernelLoop = kind->spatialRank + 2;
   int64_t rows = ranges[firstKernelLoop];
   int64_t rowBytes = filterType.getNumElements() / rows * 4;
-  if (rows * rowBytes <= kFilterBlockBytes)
+  if (rows * rowBytes <= tessel::kFilterBlockBytes)
     return {};
   SmallVector<int64_t> tile(ranges.size(), 0);
   // Each block reloads and stores the register tile: blocks of a few
@@ -324,8 +320,8 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
   int64_t steps = 1;
   for (unsigned i = firstKernelLoop + 1; i < ranges.size(); ++i)
     steps *= ranges[i];
-  if (rowBytes <= kFilterBlockBytes) {
-    tile[firstKernelLoop] = divisorAtMost(rows, kFilterBlockBytes / rowBytes);
+  if (rowBytes <= tessel::kFilterBlockBytes) {
+    tile[firstKernelLoop] = divisorAtMost(rows, tessel::kFilterBlockBytes / rowBytes);
     steps *= tile[firstKernelLoop];
   } else {
     int64_t outChannels = ranges[channelLoop], inChannels = ranges.back();

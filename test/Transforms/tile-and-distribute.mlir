@@ -42,6 +42,27 @@ func.func @conv_relu(%x: tensor<1x8x8x4xf32>, %w: tensor<3x3x4x16xf32>) -> tenso
 
 // -----
 
+// A filter larger than tessel-vectorize's reduction blocks (1x1 1024->512,
+// 2 MB; 1 MB in each thread's half of the channels): the relu is not tiled
+// into output rows, each of which would sweep the thread's whole filter;
+// the conv stays whole in the thread's tile (its blocks then read the
+// filter once for all rows), the relu after it.
+// CHECK-LABEL: func @blocked_filter_rows_whole
+// CHECK: scf.forall
+// CHECK-NOT: scf.for
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x7x7x256xf32>
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+// CHECK-NOT: scf.for
+// CHECK: scf.forall.in_parallel
+func.func @blocked_filter_rows_whole(%x: tensor<1x7x7x1024xf32>, %w: tensor<1x1x1024x512xf32>) -> tensor<1x7x7x512xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x7x7x1024xf32>, tensor<1x1x1024x512xf32>) -> tensor<1x7x7x512xf32>
+  %1 = tessel.relu %0 : tensor<1x7x7x512xf32>
+  return %1 : tensor<1x7x7x512xf32>
+}
+
+// -----
+
 // Batch 1 is skipped, and so are the 5 rows, which 2 threads cannot split
 // evenly: the 6 columns are split instead, so both tiles have one shape.
 // CHECK-LABEL: func @odd_rows
