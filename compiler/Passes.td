@@ -179,7 +179,10 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     with an `scf.for`, the group fused into each row: the epilogue reads a
     row of the convolution's output while it is in L1 instead of making a
     second pass over the whole output. Groups that change layout (an
-    epilogue writing NCHW) are not, as their leading loops are not rows.
+    epilogue writing NCHW) are not, as their leading loops are not rows, nor
+    groups whose convolution's filter is larger than tessel-vectorize's
+    reduction blocks (512 KB): each row would sweep the whole filter, where
+    the blocks of a whole convolution read it once for all rows.
 
     A function whose groups iterate fewer than `min-parallel-iterations`
     times on average (the loop iterations of a group's ops summed) runs on
