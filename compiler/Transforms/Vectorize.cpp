@@ -582,6 +582,27 @@ Operation *getSlicedOp(Value value, SmallVectorImpl<tensor::ExtractSliceOp> *cha
   return value.getDefiningOp();
 }
 
+/// The offsets of the innermost slice of `chain` (plain slices, innermost
+/// first: getSlicedOp's) in the value the chain starts from, dim by dim the
+/// sum of the chain's offsets, as `map` rewrites that sum.
+SmallVector<OpFoldResult>
+getChainOffsets(RewriterBase &rewriter, Location loc, ArrayRef<tensor::ExtractSliceOp> chain,
+                function_ref<AffineExpr(unsigned dim, AffineExpr offset)> map) {
+  unsigned rank = tensor::ExtractSliceOp(chain.front()).getType().getRank();
+  SmallVector<OpFoldResult> offsets;
+  for (unsigned d = 0; d < rank; ++d) {
+    AffineExpr sum = getAffineConstantExpr(0, rewriter.getContext());
+    SmallVector<OpFoldResult> operands;
+    for (tensor::ExtractSliceOp s : chain) {
+      sum = sum + getAffineSymbolExpr(operands.size(), rewriter.getContext());
+      operands.push_back(s.getMixedOffsets()[d]);
+    }
+    offsets.push_back(affine::makeComposedFoldedAffineApply(
+        rewriter, loc, AffineMap::get(0, operands.size(), map(d, sum)), operands));
+  }
+  return offsets;
+}
+
 /// Flipped filters at least this large are read in place. Measured on
 /// ResNet's backward-data layers (docs/performance.md, 2026-12-06), all of
 /// the same FLOPs: the flipped copy, two passes over the filter per call,
@@ -636,22 +657,12 @@ void readFlippedTapsInPlace(RewriterBase &rewriter, func::FuncOp func, const Fli
           return r.value() && !isConstantIntValue(sizes[r.index()], 1);
         }))
       continue;
-    Location loc = slice.getLoc();
     rewriter.setInsertionPoint(slice);
-    SmallVector<OpFoldResult> offsets;
-    for (auto [j, c] : llvm::enumerate(reversed)) {
-      // The offset in the flip is the sum of the chain's; the tap read is
-      // c - offset.
-      AffineExpr sum = getAffineConstantExpr(c.value_or(0), rewriter.getContext());
-      SmallVector<OpFoldResult> operands;
-      for (tensor::ExtractSliceOp s : chain) {
-        AffineExpr term = getAffineSymbolExpr(operands.size(), rewriter.getContext());
-        sum = c ? sum - term : sum + term;
-        operands.push_back(s.getMixedOffsets()[j]);
-      }
-      offsets.push_back(affine::makeComposedFoldedAffineApply(
-          rewriter, loc, AffineMap::get(0, operands.size(), sum), operands));
-    }
+    // A flipped dim's tap read is c - offset.
+    SmallVector<OpFoldResult> offsets =
+        getChainOffsets(rewriter, slice.getLoc(), chain, [&](unsigned d, AffineExpr offset) {
+          return reversed[d] ? *reversed[d] - offset : offset;
+        });
     SmallVector<OpFoldResult> strides(offsets.size(), rewriter.getIndexAttr(1));
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
         slice, slice.getType(), flip.getDpsInputs()[0], offsets, sizes, strides);
@@ -679,8 +690,7 @@ void packConstantFilters(RewriterBase &rewriter, func::FuncOp func) {
   });
   llvm::DenseMap<std::pair<Operation *, int64_t>, Value> packed;
   for (linalg::LinalgOp conv : convs) {
-    OpOperand *filterOperand = conv.getDpsInputOperand(1);
-    auto slice = filterOperand->get().getDefiningOp<tensor::ExtractSliceOp>();
+    auto slice = conv.getDpsInputs()[1].getDefiningOp<tensor::ExtractSliceOp>();
     if (!slice)
       continue;
     SmallVector<tensor::ExtractSliceOp> chain;
@@ -720,22 +730,12 @@ void packConstantFilters(RewriterBase &rewriter, func::FuncOp func) {
       blocks = arith::ConstantOp::create(rewriter, constant.getLoc(), packedType,
                                          cast<TypedAttr>(attr));
     }
-    // The tile's offsets in the filter: the sums of the chain's.
-    Location loc = slice.getLoc();
+    // The tile's offsets in the filter; the last one in blocks of ct.
     rewriter.setInsertionPoint(slice);
-    SmallVector<OpFoldResult> offsets(rank);
-    for (int64_t d = 0; d < rank; ++d) {
-      AffineExpr sum = getAffineConstantExpr(0, rewriter.getContext());
-      SmallVector<OpFoldResult> operands;
-      for (tensor::ExtractSliceOp s : chain) {
-        sum = sum + getAffineSymbolExpr(operands.size(), rewriter.getContext());
-        operands.push_back(s.getMixedOffsets()[d]);
-      }
-      if (d == rank - 1)
-        sum = sum.floorDiv(ct);
-      offsets[d] = affine::makeComposedFoldedAffineApply(
-          rewriter, loc, AffineMap::get(0, operands.size(), sum), operands);
-    }
+    SmallVector<OpFoldResult> offsets =
+        getChainOffsets(rewriter, slice.getLoc(), chain, [&](unsigned d, AffineExpr offset) {
+          return d == rank - 1 ? offset.floorDiv(ct) : offset;
+        });
     SmallVector<OpFoldResult> blockOffsets{offsets.back()}, sizes{rewriter.getIndexAttr(1)};
     llvm::append_range(blockOffsets, ArrayRef(offsets).drop_back());
     blockOffsets.push_back(rewriter.getIndexAttr(0));
