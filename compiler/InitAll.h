@@ -63,6 +63,10 @@ inline void registerAllDialects(DialectRegistry &registry) {
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
                   omp::OpenMPDialect, scf::SCFDialect, tensor::TensorDialect,
                   ub::UBDialect, vector::VectorDialect>();
+  // Tessel's subset comparisons before any upstream registration that
+  // attaches upstream's (tensor's bufferization models do): an op keeps the
+  // first model of an interface attached to it.
+  registerSubsetModels(registry);
   linalg::registerTilingInterfaceExternalModels(registry);
   tensor::registerTilingInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);

@@ -73,6 +73,12 @@ constexpr llvm::StringLiteral kProfileSitesAttrName = "tessel.profile_sites";
 /// joined by " + "; empty when it has none.
 std::string getOpLabel(Location loc);
 
+/// Attaches SubsetOpInterface models to tensor's slices and vector's
+/// transfers that decide one-shot bufferization's subset comparisons as
+/// upstream's do, cheapest test first (compiler/Transforms/SubsetModels.cpp).
+/// Register before upstream's models, which are then ignored.
+void registerSubsetModels(DialectRegistry &registry);
+
 #define GEN_PASS_DECL
 #include "compiler/Passes.h.inc"
 
