@@ -310,6 +310,23 @@ def TesselBufferize : Pass<"tessel-bufferize", "::mlir::ModuleOp"> {
   ];
 }
 
+def TesselReleaseConstants : Pass<"tessel-release-constants", "::mlir::ModuleOp"> {
+  let summary = "Free the storage of constants that no op refers to any more";
+  let description = [{
+    The pipeline rewrites each weight several times (batch norms folded in
+    by `tessel-decompose`, transposed by `tessel-convert-layout`,
+    transformed by `tessel-winograd`, packed by `tessel-vectorize`), each
+    time into new storage. Between those passes this pass frees the
+    storage of the constants made while the module was being compiled that
+    no op of the module refers to any more; the next rewrite then reuses it
+    instead of faulting in fresh pages (`tessel::ConstantRecycling`,
+    `dialects/tessel/IR/Constants.h`). It does nothing unless the caller
+    compiles the module in a context of its own with constant recycling on
+    (the JIT and `tessel-compile` for model files), so in `tessel-opt` it
+    changes nothing.
+  }];
+}
+
 def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {
   let summary = "Merge kernels that differ only in scalar constants; drop unread arguments";
   let description = [{

@@ -474,6 +474,7 @@ detail::loadModelFile(const std::string &path, bool initializersAsInputs,
   mlir::tessel::registerAllDialects(registry);
   LoadedModel model;
   model.context = std::make_unique<mlir::MLIRContext>(registry);
+  model.recycling = std::make_unique<mlir::tessel::ConstantRecycling>(model.context.get());
   DiagnosticCollector diagnostics(model.context.get());
   if (isOnnxPath(path)) {
     OnnxImportOptions options;

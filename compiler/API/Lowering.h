@@ -11,6 +11,8 @@
 
 #include "tessel/Compiler.h"
 
+#include "dialects/tessel/IR/Constants.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -131,6 +133,9 @@ generateObjects(std::unique_ptr<llvm::Module> module, const TargetMachineFactory
 /// module.
 struct LoadedModel {
   std::unique_ptr<mlir::MLIRContext> context;
+  /// The context holds this module only: the pipeline may free the weights
+  /// it has rewritten and reuse their storage (tessel-release-constants).
+  std::unique_ptr<mlir::tessel::ConstantRecycling> recycling;
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 

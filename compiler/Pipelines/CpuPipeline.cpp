@@ -33,14 +33,19 @@ void mlir::tessel::buildEntryPipeline(OpPassManager &pm,
 void mlir::tessel::buildTesselToLinalgPipeline(OpPassManager &pm,
                                                const CpuPipelineOptions &) {
   // Decompositions onto the fast paths, then tessel -> linalg on tensors,
-  // elementwise chains fused into one generic.
+  // elementwise chains fused into one generic. Batch norms folded into the
+  // filters and the filters' layout change each rewrite the weights: the
+  // storage of the previous version is freed for the next between them.
+  OpPassManager &decompose = pm.nest<func::FuncOp>();
+  decompose.addPass(createTesselDecompose());
+  decompose.addPass(createCanonicalizerPass());
+  pm.addPass(createTesselReleaseConstants());
   OpPassManager &func = pm.nest<func::FuncOp>();
-  func.addPass(createTesselDecompose());
-  func.addPass(createCanonicalizerPass());
   func.addPass(createTesselConvertLayout());
   func.addPass(createTesselToLinalg());
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
+  pm.addPass(createTesselReleaseConstants());
   pm.addPass(createTesselFuseElementwise());
 }
 
@@ -52,6 +57,7 @@ void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions
     winograd.vectorBits = options.vectorBits;
     winograd.everywhere = options.winograd == WinogradMode::On;
     pm.addNestedPass<func::FuncOp>(createTesselWinograd(winograd));
+    pm.addPass(createTesselReleaseConstants());
   }
   TesselTileAndDistributeOptions tileOptions;
   tileOptions.threads = options.threads;
@@ -75,6 +81,7 @@ void mlir::tessel::buildTilePipeline(OpPassManager &pm, const CpuPipelineOptions
     pm.addNestedPass<func::FuncOp>(createTesselVectorize(vectorizeOptions));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+    pm.addPass(createTesselReleaseConstants()); // the filters it packed
   }
 }
 

@@ -6,9 +6,12 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #if __has_include(<sys/mman.h>)
 #include <sys/mman.h>
@@ -17,27 +20,9 @@
 using namespace mlir;
 using namespace mlir::tessel;
 
-char *mlir::tessel::allocateConstantStorage(size_t bytes, size_t alignment) {
-  // Megabytes go on 2 MiB pages where the kernel offers them on request:
-  // one fault per 2 MiB instead of 512, and the kernels stream the weights
-  // through fewer TLB entries.
-  constexpr size_t kHugePage = size_t{2} << 20;
-  bool huge = bytes >= kHugePage;
-  if (huge)
-    alignment = std::max(alignment, kHugePage);
-  // aligned_alloc wants a multiple of the alignment.
-  size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
-  if (rounded < bytes)
-    return nullptr;
-  auto *data = static_cast<char *>(std::aligned_alloc(alignment, rounded));
-#ifdef MADV_HUGEPAGE
-  if (data && huge)
-    ::madvise(data, rounded, MADV_HUGEPAGE); // advice: failing changes nothing
-#endif
-  return data;
-}
-
 namespace {
+
+using BlobEntry = DialectResourceBlobManager::BlobEntry;
 
 /// The storage getConstantAttr made and something still holds, by address.
 struct StorageRegistry {
@@ -52,17 +37,72 @@ StorageRegistry &getRegistry() {
   return *registry;
 }
 
+/// What ConstantRecycling scopes share: the contexts being compiled, the
+/// resources made in each since, and the freed storage waiting for reuse.
+struct Recycler {
+  std::mutex mutex;
+  /// ConstantRecycling scopes alive, over all contexts.
+  unsigned scopes = 0;
+  /// For each context with a scope, the resources getConstantAttr made in it.
+  llvm::DenseMap<MLIRContext *, std::vector<BlobEntry *>> made;
+  /// Freed storage by capacity, while a scope is alive.
+  std::multimap<size_t, char *> pool;
+};
+
+Recycler &getRecycler() {
+  static auto *recycler = new Recycler; // never destroyed, as the registry
+  return *recycler;
+}
+
+/// The bytes allocateConstantStorage reserves for `bytes` at `alignment`
+/// (raised to 2 MiB for huge pages); 0 on overflow.
+size_t getCapacity(size_t bytes, size_t &alignment) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  if (bytes >= kHugePage)
+    alignment = std::max(alignment, kHugePage);
+  // aligned_alloc wants a multiple of the alignment.
+  size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
+  return rounded < bytes ? 0 : rounded;
+}
+
 /// Storage of `bytes` that frees itself (and leaves the registry) when its
-/// last holder lets go.
+/// last holder lets go; while a ConstantRecycling scope is alive it comes
+/// from, and returns to, the pool of freed storage instead (memory already
+/// touched: no page faults).
 std::shared_ptr<const char> makeStorage(size_t bytes, size_t alignment) {
-  char *data = allocateConstantStorage(bytes, alignment);
+  size_t capacity = getCapacity(bytes, alignment);
+  if (!capacity)
+    return nullptr;
+  char *data = nullptr;
+  {
+    Recycler &recycler = getRecycler();
+    std::lock_guard<std::mutex> lock(recycler.mutex);
+    // The smallest freed chunk that fits, wasting at most half of it.
+    auto it = recycler.pool.lower_bound(capacity);
+    if (it != recycler.pool.end() && it->first / 2 <= capacity &&
+        reinterpret_cast<uintptr_t>(it->second) % alignment == 0) {
+      capacity = it->first;
+      data = it->second;
+      recycler.pool.erase(it);
+    }
+  }
+  if (!data)
+    data = allocateConstantStorage(bytes, alignment);
   if (!data)
     return nullptr;
-  std::shared_ptr<const char> storage(data, [](const char *p) {
+  std::shared_ptr<const char> storage(data, [capacity](const char *p) {
     StorageRegistry &registry = getRegistry();
     {
       std::lock_guard<std::mutex> lock(registry.mutex);
       registry.live.erase(p);
+    }
+    Recycler &recycler = getRecycler();
+    {
+      std::lock_guard<std::mutex> lock(recycler.mutex);
+      if (recycler.scopes) {
+        recycler.pool.emplace(capacity, const_cast<char *>(p));
+        return;
+      }
     }
     std::free(const_cast<char *>(p));
   });
@@ -73,6 +113,21 @@ std::shared_ptr<const char> makeStorage(size_t bytes, size_t alignment) {
 }
 
 } // namespace
+
+char *mlir::tessel::allocateConstantStorage(size_t bytes, size_t alignment) {
+  size_t capacity = getCapacity(bytes, alignment);
+  if (!capacity)
+    return nullptr;
+  auto *data = static_cast<char *>(std::aligned_alloc(alignment, capacity));
+#ifdef MADV_HUGEPAGE
+  // Megabytes go on 2 MiB pages where the kernel offers them on request:
+  // one fault per 2 MiB instead of 512, and the kernels stream the weights
+  // through fewer TLB entries (advice: failing changes nothing).
+  if (data && alignment >= (size_t{2} << 20))
+    ::madvise(data, capacity, MADV_HUGEPAGE);
+#endif
+  return data;
+}
 
 ElementsAttr
 mlir::tessel::getConstantAttr(ShapedType type, StringRef name,
@@ -94,7 +149,13 @@ mlir::tessel::getConstantAttr(ShapedType type, StringRef name,
   AsmResourceBlob blob(ArrayRef<char>(data, bytes), kAlignment,
                        [storage](void *, size_t, size_t) mutable { storage.reset(); },
                        /*dataIsMutable=*/false);
-  return DenseResourceElementsAttr::get(type, name, std::move(blob));
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  Recycler &recycler = getRecycler();
+  std::lock_guard<std::mutex> lock(recycler.mutex);
+  auto made = recycler.made.find(type.getContext());
+  if (made != recycler.made.end())
+    made->second.push_back(attr.getRawHandle().getResource());
+  return attr;
 }
 
 ElementsAttr mlir::tessel::getConstantAttr(ShapedType type, StringRef name,
@@ -110,9 +171,16 @@ std::optional<ArrayRef<char>> mlir::tessel::getConstantBytes(Attribute attr) {
       return std::nullopt;
     return dense.getRawData();
   }
-  if (auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+  if (auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr)) {
+    ShapedType type = resource.getType();
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    // A blob of another size (released storage is empty) is not this
+    // constant's bytes.
+    if (blob && type.getElementTypeBitWidth() % 8 == 0 &&
+        blob->getData().size() == static_cast<size_t>(type.getNumElements()) *
+                                      (type.getElementTypeBitWidth() / 8))
       return blob->getData();
+  }
   return std::nullopt;
 }
 
@@ -121,4 +189,65 @@ std::shared_ptr<const char> mlir::tessel::shareConstantStorage(ArrayRef<char> da
   std::lock_guard<std::mutex> lock(registry.mutex);
   auto it = registry.live.find(data.data());
   return it == registry.live.end() ? nullptr : it->second.lock();
+}
+
+ConstantRecycling::ConstantRecycling(MLIRContext *context) : context(context) {
+  Recycler &recycler = getRecycler();
+  std::lock_guard<std::mutex> lock(recycler.mutex);
+  ++recycler.scopes;
+  recycler.made[context];
+}
+
+ConstantRecycling::~ConstantRecycling() {
+  std::multimap<size_t, char *> pool;
+  {
+    Recycler &recycler = getRecycler();
+    std::lock_guard<std::mutex> lock(recycler.mutex);
+    recycler.made.erase(context);
+    if (--recycler.scopes == 0)
+      pool.swap(recycler.pool);
+  }
+  for (auto &chunk : pool)
+    std::free(chunk.second);
+}
+
+void mlir::tessel::releaseUnusedConstants(Operation *root) {
+  std::vector<BlobEntry *> made;
+  Recycler &recycler = getRecycler();
+  {
+    std::lock_guard<std::mutex> lock(recycler.mutex);
+    auto it = recycler.made.find(root->getContext());
+    if (it == recycler.made.end())
+      return;
+    made = it->second;
+  }
+  llvm::DenseSet<BlobEntry *> used;
+  root->walk([&](Operation *op) {
+    op->getAttrDictionary().walk([&](DenseResourceElementsAttr attr) {
+      used.insert(attr.getRawHandle().getResource());
+    });
+  });
+  std::vector<BlobEntry *> kept, released;
+  for (BlobEntry *entry : made) {
+    AsmResourceBlob *blob = entry->getBlob();
+    if (!blob || blob->getData().empty())
+      continue; // released before
+    if (used.contains(entry)) {
+      kept.push_back(entry);
+      continue;
+    }
+    // Only storage that no executable shares yet.
+    std::shared_ptr<const char> storage = shareConstantStorage(blob->getData());
+    (storage && storage.use_count() == 2 ? released : kept).push_back(entry);
+  }
+  {
+    std::lock_guard<std::mutex> lock(recycler.mutex);
+    auto it = recycler.made.find(root->getContext());
+    if (it != recycler.made.end())
+      it->second = std::move(kept);
+  }
+  // Outside the locks: dropping a blob returns its storage to the pool.
+  for (BlobEntry *entry : released)
+    if (AsmResourceBlob *blob = entry->getBlob(); blob && !blob->getData().empty())
+      entry->setBlob(AsmResourceBlob());
 }
