@@ -68,6 +68,8 @@ struct Entry {
   ConstPtr constant;
   const onnx::TensorProto *raw = nullptr;
   llvm::StringRef rawBytes;
+  /// The constant holding `rawBytes`, made before the nodes are converted.
+  mlir::ElementsAttr rawAttr;
 };
 
 inline OnnxTensor scalarInts(std::vector<int64_t> values, Shape shape) {
@@ -223,6 +225,9 @@ private:
   /// `e`'s value, materializing its constant (named `name` when it is an
   /// initializer) if it has none yet.
   Result<Value> materialize(Entry &e, const std::string &name);
+  /// The constant of a raw float32 initializer (null when out of memory);
+  /// thread-safe.
+  mlir::ElementsAttr makeRawAttr(const Entry &e, const std::string &name);
   /// Decodes `e.raw` into `e.constant`.
   Status decode(Entry &e);
   mlir::DenseI64ArrayAttr i64s(llvm::ArrayRef<int64_t> values) {
