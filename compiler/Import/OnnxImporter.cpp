@@ -20,6 +20,7 @@
 #include "mlir/IR/Threading.h"
 
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -292,11 +293,11 @@ Status Importer::decode(Entry &e) {
   return Status();
 }
 
-mlir::ElementsAttr Importer::makeRawAttr(const Entry &e, const std::string &name) {
+mlir::ElementsAttr Importer::makeRawAttr(const Entry &e, const std::string &resource) {
   // Raw float32 bytes are the element attribute's own layout.
   std::vector<int64_t> shape(e.raw->dims().begin(), e.raw->dims().end());
   auto type = mlir::RankedTensorType::get(shape, mlir::Float32Type::get(&context));
-  return mt::getConstantAttr(type, resourceName(name),
+  return mt::getConstantAttr(type, resource,
                              llvm::ArrayRef<char>(e.rawBytes.data(), e.rawBytes.size()));
 }
 
@@ -304,7 +305,7 @@ Result<Value> Importer::materialize(Entry &e, const std::string &name) {
   if (e.value)
     return e.value;
   if (e.raw && (e.rawAttr || !e.constant)) {
-    mlir::ElementsAttr attr = e.rawAttr ? e.rawAttr : makeRawAttr(e, name);
+    mlir::ElementsAttr attr = e.rawAttr ? e.rawAttr : makeRawAttr(e, resourceName(name));
     if (!attr)
       return Status::error(llvm::formatv("{0}: out of memory for the {1} bytes of "
                                          "initializer '{2}'",
@@ -652,12 +653,20 @@ Importer::run(const onnx::ModelProto &model, llvm::ArrayRef<llvm::StringRef> cut
   // The weights that nodes read are copied into their constants' storage
   // on every core first: the copies fault in fresh pages, which a VM's
   // host backs slowly (VGG-16's 528 MB took 0.15-1.9 s on one thread).
-  std::vector<std::pair<const std::string *, Entry *>> raws;
-  for (auto &[valueName, entry] : values)
-    if (entry.raw && !entry.value && consumed.count(valueName))
-      raws.emplace_back(&valueName, &entry);
-  mlir::parallelForEach(&context, raws, [&](const std::pair<const std::string *, Entry *> &raw) {
-    raw.second->rawAttr = makeRawAttr(*raw.second, *raw.first);
+  // Their resource names are made unique here, in order, so that they do
+  // not depend on which thread creates its constant first.
+  std::vector<std::pair<std::string, Entry *>> raws;
+  llvm::StringSet<> resourceNames;
+  for (auto &[valueName, entry] : values) {
+    if (!entry.raw || entry.value || !consumed.count(valueName))
+      continue;
+    std::string resource = resourceName(valueName);
+    for (int n = 1; !resourceNames.insert(resource).second; ++n)
+      resource = resourceName(valueName) + "_" + std::to_string(n);
+    raws.emplace_back(std::move(resource), &entry);
+  }
+  mlir::parallelForEach(&context, raws, [&](const std::pair<std::string, Entry *> &raw) {
+    raw.second->rawAttr = makeRawAttr(*raw.second, raw.first);
   });
   for (const onnx::NodeProto &n : graph.node()) {
     node = &n;

@@ -225,9 +225,9 @@ private:
   /// `e`'s value, materializing its constant (named `name` when it is an
   /// initializer) if it has none yet.
   Result<Value> materialize(Entry &e, const std::string &name);
-  /// The constant of a raw float32 initializer (null when out of memory);
-  /// thread-safe.
-  mlir::ElementsAttr makeRawAttr(const Entry &e, const std::string &name);
+  /// The constant of a raw float32 initializer, a resource named after
+  /// `resource` (null when out of memory); thread-safe.
+  mlir::ElementsAttr makeRawAttr(const Entry &e, const std::string &resource);
   /// Decodes `e.raw` into `e.constant`.
   Status decode(Entry &e);
   mlir::DenseI64ArrayAttr i64s(llvm::ArrayRef<int64_t> values) {
