@@ -78,15 +78,25 @@ std::optional<SmallVector<Bound>> getBounds(Operation *op) {
   return bounds;
 }
 
-/// Upstream's default answer, for a candidate these models do not know.
-bool areEquivalentByConstraints(SubsetOpInterface op, SubsetOpInterface candidate) {
+/// The slices `op` and `candidate` access, when both are known and of one
+/// rank.
+std::optional<std::pair<HyperrectangularSlice, HyperrectangularSlice>>
+getSlices(SubsetOpInterface op, SubsetOpInterface candidate) {
   FailureOr<HyperrectangularSlice> slice = op.getAccessedHyperrectangularSlice();
   FailureOr<HyperrectangularSlice> other = candidate.getAccessedHyperrectangularSlice();
   if (failed(slice) || failed(other) ||
       slice->getMixedOffsets().size() != other->getMixedOffsets().size())
+    return std::nullopt;
+  return std::make_pair(*slice, *other);
+}
+
+/// Upstream's default answer, for a candidate these models do not know.
+bool areEquivalentByConstraints(SubsetOpInterface op, SubsetOpInterface candidate) {
+  auto slices = getSlices(op, candidate);
+  if (!slices)
     return false;
-  FailureOr<bool> equivalent =
-      ValueBoundsConstraintSet::areEquivalentSlices(op->getContext(), *slice, *other);
+  FailureOr<bool> equivalent = ValueBoundsConstraintSet::areEquivalentSlices(
+      op->getContext(), slices->first, slices->second);
   return succeeded(equivalent) && *equivalent;
 }
 
@@ -138,13 +148,11 @@ struct FastSubsetModel : SubsetOpInterface::ExternalModel<FastSubsetModel<OpTy>,
     auto subset = cast<SubsetOpInterface>(op);
     if (!equivalenceFn(subset.getTensorContainer(), candidate.getTensorContainer()))
       return false;
-    FailureOr<HyperrectangularSlice> slice = subset.getAccessedHyperrectangularSlice();
-    FailureOr<HyperrectangularSlice> other = candidate.getAccessedHyperrectangularSlice();
-    if (failed(slice) || failed(other) ||
-        slice->getMixedOffsets().size() != other->getMixedOffsets().size())
+    auto slices = getSlices(subset, candidate);
+    if (!slices)
       return false;
-    FailureOr<bool> overlapping =
-        ValueBoundsConstraintSet::areOverlappingSlices(op->getContext(), *slice, *other);
+    FailureOr<bool> overlapping = ValueBoundsConstraintSet::areOverlappingSlices(
+        op->getContext(), slices->first, slices->second);
     return succeeded(overlapping) && !*overlapping;
   }
 };
