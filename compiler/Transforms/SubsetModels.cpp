@@ -67,8 +67,7 @@ std::optional<SmallVector<Bound>> getBounds(Operation *op) {
   auto xfer = dyn_cast<VectorTransferOpInterface>(op);
   if (!xfer)
     return std::nullopt;
-  // As upstream's model for transfers: the indices, the chunk the vector
-  // covers, unit strides.
+  // As getAccessedHyperrectangularSlice reads a transfer.
   for (Value index : xfer.getIndices())
     bounds.push_back(Bound::of(index));
   for (int64_t size : xfer.getTransferChunkAccessed())
@@ -102,17 +101,19 @@ bool areEquivalentByConstraints(SubsetOpInterface op, SubsetOpInterface candidat
 
 template <typename OpTy>
 struct FastSubsetModel : SubsetOpInterface::ExternalModel<FastSubsetModel<OpTy>, OpTy> {
+  // Upstream's slices: the op's own for tensor slices; for transfers the
+  // indices and the chunk the vector covers, unit strides.
   FailureOr<HyperrectangularSlice> getAccessedHyperrectangularSlice(Operation *op) const {
-    std::optional<SmallVector<Bound>> bounds = getBounds(op);
-    MLIRContext *ctx = op->getContext();
-    size_t rank = bounds->size() / 3;
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    for (size_t i = 0; i < rank; ++i) {
-      offsets.push_back((*bounds)[i].toOpFoldResult(ctx));
-      sizes.push_back((*bounds)[rank + i].toOpFoldResult(ctx));
-      strides.push_back((*bounds)[2 * rank + i].toOpFoldResult(ctx));
-    }
-    return HyperrectangularSlice(offsets, sizes, strides);
+    if (auto slice = dyn_cast<OffsetSizeAndStrideOpInterface>(op))
+      return HyperrectangularSlice(slice);
+    auto xfer = cast<VectorTransferOpInterface>(op);
+    Builder b(op->getContext());
+    SmallVector<OpFoldResult> offsets(xfer.getIndices().begin(), xfer.getIndices().end());
+    SmallVector<OpFoldResult> sizes = llvm::map_to_vector(
+        xfer.getTransferChunkAccessed(), [&](int64_t size) -> OpFoldResult {
+          return b.getIndexAttr(size);
+        });
+    return HyperrectangularSlice(offsets, sizes);
   }
 
   bool operatesOnEquivalentSubset(Operation *op, SubsetOpInterface candidate,

@@ -41,11 +41,10 @@ StorageRegistry &getRegistry() {
 /// resources made in each since, and the freed storage waiting for reuse.
 struct Recycler {
   std::mutex mutex;
-  /// ConstantRecycling scopes alive, over all contexts.
-  unsigned scopes = 0;
-  /// For each context with a scope, the resources getConstantAttr made in it.
+  /// For each context with a ConstantRecycling (one each), the resources
+  /// getConstantAttr made in it.
   llvm::DenseMap<MLIRContext *, std::vector<BlobEntry *>> made;
-  /// Freed storage by capacity, while a scope is alive.
+  /// Freed storage by capacity, while a ConstantRecycling is alive.
   std::multimap<size_t, char *> pool;
 };
 
@@ -63,6 +62,20 @@ size_t getCapacity(size_t bytes, size_t &alignment) {
   // aligned_alloc wants a multiple of the alignment.
   size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
   return rounded < bytes ? 0 : rounded;
+}
+
+/// `capacity` bytes (getCapacity's) at `alignment`, on transparent huge
+/// pages when aligned to them.
+char *allocateChunk(size_t capacity, size_t alignment) {
+  auto *data = static_cast<char *>(std::aligned_alloc(alignment, capacity));
+#ifdef MADV_HUGEPAGE
+  // Megabytes go on 2 MiB pages where the kernel offers them on request:
+  // one fault per 2 MiB instead of 512, and the kernels stream the weights
+  // through fewer TLB entries (advice: failing changes nothing).
+  if (data && alignment >= (size_t{2} << 20))
+    ::madvise(data, capacity, MADV_HUGEPAGE);
+#endif
+  return data;
 }
 
 /// Storage of `bytes` that frees itself (and leaves the registry) when its
@@ -87,7 +100,7 @@ std::shared_ptr<const char> makeStorage(size_t bytes, size_t alignment) {
     }
   }
   if (!data)
-    data = allocateConstantStorage(bytes, alignment);
+    data = allocateChunk(capacity, alignment);
   if (!data)
     return nullptr;
   std::shared_ptr<const char> storage(data, [capacity](const char *p) {
@@ -99,7 +112,7 @@ std::shared_ptr<const char> makeStorage(size_t bytes, size_t alignment) {
     Recycler &recycler = getRecycler();
     {
       std::lock_guard<std::mutex> lock(recycler.mutex);
-      if (recycler.scopes) {
+      if (!recycler.made.empty()) {
         recycler.pool.emplace(capacity, const_cast<char *>(p));
         return;
       }
@@ -116,17 +129,7 @@ std::shared_ptr<const char> makeStorage(size_t bytes, size_t alignment) {
 
 char *mlir::tessel::allocateConstantStorage(size_t bytes, size_t alignment) {
   size_t capacity = getCapacity(bytes, alignment);
-  if (!capacity)
-    return nullptr;
-  auto *data = static_cast<char *>(std::aligned_alloc(alignment, capacity));
-#ifdef MADV_HUGEPAGE
-  // Megabytes go on 2 MiB pages where the kernel offers them on request:
-  // one fault per 2 MiB instead of 512, and the kernels stream the weights
-  // through fewer TLB entries (advice: failing changes nothing).
-  if (data && alignment >= (size_t{2} << 20))
-    ::madvise(data, capacity, MADV_HUGEPAGE);
-#endif
-  return data;
+  return capacity ? allocateChunk(capacity, alignment) : nullptr;
 }
 
 ElementsAttr
@@ -194,7 +197,6 @@ std::shared_ptr<const char> mlir::tessel::shareConstantStorage(ArrayRef<char> da
 ConstantRecycling::ConstantRecycling(MLIRContext *context) : context(context) {
   Recycler &recycler = getRecycler();
   std::lock_guard<std::mutex> lock(recycler.mutex);
-  ++recycler.scopes;
   recycler.made[context];
 }
 
@@ -204,7 +206,7 @@ ConstantRecycling::~ConstantRecycling() {
     Recycler &recycler = getRecycler();
     std::lock_guard<std::mutex> lock(recycler.mutex);
     recycler.made.erase(context);
-    if (--recycler.scopes == 0)
+    if (recycler.made.empty())
       pool.swap(recycler.pool);
   }
   for (auto &chunk : pool)
@@ -248,6 +250,5 @@ void mlir::tessel::releaseUnusedConstants(Operation *root) {
   }
   // Outside the locks: dropping a blob returns its storage to the pool.
   for (BlobEntry *entry : released)
-    if (AsmResourceBlob *blob = entry->getBlob(); blob && !blob->getData().empty())
-      entry->setBlob(AsmResourceBlob());
+    entry->setBlob(AsmResourceBlob());
 }
