@@ -182,7 +182,12 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     epilogue writing NCHW) are not, as their leading loops are not rows, nor
     groups whose convolution's filter is larger than tessel-vectorize's
     reduction blocks (512 KB): each row would sweep the whole filter, where
-    the blocks of a whole convolution read it once for all rows.
+    the blocks of a whole convolution read it once for all rows. A filter
+    gradient (a convolution over the batch whose `[C_in, kh, kw, C_out]`
+    result is copied into the filter's layout) is tiled along C_in with the
+    convolution fused, so that each tile is copied while in cache: by two
+    into HWIO, by 16 into OIHW, whose copy is then 16x16 transposes writing
+    whole cache lines of OIHW rows (see tessel-lower-vectors).
 
     A function whose groups iterate fewer than `min-parallel-iterations`
     times on average (the loop iterations of a group's ops summed) runs on
@@ -662,7 +667,11 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
     elements (tessel-vectorize's transposing copies, and the transposed
     reads of its 16x16 elementwise tiles, lowered to transposes first)
     lower to upstream's AVX-512 shuffle network; other transposes element
-    by element.
+    by element. In a function with a register tile (a contraction or FMA),
+    a 16x16 transpose written whole into an argument of 1 MB or more (a
+    filter gradient copied into OIHW) is written row by row with
+    non-temporal stores: the lines go to memory without first being read
+    from it.
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }

@@ -244,26 +244,37 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
     for (int64_t i = 0; i + 2 < loops; ++i)
       sizes[i] = rewriter.getIndexAttr(1);
   } else {
-    // A copy of the convolution's output into another order of its leading
-    // dims, its innermost kept (a filter gradient [C_in, kh, kw, C_out]
-    // into HWIO): tiled along the output's first dim, by as many as a
-    // register tile takes images where they divide it, so that each tile
-    // of the convolution (a few kernel taps by C_out) is copied from L1
+    // A copy of the convolution's output into another order of its dims (a
+    // filter gradient [C_in, kh, kw, C_out] into HWIO or OIHW), tiled along
+    // the convolution's first dim so that each tile of it (a few images,
+    // here input channels, by kernel taps by C_out) is copied from cache
     // instead of the whole gradient being written, read back and written
-    // again.
+    // again. Where the innermost dim is kept (HWIO), by as many as a
+    // register tile takes images where they divide it. Where it moves
+    // (OIHW: C_out first), by 16: the copy is then 16x16 transposes whose
+    // rows are whole cache lines of an OIHW row (16 input channels' taps
+    // are contiguous in it), streamed to memory by tessel-lower-vectors;
+    // written a vector of output channels at a time, each vector touched
+    // 16 lines (ResNet-18's 3x3 512->512 filter gradients at 2x2 took
+    // 1.8-2.0 ms a call, 4.7 GB/s).
     if (root.getNumDpsInputs() != 1)
       return;
     OpOperand *input = root.getDpsInputOperand(0);
     AffineMap map = root.getMatchingIndexingMap(input);
-    if (!input->get().getDefiningOp<linalg::ConvolutionOpInterface>() ||
-        !map.isPermutation() || map.getDimPosition(loops - 1) != loops - 1)
+    if (!input->get().getDefiningOp<linalg::ConvolutionOpInterface>() || !map.isPermutation())
       return;
     unsigned first = map.getDimPosition(0);
     int64_t extent = root.getStaticLoopRanges()[first];
     if (ShapedType::isDynamic(extent))
       return;
-    int64_t images = tessel::kRegisterTileImages;
-    sizes[first] = rewriter.getIndexAttr(extent % images == 0 ? images : 1);
+    if (map.getDimPosition(loops - 1) == loops - 1) {
+      int64_t images = tessel::kRegisterTileImages;
+      sizes[first] = rewriter.getIndexAttr(extent % images == 0 ? images : 1);
+    } else if (map.getDimPosition(loops - 1) == 0 && extent % kLineElements == 0) {
+      sizes[first] = rewriter.getIndexAttr(kLineElements);
+    } else {
+      return;
+    }
   }
   (void)tileAndFuse(rewriter, root, sizes, scf::SCFTilingOptions::LoopType::ForOp, group);
 }

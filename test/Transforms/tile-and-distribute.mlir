@@ -225,6 +225,25 @@ func.func @filter_gradient_rows(%x: tensor<1x6x6x32xf32>, %dy: tensor<1x6x6x64xf
 
 // -----
 
+// Into OIHW the copy moves C_out to the front: within each thread's output
+// channels it is tiled 16 input channels at a time, each [16, 3, 3, 32]
+// tile of the convolution transposed into [32, 16, 3, 3] (16x16 transposes
+// writing whole cache lines of OIHW rows once vectorized).
+// GRAD-LABEL: func @filter_gradient_oihw
+// GRAD: scf.forall (%{{.+}}) = (0) to (64) step (32)
+// GRAD: scf.for %[[C:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// GRAD: linalg.fill {{.*}} -> tensor<16x3x3x32xf32>
+// GRAD: %[[G:.+]] = linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<16x3x3x32xf32>
+// GRAD: linalg.transpose ins(%[[G]] : tensor<16x3x3x32xf32>) outs(%{{.+}} : tensor<32x16x3x3xf32>) permutation = [3, 0, 1, 2]
+// GRAD: tensor.insert_slice %{{.+}}[0, %[[C]], 0, 0] [32, 16, 3, 3]
+func.func @filter_gradient_oihw(%x: tensor<1x6x6x32xf32>, %dy: tensor<1x6x6x64xf32>) -> tensor<64x32x3x3xf32> {
+  %w = tessel.conv_backward_filter %x, %dy layout nhwc, oihw {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>}
+         : (tensor<1x6x6x32xf32>, tensor<1x6x6x64xf32>) -> tensor<64x32x3x3xf32>
+  return %w : tensor<64x32x3x3xf32>
+}
+
+// -----
+
 // Squeeze-and-excitation's scaling of the channels feeds a 1x1 stride-1
 // convolution (the projection): each row tile computes its own input row
 // from the unscaled tensor, so the scaled tensor is never written whole.
