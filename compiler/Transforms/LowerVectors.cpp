@@ -89,7 +89,10 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
   /// a buffer the kernel only produces). Plain stores first read each line
   /// from memory (45 MB of filter gradients a step of ResNet-18's
   /// gradient): 4.2-5.8 -> 2.3-2.6 ms per run for its three 3x3 512->512
-  /// filter gradients (docs/performance.md).
+  /// filter gradients (docs/performance.md). Such stores are weakly
+  /// ordered: the kernel's readers are the caller and the next kernels,
+  /// after the parallel region's join, whose atomics (locked instructions
+  /// on x86, barriers on AArch64) order them first.
   void streamTransposedResults() {
     constexpr int64_t kStreamBytes = 1 << 20;
     bool hasRegisterTile = false;

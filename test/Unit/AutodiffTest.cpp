@@ -441,108 +441,80 @@ TEST(Autodiff, Convolutions) {
                           {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1, false));
 }
 
+namespace {
+
+/// A 3x3 OIHW filter gradient (padding 1) checked against the naive
+/// reference on one and two threads: for sizes too large for finite
+/// differences.
+struct FilterGradientCase {
+  const char *name;
+  Layout layout;
+  int64_t n, cin, cout, size, stride;
+};
+
+void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
+  SCOPED_TRACE(k.name);
+  std::mt19937 rng(seed);
+  Shape xShape = reference::activationShape(k.layout, k.n, k.cin, {k.size, k.size});
+  Shape wShape = {k.cout, k.cin, 3, 3};
+  Tensor x = reference::randomTensor(xShape, rng), w = reference::randomTensor(wShape, rng);
+  Graph g(k.name);
+  Value xv = g.input("x", xShape), wv = g.input("w", wShape);
+  ConvOptions o;
+  o.layout = k.layout;
+  o.filterLayout = FilterLayout::OIHW;
+  o.strides = {k.stride, k.stride};
+  o.padding = {1, 1, 1, 1};
+  Value y = g.conv(xv, wv, o);
+  Shape yShape = g.shape(y);
+  Tensor v = reference::randomTensor(yShape, rng);
+  Value loss = g.sum(g.mul(y, g.input("cotangent", yShape)), std::nullopt);
+  g.output("loss", loss);
+  auto grads = gradient(g, loss, {wv});
+  ASSERT_TRUE(grads) << grads.status().message();
+  reference::ConvSpec spec{k.layout, false, {k.stride, k.stride}, {1, 1}, {1, 1}, {1, 1}, 1};
+  Tensor want = naiveConvGradients(x, w, v, spec)[1];
+  for (unsigned threads : {1u, 2u}) {
+    CompileOptions options;
+    options.threads = threads;
+    auto exe = compile(*grads, options);
+    ASSERT_TRUE(exe) << exe.status().message();
+    auto outputs = exe->run({x, w, v});
+    ASSERT_TRUE(outputs) << outputs.status().message();
+    ASSERT_EQ(outputs->size(), 2u);
+    expectClose(std::string("d loss / d w on ") + std::to_string(threads) +
+                    " threads vs the naive gradient",
+                (*outputs)[1], std::vector<double>(want.data(), want.data() + want.numElements()),
+                1e-4);
+  }
+}
+
+} // namespace
+
 /// Filter gradients whose output gradient is larger than L2 (over 512 KB)
 /// are computed in blocks of its rows (tessel-vectorize's reduction
-/// blocks); sizes too large for finite differences, checked against the
-/// naive reference, on one and two threads.
+/// blocks).
 TEST(Autodiff, FilterGradientsOfLargeMaps) {
   using L = Layout;
-  struct Case {
-    const char *name;
-    Layout layout;
-    int64_t n, cin, cout, size, stride;
-  };
-  for (const Case &k : {Case{"nhwc_stride1", L::NHWC, 4, 8, 64, 30, 1},
-                        Case{"nchw_stride2", L::NCHW, 4, 4, 64, 60, 2},
-                        Case{"nhwc_stride2_odd_rows", L::NHWC, 8, 3, 64, 42, 2}}) {
-    SCOPED_TRACE(k.name);
-    std::mt19937 rng(11);
-    Shape xShape = reference::activationShape(k.layout, k.n, k.cin, {k.size, k.size});
-    Shape wShape = {k.cout, k.cin, 3, 3};
-    Tensor x = reference::randomTensor(xShape, rng), w = reference::randomTensor(wShape, rng);
-    Graph g(k.name);
-    Value xv = g.input("x", xShape), wv = g.input("w", wShape);
-    ConvOptions o;
-    o.layout = k.layout;
-    o.filterLayout = FilterLayout::OIHW;
-    o.strides = {k.stride, k.stride};
-    o.padding = {1, 1, 1, 1};
-    Value y = g.conv(xv, wv, o);
-    Shape yShape = g.shape(y);
-    Tensor v = reference::randomTensor(yShape, rng);
-    Value loss = g.sum(g.mul(y, g.input("cotangent", yShape)), std::nullopt);
-    g.output("loss", loss);
-    auto grads = gradient(g, loss, {wv});
-    ASSERT_TRUE(grads) << grads.status().message();
-    reference::ConvSpec spec{k.layout, false, {k.stride, k.stride}, {1, 1}, {1, 1}, {1, 1}, 1};
-    Tensor want = naiveConvGradients(x, w, v, spec)[1];
-    for (unsigned threads : {1u, 2u}) {
-      CompileOptions options;
-      options.threads = threads;
-      auto exe = compile(*grads, options);
-      ASSERT_TRUE(exe) << exe.status().message();
-      auto outputs = exe->run({x, w, v});
-      ASSERT_TRUE(outputs) << outputs.status().message();
-      ASSERT_EQ(outputs->size(), 2u);
-      expectClose(std::string("d loss / d w on ") + std::to_string(threads) +
-                      " threads vs the naive gradient",
-                  (*outputs)[1], std::vector<double>(want.data(), want.data() + want.numElements()),
-                  1e-4);
-    }
-  }
+  for (const FilterGradientCase &k :
+       {FilterGradientCase{"nhwc_stride1", L::NHWC, 4, 8, 64, 30, 1},
+        FilterGradientCase{"nchw_stride2", L::NCHW, 4, 4, 64, 60, 2},
+        FilterGradientCase{"nhwc_stride2_odd_rows", L::NHWC, 8, 3, 64, 42, 2}})
+    expectNaiveFilterGradient(k, 11);
 }
 
 /// OIHW filter gradients are copied out of the convolution 16 input
 /// channels at a time by 16x16 transposes, streamed to memory (non-temporal
-/// stores) where the gradient is 1 MB or more: checked against the naive
-/// reference on one and two threads, on both sides of that size, with an
-/// input channel count 16 does not divide beside them.
+/// stores) where the gradient is 1 MB or more: both sides of that size, and
+/// an input channel count 16 does not divide.
 TEST(Autodiff, FilterGradientsIntoOihw) {
   using L = Layout;
-  struct Case {
-    const char *name;
-    Layout layout;
-    int64_t n, cin, cout, size, stride;
-  };
-  for (const Case &k : {Case{"nchw_streamed", L::NCHW, 1, 64, 512, 2, 1},
-                        Case{"nhwc_streamed_stride2", L::NHWC, 2, 32, 1024, 5, 2},
-                        Case{"nhwc_cached", L::NHWC, 2, 32, 48, 6, 1},
-                        Case{"nchw_24_channels", L::NCHW, 1, 24, 64, 4, 1}}) {
-    SCOPED_TRACE(k.name);
-    std::mt19937 rng(5);
-    Shape xShape = reference::activationShape(k.layout, k.n, k.cin, {k.size, k.size});
-    Shape wShape = {k.cout, k.cin, 3, 3};
-    Tensor x = reference::randomTensor(xShape, rng), w = reference::randomTensor(wShape, rng);
-    Graph g(k.name);
-    Value xv = g.input("x", xShape), wv = g.input("w", wShape);
-    ConvOptions o;
-    o.layout = k.layout;
-    o.filterLayout = FilterLayout::OIHW;
-    o.strides = {k.stride, k.stride};
-    o.padding = {1, 1, 1, 1};
-    Value y = g.conv(xv, wv, o);
-    Shape yShape = g.shape(y);
-    Tensor v = reference::randomTensor(yShape, rng);
-    Value loss = g.sum(g.mul(y, g.input("cotangent", yShape)), std::nullopt);
-    g.output("loss", loss);
-    auto grads = gradient(g, loss, {wv});
-    ASSERT_TRUE(grads) << grads.status().message();
-    reference::ConvSpec spec{k.layout, false, {k.stride, k.stride}, {1, 1}, {1, 1}, {1, 1}, 1};
-    Tensor want = naiveConvGradients(x, w, v, spec)[1];
-    for (unsigned threads : {1u, 2u}) {
-      CompileOptions options;
-      options.threads = threads;
-      auto exe = compile(*grads, options);
-      ASSERT_TRUE(exe) << exe.status().message();
-      auto outputs = exe->run({x, w, v});
-      ASSERT_TRUE(outputs) << outputs.status().message();
-      ASSERT_EQ(outputs->size(), 2u);
-      expectClose(std::string("d loss / d w on ") + std::to_string(threads) +
-                      " threads vs the naive gradient",
-                  (*outputs)[1], std::vector<double>(want.data(), want.data() + want.numElements()),
-                  1e-4);
-    }
-  }
+  for (const FilterGradientCase &k :
+       {FilterGradientCase{"nchw_streamed", L::NCHW, 1, 64, 512, 2, 1},
+        FilterGradientCase{"nhwc_streamed_stride2", L::NHWC, 2, 32, 1024, 5, 2},
+        FilterGradientCase{"nhwc_cached", L::NHWC, 2, 32, 48, 6, 1},
+        FilterGradientCase{"nchw_24_channels", L::NCHW, 1, 24, 64, 4, 1}})
+    expectNaiveFilterGradient(k, 5);
 }
 
 TEST(Autodiff, TransposedConvolutions) {
