@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -95,32 +96,26 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
   /// on x86, barriers on AArch64) order them first.
   void streamTransposedResults() {
     constexpr int64_t kStreamBytes = 1 << 20;
-    bool hasRegisterTile = false;
-    getOperation()->walk([&](vector::ContractionOp) { hasRegisterTile = true; });
-    getOperation()->walk([&](vector::FMAOp) { hasRegisterTile = true; });
+    bool hasRegisterTile = getOperation()
+                               ->walk([](Operation *op) {
+                                 return isa<vector::ContractionOp, vector::FMAOp>(op)
+                                            ? WalkResult::interrupt()
+                                            : WalkResult::advance();
+                               })
+                               .wasInterrupted();
     if (!hasRegisterTile)
       return;
     SmallVector<vector::TransferWriteOp> writes;
     getOperation()->walk([&](vector::TransferWriteOp write) {
       VectorType type = write.getVectorType();
-      auto memref = dyn_cast<MemRefType>(write.getBase().getType());
+      auto view = dyn_cast<MemRefType>(write.getBase().getType());
       if (type.getShape() != ArrayRef<int64_t>{16, 16} || !type.getElementType().isF32() ||
-          write.getMask() || !memref || !write.getPermutationMap().isMinorIdentity() ||
+          write.getMask() || !view || !view.isLastDimUnitStride() ||
+          !write.getPermutationMap().isMinorIdentity() ||
           !write.getValueToStore().getDefiningOp<vector::TransposeOp>() ||
           !llvm::all_of(write.getInBoundsValues(), [](bool b) { return b; }))
         return;
-      // The buffer the view is of.
-      Value buffer = write.getBase();
-      while (Operation *view = buffer.getDefiningOp()) {
-        if (auto subview = dyn_cast<memref::SubViewOp>(view))
-          buffer = subview.getSource();
-        else if (auto collapse = dyn_cast<memref::CollapseShapeOp>(view))
-          buffer = collapse.getSrc();
-        else if (auto expand = dyn_cast<memref::ExpandShapeOp>(view))
-          buffer = expand.getSrc();
-        else
-          break;
-      }
+      auto buffer = memref::skipViewLikeOps(cast<TypedValue<MemRefType>>(write.getBase()));
       auto bufferType = dyn_cast<MemRefType>(buffer.getType());
       if (isa<BlockArgument>(buffer) && bufferType && bufferType.hasStaticShape() &&
           bufferType.getNumElements() * 4 >= kStreamBytes)
@@ -129,13 +124,15 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
     for (vector::TransferWriteOp write : writes) {
       OpBuilder b(write);
       Location loc = write.getLoc();
+      // The vector's rows run along the view's next-to-last dim.
       SmallVector<Value> indices(write.getIndices());
-      Value first = indices[0];
+      Value &rowIndex = indices[indices.size() - 2];
+      Value first = rowIndex;
       for (int64_t row = 0; row < 16; ++row) {
         Value value = vector::ExtractOp::create(b, loc, write.getValueToStore(),
                                                 ArrayRef<int64_t>{row});
-        indices[0] = arith::AddIOp::create(b, loc, first,
-                                           arith::ConstantIndexOp::create(b, loc, row));
+        rowIndex = arith::AddIOp::create(b, loc, first,
+                                         arith::ConstantIndexOp::create(b, loc, row));
         vector::StoreOp::create(b, loc, value, write.getBase(), indices)
             .setNontemporal(true);
       }
