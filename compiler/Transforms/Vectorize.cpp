@@ -119,22 +119,31 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
     return vectors * (w + inputs + taps);
   };
   int64_t channelTile = 1, width = 1, best = 0;
-  for (int64_t c : {64, 32, 16, 8}) {
-    if (channels % c != 0)
-      continue;
-    int64_t vectors = llvm::divideCeil(c, lanes);
-    int64_t w = divisorAtMost(columns, std::min<int64_t>(8, accumulators / vectors));
-    if (depthwise)
-      while (w > 1 && depthwiseRegisters(w, vectors) > registers)
-        w = divisorAtMost(columns, w - 1);
-    if (depthwise && depthwiseRegisters(w, vectors) > registers)
-      continue;
-    if (w * vectors > best) {
-      best = w * vectors;
-      channelTile = c;
-      width = w;
+  auto chooseChannelsAndColumns = [&](bool wholeRows) {
+    for (int64_t c : {64, 32, 16, 8}) {
+      if (channels % c != 0)
+        continue;
+      int64_t vectors = llvm::divideCeil(c, lanes);
+      int64_t w = divisorAtMost(columns, std::min<int64_t>(8, accumulators / vectors));
+      if (wholeRows)
+        while (w > 1 && depthwiseRegisters(w, vectors) > registers)
+          w = divisorAtMost(columns, w - 1);
+      if (wholeRows && depthwiseRegisters(w, vectors) > registers)
+        continue;
+      if (w * vectors > best) {
+        best = w * vectors;
+        channelTile = c;
+        width = w;
+      }
     }
-  }
+  };
+  chooseChannelsAndColumns(/*wholeRows=*/depthwise);
+  // Rows too long to hold whole (a depthwise filter gradient's taps are the
+  // output gradient's columns; a pool's window as wide as its input) are
+  // taken a tap at a step, the accumulators still channel vectors.
+  bool wholeRows = depthwise && best > 0;
+  if (best == 0 && depthwise)
+    chooseChannelsAndColumns(/*wholeRows=*/false);
   if (best == 0) {
     channelTile = channels <= 64 ? channels : 1;
     width = divisorAtMost(columns, 4);
@@ -143,7 +152,7 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   SmallVector<int64_t> tile(ranges.size(), 1);
   tile[spatialRank] = width;
   tile[channelLoop] = channelTile;
-  if (depthwise && best > 0)
+  if (wholeRows)
     tile.back() = 0; // the kernel row whole
   if (!depthwise) {
     // Where the registers hold twice the tile (a filter gradient's 3 taps,

@@ -450,13 +450,14 @@ struct FilterGradientCase {
   const char *name;
   Layout layout;
   int64_t n, cin, cout, size, stride;
+  int64_t groups = 1;
 };
 
 void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
   SCOPED_TRACE(k.name);
   std::mt19937 rng(seed);
   Shape xShape = reference::activationShape(k.layout, k.n, k.cin, {k.size, k.size});
-  Shape wShape = {k.cout, k.cin, 3, 3};
+  Shape wShape = {k.cout, k.cin / k.groups, 3, 3};
   Tensor x = reference::randomTensor(xShape, rng), w = reference::randomTensor(wShape, rng);
   Graph g(k.name);
   Value xv = g.input("x", xShape), wv = g.input("w", wShape);
@@ -465,6 +466,7 @@ void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
   o.filterLayout = FilterLayout::OIHW;
   o.strides = {k.stride, k.stride};
   o.padding = {1, 1, 1, 1};
+  o.groups = k.groups;
   Value y = g.conv(xv, wv, o);
   Shape yShape = g.shape(y);
   Tensor v = reference::randomTensor(yShape, rng);
@@ -472,7 +474,8 @@ void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
   g.output("loss", loss);
   auto grads = gradient(g, loss, {wv});
   ASSERT_TRUE(grads) << grads.status().message();
-  reference::ConvSpec spec{k.layout, false, {k.stride, k.stride}, {1, 1}, {1, 1}, {1, 1}, 1};
+  reference::ConvSpec spec{k.layout, false, {k.stride, k.stride}, {1, 1}, {1, 1}, {1, 1},
+                           k.groups};
   Tensor want = naiveConvGradients(x, w, v, spec)[1];
   for (unsigned threads : {1u, 2u}) {
     CompileOptions options;
@@ -515,6 +518,21 @@ TEST(Autodiff, FilterGradientsIntoOihw) {
         FilterGradientCase{"nhwc_cached", L::NHWC, 2, 32, 48, 6, 1},
         FilterGradientCase{"nchw_24_channels", L::NCHW, 1, 24, 64, 4, 1}})
     expectNaiveFilterGradient(k, 5);
+}
+
+/// Depthwise filter gradients are depthwise convs whose taps are the
+/// output gradient's columns (DecomposeConv.cpp): on maps of 16 columns or
+/// more a kernel row is too long to hold in registers, and the register
+/// tiles take it a tap at a step, over channel vectors of the batch x
+/// channels. Strides 1 and 2, NCHW and NHWC, batch x channels that 16 and
+/// 64 divide.
+TEST(Autodiff, DepthwiseFilterGradientsOfWideMaps) {
+  using L = Layout;
+  for (const FilterGradientCase &k :
+       {FilterGradientCase{"nchw_stride2", L::NCHW, 2, 24, 24, 40, 2, 24},
+        FilterGradientCase{"nhwc_stride1", L::NHWC, 4, 16, 16, 20, 1, 16},
+        FilterGradientCase{"nhwc_stride2_odd", L::NHWC, 3, 32, 32, 37, 2, 32}})
+    expectNaiveFilterGradient(k, 23);
 }
 
 TEST(Autodiff, TransposedConvolutions) {

@@ -221,7 +221,8 @@ TEST(Jit, PackedConstantFilters) {
 /// Depthwise convolutions and pools whose channels fill vector registers
 /// (their register tiles take kernel rows whole and read a padded input in
 /// place: clamped columns, the padding value selected in registers): 3x3,
-/// 5x5 and 7x7 windows, strides 1 and 2, dilation 2, asymmetric padding
+/// 5x5 and 7x7 windows, windows too wide to hold a row in registers (16 and
+/// 17 taps: a tap at a step), strides 1 to 3, dilation 2, asymmetric padding
 /// wider than a tile's overhang, maps narrower than the window's reach,
 /// max pools whose windows lie partly in the padding (-inf, not zero),
 /// NHWC and NCHW, 1 and 2 threads, against the naive reference.
@@ -244,6 +245,9 @@ TEST(Jit, DepthwiseAndPoolTilesReadPaddingInPlace) {
       {32, 8, 3, 1, 1, 1, 1, true, PoolKind::Max},
       {32, 9, 3, 2, 1, 1, 0, true, PoolKind::Avg},
       {16, 6, 2, 2, 1, 1, 1, true, PoolKind::Avg},
+      {16, 20, 17, 1, 1, 8, 8, false, PoolKind::Max},
+      {32, 18, 16, 2, 1, 1, 1, true, PoolKind::Max},
+      {16, 20, 17, 3, 1, 0, 0, true, PoolKind::Avg},
   };
   int index = 0;
   for (const Case &c : cases) {

@@ -40,6 +40,8 @@ struct Measurement {
 
 /// How Tessel compiles the 3x3 convolutions (tessel-bench --winograd).
 tessel::Winograd stepWinograd = tessel::Winograd::Auto;
+/// Whether each step's kernel profile goes to stderr (tessel-bench --profile).
+bool stepProfile = false;
 
 /// Runs in the child: compiles and times the step, writes the result to `fd`.
 /// Channels last, the whole net and its input are NHWC.
@@ -60,6 +62,7 @@ void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned 
   options.optimizer = Optimizer::sgd(0.01, 0.9);
   options.compile.threads = threads;
   options.compile.winograd = stepWinograd;
+  options.compile.profile = stepProfile;
   auto start = std::chrono::steady_clock::now();
   auto trainer = nn::Trainer::create(*net, shape, options);
   double compile = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -85,6 +88,10 @@ void timeTessel(const std::string &model, int64_t batch, int64_t size, unsigned 
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
     }
+    if (m.ok && stepProfile)
+      std::fprintf(stderr, "tessel-bench: %s, %s, %u thread(s): kernel profile over %d steps\n%s",
+                   model.c_str(), channelsLast ? "channels last" : "NCHW", threads, runs + 2,
+                   trainer->profileTable().c_str());
     if (m.ok) {
       std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
       m.milliseconds = times[times.size() / 2];
@@ -137,8 +144,10 @@ Measurement measurePyTorch(const std::string &python, const std::string &script,
 
 int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string &python,
                        const std::string &script,
-                       tessel::Winograd winograd) {
+                       tessel::Winograd winograd, const std::string &onlyModel,
+                       bool profile) {
   stepWinograd = winograd;
+  stepProfile = profile;
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<unsigned> threadCounts{1};
   if (cores > 1)
@@ -153,6 +162,8 @@ int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string 
   int rows = 0;
   for (const char *model : {"resnet18", "mobilenet_v2"})
     for (unsigned threads : threadCounts) {
+      if (!onlyModel.empty() && onlyModel != model)
+        continue;
       Measurement first = measureTessel(model, batch, size, threads, false, runs);
       Measurement last = measureTessel(model, batch, size, threads, true, runs);
       Measurement p = measurePyTorch(python, script, model, batch, size, threads, runs);

@@ -14,7 +14,10 @@
 /// core, Tessel both NCHW and channels last, and prints a table with ratios
 /// and peak memory. `script` is
 /// train_step.py; `python` runs it. Tessel compiles with `winograd`.
+/// A non-empty `model` (resnet18 or mobilenet_v2) times that model alone;
+/// `profile` prints each Tessel step's kernel profile on stderr.
 int benchTrainingSteps(int runs, int64_t batch, int64_t size, const std::string &python,
-                       const std::string &script, tessel::Winograd winograd);
+                       const std::string &script, tessel::Winograd winograd,
+                       const std::string &model, bool profile);
 
 #endif // TESSEL_TOOLS_TESSEL_BENCH_TRAINSTEP_H

@@ -29,7 +29,8 @@
 //
 // --train times whole training steps of ResNet-18 and MobileNetV2 (batch 16
 // at 112x112 unless --batch/--size say otherwise) against PyTorch eager,
-// with each one's peak memory (TrainStep.cpp).
+// with each one's peak memory (TrainStep.cpp); --model NAME times one of
+// the two, --profile prints each Tessel step's kernel profile on stderr.
 //
 //===----------------------------------------------------------------------===//
 
@@ -591,11 +592,13 @@ int main(int argc, char **argv) {
   int runs = 20;
   bool modelsOnly = false, backward = false, compileTimes = false, train = false;
   int trainBatch = 16, trainSize = 112;
-  std::string keepDir;
+  std::string keepDir, trainModel;
+  bool profile = false;
   std::vector<int64_t> batches{1, 8};
   const char *usage =
       "usage: tessel-bench [--runs N] [--batch N] [--models | --backward | --compile "
-      "[--keep DIR] | --train [--size N]] [--winograd auto|on|off] [--version]\n";
+      "[--keep DIR] | --train [--size N] [--model resnet18|mobilenet_v2] [--profile]] "
+      "[--winograd auto|on|off] [--version]\n";
   // A count in [1, limit]; anything else (0, negative, not a number) is an error.
   auto count = [&](const char *option, const char *text, int limit, int &value) {
     char *end = nullptr;
@@ -638,6 +641,15 @@ int main(int argc, char **argv) {
                      mode.c_str());
         return 1;
       }
+    } else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) {
+      trainModel = argv[++i];
+      if (trainModel != "resnet18" && trainModel != "mobilenet_v2") {
+        std::fprintf(stderr, "tessel-bench: --model takes resnet18 or mobilenet_v2, got '%s'\n",
+                     trainModel.c_str());
+        return 1;
+      }
+    } else if (!std::strcmp(argv[i], "--profile")) {
+      profile = true;
     } else if (!std::strcmp(argv[i], "--keep") && i + 1 < argc) {
       keepDir = argv[++i];
     } else if (!std::strcmp(argv[i], "--version")) {
@@ -656,7 +668,11 @@ int main(int argc, char **argv) {
   }
   if (train)
     return benchTrainingSteps(runs == 20 ? 5 : runs, trainBatch, trainSize, "/usr/bin/python3",
-                              TESSEL_TRAIN_STEP_SCRIPT, winogradMode);
+                              TESSEL_TRAIN_STEP_SCRIPT, winogradMode, trainModel, profile);
+  if (!trainModel.empty() || profile) {
+    std::fprintf(stderr, "tessel-bench: --model and --profile go with --train\n%s", usage);
+    return 1;
+  }
   if (!keepDir.empty() && !compileTimes) {
     std::fprintf(stderr, "tessel-bench: --keep goes with --compile\n%s", usage);
     return 1;

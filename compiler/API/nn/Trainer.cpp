@@ -221,6 +221,20 @@ double Trainer::learningRate() const { return impl_->rate; }
 
 int64_t Trainer::steps() const { return impl_->stepCount; }
 
+std::string Trainer::profileTable() const {
+  std::string text;
+  for (const auto &[shape, step] : impl_->steps) {
+    if (impl_->steps.size() > 1) {
+      text += "step on input shape";
+      for (int64_t d : shape)
+        text += " " + std::to_string(d);
+      text += ":\n";
+    }
+    text += step.executable.profileTable();
+  }
+  return text;
+}
+
 //===----------------------------------------------------------------------===//
 // Schedulers
 //===----------------------------------------------------------------------===//

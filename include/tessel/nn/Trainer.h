@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace tessel {
@@ -65,6 +66,10 @@ public:
   double learningRate() const;
   /// Steps run so far.
   int64_t steps() const;
+  /// Where the steps' run time went, kernel by kernel
+  /// (Executable::profileTable() of the step compiled for each input shape),
+  /// when options.compile.profile is set; its message otherwise.
+  std::string profileTable() const;
 
   struct Impl;
   explicit Trainer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
