@@ -90,6 +90,27 @@ bool isPointwiseConvolution(linalg::LinalgOp op) {
          llvm::all_of(dims->strides, [](int64_t stride) { return stride == 1; });
 }
 
+llvm::SmallPtrSet<Operation *, 8> getFusedProducers(Operation *root);
+
+/// Whether `consumer` reads `use` broadcast along its leading loop: the
+/// first with more than one iteration (or a dynamic count) is not in the
+/// operand's map.
+bool broadcastsAlongLeadingLoop(linalg::LinalgOp consumer, OpOperand &use) {
+  AffineMap map = consumer.getMatchingIndexingMap(&use);
+  for (auto [i, range] : llvm::enumerate(consumer.getStaticLoopRanges()))
+    if (range != 1)
+      return !map.isFunctionOfDim(i);
+  return false;
+}
+
+/// Whether `op`, or an op fusing into it, has reduction loops.
+bool reduces(linalg::LinalgOp op) {
+  return op.getNumReductionLoops() > 0 ||
+         llvm::any_of(getFusedProducers(op), [](Operation *producer) {
+           return cast<linalg::LinalgOp>(producer).getNumReductionLoops() > 0;
+         });
+}
+
 /// Whether `producer` is fused into the tiles of its one consumer: a result
 /// used once, by an elementwise linalg op (a conv into its bias/norm/ReLU
 /// epilogue, one epilogue into the next), or as the destination of a linalg
@@ -100,6 +121,13 @@ bool isPointwiseConvolution(linalg::LinalgOp op) {
 /// pools and reductions do not pull in their inputs, so each layer is a
 /// fusion group of its own instead of the whole network being fused into
 /// the last op.
+///
+/// A producer that reduces (or that a reduction fuses into) and that the
+/// consumer broadcasts along its leading loop (the first of more than one
+/// iteration, the one threads and row tiles split) stays a group of its
+/// own: each tile would recompute all of it. Batch norm's per-channel sums
+/// over the batch, or squeeze-and-excitation's global average pool at batch
+/// 1, were computed whole by every thread, so they ran no faster on two.
 bool fusesIntoConsumer(Operation *producer) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);
   if (!linalgOp || !hasTileableResults(linalgOp) || producer->getNumResults() != 1 ||
@@ -109,8 +137,10 @@ bool fusesIntoConsumer(Operation *producer) {
   auto consumer = dyn_cast<linalg::LinalgOp>(use.getOwner());
   if (!consumer)
     return false;
-  if (isElementwise(consumer) || consumer.isDpsInit(&use))
+  if (consumer.isDpsInit(&use))
     return true;
+  if (isElementwise(consumer))
+    return !broadcastsAlongLeadingLoop(consumer, use) || !reduces(linalgOp);
   // Into a convolution only an op whose own operands are computed whole
   // (none is a linalg op's only use, which would fuse in turn): the
   // previous layer's convolution and epilogue, or squeeze-and-excitation's

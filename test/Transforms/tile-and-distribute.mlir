@@ -266,3 +266,66 @@ func.func @se_scale_into_projection(%x: tensor<1x8x8x32xf32>, %s: tensor<1x32x1x
   %1 = tessel.relu %0 : tensor<1x8x8x16xf32>
   return %1 : tensor<1x8x8x16xf32>
 }
+
+// -----
+
+// A reduction that its consumer broadcasts along the consumer's leading
+// loop (batch norm's per-channel sum over the batch, read by every image)
+// is not fused into the consumer's tiles, where each thread would compute
+// all of it: it is a group of its own, split across the threads on its
+// channels, and the consumer's tiles read its result.
+// CHECK-LABEL: func @broadcast_reduction_stays_apart
+// CHECK: scf.forall (%{{.+}}) = (0) to (32) step (16)
+// CHECK: iterator_types = ["reduction", "reduction", "reduction", "parallel"]
+// CHECK: scf.forall.in_parallel
+// CHECK: scf.forall (%{{.+}}) = (0) to (4) step (2)
+// CHECK-NOT: "reduction"
+// CHECK: arith.subf
+// CHECK: scf.forall.in_parallel
+func.func @broadcast_reduction_stays_apart(%x: tensor<4x6x6x32xf32>) -> tensor<4x6x6x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<32xf32>) -> tensor<32xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d3)>], iterator_types = ["reduction", "reduction", "reduction", "parallel"]} ins(%x : tensor<4x6x6x32xf32>) outs(%f : tensor<32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %a, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<32xf32>
+  %e2 = tensor.empty() : tensor<4x6x6x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %x : tensor<32xf32>, tensor<4x6x6x32xf32>) outs(%e2 : tensor<4x6x6x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %b, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<4x6x6x32xf32>
+  return %y : tensor<4x6x6x32xf32>
+}
+
+// -----
+
+// A reduction along the consumer's rows (a softmax's row maximum) shrinks
+// with the consumer's row tiles: it is fused into them, each thread
+// reducing its own rows.
+// CHECK-LABEL: func @row_reduction_fuses
+// CHECK: scf.forall (%{{.+}}) = (0) to (8) step (4)
+// CHECK: iterator_types = ["parallel", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: arith.subf
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: scf.forall
+func.func @row_reduction_fuses(%x: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<8x32xf32>) outs(%f : tensor<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %a, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %e2 = tensor.empty() : tensor<8x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%m, %x : tensor<8xf32>, tensor<8x32xf32>) outs(%e2 : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %b, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}
