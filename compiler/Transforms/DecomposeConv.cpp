@@ -130,10 +130,15 @@ struct StrideOneTransposeToConv : OpRewritePattern<ConvTransposeOp> {
 ///
 /// A depthwise filter gradient (one filter per channel, groups = C),
 /// dW[k, c] = sum_{n, o} x[n, o * stride + k * dilation, c] dy[n, o, c], is
-/// likewise a depthwise conv over the N * C channels q = (n, c) of
-/// x' = x as [1, spatial..., N * C] with dy' = dy as a [o..., 1, N * C]
-/// filter, whose result [1, k..., N * C] summed over n is the gradient: the
-/// register-tiled depthwise path instead of a scalar loop nest per tap.
+/// likewise a depthwise conv, one spatial rank up, with the batch as its
+/// first spatial dim: x' = x as [1, N, spatial..., C] with dy' = dy as an
+/// [N, o..., 1, C] filter, whose [1, 1, k..., C] result is the gradient
+/// (the register-tiled depthwise path instead of a scalar loop nest per
+/// tap). Channels-last x and dy are only reshaped: the tiles read them, and
+/// x's padding, in place. A 3-D one, which would need a 4-D conv, is a
+/// depthwise conv over the N * C channels q = (n, c) of x' = x as
+/// [1, spatial..., N * C] (transposed) with dy' = dy as a [o..., 1, N * C]
+/// filter, its [1, k..., N * C] result summed over n.
 struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -179,8 +184,57 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
     SmallVector<int64_t> kernelShape(kernel);
 
+    if (depthwise && s < 3) {
+      // x' = [1, N, spatial..., C], dy' = [N, o..., 1, C]: channels-last
+      // views of x and dy (no copy where they are channels-last already).
+      int64_t batch = in[0], channels = in[channel];
+      Value dy = op.getGradOutput();
+      if (channel == 1) {
+        SmallVector<int64_t> toChannelsLast{0};
+        toChannelsLast.append(spatialDims.begin(), spatialDims.end());
+        toChannelsLast.push_back(1);
+        x = db.transpose(x, toChannelsLast);
+        dy = db.transpose(dy, toChannelsLast);
+      }
+      SmallVector<int64_t> xShape{1}, dyShape{batch};
+      llvm::append_range(xShape, getShape(x));
+      for (unsigned d : spatialDims)
+        dyShape.push_back(out[d]);
+      dyShape.append({1, channels});
+      SmallVector<int64_t> one{1}, zero{0};
+      SmallVector<int64_t> depthStrides(one), depthDilations(one), depthPadding(zero);
+      llvm::append_range(depthStrides, dilations);
+      llvm::append_range(depthDilations, strides);
+      depthPadding.append(convPadding.begin(), convPadding.begin() + s);
+      depthPadding.push_back(0);
+      depthPadding.append(convPadding.begin() + s, convPadding.end());
+      ConvOp::Properties q;
+      q.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s + 1)));
+      q.setFilterLayout(
+          FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s + 1)));
+      q.setStrides(db.i64Array(depthStrides));
+      q.setDilations(db.i64Array(depthDilations));
+      q.setPadding(db.i64Array(depthPadding));
+      q.setGroups(db.i64(channels));
+      Value conv = db.create1<ConvOp>({db.reshape(x, xShape), db.reshape(dy, dyShape)}, q);
+      // [1, 1, k..., C] -> [k..., 1, C] or [C, 1, k...].
+      SmallVector<int64_t> shape(kernelShape);
+      if (spatialFirst) {
+        shape.append({1, channels});
+        return db.replace(op, db.reshape(conv, shape));
+      }
+      shape.push_back(channels);
+      SmallVector<int64_t> toChannelsFirst{static_cast<int64_t>(s)};
+      for (unsigned i = 0; i < s; ++i)
+        toChannelsFirst.push_back(i);
+      Value grad = db.transpose(db.reshape(conv, shape), toChannelsFirst);
+      SmallVector<int64_t> oihw{channels, 1};
+      oihw.append(kernelShape.begin(), kernelShape.end());
+      return db.replace(op, db.reshape(grad, oihw));
+    }
+
     if (depthwise) {
-      // x' = [1, spatial..., N * C], dy' = [o..., 1, N * C].
+      // 3-D: x' = [1, spatial..., N * C], dy' = [o..., 1, N * C].
       int64_t batch = in[0], channels = in[channel], merged = batch * channels;
       SmallVector<int64_t> perm(spatialDims.begin(), spatialDims.end());
       perm.append({0, channel});

@@ -96,10 +96,13 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   auto [spatialRank, depthwise] = *kind;
 
   // Loops: n, o_0..o_{s-1}, c (output or depthwise channels), k_0..k_{s-1},
-  // and for dense convs the input channels last. Pick the column and channel
-  // tile with the most accumulator vectors that fit; ties go to wider
-  // channel tiles (contiguous weight rows).
-  unsigned channelLoop = 1 + spatialRank;
+  // and for dense convs the input channels last; upstream's 3-D depthwise
+  // conv alone has its channels after the kernel loops. Pick the column and
+  // channel tile with the most accumulator vectors that fit; ties go to
+  // wider channel tiles (contiguous weight rows).
+  bool channelsLast = isa<linalg::DepthwiseConv3DNdhwcDhwcOp>(op);
+  unsigned channelLoop = channelsLast ? ranges.size() - 1 : 1 + spatialRank;
+  unsigned rowLoop = 2 * spatialRank + (channelsLast ? 0 : 1); // the last kernel loop
   int64_t channels = ranges[channelLoop], columns = ranges[spatialRank];
   int64_t registers = lanes >= 16 ? 32 : 16;
   // A depthwise tile (or a pool's) takes its kernel rows whole: the
@@ -107,7 +110,7 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   // every tap that covers it (a 3-tap row of 8 columns reads 10 input vectors
   // instead of 24), weights and inputs held in registers beside the
   // accumulators. Their count bounds the tile.
-  int64_t taps = ranges.back(), stride = 1, dilation = 1;
+  int64_t taps = ranges[rowLoop], stride = 1, dilation = 1;
   if (depthwise) {
     if (auto attr = op->getAttrOfType<DenseIntElementsAttr>("strides"))
       stride = attr.getValues<int64_t>()[attr.size() - 1];
@@ -153,7 +156,7 @@ SmallVector<int64_t> getRegisterTile(linalg::LinalgOp op, int64_t lanes,
   tile[spatialRank] = width;
   tile[channelLoop] = channelTile;
   if (wholeRows)
-    tile.back() = 0; // the kernel row whole
+    tile[rowLoop] = 0; // the kernel row whole
   if (!depthwise) {
     // Where the registers hold twice the tile (a filter gradient's 3 taps,
     // 7-column maps: 2 x 7 x 32 channels in 28 zmm), two images per tile
@@ -983,6 +986,49 @@ struct DropOverwrittenFill : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// A 3-D depthwise convolution tile of one output plane and one kernel
+/// plane (od = kd = 1) is a 2-D one on the rank-reduced slices, which
+/// upstream's patterns then make 1-D; upstream decomposes only 2-D
+/// convolutions. Depthwise filter gradients are such 3-D convolutions, the
+/// batch their depth (DecomposeConv.cpp).
+struct DownscaleDepthwiseConv3D : OpRewritePattern<linalg::DepthwiseConv3DNdhwcDhwcOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::DepthwiseConv3DNdhwcDhwcOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return failure();
+    Value input = op.getInputs().front(), filter = op.getInputs().back();
+    Value output = op.getOutputs().front();
+    auto inputType = dyn_cast<RankedTensorType>(input.getType());
+    auto filterType = dyn_cast<RankedTensorType>(filter.getType());
+    auto outputType = dyn_cast<RankedTensorType>(output.getType());
+    if (!inputType || !filterType || !outputType || inputType.getDimSize(1) != 1 ||
+        filterType.getDimSize(0) != 1 || outputType.getDimSize(1) != 1)
+      return failure();
+    using Builder = RankedTensorType::Builder;
+    Location loc = op.getLoc();
+    Value newInput = tensor::createCanonicalRankReducingExtractSliceOp(
+        rewriter, loc, input, Builder(inputType).dropDim(1));
+    Value newFilter = tensor::createCanonicalRankReducingExtractSliceOp(
+        rewriter, loc, filter, Builder(filterType).dropDim(0));
+    RankedTensorType newOutputType = Builder(outputType).dropDim(1);
+    Value newOutput =
+        tensor::createCanonicalRankReducingExtractSliceOp(rewriter, loc, output, newOutputType);
+    auto dropDepth = [&](DenseIntElementsAttr attr) {
+      SmallVector<int64_t> values = llvm::to_vector(attr.getValues<int64_t>());
+      values.erase(values.begin());
+      return rewriter.getI64VectorAttr(values);
+    };
+    auto conv = linalg::DepthwiseConv2DNhwcHwcOp::create(
+        rewriter, loc, newOutputType, ValueRange{newInput, newFilter}, ValueRange{newOutput},
+        dropDepth(op.getStrides()), dropDepth(op.getDilations()));
+    rewriter.replaceOp(op, tensor::createCanonicalRankReducingInsertSliceOp(
+                               rewriter, loc, conv.getResult(0), output));
+    return success();
+  }
+};
+
 struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
   using Base::Base;
 
@@ -1132,6 +1178,7 @@ struct VectorizePass : tessel::impl::TesselVectorizeBase<VectorizePass> {
     // 2. 2-D/3-D tiles with unit kernel rows become 1-D convolutions.
     {
       RewritePatternSet patterns(context);
+      patterns.add<DownscaleDepthwiseConv3D>(context);
       linalg::populateDecomposeConvolutionPatterns(patterns);
       tensor::populateFoldTensorEmptyPatterns(patterns);
       if (failed(applyPatternsGreedily(func, std::move(patterns))))

@@ -151,24 +151,55 @@ func.func @filter_gradient_grouped(%x: tensor<1x4x6x6xf32>, %dy: tensor<1x4x4x4x
 
 // -----
 
-// A depthwise filter gradient is a depthwise conv over the 2 x 4 (batch x
-// channel) channels of the input as [1, H, W, N * C], with the output
-// gradient as an [OH, OW, 1, N * C] filter, strides and dilations
-// exchanged; its [1, 3, 3, N * C] result summed over the batch and
-// transposed to oihw.
+// A depthwise filter gradient is a depthwise conv one spatial rank up, the
+// batch its depth: x as [1, N, H, W, C] with the output gradient as an
+// [N, OH, OW, 1, C] filter, strides and dilations exchanged (depth 1); its
+// [1, 1, 3, 3, C] result is the gradient, transposed to oihw. NCHW x and dy
+// are made channels-last first.
 // CHECK-LABEL: func @filter_gradient_depthwise
-// CHECK: %[[XT:.+]] = tessel.transpose %arg0 {perm = array<i64: 2, 3, 0, 1>} : tensor<2x4x9x9xf32> -> tensor<9x9x2x4xf32>
-// CHECK: %[[X:.+]] = tessel.reshape %[[XT]] {{.*}} -> tensor<1x9x9x8xf32>
-// CHECK: %[[DYT:.+]] = tessel.transpose %arg1 {perm = array<i64: 2, 3, 0, 1>} : tensor<2x4x4x4xf32> -> tensor<4x4x2x4xf32>
-// CHECK: %[[DY:.+]] = tessel.reshape %[[DYT]] {{.*}} -> tensor<4x4x1x8xf32>
-// CHECK: %[[C:.+]] = tessel.conv %[[X]], %[[DY]] layout nhwc, hwio {dilations = array<i64: 2, 2>, groups = 8 : i64, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x9x9x8xf32>, tensor<4x4x1x8xf32>) -> tensor<1x3x3x8xf32>
-// CHECK: %[[R:.+]] = tessel.reshape %[[C]] {{.*}} -> tensor<3x3x2x4xf32>
-// CHECK: %[[S:.+]] = tessel.sum %[[R]] {axes = array<i64: 2>} : tensor<3x3x2x4xf32> -> tensor<3x3x4xf32>
-// CHECK: %[[T:.+]] = tessel.transpose %[[S]] {perm = array<i64: 2, 0, 1>} : tensor<3x3x4xf32> -> tensor<4x3x3xf32>
+// CHECK: %[[XT:.+]] = tessel.transpose %arg0 {perm = array<i64: 0, 2, 3, 1>} : tensor<2x4x9x9xf32> -> tensor<2x9x9x4xf32>
+// CHECK: %[[DYT:.+]] = tessel.transpose %arg1 {perm = array<i64: 0, 2, 3, 1>} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+// CHECK: %[[X:.+]] = tessel.reshape %[[XT]] {{.*}} -> tensor<1x2x9x9x4xf32>
+// CHECK: %[[DY:.+]] = tessel.reshape %[[DYT]] {{.*}} -> tensor<2x4x4x1x4xf32>
+// CHECK: %[[C:.+]] = tessel.conv %[[X]], %[[DY]] layout ndhwc, dhwio {dilations = array<i64: 1, 2, 2>, groups = 4 : i64, padding = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : (tensor<1x2x9x9x4xf32>, tensor<2x4x4x1x4xf32>) -> tensor<1x1x3x3x4xf32>
+// CHECK: %[[R:.+]] = tessel.reshape %[[C]] {{.*}} -> tensor<3x3x4xf32>
+// CHECK: %[[T:.+]] = tessel.transpose %[[R]] {perm = array<i64: 2, 0, 1>} : tensor<3x3x4xf32> -> tensor<4x3x3xf32>
 // CHECK: tessel.reshape %[[T]] {{.*}} -> tensor<4x1x3x3xf32>
 func.func @filter_gradient_depthwise(%x: tensor<2x4x9x9xf32>, %dy: tensor<2x4x4x4xf32>) -> tensor<4x1x3x3xf32> {
   %0 = tessel.conv_backward_filter %x, %dy layout nchw, oihw {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, groups = 4 : i64} : (tensor<2x4x9x9xf32>, tensor<2x4x4x4xf32>) -> tensor<4x1x3x3xf32>
   return %0 : tensor<4x1x3x3xf32>
+}
+
+// -----
+
+// Channels-last x and dy are only reshaped (padding moves to the H and W
+// dims of the 3-D conv); a spatial-first filter gradient is the result
+// reshaped.
+// CHECK-LABEL: func @filter_gradient_depthwise_nhwc
+// CHECK-NOT: tessel.transpose
+// CHECK: %[[X:.+]] = tessel.reshape %arg0 {{.*}} -> tensor<1x2x8x8x16xf32>
+// CHECK: %[[DY:.+]] = tessel.reshape %arg1 {{.*}} -> tensor<2x8x8x1x16xf32>
+// CHECK: %[[C:.+]] = tessel.conv %[[X]], %[[DY]] layout ndhwc, dhwio {dilations = array<i64: 1, 1, 1>, groups = 16 : i64, padding = array<i64: 0, 1, 1, 0, 1, 1>, strides = array<i64: 1, 1, 1>}
+// CHECK-NOT: tessel.transpose
+// CHECK: tessel.reshape %[[C]] {{.*}} -> tensor<3x3x1x16xf32>
+func.func @filter_gradient_depthwise_nhwc(%x: tensor<2x8x8x16xf32>, %dy: tensor<2x8x8x16xf32>) -> tensor<3x3x1x16xf32> {
+  %0 = tessel.conv_backward_filter %x, %dy layout nhwc, hwio {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, groups = 16 : i64} : (tensor<2x8x8x16xf32>, tensor<2x8x8x16xf32>) -> tensor<3x3x1x16xf32>
+  return %0 : tensor<3x3x1x16xf32>
+}
+
+// -----
+
+// A 3-D one (a 4-D conv has no op) is a depthwise conv over the 2 x 4
+// (batch x channel) channels of the input as [1, D, H, W, N * C], with the
+// output gradient as a [OD, OH, OW, 1, N * C] filter; its result is summed
+// over the batch.
+// CHECK-LABEL: func @filter_gradient_depthwise_3d
+// CHECK: tessel.transpose %arg0 {perm = array<i64: 2, 3, 4, 0, 1>} : tensor<2x4x5x5x5xf32> -> tensor<5x5x5x2x4xf32>
+// CHECK: tessel.conv {{.*}} layout ndhwc, dhwio {{.*}}groups = 8 : i64{{.*}} -> tensor<1x3x3x3x8xf32>
+// CHECK: tessel.sum {{.*}}axes = array<i64: 3>{{.*}} -> tensor<3x3x3x4xf32>
+func.func @filter_gradient_depthwise_3d(%x: tensor<2x4x5x5x5xf32>, %dy: tensor<2x4x3x3x3xf32>) -> tensor<4x1x3x3x3xf32> {
+  %0 = tessel.conv_backward_filter %x, %dy layout ncdhw, oidhw {kernel = array<i64: 3, 3, 3>, groups = 4 : i64} : (tensor<2x4x5x5x5xf32>, tensor<2x4x3x3x3xf32>) -> tensor<4x1x3x3x3xf32>
+  return %0 : tensor<4x1x3x3x3xf32>
 }
 
 // -----

@@ -1101,7 +1101,7 @@ struct PaddedConv {
 /// depthwise, 1-D to 3-D, strided and dilated.
 TEST(Jit, RegisterTiledConvs) {
   std::mt19937 rng(13);
-  // Cases 7-9 have even batches and narrow rows: their tiles take two
+  // Cases 8-10 have even batches and narrow rows: their tiles take two
   // images (tessel-vectorize).
   std::vector<PaddedConv> cases = {
       {Layout::NHWC, {12, 12}, {3, 3}, {1, 1}, {1, 1}, 32, 64, 1},
@@ -1110,6 +1110,8 @@ TEST(Jit, RegisterTiledConvs) {
       {Layout::NHWC, {10, 10}, {3, 3}, {1, 1}, {1, 1}, 32, 32, 32},
       {Layout::NWC, {20}, {5}, {1}, {1}, 6, 64, 1},
       {Layout::NDHWC, {5, 6, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, 4, 16, 1},
+      // 3-D depthwise: upstream's op has its channel loop last.
+      {Layout::NDHWC, {4, 6, 9}, {3, 3, 3}, {1, 2, 1}, {1, 1, 2}, 32, 32, 32},
       {Layout::NHWC, {7, 7}, {1, 1}, {1, 1}, {1, 1}, 64, 128, 1},
       {Layout::NHWC, {7, 7}, {3, 3}, {1, 1}, {1, 1}, 16, 64, 1, 4},
       {Layout::NHWC, {14, 14}, {3, 3}, {2, 2}, {1, 1}, 8, 32, 1, 2},
