@@ -156,8 +156,12 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     does an elementwise op read as the input of a 1x1 stride-1 convolution
     whose own operands are computed whole (squeeze-and-excitation's scaling
     before the projection: a tile's input is its output tile, nothing is
-    recomputed, and the scaled tensor is never written whole). Every other
-    linalg op ends a group. Convolutions, pools and reductions do not
+    recomputed, and the scaled tensor is never written whole). A producer
+    that reduces (or that a reduction fuses into) and that its consumer
+    broadcasts along the consumer's leading loop (batch norm's per-channel
+    sums read by every image, a global pool's read by every pixel at batch
+    1) is not fused: every tile would compute all of it; it is a group of
+    its own. Every other linalg op ends a group. Convolutions, pools and reductions do not
     otherwise pull in their inputs, so each layer of a network is
     distributed on its own. The op ending each group gets one parallel loop tiled into
     `threads` chunks with an `scf.forall` (the outermost loop whose extent
@@ -501,7 +505,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     temporary and read back). A depthwise convolution's or
     pool's tile takes each kernel row whole, so that each input column of
     the row is read once for all the taps that cover it, and is sized so
-    that accumulators, input columns and weights fit the register file.
+    that accumulators, input columns and weights fit the register file;
+    where no row fits (a depthwise filter gradient's taps are the output
+    gradient's columns) it takes a tap at a step. A 3-D depthwise tile of
+    one output and kernel plane becomes a 2-D one first.
     Where only depthwise convolutions and pools read a padded tensor, their
     tiles read the pad's source in place: each input column at a clamped
     index, replaced by the padding value (zero, or -inf for a max pool)

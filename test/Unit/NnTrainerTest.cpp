@@ -240,6 +240,41 @@ TEST(NnTrainer, MseRegression) {
             std::string::npos);
 }
 
+/// profileTable(): a table of the kernel calls of the steps run, one per
+/// input shape compiled; without CompileOptions::profile, the message
+/// saying how to get one.
+TEST(NnTrainer, ProfileTableCountsTheSteps) {
+  nn::manualSeed(27);
+  nn::Linear net(3, 2);
+  nn::TrainerOptions options;
+  options.loss = nn::Loss::MSE;
+  options.compile.profile = true;
+  auto trainer = nn::Trainer::create(net, {4, 3}, options);
+  ASSERT_TRUE(trainer.ok()) << trainer.message();
+  std::mt19937 rng(28);
+  Tensor x = reference::randomTensor({4, 3}, rng), y = reference::randomTensor({4, 2}, rng);
+  Tensor x2 = reference::randomTensor({2, 3}, rng), y2 = reference::randomTensor({2, 2}, rng);
+  for (int s = 0; s < 3; ++s)
+    ASSERT_TRUE(trainer->step(x, y).ok());
+  std::string one = trainer->profileTable();
+  EXPECT_NE(one.find("__tessel_kernel_"), std::string::npos) << one;
+  EXPECT_NE(one.find("kernel calls per run"), std::string::npos) << one;
+  EXPECT_EQ(one.find("input shape"), std::string::npos) << one;
+  // A second batch size compiles a second step: a table each, headed by
+  // its shape.
+  ASSERT_TRUE(trainer->step(x2, y2).ok());
+  std::string two = trainer->profileTable();
+  EXPECT_NE(two.find("step on input shape 2 3:"), std::string::npos) << two;
+  EXPECT_NE(two.find("step on input shape 4 3:"), std::string::npos) << two;
+
+  nn::TrainerOptions plain;
+  plain.loss = nn::Loss::MSE;
+  auto unprofiled = nn::Trainer::create(net, {4, 3}, plain);
+  ASSERT_TRUE(unprofiled.ok()) << unprofiled.message();
+  ASSERT_TRUE(unprofiled->step(x, y).ok());
+  EXPECT_NE(unprofiled->profileTable().find("CompileOptions::profile"), std::string::npos);
+}
+
 TEST(NnTrainer, SchedulersFollowPyTorchsFormulas) {
   nn::Linear net(2, 2);
   nn::TrainerOptions options;
