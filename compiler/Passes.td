@@ -133,7 +133,13 @@ def TesselFuseElementwise : Pass<"tessel-fuse-elementwise", "::mlir::ModuleOp"> 
     permutes the unflipped tensor and is followed by the flip (of the dims
     they became): a conv_transpose's OIHW filter is laid out as HWIO first
     and its kernel dims, now leading, flipped last, next to the conv, where
-    `tessel-vectorize` reads each tap from the unflipped copy.
+    `tessel-vectorize` reads each tap from the unflipped copy. Upstream
+    fuses only producers with one user; a cheap elementwise producer (up to
+    four ops) that reads one tensor of its own size and whose users are all
+    generics it would fuse into is copied for each, so that it fuses into
+    all of them and is never written (a training step's batch-norm gradient
+    wrote (x - mean) * inv and dy * scale for three reductions and dx to read
+    back; each now reads x and dy).
   }];
   let options = [
     Option<"maxConstantBytes", "max-reshaped-constant-bytes", "int64_t", "65536",

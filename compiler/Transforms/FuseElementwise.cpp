@@ -1,8 +1,9 @@
 //===- FuseElementwise.cpp - Elementwise fusion that keeps weights whole --===//
 //
-// Upstream's linalg-fuse-elementwise-ops with one control changed: reshapes
+// Upstream's linalg-fuse-elementwise-ops with two controls changed: reshapes
 // are not propagated through an op that reads a large constant, which would
-// be copied into the reshaped shape at compile time.
+// be copied into the reshaped shape at compile time; and a cheap producer
+// with several users is copied into each instead of being written.
 //
 //===----------------------------------------------------------------------===//
 
@@ -103,6 +104,60 @@ struct FlipAfterPermutation : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// Most arithmetic ops in the body of a producer copied into each of its
+/// consumers (DuplicateCheapProducer).
+constexpr int64_t kMaxDuplicatedOps = 4;
+
+/// An elementwise generic with several users, every one a generic it fuses
+/// into (`fusable`), is copied for each: each copy then fuses into its user,
+/// and the producer's result is never written. Only cheap ones (a few
+/// arithmetic ops) that read one tensor of their own size (the rest
+/// broadcasts): the users then read that tensor instead, as many bytes as
+/// before, and the producer's write and its reads are saved. A training
+/// step's batch-norm gradient computed (x - mean) * inv and dy * scale as
+/// tensors that three reductions and dx each read back.
+struct DuplicateCheapProducer : OpRewritePattern<linalg::GenericOp> {
+  DuplicateCheapProducer(MLIRContext *context, linalg::ControlFusionFn fusable)
+      : OpRewritePattern(context), fusable(std::move(fusable)) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp producer,
+                                PatternRewriter &rewriter) const override {
+    if (producer->getNumResults() != 1 || producer.getNumReductionLoops() != 0 ||
+        producer->getResult(0).hasOneUse() || producer->getResult(0).use_empty() ||
+        !producer.getMatchingIndexingMap(producer.getDpsInitOperand(0)).isIdentity())
+      return failure();
+    auto resultType = dyn_cast<RankedTensorType>(producer->getResult(0).getType());
+    if (!resultType || !resultType.hasStaticShape())
+      return failure();
+    int64_t large = llvm::count_if(producer.getDpsInputs(), [&](Value input) {
+      auto type = dyn_cast<RankedTensorType>(input.getType());
+      return !type || !type.hasStaticShape() ||
+             type.getNumElements() >= resultType.getNumElements();
+    });
+    int64_t ops = std::distance(producer.getBody()->without_terminator().begin(),
+                                producer.getBody()->without_terminator().end());
+    if (large > 1 || ops > kMaxDuplicatedOps)
+      return failure();
+    // Every use an input of a generic the copy would fuse into.
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : producer->getResult(0).getUses()) {
+      auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+      if (!user || !user.isDpsInput(&use) || !fusable(&use))
+        return failure();
+      uses.push_back(&use);
+    }
+    rewriter.setInsertionPoint(producer);
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      Operation *copy = rewriter.clone(*producer);
+      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy->getResult(0)); });
+    }
+    return success();
+  }
+
+  /// Whether a use fuses, but for the producer's other uses.
+  linalg::ControlFusionFn fusable;
+};
+
 struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElementwisePass> {
   using Base::Base;
 
@@ -116,9 +171,9 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
     // consumer broadcasts stays apart too: fused, it would be recomputed for
     // every element it is broadcast to (a squeeze-and-excitation block's
     // sigmoid of C gates, once per pixel of the H x W x C activation).
-    linalg::ControlFusionFn fuse = [](OpOperand *operand) {
+    linalg::ControlFusionFn fusable = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
-      if (!producer || !producer->hasOneUse())
+      if (!producer)
         return false;
       if (auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
           consumer && isa<linalg::LinalgOp>(producer) &&
@@ -129,6 +184,10 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
             linalgOp && tessel::getReversedLoops(linalgOp).any())
           return false;
       return true;
+    };
+    linalg::ControlFusionFn fuse = [fusable](OpOperand *operand) {
+      Operation *producer = operand->get().getDefiningOp();
+      return producer && producer->hasOneUse() && fusable(operand);
     };
     // A reshape meets a generic either as its operand's producer or as the
     // user of its result: neither generic may read a large constant.
@@ -141,6 +200,7 @@ struct FuseElementwisePass : tessel::impl::TesselFuseElementwiseBase<FuseElement
       return true;
     };
     patterns.add<GeneralizeTranspose, FlipAfterPermutation>(context);
+    patterns.add<DuplicateCheapProducer>(context, fusable);
     linalg::populateElementwiseOpsFusionPatterns(patterns, fuse);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshape);
     tensor::populateBubbleUpExpandShapePatterns(patterns);

@@ -134,3 +134,74 @@ func.func @broadcast_producer(%x: tensor<4x4x8xf32>, %s: tensor<8xf32>) -> tenso
   } -> tensor<4x4x8xf32>
   return %y : tensor<4x4x8xf32>
 }
+
+// -----
+
+// A cheap elementwise producer of one full-size operand, (x - mean) * inv,
+// read by a reduction and by an elementwise op (a batch-norm gradient's
+// xhat): copied for each user and fused into both, so that it is never
+// written; each user reads x. One that another kind of op also reads (a
+// convolution) stays whole.
+// CHECK-LABEL: func @cheap_producer_copied
+// CHECK-COUNT-2: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id2 = affine_map<(n, c) -> (n, c)>
+#ch2 = affine_map<(n, c) -> (c)>
+#red2 = affine_map<(n, c) -> (c)>
+func.func @cheap_producer_copied(%x: tensor<16x8xf32>, %mean: tensor<8xf32>, %inv: tensor<8xf32>, %dy: tensor<16x8xf32>) -> (tensor<8xf32>, tensor<16x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x8xf32>
+  %xhat = linalg.generic {indexing_maps = [#id2, #ch2, #ch2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %mean, %inv : tensor<16x8xf32>, tensor<8xf32>, tensor<8xf32>) outs(%e : tensor<16x8xf32>) {
+  ^bb0(%a: f32, %m: f32, %i: f32, %out: f32):
+    %c = arith.subf %a, %m : f32
+    %r = arith.mulf %c, %i : f32
+    linalg.yield %r : f32
+  } -> tensor<16x8xf32>
+  %e8 = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e8 : tensor<8xf32>) -> tensor<8xf32>
+  %sum = linalg.generic {indexing_maps = [#id2, #id2, #red2], iterator_types = ["reduction", "parallel"]}
+      ins(%xhat, %dy : tensor<16x8xf32>, tensor<16x8xf32>) outs(%f : tensor<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %p, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  %y = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%xhat, %dy : tensor<16x8xf32>, tensor<16x8xf32>) outs(%e : tensor<16x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %p = arith.subf %b, %a : f32
+    linalg.yield %p : f32
+  } -> tensor<16x8xf32>
+  return %sum, %y : tensor<8xf32>, tensor<16x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @cheap_producer_read_by_conv
+// CHECK: %[[R:.+]] = linalg.generic
+// CHECK: arith.maximumf
+// CHECK: linalg.conv_2d_nhwc_hwcf ins(%[[R]]
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[R]]
+#id4 = affine_map<(n, h, w, c) -> (n, h, w, c)>
+func.func @cheap_producer_read_by_conv(%x: tensor<1x4x4x8xf32>, %w: tensor<1x1x8x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x8xf32>
+  %relu = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x4x4x8xf32>) outs(%e : tensor<1x4x4x8xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %c = linalg.conv_2d_nhwc_hwcf ins(%relu, %w : tensor<1x4x4x8xf32>, tensor<1x1x8x8xf32>) outs(%f : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %y = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%relu : tensor<1x4x4x8xf32>) outs(%e : tensor<1x4x4x8xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x8xf32>
+  return %c, %y : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
+}
