@@ -201,8 +201,8 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
       for (unsigned d : spatialDims)
         dyShape.push_back(out[d]);
       dyShape.append({1, channels});
-      SmallVector<int64_t> one{1}, zero{0};
-      SmallVector<int64_t> depthStrides(one), depthDilations(one), depthPadding(zero);
+      // The batch (depth) dim: stride and dilation 1, no padding.
+      SmallVector<int64_t> depthStrides{1}, depthDilations{1}, depthPadding{0};
       llvm::append_range(depthStrides, dilations);
       llvm::append_range(depthDilations, strides);
       depthPadding.append(convPadding.begin(), convPadding.begin() + s);
