@@ -21,28 +21,57 @@ using namespace mlir::tessel;
 namespace {
 
 /// (x - mean) * (scale / sqrt(variance + epsilon)) + bias, elementwise, with
-/// the per-channel operands read through `channel`.
+/// the per-channel operands read through `channel`. With `factorFirst` the
+/// factor scale / sqrt(variance + epsilon) is computed per channel first and
+/// the elementwise op reads it: the square root is taken once a channel,
+/// not once an element (a training step's batch norm, whose statistics are
+/// not constants, spent more time in it than in reading its input).
+/// Inference keeps one op: its statistics are constants, and an op with a
+/// computed operand would no longer fuse into the 1x1 convolution that
+/// reads it (DenseNet's pre-activation batch norms).
 Value normalize(OpBuilder &b, Location loc, RankedTensorType type,
                 unsigned channelDim, double epsilon, Value input, Value scale,
-                Value bias, Value mean, Value variance) {
+                Value bias, Value mean, Value variance, bool factorFirst) {
   unsigned rank = type.getRank();
+  Type elementType = type.getElementType();
   AffineMap identity = b.getMultiDimIdentityMap(rank);
   AffineMap channel =
       AffineMap::get(rank, 0, b.getAffineDimExpr(channelDim), b.getContext());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-  return buildGeneric(
-      b, loc, ValueRange{input, scale, bias, mean, variance}, init,
-      {identity, channel, channel, channel, channel, identity},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value eps = createFloatConstant(nb, l, args[0].getType(), epsilon);
-        Value invStd =
-            math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, args[4], eps));
-        Value centered = arith::SubFOp::create(nb, l, args[0], args[3]);
-        Value scaled = arith::MulFOp::create(
-            nb, l, centered, arith::MulFOp::create(nb, l, invStd, args[1]));
-        return arith::AddFOp::create(nb, l, scaled, args[2]).getResult();
-      });
+  auto invStdOf = [&](OpBuilder &nb, Location l, Value variance) -> Value {
+    Value eps = createFloatConstant(nb, l, elementType, epsilon);
+    return math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, variance, eps));
+  };
+  // (x - mean) * factor + bias, the factor built after the subtraction.
+  auto normalized = [&](OpBuilder &nb, Location l, Value x, Value mean, Value bias,
+                        function_ref<Value()> factor) -> Value {
+    Value centered = arith::SubFOp::create(nb, l, x, mean);
+    Value scaled = arith::MulFOp::create(nb, l, centered, factor());
+    return arith::AddFOp::create(nb, l, scaled, bias);
+  };
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), elementType);
+  SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+  if (!factorFirst)
+    return buildGeneric(
+        b, loc, ValueRange{input, scale, bias, mean, variance}, init,
+        {identity, channel, channel, channel, channel, identity}, parallel,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value invStd = invStdOf(nb, l, args[4]);
+          return normalized(nb, l, args[0], args[3], args[2], [&]() -> Value {
+            return arith::MulFOp::create(nb, l, invStd, args[1]);
+          });
+        });
+  auto statsType = RankedTensorType::get({type.getDimSize(channelDim)}, elementType);
+  Value factor = buildElementwise(b, loc, statsType, ValueRange{scale, variance},
+                                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                    return arith::MulFOp::create(
+                                        nb, l, invStdOf(nb, l, args[1]), args[0]);
+                                  });
+  return buildGeneric(b, loc, ValueRange{input, factor, bias, mean}, init,
+                      {identity, channel, channel, channel, identity}, parallel,
+                      [&](OpBuilder &nb, Location l, ValueRange args) {
+                        return normalized(nb, l, args[0], args[3], args[2],
+                                          [&] { return args[1]; });
+                      });
 }
 
 unsigned channelDimOf(std::optional<ActivationLayout> layout) {
@@ -59,7 +88,7 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
         op, normalize(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
                       channelDimOf(op.getLayout()), op.getEpsilon().convertToDouble(),
                       adaptor.getInput(), adaptor.getScale(), adaptor.getBias(),
-                      adaptor.getMean(), adaptor.getVariance()));
+                      adaptor.getMean(), adaptor.getVariance(), /*factorFirst=*/false));
     return success();
   }
 };
@@ -112,7 +141,7 @@ struct BatchNormTrainLowering : OpConversionPattern<BatchNormTrainOp> {
         });
     Value result = normalize(rewriter, loc, type, channelDim,
                              op.getEpsilon().convertToDouble(), input, adaptor.getScale(),
-                             adaptor.getBias(), mean, variance);
+                             adaptor.getBias(), mean, variance, /*factorFirst=*/true);
     rewriter.replaceOp(op, ValueRange{result, mean, variance});
     return success();
   }

@@ -41,8 +41,10 @@ func.func @batch_norm_2d(%x: tensor<5x3xf32>, %s: tensor<3xf32>, %b: tensor<3xf3
 
 // Training, channels-last: the mean reduces every dim but the channel dim d3
 // and divides by the 32 elements per channel; the biased variance reduces
-// (x - mean)^2 the same way; the normalization reads both as per-channel
-// operands and both are results.
+// (x - mean)^2 the same way; the factor scale / sqrt(variance + epsilon) is
+// computed per channel (the statistics are not constants: one square root a
+// channel, not one an element), and the normalization reads it and the mean
+// as per-channel operands; mean and variance are results.
 // CHECK-DAG: #[[X:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[C:.+]] = affine_map<(d0, d1, d2, d3) -> (d3)>
 // CHECK-LABEL: func @batch_norm_train
@@ -55,8 +57,10 @@ func.func @batch_norm_2d(%x: tensor<5x3xf32>, %s: tensor<3xf32>, %b: tensor<3xf3
 // CHECK: arith.mulf %[[D]], %[[D]] : f32
 // CHECK: %[[VAR:.+]] = linalg.generic {{.*}} ins(%[[SQUARES]] : tensor<3xf32>)
 // CHECK: arith.divf
-// CHECK: %[[Y:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %[[MEAN]], %[[VAR]] :
+// CHECK: %[[F:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[VAR]] : tensor<3xf32>, tensor<3xf32>)
 // CHECK: math.rsqrt
+// CHECK: %[[Y:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[F]], %{{.+}}, %[[MEAN]] :
+// CHECK-NOT: math.rsqrt
 // CHECK: return %[[Y]], %[[MEAN]], %[[VAR]]
 func.func @batch_norm_train(%x: tensor<2x4x4x3xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> (tensor<2x4x4x3xf32>, tensor<3xf32>, tensor<3xf32>) {
   %0:3 = tessel.batch_norm_train %x, %s, %b layout nhwc : (tensor<2x4x4x3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x4x4x3xf32>, tensor<3xf32>, tensor<3xf32>)
