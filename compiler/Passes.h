@@ -37,6 +37,10 @@ constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
 /// HWIO by as many input channels, so that such tiles stay possible.
 constexpr int64_t kRegisterTileImages = 2;
 
+/// f32 elements in a 64-byte cache line: what tiles that must write whole
+/// lines (16x16 transposes, threads' shares of a contiguous dim) step by.
+constexpr int64_t kLineElements = 16;
+
 /// Bytes of filter a dense convolution's register tiles may sweep between
 /// output tiles: half of a 1 MB L2, the other half for inputs and outputs.
 /// tessel-vectorize cuts a larger filter into reduction blocks that fit,

@@ -184,86 +184,77 @@ struct FilterGradientToConv : OpRewritePattern<ConvBackwardFilterOp> {
     bool spatialFirst = getFilterFamily(op.getFilterLayout()) == FilterFamily::SpatialFirst;
     SmallVector<int64_t> kernelShape(kernel);
 
-    if (depthwise && s < 3) {
-      // x' = [1, N, spatial..., C], dy' = [N, o..., 1, C]: channels-last
-      // views of x and dy (no copy where they are channels-last already).
-      int64_t batch = in[0], channels = in[channel];
-      Value dy = op.getGradOutput();
-      if (channel == 1) {
-        SmallVector<int64_t> toChannelsLast{0};
-        toChannelsLast.append(spatialDims.begin(), spatialDims.end());
-        toChannelsLast.push_back(1);
-        x = db.transpose(x, toChannelsLast);
-        dy = db.transpose(dy, toChannelsLast);
-      }
-      SmallVector<int64_t> xShape{1}, dyShape{batch};
-      llvm::append_range(xShape, getShape(x));
-      for (unsigned d : spatialDims)
-        dyShape.push_back(out[d]);
-      dyShape.append({1, channels});
-      // The batch (depth) dim: stride and dilation 1, no padding.
-      SmallVector<int64_t> depthStrides{1}, depthDilations{1}, depthPadding{0};
-      llvm::append_range(depthStrides, dilations);
-      llvm::append_range(depthDilations, strides);
-      depthPadding.append(convPadding.begin(), convPadding.begin() + s);
-      depthPadding.push_back(0);
-      depthPadding.append(convPadding.begin() + s, convPadding.end());
-      ConvOp::Properties q;
-      q.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s + 1)));
-      q.setFilterLayout(
-          FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s + 1)));
-      q.setStrides(db.i64Array(depthStrides));
-      q.setDilations(db.i64Array(depthDilations));
-      q.setPadding(db.i64Array(depthPadding));
-      q.setGroups(db.i64(channels));
-      Value conv = db.create1<ConvOp>({db.reshape(x, xShape), db.reshape(dy, dyShape)}, q);
-      // [1, 1, k..., C] -> [k..., 1, C] or [C, 1, k...].
-      SmallVector<int64_t> shape(kernelShape);
-      if (spatialFirst) {
-        shape.append({1, channels});
-        return db.replace(op, db.reshape(conv, shape));
-      }
-      shape.push_back(channels);
-      SmallVector<int64_t> toChannelsFirst{static_cast<int64_t>(s)};
-      for (unsigned i = 0; i < s; ++i)
-        toChannelsFirst.push_back(i);
-      Value grad = db.transpose(db.reshape(conv, shape), toChannelsFirst);
-      SmallVector<int64_t> oihw{channels, 1};
-      oihw.append(kernelShape.begin(), kernelShape.end());
-      return db.replace(op, db.reshape(grad, oihw));
-    }
-
     if (depthwise) {
-      // 3-D: x' = [1, spatial..., N * C], dy' = [o..., 1, N * C].
-      int64_t batch = in[0], channels = in[channel], merged = batch * channels;
-      SmallVector<int64_t> perm(spatialDims.begin(), spatialDims.end());
-      perm.append({0, channel});
-      SmallVector<int64_t> xShape{1}, dyShape;
-      for (unsigned d : spatialDims) {
-        xShape.push_back(getShape(x)[d]);
-        dyShape.push_back(out[d]);
+      int64_t batch = in[0], channels = in[channel];
+      // The gradient's elements in [k..., C] order.
+      Value grad;
+      if (s < 3) {
+        // x' = [1, N, spatial..., C], dy' = [N, o..., 1, C]: channels-last
+        // views of x and dy (no copy where they are channels-last already);
+        // the result [1, 1, k..., C].
+        Value dy = op.getGradOutput();
+        if (channel == 1) {
+          SmallVector<int64_t> toChannelsLast{0};
+          toChannelsLast.append(spatialDims.begin(), spatialDims.end());
+          toChannelsLast.push_back(1);
+          x = db.transpose(x, toChannelsLast);
+          dy = db.transpose(dy, toChannelsLast);
+        }
+        SmallVector<int64_t> xShape{1}, dyShape{batch};
+        llvm::append_range(xShape, getShape(x));
+        for (unsigned d : spatialDims)
+          dyShape.push_back(out[d]);
+        dyShape.append({1, channels});
+        // The batch (depth) dim: stride and dilation 1, no padding.
+        SmallVector<int64_t> depthStrides{1}, depthDilations{1}, depthPadding{0};
+        llvm::append_range(depthStrides, dilations);
+        llvm::append_range(depthDilations, strides);
+        depthPadding.append(convPadding.begin(), convPadding.begin() + s);
+        depthPadding.push_back(0);
+        depthPadding.append(convPadding.begin() + s, convPadding.end());
+        p.setLayout(ActivationLayoutAttr::get(getContext(), getChannelsLastLayout(s + 1)));
+        p.setFilterLayout(
+            FilterLayoutAttr::get(getContext(), getSpatialFirstFilterLayout(s + 1)));
+        p.setStrides(db.i64Array(depthStrides));
+        p.setDilations(db.i64Array(depthDilations));
+        p.setPadding(db.i64Array(depthPadding));
+        p.setGroups(db.i64(channels));
+        grad = db.create1<ConvOp>({db.reshape(x, xShape), db.reshape(dy, dyShape)}, p);
+      } else {
+        // 3-D: x' = [1, spatial..., N * C], dy' = [o..., 1, N * C]; the
+        // result [1, k..., N * C] as [k..., N, C], summed over N.
+        int64_t merged = batch * channels;
+        SmallVector<int64_t> perm(spatialDims.begin(), spatialDims.end());
+        perm.append({0, channel});
+        SmallVector<int64_t> xShape{1}, dyShape;
+        for (unsigned d : spatialDims) {
+          xShape.push_back(getShape(x)[d]);
+          dyShape.push_back(out[d]);
+        }
+        xShape.push_back(merged);
+        dyShape.append({1, merged});
+        x = db.reshape(db.transpose(x, perm), xShape);
+        Value dy = db.reshape(db.transpose(op.getGradOutput(), perm), dyShape);
+        p.setGroups(db.i64(merged));
+        Value conv = db.create1<ConvOp>({x, dy}, p);
+        SmallVector<int64_t> split(kernelShape);
+        split.append({batch, channels});
+        grad = db.sum(db.reshape(conv, split), {static_cast<int64_t>(s)});
       }
-      xShape.push_back(merged);
-      dyShape.append({1, merged});
-      x = db.reshape(db.transpose(x, perm), xShape);
-      Value dy = db.reshape(db.transpose(op.getGradOutput(), perm), dyShape);
-      p.setGroups(db.i64(merged));
-      Value conv = db.create1<ConvOp>({x, dy}, p);
-      // [1, k..., N * C] -> [k..., N, C], summed over N.
-      SmallVector<int64_t> split(kernelShape);
-      split.append({batch, channels});
-      Value grad = db.sum(db.reshape(conv, split), {static_cast<int64_t>(s)});
-      // [k..., C] -> [k..., 1, C] or [C, 1, k...].
+      // -> [k..., 1, C] or [C, 1, k...].
       SmallVector<int64_t> shape(kernelShape);
       if (spatialFirst) {
         shape.append({1, channels});
         return db.replace(op, db.reshape(grad, shape));
       }
+      shape.push_back(channels);
       SmallVector<int64_t> toChannelsFirst{static_cast<int64_t>(s)};
       for (unsigned i = 0; i < s; ++i)
         toChannelsFirst.push_back(i);
-      shape.insert(shape.begin(), {channels, 1});
-      return db.replace(op, db.reshape(db.transpose(grad, toChannelsFirst), shape));
+      grad = db.transpose(db.reshape(grad, shape), toChannelsFirst);
+      SmallVector<int64_t> oihw{channels, 1};
+      oihw.append(kernelShape.begin(), kernelShape.end());
+      return db.replace(op, db.reshape(grad, oihw));
     }
 
     // x' = [ci, spatial..., n], dy' = [o..., n, co].

@@ -18,9 +18,6 @@ using namespace mlir;
 
 namespace {
 
-/// Elements of a 64-byte cache line of f32.
-constexpr int64_t kLineElements = 16;
-
 /// Tile sizes that split one parallel loop into `threads` equal chunks: the
 /// outermost one whose extent `threads` divides (equal static tiles keep the
 /// register tiling and vectorization inside them possible), else the
@@ -53,9 +50,9 @@ SmallVector<OpFoldResult> getThreadTileSizes(OpBuilder &b, linalg::LinalgOp op,
   // writing one line (a matrix-vector product's row, read and written once
   // per reduction step) pass it back and forth between their cores.
   AffineMap result = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (size > kLineElements && result.getNumResults() > 0 &&
+  if (size > tessel::kLineElements && result.getNumResults() > 0 &&
       result.getResults().back() == b.getAffineDimExpr(*chosen))
-    size = llvm::alignTo(size, kLineElements);
+    size = llvm::alignTo(size, tessel::kLineElements);
   SmallVector<OpFoldResult> sizes(ranges.size(), b.getIndexAttr(0));
   sizes[*chosen] = b.getIndexAttr(size);
   return sizes;
@@ -300,8 +297,8 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
     if (map.getDimPosition(loops - 1) == loops - 1) {
       int64_t images = tessel::kRegisterTileImages;
       sizes[first] = rewriter.getIndexAttr(extent % images == 0 ? images : 1);
-    } else if (map.getDimPosition(loops - 1) == 0 && extent % kLineElements == 0) {
-      sizes[first] = rewriter.getIndexAttr(kLineElements);
+    } else if (map.getDimPosition(loops - 1) == 0 && extent % tessel::kLineElements == 0) {
+      sizes[first] = rewriter.getIndexAttr(tessel::kLineElements);
     } else {
       return;
     }

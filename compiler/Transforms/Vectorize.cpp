@@ -355,9 +355,6 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
   return tile;
 }
 
-/// Elements of a cache line of f32.
-constexpr int64_t kLineElements = 16;
-
 /// An operand's dims, as the loop each one walks (a dim may be walked
 /// backwards, c - i: a flip); empty unless every loop is walked by exactly
 /// one dim.
@@ -413,12 +410,12 @@ SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
   for (ArrayRef<unsigned> loops : orders) {
     int64_t product = 1;
     for (unsigned loop : llvm::reverse(loops)) {
-      int64_t size = product * ranges[loop] > kLineElements
-                         ? llvm::divideCeil(kLineElements, product)
+      int64_t size = product * ranges[loop] > tessel::kLineElements
+                         ? llvm::divideCeil(tessel::kLineElements, product)
                          : ranges[loop];
       tile[loop] = std::max(tile[loop], size);
       product *= ranges[loop];
-      if (product >= kLineElements)
+      if (product >= tessel::kLineElements)
         break;
     }
   }

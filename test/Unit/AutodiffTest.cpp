@@ -453,9 +453,8 @@ struct FilterGradientCase {
   int64_t groups = 1;
 };
 
-void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
+void expectNaiveFilterGradient(const FilterGradientCase &k, std::mt19937 &rng) {
   SCOPED_TRACE(k.name);
-  std::mt19937 rng(seed);
   Shape xShape = reference::activationShape(k.layout, k.n, k.cin, {k.size, k.size});
   Shape wShape = {k.cout, k.cin / k.groups, 3, 3};
   Tensor x = reference::randomTensor(xShape, rng), w = reference::randomTensor(wShape, rng);
@@ -492,6 +491,14 @@ void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
   }
 }
 
+/// expectNaiveFilterGradient for each of `cases`, inputs drawn from `seed`.
+void expectNaiveFilterGradients(std::initializer_list<FilterGradientCase> cases,
+                                unsigned seed) {
+  std::mt19937 rng(seed);
+  for (const FilterGradientCase &k : cases)
+    expectNaiveFilterGradient(k, rng);
+}
+
 } // namespace
 
 /// Filter gradients whose output gradient is larger than L2 (over 512 KB)
@@ -499,11 +506,11 @@ void expectNaiveFilterGradient(const FilterGradientCase &k, unsigned seed) {
 /// blocks).
 TEST(Autodiff, FilterGradientsOfLargeMaps) {
   using L = Layout;
-  for (const FilterGradientCase &k :
-       {FilterGradientCase{"nhwc_stride1", L::NHWC, 4, 8, 64, 30, 1},
-        FilterGradientCase{"nchw_stride2", L::NCHW, 4, 4, 64, 60, 2},
-        FilterGradientCase{"nhwc_stride2_odd_rows", L::NHWC, 8, 3, 64, 42, 2}})
-    expectNaiveFilterGradient(k, 11);
+  expectNaiveFilterGradients(
+      {FilterGradientCase{"nhwc_stride1", L::NHWC, 4, 8, 64, 30, 1},
+       FilterGradientCase{"nchw_stride2", L::NCHW, 4, 4, 64, 60, 2},
+       FilterGradientCase{"nhwc_stride2_odd_rows", L::NHWC, 8, 3, 64, 42, 2}},
+      11);
 }
 
 /// OIHW filter gradients are copied out of the convolution 16 input
@@ -512,27 +519,27 @@ TEST(Autodiff, FilterGradientsOfLargeMaps) {
 /// an input channel count 16 does not divide.
 TEST(Autodiff, FilterGradientsIntoOihw) {
   using L = Layout;
-  for (const FilterGradientCase &k :
-       {FilterGradientCase{"nchw_streamed", L::NCHW, 1, 64, 512, 2, 1},
-        FilterGradientCase{"nhwc_streamed_stride2", L::NHWC, 2, 32, 1024, 5, 2},
-        FilterGradientCase{"nhwc_cached", L::NHWC, 2, 32, 48, 6, 1},
-        FilterGradientCase{"nchw_24_channels", L::NCHW, 1, 24, 64, 4, 1}})
-    expectNaiveFilterGradient(k, 5);
+  expectNaiveFilterGradients(
+      {FilterGradientCase{"nchw_streamed", L::NCHW, 1, 64, 512, 2, 1},
+       FilterGradientCase{"nhwc_streamed_stride2", L::NHWC, 2, 32, 1024, 5, 2},
+       FilterGradientCase{"nhwc_cached", L::NHWC, 2, 32, 48, 6, 1},
+       FilterGradientCase{"nchw_24_channels", L::NCHW, 1, 24, 64, 4, 1}},
+      5);
 }
 
-/// Depthwise filter gradients are depthwise convs whose taps are the
-/// output gradient's columns (DecomposeConv.cpp): on maps of 16 columns or
-/// more a kernel row is too long to hold in registers, and the register
-/// tiles take it a tap at a step, over channel vectors of the batch x
-/// channels. Strides 1 and 2, NCHW and NHWC, batch x channels that 16 and
-/// 64 divide.
+/// Depthwise filter gradients are depthwise convs one rank up, the batch
+/// their depth and the output gradient's columns their taps
+/// (DecomposeConv.cpp): on maps of 16 columns or more a kernel row is too
+/// long to hold in registers, and the register tiles take it a tap at a
+/// step, over channel vectors. Strides 1 and 2, NCHW and NHWC, 24, 16 and
+/// 32 channels.
 TEST(Autodiff, DepthwiseFilterGradientsOfWideMaps) {
   using L = Layout;
-  for (const FilterGradientCase &k :
-       {FilterGradientCase{"nchw_stride2", L::NCHW, 2, 24, 24, 40, 2, 24},
-        FilterGradientCase{"nhwc_stride1", L::NHWC, 4, 16, 16, 20, 1, 16},
-        FilterGradientCase{"nhwc_stride2_odd", L::NHWC, 3, 32, 32, 37, 2, 32}})
-    expectNaiveFilterGradient(k, 23);
+  expectNaiveFilterGradients(
+      {FilterGradientCase{"nchw_stride2", L::NCHW, 2, 24, 24, 40, 2, 24},
+       FilterGradientCase{"nhwc_stride1", L::NHWC, 4, 16, 16, 20, 1, 16},
+       FilterGradientCase{"nhwc_stride2_odd", L::NHWC, 3, 32, 32, 37, 2, 32}},
+      23);
 }
 
 TEST(Autodiff, TransposedConvolutions) {
