@@ -136,10 +136,13 @@ def TesselFuseElementwise : Pass<"tessel-fuse-elementwise", "::mlir::ModuleOp"> 
     `tessel-vectorize` reads each tap from the unflipped copy. Upstream
     fuses only producers with one user; a cheap elementwise producer (up to
     four ops) that reads one tensor of its own size and whose users are all
-    generics it would fuse into is copied for each, so that it fuses into
-    all of them and is never written (a training step's batch-norm gradient
-    wrote (x - mean) * inv and dy * scale for three reductions and dx to read
-    back; each now reads x and dy).
+    generics it would fuse into (directly or through an `expand_shape`) is
+    copied for each, so that it fuses into all of them and is never written
+    (a training step's batch-norm gradient wrote (x - mean) * inv and
+    dy * scale for three reductions and dx to read back; each now reads x
+    and dy; a stride-2 depthwise conv's input gradient reads the ReLU6 mask
+    in four phases through a reshape, which kept the normalized tensor and
+    its clamp apart).
   }];
   let options = [
     Option<"maxConstantBytes", "max-reshaped-constant-bytes", "int64_t", "65536",

@@ -109,13 +109,16 @@ struct FlipAfterPermutation : OpRewritePattern<linalg::GenericOp> {
 constexpr int64_t kMaxDuplicatedOps = 4;
 
 /// An elementwise generic with several users, every one a generic it fuses
-/// into (`fusable`), is copied for each: each copy then fuses into its user,
-/// and the producer's result is never written. Only cheap ones (a few
+/// into (`fusable`) or a reshape that such generics read, is copied for
+/// each: each copy then fuses into its user, and the producer's result is
+/// never written. Only cheap ones (a few
 /// arithmetic ops) that read one tensor of their own size (the rest
 /// broadcasts): the users then read that tensor instead, as many bytes as
 /// before, and the producer's write and its reads are saved. A training
 /// step's batch-norm gradient computed (x - mean) * inv and dy * scale as
-/// tensors that three reductions and dx each read back.
+/// tensors that three reductions and dx each read back; a stride-2
+/// depthwise conv's input gradient reads the ReLU6 mask through a reshape
+/// into its four phases, which left the forward clamp a kernel of its own.
 struct DuplicateCheapProducer : OpRewritePattern<linalg::GenericOp> {
   DuplicateCheapProducer(MLIRContext *context, linalg::ControlFusionFn fusable)
       : OpRewritePattern(context), fusable(std::move(fusable)) {}
@@ -138,11 +141,18 @@ struct DuplicateCheapProducer : OpRewritePattern<linalg::GenericOp> {
                                 producer.getBody()->without_terminator().end());
     if (large > 1 || ops > kMaxDuplicatedOps)
       return failure();
-    // Every use an input of a generic the copy would fuse into.
+    // Every use an input of a generic the copy would fuse into, or an
+    // expand_shape read only by such generics: the copy then takes the
+    // reshape's shape (FoldReshapeWithGenericOpByExpansion) and fuses.
+    auto fusesInto = [&](OpOperand &use) {
+      auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+      return user && user.isDpsInput(&use) && fusable(&use);
+    };
     SmallVector<OpOperand *> uses;
     for (OpOperand &use : producer->getResult(0).getUses()) {
-      auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
-      if (!user || !user.isDpsInput(&use) || !fusable(&use))
+      auto expand = dyn_cast<tensor::ExpandShapeOp>(use.getOwner());
+      if (expand ? expand->use_empty() || !llvm::all_of(expand->getUses(), fusesInto)
+                 : !fusesInto(use))
         return failure();
       uses.push_back(&use);
     }

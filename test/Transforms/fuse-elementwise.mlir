@@ -179,6 +179,50 @@ func.func @cheap_producer_copied(%x: tensor<16x8xf32>, %mean: tensor<8xf32>, %in
 
 // -----
 
+// The same producer (a ReLU6 clamp of the normalized x) read by a generic and
+// through an expand_shape (a stride-2 convolution's input gradient reads its
+// mask in the four phases, [N, H/2, 2, W/2, 2, C]): the copy for the reshape
+// takes its shape and fuses too, so that no generic of its own is left.
+// CHECK-LABEL: func @cheap_producer_copied_through_reshape
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<2x4x4x8xf32>
+// CHECK: tensor.expand_shape %[[X]]
+// CHECK-COUNT-2: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#idr = affine_map<(n, h, w, c) -> (n, h, w, c)>
+#chr = affine_map<(n, h, w, c) -> (c)>
+#id6 = affine_map<(n, h, p, w, q, c) -> (n, h, p, w, q, c)>
+func.func @cheap_producer_copied_through_reshape(%x: tensor<2x4x4x8xf32>, %mean: tensor<8xf32>, %dy: tensor<2x2x2x2x2x8xf32>) -> (tensor<2x4x4x8xf32>, tensor<2x2x2x2x2x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %e = tensor.empty() : tensor<2x4x4x8xf32>
+  %bn = linalg.generic {indexing_maps = [#idr, #chr, #idr], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %mean : tensor<2x4x4x8xf32>, tensor<8xf32>) outs(%e : tensor<2x4x4x8xf32>) {
+  ^bb0(%a: f32, %m: f32, %out: f32):
+    %c = arith.subf %a, %m : f32
+    linalg.yield %c : f32
+  } -> tensor<2x4x4x8xf32>
+  %clamp = linalg.generic {indexing_maps = [#idr, #idr], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%bn : tensor<2x4x4x8xf32>) outs(%e : tensor<2x4x4x8xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %lo = arith.maximumf %a, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<2x4x4x8xf32>
+  %phases = tensor.expand_shape %bn [[0], [1, 2], [3, 4], [5]] output_shape [2, 2, 2, 2, 2, 8] : tensor<2x4x4x8xf32> into tensor<2x2x2x2x2x8xf32>
+  %e6 = tensor.empty() : tensor<2x2x2x2x2x8xf32>
+  %mask = linalg.generic {indexing_maps = [#id6, #id6, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%phases, %dy : tensor<2x2x2x2x2x8xf32>, tensor<2x2x2x2x2x8xf32>) outs(%e6 : tensor<2x2x2x2x2x8xf32>) {
+  ^bb0(%a: f32, %d: f32, %out: f32):
+    %inside = arith.cmpf olt, %a, %six : f32
+    %g = arith.select %inside, %d, %zero : f32
+    linalg.yield %g : f32
+  } -> tensor<2x2x2x2x2x8xf32>
+  return %clamp, %mask : tensor<2x4x4x8xf32>, tensor<2x2x2x2x2x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @cheap_producer_read_by_conv
 // CHECK: %[[R:.+]] = linalg.generic
 // CHECK: arith.maximumf
