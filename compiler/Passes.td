@@ -527,7 +527,11 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     line of the input's trailing dims by a line of the output's, so that
     every line a tile touches is used whole. With 512-bit vectors, a tile
     that is 16 by 16 in the two innermost dims (unit elsewhere) becomes one
-    `vector<16x16>` transpose between 16 row reads and 16 row writes. An
+    `vector<16x16>` transpose between 16 row reads and 16 row writes; one
+    that moves the input's last dim of 16 before dims whose sizes multiply
+    to 16 (a filter gradient's input, `[N, H, W, C]` to `[C, H, W, N]` at a
+    batch of 8: tiles `[8, 1, 2, 16]`) gathers its 16 rows the same way and
+    writes each transposed row in runs along the output's last dim. An
     elementwise op that reads an operand transposed (an SGD update of an
     OIHW filter reading its `[I, kh, kw, O]` gradient) has the loops that
     every operand walks together, in order, collapsed; where two remain it

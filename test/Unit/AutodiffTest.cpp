@@ -527,6 +527,22 @@ TEST(Autodiff, FilterGradientsIntoOihw) {
       5);
 }
 
+/// A dense filter gradient copies its input to [C, H, W, N]: from NHWC, in
+/// tiles of 16 channels by N x (16 / N) columns that tessel-vectorize
+/// gathers into 16x16 transposes (batches 4 and 8), a batch of 16 as plain
+/// 16x16 transposes, a batch of 2 with scalar copies; strides 1 and 2, and
+/// an NCHW input.
+TEST(Autodiff, FilterGradientsOfBatches) {
+  using L = Layout;
+  expectNaiveFilterGradients(
+      {FilterGradientCase{"nhwc_batch8_stride2", L::NHWC, 8, 32, 16, 12, 2},
+       FilterGradientCase{"nhwc_batch4", L::NHWC, 4, 48, 32, 9, 1},
+       FilterGradientCase{"nhwc_batch16_stride2", L::NHWC, 16, 16, 16, 8, 2},
+       FilterGradientCase{"nhwc_batch2", L::NHWC, 2, 32, 16, 10, 1},
+       FilterGradientCase{"nchw_batch8", L::NCHW, 8, 16, 32, 8, 1}},
+      29);
+}
+
 /// Depthwise filter gradients are depthwise convs one rank up, the batch
 /// their depth and the output gradient's columns their taps
 /// (DecomposeConv.cpp): on maps of 16 columns or more a kernel row is too
