@@ -530,8 +530,9 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     `vector<16x16>` transpose between 16 row reads and 16 row writes; one
     that moves the input's last dim of 16 before dims whose sizes multiply
     to 16 (a filter gradient's input, `[N, H, W, C]` to `[C, H, W, N]` at a
-    batch of 8: tiles `[8, 1, 2, 16]`) gathers its 16 rows the same way and
-    writes each transposed row in runs along the output's last dim. An
+    batch of 8: tiles `[8, 1, 2, 16]`) is read whole as 16 rows of 16 and
+    transposed the same way, each transposed row permuted into the output's
+    order and written in runs along its last dim. An
     elementwise op that reads an operand transposed (an SGD update of an
     OIHW filter reading its `[I, kh, kw, O]` gradient) has the loops that
     every operand walks together, in order, collapsed; where two remain it
