@@ -111,10 +111,10 @@ constexpr int64_t kMaxDuplicatedOps = 4;
 /// An elementwise generic with several users, every one a generic it fuses
 /// into (`fusable`) or a reshape that such generics read, is copied for
 /// each: each copy then fuses into its user, and the producer's result is
-/// never written. Only cheap ones (a few
-/// arithmetic ops) that read one tensor of their own size (the rest
-/// broadcasts): the users then read that tensor instead, as many bytes as
-/// before, and the producer's write and its reads are saved. A training
+/// never written. Only cheap ones (a few arithmetic ops) that read one
+/// tensor of their own size (the rest broadcasts): the users then read that
+/// tensor instead, as many bytes as before, and the producer's write and its
+/// reads are saved. A training
 /// step's batch-norm gradient computed (x - mean) * inv and dy * scale as
 /// tensors that three reductions and dx each read back; a stride-2
 /// depthwise conv's input gradient reads the ReLU6 mask through a reshape
@@ -137,9 +137,8 @@ struct DuplicateCheapProducer : OpRewritePattern<linalg::GenericOp> {
       return !type || !type.hasStaticShape() ||
              type.getNumElements() >= resultType.getNumElements();
     });
-    int64_t ops = std::distance(producer.getBody()->without_terminator().begin(),
-                                producer.getBody()->without_terminator().end());
-    if (large > 1 || ops > kMaxDuplicatedOps)
+    if (large > 1 ||
+        llvm::range_size(producer.getBody()->without_terminator()) > kMaxDuplicatedOps)
       return failure();
     // Every use an input of a generic the copy would fuse into, or an
     // expand_shape read only by such generics: the copy then takes the

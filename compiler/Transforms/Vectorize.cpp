@@ -541,8 +541,8 @@ LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgO
     }
   }
   int64_t run = outType.getDimSize(outRank - 1);
-  if (product != 16 || outLoops.back() == a || bDims.empty() || bDims.back() != outRank - 1 ||
-      run < 4)
+  // B's dims multiply to 16, the output's last among them (not A's).
+  if (product != 16 || bDims.back() != outRank - 1 || run < 4)
     return failure();
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -612,7 +612,10 @@ LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgO
 /// input and output each have two dims of 16 and the rest 1, in opposite
 /// loop orders) as one 16x16 vector transpose: 16 row loads, a shuffle
 /// network (tessel-lower-vectors lowers 16x16 transposes with shuffles),
-/// 16 row stores, instead of 256 scalar copies. Fails on other ops.
+/// 16 row stores, instead of 256 scalar copies. Its one 16x16 write into
+/// the collapsed output is what tessel-lower-vectors streams into large
+/// arguments. Other copy tiles are tried as gathered transposes
+/// (vectorizeRowsTransposeTile); fails on the rest.
 LogicalResult vectorizeTransposeTile(RewriterBase &rewriter, linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
     return failure();
