@@ -193,8 +193,8 @@ def TesselTileAndDistribute : Pass<"tessel-tile-and-distribute",
     row of the convolution's output while it is in L1 instead of making a
     second pass over the whole output. Groups that change layout (an
     epilogue writing NCHW) are not, as their leading loops are not rows, nor
-    groups whose convolution's filter is larger than tessel-vectorize's
-    reduction blocks (512 KB): each row would sweep the whole filter, where
+    groups whose convolution's filter tessel-vectorize cuts into reduction
+    blocks (over 768 KB): each row would sweep the whole filter, where
     the blocks of a whole convolution read it once for all rows. A filter
     gradient (a convolution over the batch whose `[C_in, kh, kw, C_out]`
     result is copied into the filter's layout) is tiled along C_in with the
@@ -493,13 +493,14 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     from 2-D/3-D to a 1-D convolution, vectorized with the upstream linalg
     vectorizer (output channels on the vector lanes), and the output tile is
     hoisted out of the reduction loops so it stays in registers. A dense
-    convolution whose filter exceeds half of L2 is first cut into reduction
-    blocks that fit (whole kernel rows, or where a row is larger, one
-    kernel row of 64 output channels by the input channels that fit in
-    128 KB), each swept by every register tile before the next. Statically
-    shaped ops of up to 256 iterations in at most 32 rows that read and
-    write their operands in loop order (no transposition: a transposing one
-    would become a scalar load and store per element) are vectorized whole
+    convolution whose filter exceeds three quarters of L2 (768 KB) is first
+    cut into reduction blocks of half of L2 (whole kernel rows, or where a
+    row is larger, one kernel row of 64 output channels by the input
+    channels that fit in 128 KB), each swept by every register tile before
+    the next. Statically shaped ops of up to 256 iterations in at most 32
+    rows that read and write their operands in loop order (no
+    transposition: a transposing one would become a scalar load and store
+    per element) are vectorized whole
     too; anything the vectorizer declines stays as it is and lowers to
     loops. The initial value of a convolution's output (a fill, or a bias
     broadcast) is fused into its output tiles (the tile's accumulators start

@@ -224,7 +224,7 @@ tileAndFuse(RewriterBase &rewriter, linalg::LinalgOp root, ArrayRef<OpFoldResult
 }
 
 /// Whether `op` is a dense convolution whose static filter is larger than
-/// tessel::kFilterBlockBytes.
+/// tessel::kFilterFitsBytes.
 bool hasBlockedFilter(Operation *op) {
   auto conv = dyn_cast<linalg::LinalgOp>(op);
   if (!conv || !isa<linalg::ConvolutionOpInterface>(op) || conv.getNumDpsInputs() != 2 ||
@@ -234,7 +234,7 @@ bool hasBlockedFilter(Operation *op) {
   auto filter = dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
   return filter && filter.hasStaticShape() &&
          filter.getNumElements() * filter.getElementTypeBitWidth() / 8 >
-             tessel::kFilterBlockBytes;
+             tessel::kFilterFitsBytes;
 }
 
 /// Tiles a convolution's epilogue (the elementwise op ending its fusion
@@ -261,7 +261,7 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   SmallVector<OpFoldResult> sizes(loops, rewriter.getIndexAttr(0));
   if (tessel::walksLoopsInOrder(root)) {
     // Not where a convolution's filter is cut into reduction blocks
-    // (tessel::kFilterBlockBytes): each row would sweep the whole filter
+    // (tessel::kFilterFitsBytes): each row would sweep the whole filter
     // from memory (ResNet-50's 7x7 layers, 4-9 MB filters, seven times a
     // call), where whole, each block is read once for every row.
     if (llvm::any_of(group, hasBlockedFilter))

@@ -300,8 +300,9 @@ constexpr int64_t kChannelBlockBytes = 128 * 1024;
 constexpr int64_t kMinBlockSteps = 128;
 
 /// Reduction-block tile sizes for a dense channels-last convolution whose
-/// filter does not fit in L2: the register tiles sweep the whole filter for
-/// every output position, so a larger one streams from L3 or memory at each.
+/// filter does not fit in L2 (over tessel::kFilterFitsBytes): the register
+/// tiles sweep the whole filter for every output position, so a larger one
+/// streams from L3 or memory at each.
 /// Blocking the outermost kernel loop into rows whose filter slice fits
 /// keeps that slice in L2 across all output tiles, for one more read and
 /// write of the (small) output per block. This is the shape of a filter
@@ -324,7 +325,7 @@ SmallVector<int64_t> getReductionBlock(linalg::LinalgOp op) {
   unsigned channelLoop = kind->spatialRank + 1, firstKernelLoop = kind->spatialRank + 2;
   int64_t rows = ranges[firstKernelLoop];
   int64_t rowBytes = filterType.getNumElements() / rows * 4;
-  if (rows * rowBytes <= tessel::kFilterBlockBytes)
+  if (rows * rowBytes <= tessel::kFilterFitsBytes)
     return {};
   SmallVector<int64_t> tile(ranges.size(), 0);
   // Each block reloads and stores the register tile: blocks of a few

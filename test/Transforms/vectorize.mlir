@@ -89,8 +89,8 @@ func.func @flipped_filter_read_in_place(%dy: tensor<1x16x16x256xf32>, %w: tensor
 // -----
 
 // A filter gradient as a convolution (DecomposeConv.cpp): the output
-// gradient of 4 images of 30x30x64 is a 900 KB filter, more than half of L2,
-// which the register tiles would stream for every output tile. The first
+// gradient of 4 images of 30x30x64 is a 900 KB filter, more than three
+// quarters of L2, which the register tiles would stream for every output tile. The first
 // kernel loop is cut into blocks of 15 rows (450 KB), each swept by every
 // register tile before the next. Its 3 output columns leave registers
 // free: each tile takes 2 images (here input channels) x 3 columns x 64
@@ -104,6 +104,15 @@ func.func @flipped_filter_read_in_place(%dy: tensor<1x16x16x256xf32>, %w: tensor
 // CHECK-LABEL: func @small_filter_no_blocks
 // CHECK-NOT: step %c15
 // CHECK: vector.contract
+// Nor does a 3x3 128->128 filter (590 KB): it stays in L2 beside the input
+// rows, and kernel-row blocks would read and write the whole output once a
+// block. The first loop is the output rows' (7), no loop over the 3 kernel
+// rows outside them.
+// CHECK-LABEL: func @l2_sized_filter_no_blocks
+// CHECK-NOT: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}}) -> (tensor<2x7x7x128xf32>)
+// CHECK: scf.for {{.*}} to %c7 step %c1 iter_args({{.*}}) -> (tensor<2x7x7x128xf32>)
+// CHECK: scf.for {{.*}} to %c128 step %c32 iter_args({{.*}}) -> (tensor<2x7x7x128xf32>)
+// CHECK: scf.for {{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<2x7x32xf32>)
 func.func @filter_gradient_blocks(%x: tensor<64x32x32x4xf32>, %dy: tensor<30x30x4x64xf32>) -> tensor<64x3x3x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<64x3x3x64xf32>
@@ -119,6 +128,14 @@ func.func @small_filter_no_blocks(%x: tensor<1x16x16x4xf32>, %w: tensor<3x3x4x64
   %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %w : tensor<1x16x16x4xf32>, tensor<3x3x4x64xf32>) outs(%init : tensor<1x14x14x64xf32>) -> tensor<1x14x14x64xf32>
   return %0 : tensor<1x14x14x64xf32>
+}
+func.func @l2_sized_filter_no_blocks(%x: tensor<2x15x15x128xf32>, %w: tensor<3x3x128x128xf32>) -> tensor<2x7x7x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x7x7x128xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x7x7x128xf32>) -> tensor<2x7x7x128xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+         ins(%x, %w : tensor<2x15x15x128xf32>, tensor<3x3x128x128xf32>) outs(%init : tensor<2x7x7x128xf32>) -> tensor<2x7x7x128xf32>
+  return %0 : tensor<2x7x7x128xf32>
 }
 
 // -----
