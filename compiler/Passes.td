@@ -500,9 +500,8 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     the next. Statically shaped ops of up to 256 iterations in at most 32
     rows that read and write their operands in loop order (no
     transposition: a transposing one would become a scalar load and store
-    per element) are vectorized whole
-    too; anything the vectorizer declines stays as it is and lowers to
-    loops. The initial value of a convolution's output (a fill, or a bias
+    per element) are vectorized whole too; anything the vectorizer declines
+    stays as it is and lowers to loops. The initial value of a convolution's output (a fill, or a bias
     broadcast) is fused into its output tiles (the tile's accumulators start
     from it in registers, not from an initialized tensor read back, and is
     not stored before the tile's result). Where the convolution's only user

@@ -90,11 +90,11 @@ func.func @flipped_filter_read_in_place(%dy: tensor<1x16x16x256xf32>, %w: tensor
 
 // A filter gradient as a convolution (DecomposeConv.cpp): the output
 // gradient of 4 images of 30x30x64 is a 900 KB filter, more than three
-// quarters of L2, which the register tiles would stream for every output tile. The first
-// kernel loop is cut into blocks of 15 rows (450 KB), each swept by every
-// register tile before the next. Its 3 output columns leave registers
-// free: each tile takes 2 images (here input channels) x 3 columns x 64
-// channels, one reduction channel a step.
+// quarters of L2, which the register tiles would stream for every output
+// tile. The first kernel loop is cut into blocks of 15 rows (450 KB), each
+// swept by every register tile before the next. Its 3 output columns leave
+// registers free: each tile takes 2 images (here input channels) x 3
+// columns x 64 channels, one reduction channel a step.
 // CHECK-LABEL: func @filter_gradient_blocks
 // CHECK: scf.for {{.*}} to %c30 step %c15 iter_args
 // CHECK: scf.for {{.*}} to %c64 step %c2
