@@ -233,6 +233,28 @@ func.func @transpose_square_tiles(%x: tensor<32x5x5x64xf32>) -> tensor<64x5x5x32
 
 // -----
 
+// A batch of 8 moved last (a filter gradient's input at batch 8): the
+// tiles [8, 1, 2, 16] -> [16, 1, 2, 8] gather their 16 rows. The tile is
+// read whole, its rows put in the output's order of the moved dims (batch
+// inner, columns outer) by a shuffle along the square's leading dim,
+// transposed, and written with one transfer_write: a chain of 32 writes
+// made one-shot bufferization's analysis quadratic in it.
+// CHECK-LABEL: func @transpose_gathered_tiles
+// CHECK: %[[TILE:.+]] = vector.transfer_read {{.*}} : tensor<8x1x2x16xf32>, vector<8x1x2x16xf32>
+// CHECK: %[[SQUARE:.+]] = vector.shape_cast %[[TILE]] : vector<8x1x2x16xf32> to vector<16x16xf32>
+// CHECK: %[[ROWS:.+]] = vector.shuffle %[[SQUARE]], %[[SQUARE]] [0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15]
+// CHECK: %[[COLUMNS:.+]] = vector.transpose %[[ROWS]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK: %[[WHOLE:.+]] = vector.shape_cast %[[COLUMNS]] : vector<16x16xf32> to vector<16x1x2x8xf32>
+// CHECK: vector.transfer_write %[[WHOLE]], {{.*}} : vector<16x1x2x8xf32>, tensor<16x1x2x8xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: tensor.insert_slice
+func.func @transpose_gathered_tiles(%x: tensor<8x4x4x32xf32>) -> tensor<32x4x4x8xf32> {
+  %0 = tessel.transpose %x {perm = array<i64: 3, 1, 2, 0>} : tensor<8x4x4x32xf32> -> tensor<32x4x4x8xf32>
+  return %0 : tensor<32x4x4x8xf32>
+}
+
+// -----
+
 // An SGD update of an OIHW filter reading its gradient as [C_in, kh, kw,
 // C_out] (the channels-last convolution's layout) walks the loops (C_in, kh,
 // kw) together in every operand: collapsed into one, the update is a 2-D
