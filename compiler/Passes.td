@@ -531,8 +531,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     that moves the input's last dim of 16 before dims whose sizes multiply
     to 16 (a filter gradient's input, `[N, H, W, C]` to `[C, H, W, N]` at a
     batch of 8: tiles `[8, 1, 2, 16]`) is read whole as 16 rows of 16 and
-    transposed the same way, each transposed row permuted into the output's
-    order and written in runs along its last dim. An
+    transposed the same way; where the moved dim leads the output, the rows
+    are first permuted into the output's order and the tile is one write
+    (a chain of writes made bufferization's analysis quadratic), else each
+    transposed row is permuted and written in runs along the last dim. An
     elementwise op that reads an operand transposed (an SGD update of an
     OIHW filter reading its `[I, kh, kw, O]` gradient) has the loops that
     every operand walks together, in order, collapsed; where two remain it
