@@ -501,10 +501,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     rows that read and write their operands in loop order (no
     transposition: a transposing one would become a scalar load and store
     per element) are vectorized whole too; anything the vectorizer declines
-    stays as it is and lowers to loops. The initial value of a convolution's output (a fill, or a bias
-    broadcast) is fused into its output tiles (the tile's accumulators start
-    from it in registers, not from an initialized tensor read back, and is
-    not stored before the tile's result). Where the convolution's only user
+    stays as it is and lowers to loops. The initial value of a convolution's
+    output (a fill, or a bias broadcast) is fused into its output tiles (the
+    tile's accumulators start from it in registers, not from an initialized
+    tensor read back, and is not stored before the tile's result). Where the convolution's only user
     is an elementwise op that reads it in order (its epilogue: bias, batch
     norm, activation, residual add, an average pool's division; other
     operands may broadcast), that op is tiled like the output tile with the
@@ -530,11 +530,10 @@ def TesselVectorize : Pass<"tessel-vectorize", "::mlir::func::FuncOp"> {
     `vector<16x16>` transpose between 16 row reads and 16 row writes; one
     that moves the input's last dim of 16 before dims whose sizes multiply
     to 16 (a filter gradient's input, `[N, H, W, C]` to `[C, H, W, N]` at a
-    batch of 8: tiles `[8, 1, 2, 16]`) is read whole as 16 rows of 16 and
-    transposed the same way; where the moved dim leads the output, the rows
-    are first permuted into the output's order and the tile is one write
-    (a chain of writes made bufferization's analysis quadratic), else each
-    transposed row is permuted and written in runs along the last dim. An
+    batch of 8: tiles `[8, 1, 2, 16]`; the moved dim before the others in
+    the output) is read whole as 16 rows of 16, its rows permuted into the
+    output's order and transposed the same way, and written with one write
+    (a chain of writes made bufferization's analysis quadratic). An
     elementwise op that reads an operand transposed (an SGD update of an
     OIHW filter reading its `[I, kh, kw, O]` gradient) has the loops that
     every operand walks together, in order, collapsed; where two remain it

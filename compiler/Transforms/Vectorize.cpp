@@ -511,11 +511,15 @@ linalg::LinalgOp collapseTogetherWalkedLoops(RewriterBase &rewriter, linalg::Lin
 /// dim) before dims whose sizes multiply to 16 (loops B, the output's last
 /// one among them), all other dims 1: a filter gradient's input, [N, H, W,
 /// C] copied to [C, H, W, N] with N = 8, has tiles [8, 1, 2, 16] ->
-/// [16, 1, 2, 8]. It is one 16x16 transpose of the tile read whole (its
-/// rows B's indices in the input's order); each transposed row (one A
-/// index) is permuted into the order the output walks B and stored in runs
-/// along the output's last dim. 256 scalar copies with a cache line per
-/// element ran at 3 GB/s.
+/// [16, 1, 2, 8]. A's dim must come before B's in the output, so that the
+/// output tile in row-major order is a 16x16 square, A by B in the output's
+/// order. The tile is read whole (its rows B's indices in the input's
+/// order), its rows permuted into the output's order (a shuffle along the
+/// square's leading dim), transposed and written with one transfer_write,
+/// which lowers to runs of stores along the output's last dim. 256 scalar
+/// copies with a cache line per element ran at 3 GB/s; a chain of one write
+/// per run (up to 64) made one-shot bufferization's analysis, quadratic in
+/// such chains, take a ResNet-18 gradient's bufferization from 0.3 to 1.2 s.
 LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgOp op,
                                          ArrayRef<unsigned> inLoops,
                                          ArrayRef<unsigned> outLoops) {
@@ -541,15 +545,16 @@ LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgO
       product *= it->second;
     }
   }
-  int64_t run = outType.getDimSize(outRank - 1);
-  // B's dims multiply to 16, the output's last among them (not A's).
-  if (product != 16 || bDims.back() != outRank - 1 || run < 4)
+  // B's dims multiply to 16, the output's last among them, all after A's;
+  // the stores' runs are at least 4 long.
+  int64_t aDim = llvm::find(outLoops, a) - outLoops.begin();
+  if (product != 16 || bDims.back() != outRank - 1 || aDim > bDims.front() ||
+      outType.getDimSize(outRank - 1) < 4)
     return failure();
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   Type element = inType.getElementType();
   Value padding = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
-  auto index = [&](int64_t i) { return arith::ConstantIndexOp::create(rewriter, loc, i); };
   // Column j of the square is B's j-th index in the output's row-major order.
   auto bIndex = [&](int64_t j) {
     llvm::SmallDenseMap<unsigned, int64_t> at;
@@ -565,15 +570,14 @@ LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgO
   // which tessel-lower-vectors lowers to the shuffle network. (16 row reads
   // inserted into a square were folded into element inserts.)
   SmallVector<bool> inBounds(inRank, true);
-  SmallVector<Value> zeros(inRank, index(0));
+  SmallVector<Value> zeros(inRank, arith::ConstantIndexOp::create(rewriter, loc, 0));
   Value tile = vector::TransferReadOp::create(
       rewriter, loc, VectorType::get(inType.getShape(), element), input, zeros, padding,
       inBounds);
   Value square = vector::ShapeCastOp::create(rewriter, loc, VectorType::get({16, 16}, element),
                                              tile);
-  // Where the output walks B in another order, each transposed row is
-  // permuted: element j (the output's order) comes from B's index in the
-  // input's order.
+  // Where the output walks B in another order, the square's rows are
+  // permuted: row j (the output's order) is B's index in the input's order.
   SmallVector<int64_t> inputOrder(16);
   bool inOrder = true;
   for (int64_t j = 0; j < 16; ++j) {
@@ -584,49 +588,16 @@ LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgO
     inputOrder[j] = flat;
     inOrder &= flat == j;
   }
-  // Where A's dim comes before B's in the output, the output tile in
-  // row-major order is the transposed square with its columns in the
-  // output's order: the square's rows are permuted (a shuffle along its
-  // leading dim) before the transpose, and the tile is one write. Its
-  // lowering stores the same runs as the writes below, but one-shot
-  // bufferization analyzes one op instead of a chain of up to 64, which
-  // it does in quadratic time: a ResNet-18 gradient's layout changes at
-  // 4x4 maps (64 writes a tile) took its bufferization from 0.3 to 1.2 s.
-  auto aDim = llvm::find(outLoops, a) - outLoops.begin();
-  if (aDim < bDims.front()) {
-    if (!inOrder)
-      square = vector::ShuffleOp::create(rewriter, loc, square, square, inputOrder);
-    Value columns = vector::TransposeOp::create(rewriter, loc, square, ArrayRef<int64_t>{1, 0});
-    Value whole = vector::ShapeCastOp::create(
-        rewriter, loc, VectorType::get(outType.getShape(), element), columns);
-    rewriter.replaceOp(op, vector::TransferWriteOp::create(rewriter, loc, whole, init,
-                                                           SmallVector<Value>(outRank, index(0)),
-                                                           SmallVector<bool>(outRank, true))
-                               .getResult());
-    return success();
-  }
+  if (!inOrder)
+    square = vector::ShuffleOp::create(rewriter, loc, square, square, inputOrder);
   Value columns = vector::TransposeOp::create(rewriter, loc, square, ArrayRef<int64_t>{1, 0});
-  Value result = init;
-  for (int64_t i = 0; i < 16; ++i) {
-    Value transposed = vector::ExtractOp::create(rewriter, loc, columns, ArrayRef<int64_t>{i});
-    if (!inOrder)
-      transposed = vector::ShuffleOp::create(rewriter, loc, transposed, transposed, inputOrder);
-    for (int64_t j = 0; j < 16; j += run) {
-      llvm::SmallDenseMap<unsigned, int64_t> at = bIndex(j);
-      at[a] = i;
-      SmallVector<Value> indices;
-      for (int64_t d = 0; d < outRank; ++d)
-        indices.push_back(index(at.lookup(outLoops[d])));
-      Value part = run == 16 ? transposed
-                             : vector::ExtractStridedSliceOp::create(
-                                   rewriter, loc, transposed, ArrayRef<int64_t>{j},
-                                   ArrayRef<int64_t>{run}, ArrayRef<int64_t>{1});
-      result = vector::TransferWriteOp::create(rewriter, loc, part, result, indices,
-                                               ArrayRef<bool>{true})
-                   .getResult();
-    }
-  }
-  rewriter.replaceOp(op, result);
+  Value whole = vector::ShapeCastOp::create(rewriter, loc,
+                                            VectorType::get(outType.getShape(), element), columns);
+  rewriter.replaceOp(op, vector::TransferWriteOp::create(
+                             rewriter, loc, whole, init,
+                             SmallVector<Value>(outRank, zeros.front()),
+                             SmallVector<bool>(outRank, true))
+                             .getResult());
   return success();
 }
 
