@@ -721,6 +721,18 @@ getChainOffsets(RewriterBase &rewriter, Location loc, ArrayRef<tensor::ExtractSl
 /// copying (not understood).
 constexpr int64_t kMinFilterBytesForTapsInPlace = 2 << 20;
 
+/// Smaller flipped filters are read in place too where the convolution's
+/// tile (a thread's, when it is split across threads) uses each weight at
+/// most this many times, once per output position: the copy runs on one
+/// thread while the convolution runs on all, and the weights' reuse no
+/// longer pays for it. The phase convolutions of a stride-2 input gradient
+/// at 14x14 (ResNet's 3x3/2 256->256, batch 1, two threads) copied their
+/// four flipped filter slices in 0.22 of 1.05 ms; read in place the layer
+/// took 0.76-0.78 ms instead of 1.13-1.18 (docs/performance.md,
+/// 2026-12-07). At 28x28 (784 uses, 392 a thread) reading in place was no
+/// faster.
+constexpr int64_t kMaxWeightUsesForFlipCopy = 128;
+
 /// Flips and their reversed dims (tessel::getFlip).
 using FlipMap = llvm::DenseMap<Operation *, SmallVector<std::optional<int64_t>>>;
 
@@ -728,15 +740,21 @@ using FlipMap = llvm::DenseMap<Operation *, SmallVector<std::optional<int64_t>>>
 FlipMap getFlipsToReadInPlace(ArrayRef<linalg::LinalgOp> convs) {
   FlipMap flips;
   for (linalg::LinalgOp conv : convs) {
-    if (conv.getNumDpsInputs() != 2)
+    if (conv.getNumDpsInputs() != 2 || conv.getNumDpsInits() != 1)
       continue;
     auto flip = dyn_cast_if_present<linalg::GenericOp>(getSlicedOp(conv.getDpsInputs()[1]));
     if (!flip)
       continue;
     auto type = cast<RankedTensorType>(flip->getResult(0).getType());
+    auto output = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
     if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
-        type.getNumElements() * type.getElementTypeBitWidth() / 8 <
-            kMinFilterBytesForTapsInPlace)
+        !output.hasStaticShape() || output.getRank() == 0)
+      continue;
+    // Channels last: the output's positions are all its dims but the last.
+    int64_t weightUses = output.getNumElements() / std::max<int64_t>(1, output.getShape().back());
+    if (type.getNumElements() * type.getElementTypeBitWidth() / 8 <
+            kMinFilterBytesForTapsInPlace &&
+        weightUses > kMaxWeightUsesForFlipCopy)
       continue;
     if (SmallVector<std::optional<int64_t>> reversed = tessel::getFlip(flip); !reversed.empty())
       flips[flip] = std::move(reversed);

@@ -88,6 +88,48 @@ func.func @flipped_filter_read_in_place(%dy: tensor<1x16x16x256xf32>, %w: tensor
 
 // -----
 
+// A smaller flipped filter (2x2 256->256, 1 MiB: a stride-2 input
+// gradient's phase) is read in place too where the tile uses each weight at
+// most 128 times (7x7 output positions); at 14x14 (196) the flipped copy is
+// made, and its reuse pays for it.
+// CHECK-LABEL: func @small_flipped_filter_few_uses
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.extract_slice %arg1[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] [1, 1, 1, {{[0-9]+}}] [1, 1, 1, 1] : tensor<2x2x256x256xf32> to tensor<1x1x1x{{[0-9]+}}xf32>
+// CHECK: vector.contract
+// CHECK-LABEL: func @small_flipped_filter_many_uses
+// CHECK: linalg.generic
+// CHECK: vector.contract
+#flip2 = affine_map<(h, w, i, o) -> (1 - h, 1 - w, i, o)>
+#same2 = affine_map<(h, w, i, o) -> (h, w, i, o)>
+func.func @small_flipped_filter_few_uses(%dy: tensor<1x8x8x256xf32>, %w: tensor<2x2x256x256xf32>) -> tensor<1x7x7x256xf32> {
+  %e = tensor.empty() : tensor<2x2x256x256xf32>
+  %flipped = linalg.generic {indexing_maps = [#flip2, #same2], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<2x2x256x256xf32>) outs(%e : tensor<2x2x256x256xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x2x256x256xf32>
+  %zero = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<1x7x7x256xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<1x7x7x256xf32>) -> tensor<1x7x7x256xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf ins(%dy, %flipped : tensor<1x8x8x256xf32>, tensor<2x2x256x256xf32>) outs(%acc : tensor<1x7x7x256xf32>) -> tensor<1x7x7x256xf32>
+  return %0 : tensor<1x7x7x256xf32>
+}
+func.func @small_flipped_filter_many_uses(%dy: tensor<1x15x15x256xf32>, %w: tensor<2x2x256x256xf32>) -> tensor<1x14x14x256xf32> {
+  %e = tensor.empty() : tensor<2x2x256x256xf32>
+  %flipped = linalg.generic {indexing_maps = [#flip2, #same2], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<2x2x256x256xf32>) outs(%e : tensor<2x2x256x256xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x2x256x256xf32>
+  %zero = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<1x14x14x256xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<1x14x14x256xf32>) -> tensor<1x14x14x256xf32>
+  %0 = linalg.conv_2d_nhwc_hwcf ins(%dy, %flipped : tensor<1x15x15x256xf32>, tensor<2x2x256x256xf32>) outs(%acc : tensor<1x14x14x256xf32>) -> tensor<1x14x14x256xf32>
+  return %0 : tensor<1x14x14x256xf32>
+}
+
+// -----
+
 // A filter gradient as a convolution (DecomposeConv.cpp): the output
 // gradient of 4 images of 30x30x64 is a 900 KB filter, more than three
 // quarters of L2, which the register tiles would stream for every output
