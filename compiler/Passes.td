@@ -595,6 +595,21 @@ def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
     function argument, that is concatenated twice, or whose producer reads
     another part of the same buffer is still copied.
 
+    Pads of one source by one constant (the phases of a strided transposed
+    convolution, each padding the output gradient by its own rows and
+    columns) become one pad by the largest padding on each side, of which
+    each takes its part: only one pad of a source can be computed in place,
+    and each other one was a copy. Concatenations of concatenations (the
+    phases' interleaving, along the unit dim after each spatial dim in turn)
+    are flattened into one chain of insertions into the outer buffer, and an
+    input that only gains unit dims for its insertion is inserted as it is,
+    rank-reduced: each phase's convolution then computes into its strided
+    part of the result. A value computed in an empty and then collapsed is
+    computed in the expansion of an empty of the collapsed shape, so that a
+    function's interleaved result is the caller's buffer, not a copy into it.
+    (ResNet's 3x3/2 128->128 input gradient at batch 8 on two threads: 7.0-7.5
+    -> 5.3-5.4 ms.)
+
     Before that, every `tensor.empty` used more than once (CSE makes all
     empties of one shape one op) is split into one per use, placed just
     before its user, so that each result gets a buffer of its own where it

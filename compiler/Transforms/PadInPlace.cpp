@@ -16,6 +16,7 @@
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace mlir::tessel {
 #define GEN_PASS_DEF_TESSELPADINPLACE
@@ -72,6 +73,60 @@ bool isDestination(OpOperand &use) {
   if (auto call = dyn_cast<func::CallOp>(owner))
     return llvm::is_contained(getDestinations(call), int64_t(use.getOperandNumber()));
   return false;
+}
+
+/// Merges pads of one source by one constant (the phases of a strided
+/// transposed convolution each pad the output gradient by their own rows
+/// and columns): one pad by the largest padding on each side, of which each
+/// takes its part. Only one pad of a source can be computed in place by
+/// its producer, so each other one was a copy of the whole source.
+void mergeSiblingPads(RewriterBase &rewriter, ArrayRef<tensor::PadOp> pads) {
+  llvm::MapVector<std::pair<Value, Attribute>, SmallVector<tensor::PadOp>> groups;
+  for (tensor::PadOp pad : pads) {
+    Value padValue = pad.getConstantPaddingValue();
+    Attribute value;
+    if (pad.getResultType().hasStaticShape() && pad.getSourceType().hasStaticShape() &&
+        padValue && matchPattern(padValue, m_Constant(&value)) &&
+        llvm::none_of(llvm::concat<const int64_t>(pad.getStaticLow(), pad.getStaticHigh()),
+                      [](int64_t p) { return ShapedType::isDynamic(p) || p < 0; }))
+      groups[{pad.getSource(), value}].push_back(pad);
+  }
+  for (auto &[key, group] : groups) {
+    if (group.size() < 2 || llvm::any_of(group, [&](tensor::PadOp pad) {
+          return pad->getBlock() != group.front()->getBlock();
+        }))
+      continue;
+    tensor::PadOp first = group.front();
+    for (tensor::PadOp pad : group)
+      if (pad->isBeforeInBlock(first))
+        first = pad;
+    int64_t rank = first.getResultType().getRank();
+    SmallVector<int64_t> low(rank, 0), high(rank, 0), shape(first.getSourceType().getShape());
+    for (tensor::PadOp pad : group)
+      for (int64_t d = 0; d < rank; ++d) {
+        low[d] = std::max(low[d], pad.getStaticLow()[d]);
+        high[d] = std::max(high[d], pad.getStaticHigh()[d]);
+      }
+    for (int64_t d = 0; d < rank; ++d)
+      shape[d] += low[d] + high[d];
+    rewriter.setInsertionPoint(first);
+    auto type = RankedTensorType::get(shape, first.getResultType().getElementType());
+    MLIRContext *context = rewriter.getContext();
+    auto merged = tensor::PadOp::create(
+        rewriter, first.getLoc(), type, first.getSource(), getAsIndexOpFoldResult(context, low),
+        getAsIndexOpFoldResult(context, high), first.getConstantPaddingValue(),
+        first.getNofold());
+    for (tensor::PadOp pad : group) {
+      SmallVector<int64_t> offsets;
+      for (int64_t d = 0; d < rank; ++d)
+        offsets.push_back(low[d] - pad.getStaticLow()[d]);
+      rewriter.setInsertionPoint(pad);
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          pad, merged, getAsIndexOpFoldResult(context, offsets),
+          getAsIndexOpFoldResult(context, pad.getResultType().getShape()),
+          getAsIndexOpFoldResult(context, SmallVector<int64_t>(rank, 1)));
+    }
+  }
 }
 
 /// Rewrites a statically shaped pad with a constant padding value into fills
@@ -165,12 +220,25 @@ void rewriteInsertion(RewriterBase &rewriter, tensor::InsertSliceOp insert) {
       llvm::any_of(insert.getStaticOffsets(), ShapedType::isDynamic) ||
       insert.getSourceType().getRank() != insert.getDestType().getRank())
     return;
+  // An input that only gains unit dims for its insertion (the phases of a
+  // strided transposed convolution, interleaved by concatenations along
+  // unit dims after each spatial dim) is inserted as it is, rank-reduced.
+  Value source = insert.getSource();
+  if (auto expand = source.getDefiningOp<tensor::ExpandShapeOp>();
+      expand && expand.getSrcType().hasStaticShape() &&
+      llvm::all_of(expand.getReassociationIndices(), [&](const ReassociationIndices &group) {
+        return llvm::count_if(group, [&](int64_t d) {
+                 return expand.getResultType().getDimSize(d) != 1;
+               }) <= 1;
+      })) {
+    source = expand.getSrc();
+  }
   Block *block = insert->getBlock();
   Value root = insert.getDest();
   while (auto previous = root.getDefiningOp<tensor::InsertSliceOp>())
     root = previous.getDest();
   auto destEmpty = root.getDefiningOp<tensor::EmptyOp>();
-  tensor::EmptyOp sourceEmpty = findDestinationEmpty(insert.getSource());
+  tensor::EmptyOp sourceEmpty = findDestinationEmpty(source);
   if (!destEmpty || !sourceEmpty || destEmpty == sourceEmpty ||
       !destEmpty.getType().hasStaticShape() || sourceEmpty->getBlock() != block ||
       destEmpty->getBlock() != block)
@@ -195,11 +263,64 @@ void rewriteInsertion(RewriterBase &rewriter, tensor::InsertSliceOp insert) {
       base = previous.getResult();
   }
   rewriter.setInsertionPoint(sourceEmpty);
-  Value subset = tensor::ExtractSliceOp::create(rewriter, insert.getLoc(), base,
-                                                insert.getMixedOffsets(),
-                                                insert.getMixedSizes(),
-                                                insert.getMixedStrides());
+  Value subset = tensor::ExtractSliceOp::create(
+      rewriter, insert.getLoc(), cast<RankedTensorType>(source.getType()), base,
+      insert.getMixedOffsets(), insert.getMixedSizes(), insert.getMixedStrides());
   rewriter.replaceOp(sourceEmpty, subset);
+  if (source != insert.getSource()) {
+    Operation *expand = insert.getSource().getDefiningOp();
+    rewriter.setInsertionPoint(insert);
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        insert, source, insert.getDest(), insert.getMixedOffsets(), insert.getMixedSizes(),
+        insert.getMixedStrides());
+    if (expand->use_empty())
+      rewriter.eraseOp(expand);
+  }
+}
+
+/// Flattens a concatenation of concatenations (the interleaving of a
+/// strided transposed convolution's phases: along the unit dim after each
+/// spatial dim in turn): where `insert`'s source is a chain of insertions
+/// into a `tensor.empty`, used only here, each of them inserts into
+/// `insert`'s destination instead, at the sum of the two offsets. Every
+/// input is then one insertion into the final buffer, which
+/// rewriteInsertion gives its producer. Returns whether it did.
+bool flattenInsertion(RewriterBase &rewriter, tensor::InsertSliceOp insert) {
+  auto staticUnit = [](tensor::InsertSliceOp op) {
+    return op.hasUnitStride() && !llvm::any_of(op.getStaticOffsets(), ShapedType::isDynamic) &&
+           !llvm::any_of(op.getStaticSizes(), ShapedType::isDynamic);
+  };
+  if (!staticUnit(insert) ||
+      insert.getSourceType().getRank() != insert.getDestType().getRank())
+    return false;
+  SmallVector<tensor::InsertSliceOp> chain;
+  Value value = insert.getSource();
+  while (auto inner = value.getDefiningOp<tensor::InsertSliceOp>()) {
+    if (!value.hasOneUse() || !staticUnit(inner) ||
+        inner.getSourceType().getRank() != inner.getDestType().getRank())
+      return false;
+    chain.push_back(inner);
+    value = inner.getDest();
+  }
+  if (chain.empty() || !value.getDefiningOp<tensor::EmptyOp>() || !value.hasOneUse())
+    return false;
+  ArrayRef<int64_t> outer = insert.getStaticOffsets();
+  rewriter.setInsertionPoint(insert);
+  Value dest = insert.getDest();
+  for (tensor::InsertSliceOp inner : llvm::reverse(chain)) {
+    SmallVector<int64_t> offsets;
+    for (auto [a, b] : llvm::zip_equal(outer, inner.getStaticOffsets()))
+      offsets.push_back(a + b);
+    dest = tensor::InsertSliceOp::create(
+        rewriter, inner.getLoc(), inner.getSource(), dest,
+        getAsIndexOpFoldResult(rewriter.getContext(), offsets), inner.getMixedSizes(),
+        inner.getMixedStrides());
+  }
+  rewriter.replaceOp(insert, dest);
+  for (tensor::InsertSliceOp inner : chain)
+    rewriter.eraseOp(inner);
+  rewriter.eraseOp(value.getDefiningOp());
+  return true;
 }
 
 struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
@@ -226,14 +347,49 @@ struct PadInPlacePass : tessel::impl::TesselPadInPlaceBase<PadInPlacePass> {
 
     SmallVector<tensor::PadOp> pads;
     func.walk([&](tensor::PadOp pad) { pads.push_back(pad); });
+    mergeSiblingPads(rewriter, pads);
+    pads.clear();
+    func.walk([&](tensor::PadOp pad) { pads.push_back(pad); });
     DominanceInfo dominance(func);
     for (tensor::PadOp pad : pads)
       rewritePad(rewriter, dominance, pad);
+
+    // Concatenations of concatenations flattened, innermost first.
+    for (bool changed = true; changed;) {
+      changed = false;
+      SmallVector<tensor::InsertSliceOp> outer;
+      func.walk([&](tensor::InsertSliceOp insert) { outer.push_back(insert); });
+      for (tensor::InsertSliceOp insert : outer)
+        if (flattenInsertion(rewriter, insert)) {
+          changed = true;
+          break;
+        }
+    }
 
     SmallVector<tensor::InsertSliceOp> insertions;
     func.walk([&](tensor::InsertSliceOp insert) { insertions.push_back(insert); });
     for (tensor::InsertSliceOp insert : insertions)
       rewriteInsertion(rewriter, insert);
+
+    // A value computed in an empty and then collapsed (the interleaved
+    // phases, [N, H, 2, W, 2, C] -> [N, 2H, 2W, C]) is computed in the
+    // expansion of an empty of the collapsed shape instead: the collapse is
+    // then the buffer itself, and a function result needs no copy into
+    // the caller's buffer.
+    SmallVector<tensor::CollapseShapeOp> collapses;
+    func.walk([&](tensor::CollapseShapeOp collapse) { collapses.push_back(collapse); });
+    for (tensor::CollapseShapeOp collapse : collapses) {
+      tensor::EmptyOp empty = findDestinationEmpty(collapse.getSrc());
+      if (!empty || !empty.getType().hasStaticShape() ||
+          !collapse.getResultType().hasStaticShape())
+        continue;
+      rewriter.setInsertionPoint(empty);
+      Value flat = tensor::EmptyOp::create(rewriter, empty.getLoc(),
+                                           collapse.getResultType().getShape(),
+                                           empty.getType().getElementType());
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+          empty, empty.getType(), flat, collapse.getReassociationIndices());
+    }
   }
 };
 

@@ -1,5 +1,5 @@
 // RUN: tessel-opt --split-input-file --tessel-pad-in-place %s | FileCheck %s
-// RUN: tessel-opt --split-input-file --pass-pipeline='builtin.module(func.func(tessel-pad-in-place),one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},buffer-results-to-out-params{hoist-static-allocs modify-public-functions},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
+// RUN: tessel-opt --split-input-file --pass-pipeline='builtin.module(func.func(tessel-pad-in-place),one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},cse,canonicalize,buffer-results-to-out-params{hoist-static-allocs modify-public-functions},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 
@@ -176,4 +176,106 @@ func.func @chained_concats(%x: tensor<4x8xf32>) -> tensor<4x24xf32> {
   %j0 = tensor.insert_slice %cat1 into %e5[0, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x24xf32>
   %cat2 = tensor.insert_slice %c into %j0[0, 16] [4, 8] [1, 1] : tensor<4x8xf32> into tensor<4x24xf32>
   return %cat2 : tensor<4x24xf32>
+}
+
+// -----
+
+// The phases of a strided transposed convolution, interleaved: each gains a
+// unit dim after each spatial dim and is concatenated along those, the
+// inner dim's concatenations into the outer one's, and the result collapsed
+// back ([1, 4, 2, 4, 2, 8] -> [1, 8, 8, 8]). The concatenations flatten into
+// one chain of rank-reduced insertions into the expansion of an empty of
+// the collapsed shape, and each phase computes into its strided part of
+// it. Two phases pad one ReLU by different rows and columns: one pad by
+// both, whose parts they read, so the ReLU computes into it (two pads of
+// one source took two buffers, and the second a copy).
+// CHECK-LABEL: func.func @interleaved_phases
+// CHECK: %[[PAD:.+]] = tensor.empty() : tensor<1x5x5x8xf32>
+// CHECK-NOT: tensor.pad
+// CHECK: %[[FLAT:.+]] = tensor.empty() : tensor<1x8x8x8xf32>
+// CHECK: %[[ALL:.+]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0], [1, 2], [3, 4], [5]] output_shape [1, 4, 2, 4, 2, 8]
+// CHECK: %[[AT00:.+]] = tensor.extract_slice %[[ALL]][0, 0, 0, 0, 0, 0] [1, 4, 1, 4, 1, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x2x4x2x8xf32> to tensor<1x4x4x8xf32>
+// CHECK: %[[P00:.+]] = linalg.generic {{.*}} outs(%[[AT00]] : tensor<1x4x4x8xf32>)
+// CHECK: %[[I00:.+]] = tensor.insert_slice %[[P00]] into %[[ALL]][0, 0, 0, 0, 0, 0] [1, 4, 1, 4, 1, 8]
+// CHECK: tensor.extract_slice %[[I00]][0, 0, 0, 0, 1, 0] [1, 4, 1, 4, 1, 8]
+// CHECK: tensor.extract_slice %{{.+}}[0, 0, 1, 0, 0, 0] [1, 4, 1, 4, 1, 8]
+// CHECK: tensor.extract_slice %{{.+}}[0, 0, 1, 0, 1, 0] [1, 4, 1, 4, 1, 8]
+// CHECK-NOT: tensor.expand_shape
+// CHECK: %[[LAST:.+]] = tensor.insert_slice %{{.+}}[0, 0, 1, 0, 1, 0] [1, 4, 1, 4, 1, 8]
+// CHECK: %[[OUT:.+]] = tensor.collapse_shape %[[LAST]]
+// CHECK: return %[[OUT]]
+//
+// Bufferized: the phases write into the caller's buffer, strided; the only
+// allocation is the padded ReLU, and nothing is copied.
+// BUF-LABEL: func.func @interleaved_phases
+// BUF-SAME: (%[[X:.+]]: memref<1x4x4x8xf32>, %[[OUT:.+]]: memref<1x8x8x8xf32>)
+// BUF-COUNT-1: memref.alloc() {{.*}} : memref<1x5x5x8xf32>
+// BUF-NOT: memref.alloc
+// BUF: %[[ALL:.+]] = memref.expand_shape %[[OUT]]
+// BUF-COUNT-4: linalg.generic {{.*}} outs(%{{.+}} : memref<1x4x4x8xf32, strided<[512, 128, 16, 1]{{.*}}>>)
+// BUF-NOT: memref.copy
+// BUF: return
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @interleaved_phases(%x: tensor<1x4x4x8xf32>) -> tensor<1x8x8x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x8xf32>
+  %relu = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x4x4x8xf32>) outs(%e : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x8xf32>
+  %right = tensor.pad %relu low[0, 0, 0, 0] high[0, 0, 1, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x4x8xf32> to tensor<1x4x5x8xf32>
+  %down = tensor.pad %relu low[0, 0, 0, 0] high[0, 1, 0, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x4x8xf32> to tensor<1x5x4x8xf32>
+  %r = tensor.extract_slice %right[0, 0, 1, 0] [1, 4, 4, 8] [1, 1, 1, 1] : tensor<1x4x5x8xf32> to tensor<1x4x4x8xf32>
+  %d = tensor.extract_slice %down[0, 1, 0, 0] [1, 4, 4, 8] [1, 1, 1, 1] : tensor<1x5x4x8xf32> to tensor<1x4x4x8xf32>
+  %e0 = tensor.empty() : tensor<1x4x4x8xf32>
+  %p00 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%relu : tensor<1x4x4x8xf32>) outs(%e0 : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<1x4x4x8xf32>
+  %e1 = tensor.empty() : tensor<1x4x4x8xf32>
+  %p01 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%r : tensor<1x4x4x8xf32>) outs(%e1 : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<1x4x4x8xf32>
+  %e2 = tensor.empty() : tensor<1x4x4x8xf32>
+  %p10 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%d : tensor<1x4x4x8xf32>) outs(%e2 : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<1x4x4x8xf32>
+  %e3 = tensor.empty() : tensor<1x4x4x8xf32>
+  %p11 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x4x4x8xf32>) outs(%e3 : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<1x4x4x8xf32>
+  %x00 = tensor.expand_shape %p00 [[0], [1, 2], [3, 4], [5]] output_shape [1, 4, 1, 4, 1, 8] : tensor<1x4x4x8xf32> into tensor<1x4x1x4x1x8xf32>
+  %x01 = tensor.expand_shape %p01 [[0], [1, 2], [3, 4], [5]] output_shape [1, 4, 1, 4, 1, 8] : tensor<1x4x4x8xf32> into tensor<1x4x1x4x1x8xf32>
+  %x10 = tensor.expand_shape %p10 [[0], [1, 2], [3, 4], [5]] output_shape [1, 4, 1, 4, 1, 8] : tensor<1x4x4x8xf32> into tensor<1x4x1x4x1x8xf32>
+  %x11 = tensor.expand_shape %p11 [[0], [1, 2], [3, 4], [5]] output_shape [1, 4, 1, 4, 1, 8] : tensor<1x4x4x8xf32> into tensor<1x4x1x4x1x8xf32>
+  %row0 = tensor.empty() : tensor<1x4x1x4x2x8xf32>
+  %a = tensor.insert_slice %x00 into %row0[0, 0, 0, 0, 0, 0] [1, 4, 1, 4, 1, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x1x4x1x8xf32> into tensor<1x4x1x4x2x8xf32>
+  %b = tensor.insert_slice %x01 into %a[0, 0, 0, 0, 1, 0] [1, 4, 1, 4, 1, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x1x4x1x8xf32> into tensor<1x4x1x4x2x8xf32>
+  %row1 = tensor.empty() : tensor<1x4x1x4x2x8xf32>
+  %c = tensor.insert_slice %x10 into %row1[0, 0, 0, 0, 0, 0] [1, 4, 1, 4, 1, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x1x4x1x8xf32> into tensor<1x4x1x4x2x8xf32>
+  %f = tensor.insert_slice %x11 into %c[0, 0, 0, 0, 1, 0] [1, 4, 1, 4, 1, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x1x4x1x8xf32> into tensor<1x4x1x4x2x8xf32>
+  %all = tensor.empty() : tensor<1x4x2x4x2x8xf32>
+  %g = tensor.insert_slice %b into %all[0, 0, 0, 0, 0, 0] [1, 4, 1, 4, 2, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x1x4x2x8xf32> into tensor<1x4x2x4x2x8xf32>
+  %h = tensor.insert_slice %f into %g[0, 0, 1, 0, 0, 0] [1, 4, 1, 4, 2, 8] [1, 1, 1, 1, 1, 1] : tensor<1x4x1x4x2x8xf32> into tensor<1x4x2x4x2x8xf32>
+  %out = tensor.collapse_shape %h [[0], [1, 2], [3, 4], [5]] : tensor<1x4x2x4x2x8xf32> into tensor<1x8x8x8xf32>
+  return %out : tensor<1x8x8x8xf32>
 }
