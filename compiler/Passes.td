@@ -610,6 +610,12 @@ def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
     (ResNet's 3x3/2 128->128 input gradient at batch 8 on two threads: 7.0-7.5
     -> 5.3-5.4 ms.)
 
+    Where the border strips' contiguous runs are shorter than a cache line
+    and touch half the buffer's lines or more (a filter gradient's input as
+    `[C, H, W, 1]`: its column strips write one float a row, a line each),
+    the whole buffer is filled once instead, as a vector of its elements,
+    and the source then overwrites the interior.
+
     Before that, every `tensor.empty` used more than once (CSE makes all
     empties of one shape one op) is split into one per use, placed just
     before its user, so that each result gets a buffer of its own where it

@@ -91,7 +91,8 @@ void mergeSiblingPads(RewriterBase &rewriter, ArrayRef<tensor::PadOp> pads) {
                       [](int64_t p) { return ShapedType::isDynamic(p) || p < 0; }))
       groups[{pad.getSource(), value}].push_back(pad);
   }
-  for (auto &[key, group] : groups) {
+  for (auto &entry : groups) {
+    ArrayRef<tensor::PadOp> group = entry.second;
     if (group.size() < 2 || llvm::any_of(group, [&](tensor::PadOp pad) {
           return pad->getBlock() != group.front()->getBlock();
         }))
@@ -169,6 +170,7 @@ void rewritePad(RewriterBase &rewriter, DominanceInfo &dominance, tensor::PadOp 
     return getAsIndexOpFoldResult(context, values);
   };
   SmallVector<OpFoldResult> unit = indices(SmallVector<int64_t>(rank, 1));
+  SmallVector<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>> strips;
   for (int64_t d = 0; d < rank; ++d) {
     for (auto [start, size] : {std::pair(int64_t(0), low[d]),
                                std::pair(low[d] + sourceShape[d], high[d])}) {
@@ -181,12 +183,45 @@ void rewritePad(RewriterBase &rewriter, DominanceInfo &dominance, tensor::PadOp 
       }
       offsets[d] = start;
       sizes[d] = size;
-      Value strip = tensor::ExtractSliceOp::create(rewriter, loc, padded, indices(offsets),
-                                                   indices(sizes), unit);
-      strip = linalg::FillOp::create(rewriter, loc, fillValue, strip).getResult(0);
-      padded = tensor::InsertSliceOp::create(rewriter, loc, strip, padded,
-                                             indices(offsets), indices(sizes), unit);
+      strips.emplace_back(offsets, sizes);
     }
+  }
+  // Strips whose contiguous runs are shorter than a cache line (the
+  // columns of a [C, H, W, 1] filter gradient's input: one float a row)
+  // write part of a line per run; where those runs touch half the buffer's
+  // lines or more, the whole buffer is filled once instead (the interior is
+  // then overwritten), which streams whole lines.
+  int64_t elementBytes = std::max<int64_t>(1, resultType.getElementTypeBitWidth() / 8);
+  double partialLines = 0;
+  for (auto &[offsets, sizes] : strips) {
+    int64_t run = 1, elements = 1;
+    bool whole = true;
+    for (int64_t e = rank - 1; e >= 0; --e) {
+      elements *= sizes[e];
+      if (whole)
+        run *= sizes[e];
+      whole &= sizes[e] == shape[e];
+    }
+    if (run * elementBytes < 64)
+      partialLines += double(elements / run);
+  }
+  if (2 * partialLines >= double(resultType.getNumElements() * elementBytes) / 64) {
+    // One fill of the buffer as a vector of its elements (a fill of
+    // [C, H, W, 1] as such is scalar loops).
+    ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, padded,
+                                                 ArrayRef<ReassociationIndices>{all});
+    flat = linalg::FillOp::create(rewriter, loc, fillValue, flat).getResult(0);
+    padded = tensor::ExpandShapeOp::create(rewriter, loc, resultType, flat,
+                                           ArrayRef<ReassociationIndices>{all});
+    strips.clear();
+  }
+  for (auto &[offsets, sizes] : strips) {
+    Value strip = tensor::ExtractSliceOp::create(rewriter, loc, padded, indices(offsets),
+                                                 indices(sizes), unit);
+    strip = linalg::FillOp::create(rewriter, loc, fillValue, strip).getResult(0);
+    padded = tensor::InsertSliceOp::create(rewriter, loc, strip, padded, indices(offsets),
+                                           indices(sizes), unit);
   }
   // The source's producer computes into the interior. Replacing an empty
   // tensor by any other value of its type keeps the meaning (its contents
