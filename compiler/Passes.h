@@ -80,6 +80,10 @@ constexpr llvm::StringLiteral kDestinationsAttrName = "tessel.destinations";
 /// The module attribute where tessel-profile-kernels lists its call sites.
 constexpr llvm::StringLiteral kProfileSitesAttrName = "tessel.profile_sites";
 
+/// The function attribute where tessel-plan-memory records the size of the
+/// workspace it placed the function's buffers in (bytes).
+constexpr llvm::StringLiteral kWorkspaceBytesAttrName = "tessel.workspace_bytes";
+
 /// The names of the NameLocs in `loc` (an ONNX node's "name (OpType)"),
 /// joined by " + "; empty when it has none.
 std::string getOpLabel(Location loc);

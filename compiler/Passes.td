@@ -345,6 +345,27 @@ def TesselReleaseConstants : Pass<"tessel-release-constants", "::mlir::ModuleOp"
   }];
 }
 
+def TesselPlanMemory : Pass<"tessel-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Place a function's buffers in one workspace, reusing memory by liveness";
+  let description = [{
+    After bufferization, deallocation and `tessel-outline-kernels`, a
+    network's entry function is a straight line of kernel calls between
+    `memref.alloc`s and `memref.dealloc`s. Every statically shaped buffer
+    allocated and freed in the function's body (not inside a loop or a
+    kernel) is live from its allocation to its deallocation; the buffers are
+    placed at 64-byte aligned offsets of one workspace, largest first, each
+    at the lowest offset where it overlaps no buffer live at the same time
+    (first fit), and become `memref.view`s of it; their deallocations go,
+    and the workspace is allocated at the function's start and freed before
+    it returns. A run then makes one allocation instead of one per layer,
+    and each buffer takes its own size in memory, where the runtime's
+    caching allocator rounds every block up to a power of two and reuses it
+    only for the same size class. The workspace's size is the function's
+    `tessel.workspace_bytes` (`tessel-run --timing` prints it).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 def TesselMergeKernels : Pass<"tessel-merge-kernels", "::mlir::ModuleOp"> {
   let summary = "Merge kernels that differ only in scalar constants; drop unread arguments";
   let description = [{

@@ -283,6 +283,9 @@ std::string CompileTiming::table() const {
   os << llvm::formatv("  {0} {1,8:f3} s\n", padded("total"), total);
   if (kernels > 0)
     os << "  (" << kernels << " distinct kernels)\n";
+  if (workspaceBytes > 0)
+    os << llvm::formatv("  (buffers between kernels: one workspace of {0:f1} MiB)\n",
+                        workspaceBytes / double(1 << 20));
   return text;
 }
 
@@ -429,8 +432,13 @@ Status detail::lowerToLLVMDialect(mlir::ModuleOp module, llvm::TargetMachine &ma
                            diagnostics.str("no message"));
   }
   if (lowering.timing)
-    for (auto fn : module.getOps<mlir::LLVM::LLVMFuncOp>())
+    for (auto fn : module.getOps<mlir::LLVM::LLVMFuncOp>()) {
       lowering.timing->kernels += fn.getName().starts_with(mlir::tessel::kKernelPrefix);
+      if (auto bytes = fn->getAttrOfType<mlir::IntegerAttr>(mlir::tessel::kWorkspaceBytesAttrName);
+          bytes && !fn.getName().starts_with(mlir::tessel::kKernelPrefix))
+        lowering.timing->workspaceBytes =
+            std::max<int64_t>(lowering.timing->workspaceBytes, bytes.getInt());
+    }
   std::string dumpPath = lowering.dumpIR;
   if (const char *env = std::getenv("TESSEL_DUMP_IR"); dumpPath.empty() && env)
     dumpPath = env;

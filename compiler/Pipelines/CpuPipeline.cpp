@@ -124,6 +124,9 @@ void mlir::tessel::buildBufferizePipeline(OpPassManager &pm,
     if (options.profile)
       pm.addPass(createTesselProfileKernels());
   }
+  // The buffers left in each function's body (the network's activations
+  // between its kernels) in one workspace, reused by liveness.
+  pm.addNestedPass<func::FuncOp>(createTesselPlanMemory());
 }
 
 void mlir::tessel::buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -197,7 +200,7 @@ ArrayRef<tessel::CpuPipelineStage> mlir::tessel::getCpuPipelineStages() {
        buildTilePipeline},
       {"bufferization", "tessel-bufferize-pipeline",
        "Stage 4: bufferization, tied results and out-parameters, deallocation, "
-       "one function per kernel",
+       "one function per kernel, the memory plan",
        buildBufferizePipeline},
       {"lowering to the LLVM dialect", "tessel-lower-to-llvm-pipeline",
        "Stage 5: loops, OpenMP, vectors and everything else to the LLVM dialect",

@@ -32,6 +32,9 @@ struct CompileTiming {
   /// Distinct kernel functions the pipeline outlined (layers that are the
   /// same up to their buffers share one).
   int kernels = 0;
+  /// Bytes of the workspace the entry function's buffers (the activations
+  /// between its kernels) are placed in (tessel-plan-memory); 0 when none.
+  int64_t workspaceBytes = 0;
   double totalSeconds() const;
   /// The phases as a table: seconds and share of the total, one per line,
   /// then the total.
