@@ -28,8 +28,9 @@ namespace {
 /// allocator aligns the workspace to it).
 constexpr int64_t kAlignment = 64;
 
-/// A buffer of the function's body: its allocation, its deallocation, the
-/// positions of the two in the body, its size and its place.
+/// A buffer of the function's body: its allocation and deallocation, the
+/// positions in the body of the allocation and of its last use, its size
+/// and its place.
 struct Buffer {
   memref::AllocOp alloc;
   memref::DeallocOp dealloc;
@@ -50,8 +51,13 @@ std::optional<int64_t> getLastUse(memref::AllocOp alloc, Block &body,
     Value alias = aliases.pop_back_val();
     for (OpOperand &use : alias.getUses()) {
       Operation *user = use.getOwner();
-      if (isa<memref::DeallocOp>(user))
+      // The buffer's own deallocation goes; a view's would free a pointer
+      // into the workspace.
+      if (isa<memref::DeallocOp>(user)) {
+        if (alias != alloc.getResult())
+          return std::nullopt;
         continue;
+      }
       Operation *top = body.findAncestorOpInBlock(*user);
       if (!top)
         return std::nullopt;
