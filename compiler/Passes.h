@@ -37,9 +37,12 @@ constexpr int64_t kDefaultMinParallelIterations = int64_t{1} << 20;
 /// HWIO by as many input channels, so that such tiles stay possible.
 constexpr int64_t kRegisterTileImages = 2;
 
-/// f32 elements in a 64-byte cache line: what tiles that must write whole
-/// lines (16x16 transposes, threads' shares of a contiguous dim) step by.
-constexpr int64_t kLineElements = 16;
+/// Bytes in a cache line.
+constexpr int64_t kLineBytes = 64;
+
+/// f32 elements in a cache line: what tiles that must write whole lines
+/// (16x16 transposes, threads' shares of a contiguous dim) step by.
+constexpr int64_t kLineElements = kLineBytes / 4;
 
 /// Bytes of filter a dense convolution's register tiles may sweep between
 /// output tiles: three quarters of a 1 MB L2, the rest for the input rows

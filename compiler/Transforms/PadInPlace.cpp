@@ -202,10 +202,11 @@ void rewritePad(RewriterBase &rewriter, DominanceInfo &dominance, tensor::PadOp 
         run *= sizes[e];
       whole &= sizes[e] == shape[e];
     }
-    if (run * elementBytes < 64)
+    if (run * elementBytes < tessel::kLineBytes)
       partialLines += double(elements / run);
   }
-  if (2 * partialLines >= double(resultType.getNumElements() * elementBytes) / 64) {
+  if (2 * partialLines >=
+      double(resultType.getNumElements() * elementBytes) / tessel::kLineBytes) {
     // One fill of the buffer as a vector of its elements (a fill of
     // [C, H, W, 1] as such is scalar loops).
     ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, rank));

@@ -24,9 +24,9 @@ using namespace mlir;
 
 namespace {
 
-/// Offsets and sizes are multiples of this (a cache line; the runtime's
-/// allocator aligns the workspace to it).
-constexpr int64_t kAlignment = 64;
+/// Offsets and sizes are multiples of a cache line (the runtime's allocator
+/// aligns the workspace to one).
+constexpr int64_t kAlignment = tessel::kLineBytes;
 
 /// A buffer of the function's body: its allocation and deallocation, the
 /// positions in the body of the allocation and of its last use, its size
