@@ -63,8 +63,27 @@ func.func @blocked_filter_rows_whole(%x: tensor<1x7x7x1024xf32>, %w: tensor<1x1x
 
 // -----
 
+// A 7x7 map (batch 1): only the 160 channels split evenly, but 80 channels a
+// thread would take register tiles of 16; the threads take tiles of one row
+// by 32 channels (the widest register tile dividing 160), channel chunks
+// outermost, 35 tiles in all.
+// CHECK-LABEL: func @odd_rows_channel_chunks
+// CHECK: scf.forall (%[[C:.+]], %[[R:.+]]) = (0, 0) to (160, 7) step (32, 1)
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x1x7x32xf32>
+// CHECK: linalg.generic
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.+}}[0, %[[R]], 0, %[[C]]] [1, 1, 7, 32]
+func.func @odd_rows_channel_chunks(%x: tensor<1x7x7x960xf32>, %w: tensor<1x1x960x160xf32>) -> tensor<1x7x7x160xf32> {
+  %0 = tessel.conv %x, %w layout nhwc, hwio : (tensor<1x7x7x960xf32>, tensor<1x1x960x160xf32>) -> tensor<1x7x7x160xf32>
+  %1 = tessel.relu %0 : tensor<1x7x7x160xf32>
+  return %1 : tensor<1x7x7x160xf32>
+}
+
+// -----
+
 // Batch 1 is skipped, and so are the 5 rows, which 2 threads cannot split
-// evenly: the 6 columns are split instead, so both tiles have one shape.
+// evenly: the 6 columns are split instead, so both tiles have one shape (an
+// op without register tiles: no chunks of one row).
 // CHECK-LABEL: func @odd_rows
 // CHECK: scf.forall (%{{.+}}) = (0) to (6) step (3)
 // CHECK-NOT: affine.min
