@@ -176,13 +176,16 @@ bool fusesIntoConsumer(Operation *producer) {
   if (isElementwise(consumer))
     return !broadcastsAlongLeadingLoop(consumer, use) || !reduces(linalgOp);
   // Into a convolution only an op whose own operands are computed whole
-  // (none is a linalg op's only use, which would fuse in turn): the
-  // previous layer's convolution and epilogue, or squeeze-and-excitation's
-  // small matrix products, would otherwise be recomputed in every tile.
+  // (none fuses into it in turn): the previous layer's convolution and
+  // epilogue would otherwise be recomputed in every tile. Squeeze-and-
+  // excitation's scale (a sigmoid of small matrix products of a global
+  // pool, broadcast over the rows) is computed whole, so its multiply
+  // fuses into the projection even where the scale has no other use.
   return isElementwise(producer) && isa<linalg::GenericOp>(producer) &&
          use.getOperandNumber() == 0 && isPointwiseConvolution(consumer) &&
          llvm::none_of(producer->getOperands(), [](Value operand) {
-           return operand.getDefiningOp<linalg::LinalgOp>() && operand.hasOneUse();
+           Operation *def = operand.getDefiningOp();
+           return def && fusesIntoConsumer(def);
          });
 }
 
@@ -282,6 +285,23 @@ bool hasBlockedFilter(Operation *op) {
 /// second pass over the whole output from memory.
 void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   int64_t loops = root.getNumLoops();
+  // A 1x1 convolution without an epilogue, into which an elementwise op
+  // fuses (squeeze-and-excitation's scaling of its input channels): each
+  // output row computes its input row, still in L1 when the convolution
+  // reads it, instead of the scaled tensor being written whole and read
+  // back.
+  if (isPointwiseConvolution(root) && root->getNumResults() == 1) {
+    llvm::SmallPtrSet<Operation *, 8> group = getFusedProducers(root);
+    Operation *input = root.getDpsInputs()[0].getDefiningOp();
+    if (!input || !group.contains(input))
+      return;
+    AffineMap output = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
+    SmallVector<OpFoldResult> sizes(loops, rewriter.getIndexAttr(0));
+    for (unsigned i = 0; i + 2 < output.getNumResults(); ++i)
+      sizes[output.getDimPosition(i)] = rewriter.getIndexAttr(1);
+    (void)tileAndFuse(rewriter, root, sizes, scf::SCFTilingOptions::LoopType::ForOp, group);
+    return;
+  }
   // Rows are the leading loops only where the group walks the convolution's
   // output in order: a layout change (to NCHW) in it would make them
   // channels, and the convolution's tiles single channels. A copy that

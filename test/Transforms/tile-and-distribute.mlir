@@ -288,6 +288,34 @@ func.func @se_scale_into_projection(%x: tensor<1x8x8x32xf32>, %s: tensor<1x32x1x
 
 // -----
 
+// The whole block as EfficientNet has it: the scale is a sigmoid of the
+// global pool's small matrix product, used only by the scaling, and the
+// projection has no epilogue. The scale is computed whole (its own group:
+// a reduction the scaling broadcasts over the rows), and the scaling still
+// fuses into the projection's row tiles, on two threads and on one.
+// CHECK-LABEL: func @se_block_projection_rows
+// CHECK: arith.divf
+// CHECK: scf.forall
+// CHECK: scf.for
+// CHECK: arith.mulf
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x1x8x16xf32>
+// CHECK: scf.forall.in_parallel
+// ONE-LABEL: func @se_block_projection_rows
+// ONE: arith.divf
+// ONE: scf.for
+// ONE: arith.mulf
+// ONE: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x1x8x16xf32>
+func.func @se_block_projection_rows(%x: tensor<1x8x8x32xf32>, %w1: tensor<1x1x32x32xf32>, %w: tensor<1x1x32x16xf32>) -> tensor<1x8x8x16xf32> {
+  %g = tessel.global_pool avg %x layout nhwc : tensor<1x8x8x32xf32> -> tensor<1x1x1x32xf32>
+  %f = tessel.conv %g, %w1 layout nhwc, hwio : (tensor<1x1x1x32xf32>, tensor<1x1x32x32xf32>) -> tensor<1x1x1x32xf32>
+  %s = tessel.sigmoid %f : tensor<1x1x1x32xf32>
+  %m = tessel.mul %x, %s : (tensor<1x8x8x32xf32>, tensor<1x1x1x32xf32>) -> tensor<1x8x8x32xf32>
+  %0 = tessel.conv %m, %w layout nhwc, hwio : (tensor<1x8x8x32xf32>, tensor<1x1x32x16xf32>) -> tensor<1x8x8x16xf32>
+  return %0 : tensor<1x8x8x16xf32>
+}
+
+// -----
+
 // A reduction that its consumer broadcasts along the consumer's leading
 // loop (batch norm's per-channel sum over the batch, read by every image)
 // is not fused into the consumer's tiles, where each thread would compute
