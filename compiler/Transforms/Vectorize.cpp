@@ -408,16 +408,29 @@ SmallVector<int64_t> getCacheTile(linalg::LinalgOp op) {
     return {};
   SmallVector<int64_t> tile(ranges.size(), 1);
   // Each operand's trailing dims, whole while their product fits a line.
+  // A dim that a line's remainder does not divide takes the largest
+  // power-of-two part of it that does, and the next dim out the rest: a
+  // batch-1 filter gradient's input, [1, 56, 56, C] copied to [C, 56, 56,
+  // 1], takes 2 rows by 8 columns, where 16 columns left a partial tile
+  // (16 + 16 + 16 + 8) whose dynamic sizes kept the whole copy scalar.
   for (ArrayRef<unsigned> loops : orders) {
     int64_t product = 1;
     for (unsigned loop : llvm::reverse(loops)) {
-      int64_t size = product * ranges[loop] > tessel::kLineElements
-                         ? llvm::divideCeil(tessel::kLineElements, product)
-                         : ranges[loop];
-      tile[loop] = std::max(tile[loop], size);
-      product *= ranges[loop];
-      if (product >= tessel::kLineElements)
+      int64_t need = llvm::divideCeil(tessel::kLineElements, product);
+      if (product * ranges[loop] <= tessel::kLineElements) {
+        tile[loop] = std::max(tile[loop], ranges[loop]);
+        product *= ranges[loop];
+        continue;
+      }
+      int64_t part = need;
+      while (part > 1 && ranges[loop] % part != 0)
+        part /= 2;
+      if (part < 2 || tessel::kLineElements % product != 0 || need % part != 0)
+        part = need;
+      tile[loop] = std::max(tile[loop], part);
+      if (part == need)
         break;
+      product *= part;
     }
   }
   return tile;
@@ -545,11 +558,14 @@ LogicalResult vectorizeRowsTransposeTile(RewriterBase &rewriter, linalg::LinalgO
       product *= it->second;
     }
   }
-  // B's dims multiply to 16, the output's last among them, all after A's;
-  // the stores' runs are at least 4 long.
+  // B's dims multiply to 16, the output's last among them (but unit dims),
+  // all after A's; the stores' runs are at least 4 long.
   int64_t aDim = llvm::find(outLoops, a) - outLoops.begin();
-  if (product != 16 || bDims.back() != outRank - 1 || aDim > bDims.front() ||
-      outType.getDimSize(outRank - 1) < 4)
+  int64_t lastDim = outRank - 1;
+  while (lastDim > 0 && outType.getDimSize(lastDim) == 1)
+    --lastDim;
+  if (product != 16 || bDims.empty() || bDims.back() != lastDim || aDim > bDims.front() ||
+      outType.getDimSize(lastDim) < 4)
     return failure();
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);

@@ -297,6 +297,25 @@ func.func @transpose_gathered_tiles(%x: tensor<8x4x4x32xf32>) -> tensor<32x4x4x8
 
 // -----
 
+// At batch 1 the filter gradient's input moves its channels first and a unit
+// batch last: 16 columns do not divide the 56, so a tile takes 2 rows of 8
+// (a partial tile of 8 columns had dynamic sizes, and the copy stayed
+// scalar), gathered into one square and written in runs of 8 floats along
+// the columns, the unit batch dim after them.
+// CHECK-LABEL: func @transpose_batch_one_rows
+// CHECK: %[[TILE:.+]] = vector.transfer_read {{.*}} : tensor<1x2x8x16xf32>, vector<1x2x8x16xf32>
+// CHECK: %[[SQUARE:.+]] = vector.shape_cast %[[TILE]] : vector<1x2x8x16xf32> to vector<16x16xf32>
+// CHECK: %[[COLUMNS:.+]] = vector.transpose %[[SQUARE]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK: %[[WHOLE:.+]] = vector.shape_cast %[[COLUMNS]] : vector<16x16xf32> to vector<16x2x8x1xf32>
+// CHECK: vector.transfer_write %[[WHOLE]], {{.*}} : vector<16x2x8x1xf32>, tensor<16x2x8x1xf32>
+// CHECK-NOT: linalg.transpose
+func.func @transpose_batch_one_rows(%x: tensor<1x56x56x32xf32>) -> tensor<32x56x56x1xf32> {
+  %0 = tessel.transpose %x {perm = array<i64: 3, 1, 2, 0>} : tensor<1x56x56x32xf32> -> tensor<32x56x56x1xf32>
+  return %0 : tensor<32x56x56x1xf32>
+}
+
+// -----
+
 // An SGD update of an OIHW filter reading its gradient as [C_in, kh, kw,
 // C_out] (the channels-last convolution's layout) walks the loops (C_in, kh,
 // kw) together in every operand: collapsed into one, the update is a 2-D
