@@ -632,7 +632,7 @@ def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
     -> 5.3-5.4 ms.)
 
     Where the border strips' contiguous runs are shorter than a cache line
-    and touch half the buffer's lines or more (a filter gradient's input as
+    and touch a quarter of the buffer's lines or more (a filter gradient's input as
     `[C, H, W, 1]`: its column strips write one float a row, a line each),
     the whole buffer is filled once instead, as a vector of its elements,
     and the source then overwrites the interior.
@@ -700,6 +700,9 @@ def TesselCopiesToLinalg : Pass<"tessel-copies-to-linalg", "::mlir::func::FuncOp
     on one thread it was serial glue between parallel layers (a 3x3/2
     convolution of 128 channels at 56x56 spent 17% of its time on two
     threads copying its input, at a third of the one-thread copy's speed).
+    So is a fill between the layers (a padded buffer's border strips) of at
+    least 256 KB or 2048 cache lines: a strip of one float a row writes a
+    line per element (a batch-1 filter gradient's `[C, H, W, 1]` input).
   }];
   let options = [
     Option<"threads", "threads", "unsigned", "1",

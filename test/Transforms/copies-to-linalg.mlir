@@ -45,3 +45,36 @@ func.func @padded_input(%x: memref<1x56x56x64xf32>, %padded: memref<1x58x58x64xf
   }
   return
 }
+
+// -----
+
+// Fills between the layers are split too: a flat fill of 256 KB or more in
+// halves, and a border strip of one float a row (128 x 56 rows, a line each)
+// along its channels; a small strip (128 rows of 57 floats) stays whole.
+// CHECK-LABEL: func @border_fills
+// CHECK-NEXT: arith.constant
+// CHECK-NEXT: linalg.fill ins(%{{.+}} : f32) outs(%arg0 : memref<415872xf32>)
+// THREADS-LABEL: func @border_fills
+// THREADS: scf.parallel (%[[I:.+]]) = (%c0{{(_[0-9]+)?}}) to (%c415872) step (%c207936{{(_[0-9]+)?}}) {
+// THREADS: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<207936xf32, strided<[1], offset: ?>>)
+// THREADS: scf.parallel (%[[C:.+]]) = (%c0{{(_[0-9]+)?}}) to (%c128) step (%c64{{(_[0-9]+)?}}) {
+// THREADS: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<64x56x1x1xf32, strided<[3249, 57, 1, 1], offset: ?>>)
+// THREADS-NOT: scf.parallel
+// THREADS: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<128x1x57x1xf32, strided<[3249, 57, 1, 1]>>)
+func.func @border_fills(%flat: memref<415872xf32>, %padded: memref<128x57x57x1xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%flat : memref<415872xf32>)
+  %column = memref.subview %padded[0, 1, 0, 0] [128, 56, 1, 1] [1, 1, 1, 1]
+      : memref<128x57x57x1xf32> to memref<128x56x1x1xf32, strided<[3249, 57, 1, 1], offset: 57>>
+  linalg.fill ins(%zero : f32) outs(%column : memref<128x56x1x1xf32, strided<[3249, 57, 1, 1], offset: 57>>)
+  %row = memref.subview %padded[0, 0, 0, 0] [128, 1, 57, 1] [1, 1, 1, 1]
+      : memref<128x57x57x1xf32> to memref<128x1x57x1xf32, strided<[3249, 57, 1, 1]>>
+  linalg.fill ins(%zero : f32) outs(%row : memref<128x1x57x1xf32, strided<[3249, 57, 1, 1]>>)
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    scf.reduce
+  }
+  return
+}

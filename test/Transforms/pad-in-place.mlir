@@ -74,8 +74,8 @@ func.func @argument_then_pad(%x: tensor<1x8x8x64xf32>) -> tensor<1x11x9x64xf32> 
 
 // -----
 
-// Strips whose runs are shorter than a cache line and that touch half the
-// buffer's lines or more (a [C, H, W, 1] filter gradient's input: its
+// Strips whose runs are shorter than a cache line and that touch a quarter
+// of the buffer's lines or more (a [C, H, W, 1] filter gradient's input: its
 // column strips write one float a row) become one fill of the whole
 // buffer, as a vector of its elements, whose interior the source then
 // overwrites.
@@ -92,6 +92,23 @@ func.func @narrow_strips_fill_whole(%x: tensor<16x8x8x1xf32>) -> tensor<16x10x10
     tensor.yield %zero : f32
   } : tensor<16x8x8x1xf32> to tensor<16x10x10x1xf32>
   return %padded : tensor<16x10x10x1xf32>
+}
+
+// -----
+
+// A quarter of the lines is enough: a stride-2 filter gradient's input,
+// padded low only, has one column strip, whose 16 x 40 one-float runs touch
+// 38% of the buffer's lines.
+// CHECK-LABEL: func.func @narrow_strip_quarter_fill_whole
+// CHECK: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<26896xf32>)
+// CHECK-NOT: linalg.fill
+func.func @narrow_strip_quarter_fill_whole(%x: tensor<16x40x40x1xf32>) -> tensor<16x41x41x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %padded = tensor.pad %x low[0, 1, 1, 0] high[0, 0, 0, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<16x40x40x1xf32> to tensor<16x41x41x1xf32>
+  return %padded : tensor<16x41x41x1xf32>
 }
 
 // -----
