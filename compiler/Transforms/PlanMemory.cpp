@@ -91,6 +91,31 @@ memref::DeallocOp getDeallocation(memref::AllocOp alloc) {
   return found;
 }
 
+/// Computes in the caller's buffer each result that the function's body
+/// computed in a buffer of its own and copied into an out-parameter as that
+/// buffer's last use: the buffer becomes the out-parameter (a kernel
+/// outlined on tensors, Winograd's output transform, gets a fresh
+/// destination, which bufferization then copies into the result; a serial
+/// copy of the whole output at the end of every call).
+void computeResultsInPlace(Block &body,
+                           const llvm::DenseMap<Operation *, int64_t> &position) {
+  for (auto copy : llvm::make_early_inc_range(body.getOps<memref::CopyOp>())) {
+    auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
+    auto result = dyn_cast<BlockArgument>(copy.getTarget());
+    if (!alloc || alloc->getBlock() != &body || !result || result.getOwner() != &body ||
+        !result.hasOneUse() || alloc.getType() != result.getType())
+      continue;
+    memref::DeallocOp dealloc = getDeallocation(alloc);
+    std::optional<int64_t> last = getLastUse(alloc, body, position);
+    if (!dealloc || !last || *last != position.lookup(copy))
+      continue;
+    copy.erase();
+    dealloc.erase();
+    alloc.replaceAllUsesWith(result);
+    alloc.erase();
+  }
+}
+
 struct PlanMemoryPass : tessel::impl::TesselPlanMemoryBase<PlanMemoryPass> {
   using Base::Base;
 
@@ -100,8 +125,14 @@ struct PlanMemoryPass : tessel::impl::TesselPlanMemoryBase<PlanMemoryPass> {
       return;
     Block &body = func.getBody().front();
     llvm::DenseMap<Operation *, int64_t> position;
-    for (auto [i, op] : llvm::enumerate(body))
-      position[&op] = i;
+    auto number = [&] {
+      position.clear();
+      for (auto [i, op] : llvm::enumerate(body))
+        position[&op] = i;
+    };
+    number();
+    computeResultsInPlace(body, position);
+    number();
 
     SmallVector<Buffer> buffers;
     for (auto alloc : body.getOps<memref::AllocOp>()) {

@@ -2,19 +2,20 @@
 
 func.func private @kernel(memref<1024xf32>, memref<1024xf32>)
 
-// Three buffers in a chain: %a dies when %c is made, so %c takes %a's
-// place; %b, live with both, sits after them. The workspace is 8 KB, not
-// 12; the deallocations at the end go, the workspace's one comes before
-// the return.
+// Three buffers in a chain: %c, copied into the out-parameter as its last
+// use, is computed there instead (no copy); %b, live with %a, sits after
+// it. The workspace is 8 KB, not 12; the deallocations at the end go, the
+// workspace's one comes before the return.
 // CHECK-LABEL: func.func @chain
+// CHECK-SAME: (%[[X:.+]]: memref<1024xf32>, %[[OUT:.+]]: memref<1024xf32>)
 // CHECK-SAME: attributes {tessel.workspace_bytes = 8192 : i64}
 // CHECK: %[[WS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8192xi8>
-// CHECK: memref.view %[[WS]][%c0{{.*}}][] : memref<8192xi8> to memref<1024xf32>
-// CHECK: memref.view %[[WS]][%c4096{{.*}}][] : memref<8192xi8> to memref<1024xf32>
-// CHECK: memref.view %[[WS]][%c0{{.*}}][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: %[[A:.+]] = memref.view %[[WS]][%c0{{.*}}][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: %[[B:.+]] = memref.view %[[WS]][%c4096{{.*}}][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: call @kernel(%[[B]], %[[OUT]])
 // CHECK-NOT: memref.alloc
-// CHECK: memref.copy
-// CHECK-NEXT: memref.dealloc %[[WS]]
+// CHECK-NOT: memref.copy
+// CHECK: memref.dealloc %[[WS]]
 // CHECK-NEXT: return
 func.func @chain(%x: memref<1024xf32>, %out: memref<1024xf32>) {
   %a = memref.alloc() {alignment = 64 : i64} : memref<1024xf32>
@@ -27,6 +28,28 @@ func.func @chain(%x: memref<1024xf32>, %out: memref<1024xf32>) {
   memref.dealloc %a : memref<1024xf32>
   memref.dealloc %b : memref<1024xf32>
   memref.dealloc %c : memref<1024xf32>
+  return
+}
+
+// -----
+
+func.func private @kernel(memref<1024xf32>, memref<1024xf32>)
+
+// The copy stays where the buffer is read after it, or where the
+// out-parameter has other uses (a result tied to an input, read first).
+// CHECK-LABEL: func.func @copies_kept
+// CHECK: memref.copy %{{.+}}, %arg1
+// CHECK: memref.copy %{{.+}}, %arg2
+func.func @copies_kept(%x: memref<1024xf32>, %out: memref<1024xf32>, %tied: memref<1024xf32>) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1024xf32>
+  call @kernel(%x, %a) : (memref<1024xf32>, memref<1024xf32>) -> ()
+  memref.copy %a, %out : memref<1024xf32> to memref<1024xf32>
+  call @kernel(%a, %x) : (memref<1024xf32>, memref<1024xf32>) -> ()
+  %b = memref.alloc() {alignment = 64 : i64} : memref<1024xf32>
+  call @kernel(%tied, %b) : (memref<1024xf32>, memref<1024xf32>) -> ()
+  memref.copy %b, %tied : memref<1024xf32> to memref<1024xf32>
+  memref.dealloc %a : memref<1024xf32>
+  memref.dealloc %b : memref<1024xf32>
   return
 }
 
