@@ -169,6 +169,31 @@ func.func @filter_at_run_time(%x: tensor<1x18x18x16xf32>, %w: tensor<3x3x16x16xf
 
 // -----
 
+// An input gradient's filter is flipped (a copy reading 2 - kh, 2 - kw):
+// the transform reads the unflipped filter at the mirrored taps instead,
+// tap (0, 0) from (2, 2) first, and the flip is left unused.
+// CHECK-LABEL: func.func @flipped_filter_at_run_time
+// CHECK: scf.forall (%{{.+}}) in (16) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<36x16x16xf32>)
+// CHECK: vector.transfer_read %arg1[%c2{{.*}}, %c2{{.*}}, %{{.+}}, %{{.+}}]
+// CHECK-COUNT-8: vector.transfer_read %arg1
+// CHECK: linalg.batch_matmul
+func.func @flipped_filter_at_run_time(%x: tensor<1x18x18x16xf32>, %w: tensor<3x3x16x16xf32>) -> tensor<1x16x16x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ef = tensor.empty() : tensor<3x3x16x16xf32>
+  %flipped = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (2 - a, 2 - b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%w : tensor<3x3x16x16xf32>) outs(%ef : tensor<3x3x16x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x3x16x16xf32>
+  %e = tensor.empty() : tensor<1x16x16x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %flipped : tensor<1x18x18x16xf32>, tensor<3x3x16x16xf32>)
+         outs(%z : tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32>
+  return %y : tensor<1x16x16x16xf32>
+}
+
+// -----
+
 // Where the algorithm does not apply, the convolution stays: a stride of 2,
 // input channels that do not fill a vector, a dilation.
 // CHECK-LABEL: func.func @not_applicable

@@ -1654,6 +1654,57 @@ TEST(Jit, WideConvTransposeReadsFlippedTapsInPlace) {
   }
 }
 
+// The stride-1 transposed convolution of an input gradient with a filter
+// given at run time, by Winograd's algorithm: its filter transform reads
+// the flipped filter's taps from the given filter (tessel-winograd) instead
+// of a flipped copy. HWIO filters (a pure flip) and IOHW ones (a transpose
+// too), F(4x4, 3x3) and F(2x2, 3x3), an overhanging odd side, 1 and 2
+// threads, against the double-precision reference; Winograd must apply.
+TEST(Jit, WinogradConvTransposeReadsFlippedFilter) {
+  std::mt19937 rng(41);
+  struct Case {
+    int64_t channels, outChannels, height, width;
+    bool spatialFirst;
+    unsigned threads;
+  };
+  for (const Case &c : {Case{16, 32, 12, 8, true, 1}, Case{32, 16, 7, 9, true, 2},
+                        Case{16, 16, 8, 8, false, 2}, Case{32, 32, 14, 14, true, 2}}) {
+    Layout layout = Layout::NHWC;
+    Shape k{3, 3}, st{1, 1}, dl{1, 1}, pl{1, 1};
+    Shape inSp{c.height, c.width}, outSp{c.height, c.width};
+    Shape filterShape = c.spatialFirst ? Shape{3, 3, c.channels, c.outChannels}
+                                       : Shape{c.channels, c.outChannels, 3, 3};
+    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, c.channels, inSp), rng);
+    Tensor w = reference::randomTensor(filterShape, rng);
+    Tensor b = reference::randomTensor({c.outChannels}, rng);
+    Graph graph("winograd_convT");
+    ConvOptions o;
+    o.layout = layout;
+    o.filterLayout = c.spatialFirst ? filterLayoutFor(2, true) : FilterLayout::IOHW;
+    o.padding = {1, 1, 1, 1};
+    Value y = graph.convTranspose(graph.input("x", x.shape()), graph.input("w", w.shape()), o,
+                                  graph.constant(b));
+    graph.output("y", y);
+    Shape outShape = reference::activationShape(layout, 2, c.outChannels, outSp);
+    ASSERT_EQ(graph.shape(y), outShape) << graph.status().message();
+    std::vector<Tensor> on = compileAndRun(graph, {x, w}, c.threads, Winograd::On);
+    std::vector<Tensor> off = compileAndRun(graph, {x, w}, c.threads, Winograd::Off);
+    ASSERT_EQ(on.size(), 1u);
+    ASSERT_EQ(off.size(), 1u);
+    Tensor want = referenceConvTranspose(x, w, b, layout, c.spatialFirst, k, st, dl, pl, outShape);
+    double scale = 0;
+    for (int64_t i = 0; i < want.numElements(); ++i)
+      scale = std::max(scale, double(std::abs(want.data()[i])));
+    std::string what = std::to_string(c.channels) + "->" + std::to_string(c.outChannels) + " @" +
+                       std::to_string(c.height) + "x" + std::to_string(c.width) +
+                       (c.spatialFirst ? " HWIO" : " IOHW");
+    expectClose(on[0], want, "Winograd conv_transpose " + what, 1e-4 * scale, 0);
+    expectClose(off[0], want, "direct conv_transpose " + what, 1e-4 * scale, 0);
+    EXPECT_NE(std::memcmp(on[0].data(), off[0].data(), want.numElements() * sizeof(float)), 0)
+        << what << ": Winograd did not apply";
+  }
+}
+
 TEST(Jit, AdaptivePool) {
   std::mt19937 rng(20);
   for (int iter = 0; iter < 6; ++iter) {
