@@ -289,8 +289,11 @@ void tileIntoRows(RewriterBase &rewriter, linalg::LinalgOp root) {
   // fuses (squeeze-and-excitation's scaling of its input channels): each
   // output row computes its input row, still in L1 when the convolution
   // reads it, instead of the scaled tensor being written whole and read
-  // back.
+  // back. Not where the filter is cut into reduction blocks (each row
+  // would sweep it whole, see below).
   if (isPointwiseConvolution(root) && root->getNumResults() == 1) {
+    if (hasBlockedFilter(root))
+      return;
     llvm::SmallPtrSet<Operation *, 8> group = getFusedProducers(root);
     Operation *input = root.getDpsInputs()[0].getDefiningOp();
     if (!input || !group.contains(input))

@@ -316,6 +316,22 @@ func.func @se_block_projection_rows(%x: tensor<1x8x8x32xf32>, %w1: tensor<1x1x32
 
 // -----
 
+// Not where the projection's filter is cut into reduction blocks (1x1
+// 1024->512, 2 MB): each row would sweep the whole filter; the scaling stays
+// a kernel of its own and the convolution whole.
+// ONE-LABEL: func @se_blocked_projection_whole
+// ONE-NOT: scf.for
+// ONE: arith.mulf
+// ONE: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x7x7x512xf32>
+// ONE-NOT: scf.for
+func.func @se_blocked_projection_whole(%x: tensor<1x7x7x1024xf32>, %s: tensor<1x1x1x1024xf32>, %w: tensor<1x1x1024x512xf32>) -> tensor<1x7x7x512xf32> {
+  %m = tessel.mul %x, %s : (tensor<1x7x7x1024xf32>, tensor<1x1x1x1024xf32>) -> tensor<1x7x7x1024xf32>
+  %0 = tessel.conv %m, %w layout nhwc, hwio : (tensor<1x7x7x1024xf32>, tensor<1x1x1024x512xf32>) -> tensor<1x7x7x512xf32>
+  return %0 : tensor<1x7x7x512xf32>
+}
+
+// -----
+
 // A reduction that its consumer broadcasts along the consumer's leading
 // loop (batch norm's per-channel sum over the batch, read by every image)
 // is not fused into the consumer's tiles, where each thread would compute
