@@ -59,7 +59,8 @@ void splitAcrossThreads(RewriterBase &rewriter, linalg::LinalgOp op, unsigned th
   if (bytes < kMinParallelCopyBytes &&
       !(fill && getLinesTouched(type) >= kMinParallelFillLines))
     return;
-  for (int64_t d = 0; d + 1 < type.getRank() || (fill && d < type.getRank()); ++d) {
+  int64_t splittable = fill ? type.getRank() : type.getRank() - 1;
+  for (int64_t d = 0; d < splittable; ++d) {
     int64_t size = type.getDimSize(d);
     if (size < threads || size % threads != 0)
       continue;

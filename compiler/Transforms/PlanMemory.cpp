@@ -93,10 +93,12 @@ memref::DeallocOp getDeallocation(memref::AllocOp alloc) {
 
 /// Computes in the caller's buffer each result that the function's body
 /// computed in a buffer of its own and copied into an out-parameter as that
-/// buffer's last use: the buffer becomes the out-parameter (a kernel
-/// outlined on tensors, Winograd's output transform, gets a fresh
-/// destination, which bufferization then copies into the result; a serial
-/// copy of the whole output at the end of every call).
+/// buffer's last use: the buffer becomes the out-parameter. (A kernel
+/// outlined on tensors, Winograd's output transform, returns a strided view
+/// (tessel-bufferize's kernel calling convention) where the function returns
+/// an identity layout, so bufferization returns a copy; dropping the
+/// kernel's result leaves a copy from its destination: a serial copy of the
+/// whole output at the end of every call.)
 void computeResultsInPlace(Block &body,
                            const llvm::DenseMap<Operation *, int64_t> &position) {
   for (auto copy : llvm::make_early_inc_range(body.getOps<memref::CopyOp>())) {
@@ -168,7 +170,8 @@ struct PlanMemoryPass : tessel::impl::TesselPlanMemoryBase<PlanMemoryPass> {
     SmallVector<Buffer *> order;
     for (Buffer &buffer : buffers)
       order.push_back(&buffer);
-    std::stable_sort(order.begin(), order.end(), [](const Buffer *a, const Buffer *b) {
+    // A total order: no two buffers start at one position.
+    llvm::sort(order, [](const Buffer *a, const Buffer *b) {
       return a->bytes > b->bytes || (a->bytes == b->bytes && a->start < b->start);
     });
     SmallVector<Buffer *> placed;

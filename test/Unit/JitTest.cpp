@@ -1609,6 +1609,45 @@ TEST(Jit, ConvTransposeSweep) {
   }
 }
 
+/// A 3x3 transposed convolution with padding 1 (output padding stride - 1)
+/// of a random input by a random filter given at run time, HWIO or IOHW
+/// (`spatialFirst`), with a constant bias: the graph, its inputs (x, w), the
+/// shape it infers and the double-precision reference result.
+struct ConvTranspose3x3 {
+  Graph graph{"convT3x3"};
+  std::vector<Tensor> inputs;
+  Shape shape;
+  Tensor want;
+};
+
+ConvTranspose3x3 makeConvTranspose3x3(std::mt19937 &rng, Layout layout, bool spatialFirst,
+                                      int64_t batch, int64_t channels, int64_t outChannels,
+                                      const Shape &inSp, int64_t stride) {
+  Shape k{3, 3}, st{stride, stride}, dl{1, 1}, pl{1, 1}, op{stride - 1, stride - 1}, outSp;
+  for (int d = 0; d < 2; ++d)
+    outSp.push_back((inSp[d] - 1) * st[d] - 2 * pl[d] + dl[d] * (k[d] - 1) + op[d] + 1);
+  Shape filterShape = spatialFirst ? Shape{3, 3, channels, outChannels}
+                                   : Shape{channels, outChannels, 3, 3};
+  Tensor x = reference::randomTensor(reference::activationShape(layout, batch, channels, inSp), rng);
+  Tensor w = reference::randomTensor(filterShape, rng);
+  Tensor b = reference::randomTensor({outChannels}, rng);
+  ConvTranspose3x3 t;
+  ConvOptions o;
+  o.layout = layout;
+  o.filterLayout = spatialFirst ? filterLayoutFor(2, true) : FilterLayout::IOHW;
+  o.strides = st;
+  o.padding = {1, 1, 1, 1};
+  o.outputPadding = op;
+  Value y = t.graph.convTranspose(t.graph.input("x", x.shape()), t.graph.input("w", w.shape()), o,
+                                  t.graph.constant(b));
+  t.graph.output("y", y);
+  t.shape = t.graph.shape(y);
+  Shape outShape = reference::activationShape(layout, batch, outChannels, outSp);
+  t.want = referenceConvTranspose(x, w, b, layout, spatialFirst, k, st, dl, pl, outShape);
+  t.inputs = {x, w};
+  return t;
+}
+
 // Filters of 2 MiB and more: the convolution the transposed one becomes
 // reads each kernel tap of the flipped filter from the given one at the
 // mirrored tap instead of making a flipped copy (tessel-vectorize), for
@@ -1625,32 +1664,13 @@ TEST(Jit, WideConvTransposeReadsFlippedTapsInPlace) {
   for (const Case &c : {Case{256, 3, 1, true, true, 1}, Case{256, 4, 1, false, false, 2},
                         Case{512, 2, 2, true, true, 2}, Case{384, 3, 2, false, true, 1}}) {
     Layout layout = c.channelsLast ? Layout::NHWC : Layout::NCHW;
-    Shape k{3, 3}, st{c.stride, c.stride}, dl{1, 1}, pl{1, 1}, op{c.stride - 1, c.stride - 1};
-    Shape inSp{c.size, c.size + 1}, outSp;
-    for (int d = 0; d < 2; ++d)
-      outSp.push_back((inSp[d] - 1) * st[d] - 2 * pl[d] + dl[d] * (k[d] - 1) + op[d] + 1);
-    Shape filterShape = c.spatialFirst ? Shape{3, 3, c.channels, c.channels}
-                                       : Shape{c.channels, c.channels, 3, 3};
-    Tensor x = reference::randomTensor(reference::activationShape(layout, 1, c.channels, inSp), rng);
-    Tensor w = reference::randomTensor(filterShape, rng);
-    Tensor b = reference::randomTensor({c.channels}, rng);
-    Graph graph("wide_convT");
-    ConvOptions o;
-    o.layout = layout;
-    o.filterLayout = c.spatialFirst ? filterLayoutFor(2, true) : FilterLayout::IOHW;
-    o.strides = st;
-    o.padding = {1, 1, 1, 1};
-    o.outputPadding = op;
-    Value y = graph.convTranspose(graph.input("x", x.shape()), graph.input("w", w.shape()), o,
-                                  graph.constant(b));
-    graph.output("y", y);
-    Shape outShape = reference::activationShape(layout, 1, c.channels, outSp);
-    ASSERT_EQ(graph.shape(y), outShape) << graph.status().message();
-    std::vector<Tensor> out = compileAndRun(graph, {x, w}, c.threads);
+    ConvTranspose3x3 t = makeConvTranspose3x3(rng, layout, c.spatialFirst, 1, c.channels,
+                                              c.channels, {c.size, c.size + 1}, c.stride);
+    ASSERT_EQ(t.shape, t.want.shape()) << t.graph.status().message();
+    std::vector<Tensor> out = compileAndRun(t.graph, t.inputs, c.threads);
     ASSERT_EQ(out.size(), 1u);
-    Tensor want = referenceConvTranspose(x, w, b, layout, c.spatialFirst, k, st, dl, pl, outShape);
-    expectClose(out[0], want, "conv_transpose " + std::to_string(c.channels) + " stride " +
-                                  std::to_string(c.stride), 1e-3, 1e-3);
+    expectClose(out[0], t.want, "conv_transpose " + std::to_string(c.channels) + " stride " +
+                                    std::to_string(c.stride), 1e-3, 1e-3);
   }
 }
 
@@ -1669,38 +1689,22 @@ TEST(Jit, WinogradConvTransposeReadsFlippedFilter) {
   };
   for (const Case &c : {Case{16, 32, 12, 8, true, 1}, Case{32, 16, 7, 9, true, 2},
                         Case{16, 16, 8, 8, false, 2}, Case{32, 32, 14, 14, true, 2}}) {
-    Layout layout = Layout::NHWC;
-    Shape k{3, 3}, st{1, 1}, dl{1, 1}, pl{1, 1};
-    Shape inSp{c.height, c.width}, outSp{c.height, c.width};
-    Shape filterShape = c.spatialFirst ? Shape{3, 3, c.channels, c.outChannels}
-                                       : Shape{c.channels, c.outChannels, 3, 3};
-    Tensor x = reference::randomTensor(reference::activationShape(layout, 2, c.channels, inSp), rng);
-    Tensor w = reference::randomTensor(filterShape, rng);
-    Tensor b = reference::randomTensor({c.outChannels}, rng);
-    Graph graph("winograd_convT");
-    ConvOptions o;
-    o.layout = layout;
-    o.filterLayout = c.spatialFirst ? filterLayoutFor(2, true) : FilterLayout::IOHW;
-    o.padding = {1, 1, 1, 1};
-    Value y = graph.convTranspose(graph.input("x", x.shape()), graph.input("w", w.shape()), o,
-                                  graph.constant(b));
-    graph.output("y", y);
-    Shape outShape = reference::activationShape(layout, 2, c.outChannels, outSp);
-    ASSERT_EQ(graph.shape(y), outShape) << graph.status().message();
-    std::vector<Tensor> on = compileAndRun(graph, {x, w}, c.threads, Winograd::On);
-    std::vector<Tensor> off = compileAndRun(graph, {x, w}, c.threads, Winograd::Off);
+    ConvTranspose3x3 t = makeConvTranspose3x3(rng, Layout::NHWC, c.spatialFirst, 2, c.channels,
+                                              c.outChannels, {c.height, c.width}, 1);
+    ASSERT_EQ(t.shape, t.want.shape()) << t.graph.status().message();
+    std::vector<Tensor> on = compileAndRun(t.graph, t.inputs, c.threads, Winograd::On);
+    std::vector<Tensor> off = compileAndRun(t.graph, t.inputs, c.threads, Winograd::Off);
     ASSERT_EQ(on.size(), 1u);
     ASSERT_EQ(off.size(), 1u);
-    Tensor want = referenceConvTranspose(x, w, b, layout, c.spatialFirst, k, st, dl, pl, outShape);
     double scale = 0;
-    for (int64_t i = 0; i < want.numElements(); ++i)
-      scale = std::max(scale, double(std::abs(want.data()[i])));
+    for (int64_t i = 0; i < t.want.numElements(); ++i)
+      scale = std::max(scale, double(std::abs(t.want.data()[i])));
     std::string what = std::to_string(c.channels) + "->" + std::to_string(c.outChannels) + " @" +
                        std::to_string(c.height) + "x" + std::to_string(c.width) +
                        (c.spatialFirst ? " HWIO" : " IOHW");
-    expectClose(on[0], want, "Winograd conv_transpose " + what, 1e-4 * scale, 0);
-    expectClose(off[0], want, "direct conv_transpose " + what, 1e-4 * scale, 0);
-    EXPECT_NE(std::memcmp(on[0].data(), off[0].data(), want.numElements() * sizeof(float)), 0)
+    expectClose(on[0], t.want, "Winograd conv_transpose " + what, 1e-4 * scale, 0);
+    expectClose(off[0], t.want, "direct conv_transpose " + what, 1e-4 * scale, 0);
+    EXPECT_NE(std::memcmp(on[0].data(), off[0].data(), t.want.numElements() * sizeof(float)), 0)
         << what << ": Winograd did not apply";
   }
 }
