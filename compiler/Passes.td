@@ -451,14 +451,17 @@ def TesselDecompose : Pass<"tessel-decompose", "::mlir::func::FuncOp"> {
 def TesselWinograd : Pass<"tessel-winograd", "::mlir::func::FuncOp"> {
   let summary = "3x3 stride-1 convolutions by Winograd's minimal filtering";
   let description = [{
-    Rewrites a channels-last `linalg.conv_2d_nhwc_hwcf` with a constant 3x3
-    f32 filter, unit strides and dilations, and input and output channel
-    counts that fill vectors of `vector-bits` as Winograd's F(4x4, 3x3) or
+    Rewrites a channels-last `linalg.conv_2d_nhwc_hwcf` with a 3x3 f32
+    filter, unit strides and dilations, and input and output channel counts
+    that fill vectors of `vector-bits` as Winograd's F(4x4, 3x3) or
     F(2x2, 3x3), output tiles of m x m computed from (m+2) x (m+2) input
     tiles:
 
     - the filter transform `U = G g G^T` is computed at compile time (in
-      double) into a constant `[(m+2)^2, C, K]`;
+      double) into a constant `[(m+2)^2, C, K]` for a constant filter, else
+      on every call by an `scf.forall` over the input channels; a filter
+      that is a flip of another (an input gradient's) is read from that one
+      at the mirrored taps, and the flipped copy is left unused;
     - the input transform `V = B^T d B` is an `scf.forall` over the output
       tiles, one vector of channels at a time, into `[(m+2)^2, tiles, C]`;
     - the products are one `linalg.batch_matmul` (tessel-vectorize
@@ -640,10 +643,10 @@ def TesselPadInPlace : Pass<"tessel-pad-in-place", "::mlir::func::FuncOp"> {
     -> 5.3-5.4 ms.)
 
     Where the border strips' contiguous runs are shorter than a cache line
-    and touch a quarter of the buffer's lines or more (a filter gradient's input as
-    `[C, H, W, 1]`: its column strips write one float a row, a line each),
-    the whole buffer is filled once instead, as a vector of its elements,
-    and the source then overwrites the interior.
+    and touch a quarter of the buffer's lines or more (a filter gradient's
+    input as `[C, H, W, 1]`: its column strips write one float a row, a
+    line each), the whole buffer is filled once instead, as a vector of its
+    elements, and the source then overwrites the interior.
 
     Before that, every `tensor.empty` used more than once (CSE makes all
     empties of one shape one op) is split into one per use, placed just
