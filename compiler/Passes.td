@@ -751,7 +751,8 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
     non-temporal stores: the lines go to memory without first being read
     from it.
   }];
-  let dependentDialects = ["::mlir::vector::VectorDialect"];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // TESSEL_COMPILER_PASSES_TD

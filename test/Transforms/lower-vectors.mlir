@@ -73,3 +73,30 @@ func.func @transposed_read_shuffles(%m: memref<16x16xf32>) -> vector<16x16xf32> 
   %0 = vector.transfer_read %m[%c0, %c0], %pad {in_bounds = [true, true], permutation_map = #transposed} : memref<16x16xf32>, vector<16x16xf32>
   return %0 : vector<16x16xf32>
 }
+
+// -----
+
+// A tile written with trailing unit dims (a gathered 16x16 transpose
+// written into one phase of a stride-2 interleave, [.., W, 1] of [.., W,
+// 2]) is written without them, into a rank-reduced view: VectorToSCF's
+// rank-1 pieces are rows of 4, not 256 single elements. A register tile's
+// small reads with trailing unit dims (its broadcast operands) keep them.
+// CHECK-LABEL: func @phase_write_drops_unit_dims
+// CHECK: %[[VIEW:.*]] = memref.subview %{{.*}}[0, 0, 0, 0, 0] [16, 4, 1, 4, 1] [1, 1, 1, 1, 1] : memref<16x4x1x4x1xf32, strided<[64, 16, 8, 2, 1]>> to memref<16x4x1x4xf32, strided<[64, 16, 8, 2]>>
+// CHECK-NOT: vector.extract {{.*}} : f32 from
+// CHECK: vector.transfer_write %{{.*}}, %[[VIEW]]{{.*}} : vector<16x4x1x4xf32>, memref<16x4x1x4xf32, strided<[64, 16, 8, 2]>>
+// CHECK-NOT: vector.transfer_write
+// CHECK-LABEL: func @small_read_kept
+// CHECK: vector.transfer_read {{.*}} : memref<2x1x1xf32, strided<[49, 7, 1]>>, vector<2x1x1xf32>
+func.func @phase_write_drops_unit_dims(%v: vector<16x16xf32>, %m: memref<16x4x1x4x1xf32, strided<[64, 16, 8, 2, 1]>>) {
+  %c0 = arith.constant 0 : index
+  %t = vector.shape_cast %v : vector<16x16xf32> to vector<16x4x1x4x1xf32>
+  vector.transfer_write %t, %m[%c0, %c0, %c0, %c0, %c0] {in_bounds = [true, true, true, true, true]} : vector<16x4x1x4x1xf32>, memref<16x4x1x4x1xf32, strided<[64, 16, 8, 2, 1]>>
+  return
+}
+func.func @small_read_kept(%m: memref<2x1x1xf32, strided<[49, 7, 1]>>) -> vector<2x1x1xf32> {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %0 = vector.transfer_read %m[%c0, %c0, %c0], %pad {in_bounds = [true, true, true]} : memref<2x1x1xf32, strided<[49, 7, 1]>>, vector<2x1x1xf32>
+  return %0 : vector<2x1x1xf32>
+}
