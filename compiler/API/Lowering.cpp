@@ -178,6 +178,18 @@ detail::generateObjects(std::unique_ptr<llvm::Module> module,
     std::vector<llvm::SmallString<0>> bitcode;
     {
       ScopedPhase phase(timing, "module splitting");
+      // Round-robin splitting deals functions out by count in module order,
+      // where each kernel's small wrapper precedes its OpenMP body: with two
+      // parts, one got every body (a ResNet-18 gradient's code generation
+      // 0.43 s against 1.15 s). Dealt largest first, the parts even out.
+      std::vector<std::tuple<int64_t, size_t, llvm::Function *>> functions;
+      for (llvm::Function &f : *module)
+        functions.emplace_back(-int64_t(f.getInstructionCount()), functions.size(), &f);
+      llvm::sort(functions);
+      for (auto &[size, position, f] : functions) {
+        f->removeFromParent();
+        module->getFunctionList().push_back(f);
+      }
       llvm::SplitModule(
           *module, count,
           [&](std::unique_ptr<llvm::Module> part) {
