@@ -3,11 +3,13 @@
 // tessel::ConstantRecycling and releaseUnusedConstants: storage that no op
 // refers to is freed, the next constant reuses it, and storage that an op
 // refers to, an executable shares, or a context without recycling holds is
-// left alone. Bytes are checked against the values written.
+// left alone. Bytes are checked against the values written. Transposes of
+// constants fold to what index arithmetic reads.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/tessel/IR/Constants.h"
+#include "dialects/tessel/IR/TesselDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
@@ -119,6 +121,74 @@ TEST(ConstantRecycling, NothingFreedWithoutRecycling) {
   tessel::releaseUnusedConstants(*module);
   EXPECT_TRUE(holds(a, 6.0f));
   EXPECT_TRUE(holds(b, 7.0f));
+}
+
+} // namespace
+
+namespace {
+
+/// The f32 constant of `shape` whose element i is i (exact in f32 here).
+ElementsAttr makeIota(MLIRContext &ctx, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, Float32Type::get(&ctx));
+  return tessel::getConstantAttr(type, "iota", [&](MutableArrayRef<char> bytes) {
+    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+      float v = static_cast<float>(i);
+      std::memcpy(bytes.data() + 4 * i, &v, 4);
+    }
+  });
+}
+
+// Transposes of constants fold (tessel-convert-layout's OIHW -> HWIO
+// filters) to the elements naive index arithmetic reads: the fold copies
+// the plane of the source's contiguous dim and the result's last dim in
+// 16x16 blocks, here with partial blocks (37 by 3, 5 or 20), unit dims and
+// planes around them, and without blocks where the last dim stays last.
+TEST(ConstantFolding, TransposeMatchesIndexArithmetic) {
+  MLIRContext ctx;
+  ctx.loadDialect<tessel::TesselDialect>();
+  const SmallVector<int64_t> shape{3, 20, 1, 5, 37};
+  const SmallVector<SmallVector<int64_t>> perms{
+      {4, 3, 2, 1, 0}, {4, 0, 2, 3, 1}, {0, 4, 2, 1, 3}, {3, 1, 2, 0, 4}, {2, 0, 1, 3, 4}};
+  ElementsAttr input = makeIota(ctx, shape);
+  OpBuilder b(&ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
+  b.setInsertionPointToEnd(module->getBody());
+  Value source = tessel::ConstantOp::create(b, b.getUnknownLoc(), input.getType(),
+                                            cast<TypedAttr>(input));
+  SmallVector<int64_t> inStrides(shape.size(), 1);
+  for (int64_t d = shape.size() - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * shape[d + 1];
+  for (ArrayRef<int64_t> perm : perms) {
+    SmallVector<int64_t> outShape;
+    for (int64_t p : perm)
+      outShape.push_back(shape[p]);
+    auto type = RankedTensorType::get(outShape, Float32Type::get(&ctx));
+    auto transpose = tessel::TransposeOp::create(b, b.getUnknownLoc(), type, source,
+                                                 b.getDenseI64ArrayAttr(perm));
+    SmallVector<OpFoldResult> folded;
+    ASSERT_TRUE(succeeded(transpose->fold({input}, folded)));
+    ASSERT_EQ(folded.size(), 1u);
+    auto attr = dyn_cast_if_present<ElementsAttr>(dyn_cast<Attribute>(folded[0]));
+    ASSERT_TRUE(attr);
+    std::optional<ArrayRef<char>> bytes = tessel::getConstantBytes(attr);
+    ASSERT_TRUE(bytes);
+    int64_t count = type.getNumElements(), mismatches = 0;
+    SmallVector<int64_t> index(outShape.size(), 0);
+    for (int64_t i = 0; i < count; ++i) {
+      // Result index -> source offset, then the next result index.
+      int64_t offset = 0;
+      for (auto [d, p] : llvm::enumerate(perm))
+        offset += index[d] * inStrides[p];
+      float v;
+      std::memcpy(&v, bytes->data() + 4 * i, 4);
+      mismatches += v != static_cast<float>(offset);
+      for (int64_t d = outShape.size() - 1; d >= 0 && ++index[d] == outShape[d]; --d)
+        index[d] = 0;
+    }
+    EXPECT_EQ(mismatches, 0) << "perm " << llvm::join(llvm::map_range(perm, [](int64_t p) {
+                                  return std::to_string(p);
+                                }), ",");
+  }
 }
 
 } // namespace
