@@ -749,7 +749,12 @@ def TesselLowerVectors : Pass<"tessel-lower-vectors", "::mlir::func::FuncOp"> {
     a 16x16 transpose written whole into an argument of 1 MB or more (a
     filter gradient copied into OIHW) is written row by row with
     non-temporal stores: the lines go to memory without first being read
-    from it.
+    from it. A write of 16 or more elements whose vector ends in unit dims
+    (a gathered transpose written into one phase of a stride-2 interleave,
+    `[.., W, 1]` of `[.., W, 2]`) writes the vector without them into a
+    rank-reduced subview: its rank-1 pieces would otherwise be single
+    elements, which LLVM's instruction selection took half a second a
+    kernel over.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::vector::VectorDialect"];
