@@ -147,59 +147,29 @@ struct LowerVectorsPass : tessel::impl::TesselLowerVectorsBase<LowerVectorsPass>
   /// would be single elements, 256 a tile, whose single-element shuffles
   /// took LLVM's instruction selection 0.45 s a kernel (four such kernels
   /// were a third of a ResNet-18 gradient's compile). Small transfers (a
-  /// register tile's broadcast operands) keep their form. (Upstream's
-  /// populateDropInnerMostUnitDimsXferOpPatterns crashes on these writes,
-  /// LLVM 22.)
-  void dropTrailingUnitDims() {
-    SmallVector<vector::TransferWriteOp> writes;
+  /// register tile's broadcast operands, reads) keep their form: without
+  /// their unit dims a tile's strided operand reads became element by
+  /// element. (The subview needs the memref dialect, a dependent dialect
+  /// of the pass: without it the pattern's ops could not be built.)
+  LogicalResult dropTrailingUnitDims() {
+    SmallVector<Operation *> writes;
     getOperation()->walk([&](vector::TransferWriteOp write) {
       VectorType type = write.getVectorType();
-      auto view = dyn_cast<MemRefType>(write.getBase().getType());
-      if (view && type.getRank() >= 2 && type.getShape().back() == 1 &&
-          type.getNumElements() >= 16 && !type.isScalable() && !write.getMask() &&
-          write.getPermutationMap().isMinorIdentity() &&
-          llvm::all_of(write.getInBoundsValues(), [](bool b) { return b; }))
+      if (type.getRank() >= 2 && type.getShape().back() == 1 && type.getNumElements() >= 16)
         writes.push_back(write);
     });
-    for (vector::TransferWriteOp write : writes) {
-      VectorType type = write.getVectorType();
-      auto view = cast<MemRefType>(write.getBase().getType());
-      int64_t kept = type.getRank();
-      while (kept > 1 && type.getDimSize(kept - 1) == 1)
-        --kept;
-      int64_t dropped = type.getRank() - kept, rank = view.getRank();
-      // The view's last `dropped` dims go; the vector covers its last
-      // `type.getRank()` dims from the write's indices.
-      OpBuilder b(write);
-      Location loc = write.getLoc();
-      SmallVector<OpFoldResult> offsets(getAsOpFoldResult(write.getIndices()));
-      SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
-      SmallVector<int64_t> shape;
-      for (int64_t d = 0; d < rank; ++d) {
-        int64_t size = d < rank - type.getRank() ? 1 : type.getDimSize(d - (rank - type.getRank()));
-        sizes.push_back(b.getIndexAttr(size));
-        if (d < rank - dropped)
-          shape.push_back(size);
-      }
-      auto reducedType = memref::SubViewOp::inferRankReducedResultType(
-          shape, view, offsets, sizes, strides);
-      Value reduced = memref::SubViewOp::create(b, loc, cast<MemRefType>(reducedType),
-                                                write.getBase(), offsets, sizes, strides);
-      Value vector = vector::ShapeCastOp::create(
-          b, loc, VectorType::get(type.getShape().take_front(kept), type.getElementType()),
-          write.getValueToStore());
-      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-      vector::TransferWriteOp::create(b, loc, vector, reduced,
-                                      SmallVector<Value>(rank - dropped, zero),
-                                      SmallVector<bool>(kept, true));
-      write.erase();
-    }
+    if (writes.empty())
+      return success();
+    RewritePatternSet patterns(&getContext());
+    vector::populateDropInnerMostUnitDimsXferOpPatterns(patterns);
+    return applyOpPatternsGreedily(writes, std::move(patterns));
   }
 
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     streamTransposedResults();
-    dropTrailingUnitDims();
+    if (failed(dropTrailingUnitDims()))
+      return signalPassFailure();
     auto apply = [&](function_ref<void(RewritePatternSet &)> populate) {
       RewritePatternSet patterns(context);
       populate(patterns);
