@@ -25,11 +25,11 @@ using namespace mlir;
 
 namespace {
 
-/// A constant of `floats` f32 values, the i-th being `seed + i`.
-ElementsAttr makeConstant(MLIRContext &ctx, int64_t floats, float seed) {
-  auto type = RankedTensorType::get({floats}, Float32Type::get(&ctx));
+/// An f32 constant of `shape` whose i-th element (row-major) is `seed + i`.
+ElementsAttr makeConstant(MLIRContext &ctx, ArrayRef<int64_t> shape, float seed) {
+  auto type = RankedTensorType::get(shape, Float32Type::get(&ctx));
   return tessel::getConstantAttr(type, "test", [&](MutableArrayRef<char> bytes) {
-    for (int64_t i = 0; i < floats; ++i) {
+    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
       float v = seed + static_cast<float>(i);
       std::memcpy(bytes.data() + 4 * i, &v, 4);
     }
@@ -70,9 +70,9 @@ TEST(ConstantRecycling, FreesUnreferencedAndReusesTheirStorage) {
   MLIRContext ctx;
   ctx.loadDialect<arith::ArithDialect>();
   tessel::ConstantRecycling recycling(&ctx);
-  ElementsAttr kept = makeConstant(ctx, kMegaFloats, 1.0f);
-  ElementsAttr dropped = makeConstant(ctx, kMegaFloats, 2.0f);
-  ElementsAttr small = makeConstant(ctx, kSmallFloats, 3.0f);
+  ElementsAttr kept = makeConstant(ctx, {kMegaFloats}, 1.0f);
+  ElementsAttr dropped = makeConstant(ctx, {kMegaFloats}, 2.0f);
+  ElementsAttr small = makeConstant(ctx, {kSmallFloats}, 3.0f);
   ASSERT_TRUE(holds(kept, 1.0f) && holds(dropped, 2.0f) && holds(small, 3.0f));
   const char *droppedData = tessel::getConstantBytes(dropped)->data();
 
@@ -83,7 +83,7 @@ TEST(ConstantRecycling, FreesUnreferencedAndReusesTheirStorage) {
   EXPECT_FALSE(tessel::getConstantBytes(small).has_value());
 
   // The next constant of that size writes into the freed storage.
-  ElementsAttr next = makeConstant(ctx, kMegaFloats, 4.0f);
+  ElementsAttr next = makeConstant(ctx, {kMegaFloats}, 4.0f);
   EXPECT_EQ(tessel::getConstantBytes(next)->data(), droppedData);
   EXPECT_TRUE(holds(next, 4.0f));
   EXPECT_TRUE(holds(kept, 1.0f));
@@ -98,7 +98,7 @@ TEST(ConstantRecycling, KeepsSharedStorage) {
   MLIRContext ctx;
   ctx.loadDialect<arith::ArithDialect>();
   tessel::ConstantRecycling recycling(&ctx);
-  ElementsAttr shared = makeConstant(ctx, kMegaFloats, 5.0f);
+  ElementsAttr shared = makeConstant(ctx, {kMegaFloats}, 5.0f);
   std::shared_ptr<const char> executable =
       tessel::shareConstantStorage(*tessel::getConstantBytes(shared));
   ASSERT_TRUE(executable);
@@ -110,8 +110,8 @@ TEST(ConstantRecycling, KeepsSharedStorage) {
 TEST(ConstantRecycling, NothingFreedWithoutRecycling) {
   MLIRContext ctx;
   ctx.loadDialect<arith::ArithDialect>();
-  ElementsAttr a = makeConstant(ctx, kMegaFloats, 6.0f);
-  ElementsAttr b = makeConstant(ctx, kSmallFloats, 7.0f);
+  ElementsAttr a = makeConstant(ctx, {kMegaFloats}, 6.0f);
+  ElementsAttr b = makeConstant(ctx, {kSmallFloats}, 7.0f);
   OwningOpRef<ModuleOp> module = makeModule(ctx, {});
   tessel::releaseUnusedConstants(*module);
   EXPECT_TRUE(holds(a, 6.0f));
@@ -121,21 +121,6 @@ TEST(ConstantRecycling, NothingFreedWithoutRecycling) {
   tessel::releaseUnusedConstants(*module);
   EXPECT_TRUE(holds(a, 6.0f));
   EXPECT_TRUE(holds(b, 7.0f));
-}
-
-} // namespace
-
-namespace {
-
-/// The f32 constant of `shape` whose element i is i (exact in f32 here).
-ElementsAttr makeIota(MLIRContext &ctx, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(shape, Float32Type::get(&ctx));
-  return tessel::getConstantAttr(type, "iota", [&](MutableArrayRef<char> bytes) {
-    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
-      float v = static_cast<float>(i);
-      std::memcpy(bytes.data() + 4 * i, &v, 4);
-    }
-  });
 }
 
 // Transposes of constants fold (tessel-convert-layout's OIHW -> HWIO
@@ -149,7 +134,7 @@ TEST(ConstantFolding, TransposeMatchesIndexArithmetic) {
   const SmallVector<int64_t> shape{3, 20, 1, 5, 37};
   const SmallVector<SmallVector<int64_t>> perms{
       {4, 3, 2, 1, 0}, {4, 0, 2, 3, 1}, {0, 4, 2, 1, 3}, {3, 1, 2, 0, 4}, {2, 0, 1, 3, 4}};
-  ElementsAttr input = makeIota(ctx, shape);
+  ElementsAttr input = makeConstant(ctx, shape, 0.0f);
   OpBuilder b(&ctx);
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
   b.setInsertionPointToEnd(module->getBody());

@@ -366,46 +366,31 @@ static OpFoldResult foldStridedCopy(Attribute input, RankedTensorType resultType
     return getConstantAttr(resultType, name, [&](MutableArrayRef<char> out) {
       std::memcpy(out.data(), raw->data() + base * bytes, bytes);
     });
-  // The source's contiguous dim, when the result's last dim is not it (a
-  // transpose of OIHW weights into HWIO): the two are copied in 16x16
-  // blocks, so that each block reads 16 source lines and writes 16 result
-  // lines. Row by row, every element of a result row was a cache line of
-  // its own (a ResNet-18 gradient's filters: a third of its layout pass).
-  int64_t blocked = -1;
-  for (int64_t d = 0; d + 1 < rank; ++d)
-    if (strides[d] == 1 && outShape[d] > 1 && outShape[rank - 1] > 1 && strides[rank - 1] != 1)
-      blocked = d;
+  // The result walks the source along strides: every result index but its
+  // last dim's (and `blocked`'s, below) in row-major order, and for each a
+  // plane of `rows` by the last dim's `inner` elements (a model's weights
+  // are millions of elements: no per-element index math). Where the
+  // source's contiguous dim is another than the result's last (a transpose
+  // of OIHW weights into HWIO), the plane is that dim by the last one,
+  // copied in 16x16 blocks so that each block reads 16 source lines and
+  // writes 16 result lines: row by row, every element of a result row was
+  // a cache line of its own (a third of a ResNet-18 gradient's layout
+  // pass). Elsewhere a plane is one row.
+  int64_t inner = outShape[rank - 1], step = strides[rank - 1], blocked = -1;
+  if (inner > 1 && step != 1)
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      if (strides[d] == 1 && outShape[d] > 1)
+        blocked = d;
   SmallVector<int64_t> outStrides(rank, 1);
   for (int64_t d = rank - 2; d >= 0; --d)
     outStrides[d] = outStrides[d + 1] * outShape[d + 1];
+  int64_t rows = blocked < 0 ? 1 : outShape[blocked];
+  int64_t rowStride = blocked < 0 ? 0 : outStrides[blocked];
   auto copy = [&](auto element, MutableArrayRef<char> out) {
     using T = decltype(element);
     const auto *in = reinterpret_cast<const T *>(raw->data());
     auto *to = reinterpret_cast<T *>(out.data());
-    int64_t inner = outShape[rank - 1], step = strides[rank - 1];
-    if (blocked < 0) {
-      // Rows of the result's last dim, each a strided walk of the source
-      // (a model's weights are millions of elements: no per-element index
-      // math).
-      int64_t at = base;
-      SmallVector<int64_t> index(rank, 0);
-      for (int64_t row = 0, rows = count / inner; row < rows; ++row) {
-        for (int64_t j = 0; j < inner; ++j)
-          std::memcpy(to++, in + at + j * step, sizeof(T));
-        for (int64_t d = rank - 2; d >= 0; --d) {
-          at += strides[d];
-          if (++index[d] < outShape[d])
-            break;
-          at -= strides[d] * outShape[d];
-          index[d] = 0;
-        }
-      }
-      return;
-    }
-    // Every result index but the blocked dim's and the last one's, then
-    // the plane of those two in 16x16 blocks.
     constexpr int64_t kBlock = 16;
-    int64_t rows = outShape[blocked], rowStride = outStrides[blocked];
     int64_t at = base, outAt = 0;
     SmallVector<int64_t> index(rank, 0);
     for (int64_t plane = 0, planes = count / (rows * inner); plane < planes; ++plane) {
